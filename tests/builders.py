@@ -1,0 +1,254 @@
+"""Build snapshots directly for check tests: a sound organisation to start from.
+
+Tests take ``sound_snapshot()`` (every configuration check passes on it) and
+change one thing with ``dataclasses.replace`` or the ``with_*`` helpers, so
+each test states exactly what breaks a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from auditor.snapshot import (
+    AccountSnapshot,
+    Alarm,
+    BasicEventSelector,
+    Bucket,
+    BucketAcl,
+    BucketEncryption,
+    BucketLogging,
+    CollectionError,
+    ConfigRecorder,
+    DataResource,
+    EventSelectors,
+    KeyMetadata,
+    KmsKey,
+    LifecycleRule,
+    LogGroup,
+    ObjectLock,
+    PublicAccessBlock,
+    RegionSnapshot,
+    Snapshot,
+    Subscription,
+    TopicSubscriptions,
+    Trail,
+    TrailStatus,
+    Transition,
+    Versioning,
+)
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+REGIONS = ("us-east-1", "eu-west-1")
+NOW = "2026-11-20T12:00:00Z"
+RECENT = "2026-11-20T11:00:00Z"
+BUCKET = "acme-cloudtrail-logs"
+KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/org-trail"
+LOG_GROUP = "cloudtrail-logs"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP}:*"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:security-alarms"
+
+
+def denied(operation: str, service: str = "cloudtrail", region: str = REGION,
+           resource: str = "", account: str = ACCOUNT) -> CollectionError:
+    """An AccessDenied collection error."""
+    return CollectionError(account, region, service, operation, "AccessDenied",
+                           "User is not authorized to perform this action", resource)
+
+
+def sound_trail(**changes: Any) -> Trail:
+    """A logging, multi-region, encrypted, validated trail with R+W management and S3 data events."""
+    trail = Trail(
+        arn=TRAIL_ARN,
+        name="org-trail",
+        home_region=REGION,
+        owner_account_id=ACCOUNT,
+        is_multi_region=True,
+        is_organization_trail=True,
+        include_global_service_events=True,
+        log_file_validation_enabled=True,
+        s3_bucket_name=BUCKET,
+        kms_key_id=KEY_ARN,
+        cloudwatch_logs_log_group_arn=LOG_GROUP_ARN,
+        cloudwatch_logs_role_arn=f"arn:aws:iam::{ACCOUNT}:role/CloudTrailToCloudWatch",
+        status=TrailStatus(
+            is_logging=True,
+            latest_delivery_time=RECENT,
+            latest_digest_delivery_time=RECENT,
+            latest_cloudwatch_logs_delivery_time=RECENT,
+        ),
+        event_selectors=EventSelectors(
+            basic=(
+                BasicEventSelector(
+                    read_write_type="All",
+                    include_management_events=True,
+                    data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),),
+                ),
+            )
+        ),
+        insight_selectors=("ApiCallRateInsight", "ApiErrorRateInsight"),
+        seen_in_regions=REGIONS,
+    )
+    return replace(trail, **changes)
+
+
+def sound_bucket(**changes: Any) -> Bucket:
+    """A private, versioned, object-locked log bucket with a good policy and lifecycle."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*",
+                "Condition": {
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                     "aws:SourceArn": TRAIL_ARN}
+                },
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+    bucket = Bucket(
+        name=BUCKET,
+        existence="exists",
+        owner_account_id=ACCOUNT,
+        region=REGION,
+        policy=policy,
+        acl=BucketAcl(owner_id="abc", grants=()),
+        public_access_block=PublicAccessBlock(True, True, True, True),
+        versioning=Versioning(status="Enabled", mfa_delete="Enabled"),
+        object_lock=ObjectLock(enabled=True, mode="COMPLIANCE", days=400),
+        lifecycle=(
+            LifecycleRule(
+                id="archive",
+                enabled=True,
+                transitions=(Transition("STANDARD_IA", days=30), Transition("GLACIER", days=120)),
+                expiration_days=2555,
+                noncurrent_expiration_days=2555,
+            ),
+        ),
+        logging=BucketLogging(target_bucket="acme-access-logs", target_prefix="cloudtrail/"),
+        encryption=BucketEncryption("aws:kms", KEY_ARN, True),
+    )
+    return replace(bucket, **changes)
+
+
+def sound_key(**changes: Any) -> KmsKey:
+    """An enabled customer-managed key with rotation and a tight policy."""
+    key = KmsKey(
+        key_ref=KEY_ARN,
+        account_id=ACCOUNT,
+        region=REGION,
+        metadata=KeyMetadata(key_id=KEY_ARN.rsplit("/", 1)[1], arn=KEY_ARN, key_state="Enabled",
+                             enabled=True, key_manager="CUSTOMER"),
+        rotation_enabled=True,
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "Admin", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                 "Action": "kms:*", "Resource": "*"},
+                {"Sid": "CloudTrailEncrypt", "Effect": "Allow",
+                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                 "Action": "kms:GenerateDataKey*", "Resource": "*",
+                 "Condition": {"StringLike": {
+                     "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+                     "StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
+            ],
+        },
+    )
+    return replace(key, **changes)
+
+
+def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
+    """A region with the trail listed and Config recording; home region also has log group and topic."""
+    home = region == REGION
+    reg = RegionSnapshot(
+        region=region,
+        trail_arns=(TRAIL_ARN,),
+        log_groups=(LogGroup(LOG_GROUP, LOG_GROUP_ARN, None),) if home else (),
+        metric_filters=(),
+        alarms=(),
+        topics=(TopicSubscriptions(TOPIC_ARN, (Subscription(f"{TOPIC_ARN}:sub-1", "email",
+                                                            "secops@example.com"),)),) if home else (),
+        config_recorders=(ConfigRecorder("default", True, home, True, "SUCCESS"),),
+    )
+    return replace(reg, **changes)
+
+
+def sound_account(**changes: Any) -> AccountSnapshot:
+    """The management account of an organisation with the sound trail, in two regions."""
+    acc = AccountSnapshot(
+        account_id=ACCOUNT,
+        name="management",
+        is_organization_management=True,
+        enabled_regions=REGIONS,
+        regions=tuple(sound_region(r) for r in REGIONS),
+        trails=(sound_trail(),),
+        s3_account_public_access_block=PublicAccessBlock(True, True, True, True),
+    )
+    return replace(acc, **changes)
+
+
+def sound_snapshot(**changes: Any) -> Snapshot:
+    """A snapshot on which every configuration check except the alarm-* ones passes.
+
+    Alarms need filters and alarms per CIS item: see ``with_cis_alarms`` in
+    the alarm tests.
+    """
+    snap = Snapshot(
+        collected_at=NOW,
+        tool_version="test",
+        caller_account_id=ACCOUNT,
+        accounts=(sound_account(),),
+        buckets=(sound_bucket(),),
+        keys=(sound_key(),),
+    )
+    return replace(snap, **changes)
+
+
+def with_account(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot with its first account changed."""
+    first, *rest = snap.accounts
+    return replace(snap, accounts=(replace(first, **changes), *rest))
+
+
+def with_trail(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot with the sound trail changed."""
+    acc = snap.accounts[0]
+    return with_account(snap, trails=(replace(acc.trails[0], **changes), *acc.trails[1:]))
+
+
+def with_bucket(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot with the log bucket changed."""
+    return replace(snap, buckets=(replace(snap.buckets[0], **changes), *snap.buckets[1:]))
+
+
+def with_key(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot with the trail key changed."""
+    return replace(snap, keys=(replace(snap.keys[0], **changes), *snap.keys[1:]))
+
+
+def with_region(snap: Snapshot, region: str = REGION, **changes: Any) -> Snapshot:
+    """The snapshot with one region of the first account changed."""
+    acc = snap.accounts[0]
+    regions = tuple(replace(r, **changes) if r.region == region else r for r in acc.regions)
+    return with_account(snap, regions=regions)
+
+
+def alarm(name: str, metric: str, namespace: str = "CISBenchmark") -> Alarm:
+    """An enabled alarm notifying the sound topic."""
+    return Alarm(name=name, arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+                 metric_name=metric, namespace=namespace, alarm_actions=(TOPIC_ARN,))
