@@ -1,0 +1,112 @@
+"""Collection: the only layer that talks to AWS (and the only one importing boto3).
+
+:func:`collect` reads the configuration of every account and region in scope
+into a :class:`~auditor.snapshot.Snapshot`. It is read-only, runs its calls on
+a bounded thread pool, and turns every per-call failure into a
+``CollectionError`` value in the snapshot (and in ``Snapshot.errors``), so a
+denied or throttled API can never look like a clean answer. It raises only
+:class:`CollectError` (an ``AuditorError``), when the scan cannot start.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auditor.collect._aws import USER_AGENT_EXTRA, Aws, make_config
+from auditor.collect._parse import now_iso
+from auditor.collect._scan import CollectError, Scan, ScanSettings
+from auditor.progress import NullProgress, ProgressSink
+from auditor.snapshot import CollectionError, Snapshot
+
+if TYPE_CHECKING:
+    import boto3
+
+__all__ = ["USER_AGENT_EXTRA", "CollectError", "CollectOptions", "collect"]
+
+_HOOK_ID = "trail-auditor-progress"
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """What to scan and how (the CLI's scan flags)."""
+
+    profile: str | None = None
+    #: Narrow to these regions (disabled ones are still skipped and reported).
+    regions: tuple[str, ...] | None = None
+    #: Discover accounts with Organizations ListAccounts.
+    organization: bool = False
+    #: Explicit account ids, each entered by assuming ``role_name``.
+    accounts: tuple[str, ...] = ()
+    role_name: str | None = None
+    external_id: str | None = None
+    #: Point every client at another endpoint (AWS_ENDPOINT_URL also works natively).
+    endpoint_url: str | None = None
+    max_workers: int = 16
+    #: Accounts outside the scan that may own a trail's bucket (checked with HeadBucket).
+    trusted_accounts: tuple[str, ...] = ()
+
+
+def collect(
+    options: CollectOptions,
+    progress: ProgressSink | None = None,
+    session: boto3.Session | None = None,
+) -> Snapshot:
+    """Collect a snapshot of every account and region in scope.
+
+    ``session`` defaults to ``boto3.Session(profile_name=options.profile)``.
+    Hooks registered on the session's event system before the call see every
+    API call of the scan, in every account (clients of assumed roles are made
+    from the same session).
+    """
+    sink: ProgressSink = progress if progress is not None else NullProgress()
+    if options.max_workers < 1:
+        raise CollectError("max_workers must be at least 1")
+    if session is None:
+        import boto3
+
+        session = boto3.Session(profile_name=options.profile)
+
+    errors: list[CollectionError] = []
+    lock = threading.Lock()
+
+    def on_error(err: CollectionError) -> None:
+        with lock:
+            errors.append(err)
+        sink.error(err)
+
+    def on_call(model: Any = None, **_: Any) -> None:
+        if model is not None:
+            sink.call_made(model.service_model.service_name, model.name)
+
+    session.events.register("before-call", on_call, unique_id=_HOOK_ID)
+    try:
+        aws = Aws(
+            session,
+            config=make_config(options.max_workers),
+            endpoint_url=options.endpoint_url,
+            on_error=on_error,
+        )
+        settings = ScanSettings(
+            regions=tuple(dict.fromkeys(options.regions)) if options.regions else None,
+            organization=options.organization,
+            accounts=tuple(dict.fromkeys(options.accounts)),
+            role_name=options.role_name,
+            external_id=options.external_id,
+            trusted_accounts=options.trusted_accounts,
+            max_workers=options.max_workers,
+        )
+        snapshot = Scan(session, aws, settings, sink, errors).run(now_iso())
+    finally:
+        session.events.unregister("before-call", unique_id=_HOOK_ID)
+        sink.finish()
+    ordered = tuple(
+        sorted(
+            errors,
+            key=lambda e: (e.account_id, e.region, e.service, e.operation, e.resource),
+        )
+    )
+    from dataclasses import replace
+
+    return replace(snapshot, errors=ordered)

@@ -1,0 +1,1010 @@
+"""The scan: which calls to make, in which account and region, and what they mean.
+
+Order of work:
+
+1. caller identity and organisation (main thread; the identity is the only
+   fatal call, because without it there is nothing to scan);
+2. per account, in parallel: AssumeRole, then DescribeRegions and (outside
+   the caller's organisation) DescribeOrganization;
+3. per account and region, in parallel: trails, log groups and metric
+   filters, alarms and their topics, Config recorders; per account: S3
+   ListBuckets (to find bucket owners) and account-level Block Public Access;
+4. each distinct bucket and KMS key, once, with the owner's credentials.
+
+State is kept in small mutable builders guarded by one lock, then frozen into
+the snapshot. A builder field starts as a "NotCollected" error so that a task
+that crashed can never leave something that looks like a clean answer.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from auditor import __version__
+from auditor.collect import _parse as parse
+from auditor.collect._aws import (
+    NOT_CONFIGURED,
+    PARTITION_DEFAULT_REGION,
+    AccountAccess,
+    Aws,
+    Credentials,
+)
+from auditor.collect._runner import Counter, Runner
+from auditor.errors import AuditorError
+from auditor.progress import ProgressSink
+from auditor.snapshot import (
+    AccountSnapshot,
+    Bucket,
+    CollectionError,
+    KmsKey,
+    LogGroup,
+    MetricFilter,
+    OrgAccount,
+    Organization,
+    PublicAccessBlock,
+    RegionSnapshot,
+    Snapshot,
+    TopicSubscriptions,
+    Trail,
+)
+
+
+class CollectError(AuditorError):
+    """The scan could not start at all (for example no usable credentials)."""
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What the scan needs from CollectOptions, resolved."""
+
+    regions: tuple[str, ...] | None
+    organization: bool
+    accounts: tuple[str, ...]
+    role_name: str | None
+    external_id: str | None
+    trusted_accounts: tuple[str, ...]
+    max_workers: int
+
+
+def _not_collected(account: str, region: str, service: str, operation: str) -> CollectionError:
+    return CollectionError(
+        account_id=account,
+        region=region,
+        service=service,
+        operation=operation,
+        error_code="NotCollected",
+        message="the collector did not complete this call (see the InternalError entry)",
+    )
+
+
+@dataclass
+class _Region:
+    account_id: str
+    region: str
+    unit: Counter
+    trail_arns: tuple[str, ...] | CollectionError = ()
+    log_groups: tuple[LogGroup, ...] | CollectionError = ()
+    metric_filters: tuple[MetricFilter, ...] | CollectionError = ()
+    alarms: tuple[Any, ...] | CollectionError = ()
+    topics: list[TopicSubscriptions] = field(default_factory=list)
+    config_recorders: tuple[Any, ...] | CollectionError = ()
+
+    def __post_init__(self) -> None:
+        a, r = self.account_id, self.region
+        self.trail_arns = _not_collected(a, r, "cloudtrail", "DescribeTrails")
+        self.log_groups = _not_collected(a, r, "logs", "DescribeLogGroups")
+        self.metric_filters = _not_collected(a, r, "logs", "DescribeMetricFilters")
+        self.alarms = _not_collected(a, r, "cloudwatch", "DescribeAlarms")
+        self.config_recorders = _not_collected(a, r, "config", "DescribeConfigurationRecorders")
+
+    def freeze(self) -> RegionSnapshot:
+        return RegionSnapshot(
+            region=self.region,
+            trail_arns=self.trail_arns,
+            log_groups=self.log_groups,
+            metric_filters=self.metric_filters,
+            alarms=self.alarms,
+            topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)),
+            config_recorders=self.config_recorders,
+        )
+
+
+@dataclass
+class _Account:
+    account_id: str
+    name: str | None = None
+    access: AccountAccess | None = None
+    access_error: CollectionError | None = None
+    is_management: bool | None = None
+    enabled: tuple[str, ...] = ()
+    disabled: tuple[str, ...] = ()
+    regions: dict[str, _Region] = field(default_factory=dict)
+    trail_raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trail_seen: dict[str, set[str]] = field(default_factory=dict)
+    trail_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+    bucket_names: frozenset[str] | CollectionError | None = None
+    account_pab: PublicAccessBlock | CollectionError | None = None
+
+    def freeze(self) -> AccountSnapshot:
+        if self.access_error is not None:
+            return AccountSnapshot(
+                account_id=self.account_id, name=self.name, access_error=self.access_error
+            )
+        return AccountSnapshot(
+            account_id=self.account_id,
+            name=self.name,
+            is_organization_management=self.is_management,
+            enabled_regions=self.enabled,
+            disabled_regions=self.disabled,
+            regions=tuple(self.regions[r].freeze() for r in sorted(self.regions)),
+            trails=tuple(self._trail(arn) for arn in sorted(self.trail_raw)),
+            s3_account_public_access_block=self.account_pab,
+        )
+
+    def _trail(self, arn: str) -> Trail:
+        raw = self.trail_raw[arn]
+        home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+        details = self.trail_details.get(arn, {})
+        a = self.account_id
+        return Trail(
+            arn=arn,
+            name=str(raw.get("Name", "")),
+            home_region=home,
+            owner_account_id=parse.arn_part(arn, 4),
+            is_multi_region=bool(raw.get("IsMultiRegionTrail", False)),
+            is_organization_trail=bool(raw.get("IsOrganizationTrail", False)),
+            include_global_service_events=bool(raw.get("IncludeGlobalServiceEvents", False)),
+            log_file_validation_enabled=bool(raw.get("LogFileValidationEnabled", False)),
+            s3_bucket_name=raw.get("S3BucketName") or None,
+            s3_key_prefix=raw.get("S3KeyPrefix") or None,
+            kms_key_id=raw.get("KmsKeyId") or None,
+            cloudwatch_logs_log_group_arn=raw.get("CloudWatchLogsLogGroupArn") or None,
+            cloudwatch_logs_role_arn=raw.get("CloudWatchLogsRoleArn") or None,
+            sns_topic_arn=raw.get("SnsTopicARN") or None,
+            status=details.get("status", _not_collected(a, home, "cloudtrail", "GetTrailStatus")),
+            event_selectors=details.get(
+                "selectors", _not_collected(a, home, "cloudtrail", "GetEventSelectors")
+            ),
+            insight_selectors=details.get(
+                "insights", _not_collected(a, home, "cloudtrail", "GetInsightSelectors")
+            ),
+            seen_in_regions=tuple(sorted(self.trail_seen.get(arn, ()))),
+        )
+
+
+_MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
+
+_BUCKET_FIELDS = (
+    "region",
+    "policy",
+    "acl",
+    "public_access_block",
+    "versioning",
+    "object_lock",
+    "lifecycle",
+    "logging",
+    "encryption",
+)
+
+#: (field, operation, "not configured" codes, parser) for a readable bucket.
+_BUCKET_READS: tuple[tuple[str, str, tuple[str, ...], Callable[[Any], Any]], ...] = (
+    ("policy", "GetBucketPolicy", ("NoSuchBucketPolicy",), parse.bucket_policy),
+    ("acl", "GetBucketAcl", (), parse.bucket_acl),
+    (
+        "public_access_block",
+        "GetPublicAccessBlock",
+        ("NoSuchPublicAccessBlockConfiguration",),
+        parse.public_access_block,
+    ),
+    ("versioning", "GetBucketVersioning", (), parse.versioning),
+    (
+        "object_lock",
+        "GetObjectLockConfiguration",
+        ("ObjectLockConfigurationNotFoundError",),
+        parse.object_lock,
+    ),
+    (
+        "lifecycle",
+        "GetBucketLifecycleConfiguration",
+        ("NoSuchLifecycleConfiguration",),
+        parse.lifecycle,
+    ),
+    ("logging", "GetBucketLogging", (), parse.bucket_logging),
+    (
+        "encryption",
+        "GetBucketEncryption",
+        ("ServerSideEncryptionConfigurationNotFoundError",),
+        parse.bucket_encryption,
+    ),
+)
+
+
+class Scan:
+    """One collection run. Create, call :meth:`run` once."""
+
+    def __init__(
+        self,
+        session: Any,
+        aws: Aws,
+        settings: ScanSettings,
+        progress: ProgressSink,
+        errors: list[CollectionError],
+    ) -> None:
+        self._session = session
+        self._aws = aws
+        self._settings = settings
+        self._progress = progress
+        self._errors = errors
+        self._lock = threading.Lock()
+        self._accounts: dict[str, _Account] = {}
+        self._partition = "aws"
+        self._home = "us-east-1"
+        self._caller = ""
+        self._org: Organization | CollectionError | None = None
+        self._buckets: dict[str, dict[str, Any]] = {}
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._runner: Runner | None = None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _record(self, err: CollectionError) -> None:
+        self._aws.report(err)
+
+    def _crash(self, task: str, exc: BaseException) -> None:
+        self._record(
+            CollectionError(
+                account_id="",
+                region="",
+                service="auditor",
+                operation=task,
+                error_code="InternalError",
+                message=f"{type(exc).__name__}: {exc}",
+            )
+        )
+
+    def _submit(self, name: str, fn: Callable[[], None], unit: Counter | None = None) -> None:
+        assert self._runner is not None
+        self._runner.submit(name, fn, unit)
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, collected_at: str) -> Snapshot:
+        """Collect everything; per-call failures become values, never exceptions."""
+        base_region = self._session.region_name or "us-east-1"
+        caller_access = AccountAccess(account_id="")
+        ident = self._aws.call(caller_access, "sts", base_region, "GetCallerIdentity", record=False)
+        if not isinstance(ident, dict):
+            reason = ident.reason() if isinstance(ident, CollectionError) else "no answer"
+            raise CollectError(f"cannot identify the AWS caller (check credentials): {reason}")
+        self._caller = str(ident.get("Account", ""))
+        self._partition = parse.arn_part(str(ident.get("Arn", "")), 1) or "aws"
+        self._home = self._pick_home_region(self._session.region_name)
+        caller_access = AccountAccess(account_id=self._caller)
+
+        self._org = self._describe_organization(caller_access)
+        self._plan_accounts(caller_access)
+
+        with ThreadPoolExecutor(
+            max_workers=self._settings.max_workers, thread_name_prefix="collect"
+        ) as pool:
+            self._runner = Runner(pool, self._crash)
+            for acc in self._accounts.values():
+                self._submit(f"account {acc.account_id}", partial(self._setup_account, acc))
+            self._runner.wait()
+
+            total = sum(len(a.enabled) for a in self._accounts.values() if a.access is not None)
+            self._progress.start(total)
+            for acc in self._accounts.values():
+                if acc.access is not None:
+                    self._start_account_scan(acc)
+            self._runner.wait()
+
+            self._plan_buckets_and_keys()
+            self._runner.wait()
+
+        return Snapshot(
+            collected_at=collected_at,
+            tool_version=__version__,
+            partition=self._partition,
+            caller_account_id=self._caller,
+            requested_regions=self._settings.regions,
+            organization=self._org,
+            accounts=tuple(self._accounts[a].freeze() for a in sorted(self._accounts)),
+            buckets=tuple(self._freeze_bucket(n) for n in sorted(self._buckets)),
+            keys=tuple(self._freeze_key(k) for k in sorted(self._keys)),
+        )
+
+    def _pick_home_region(self, region: str | None) -> str:
+        default = PARTITION_DEFAULT_REGION.get(self._partition, "us-east-1")
+        if region and self._partition_of(region) == self._partition:
+            return region
+        return default
+
+    def _partition_of(self, region: str) -> str:
+        try:
+            return str(self._session.get_partition_for_region(region))
+        except Exception:  # unknown region naming: do not guess it away
+            return self._partition
+
+    # ------------------------------------------------------------------ organisation
+
+    def _describe_organization(
+        self, access: AccountAccess
+    ) -> Organization | CollectionError | None:
+        res = self._aws.call(
+            access,
+            "organizations",
+            self._home,
+            "DescribeOrganization",
+            not_configured=("AWSOrganizationsNotInUseException",),
+        )
+        if res is NOT_CONFIGURED:
+            return None
+        if isinstance(res, CollectionError):
+            return res
+        assert isinstance(res, dict)
+        org = res.get("Organization") or {}
+        org_id = str(org.get("Id", ""))
+        mgmt = str(org.get("MasterAccountId", ""))
+        if not self._settings.organization:
+            return Organization(id=org_id, management_account_id=mgmt)
+        listed = self._aws.call(access, "organizations", self._home, "ListAccounts", paginate=True)
+        if isinstance(listed, CollectionError):
+            return listed
+        assert isinstance(listed, dict)
+        accounts = tuple(
+            sorted(
+                (
+                    OrgAccount(
+                        account_id=str(a.get("Id", "")),
+                        name=str(a.get("Name", "")),
+                        status=str(a.get("Status", "ACTIVE")),
+                    )
+                    for a in listed.get("Accounts") or ()
+                ),
+                key=lambda a: a.account_id,
+            )
+        )
+        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts)
+
+    def _plan_accounts(self, caller_access: AccountAccess) -> None:
+        names: dict[str, str | None] = {}
+        wanted: list[str] = []
+        if self._settings.organization:
+            if isinstance(self._org, Organization):
+                for oa in self._org.accounts:
+                    names[oa.account_id] = oa.name or None
+                    if oa.status == "ACTIVE":
+                        wanted.append(oa.account_id)
+            else:
+                wanted.append(self._caller)  # organisation unreadable: still scan ourselves
+        wanted.extend(self._settings.accounts)
+        if not wanted:
+            wanted.append(self._caller)
+        needs_role = any(a != self._caller for a in wanted)
+        if needs_role and not self._settings.role_name:
+            raise CollectError(
+                "scanning other accounts needs the role to assume in each: give --role-name"
+            )
+        for account_id in dict.fromkeys(wanted):
+            acc = _Account(account_id=account_id, name=names.get(account_id))
+            if account_id == self._caller:
+                acc.access = caller_access
+            self._accounts[account_id] = acc
+
+    # ------------------------------------------------------------------ account setup
+
+    def _setup_account(self, acc: _Account) -> None:
+        if acc.access is None and not self._assume(acc):
+            return
+        assert acc.access is not None
+        org = self._org
+        if acc.account_id == self._caller or (
+            isinstance(org, Organization)
+            and any(o.account_id == acc.account_id for o in org.accounts)
+        ):
+            if isinstance(org, Organization):
+                acc.is_management = acc.account_id == org.management_account_id
+            elif org is None:
+                acc.is_management = False
+        else:
+            self._submit(f"organization {acc.account_id}", lambda: self._account_org(acc))
+        self._resolve_regions(acc)
+
+    def _assume(self, acc: _Account) -> bool:
+        role_arn = f"arn:{self._partition}:iam::{acc.account_id}:role/{self._settings.role_name}"
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "trail-auditor"}
+        if self._settings.external_id:
+            params["ExternalId"] = self._settings.external_id
+        res = self._aws.call(
+            AccountAccess(account_id=self._caller),
+            "sts",
+            self._home,
+            "AssumeRole",
+            resource=role_arn,
+            record=False,
+            **params,
+        )
+        if isinstance(res, CollectionError):
+            err = CollectionError(
+                account_id=acc.account_id,
+                region=res.region,
+                service=res.service,
+                operation=res.operation,
+                error_code=res.error_code,
+                message=res.message,
+                resource=res.resource,
+            )
+            acc.access_error = err
+            self._record(err)
+            return False
+        assert isinstance(res, dict)
+        raw = res["Credentials"]
+        creds = Credentials(
+            access_key_id=raw["AccessKeyId"],
+            secret_access_key=raw["SecretAccessKey"],
+            session_token=raw["SessionToken"],
+        )
+        self._aws.remember_secret(creds)
+        acc.access = AccountAccess(account_id=acc.account_id, credentials=creds)
+        return True
+
+    def _account_org(self, acc: _Account) -> None:
+        assert acc.access is not None
+        res = self._aws.call(
+            acc.access,
+            "organizations",
+            self._home,
+            "DescribeOrganization",
+            not_configured=("AWSOrganizationsNotInUseException",),
+        )
+        if res is NOT_CONFIGURED:
+            acc.is_management = False
+        elif isinstance(res, dict):
+            mgmt = (res.get("Organization") or {}).get("MasterAccountId")
+            acc.is_management = mgmt == acc.account_id
+
+    def _resolve_regions(self, acc: _Account) -> None:
+        assert acc.access is not None
+        requested = self._settings.regions
+        res = self._aws.call(
+            acc.access, "ec2", self._home, "DescribeRegions", record=False, AllRegions=True
+        )
+        if isinstance(res, CollectionError):
+            if requested:
+                fallback, source = tuple(requested), "the requested regions"
+            else:
+                fallback = tuple(
+                    sorted(
+                        self._session.get_available_regions(
+                            "cloudtrail", partition_name=self._partition
+                        )
+                    )
+                )
+                source = f"botocore's list of {self._partition} regions for CloudTrail"
+            err = CollectionError(
+                account_id=res.account_id,
+                region=res.region,
+                service=res.service,
+                operation=res.operation,
+                error_code=res.error_code,
+                message=f"{res.message}; scanning {source} instead (opt-in status unknown)",
+            )
+            self._record(err)
+            acc.enabled = fallback
+            return
+        assert isinstance(res, dict)
+        status = {
+            str(r["RegionName"]): str(r.get("OptInStatus", ""))
+            for r in res.get("Regions") or ()
+            if self._partition_of(str(r["RegionName"])) == self._partition
+        }
+        opted_in = {name for name, st in status.items() if st != "not-opted-in"}
+        if requested:
+            acc.enabled = tuple(r for r in requested if r in opted_in)
+            acc.disabled = tuple(r for r in requested if r not in opted_in)
+        else:
+            acc.enabled = tuple(sorted(opted_in))
+            acc.disabled = tuple(sorted(set(status) - opted_in))
+
+    # ------------------------------------------------------------------ account scan
+
+    def _start_account_scan(self, acc: _Account) -> None:
+        acc.account_pab = _not_collected(
+            acc.account_id, self._home, "s3control", "GetPublicAccessBlock"
+        )
+        self._submit(f"s3 buckets {acc.account_id}", lambda: self._list_buckets(acc))
+        self._submit(f"s3 account BPA {acc.account_id}", lambda: self._account_pab(acc))
+        for region in acc.enabled:
+            unit = Counter(partial(self._progress.task_done, acc.account_id, region))
+            reg = _Region(account_id=acc.account_id, region=region, unit=unit)
+            acc.regions[region] = reg
+            self._submit(
+                f"region {acc.account_id}/{region}",
+                partial(self._scan_region, acc, reg),
+                unit,
+            )
+
+    def _list_buckets(self, acc: _Account) -> None:
+        assert acc.access is not None
+        res = self._aws.call(acc.access, "s3", self._home, "ListBuckets")
+        if isinstance(res, dict):
+            acc.bucket_names = frozenset(str(b["Name"]) for b in res.get("Buckets") or ())
+        elif isinstance(res, CollectionError):
+            acc.bucket_names = res
+
+    def _account_pab(self, acc: _Account) -> None:
+        assert acc.access is not None
+        res = self._aws.call(
+            acc.access,
+            "s3control",
+            self._home,
+            "GetPublicAccessBlock",
+            not_configured=("NoSuchPublicAccessBlockConfiguration",),
+            AccountId=acc.account_id,
+        )
+        if res is NOT_CONFIGURED:
+            acc.account_pab = None
+        elif isinstance(res, CollectionError):
+            acc.account_pab = res
+        else:
+            assert isinstance(res, dict)
+            acc.account_pab = parse.public_access_block(res)
+
+    def _scan_region(self, acc: _Account, reg: _Region) -> None:
+        assert acc.access is not None
+        access, region = acc.access, reg.region
+        self._submit(
+            f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit
+        )
+        self._submit(
+            f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit
+        )
+        res = self._aws.call(
+            access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True
+        )
+        if isinstance(res, CollectionError):
+            reg.trail_arns = reg.log_groups = reg.metric_filters = res
+            return
+        assert isinstance(res, dict)
+        listed = [t for t in res.get("trailList") or () if t.get("TrailARN")]
+        reg.trail_arns = tuple(sorted({str(t["TrailARN"]) for t in listed}))
+        to_claim: list[tuple[str, str, bool]] = []
+        group_names: set[str] = set()
+        with self._lock:
+            for t in listed:
+                arn = str(t["TrailARN"])
+                home = str(t.get("HomeRegion") or parse.arn_part(arn, 3))
+                acc.trail_raw.setdefault(arn, dict(t))
+                acc.trail_seen.setdefault(arn, set()).add(region)
+                if arn not in acc.claimed and (home == region or home not in acc.enabled):
+                    acc.claimed.add(arn)
+                    to_claim.append((arn, home, bool(t.get("HasCustomEventSelectors", False))))
+                lg_arn = str(t.get("CloudWatchLogsLogGroupArn") or "")
+                if (
+                    home == region
+                    and parse.arn_part(lg_arn, 3) == region
+                    and parse.arn_part(lg_arn, 4) == acc.account_id
+                ):
+                    group_names.add(_log_group_name(lg_arn))
+        for arn, home, custom in to_claim:
+            self._submit_trail_details(acc, access, reg, arn, home, custom)
+        if group_names:
+            self._submit(
+                f"log groups {acc.account_id}/{region}",
+                lambda: self._log_groups(access, reg, sorted(group_names)),
+                reg.unit,
+            )
+        else:
+            reg.log_groups = ()
+            reg.metric_filters = ()
+
+    def _submit_trail_details(
+        self, acc: _Account, access: AccountAccess, reg: _Region, arn: str, home: str, custom: bool
+    ) -> None:
+        details: dict[str, Any] = {}
+        with self._lock:
+            acc.trail_details[arn] = details
+
+        def status() -> None:
+            res = self._aws.call(
+                access, "cloudtrail", home, "GetTrailStatus", resource=arn, Name=arn
+            )
+            details["status"] = (
+                res if isinstance(res, CollectionError) else parse.trail_status(_as_dict(res))
+            )
+
+        def selectors() -> None:
+            res = self._aws.call(
+                access, "cloudtrail", home, "GetEventSelectors", resource=arn, TrailName=arn
+            )
+            details["selectors"] = (
+                res
+                if isinstance(res, CollectionError)
+                else parse.event_selectors(_as_dict(res), custom)
+            )
+
+        def insights() -> None:
+            res = self._aws.call(
+                access,
+                "cloudtrail",
+                home,
+                "GetInsightSelectors",
+                resource=arn,
+                not_configured=("InsightNotEnabledException",),
+                TrailName=arn,
+            )
+            details["insights"] = (
+                res if isinstance(res, CollectionError) else parse.insight_types(_as_dict(res))
+            )
+
+        for name, fn in (("status", status), ("selectors", selectors), ("insights", insights)):
+            self._submit(f"trail {name} {arn}", fn, reg.unit)
+
+    def _log_groups(self, access: AccountAccess, reg: _Region, names: list[str]) -> None:
+        groups: list[LogGroup] = []
+        for name in names:
+            res = self._aws.call(
+                access,
+                "logs",
+                reg.region,
+                "DescribeLogGroups",
+                resource=name,
+                paginate=True,
+                logGroupNamePrefix=name,
+            )
+            if isinstance(res, CollectionError):
+                reg.log_groups = reg.metric_filters = res
+                return
+            groups.extend(
+                parse.log_group(g)
+                for g in _as_dict(res).get("logGroups") or ()
+                if g.get("logGroupName") == name
+            )
+        filters: list[MetricFilter] = []
+        for group in groups:
+            res = self._aws.call(
+                access,
+                "logs",
+                reg.region,
+                "DescribeMetricFilters",
+                resource=group.name,
+                paginate=True,
+                logGroupName=group.name,
+            )
+            if isinstance(res, CollectionError):
+                reg.log_groups = tuple(groups)
+                reg.metric_filters = res
+                return
+            filters.extend(parse.metric_filter(f) for f in _as_dict(res).get("metricFilters") or ())
+        reg.log_groups = tuple(groups)
+        reg.metric_filters = tuple(filters)
+
+    def _alarms(self, access: AccountAccess, reg: _Region) -> None:
+        res = self._aws.call(access, "cloudwatch", reg.region, "DescribeAlarms", paginate=True)
+        if isinstance(res, CollectionError):
+            reg.alarms = res
+            return
+        alarms = tuple(parse.alarm(a) for a in _as_dict(res).get("MetricAlarms") or ())
+        reg.alarms = alarms
+        topics = sorted(
+            {
+                action
+                for alarm in alarms
+                for action in alarm.alarm_actions
+                if parse.arn_part(action, 2) == "sns"
+            }
+        )
+        for topic in topics:
+            topic_region = parse.arn_part(topic, 3) or reg.region
+            sub = self._aws.call(
+                access,
+                "sns",
+                topic_region,
+                "ListSubscriptionsByTopic",
+                resource=topic,
+                paginate=True,
+                TopicArn=topic,
+            )
+            subs: tuple[Any, ...] | CollectionError = (
+                sub
+                if isinstance(sub, CollectionError)
+                else tuple(parse.subscription(s) for s in _as_dict(sub).get("Subscriptions") or ())
+            )
+            with self._lock:
+                reg.topics.append(TopicSubscriptions(topic_arn=topic, subscriptions=subs))
+
+    def _config(self, access: AccountAccess, reg: _Region) -> None:
+        res = self._aws.call(access, "config", reg.region, "DescribeConfigurationRecorders")
+        if isinstance(res, CollectionError):
+            reg.config_recorders = res
+            return
+        recorders = _as_dict(res)
+        if not recorders.get("ConfigurationRecorders"):
+            reg.config_recorders = ()
+            return
+        status = self._aws.call(access, "config", reg.region, "DescribeConfigurationRecorderStatus")
+        if isinstance(status, CollectionError):
+            reg.config_recorders = status
+            return
+        reg.config_recorders = parse.config_recorders(recorders, _as_dict(status))
+
+    # ------------------------------------------------------------------ buckets and keys
+
+    def _plan_buckets_and_keys(self) -> None:
+        bucket_requests: dict[str, tuple[_Account, str]] = {}
+        key_requests: dict[str, tuple[_Account, str, str]] = {}
+        for account_id in sorted(self._accounts):
+            acc = self._accounts[account_id]
+            if acc.access is None:
+                continue
+            for arn in sorted(acc.trail_raw):
+                raw = acc.trail_raw[arn]
+                owner = self._usable(parse.arn_part(arn, 4)) or acc
+                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+                bucket = raw.get("S3BucketName")
+                if bucket and bucket not in bucket_requests:
+                    bucket_requests[str(bucket)] = (owner, arn)
+                key = raw.get("KmsKeyId")
+                if key and key not in key_requests:
+                    key_requests[str(key)] = (owner, home, arn)
+        for name, (requester, arn) in bucket_requests.items():
+            self._buckets[name] = {}
+            self._submit(f"bucket {name}", partial(self._bucket, name, requester, arn))
+        for key_ref, (requester, home, _arn) in key_requests.items():
+            self._keys[key_ref] = {}
+            self._submit(f"key {key_ref}", partial(self._key, key_ref, requester, home))
+
+    def _usable(self, account_id: str) -> _Account | None:
+        acc = self._accounts.get(account_id)
+        return acc if acc is not None and acc.access is not None else None
+
+    def _bucket_owner(self, name: str) -> tuple[_Account | None, list[str]]:
+        unknown: list[str] = []
+        for account_id in sorted(self._accounts):
+            acc = self._accounts[account_id]
+            if acc.access is None:
+                continue
+            if isinstance(acc.bucket_names, frozenset):
+                if name in acc.bucket_names:
+                    return acc, unknown
+            else:
+                unknown.append(account_id)
+        return None, unknown
+
+    def _bucket(self, name: str, requester: _Account, trail_arn: str) -> None:
+        state = self._buckets[name]
+        owner, unknown = self._bucket_owner(name)
+        if owner is None:
+            self._unowned_bucket(name, requester, unknown, state)
+            return
+        assert owner.access is not None
+        access = owner.access
+        state["existence"] = "exists"
+        state["owner_account_id"] = owner.account_id
+        resource = f"arn:{self._partition}:s3:::{name}"
+        loc = self._aws.call(
+            access, "s3", self._home, "GetBucketLocation", resource=resource, Bucket=name
+        )
+        if isinstance(loc, CollectionError):
+            state["region"] = loc
+            region = self._home
+        else:
+            region = parse.bucket_region(_as_dict(loc))
+            state["region"] = region
+        for fld, op, absent, parser in _BUCKET_READS:
+            self._submit(
+                f"bucket {op} {name}",
+                partial(
+                    self._bucket_read,
+                    state,
+                    access,
+                    region,
+                    name,
+                    resource,
+                    fld,
+                    op,
+                    absent,
+                    parser,
+                ),
+            )
+
+    def _bucket_read(
+        self,
+        state: dict[str, Any],
+        access: AccountAccess,
+        region: str,
+        name: str,
+        resource: str,
+        fld: str,
+        operation: str,
+        absent: tuple[str, ...],
+        parser: Callable[[Any], Any],
+    ) -> None:
+        res = self._aws.call(
+            access, "s3", region, operation, resource=resource, not_configured=absent, Bucket=name
+        )
+        if res is NOT_CONFIGURED:
+            state[fld] = None
+        elif isinstance(res, CollectionError):
+            state[fld] = res
+        else:
+            try:
+                state[fld] = parser(_as_dict(res))
+            except ValueError as exc:
+                err = CollectionError(
+                    account_id=access.account_id,
+                    region=region,
+                    service="s3",
+                    operation=operation,
+                    error_code="MalformedResponse",
+                    message=str(exc),
+                    resource=resource,
+                )
+                self._record(err)
+                state[fld] = err
+
+    def _unowned_bucket(
+        self, name: str, requester: _Account, unknown: list[str], state: dict[str, Any]
+    ) -> None:
+        assert requester.access is not None
+        resource = f"arn:{self._partition}:s3:::{name}"
+        head = self._aws.call(
+            requester.access,
+            "s3",
+            self._home,
+            "HeadBucket",
+            resource=resource,
+            record=False,
+            Bucket=name,
+        )
+        if isinstance(head, CollectionError) and head.error_code in _MISSING_BUCKET_CODES:
+            state["existence"] = "missing"
+            for fld in _BUCKET_FIELDS:
+                state[fld] = None
+            return
+        trusted_owner = None
+        for trusted in self._settings.trusted_accounts:
+            probe = self._aws.call(
+                requester.access,
+                "s3",
+                self._home,
+                "HeadBucket",
+                resource=resource,
+                record=False,
+                Bucket=name,
+                ExpectedBucketOwner=trusted,
+            )
+            if isinstance(probe, dict):
+                trusted_owner = trusted
+                break
+        if unknown:
+            code = "OwnerUnknown"
+            message = (
+                f"bucket {name} is not owned by any scanned account whose bucket list could be"
+                f" read; S3 ListBuckets failed in {', '.join(unknown)}, which may own it"
+            )
+        else:
+            code = "OutOfScope"
+            where = f"trusted account {trusted_owner}" if trusted_owner else "an account"
+            message = (
+                f"bucket {name} belongs to {where} outside the scan's scope, so its"
+                " configuration cannot be read; include the account that owns it (for example"
+                " the log archive account) with --accounts or --organization"
+            )
+        err = CollectionError(
+            account_id=requester.account_id,
+            region=self._home,
+            service="s3",
+            operation="ListBuckets",
+            error_code=code,
+            message=message,
+            resource=resource,
+        )
+        self._record(err)
+        if trusted_owner:
+            state["existence"] = "exists"
+            state["owner_account_id"] = trusted_owner
+        else:
+            state["existence"] = err
+        for fld in _BUCKET_FIELDS:
+            state[fld] = err
+
+    def _freeze_bucket(self, name: str) -> Bucket:
+        state = self._buckets[name]
+        a = str(state.get("owner_account_id") or "")
+        fields = {
+            fld: state.get(fld, _not_collected(a, self._home, "s3", fld)) for fld in _BUCKET_FIELDS
+        }
+        return Bucket(
+            name=name,
+            existence=state.get("existence", _not_collected(a, self._home, "s3", "ListBuckets")),
+            owner_account_id=state.get("owner_account_id"),
+            **fields,
+        )
+
+    def _key(self, key_ref: str, requester: _Account, trail_home: str) -> None:
+        state = self._keys[key_ref]
+        key_account = parse.arn_part(key_ref, 4) or requester.account_id
+        region = parse.arn_part(key_ref, 3) or trail_home
+        reader = self._usable(key_account) or requester
+        assert reader.access is not None
+        access = reader.access
+        state["account_id"], state["region"] = key_account, region
+        desc = self._aws.call(access, "kms", region, "DescribeKey", resource=key_ref, KeyId=key_ref)
+        if isinstance(desc, CollectionError):
+            state["metadata"] = state["rotation"] = desc
+        else:
+            meta = parse.key_metadata(_as_dict(desc))
+            state["metadata"] = meta
+            state["rotation"] = None
+            if (
+                meta.key_manager == "CUSTOMER"
+                and meta.key_spec == "SYMMETRIC_DEFAULT"
+                and meta.origin == "AWS_KMS"
+            ):
+                rot = self._aws.call(
+                    access, "kms", region, "GetKeyRotationStatus", resource=key_ref, KeyId=meta.arn
+                )
+                state["rotation"] = (
+                    rot
+                    if isinstance(rot, CollectionError)
+                    else bool(_as_dict(rot).get("KeyRotationEnabled", False))
+                )
+        pol = self._aws.call(
+            access,
+            "kms",
+            region,
+            "GetKeyPolicy",
+            resource=key_ref,
+            KeyId=key_ref,
+            PolicyName="default",
+        )
+        if isinstance(pol, CollectionError):
+            state["policy"] = pol
+        else:
+            try:
+                state["policy"] = parse.key_policy(_as_dict(pol))
+            except ValueError as exc:
+                err = CollectionError(
+                    account_id=key_account,
+                    region=region,
+                    service="kms",
+                    operation="GetKeyPolicy",
+                    error_code="MalformedResponse",
+                    message=str(exc),
+                    resource=key_ref,
+                )
+                self._record(err)
+                state["policy"] = err
+
+    def _freeze_key(self, key_ref: str) -> KmsKey:
+        state = self._keys[key_ref]
+        account = str(state.get("account_id", ""))
+        region = str(state.get("region", ""))
+        return KmsKey(
+            key_ref=key_ref,
+            account_id=account,
+            region=region,
+            metadata=state.get("metadata", _not_collected(account, region, "kms", "DescribeKey")),
+            rotation_enabled=state.get(
+                "rotation", _not_collected(account, region, "kms", "GetKeyRotationStatus")
+            ),
+            policy=state.get("policy", _not_collected(account, region, "kms", "GetKeyPolicy")),
+        )
+
+
+def _log_group_name(arn: str) -> str:
+    """The log group name inside arn:...:log-group:NAME(:*)."""
+    name = arn.split(":log-group:", 1)[-1]
+    return name[:-2] if name.endswith(":*") else name
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

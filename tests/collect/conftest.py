@@ -1,0 +1,196 @@
+"""moto-backed AWS for collection tests, and helpers to seed accounts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+SCAN_REGIONS = (REGION, OTHER_REGION)
+CALLER = "123456789012"  # moto's default account
+
+
+@pytest.fixture
+def session() -> Iterator[boto3.Session]:
+    """A boto3 session talking to an in-process moto."""
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+def client(session: boto3.Session, service: str, region: str = REGION, creds: Any = None) -> Any:
+    """A seeding client, optionally with assumed-role credentials."""
+    kwargs: dict[str, Any] = {}
+    if creds is not None:
+        kwargs = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
+    return session.client(service, region_name=region, **kwargs)
+
+
+def assume(session: boto3.Session, account_id: str) -> dict[str, Any]:
+    """Credentials that land in ``account_id`` (moto does not check the role)."""
+    return client(session, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/seed", RoleSessionName="seed"
+    )["Credentials"]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Names and ARNs of what :func:`seed_configured_account` created."""
+
+    account_id: str
+    bucket: str
+    trail_arn: str
+    key_arn: str
+    log_group: str
+    log_group_arn: str
+    topic_arn: str
+    alarm_name: str
+
+
+def seed_configured_account(
+    session: boto3.Session,
+    account_id: str = CALLER,
+    creds: Any = None,
+    *,
+    prefix: str = "acme",
+    region: str = REGION,
+) -> Seeded:
+    """An account configured the way an audit wants: trail, KMS, logs, alarm, Config."""
+    mk = lambda svc: client(session, svc, region, creds)  # noqa: E731
+    bucket = f"{prefix}-cloudtrail-logs-{account_id}"
+    s3 = mk("s3")
+    s3.create_bucket(Bucket=bucket)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "archive",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "AWSLogs/"},
+                    "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
+                    "Expiration": {"Days": 400},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                }
+            ]
+        },
+    )
+    key_arn = mk("kms").create_key(Description="cloudtrail")["KeyMetadata"]["Arn"]
+    mk("kms").enable_key_rotation(KeyId=key_arn)
+    logs = mk("logs")
+    log_group = f"{prefix}-cloudtrail"
+    logs.create_log_group(logGroupName=log_group)
+    logs.put_retention_policy(logGroupName=log_group, retentionInDays=400)
+    log_group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}:*"
+    logs.put_metric_filter(
+        logGroupName=log_group,
+        filterName="root-usage",
+        filterPattern='{ $.userIdentity.type = "Root" }',
+        metricTransformations=[
+            {"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}
+        ],
+    )
+    sns = mk("sns")
+    topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="secops@example.com")
+    alarm_name = "root-usage"
+    mk("cloudwatch").put_metric_alarm(
+        AlarmName=alarm_name,
+        MetricName="RootUsage",
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic_arn],
+    )
+    config = mk("config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account_id}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    ct = mk("cloudtrail")
+    trail_arn = ct.create_trail(
+        Name=f"{prefix}-trail",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=key_arn,
+        CloudWatchLogsLogGroupArn=log_group_arn,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/cloudtrail-logs",
+    )["TrailARN"]
+    ct.start_logging(Name=trail_arn)
+    return Seeded(
+        account_id=account_id,
+        bucket=bucket,
+        trail_arn=trail_arn,
+        key_arn=key_arn,
+        log_group=log_group,
+        log_group_arn=log_group_arn,
+        topic_arn=topic_arn,
+        alarm_name=alarm_name,
+    )
+
+
+def access_denied(operation: str) -> ClientError:
+    """The error AWS returns when IAM refuses a call."""
+    return ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "User is not authorized"}}, operation
+    )
+
+
+def deny(session: boto3.Session, service_id: str, operation: str) -> Callable[..., None]:
+    """Make every call of one operation fail with AccessDenied (a before-call hook)."""
+
+    def hook(**_: Any) -> None:
+        raise access_denied(operation)
+
+    session.events.register(f"before-call.{service_id}.{operation}", hook)
+    return hook
+
+
+class CallLog:
+    """Records every (service, operation, params) the scan sends."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        session.events.register("before-call", self._hook)
+
+    def _hook(self, model: Any, params: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name, dict(params)))
+
+    def count(self, service: str, operation: str) -> int:
+        """How many times one operation was called."""
+        return sum(1 for s, o, _ in self.calls if (s, o) == (service, operation))
