@@ -1,0 +1,76 @@
+"""bucket-access-logging: S3 server access logging records who reads the audit logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.snapshot import Bucket, CollectionError
+
+META = CheckMeta(
+    id="bucket-access-logging",
+    title="Server access logging is enabled on the trail's S3 bucket",
+    severity=Severity.LOW,
+    section="bucket",
+    resource_type="AwsS3Bucket",
+    rationale=(
+        "CloudTrail data events are rarely enabled for the log bucket itself, so server access "
+        "logs are often the only record of who read, listed or deleted the audit logs. "
+        "Investigators need that record to know whether evidence was exfiltrated or tampered "
+        "with (CIS AWS 3.4)."
+    ),
+    remediation=Remediation(
+        summary="Enable server access logging to a separate bucket that the log bucket's "
+                "readers cannot change.",
+        cli=(
+            "aws s3api put-bucket-logging --bucket <bucket> --bucket-logging-status "
+            "'{\"LoggingEnabled\":{\"TargetBucket\":\"<access-log-bucket>\","
+            "\"TargetPrefix\":\"cloudtrail/\"}}'"
+        ),
+        terraform=(
+            'resource "aws_s3_bucket_logging" "cloudtrail" {\n'
+            "  bucket        = aws_s3_bucket.cloudtrail.id\n"
+            "  target_bucket = aws_s3_bucket.access_logs.id\n"
+            '  target_prefix = "cloudtrail/"\n'
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html",
+    ),
+    references=("CIS AWS Foundations 3.4", "Security Hub CloudTrail.7",
+                "AWS Config s3-bucket-logging-enabled"),
+    permissions=("s3:GetBucketLogging",),
+    notes="Logging into the log bucket itself passes but is flagged in the message: it makes "
+          "the bucket log its own log writes.",
+)
+
+
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+    if isinstance(bucket.logging, CollectionError):
+        return bucket.logging
+    if bucket.logging is None:
+        return Verdict(Status.FAIL, f"bucket {bucket.name} has server access logging off: reads "
+                       "and deletions of the audit logs leave no record")
+    evidence = {"target_bucket": bucket.logging.target_bucket,
+                "target_prefix": bucket.logging.target_prefix}
+    note = (" (into itself: prefer a separate bucket)"
+            if bucket.logging.target_bucket == bucket.name else "")
+    return Verdict(Status.PASS, f"bucket {bucket.name} logs server access to "
+                   f"{bucket.logging.target_bucket}{note}", evidence)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per trail destination bucket."""
+    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
+
+
+CHECK = Check(META, evaluate)
+

@@ -1,0 +1,102 @@
+"""bucket-archival-lifecycle: old logs move to a cheaper storage class (cost finding)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.snapshot import Bucket, CollectionError
+
+#: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
+STANDARD_PRICE = 0.023
+GLACIER_IR_PRICE = 0.004
+
+META = CheckMeta(
+    id="bucket-archival-lifecycle",
+    title="A lifecycle rule moves old trail logs to a cheaper storage class",
+    severity=Severity.LOW,
+    section="bucket",
+    resource_type="AwsS3Bucket",
+    rationale=(
+        "Audit logs are written once and rarely read after the first weeks, yet must be kept "
+        "for years. Keeping them all in S3 Standard costs several times what an archival class "
+        "does; a transition rule is the usual way to afford long retention. This is a cost "
+        "finding, not a security one."
+    ),
+    remediation=Remediation(
+        summary="Add an enabled lifecycle transition for the AWSLogs/ prefix, e.g. to "
+                "GLACIER_IR after 30 days (still immediately readable).",
+        cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
+            "--lifecycle-configuration '{\"Rules\":[{\"ID\":\"archive\",\"Status\":\"Enabled\","
+            "\"Filter\":{\"Prefix\":\"AWSLogs/\"},\"Transitions\":[{\"Days\":30,"
+            "\"StorageClass\":\"GLACIER_IR\"}]}]}'",
+        terraform=(
+            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
+            "  bucket = aws_s3_bucket.cloudtrail.id\n"
+            "  rule {\n"
+            '    id     = "archive"\n'
+            '    status = "Enabled"\n'
+            "    filter {\n"
+            '      prefix = "AWSLogs/"\n'
+            "    }\n"
+            "    transition {\n"
+            "      days          = 30\n"
+            '      storage_class = "GLACIER_IR"\n'
+            "    }\n"
+            "  }\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
+    ),
+    references=("AWS Config s3-lifecycle-policy-check", "AWS Well-Architected COST04-BP05"),
+    permissions=("s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"),
+    notes=(
+        "Any enabled transition of current versions in a rule that reaches the log prefix "
+        "passes. The saving estimate uses us-east-1 list prices (S3 Standard $0.023 vs Glacier "
+        "Instant Retrieval $0.004 per GB-month) on the whole bucket size and ignores "
+        "transition request charges and the minimum storage duration."
+    ),
+)
+
+
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+    if isinstance(bucket.lifecycle, CollectionError):
+        return bucket.lifecycle
+    rules = [r.id or "(unnamed)" for r in bucket.lifecycle or ()
+             if r.enabled and r.transitions
+             and target.applies_to_logs(r.prefix, r.has_tag_filter)]
+    evidence: dict[str, Any] = {"transition_rules": rules, "size_bytes": bucket.size_bytes}
+    if rules:
+        return Verdict(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "
+                       f"{', '.join(rules)})", evidence)
+    prices = (f"S3 Standard ${STANDARD_PRICE}/GB-month vs Glacier Instant Retrieval "
+              f"${GLACIER_IR_PRICE}/GB-month, us-east-1 list prices")
+    if bucket.size_bytes is None:
+        saving = f"the bucket size is unknown, so no saving is estimated ({prices})"
+    else:
+        gb = bucket.size_bytes / 1024**3
+        monthly = gb * (STANDARD_PRICE - GLACIER_IR_PRICE)
+        evidence["estimated_monthly_saving_usd"] = round(monthly, 2)
+        saving = (f"moving its {gb:,.1f} GB would save about ${monthly:,.2f} per month "
+                  f"({prices})")
+    return Verdict(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: "
+                   + saving, evidence)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per trail destination bucket."""
+    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
+
+
+CHECK = Check(META, evaluate)
+

@@ -1,0 +1,109 @@
+"""bucket-hot-retention: logs stay immediately available for the first months."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+    parse_time,
+)
+from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.snapshot import Bucket, CollectionError, LifecycleRule
+
+#: Classes whose objects must be restored before they can be read.
+COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+META = CheckMeta(
+    id="bucket-hot-retention",
+    title="Trail logs stay immediately available for the required period",
+    severity=Severity.MEDIUM,
+    section="bucket",
+    resource_type="AwsS3Bucket",
+    rationale=(
+        "PCI DSS 10.5.1 requires the most recent three months of audit logs to be immediately "
+        "available for analysis. Objects in S3 Glacier Flexible Retrieval or Deep Archive must "
+        "be restored first, which takes hours, so moving logs there early breaks the "
+        "requirement and slows incident response."
+    ),
+    remediation=Remediation(
+        summary="Delay transitions to GLACIER or DEEP_ARCHIVE until at least the required days "
+                "(90 by default), or use GLACIER_IR / STANDARD_IA, which stay readable at once.",
+        cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
+            "--lifecycle-configuration file://lifecycle.json  # Transitions: GLACIER_IR at 30, "
+            "GLACIER at >= 90 days",
+        terraform=(
+            "  rule {\n"
+            '    id     = "archive"\n'
+            '    status = "Enabled"\n'
+            "    filter {}\n"
+            "    transition {\n"
+            "      days          = 30\n"
+            '      storage_class = "GLACIER_IR"\n'
+            "    }\n"
+            "    transition {\n"
+            "      days          = 120\n"
+            '      storage_class = "GLACIER"\n'
+            "    }\n"
+            "  }"
+        ),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
+    ),
+    references=("PCI DSS 10.5.1",),
+    permissions=("s3:GetLifecycleConfiguration",),
+    notes=(
+        "Only GLACIER (Flexible Retrieval) and DEEP_ARCHIVE count as not immediately available; "
+        "GLACIER_IR, STANDARD_IA, ONEZONE_IA and INTELLIGENT_TIERING are readable at once "
+        "(Intelligent-Tiering's opt-in archive tiers are not visible in the lifecycle and are "
+        "not judged). Noncurrent-version transitions are not judged: current logs are what must "
+        "stay available. Rule applicability as in bucket-retention."
+    ),
+)
+
+
+def _early(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
+    need = ctx.settings.hot_retention_days
+    out: list[str] = []
+    for tr in rule.transitions:
+        if tr.storage_class.upper() not in COLD_CLASSES:
+            continue
+        if tr.days is not None and tr.days < need:
+            out.append(f"moves logs to {tr.storage_class} after {tr.days} days")
+        if tr.date is not None and parse_time(tr.date) < ctx.now + timedelta(days=need):
+            out.append(f"moves logs to {tr.storage_class} on {tr.date}")
+    return out
+
+
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+    need = ctx.settings.hot_retention_days
+    if isinstance(bucket.lifecycle, CollectionError):
+        return bucket.lifecycle
+    evidence: dict[str, Any] = {"required_days": need}
+    bad: list[str] = []
+    for rule in bucket.lifecycle or ():
+        if not rule.enabled or not target.applies_to_logs(rule.prefix, rule.has_tag_filter):
+            continue
+        bad += [f"rule {rule.id or '(unnamed)'} {s}" for s in _early(ctx, rule)]
+    evidence["violations"] = bad
+    if bad:
+        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
+                       f"{need} days logs must stay immediately available", evidence)
+    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
+                   f"least {need} days", evidence)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per trail destination bucket."""
+    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
+
+
+CHECK = Check(META, evaluate)
+

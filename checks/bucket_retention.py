@@ -1,0 +1,117 @@
+"""bucket-retention: no lifecycle rule deletes logs before the profile's retention period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+    parse_time,
+)
+from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.snapshot import Bucket, CollectionError, LifecycleRule
+
+META = CheckMeta(
+    id="bucket-retention",
+    title="Lifecycle rules keep trail logs for the required retention period",
+    severity=Severity.HIGH,
+    section="bucket",
+    resource_type="AwsS3Bucket",
+    rationale=(
+        "Frameworks set a minimum life for audit logs: PCI DSS 10.5.1 one year, HIPAA "
+        "164.316(b)(2) six years for the documentation logs support. A lifecycle expiration "
+        "shorter than that silently destroys the evidence an investigation or assessment will "
+        "ask for, and the loss is only noticed when it is too late."
+    ),
+    remediation=Remediation(
+        summary="Lengthen (or remove) the expiration of every enabled lifecycle rule that "
+                "reaches the AWSLogs/ prefix, for current and noncurrent versions, to at least "
+                "the profile's retention.",
+        cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
+            "--lifecycle-configuration file://lifecycle.json  # Expiration.Days >= 365 (PCI) "
+            "or 2190 (HIPAA)",
+        terraform=(
+            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
+            "  bucket = aws_s3_bucket.cloudtrail.id\n"
+            "  rule {\n"
+            '    id     = "retain-logs"\n'
+            '    status = "Enabled"\n'
+            "    filter {\n"
+            '      prefix = "AWSLogs/"\n'
+            "    }\n"
+            "    expiration {\n"
+            "      days = 2555\n"
+            "    }\n"
+            "    noncurrent_version_expiration {\n"
+            "      noncurrent_days = 2555\n"
+            "    }\n"
+            "  }\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html",
+    ),
+    references=("PCI DSS 10.5.1", "HIPAA 164.316(b)(2)(i)", "NIST SP 800-53 AU-11",
+                "AWS Config s3-lifecycle-policy-check"),
+    permissions=("s3:GetLifecycleConfiguration",),
+    notes=(
+        "Required days come from the selected profile (settings.retention_days: pci 365, hipaa "
+        "2190). A rule applies when it is enabled, has no tag filter (CloudTrail writes untagged "
+        "objects) and its prefix is a prefix of <trail prefix>/AWSLogs/ or lies inside it. "
+        "Noncurrent-version expiration counts too: it decides how long a deleted log survives. "
+        "A date-based expiration fails when it falls before now + the required days. No "
+        "lifecycle configuration passes: nothing expires."
+    ),
+)
+
+
+def _shortfalls(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
+    need = ctx.settings.retention_days
+    out: list[str] = []
+    if rule.expiration_days is not None and rule.expiration_days < need:
+        out.append(f"expires log objects after {rule.expiration_days} days")
+    if rule.noncurrent_expiration_days is not None and rule.noncurrent_expiration_days < need:
+        out.append(f"expires noncurrent versions after {rule.noncurrent_expiration_days} days")
+    if rule.expiration_date is not None:
+        when = parse_time(rule.expiration_date)
+        if when < ctx.now + timedelta(days=need):
+            out.append(f"expires log objects on {rule.expiration_date}")
+    return out
+
+
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+    need, profile = ctx.settings.retention_days, ctx.settings.profile
+    if isinstance(bucket.lifecycle, CollectionError):
+        return bucket.lifecycle
+    evidence: dict[str, Any] = {"required_days": need, "profile": profile,
+                                "log_prefixes": list(target.log_prefixes())}
+    if not bucket.lifecycle:
+        return Verdict(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
+                       f"expires (profile {profile} requires {need} days)", evidence)
+    bad: list[str] = []
+    for rule in bucket.lifecycle:
+        if not rule.enabled or not target.applies_to_logs(rule.prefix, rule.has_tag_filter):
+            continue
+        bad += [f"rule {rule.id or '(unnamed)'} {s}" for s in _shortfalls(ctx, rule)]
+    evidence["violations"] = bad
+    if bad:
+        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
+                       f"the {need} days profile {profile} requires", evidence)
+    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
+                   f"(profile {profile})", evidence)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per trail destination bucket."""
+    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
+
+
+CHECK = Check(META, evaluate)
+
