@@ -1,0 +1,104 @@
+"""trail-delivery-health: the trail is logging and delivering log files without errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.snapshot import AccountSnapshot, Trail
+from auditor.trailutil import age_hours, per_owned_trail, trail_result, trail_status_or_error
+
+META = CheckMeta(
+    id="trail-delivery-health",
+    title="Trails are logging and delivering log files without errors",
+    severity=Severity.HIGH,
+    section="trail",
+    resource_type="AwsCloudTrailTrail",
+    rationale=(
+        "A trail that exists but is stopped, or cannot write to its bucket (a changed bucket "
+        "policy, a disabled key), records nothing while looking configured. PCI DSS 10.7 "
+        "requires failures of logging to be detected and acted on promptly."
+    ),
+    remediation=Remediation(
+        summary=(
+            "Start logging, and fix the cause of LatestDeliveryError / LatestDigestDeliveryError "
+            "(usually the bucket policy or the KMS key policy)."
+        ),
+        cli=(
+            "aws cloudtrail start-logging --name <trail>\n"
+            "aws cloudtrail get-trail-status --name <trail>"
+        ),
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name           = "org-trail"\n'
+            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
+            "  enable_logging = true\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html",
+    ),
+    references=("PCI DSS 10.7.2", "GDPR Art. 33"),
+    permissions=("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus"),
+    notes=(
+        "No Security Hub control or Config rule checks delivery; the logic follows "
+        "GetTrailStatus. The digest delivery error only counts when log file validation is on. "
+        "The freshness limit is Settings.delivery_max_age_hours (default 24) relative to the "
+        "snapshot's collection time. A logging trail with no LatestDeliveryTime at all FAILs "
+        "('no delivery recorded'): nothing proves that delivery works."
+    ),
+)
+
+
+def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+    st = trail_status_or_error(ctx, trail)
+    if isinstance(st, CheckResult):
+        return st
+    ev: dict[str, Any] = {
+        "is_logging": st.is_logging,
+        "latest_delivery_time": st.latest_delivery_time,
+        "latest_delivery_error": st.latest_delivery_error,
+        "latest_digest_delivery_time": st.latest_digest_delivery_time,
+        "latest_digest_delivery_error": st.latest_digest_delivery_error,
+        "log_file_validation_enabled": trail.log_file_validation_enabled,
+        "max_age_hours": ctx.settings.delivery_max_age_hours,
+    }
+    problems: list[str] = []
+    if not st.is_logging:
+        stopped = f" since {st.stop_logging_time}" if st.stop_logging_time else ""
+        problems.append(f"not logging{stopped}")
+    if st.latest_delivery_error:
+        problems.append(f"last log delivery failed: {st.latest_delivery_error}")
+    if trail.log_file_validation_enabled and st.latest_digest_delivery_error:
+        problems.append(f"last digest delivery failed: {st.latest_digest_delivery_error}")
+    limit = ctx.settings.delivery_max_age_hours
+    if st.latest_delivery_time is None:
+        problems.append("no delivery recorded")
+    else:
+        age = age_hours(ctx, st.latest_delivery_time)
+        ev["delivery_age_hours"] = round(age, 2)
+        if age > limit:
+            problems.append(f"last delivery {st.latest_delivery_time} is {age:.1f} h old "
+                            f"(limit {limit} h)")
+    if problems:
+        return trail_result(ctx, trail, Status.FAIL, "; ".join(problems), ev,
+                            account_id=account.account_id)
+    return trail_result(ctx, trail, Status.PASS,
+                        f"logging; last delivery {st.latest_delivery_time} without error", ev,
+                        account_id=account.account_id)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per owned trail."""
+    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
+
+
+CHECK = Check(META, evaluate)

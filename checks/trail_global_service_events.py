@@ -1,0 +1,68 @@
+"""trail-global-service-events: a logging trail records global service events (IAM, STS...)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.snapshot import Trail
+from auditor.trailutil import (
+    Judgement,
+    all_of,
+    coverage_check,
+    logging_judgement,
+    management_judgement,
+)
+
+META = CheckMeta(
+    id="trail-global-service-events",
+    title="A logging trail records global service events (IAM, STS, CloudFront)",
+    severity=Severity.MEDIUM,
+    section="trail",
+    resource_type="AwsAccount",
+    rationale=(
+        "IAM, STS and CloudFront are global services whose events are delivered to us-east-1 "
+        "and recorded only by trails with IncludeGlobalServiceEvents. Without them, creation "
+        "of users, access keys and role trust changes are missing from the audit trail."
+    ),
+    remediation=Remediation(
+        summary="Enable IncludeGlobalServiceEvents on the account's (multi-region) trail.",
+        cli="aws cloudtrail update-trail --name org-trail --include-global-service-events",
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name                          = "org-trail"\n'
+            "  s3_bucket_name                = aws_s3_bucket.logs.id\n"
+            "  include_global_service_events = true\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-global-service-events",
+    ),
+    references=("CIS AWS 3.1", "Security Hub CloudTrail.1"),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+    ),
+    notes=(
+        "No public anchor has a separate rule; CIS 3.1's audit procedure and CloudTrail.1 imply "
+        "it. We require a trail that is logging, has IncludeGlobalServiceEvents and records "
+        "management events (global service events are management events: a data-events-only "
+        "trail with the flag set records none of them)."
+    ),
+)
+
+
+def _judge(trail: Trail) -> Judgement:
+    flag = (Judgement.yes(f"trail {trail.name} includes global service events")
+            if trail.include_global_service_events
+            else Judgement.no(f"trail {trail.name} excludes global service events"))
+    return all_of(flag, logging_judgement(trail), management_judgement(trail, complete=False))
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per account."""
+    yield from coverage_check(ctx, _judge,
+                              what="is logging and records global service events")
+
+
+CHECK = Check(META, evaluate)

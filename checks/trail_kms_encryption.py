@@ -1,0 +1,72 @@
+"""trail-kms-encryption: every trail encrypts its log files with a KMS key (SSE-KMS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.snapshot import AccountSnapshot, Trail
+from auditor.trailutil import per_owned_trail, trail_result
+
+META = CheckMeta(
+    id="trail-kms-encryption",
+    title="Trails encrypt log files with a KMS key",
+    severity=Severity.MEDIUM,
+    section="trail",
+    resource_type="AwsCloudTrailTrail",
+    rationale=(
+        "By default log files are only SSE-S3 encrypted, so anyone with s3:GetObject on the "
+        "bucket can read them. SSE-KMS adds a second, separately audited permission (kms:Decrypt) "
+        "and lets the key policy restrict who can read the audit trail."
+    ),
+    remediation=Remediation(
+        summary=(
+            "Set a customer-managed KMS key on the trail (its key policy must allow CloudTrail)."
+        ),
+        cli="aws cloudtrail update-trail --name <trail> --kms-key-id <key-arn>",
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name           = "org-trail"\n'
+            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
+            "  kms_key_id     = aws_kms_key.trail.arn\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
+    ),
+    references=(
+        "CIS AWS 3.5",
+        "Security Hub CloudTrail.2",
+        "AWS Config cloud-trail-encryption-enabled",
+    ),
+    permissions=("cloudtrail:DescribeTrails",),
+    notes=(
+        "Only the presence of KmsKeyId is judged here; whether the key is usable, rotated and "
+        "tightly scoped is judged by trail-kms-key-health, -rotation and -policy."
+    ),
+)
+
+
+def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+    key = trail.kms_key_id
+    if key:
+        return trail_result(ctx, trail, Status.PASS, f"log files are encrypted with KMS key {key}",
+                            {"kms_key_id": key}, account_id=account.account_id)
+    return trail_result(ctx, trail, Status.FAIL,
+                        "no KmsKeyId: log files are only SSE-S3 encrypted",
+                        {"kms_key_id": None}, account_id=account.account_id)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per owned trail."""
+    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
+
+
+CHECK = Check(META, evaluate)

@@ -1,0 +1,91 @@
+"""trail-management-events: each trail records read and write management events from all sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.selectors import management_coverage
+from auditor.snapshot import AccountSnapshot, CollectionError, Trail
+from auditor.trailutil import per_owned_trail, trail_result
+
+META = CheckMeta(
+    id="trail-management-events",
+    title="Trails record read and write management events from all sources",
+    severity=Severity.HIGH,
+    section="trail",
+    resource_type="AwsCloudTrailTrail",
+    rationale=(
+        "Management events are the control-plane record: who changed IAM, networks, keys and "
+        "the trail itself. A trail that records only read or only write events, or excludes "
+        "sources such as kms.amazonaws.com, leaves gaps an investigator cannot fill later."
+    ),
+    remediation=Remediation(
+        summary="Record all management events: ReadWriteType All and no excluded sources.",
+        cli=(
+            "aws cloudtrail put-event-selectors --trail-name <trail> --event-selectors "
+            "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,"
+            "\"ExcludeManagementEventSources\":[]}]'"
+        ),
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name           = "org-trail"\n'
+            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
+            "  advanced_event_selector {\n"
+            '    name = "All management events"\n'
+            "    field_selector {\n"
+            '      field  = "eventCategory"\n'
+            '      equals = ["Management"]\n'
+            "    }\n"
+            "  }\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
+    ),
+    references=(
+        "CIS AWS 3.1",
+        "Security Hub CloudTrail.1",
+        "AWS Config multi-region-cloudtrail-enabled",
+    ),
+    permissions=("cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"),
+    notes=(
+        "Judged per trail owned by the account (an organisation trail is judged in its owner "
+        "account). Basic selectors: ReadWriteType and ExcludeManagementEventSources. Advanced "
+        "selectors: eventCategory = Management, readOnly (absent = both) and eventSource "
+        "conditions (NotEquals = excluded sources); a condition on any other field cannot be "
+        "proven harmless and FAILs the trail. A trail that records no management events at all "
+        "(a data-events-only trail) also FAILs, as the catalogue states; waive it if intended."
+    ),
+)
+
+
+def _judge(account: AccountSnapshot, trail: Trail, ctx: CheckContext) -> CheckResult:
+    sel = trail.event_selectors
+    if isinstance(sel, CollectionError):
+        return ctx.error(sel, resource_id=trail.name, resource_arn=trail.arn,
+                         region=trail.home_region, account_id=account.account_id,
+                         resource_type="AwsCloudTrailTrail")
+    if sel is None:
+        return trail_result(ctx, trail, Status.ERROR,
+                            "event selectors were not collected; nothing can be concluded",
+                            account_id=account.account_id)
+    cov = management_coverage(sel)
+    status = Status.PASS if cov.complete else Status.FAIL
+    return trail_result(ctx, trail, status, cov.describe(),
+                        {"management_events": cov.as_evidence()}, account_id=account.account_id)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per owned trail."""
+    yield from per_owned_trail(ctx, lambda acc, t: _judge(acc, t, ctx))
+
+
+CHECK = Check(META, evaluate)

@@ -1,0 +1,107 @@
+"""trail-multi-region: a logging multi-region trail records all management events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.snapshot import AccountSnapshot, CollectionError, Trail
+from auditor.trailutil import (
+    Judgement,
+    account_result,
+    all_of,
+    covering_trails,
+    logging_judgement,
+    management_judgement,
+    multi_region_judgement,
+    trail_covers_region,
+)
+
+META = CheckMeta(
+    id="trail-multi-region",
+    title="A logging multi-region trail records read and write management events",
+    severity=Severity.HIGH,
+    section="trail",
+    resource_type="AwsAccount",
+    rationale=(
+        "Attackers use the regions nobody watches. A multi-region trail records API activity "
+        "in every region, including regions enabled later, and must record both read and "
+        "write management events without excluded sources to give a complete audit trail."
+    ),
+    remediation=Remediation(
+        summary=(
+            "Make a trail multi-region and record all management events (ReadWriteType All, "
+            "no ExcludeManagementEventSources)."
+        ),
+        cli=(
+            "aws cloudtrail update-trail --name org-trail --is-multi-region-trail\n"
+            "aws cloudtrail put-event-selectors --trail-name org-trail --event-selectors "
+            "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'"
+        ),
+        terraform=(
+            'resource "aws_cloudtrail" "main" {\n'
+            '  name                  = "org-trail"\n'
+            "  s3_bucket_name        = aws_s3_bucket.logs.id\n"
+            "  is_multi_region_trail = true\n"
+            "  event_selector {\n"
+            '    read_write_type           = "All"\n'
+            "    include_management_events = true\n"
+            "  }\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html",
+    ),
+    references=(
+        "CIS AWS 3.1",
+        "Security Hub CloudTrail.1",
+        "AWS Config multi-region-cloudtrail-enabled",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "account:ListRegions",
+    ),
+    notes=(
+        "One account-level result (region 'global') for the CIS 3.1 / CloudTrail.1 condition, "
+        "plus one result per scanned region: a region FAILs when no logging trail covers it "
+        "(a multi-region trail, or a single-region trail whose home region it is). A region "
+        "whose DescribeTrails failed is ERROR. Security Hub CloudTrail.1 and CIS 3.1 both "
+        "require read and write management events; excluded event sources (e.g. "
+        "kms.amazonaws.com) are treated as incomplete, as in the CIS audit procedure."
+    ),
+)
+
+
+def _account_judgement(trail: Trail) -> Judgement:
+    return all_of(multi_region_judgement(trail), logging_judgement(trail),
+                  management_judgement(trail, complete=True))
+
+
+def _region_results(ctx: CheckContext, account: AccountSnapshot,
+                    trails: list[Trail]) -> Iterator[CheckResult]:
+    for reg in ctx.regions(account):
+        if isinstance(reg.trail_arns, CollectionError):
+            yield ctx.error(reg.trail_arns, resource_id=account.account_id, region=reg.region,
+                            account_id=account.account_id, resource_type="AwsAccount")
+            continue
+        judged = [(t, logging_judgement(t)) for t in trails if trail_covers_region(t, reg.region)]
+        yield account_result(
+            ctx, account, judged, what=f"covers region {reg.region} and is logging",
+            region=reg.region,
+            no_trail_message=f"no trail covers region {reg.region}",
+        )
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """Per account (global) and per scanned region."""
+    for account in ctx.accounts():
+        trails = covering_trails(ctx.snapshot, account)
+        yield account_result(
+            ctx, account, [(t, _account_judgement(t)) for t in trails],
+            what="is multi-region, logging and records read and write management events",
+        )
+        yield from _region_results(ctx, account, trails)
+
+
+CHECK = Check(META, evaluate)
