@@ -71,7 +71,7 @@ class ControlVerdict:
 
     id: str
     title: str
-    status: str  # PASS | FAIL | NOT_ASSESSED | MANUAL
+    status: str  # PASS | FAIL | NOT_ASSESSED | NOT_APPLICABLE | MANUAL
     automation: str
     checks: tuple[str, ...] = ()
     findings: tuple[str, ...] = ()
@@ -79,6 +79,8 @@ class ControlVerdict:
     description: str = ""
     notes: str = ""
     waived: bool = False
+    #: Mapped checks that produced no result in this run (e.g. logs-* with --no-logs).
+    unassessed_checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class Results:
     summary: Mapping[str, Any] = field(default_factory=dict)
     tool: Mapping[str, str] = field(default_factory=dict)
     schema_version: str = RESULTS_SCHEMA_VERSION
+    #: Set by auditor.history for scheduled scans: previous scan, drift, score trend.
+    history: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, the shape results.schema.json describes."""
