@@ -243,7 +243,10 @@ def load_frameworks(
     listing the available ones. A framework id defined twice is an error
     naming both files. Returned sorted by id, or in ``selected`` order.
     """
-    folders: list[Traversable | Path] = [_shipped_dir(), *(_check_extra_dir(d) for d in extra_dirs)]
+    shipped = _shipped_dir()
+    if not shipped.is_dir():
+        raise AuditorError(f"shipped mappings not found at {shipped}: broken installation")
+    folders: list[Traversable | Path] = [shipped, *(_check_extra_dir(d) for d in extra_dirs)]
     by_id: dict[str, Framework] = {}
     for folder in folders:
         for node in _yaml_files(folder):
@@ -298,6 +301,8 @@ def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, RetentionProfile
     """
     found: dict[str, RetentionProfile] = {}
     shipped = _shipped_dir() / _PROFILES_DIR
+    if not shipped.is_dir():
+        raise AuditorError(f"shipped retention profiles not found at {shipped}: broken installation")
     for node in _yaml_files(shipped):
         _profiles_from(node, found)
     for folder in extra_dirs:
