@@ -302,7 +302,7 @@ def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, RetentionProfile
     found: dict[str, RetentionProfile] = {}
     shipped = _shipped_dir() / _PROFILES_DIR
     if not shipped.is_dir():
-        raise AuditorError(f"shipped retention profiles not found at {shipped}: broken installation")
+        raise AuditorError(f"retention profiles not found at {shipped}: broken installation")
     for node in _yaml_files(shipped):
         _profiles_from(node, found)
     for folder in extra_dirs:
