@@ -1,0 +1,115 @@
+"""``trail-auditor demo``: the whole job on a simulated organisation, no AWS account needed.
+
+Everything runs in-process against moto: seed the organisation
+(auditor.demo.seed), collect exactly as a real scan does, read the log files
+and validate the signed digest chain, evaluate, map to frameworks and write
+results.json with the HTML and PDF reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from auditor.pipeline import EvaluationOptions, build_results, now_iso
+from auditor.results import Results
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What a demo run produced."""
+
+    results: Results
+    files: tuple[Path, ...]
+    snapshot_path: Path
+
+
+def _isolated_environment() -> dict[str, str | None]:
+    """Point boto3 at moto only: no real credentials, profiles or endpoints can leak in."""
+    saved = {k: os.environ.get(k) for k in (
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+        "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
+    for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(k, None)
+    os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+                       "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    return saved
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
+    """Seed, collect, read logs and digests, evaluate. Returns results and the snapshot path."""
+    import boto3
+    from moto import mock_aws
+
+    from auditor.collect import CollectOptions, collect
+    from auditor.console import RichProgress
+    from auditor.demo.seed import HOME, REGIONS, ROLE_NAME, seed_organization, write_demo_logs
+    from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
+    from auditor.logscan import read_trail_evidence
+    from auditor.snapshot_io import save_snapshot
+
+    saved = _isolated_environment()
+    try:
+        with mock_aws():
+            started = now_iso()
+            org = seed_organization(REGIONS)
+            now = datetime.now(UTC).replace(microsecond=0)
+            s3 = boto3.client("s3", region_name=HOME)
+            for account in (org.management, org.workload):
+                write_demo_logs(s3, org.org_bucket, org.org_id, account, now)
+            private_key, public_keys = generate_demo_key()
+            keys_file = Path(tempfile.mkdtemp(prefix="trail-auditor-demo-")) / "public-keys.json"
+            keys_file.write_text(json.dumps(public_keys), encoding="utf-8")
+            seed_signed_chain(s3, org.org_bucket, None, org.management, HOME,
+                              start=now - timedelta(hours=30), hours=24, private_key=private_key,
+                              tamper=True, org_id=org.org_id)
+            options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
+            progress = RichProgress(console) if console is not None else None
+            snapshot = collect(options, progress=progress)
+            snapshot = read_trail_evidence(snapshot, options, since="7d", public_keys=keys_file,
+                                           console=console, now=now)
+            output_dir.mkdir(parents=True, exist_ok=True)
+            snapshot_path = output_dir / "snapshot.json"
+            digest = save_snapshot(snapshot, snapshot_path)
+            results = build_results(snapshot, EvaluationOptions(), started_at=started,
+                                    snapshot_sha256=digest)
+            return results, snapshot_path
+    finally:
+        _restore(saved)
+
+
+def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf"),
+             org_name: str = "Example Corp (demo)", label: str = "DEMO - SIMULATED DATA",
+             page_size: str = "A4", console: Any = None) -> int:
+    """Run the demo end to end; print where the outputs are; return the scan's exit code."""
+    from auditor.console import print_summary
+    from auditor.report import ReportOptions, render
+
+    results, snapshot_path = build_demo(output_dir, console)
+    files = render(results, list(formats), output_dir,
+                   ReportOptions(org_name=org_name, label=label, page_size=page_size))
+    if console is not None:
+        print_summary(console, results)
+        console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False,
+                      highlight=False)
+        for f in files:
+            console.print(f"  {f}", markup=False, highlight=False)
+        console.print("The demo's findings are intentional: the simulated organisation is "
+                      "configured with a realistic mix of sound and broken settings.")
+    # The demo succeeded if it produced its outputs; its findings are the point, not a failure.
+    return 0

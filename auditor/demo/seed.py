@@ -1,0 +1,308 @@
+"""Build the demo organisation inside moto: three accounts, several regions, sound and broken.
+
+This module WRITES to (simulated) AWS and is only ever run against moto by
+``trail-auditor demo`` and the tests; the scanner itself never calls it. The
+scenario is chosen so that most checks have something to say:
+
+- management account: an organisation trail (multi-region, validated, KMS,
+  CloudWatch Logs) with some CIS metric filters and alarms, one alarm without
+  an action, one filter missing a clause; S3 data events for writes only; no
+  Insights; AWS Config only in the first region.
+- log-archive account: the organisation trail's bucket, versioned and private
+  with a good policy, but a lifecycle that moves logs to Glacier after 30 days
+  and expires them after 400 (fine for PCI, short for HIPAA), no access logging.
+- workload account: its own single-region trail, unvalidated and unencrypted,
+  into a bucket with a public-read ACL and no versioning; no AWS Config.
+
+Log files with attack-like events and a signed digest chain (one log file
+modified and one deleted after signing) are written to the log bucket.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+MANAGEMENT_ACCOUNT = "123456789012"
+ROLE_NAME = "OrganizationAccountAccessRole"
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+HOME = "us-east-1"
+
+
+@dataclass
+class DemoOrg:
+    """Ids and names of what was seeded."""
+
+    org_id: str
+    management: str
+    log_archive: str
+    workload: str
+    org_bucket: str
+    workload_bucket: str
+    org_trail_arn: str
+    key_arn: str
+    regions: tuple[str, ...] = REGIONS
+    notes: list[str] = field(default_factory=list)
+
+
+def _session(account_id: str) -> boto3.Session:
+    if account_id == MANAGEMENT_ACCOUNT:
+        return boto3.Session(region_name=HOME)
+    sts = boto3.client("sts", region_name=HOME)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}",
+                            RoleSessionName="demo-seed")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=HOME)
+
+
+CIS_FILTERS: dict[str, str] = {
+    "unauthorized-api-calls": '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") '
+    '&& ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }',
+    # Missing the MFA clause on purpose: alarm-console-login-no-mfa must FAIL.
+    "console-login-no-mfa": '{ ($.eventName = "ConsoleLogin") }',
+    "root-usage": '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS '
+    '&& $.eventType != "AwsServiceEvent" }',
+    "iam-policy-changes": "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||"
+    "($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||"
+    "($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||"
+    "($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||"
+    "($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||"
+    "($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||($.eventName=DetachGroupPolicy)}",
+    "cloudtrail-changes": "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || "
+    "($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }",
+}
+#: Filters whose alarm notifies the confirmed topic; cloudtrail-changes gets an alarm without action.
+ALARMED = ("unauthorized-api-calls", "console-login-no-mfa", "root-usage", "iam-policy-changes")
+
+
+def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
+    """Create the organisation, accounts and their logging configuration in moto."""
+    org = boto3.client("organizations", region_name=HOME)
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    ids = {}
+    for name in ("log-archive", "workload-prod"):
+        status = org.create_account(Email=f"{name}@example.com", AccountName=name)
+        ids[name] = status["CreateAccountStatus"]["AccountId"]
+    log_archive, workload = ids["log-archive"], ids["workload-prod"]
+    mgmt = _session(MANAGEMENT_ACCOUNT)
+    archive = _session(log_archive)
+    work = _session(workload)
+
+    org_bucket = f"demo-org-trail-logs-{log_archive}"
+    trail_arn = f"arn:aws:cloudtrail:{HOME}:{MANAGEMENT_ACCOUNT}:trail/org-trail"
+    _seed_log_archive(archive, org_bucket, trail_arn, org_id)
+    key_arn = _seed_management(mgmt, org_bucket, trail_arn, regions)
+    workload_bucket = f"demo-workload-trail-{workload}"
+    _seed_workload(work, workload_bucket, workload)
+    return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
+                   workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
+                   org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
+
+
+def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: str) -> None:
+    s3 = sess.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
+        "ID": "archive-then-expire", "Status": "Enabled", "Filter": {"Prefix": ""},
+        "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+        "Expiration": {"Days": 400},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
+    }]})
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+             "Resource": f"arn:aws:s3:::{bucket}",
+             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
+            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": [f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT_ACCOUNT}/*",
+                          f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*"],
+             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                            "aws:SourceArn": trail_arn}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ],
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    s3control = sess.client("s3control")
+    account_id = sess.client("sts").get_caller_identity()["Account"]
+    s3control.put_public_access_block(AccountId=account_id, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+
+def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
+                     regions: tuple[str, ...]) -> str:
+    kms = sess.client("kms")
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Admin", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "CloudTrailEncrypt", "Effect": "Allow",
+             "Principal": {"Service": "cloudtrail.amazonaws.com"},
+             "Action": "kms:GenerateDataKey*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn},
+                           "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                          f"arn:aws:cloudtrail:*:{MANAGEMENT_ACCOUNT}:trail/*"}}},
+        ],
+    }
+    key = kms.create_key(Description="CloudTrail logs", Policy=json.dumps(key_policy))["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    logs = sess.client("logs")
+    group = "org-cloudtrail"
+    logs.create_log_group(logGroupName=group)
+    logs.put_retention_policy(logGroupName=group, retentionInDays=90)
+    group_arn = f"arn:aws:logs:{HOME}:{MANAGEMENT_ACCOUNT}:log-group:{group}:*"
+    sns = sess.client("sns")
+    topic = sns.create_topic(Name="security-alarms")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="secops@example.com")
+    cw = sess.client("cloudwatch")
+    for name, pattern in CIS_FILTERS.items():
+        metric = f"CIS-{name}"
+        logs.put_metric_filter(logGroupName=group, filterName=f"cis-{name}", filterPattern=pattern,
+                               metricTransformations=[{"metricName": metric,
+                                                       "metricNamespace": "CISBenchmark",
+                                                       "metricValue": "1"}])
+        actions = [topic] if name in ALARMED else []
+        cw.put_metric_alarm(AlarmName=f"cis-{name}", MetricName=metric, Namespace="CISBenchmark",
+                            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                            ComparisonOperator="GreaterThanOrEqualToThreshold",
+                            AlarmActions=actions, ActionsEnabled=True)
+    ct = sess.client("cloudtrail")
+    ct.create_trail(Name="org-trail", S3BucketName=bucket, IsMultiRegionTrail=True,
+                    IsOrganizationTrail=True, IncludeGlobalServiceEvents=True,
+                    EnableLogFileValidation=True, KmsKeyId=key["Arn"],
+                    CloudWatchLogsLogGroupArn=group_arn,
+                    CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs")
+    ct.put_event_selectors(TrailName="org-trail", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+    ct.start_logging(Name="org-trail")
+    config = sess.client("config", region_name=regions[0])
+    config.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/config",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    return str(key["Arn"])
+
+
+def _seed_workload(sess: boto3.Session, bucket: str, account_id: str) -> None:
+    region = "eu-west-1"
+    s3 = sess.client("s3", region_name=region)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    ct = sess.client("cloudtrail", region_name=region)
+    ct.create_trail(Name="workload-trail", S3BucketName=bucket, IsMultiRegionTrail=False,
+                    IncludeGlobalServiceEvents=False, EnableLogFileValidation=False)
+    ct.put_event_selectors(TrailName="workload-trail", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    ct.start_logging(Name="workload-trail")
+
+
+# --------------------------------------------------------------------------- log files
+
+
+def _event(when: datetime, name: str, source: str, account: str, region: str,
+           identity: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    ev: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": extra.pop("sourceIPAddress", "203.0.113.10"),
+        "userAgent": extra.pop("userAgent", "aws-cli/2.15.0 Python/3.11"),
+        "requestParameters": extra.pop("requestParameters", None),
+        "responseElements": extra.pop("responseElements", None),
+        "requestID": str(uuid.UUID(int=abs(hash((name, when))) % (1 << 128))),
+        "eventID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}{when.isoformat()}{account}")),
+        "readOnly": extra.pop("readOnly", False),
+        "eventType": extra.pop("eventType", "AwsApiCall"),
+        "managementEvent": True,
+        "recipientAccountId": account,
+    }
+    ev.update(extra)
+    return ev
+
+
+def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, Any]]:
+    """A week of ordinary activity with an intrusion story in the middle of it."""
+    admin = {"type": "IAMUser", "principalId": "AIDADEMOADMIN", "arn": f"arn:aws:iam::{account}:user/alice",
+             "accountId": account, "userName": "alice"}
+    intruder = {"type": "IAMUser", "principalId": "AIDADEMOMALLORY",
+                "arn": f"arn:aws:iam::{account}:user/mallory", "accountId": account, "userName": "mallory"}
+    root = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
+            "accountId": account}
+    events: list[dict[str, Any]] = []
+    start = now - timedelta(days=7)
+    for hour in range(7 * 24):
+        t = start + timedelta(hours=hour)
+        events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin,
+                             readOnly=True))
+        if hour % 6 == 0:
+            events.append(_event(t + timedelta(minutes=5), "PutObject", "s3.amazonaws.com", account, HOME,
+                                 admin, requestParameters={"bucketName": "app-data"}))
+    attack = now - timedelta(days=2, hours=3)
+    events.append(_event(attack, "ConsoleLogin", "signin.amazonaws.com", account, HOME, intruder,
+                         eventType="AwsConsoleSignIn", responseElements={"ConsoleLogin": "Success"},
+                         additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
+                         userAgent="<script>alert('demo')</script> Mozilla/5.0"))
+    for i in range(25):
+        events.append(_event(attack + timedelta(minutes=2 + i), "ListSecrets",
+                             "secretsmanager.amazonaws.com", account, HOME, intruder,
+                             errorCode="AccessDenied", errorMessage="User is not authorized",
+                             readOnly=True))
+    events.append(_event(attack + timedelta(minutes=40), "AttachUserPolicy", "iam.amazonaws.com", account,
+                         HOME, intruder, requestParameters={
+                             "userName": "mallory",
+                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    events.append(_event(attack + timedelta(minutes=45), "PutBucketLifecycle", "s3.amazonaws.com", account,
+                         HOME, intruder, requestParameters={"bucketName": log_bucket}))
+    events.append(_event(attack + timedelta(minutes=50), "StopLogging", "cloudtrail.amazonaws.com",
+                         account, HOME, intruder,
+                         requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"}))
+    events.append(_event(attack + timedelta(minutes=52), "StartLogging", "cloudtrail.amazonaws.com",
+                         account, HOME, admin,
+                         requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"}))
+    events.append(_event(attack + timedelta(hours=5), "GetAccountSummary", "iam.amazonaws.com", account,
+                         HOME, root, readOnly=True))
+    for i in range(3):
+        events.append(_event(attack + timedelta(hours=1, minutes=i), "RunInstances", "ec2.amazonaws.com",
+                             account, "ap-southeast-2", intruder))
+    return sorted(events, key=lambda e: str(e["eventTime"]))
+
+
+def write_demo_logs(s3: Any, bucket: str, org_id: str, account: str, now: datetime) -> int:
+    """Write the demo events as CloudTrail delivers them (hourly gzipped files); return the count."""
+    by_file: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for ev in demo_events(account, now, bucket):
+        t = datetime.strptime(str(ev["eventTime"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        region = str(ev["awsRegion"])
+        by_file.setdefault((region, t.strftime("%Y/%m/%d/%Y%m%dT%H00Z")), []).append(ev)
+    for (region, stamp), records in by_file.items():
+        day, name = stamp.rsplit("/", 1)
+        key = (f"AWSLogs/{org_id}/{account}/CloudTrail/{region}/{day}/"
+               f"{account}_CloudTrail_{region}_{name}_{uuid.uuid4().hex[:16]}.json.gz")
+        body = gzip.compress(json.dumps({"Records": records}).encode("utf-8"))
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return sum(len(r) for r in by_file.values())

@@ -1,0 +1,194 @@
+"""Collection-layer glue: read each trail's log files and digest chain during a scan.
+
+Like auditor/collect, this module talks to AWS (through boto3 sessions) and
+is read-only: S3 ListObjectsV2/GetObject on the trails' buckets and CloudTrail
+ListPublicKeys. It turns what it reads into the JSON evidence documents the
+logs-* checks judge (``Snapshot.log_evidence`` and ``Snapshot.integrity``).
+Failures to read become recorded problems in those documents, never silence.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from auditor.errors import AuditorError
+from auditor.snapshot import Bucket, CollectionError, Snapshot, Trail
+
+_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
+
+
+def account_session(base: boto3.Session, account_id: str, caller_account_id: str,
+                    role_name: str | None, external_id: str | None) -> boto3.Session:
+    """A session in ``account_id``: the base session for the caller, AssumeRole otherwise."""
+    if account_id == caller_account_id or role_name is None:
+        return base
+    sts = base.client("sts", config=_CONFIG)
+    kwargs: dict[str, Any] = {
+        "RoleArn": f"arn:aws:iam::{account_id}:role/{role_name}",
+        "RoleSessionName": "trail-auditor-logs",
+    }
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    creds = sts.assume_role(**kwargs)["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"],
+                         region_name=base.region_name)
+
+
+def _client(session: boto3.Session, service: str, endpoint_url: str | None,
+            region: str | None = None) -> Any:
+    return session.client(service, config=_CONFIG, endpoint_url=endpoint_url,
+                          region_name=region or session.region_name or "us-east-1")
+
+
+def _logging_trails(snapshot: Snapshot) -> list[Trail]:
+    seen: dict[str, Trail] = {}
+    for acc in snapshot.accessible_accounts():
+        for t in acc.trails:
+            if t.owner_account_id == acc.account_id and t.s3_bucket_name:
+                seen.setdefault(t.arn, t)
+    return list(seen.values())
+
+
+def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
+                        rules_dir: Path | None = None, public_keys: Path | None = None,
+                        console: Any = None, now: datetime | None = None) -> Snapshot:
+    """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot."""
+    from auditor.integrity import CloudTrailKeySource, FileKeySource, merge_reports, verify_s3
+    from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
+
+    now = now or datetime.now(UTC)
+    window = LogWindow(since=parse_since(since, now), until=now)
+    base = boto3.Session(profile_name=options.profile) if options.profile else boto3.Session()
+    accounts = [a.account_id for a in snapshot.accessible_accounts()]
+    regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
+    org_id = None
+    if snapshot.organization is not None and not isinstance(snapshot.organization, CollectionError):
+        org_id = snapshot.organization.id
+    docs: list[dict[str, Any]] = []
+    reports: list[Any] = []
+    for trail in _logging_trails(snapshot):
+        bucket = snapshot.bucket(trail.s3_bucket_name or "")
+        owner = _bucket_owner(bucket, trail)
+        scope_accounts = accounts if trail.is_organization_trail else [trail.owner_account_id]
+        try:
+            sess = account_session(base, owner, snapshot.caller_account_id, options.role_name,
+                                   options.external_id)
+            s3 = _client(sess, "s3", options.endpoint_url)
+        except (ClientError, BotoCoreError) as exc:
+            docs.append(_unreadable(trail, window, f"cannot open a session in {owner}: {exc}"))
+            continue
+        if console is not None:
+            console.print(f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}",
+                          markup=False, highlight=False)
+        prefix = _join(trail.s3_key_prefix, "AWSLogs/")
+        docs.append(read_s3(s3, trail.s3_bucket_name or "", prefix, window, accounts=scope_accounts,
+                            regions=regions or None, rules_dir=rules_dir))
+        if trail.log_file_validation_enabled:
+            if public_keys is not None:
+                keys: Any = FileKeySource(public_keys)
+            else:
+                keys = CloudTrailKeySource(_client(base, "cloudtrail", options.endpoint_url,
+                                                   trail.home_region))
+            for account in scope_accounts:
+                reports.append(verify_s3(
+                    s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, regions,
+                    window.since, window.until, keys,
+                    org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
+    evidence = merge_evidence(docs) if docs else None
+    integrity = merge_reports(reports).to_dict() if reports else None
+    return replace(snapshot, log_evidence=evidence, integrity=integrity)
+
+
+def _bucket_owner(bucket: Bucket | None, trail: Trail) -> str:
+    if bucket is not None and bucket.owner_account_id:
+        return bucket.owner_account_id
+    return trail.owner_account_id
+
+
+def _join(prefix: str | None, rest: str) -> str:
+    return f"{prefix.rstrip('/')}/{rest}" if prefix else rest
+
+
+def _unreadable(trail: Trail, window: Any, reason: str) -> dict[str, Any]:
+    from auditor.logs import unreadable_source
+
+    return unreadable_source(f"s3://{trail.s3_bucket_name}", window, reason,
+                             account_id=trail.owner_account_id)
+
+
+def read_s3_source(url: str, window: Any, *, rules_dir: Path | None, profile: str | None,
+                   endpoint_url: str | None) -> dict[str, Any]:
+    """`trail-auditor logs s3://BUCKET/PREFIX`."""
+    from auditor.logs import read_s3
+
+    bucket, _, prefix = url[len("s3://"):].partition("/")
+    if not bucket:
+        raise AuditorError(f"{url}: expected s3://BUCKET[/PREFIX]")
+    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    s3 = _client(session, "s3", endpoint_url)
+    if prefix and "AWSLogs" not in prefix:
+        prefix = _join(prefix, "AWSLogs/")
+    return read_s3(s3, bucket, prefix or "AWSLogs/", window, rules_dir=rules_dir)
+
+
+def _time(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise AuditorError(f"{value!r}: expected an ISO 8601 time such as 2026-11-01T00:00:00Z") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """`trail-auditor verify-logs`: online through S3 or offline from a folder."""
+    from auditor.integrity import CloudTrailKeySource, FileKeySource, summary_lines, verify_local, verify_s3
+
+    now = datetime.now(UTC)
+    end = _time(args.end_time, now)
+    start = _time(args.start_time, end - timedelta(days=1))
+    if start >= end:
+        raise AuditorError("--start-time must be before --end-time")
+    if args.source is not None:
+        folder = Path(args.source)
+        if not folder.is_dir():
+            raise AuditorError(f"{folder}: not a folder")
+        if args.public_keys is None:
+            raise AuditorError("offline verification needs --public-keys FILE")
+        report = verify_local(folder, start, end, FileKeySource(args.public_keys))
+        return report, summary_lines(report)
+    if not args.trail_arn:
+        raise AuditorError("give --trail-arn (online) or a FOLDER with --public-keys (offline)")
+    arn_parts = args.trail_arn.split(":")
+    if len(arn_parts) < 6 or not arn_parts[5].startswith("trail/"):
+        raise AuditorError(f"{args.trail_arn}: not a trail ARN")
+    region, owner = arn_parts[3], arn_parts[4]
+    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    ct = _client(session, "cloudtrail", args.endpoint_url, region)
+    bucket, prefix = args.bucket, args.prefix
+    try:
+        if bucket is None:
+            trails = ct.describe_trails(trailNameList=[args.trail_arn])["trailList"]
+            if not trails:
+                raise AuditorError(f"{args.trail_arn}: no such trail")
+            bucket, prefix = trails[0]["S3BucketName"], trails[0].get("S3KeyPrefix")
+    except ClientError as exc:
+        raise AuditorError(f"cannot describe {args.trail_arn}: {exc}") from exc
+    keys: Any = FileKeySource(args.public_keys) if args.public_keys else CloudTrailKeySource(ct)
+    s3 = _client(session, "s3", args.endpoint_url)
+    regions: Sequence[str] = args.regions or [region]
+    report = verify_s3(s3, bucket, prefix, args.account_id or owner, regions, start, end, keys,
+                       org_id=args.organization_id, trail_arn=args.trail_arn)
+    return report, summary_lines(report)

@@ -1,0 +1,65 @@
+"""A moto_server on 127.0.0.1 for end-to-end runs of the installed CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli_path() -> str:
+    """The installed console script (next to this interpreter)."""
+    candidate = Path(sys.executable).parent / "trail-auditor"
+    found = str(candidate) if candidate.exists() else shutil.which("trail-auditor")
+    assert found, "the trail-auditor console script is not installed"
+    return found
+
+
+@pytest.fixture
+def moto_server() -> Iterator[str]:
+    """Start moto_server on a free loopback port; yield its URL; stop it."""
+    port = _free_port()
+    exe = Path(sys.executable).parent / "moto_server"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
+    proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 - loopback only
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_cli(args: list[str], env_extra: dict[str, str] | None = None,
+            cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as a user would."""
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([cli_path(), *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=timeout, check=False)
