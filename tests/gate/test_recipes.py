@@ -50,7 +50,7 @@ def test_recipe_commands_run(moto_server: str, tmp_path: Path, monkeypatch: pyte
         assert proc.returncode in (0, 1, 3), f"{cmd}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr, cmd
     assert (tmp_path / "out" / "results.sarif").exists()
-    assert (tmp_path / "out" / "results.junit.xml").exists()
+    assert (tmp_path / "out" / "junit.xml").exists()
     listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(
         Bucket="acme-audit-history", Prefix="prod/")
     assert listed.get("KeyCount", 0) == 1
