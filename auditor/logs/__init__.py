@@ -1,0 +1,149 @@
+"""Evidence from the CloudTrail log files themselves.
+
+Reads log files (a local folder or a trail's S3 bucket) for a time window in
+one streaming pass, evaluates the single-event rules (CIS patterns and our
+own, as filter patterns), optional Sigma rules and the aggregations (failed
+logins, access denied, rate anomalies, region activity, delivery continuity),
+and returns a JSON-ready evidence document, stored in ``Snapshot.log_evidence``
+and judged offline by the ``logs-*`` checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import AuditorError
+from auditor.logs import sigma as sigma_mod
+from auditor.logs.aggregate import Params, to_document
+from auditor.logs.evidence import merge_evidence
+from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem
+from auditor.logs.reader import (
+    WorkerConfig,
+    log_files,
+    problem_partial,
+    process_bytes,
+    read_paths,
+    run_pool,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FileProblem",
+    "LogWindow",
+    "merge_evidence",
+    "parse_since",
+    "read_local",
+    "read_s3",
+]
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """The time window whose events are judged: since inclusive, until exclusive (UTC)."""
+
+    since: datetime
+    until: datetime
+
+    def __post_init__(self) -> None:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise AuditorError("log window times must be timezone-aware (UTC)")
+        if self.since >= self.until:
+            raise AuditorError(
+                f"log window is empty: since {self.since.isoformat()} is not "
+                f"before until {self.until.isoformat()}"
+            )
+
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """ "30d", "12h", "45m" (before ``now``), a date "2026-11-01" or an ISO timestamp, as UTC."""
+    m = _RELATIVE.match(text)
+    if m:
+        n = int(m.group(1))
+        unit = {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}
+        return now - unit[m.group(2)]
+    raw = text.strip()
+    try:
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise AuditorError(
+            f"cannot read time {text!r}: use 30d, 12h, 2026-11-01 or an ISO 8601 timestamp"
+        ) from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _config(
+    window: LogWindow,
+    rules_dir: Path | None,
+    max_bytes: int,
+) -> tuple[WorkerConfig, list[sigma_mod.SigmaRuleSpec], list[sigma_mod.UnsupportedRule]]:
+    specs: list[sigma_mod.SigmaRuleSpec] = []
+    unsupported: list[sigma_mod.UnsupportedRule] = []
+    if rules_dir is not None:
+        specs, unsupported = sigma_mod.load_rules(rules_dir)
+    params = Params(since=_iso(window.since), until=_iso(window.until), max_bytes=max_bytes)
+    return WorkerConfig(params, tuple(specs)), specs, unsupported
+
+
+def read_local(
+    path: Path,
+    window: LogWindow,
+    rules_dir: Path | None = None,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict[str, Any]:
+    """The evidence document for the log files under a local folder (or one file)."""
+    if not path.exists():
+        raise AuditorError(f"log path {path} does not exist")
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes)
+    files = list(log_files(path))
+    part = read_paths(files, cfg, workers, progress)
+    return to_document(part, cfg.params, [str(path)], specs, unsupported)
+
+
+def read_s3(
+    s3_client: Any,
+    bucket: str,
+    prefix: str,
+    window: LogWindow,
+    accounts: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+    rules_dir: Path | None = None,
+    workers: int = 2,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict[str, Any]:
+    """The evidence document for a trail's bucket: only the window's day prefixes are listed."""
+    from auditor.logs import s3source
+
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes)
+    objects, problems, _scopes = s3source.list_objects(
+        s3_client, bucket, prefix, window.since, window.until, accounts, regions
+    )
+    objects = [o for o in objects if "CloudTrail-Digest" not in o.key]
+
+    def tasks() -> Any:
+        for p in problems:
+            yield problem_partial, (p,)
+        for url, data in s3source.fetch(s3_client, bucket, objects, max_bytes):
+            if isinstance(data, FileProblem):
+                yield problem_partial, (data,)
+            else:
+                yield process_bytes, (url, data, None if workers > 1 else cfg)
+
+    part = run_pool(tasks(), cfg, workers, len(objects) + len(problems))
+    # listing problems are not files: do not count them as files read
+    part.files_read -= len(problems)
+    source = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"
+    return to_document(part, cfg.params, [source], specs, unsupported)

@@ -1,0 +1,560 @@
+"""One pass over the events: rule matches and aggregates, mergeable across files.
+
+A :class:`Partial` holds everything the logs-* checks need from a set of files,
+with memory bounded by the number of distinct keys (accounts, regions, hours,
+principals, API names) and never by the number of events: each rule keeps a
+count and its 50 earliest events. Workers build one Partial per file; the
+parent merges them and turns the result into the evidence document.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor import cis
+from auditor.filterpattern import Pattern, compile_pattern, matches
+from auditor.logs import sigma as sigma_mod
+from auditor.logs.parse import FileProblem, get_path, parse_file_name
+from auditor.logs.rules import PREDICATES, RULES, Rule
+
+SAMPLES = 50
+PRINCIPAL_SAMPLES = 10
+EVIDENCE_SCHEMA_VERSION = 1
+_READ_PREFIXES = (
+    "Get",
+    "List",
+    "Describe",
+    "Head",
+    "Lookup",
+    "BatchGet",
+    "Search",
+    "Scan",
+    "Query",
+    "Select",
+    "Check",
+    "Verify",
+    "Test",
+)
+_DENIED_EXCLUDED_IP = "delivery.logs.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class Params:
+    """Aggregation parameters (data, recorded in the evidence document)."""
+
+    since: str
+    until: str
+    max_bytes: int = 512 * 1024 * 1024
+    anomaly_k: float = 3.0
+    anomaly_min_count: int = 20
+    anomaly_min_hours: int = 24
+
+
+def sample(event: dict[str, Any], path: str, resource: str | None = None) -> dict[str, Any]:
+    """The fields an auditor needs to find one event again."""
+    ident = event.get("userIdentity")
+    principal = None
+    if isinstance(ident, dict):
+        principal = ident.get("arn") or ident.get("principalId") or ident.get("type")
+    out: dict[str, Any] = {
+        "eventTime": event.get("eventTime"),
+        "eventName": event.get("eventName"),
+        "eventSource": event.get("eventSource"),
+        "principal": principal,
+        "sourceIPAddress": event.get("sourceIPAddress"),
+        "userAgent": event.get("userAgent"),
+        "awsRegion": event.get("awsRegion"),
+        "eventID": event.get("eventID"),
+        "file": path,
+    }
+    if event.get("errorCode"):
+        out["errorCode"] = event.get("errorCode")
+    if resource is not None:
+        out["resource"] = resource
+    return out
+
+
+def _sample_key(s: dict[str, Any]) -> tuple[str, str]:
+    return (str(s.get("eventTime") or ""), str(s.get("eventID") or ""))
+
+
+def keep_earliest(samples: list[dict[str, Any]], limit: int = SAMPLES) -> list[dict[str, Any]]:
+    """The ``limit`` earliest samples, deterministic whatever the file order."""
+    samples.sort(key=_sample_key)
+    del samples[limit:]
+    return samples
+
+
+@dataclass
+class Bucket:
+    """A count and its earliest events."""
+
+    total: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, s: dict[str, Any], limit: int = SAMPLES) -> None:
+        self.total += 1
+        self.events.append(s)
+        if len(self.events) >= 2 * limit:
+            keep_earliest(self.events, limit)
+
+    def merge(self, other: Bucket, limit: int = SAMPLES) -> None:
+        self.total += other.total
+        self.events.extend(other.events)
+        keep_earliest(self.events, limit)
+
+
+@dataclass
+class Partial:
+    """Aggregates over some files; merge() is associative and commutative."""
+
+    files_read: int = 0
+    events_read: int = 0
+    events_outside_window: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    #: (rule_id, account, region, resource) -> matches
+    rules: dict[tuple[str, str, str, str], Bucket] = field(default_factory=dict)
+    #: (sigma id, account, region) -> matches
+    sigma: dict[tuple[str, str, str], Bucket] = field(default_factory=dict)
+    #: (account, key_type, key) -> {minute: failures}
+    login_failures: dict[tuple[str, str, str], dict[str, int]] = field(default_factory=dict)
+    login_samples: dict[tuple[str, str, str], Bucket] = field(default_factory=dict)
+    #: (account, principal) -> {hour: AccessDenied/UnauthorizedOperation count}
+    denied: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    denied_samples: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+    #: (kind, account, region, name) -> {hour: count}; kind "call" (write API) or "error"
+    hourly: dict[tuple[str, str, str, str], dict[str, int]] = field(default_factory=dict)
+    #: (account, region) -> {day: [events, writes]}
+    days: dict[tuple[str, str], dict[str, list[int]]] = field(default_factory=dict)
+    #: (account, region) -> hours (YYYY-MM-DDTHH) with events / with delivered files
+    event_hours: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    file_hours: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    #: (account, region) -> earliest write events
+    writes: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+
+    def merge(self, o: Partial) -> None:
+        """Fold another partial into this one."""
+        self.files_read += o.files_read
+        self.events_read += o.events_read
+        self.events_outside_window += o.events_outside_window
+        self.problems.extend(o.problems)
+        for rk, b in o.rules.items():
+            self.rules.setdefault(rk, Bucket()).merge(b)
+        for sk, b in o.sigma.items():
+            self.sigma.setdefault(sk, Bucket()).merge(b)
+        for lk, counts in o.login_failures.items():
+            _add_counts(self.login_failures.setdefault(lk, {}), counts)
+        for lk, b in o.login_samples.items():
+            self.login_samples.setdefault(lk, Bucket()).merge(b, PRINCIPAL_SAMPLES)
+        for dk, counts in o.denied.items():
+            _add_counts(self.denied.setdefault(dk, {}), counts)
+        for dk, b in o.denied_samples.items():
+            self.denied_samples.setdefault(dk, Bucket()).merge(b, PRINCIPAL_SAMPLES)
+        for hk, counts in o.hourly.items():
+            _add_counts(self.hourly.setdefault(hk, {}), counts)
+        for ak, per_day in o.days.items():
+            mine = self.days.setdefault(ak, {})
+            for day, (n, w) in per_day.items():
+                cur = mine.setdefault(day, [0, 0])
+                cur[0] += n
+                cur[1] += w
+        for ak, hours in o.event_hours.items():
+            self.event_hours.setdefault(ak, set()).update(hours)
+        for ak, hours in o.file_hours.items():
+            self.file_hours.setdefault(ak, set()).update(hours)
+        for ak, b in o.writes.items():
+            self.writes.setdefault(ak, Bucket()).merge(b)
+
+
+def _add_counts(into: dict[str, int], other: dict[str, int]) -> None:
+    for k, v in other.items():
+        into[k] = into.get(k, 0) + v
+
+
+# --------------------------------------------------------------------------- the event pass
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    pattern: Pattern | None
+    predicate: Callable[[dict[str, Any]], bool] | None
+
+
+class Matcher:
+    """Compiled rules, indexed for one dictionary lookup per event."""
+
+    def __init__(self, sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = ()) -> None:
+        self.by_name: dict[str, list[_Compiled]] = {}
+        self.by_field: list[tuple[tuple[str, ...], frozenset[str], _Compiled]] = []
+        for r in RULES:
+            c = _Compiled(
+                r,
+                compile_pattern(r.pattern) if r.pattern else None,
+                PREDICATES[r.predicate] if r.predicate else None,
+            )
+            if r.names is not None:
+                for n in r.names:
+                    self.by_name.setdefault(n, []).append(c)
+            elif r.field_filter is not None:
+                self.by_field.append((r.field_filter[0], r.field_filter[1], c))
+            else:
+                raise ValueError(f"rule {r.id} has no pre-filter")
+        self.denied = cis.compiled_intent(cis.item_by_number("4.1"))
+        self.sigma_by_name: dict[str, list[sigma_mod.SigmaRuleSpec]] = {}
+        self.sigma_any: list[sigma_mod.SigmaRuleSpec] = []
+        for s in sigma_rules:
+            if s.names is None:
+                self.sigma_any.append(s)
+            else:
+                for n in s.names:
+                    self.sigma_by_name.setdefault(n, []).append(s)
+
+    def rules_for(self, event: dict[str, Any], name: str) -> list[_Compiled]:
+        """Rules whose pattern and predicate match the event."""
+        out: list[_Compiled] = []
+        for c in self.by_name.get(name, ()):
+            if (c.pattern is None or matches(c.pattern, event)) and (
+                c.predicate is None or c.predicate(event)
+            ):
+                out.append(c)
+        for fpath, values, c in self.by_field:
+            if (
+                get_path(event, fpath) in values
+                and (c.pattern is None or matches(c.pattern, event))
+                and (c.predicate is None or c.predicate(event))
+            ):
+                out.append(c)
+        return out
+
+    def sigma_for(self, event: dict[str, Any], name: str) -> list[sigma_mod.SigmaRuleSpec]:
+        """Sigma rules matching the event."""
+        cands = self.sigma_by_name.get(name.lower(), [])
+        if self.sigma_any:
+            cands = [*cands, *self.sigma_any]
+        return [s for s in cands if sigma_mod.evaluate(s.node, event)]
+
+
+def is_write(event: dict[str, Any], name: str) -> bool:
+    """readOnly false; when the field is absent, judged from the API verb."""
+    ro = event.get("readOnly")
+    if ro is None:
+        return not name.startswith(_READ_PREFIXES)
+    return ro is False or ro == "false"
+
+
+def _login_failed(event: dict[str, Any]) -> bool:
+    return (
+        get_path(event, ("responseElements", "ConsoleLogin")) == "Failure"
+        or event.get("errorMessage") == "Failed authentication"
+    )
+
+
+def scope_of(
+    event: dict[str, Any], fname_account: str | None, fname_region: str | None
+) -> tuple[str, str]:
+    """(account, region) an event belongs to: the event's own fields first."""
+    acct = event.get("recipientAccountId")
+    if not isinstance(acct, str) or not acct:
+        acct = get_path(event, ("userIdentity", "accountId"))
+        if not isinstance(acct, str) or not acct:
+            acct = fname_account or "unknown"
+    region = event.get("awsRegion")
+    if not isinstance(region, str) or not region:
+        region = fname_region or "unknown"
+    return acct, region
+
+
+def process_events(
+    part: Partial, path: str, events: list[dict[str, Any]], params: Params, matcher: Matcher
+) -> None:
+    """Fold one file's events into ``part`` (the hot loop: keep it lean)."""
+    fn = parse_file_name(path)
+    if fn.account_id and fn.region and fn.stamp:
+        part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
+    since, until = params.since, params.until
+    days = part.days
+    event_hours = part.event_hours
+    hourly = part.hourly
+    for ev in events:
+        t: str = ev["eventTime"]
+        if t < since or t >= until:
+            part.events_outside_window += 1
+            continue
+        part.events_read += 1
+        name: str = ev["eventName"]
+        acct, region = scope_of(ev, fn.account_id, fn.region)
+        ak = (acct, region)
+        hour = t[:13]
+        per_day = days.get(ak)
+        if per_day is None:
+            per_day = days[ak] = {}
+            event_hours[ak] = set()
+        dc = per_day.get(t[:10])
+        if dc is None:
+            dc = per_day[t[:10]] = [0, 0]
+        dc[0] += 1
+        event_hours[ak].add(hour)
+        if is_write(ev, name) and ev.get("eventType") != "AwsServiceEvent":
+            dc[1] += 1
+            hk = ("call", acct, region, name)
+            h = hourly.get(hk)
+            if h is None:
+                h = hourly[hk] = {}
+            h[hour] = h.get(hour, 0) + 1
+            wb = part.writes.get(ak)
+            if wb is None:
+                wb = part.writes[ak] = Bucket()
+            wb.add(sample(ev, path))
+        err = ev.get("errorCode")
+        if err:
+            ek = ("error", acct, region, str(err))
+            h = hourly.get(ek)
+            if h is None:
+                h = hourly[ek] = {}
+            h[hour] = h.get(hour, 0) + 1
+            if matches(matcher.denied, ev):
+                principal = _principal(ev)
+                dk = (acct, principal)
+                dh = part.denied.setdefault(dk, {})
+                dh[hour] = dh.get(hour, 0) + 1
+                part.denied_samples.setdefault(dk, Bucket()).add(
+                    sample(ev, path), PRINCIPAL_SAMPLES
+                )
+        if name == "ConsoleLogin" and _login_failed(ev):
+            minute = t[:16]
+            s = sample(ev, path)
+            for key_type, key in (
+                ("user", _login_user(ev)),
+                ("ip", str(ev.get("sourceIPAddress"))),
+            ):
+                lk = (acct, key_type, key)
+                lm = part.login_failures.setdefault(lk, {})
+                lm[minute] = lm.get(minute, 0) + 1
+                part.login_samples.setdefault(lk, Bucket()).add(s, PRINCIPAL_SAMPLES)
+        for c in matcher.rules_for(ev, name):
+            res = ""
+            if c.rule.resource_field is not None:
+                rv = get_path(ev, c.rule.resource_field)
+                res = str(rv) if rv is not None else ""
+            rk = (c.rule.id, acct, region, res)
+            b = part.rules.get(rk)
+            if b is None:
+                b = part.rules[rk] = Bucket()
+            b.add(sample(ev, path, res or None))
+        if matcher.sigma_by_name or matcher.sigma_any:
+            for srule in matcher.sigma_for(ev, name):
+                sk = (srule.id, acct, region)
+                sb = part.sigma.get(sk)
+                if sb is None:
+                    sb = part.sigma[sk] = Bucket()
+                sb.add(sample(ev, path))
+
+
+def _principal(ev: dict[str, Any]) -> str:
+    ident = ev.get("userIdentity")
+    if isinstance(ident, dict):
+        for k in ("arn", "principalId", "type"):
+            v = ident.get(k)
+            if isinstance(v, str) and v:
+                return v
+    return "unknown"
+
+
+def _login_user(ev: dict[str, Any]) -> str:
+    ident = ev.get("userIdentity")
+    if isinstance(ident, dict):
+        for k in ("userName", "arn", "principalId"):
+            v = ident.get(k)
+            if isinstance(v, str) and v:
+                return v
+    return "unknown"
+
+
+def add_problems(part: Partial, problems: Sequence[FileProblem]) -> None:
+    """Record file problems with the scope the file name reveals."""
+    for p in problems:
+        fn = parse_file_name(p.path)
+        part.problems.append({**p.to_dict(), "account_id": fn.account_id, "region": fn.region})
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def _ranges(hours: set[str]) -> list[list[str]]:
+    """Contiguous runs of hours, as [first, last] ISO hour strings."""
+    from datetime import datetime, timedelta
+
+    out: list[list[str]] = []
+    prev: datetime | None = None
+    for h in sorted(hours):
+        try:
+            cur = datetime.strptime(h, "%Y-%m-%dT%H")
+        except ValueError:
+            continue
+        if prev is not None and cur - prev == timedelta(hours=1):
+            out[-1][1] = h
+        else:
+            out.append([h, h])
+        prev = cur
+    return [[a + ":00:00Z", b + ":00:00Z"] for a, b in out]
+
+
+def anomalies(part: Partial, params: Params) -> list[dict[str, Any]]:
+    """Hours whose count of one write API (or one error code) stands far above its baseline.
+
+    Baseline per (account, region, name): the hours from that scope's first to
+    last active hour, zeros included, leaving out the hour being judged
+    (mean + k*stdev), with a minimum volume so that quiet APIs cannot trigger.
+    """
+    spans: dict[tuple[str, str], int] = {}
+    for ak, hours in part.event_hours.items():
+        r = _ranges(hours)
+        if r:
+            from datetime import datetime
+
+            first = datetime.fromisoformat(r[0][0].replace("Z", "+00:00"))
+            last = datetime.fromisoformat(r[-1][1].replace("Z", "+00:00"))
+            spans[ak] = int((last - first).total_seconds() // 3600) + 1
+    out: list[dict[str, Any]] = []
+    for (kind, acct, region, name), counts in part.hourly.items():
+        n_hours = spans.get((acct, region), 0)
+        if n_hours < params.anomaly_min_hours:
+            continue
+        total = sum(counts.values())
+        sq = sum(c * c for c in counts.values())
+        worst: dict[str, Any] | None = None
+        for hour, c in counts.items():
+            if c < params.anomaly_min_count:
+                continue
+            m = (total - c) / (n_hours - 1)
+            var = max((sq - c * c) / (n_hours - 1) - m * m, 0.0)
+            sd = math.sqrt(var)
+            threshold = m + params.anomaly_k * sd
+            if c > threshold and (worst is None or c - threshold > worst["excess"]):
+                worst = {
+                    "kind": "api_call" if kind == "call" else "api_error",
+                    "account_id": acct,
+                    "region": region,
+                    "name": name,
+                    "hour": hour + ":00:00Z",
+                    "count": c,
+                    "baseline_mean": round(m, 3),
+                    "baseline_stdev": round(sd, 3),
+                    "threshold": round(threshold, 3),
+                    "baseline_hours": n_hours,
+                    "excess": c - threshold,
+                }
+        if worst is not None:
+            worst["excess"] = round(worst["excess"], 3)
+            out.append(worst)
+    out.sort(key=lambda a: (a["kind"], a["account_id"], a["region"], a["name"]))
+    return out
+
+
+def to_document(
+    part: Partial,
+    params: Params,
+    sources: Sequence[str],
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+) -> dict[str, Any]:
+    """The JSON-ready evidence document (what Snapshot.log_evidence holds)."""
+    rule_meta = {r.id: r for r in RULES}
+    rules_out = []
+    for (rid, acct, region, res), b in sorted(part.rules.items()):
+        r = rule_meta[rid]
+        rules_out.append(
+            {
+                "rule_id": rid,
+                "check_id": r.check_id,
+                "title": r.title,
+                "account_id": acct,
+                "region": region,
+                "resource": res or None,
+                "total": b.total,
+                "events": keep_earliest(b.events),
+            }
+        )
+    sigma_meta = {s.id: s for s in sigma_rules}
+    sigma_out = []
+    for (sid, acct, region), b in sorted(part.sigma.items()):
+        spec = sigma_meta.get(sid)
+        sigma_out.append(
+            {
+                "rule_id": sid,
+                "title": spec.title if spec else sid,
+                "level": spec.level if spec else "",
+                "account_id": acct,
+                "region": region,
+                "total": b.total,
+                "events": keep_earliest(b.events),
+            }
+        )
+    coverage = []
+    for ak in sorted(set(part.days) | set(part.file_hours)):
+        per_day = part.days.get(ak, {})
+        coverage.append(
+            {
+                "account_id": ak[0],
+                "region": ak[1],
+                "events": sum(v[0] for v in per_day.values()),
+                "writes": sum(v[1] for v in per_day.values()),
+                "days": {d: list(v) for d, v in sorted(per_day.items())},
+                "event_hours": _ranges(part.event_hours.get(ak, set())),
+                "file_hours": _ranges(part.file_hours.get(ak, set())),
+                "first_writes": keep_earliest(part.writes[ak].events) if ak in part.writes else [],
+            }
+        )
+    logins = [
+        {
+            "account_id": a,
+            "key_type": kt,
+            "key": k,
+            "minutes": dict(sorted(m.items())),
+            "events": keep_earliest(part.login_samples[(a, kt, k)].events, PRINCIPAL_SAMPLES),
+        }
+        for (a, kt, k), m in sorted(part.login_failures.items())
+    ]
+    denied = [
+        {
+            "account_id": a,
+            "principal": p,
+            "hours": dict(sorted(h.items())),
+            "total": sum(h.values()),
+            "events": keep_earliest(part.denied_samples[(a, p)].events, PRINCIPAL_SAMPLES),
+        }
+        for (a, p), h in sorted(part.denied.items())
+    ]
+    problems = sorted(part.problems, key=lambda p: (p["path"], p["reason"]))
+    return {
+        "schema_version": EVIDENCE_SCHEMA_VERSION,
+        "window": {"since": params.since, "until": params.until},
+        "sources": list(sources),
+        "parameters": {
+            "max_file_bytes": params.max_bytes,
+            "anomaly_k": params.anomaly_k,
+            "anomaly_min_count": params.anomaly_min_count,
+            "anomaly_min_hours": params.anomaly_min_hours,
+            "samples": SAMPLES,
+        },
+        "files_read": part.files_read,
+        "files_with_problems": len({p["path"] for p in problems}),
+        "files_unreadable": len({p["path"] for p in problems if p["kind"] == "unreadable"}),
+        "events_read": part.events_read,
+        "events_outside_window": part.events_outside_window,
+        "file_problems": problems,
+        "coverage": coverage,
+        "rules": rules_out,
+        "console_login_failures": logins,
+        "access_denied": denied,
+        "rate_anomalies": anomalies(part, params),
+        "sigma": {
+            "rules": sigma_mod.summarise_rules(sigma_rules),
+            "unsupported": [u.to_dict() for u in unsupported],
+            "matches": sigma_out,
+        },
+    }

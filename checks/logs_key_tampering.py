@@ -1,0 +1,55 @@
+"""No tampering with the trail's KMS key in the logs.
+
+Disabling the key, scheduling its deletion or replacing its policy stops
+CloudTrail from writing (or anyone from reading) encrypted logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.logs import judge
+
+META = CheckMeta(
+    id="logs-key-tampering",
+    title="No tampering with the trail's KMS key in the logs",
+    severity=Severity.HIGH,
+    section="logs",
+    resource_type="AwsAccount",
+    rationale=(
+        "DisableKey, ScheduleKeyDeletion or PutKeyPolicy on the trail's key can stop log "
+        "delivery or make delivered logs unreadable (CIS 4.7)."
+    ),
+    remediation=Remediation(
+        summary="Cancel a scheduled deletion, re-enable the key and restore its policy; deny "
+        "these actions with an SCP.",
+        cli="aws kms cancel-key-deletion --key-id KEY && aws kms enable-key --key-id KEY",
+    ),
+    references=("CIS AWS 4.7",),
+    permissions=("s3:GetObject", "s3:ListBucket"),
+    notes="Restricted to the trails' keys (ARN or id) when the snapshot has trails.",
+)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per account and region: FAIL listing changes to the trail key."""
+    keys = judge.trail_keys(ctx)
+    if keys:
+
+        def keep(r: Mapping[str, Any]) -> bool:
+            res = str(r.get("resource") or "")
+            return res in keys or res.rsplit("/", 1)[-1] in keys
+
+        yield from judge.judge_rules(ctx, META.id, "trail key changes", keep)
+    else:
+        yield from judge.judge_rules(
+            ctx,
+            META.id,
+            "KMS key changes",
+            note="no trail key known: changes to any key are listed",
+        )
+
+
+CHECK = Check(META, evaluate)

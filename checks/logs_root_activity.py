@@ -1,0 +1,41 @@
+"""No root user activity in the logs.
+
+The root user cannot be restricted by IAM; any use not invoked by an AWS service should be
+rare and reviewed (CIS 4.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.logs import judge
+
+META = CheckMeta(
+    id="logs-root-activity",
+    title="No root user activity in the logs",
+    severity=Severity.HIGH,
+    section="logs",
+    resource_type="AwsAccount",
+    rationale=(
+        "The root user cannot be restricted by IAM; any use not invoked by an AWS service should "
+        "be rare and reviewed (CIS 4.3)."
+    ),
+    remediation=Remediation(
+        summary=(
+            "Review each root action; lock the root user away with hardware MFA and no access keys."
+        ),
+        cli="",
+    ),
+    references=("CIS AWS 4.3", "CIS AWS 1.7"),
+    permissions=("s3:GetObject", "s3:ListBucket"),
+    notes="CIS 4.3 pattern evaluated on each event.",
+)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per account and region: FAIL listing the matching events."""
+    yield from judge.judge_rules(ctx, META.id, "root user actions")
+
+
+CHECK = Check(META, evaluate)
