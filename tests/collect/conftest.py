@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -18,11 +20,22 @@ SCAN_REGIONS = (REGION, OTHER_REGION)
 CALLER = "123456789012"  # moto's default account
 
 
+#: Service models parsed once for the whole test run (a fresh session would reload them).
+_LOADER = botocore.loaders.create_loader()
+
+
+def new_session() -> boto3.Session:
+    """A fresh session (fresh event hooks) that reuses the parsed service models."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(botocore_session=core, region_name=REGION)
+
+
 @pytest.fixture
 def session() -> Iterator[boto3.Session]:
     """A boto3 session talking to an in-process moto."""
     with mock_aws():
-        yield boto3.Session(region_name=REGION)
+        yield new_session()
 
 
 def client(session: boto3.Session, service: str, region: str = REGION, creds: Any = None) -> Any:
@@ -39,9 +52,9 @@ def client(session: boto3.Session, service: str, region: str = REGION, creds: An
 
 def assume(session: boto3.Session, account_id: str) -> dict[str, Any]:
     """Credentials that land in ``account_id`` (moto does not check the role)."""
-    return client(session, "sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account_id}:role/seed", RoleSessionName="seed"
-    )["Credentials"]
+    return client(session, "sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/seed", RoleSessionName="seed")[
+        "Credentials"
+    ]
 
 
 @dataclass(frozen=True)
@@ -112,9 +125,7 @@ def seed_configured_account(
         logGroupName=log_group,
         filterName="root-usage",
         filterPattern='{ $.userIdentity.type = "Root" }',
-        metricTransformations=[
-            {"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}
-        ],
+        metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
     )
     sns = mk("sns")
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
@@ -166,9 +177,7 @@ def seed_configured_account(
 
 def access_denied(operation: str) -> ClientError:
     """The error AWS returns when IAM refuses a call."""
-    return ClientError(
-        {"Error": {"Code": "AccessDenied", "Message": "User is not authorized"}}, operation
-    )
+    return ClientError({"Error": {"Code": "AccessDenied", "Message": "User is not authorized"}}, operation)
 
 
 def deny(session: boto3.Session, service_id: str, operation: str) -> Callable[..., None]:
@@ -186,7 +195,8 @@ class CallLog:
 
     def __init__(self, session: boto3.Session) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        session.events.register("before-call", self._hook)
+        # before-parameter-build sees the API parameters (before-call sees the wire form)
+        session.events.register("before-parameter-build", self._hook)
 
     def _hook(self, model: Any, params: Any, **_: Any) -> None:
         self.calls.append((model.service_model.service_name, model.name, dict(params)))
