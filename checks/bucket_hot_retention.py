@@ -41,10 +41,14 @@ META = CheckMeta(
             "--lifecycle-configuration file://lifecycle.json  # Transitions: GLACIER_IR at 30, "
             "GLACIER at >= 90 days",
         terraform=(
+            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
+            "  bucket = aws_s3_bucket.cloudtrail.id\n"
             "  rule {\n"
             '    id     = "archive"\n'
             '    status = "Enabled"\n'
-            "    filter {}\n"
+            "    filter {\n"
+            '      prefix = "AWSLogs/"\n'
+            "    }\n"
             "    transition {\n"
             "      days          = 30\n"
             '      storage_class = "GLACIER_IR"\n'
@@ -53,7 +57,8 @@ META = CheckMeta(
             "      days          = 120\n"
             '      storage_class = "GLACIER"\n'
             "    }\n"
-            "  }"
+            "  }\n"
+            "}"
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),

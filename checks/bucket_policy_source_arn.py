@@ -53,6 +53,7 @@ META = CheckMeta(
             "aws s3api put-bucket-policy --bucket <bucket> --policy file://policy.json"
         ),
         terraform=(
+            'data "aws_iam_policy_document" "cloudtrail_bucket" {\n'
             "  statement {\n"
             '    sid       = "AWSCloudTrailWrite"\n'
             '    actions   = ["s3:PutObject"]\n'
@@ -66,7 +67,8 @@ META = CheckMeta(
             '      variable = "aws:SourceArn"\n'
             "      values   = [aws_cloudtrail.main.arn]\n"
             "    }\n"
-            "  }"
+            "  }\n"
+            "}"
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html",
     ),
