@@ -34,7 +34,7 @@ DEFAULT_FORMATS = ("json", "html")
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors through AuditorError (exit 2, one line)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         raise AuditorError(f"{self.prog}: {message} (see --help)")
 
 
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     aws.add_argument("--external-id", default=None, help="external id for AssumeRole")
     aws.add_argument("--endpoint-url", default=None,
                      help="send every AWS call to this endpoint (moto server, LocalStack, proxy)")
-    aws.add_argument("--max-workers", type=int, default=16, help="parallel account × region tasks")
+    aws.add_argument("--max-workers", type=int, default=16, help="parallel account x region tasks")
     logs = scan.add_argument_group("evidence from logs")
     logs.add_argument("--logs-since", default=None, help="read trails' log files for this window (e.g. 30d)")
     logs.add_argument("--no-logs", action="store_true", help="do not read log files")

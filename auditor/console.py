@@ -37,7 +37,7 @@ def stderr_console(quiet: bool = False) -> Console:
 
 
 class RichProgress:
-    """A ProgressSink (see auditor.progress) showing accounts × regions done, calls and errors."""
+    """A ProgressSink (see auditor.progress) showing accounts x regions done, calls and errors."""
 
     def __init__(self, console: Console, label: str = "Collecting") -> None:
         self._console = console
@@ -59,12 +59,12 @@ class RichProgress:
         self._started = time.monotonic()
 
     def start(self, total_tasks: int) -> None:
-        """Begin with the number of account × region tasks."""
+        """Begin with the number of account x region tasks."""
         self._progress.start()
         self._progress.update(self._task, total=total_tasks)
 
     def task_done(self, account_id: str, region: str) -> None:
-        """One account × region finished."""
+        """One account x region finished."""
         self._progress.update(self._task, advance=1,
                               description=f"{self._label} {account_id} {region}")
 
@@ -138,10 +138,10 @@ def print_summary(console: Console, results: Results, show_passed: bool = False)
             console.print(Text(f"  {f.check_id} {f.account_id} {f.region} {f.resource_id}: {f.message}"))
         if len(errors) > 15:
             console.print(f"  ... and {len(errors) - 15} more (see results.json)")
-    s = results.summary
-    by = s.get("by_status", {})
+    summary = results.summary
+    by = summary.get("by_status", {})
     console.print(
-        f"{s.get('total', 0)} results: [green]{by.get('PASS', 0)} passed[/], "
+        f"{summary.get('total', 0)} results: [green]{by.get('PASS', 0)} passed[/], "
         f"[red]{by.get('FAIL', 0)} failed[/], [yellow]{by.get('ERROR', 0)} error[/], "
         f"{by.get('NOT_APPLICABLE', 0)} not applicable, {by.get('WAIVED', 0)} waived"
     )

@@ -126,7 +126,8 @@ class Results:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, the shape results.schema.json describes."""
-        return serde.to_jsonable(self)
+        doc: dict[str, Any] = serde.to_jsonable(self)
+        return doc
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Results:

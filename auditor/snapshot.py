@@ -496,7 +496,8 @@ class Snapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the document the schema describes)."""
-        return serde.to_jsonable(self)
+        doc: dict[str, Any] = serde.to_jsonable(self)
+        return doc
 
     def sha256(self) -> str:
         """SHA-256 of the canonical JSON form: what reports cite."""

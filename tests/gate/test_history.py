@@ -25,7 +25,7 @@ def test_local_history_compares_with_latest_previous(tmp_path: Path) -> None:
     assert updated.history is not None
     assert updated.history["drift"]["regressions"] == [second.findings[0].id]
     assert [t["scan_id"] for t in updated.history["trend"]] == ["scan-1", "scan-2"]
-    assert Path(location).exists() and key_for(second) in store.keys()
+    assert Path(location).exists() and key_for(second) in list(store.keys())
     stored = json.loads(Path(location).read_text())
     assert stored["history"]["previous"]["scan_id"] == "scan-1"
 
