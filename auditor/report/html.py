@@ -1,0 +1,71 @@
+"""HTML report: one self-contained file (inline CSS and SVG, no network, readable without JS).
+
+The same template renders the PDF (see :mod:`auditor.report.pdf`); its print
+stylesheet lives in ``@media print`` so one template set serves both.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from auditor import resources
+from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.report.viewmodel import ReportView, build_view
+from auditor.results import Results
+
+TEMPLATE = "report.html.j2"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment: autoescape on for every template, undefined names are errors.
+
+    Templates are loaded from ``auditor/data/templates``, a symlink to
+    ``reports/templates`` in a source checkout and a real folder in the wheel.
+    """
+    folder = resources.package_path("data", "templates")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def view_for(results: Results, options: ReportOptions) -> ReportView:
+    """The view model for these results under these options."""
+    return build_view(
+        results,
+        org_name=options.org_name,
+        label=options.label,
+        page_size=options.page_size,
+        generated_at=options.generated_at,
+        max_field_chars=options.max_field_chars,
+        max_rows_per_check=options.max_rows_per_check,
+    )
+
+
+def render_html(view: ReportView) -> str:
+    """The report as one HTML document."""
+    return environment().get_template(TEMPLATE).render(view=view)
+
+
+class HtmlRenderer(Renderer):
+    """``--format html``."""
+
+    name = "html"
+    extension = ".html"
+    default_filename = "report.html"
+
+    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
+        """Write the HTML report."""
+        return [write_text(out_path, self.render_text(results, options))]
+
+    def render_text(self, results: Results, options: ReportOptions) -> str:
+        """The HTML report as text."""
+        return render_html(view_for(results, options))

@@ -1,0 +1,168 @@
+"""The one interface every output format implements, and the entry points the CLI calls.
+
+Data flows one way: ``Results`` (the results document) go in, files come out.
+Each format lives in its own module and registers here by name; the registry
+imports a format's module only when it is asked for, so rendering CSV never
+pays for importing WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+from auditor.errors import AuditorError
+from auditor.results import Results
+
+PageSize = Literal["A4", "Letter"]
+
+#: Format name -> "module:class". Modules are imported lazily (see module docstring).
+_REGISTRY: dict[str, str] = {
+    "json": "auditor.report.jsonfmt:JsonRenderer",
+    "html": "auditor.report.html:HtmlRenderer",
+    "pdf": "auditor.report.pdf:PdfRenderer",
+    "csv": "auditor.report.csvfmt:CsvRenderer",
+    "sarif": "auditor.report.sarif:SarifRenderer",
+    "junit": "auditor.report.junit:JunitRenderer",
+    "ocsf": "auditor.report.ocsf:OcsfRenderer",
+}
+
+FORMATS: tuple[str, ...] = tuple(_REGISTRY)
+
+
+class ReportError(AuditorError):
+    """A report could not be produced (unknown format, unwritable path, binary to stdout)."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the user can set about a report (``--org-name``, ``--label``, ``--page-size``).
+
+    ``generated_at`` is fixed by tests and by reproducible builds; ``None`` means now.
+    ``max_field_chars`` bounds any single text field taken from AWS or logs, so a
+    hostile 100 KB value cannot swamp a report. ``max_rows_per_check`` bounds the
+    detailed rows per check in HTML/PDF (the CSV and JSON always hold everything).
+    """
+
+    org_name: str = ""
+    label: str = "CONFIDENTIAL"
+    page_size: PageSize = "A4"
+    generated_at: str | None = None
+    max_field_chars: int = 2000
+    max_rows_per_check: int = 25
+
+    def __post_init__(self) -> None:
+        if self.page_size not in ("A4", "Letter"):
+            raise ReportError(f"page size must be A4 or Letter, not {self.page_size!r}")
+        if self.max_field_chars < 20:
+            raise ReportError("max_field_chars must be at least 20")
+        if self.max_rows_per_check < 1:
+            raise ReportError("max_rows_per_check must be at least 1")
+
+
+class Renderer(abc.ABC):
+    """One output format."""
+
+    #: The name users give to ``--format``.
+    name: str
+    #: File extension, with the dot.
+    extension: str
+    #: File name used by :func:`render` inside the output directory.
+    default_filename: str
+    #: True when the output is text and may go to stdout (``-o -``).
+    is_text: bool = True
+
+    @abc.abstractmethod
+    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
+        """Write the format to ``out_path`` (and siblings, for CSV); return every file written."""
+
+    def render_text(self, results: Results, options: ReportOptions) -> str:
+        """The main output as text, for ``-o -``. Binary formats raise."""
+        raise ReportError(f"the {self.name} format is binary and cannot be written to stdout")
+
+
+def renderer_for(fmt: str) -> Renderer:
+    """The renderer registered under ``fmt`` (case-insensitive)."""
+    key = fmt.strip().lower()
+    target = _REGISTRY.get(key)
+    if target is None:
+        raise ReportError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    renderer = cls()
+    assert isinstance(renderer, Renderer)
+    return renderer
+
+
+def render(
+    results: Results,
+    formats: Sequence[str],
+    output_dir: Path,
+    options: ReportOptions | None = None,
+) -> list[Path]:
+    """Render every requested format into ``output_dir``; return all files written.
+
+    Unknown formats are rejected before anything is written, so a typo in
+    ``--format`` never leaves half a set of reports behind.
+    """
+    opts = options or ReportOptions()
+    renderers = [renderer_for(f) for f in dict.fromkeys(formats)]
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create output directory {output_dir}: {exc.strerror}") from exc
+    written: list[Path] = []
+    for renderer in renderers:
+        written.extend(renderer.render(results, output_dir / renderer.default_filename, opts))
+    return written
+
+
+def render_to(
+    results: Results,
+    fmt: str,
+    out: Path | str,
+    options: ReportOptions | None = None,
+    stdout: IO[str] | None = None,
+) -> list[Path]:
+    """Render one format to ``out``; ``"-"`` writes a text format to ``stdout``.
+
+    This is ``trail-auditor report RESULTS.json --format X -o FILE``. For CSV
+    the per-framework control files are written next to ``out`` (and are
+    skipped when writing to stdout, which can carry one table only).
+    """
+    opts = options or ReportOptions()
+    renderer = renderer_for(fmt)
+    if str(out) == "-":
+        text = renderer.render_text(results, opts)
+        (stdout or sys.stdout).write(text)
+        return []
+    path = Path(out)
+    if path.parent and not path.parent.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    return renderer.render(results, path, opts)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text, turning OS errors into a user-facing ReportError."""
+    try:
+        path.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write bytes, turning OS errors into a user-facing ReportError."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
+    return path

@@ -1,0 +1,25 @@
+"""JSON output: the results document as-is (it validates against results.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.results import Results
+
+
+class JsonRenderer(Renderer):
+    """``--format json``."""
+
+    name = "json"
+    extension = ".json"
+    default_filename = "results.json"
+
+    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
+        """Write results.json."""
+        return [write_text(out_path, self.render_text(results, options))]
+
+    def render_text(self, results: Results, options: ReportOptions) -> str:
+        """The results document, indented, UTF-8."""
+        return json.dumps(results.to_dict(), indent=2, ensure_ascii=False) + "\n"
