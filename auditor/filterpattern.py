@@ -471,6 +471,7 @@ def matches(pattern: Pattern, event: Mapping[str, Any]) -> bool:
 # --------------------------------------------------------------------------- evaluation
 
 _MISSING = object()
+_Matcher = Callable[[Mapping[str, Any]], bool]
 
 
 def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
@@ -479,10 +480,64 @@ def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
     if isinstance(expr, Not):
         inner = _compile(expr.item)
         return lambda ev: not inner(ev)
-    parts = tuple(_compile(i) for i in expr.items)
     if isinstance(expr, And):
-        return lambda ev: all(p(ev) for p in parts)
-    return lambda ev: any(p(ev) for p in parts)
+        conj = tuple(_compile(i) for i in expr.items)
+
+        def all_of(ev: Mapping[str, Any]) -> bool:
+            # explicit loops: faster than all()/any() over a generator on the scan hot path
+            for part in conj:  # noqa: SIM110
+                if not part(ev):
+                    return False
+            return True
+
+        return all_of
+    disj = _compile_alternatives(expr.items)
+
+    def any_of(ev: Mapping[str, Any]) -> bool:
+        for part in disj:  # noqa: SIM110
+            if part(ev):
+                return True
+        return False
+
+    return any_of
+
+
+def _compile_alternatives(items: tuple[Expr, ...]) -> tuple[_Matcher, ...]:
+    """Compile ``||`` items; exact string alternatives on one field become one set lookup.
+
+    CIS patterns are mostly long lists of ``$.eventName = X`` alternatives, and
+    log scans evaluate them on every event.
+    """
+    names: dict[tuple[Segment, ...], set[str]] = {}
+    others: list[_Matcher] = []
+    for item in items:
+        if (isinstance(item, Comparison) and item.op == "=" and item.value is not None
+                and item.value.kind == "string" and not item.value.has_wildcard
+                and all(isinstance(s, str) for s in item.path)):
+            names.setdefault(item.path, set()).add(item.value.text)
+        else:
+            others.append(_compile(item))
+    grouped = [_membership(path, frozenset(values)) for path, values in names.items()]
+    return (*grouped, *others)
+
+
+def _membership(path: tuple[Segment, ...], values: frozenset[str]) -> _Matcher:
+    resolve = _resolver(path)
+
+    def member(ev: Mapping[str, Any]) -> bool:
+        for v in resolve(ev):
+            if isinstance(v, str):
+                if v in values:
+                    return True
+            elif _is_number(v) and _scalar_text(v) in values:
+                return True
+        return False
+
+    return member
+
+
+def _scalar_text(v: float) -> str:
+    return str(v) if isinstance(v, int) else _number_text(float(v))
 
 
 def _resolver(path: tuple[Segment, ...]) -> Callable[[Any], list[Any]]:
@@ -538,12 +593,9 @@ def _is_number(v: Any) -> bool:
 def _equals_fn(value: Value) -> Callable[[Any], bool]:
     if value.kind == "number":
         num = value.number
-        text = value.text
 
         def eq_num(v: Any) -> bool:
-            if _is_number(v):
-                return bool(v == num)
-            return isinstance(v, str) and v == text
+            return _is_number(v) and bool(v == num)
 
         return eq_num
     smatch = _string_matcher(value)
@@ -552,7 +604,7 @@ def _equals_fn(value: Value) -> Callable[[Any], bool]:
         if isinstance(v, str):
             return smatch(v)
         if _is_number(v):
-            return smatch(_number_text(float(v)) if not isinstance(v, int) else str(v))
+            return smatch(_scalar_text(v))
         return False
 
     return eq_str
@@ -695,15 +747,15 @@ def _implies(a: _Lit, b: _Lit) -> bool:
         if ca.op == "!=" and cb.op == "!=":
             # "not in A" implies "not in B" when B is within A.
             return _glob_within(vb.text, va.text)
-        if ca.op == "=" and cb.op == "!=":
-            # the value matches A; it cannot also match B if B is an exact string A excludes
+        if ca.op == "=" and cb.op == "!=" and None not in ca.path:
+            # the single value is exactly A, which B's glob does not match
             return not va.has_wildcard and not _glob_within(va.text, vb.text)
         return False
     if va.kind == "number" and vb.kind == "number":
         ia, ib = _interval(ca), _interval(cb)
         if ia is not None and ib is not None:
             return _interval_within(ia, ib)
-        if ca.op == "=" and cb.op == "!=":
+        if ca.op == "=" and cb.op == "!=" and None not in ca.path:
             return va.number != vb.number
     return False
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -459,3 +461,68 @@ def test_evaluation_is_fast_enough_for_log_scans() -> None:
     for _ in range(20000):
         matches(pattern, event)
     assert time.perf_counter() - start < 2.0
+
+
+# --------------------------------------------------------------------------- real events
+
+FIXTURE = Path(__file__).parent / "fixtures" / "filterpattern" / "invictus_events.json"
+
+#: (eventName, errorCode, MFAUsed) -> the CIS items whose printed pattern matches the real event.
+EXPECTED_REAL = {
+    ("AssumeRole", "AccessDenied", None): {"4.1"},
+    ("GetPasswordData", "Client.UnauthorizedOperation", None): {"4.1"},
+    ("CreateVpc", None, None): {"4.14"},
+    ("CreateRouteTable", None, None): {"4.13"},
+    ("CreateRoute", None, None): {"4.13"},
+    ("StopLogging", "TrailNotFoundException", None): {"4.5"},
+    ("PutBucketPolicy", None, None): {"4.8"},
+    ("LeaveOrganization", "AccessDenied", None): {"4.1", "4.15"},
+    ("DeleteTrail", None, None): {"4.5"},
+    ("AuthorizeSecurityGroupIngress", None, None): {"4.10"},
+    ("ConsoleLogin", None, "No"): {"4.2"},
+    ("ConsoleLogin", None, "Yes"): set(),
+    ("AttachUserPolicy", None, None): {"4.4"},
+    ("DescribeEventAggregates", None, None): set(),
+    ("DescribeVpcs", None, None): set(),
+    ("DescribeVpcClassicLink", None, None): set(),
+}
+
+
+def test_cis_patterns_on_real_cloudtrail_events() -> None:
+    records = json.loads(FIXTURE.read_text(encoding="utf-8"))["Records"]
+    seen: dict[tuple[Any, ...], set[str]] = {}
+    for record in records:
+        key = (record["eventName"], record.get("errorCode"),
+               record.get("additionalEventData", {}).get("MFAUsed"))
+        seen[key] = {i.number for i in CIS_ITEMS if matches(compiled(i), record)}
+        assert seen[key] == {i.number for i in CIS_ITEMS
+                             if matches(compiled_intent(i), record)}, key
+    assert seen == EXPECTED_REAL
+
+
+# --------------------------------------------------------------------------- fine points
+
+
+def test_grouped_name_alternatives_keep_wildcards_and_other_fields() -> None:
+    pattern = '{ $.eventName = A || $.eventName = "B*" || $.eventSource = s || $.eventName = C }'
+    assert m(pattern, {"eventName": "C"})
+    assert m(pattern, {"eventName": "Bx"})
+    assert m(pattern, {"eventSource": "s"})
+    assert not m(pattern, {"eventName": "AA"})
+    assert m("{ $.code = 404 || $.code = x }", {"code": 404})
+    assert m('{ $.code = "404" || $.code = x }', {"code": 404})
+
+
+def test_number_equality_is_numeric_only() -> None:
+    assert m("{ $.code = 404 }", {"code": 404.0})
+    assert not m("{ $.code = 404 }", {"code": "404"})
+
+
+def test_array_any_element_equality_does_not_imply_inequality() -> None:
+    # $.r[*].t = a holds when one element is "a"; another element may be "b".
+    assert not sat("{ $.r[*].t != b }", "{ $.r[*].t = a }")[0]
+    assert sat("{ $.r.t != b }", "{ $.r.t = a }")[0]
+
+
+def test_number_equality_does_not_satisfy_a_string_clause() -> None:
+    assert not sat('{ $.code = "404" }', "{ $.code = 404 }")[0]
