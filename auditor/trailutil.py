@@ -320,9 +320,12 @@ def trail_status_or_error(ctx: CheckContext, trail: Trail) -> TrailStatus | Chec
     return st
 
 
-def age_hours(ctx: CheckContext, iso_time: str) -> float:
-    """Hours between an ISO time and the snapshot's collection time."""
-    return (ctx.now - parse_time(iso_time)).total_seconds() / 3600.0
+def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
+    """Hours between an ISO time and the snapshot's collection time; None if unparseable."""
+    try:
+        return (ctx.now - parse_time(iso_time)).total_seconds() / 3600.0
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- keys

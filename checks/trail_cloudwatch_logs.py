@@ -88,6 +88,10 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append("no CloudWatch Logs delivery recorded")
     else:
         age = age_hours(ctx, delivered)
+        if age is None:
+            return trail_result(ctx, trail, Status.ERROR,
+                                f"last CloudWatch Logs delivery time {delivered!r} is not a valid timestamp; "
+                                "nothing can be concluded", ev, account_id=account.account_id)
         ev["delivery_age_hours"] = round(age, 2)
         if age > limit:
             problems.append(f"last CloudWatch Logs delivery {delivered} is {age:.1f} h old "

@@ -84,6 +84,10 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append("no delivery recorded")
     else:
         age = age_hours(ctx, st.latest_delivery_time)
+        if age is None:
+            return trail_result(ctx, trail, Status.ERROR,
+                                f"last delivery time {st.latest_delivery_time!r} is not a valid timestamp; "
+                                "nothing can be concluded", ev, account_id=account.account_id)
         ev["delivery_age_hours"] = round(age, 2)
         if age > limit:
             problems.append(f"last delivery {st.latest_delivery_time} is {age:.1f} h old "

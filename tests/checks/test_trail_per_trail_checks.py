@@ -216,3 +216,14 @@ def test_cloudwatch_no_group_fails_even_with_unreadable_status() -> None:
     snap = with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None,
                       status=denied("GetTrailStatus"))
     assert only("trail-cloudwatch-logs", snap).status is Status.FAIL
+
+
+@pytest.mark.parametrize(("check_id", "field"), [
+    ("trail-delivery-health", "latest_delivery_time"),
+    ("trail-cloudwatch-logs", "latest_cloudwatch_logs_delivery_time"),
+])
+def test_unparseable_delivery_time_is_error(check_id: str, field: str) -> None:
+    snap = with_trail(sound_snapshot(), status=_status(**{field: "yesterday"}))
+    res = only(check_id, snap)
+    assert res.status is Status.ERROR
+    assert "not a valid timestamp" in res.message
