@@ -47,16 +47,27 @@ META = CheckMeta(
         "No public anchor has a separate rule; CIS 3.1's audit procedure and CloudTrail.1 imply "
         "it. We require a trail that is logging, has IncludeGlobalServiceEvents and records "
         "management events (global service events are management events: a data-events-only "
-        "trail with the flag set records none of them)."
+        "trail with the flag set records none of them). Global service events are delivered "
+        "to us-east-1 (us-gov-west-1, cn-north-1 in the other partitions), so a single-region "
+        "trail elsewhere does not receive them even with the flag set."
     ),
 )
+
+
+#: Where each partition delivers global service events.
+GLOBAL_EVENT_REGIONS = ("us-east-1", "us-gov-west-1", "cn-north-1")
 
 
 def _judge(trail: Trail) -> Judgement:
     flag = (Judgement.yes(f"trail {trail.name} includes global service events")
             if trail.include_global_service_events
             else Judgement.no(f"trail {trail.name} excludes global service events"))
-    return all_of(flag, logging_judgement(trail), management_judgement(trail, complete=False))
+    if trail.is_multi_region or trail.home_region in GLOBAL_EVENT_REGIONS:
+        where = Judgement.yes(f"trail {trail.name} receives events of {trail.home_region}")
+    else:
+        where = Judgement.no(f"trail {trail.name} is a single-region trail in "
+                             f"{trail.home_region}, where global service events are not delivered")
+    return all_of(flag, where, logging_judgement(trail), management_judgement(trail, complete=False))
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

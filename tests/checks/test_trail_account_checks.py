@@ -304,3 +304,13 @@ def test_second_account_gets_its_own_result(check_id: str) -> None:
                     is_organization_management=False)
     snap = sound_snapshot(accounts=(*sound_snapshot().accounts, other))
     assert any(r.account_id == "333333333333" for r in results(check_id, snap))
+
+
+def test_global_service_events_single_region_trail_outside_us_east_1_fails() -> None:
+    snap = with_trail(sound_snapshot(), is_multi_region=False, home_region="eu-west-1")
+    assert status_of("trail-global-service-events", snap) is Status.FAIL
+
+
+def test_global_service_events_single_region_trail_in_us_east_1_passes() -> None:
+    snap = with_trail(sound_snapshot(), is_multi_region=False)
+    assert status_of("trail-global-service-events", snap) is Status.PASS
