@@ -81,9 +81,7 @@ def _validation_off(ctx: CheckContext, account_id: str, trail_arn: str) -> bool:
         return trail is not None and not trail.log_file_validation_enabled
     account = ctx.snapshot.account(account_id)
     return (
-        account is not None
-        and bool(account.trails)
-        and not any(t.log_file_validation_enabled for t in account.trails)
+        account is not None and bool(account.trails) and not any(t.log_file_validation_enabled for t in account.trails)
     )
 
 
@@ -141,17 +139,12 @@ def _judge(ctx: CheckContext, report: Mapping[str, Any], scope: Mapping[str, Any
             evidence=evidence,
         )
     if errors or unreadable:
-        first = (
-            errors[0]
-            if errors
-            else {"error_code": "unreadable", "message": unreadable[0].get("detail")}
-        )
+        first = errors[0] if errors else {"error_code": "unreadable", "message": unreadable[0].get("detail")}
         return ctx.result(
             account_id,
             region,
             Status.ERROR,
-            "digest or log files could not be read: "
-            f"{first.get('error_code')}: {first.get('message')}",
+            f"digest or log files could not be read: {first.get('error_code')}: {first.get('message')}",
             resource_id=resource_id,
             resource_arn=arn,
             evidence=evidence,

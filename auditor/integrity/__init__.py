@@ -28,7 +28,13 @@ from auditor.integrity.model import (
     IntegrityReport,
     Scope,
 )
-from auditor.integrity.verify import parse_digest, summary_lines, verify_local, verify_s3
+from auditor.integrity.verify import (
+    merge_reports,
+    parse_digest,
+    summary_lines,
+    verify_local,
+    verify_s3,
+)
 
 __all__ = [
     "CloudTrailKeySource",
@@ -42,6 +48,7 @@ __all__ = [
     "PublicKeySource",
     "Scope",
     "generate_demo_key",
+    "merge_reports",
     "parse_digest",
     "seed_signed_chain",
     "summary_lines",

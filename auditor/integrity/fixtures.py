@@ -40,9 +40,7 @@ def generate_demo_key(bits: int = 2048) -> tuple[rsa.RSAPrivateKey, list[dict[st
 
 def public_key_entry(key: rsa.RSAPrivateKey) -> dict[str, str]:
     """The ListPublicKeys-shaped entry of a private key's public half."""
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.PKCS1
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     return {
         "Fingerprint": fingerprint_of(key),
         "Value": base64.b64encode(der).decode("ascii"),
@@ -53,9 +51,7 @@ def public_key_entry(key: rsa.RSAPrivateKey) -> dict[str, str]:
 
 def fingerprint_of(key: rsa.RSAPrivateKey) -> str:
     """MD5 hex of the PKCS #1 DER public key."""
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.PKCS1
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
     return hashlib.md5(der, usedforsecurity=False).hexdigest()
 
 
@@ -98,9 +94,7 @@ class DemoChain:
         raise KeyError(key)
 
 
-def _events(
-    account_id: str, region: str, when: datetime, n: int, seed: str
-) -> list[dict[str, Any]]:
+def _events(account_id: str, region: str, when: datetime, n: int, seed: str) -> list[dict[str, Any]]:
     names = ["DescribeInstances", "GetBucketAcl", "AssumeRole", "ListUsers", "PutObject"]
     out = []
     for i in range(n):
@@ -142,7 +136,7 @@ def build_chain(
     hours: int,
     private_key: rsa.RSAPrivateKey,
     *,
-    trail_name: str = "management-events",
+    trail_name: str = "org-trail",
     home_region: str | None = None,
     org_id: str | None = None,
     logs_per_digest: int = 1,
@@ -248,9 +242,7 @@ def build_chain(
         inflated = gzip.decompress(dobj.body)
         previous = (dobj.key, dobj.metadata["signature"], hashlib.sha256(inflated).hexdigest())
         if hour in backfill_hours:
-            lobj, entry = log_object(
-                dstart + timedelta(minutes=58), f"{account_id}-{region}-{hour}-late"
-            )
+            lobj, entry = log_object(dstart + timedelta(minutes=58), f"{account_id}-{region}-{hour}-late")
             objects.append(lobj)
             log_keys.append(lobj.key)
             bobj, bdigest = digest_object(dstart, dend + timedelta(minutes=20), [entry], None, True)
@@ -281,9 +273,7 @@ def tamper_chain(chain: DemoChain) -> dict[str, str]:
     deleted = chain.logs_of[regular[2 * len(regular) // 3]][0]
     obj = chain.obj(modified)
     data = json.loads(gzip.decompress(obj.body))
-    data["Records"] = [r for r in data["Records"] if r.get("eventName") != "AssumeRole"] or data[
-        "Records"
-    ][1:]
+    data["Records"] = [r for r in data["Records"] if r.get("eventName") != "AssumeRole"] or data["Records"][1:]
     obj.body = gzip.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), mtime=0)
     chain.objects = [o for o in chain.objects if o.key != deleted]
     return {"modified_log": modified, "deleted_log": deleted}
@@ -296,9 +286,7 @@ def put_objects(s3_client: Any, bucket: str, objects: Iterable[DemoObject]) -> N
     except Exception:  # the demo and tests create their own bucket
         region = s3_client.meta.region_name
         if region and region != "us-east-1":
-            s3_client.create_bucket(
-                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
-            )
+            s3_client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
         else:
             s3_client.create_bucket(Bucket=bucket)
     for o in objects:
@@ -312,9 +300,7 @@ def write_objects(folder: Path, objects: Iterable[DemoObject]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(o.body)
         if o.metadata:
-            path.with_name(path.name + SIDECAR_SUFFIX).write_text(
-                json.dumps(o.metadata), encoding="utf-8"
-            )
+            path.with_name(path.name + SIDECAR_SUFFIX).write_text(json.dumps(o.metadata), encoding="utf-8")
 
 
 def _summary(chain: DemoChain, tampered: dict[str, str]) -> dict[str, Any]:
@@ -330,6 +316,15 @@ def _summary(chain: DemoChain, tampered: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _trail_kwargs(trail_arn: str | None, org_id: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"org_id": org_id}
+    if trail_arn:
+        parts = trail_arn.split(":")
+        kwargs["home_region"] = parts[3]
+        kwargs["trail_name"] = parts[5].split("/", 1)[1]
+    return kwargs
+
+
 def seed_signed_chain(
     s3_client: Any,
     bucket: str,
@@ -340,13 +335,20 @@ def seed_signed_chain(
     hours: int,
     private_key: rsa.RSAPrivateKey,
     tamper: bool,
+    *,
+    org_id: str | None = None,
+    trail_arn: str | None = None,
 ) -> dict[str, Any]:
     """Write a signed chain into S3 (moto in the demo); with tamper, break two log files.
 
-    Returns bucket, prefix, account_id, region, trail_arn, digest_keys,
-    log_keys and tampered ({"modified_log", "deleted_log"} or {}).
+    The digests are named for ``trail_arn`` (default: a trail "org-trail" in
+    ``region``) under ``AWSLogs/[org_id/]account_id/``. Returns bucket,
+    prefix, account_id, region, trail_arn, digest_keys, log_keys and tampered
+    ({"modified_log", "deleted_log"} or {}).
     """
-    chain = build_chain(bucket, prefix, account_id, region, start, hours, private_key)
+    chain = build_chain(
+        bucket, prefix, account_id, region, start, hours, private_key, **_trail_kwargs(trail_arn, org_id)
+    )
     tampered = tamper_chain(chain) if tamper else {}
     put_objects(s3_client, bucket, chain.objects)
     return _summary(chain, tampered)
@@ -362,9 +364,14 @@ def write_demo_chain(
     hours: int,
     private_key: rsa.RSAPrivateKey,
     tamper: bool = False,
+    *,
+    org_id: str | None = None,
+    trail_arn: str | None = None,
 ) -> dict[str, Any]:
     """The same chain written to a local folder (for ``verify-logs`` offline)."""
-    chain = build_chain(bucket, prefix, account_id, region, start, hours, private_key)
+    chain = build_chain(
+        bucket, prefix, account_id, region, start, hours, private_key, **_trail_kwargs(trail_arn, org_id)
+    )
     tampered = tamper_chain(chain) if tamper else {}
     write_objects(Path(folder), chain.objects)
     return _summary(chain, tampered)

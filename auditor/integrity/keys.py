@@ -77,9 +77,7 @@ def _overlaps(entry: Mapping[str, Any], start: datetime, end: datetime) -> bool:
     return (vstart is None or vstart <= end) and (vend is None or vend >= start)
 
 
-def _entries_to_keys(
-    entries: Iterable[Mapping[str, Any]], start: datetime, end: datetime
-) -> dict[str, KeyMaterial]:
+def _entries_to_keys(entries: Iterable[Mapping[str, Any]], start: datetime, end: datetime) -> dict[str, KeyMaterial]:
     keys: dict[str, KeyMaterial] = {}
     for entry in entries:
         fingerprint = entry.get("Fingerprint")
@@ -129,16 +127,11 @@ def _entries_from_json(data: Any, where: str) -> list[Mapping[str, Any]]:
                 data = data[name]
                 break
     if not isinstance(data, list) or not all(isinstance(e, Mapping) for e in data):
-        raise AuditorError(
-            f"{where}: expected a list of public keys"
-            " (the output of aws cloudtrail list-public-keys)"
-        )
+        raise AuditorError(f"{where}: expected a list of public keys (the output of aws cloudtrail list-public-keys)")
     for i, entry in enumerate(data):
         for name in ("Fingerprint", "Value"):
             if not isinstance(entry.get(name), str):
-                raise AuditorError(
-                    f"{where}: public key #{i}: field {name} missing or not a string"
-                )
+                raise AuditorError(f"{where}: public key #{i}: field {name} missing or not a string")
     return list(data)
 
 

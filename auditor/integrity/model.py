@@ -147,11 +147,7 @@ class IntegrityReport:
     # -- counts ------------------------------------------------------------------
 
     def _count(self, kind: str, valid_only: bool) -> int:
-        return sum(
-            1
-            for f in self.files
-            if f.kind == kind and (not valid_only or f.status is FileStatus.VALID)
-        )
+        return sum(1 for f in self.files if f.kind == kind and (not valid_only or f.status is FileStatus.VALID))
 
     @property
     def digests_total(self) -> int:
@@ -187,9 +183,7 @@ class IntegrityReport:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for f in self.failures():
             key = (f.failure_kind or FailureKind.SOURCE_UNREADABLE).value
-            grouped.setdefault(key, []).append(
-                {"path": f.path, "detail": f.detail, **f.scope.to_dict()}
-            )
+            grouped.setdefault(key, []).append({"path": f.path, "detail": f.detail, **f.scope.to_dict()})
         accounts = sorted({s.account_id for s in self.scopes})
         regions = sorted({s.region for s in self.scopes})
         trails = sorted({s.trail_arn for s in self.scopes})
@@ -214,7 +208,5 @@ class IntegrityReport:
             "gap_tolerance_hours": self.gap_tolerance_hours,
             "errors": [e.to_dict() for e in self.errors],
             "validated": [s.to_dict() for s in self.scopes],
-            "found": [
-                {**s.to_dict(), "start": span[0], "end": span[1]} for s, span in self.found.items()
-            ],
+            "found": [{**s.to_dict(), "start": span[0], "end": span[1]} for s, span in self.found.items()],
         }

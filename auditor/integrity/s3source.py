@@ -54,13 +54,9 @@ class S3Store:
             code = str(err.get("Code", "ClientError"))
             if code in _NOT_FOUND:
                 raise ObjectNotFound(key) from exc
-            raise SourceReadError(
-                "s3:GetObject", code, str(err.get("Message", "")), self.location(key)
-            ) from exc
+            raise SourceReadError("s3:GetObject", code, str(err.get("Message", "")), self.location(key)) from exc
         except BotoCoreError as exc:
-            raise SourceReadError(
-                "s3:GetObject", type(exc).__name__, str(exc), self.location(key)
-            ) from exc
+            raise SourceReadError("s3:GetObject", type(exc).__name__, str(exc), self.location(key)) from exc
         metadata = {str(k).lower(): str(v) for k, v in resp.get("Metadata", {}).items()}
         return StoredObject(body, metadata if with_metadata else {})
 

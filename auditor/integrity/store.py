@@ -101,9 +101,7 @@ class LocalStore:
                 if p.is_file() and not p.name.endswith(SIDECAR_SUFFIX)
             ]
         except OSError as exc:
-            raise SourceReadError(
-                "ListFolder", "OSError", str(exc.strerror), str(directory)
-            ) from exc
+            raise SourceReadError("ListFolder", "OSError", str(exc.strerror), str(directory)) from exc
         return sorted(k for k in keys if k.startswith(prefix))
 
     def get(self, key: str, *, with_metadata: bool = False) -> StoredObject:

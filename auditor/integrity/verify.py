@@ -183,18 +183,14 @@ def string_to_sign(data: Mapping[str, Any], inflated: bytes) -> bytes:
     ).encode("utf-8")
 
 
-def verify_signature(
-    public_key: RSAPublicKey, signature_hex: str, data: Mapping[str, Any], inflated: bytes
-) -> bool:
+def verify_signature(public_key: RSAPublicKey, signature_hex: str, data: Mapping[str, Any], inflated: bytes) -> bool:
     """RSA PKCS #1 v1.5 over SHA-256 of the signing string (SHA256withRSA)."""
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:
         return False
     try:
-        public_key.verify(
-            signature, string_to_sign(data, inflated), padding.PKCS1v15(), hashes.SHA256()
-        )
+        public_key.verify(signature, string_to_sign(data, inflated), padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         return False
     return True
@@ -227,9 +223,7 @@ class _Digest:
         """The hour this digest covers (from its fields when readable, else its name)."""
         if self.data is not None:
             try:
-                return parse_iso(str(self.data["digestStartTime"])), parse_iso(
-                    str(self.data["digestEndTime"])
-                )
+                return parse_iso(str(self.data["digestStartTime"])), parse_iso(str(self.data["digestEndTime"]))
             except (ValueError, TypeError):
                 pass
         return self.ref.end - timedelta(hours=1), self.ref.end
@@ -308,12 +302,8 @@ def _judge_digest(run: _Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] 
     """Location, format, key and signature of one digest; sets d.valid and d.result."""
     store = run.store
     if d.error is not None:
-        run.errors.append(
-            SourceError(scope, d.error.operation, d.error.code, d.error.message, d.error.resource)
-        )
-        d.result = _result(
-            d, scope, store, FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, str(d.error)
-        )
+        run.errors.append(SourceError(scope, d.error.operation, d.error.code, d.error.message, d.error.resource))
+        d.result = _result(d, scope, store, FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, str(d.error))
         return
     if d.data is None:
         d.result = _result(
@@ -326,9 +316,7 @@ def _judge_digest(run: _Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] 
         )
         return
     data = d.data
-    if (store.bucket and data["digestS3Bucket"] != store.bucket) or data[
-        "digestS3Object"
-    ] != d.ref.key:
+    if (store.bucket and data["digestS3Bucket"] != store.bucket) or data["digestS3Object"] != d.ref.key:
         d.result = _result(
             d,
             scope,
@@ -339,11 +327,7 @@ def _judge_digest(run: _Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] 
         )
         return
     signature = d.signature
-    if (
-        signature is None
-        and vouch is not None
-        and isinstance(vouch.get("previousDigestSignature"), str)
-    ):
+    if signature is None and vouch is not None and isinstance(vouch.get("previousDigestSignature"), str):
         # Offline: the next digest records this one's signature (documented fallback).
         signature = str(vouch["previousDigestSignature"])
     if signature is None:
@@ -400,8 +384,7 @@ def _judge_digest(run: _Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] 
             store,
             FileStatus.INVALID,
             FailureKind.DIGEST_CONTENT_ALTERED,
-            f"content changed after delivery: SHA-256 {d.sha256},"
-            f" the next digest recorded {recorded_hash}",
+            f"content changed after delivery: SHA-256 {d.sha256}, the next digest recorded {recorded_hash}",
         )
     else:
         d.result = _result(
@@ -442,14 +425,10 @@ def _check_log(run: _Run, entry: Mapping[str, Any], scope: Scope) -> FileResult:
     try:
         body = store.get(key).body
     except ObjectNotFound:
-        return FileResult(
-            "log", path, FileStatus.MISSING, scope, FailureKind.LOG_FILE_MISSING, "not found"
-        )
+        return FileResult("log", path, FileStatus.MISSING, scope, FailureKind.LOG_FILE_MISSING, "not found")
     except SourceReadError as exc:
         run.errors.append(SourceError(scope, exc.operation, exc.code, exc.message, exc.resource))
-        return FileResult(
-            "log", path, FileStatus.ERROR, scope, FailureKind.SOURCE_UNREADABLE, str(exc)
-        )
+        return FileResult("log", path, FileStatus.ERROR, scope, FailureKind.SOURCE_UNREADABLE, str(exc))
     try:
         content = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
     except (OSError, EOFError, zlib.error):
@@ -497,6 +476,9 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
         _judge_digest(run, d, scope, v[0].data if v else None)
 
     link_results: list[FileResult] = []
+    # Without a start time, the range begins at the oldest digest found: the
+    # chain reaching further back is not evidence of a deletion.
+    lower = run.start or min((d.ref.end for d in chain), default=None)
     dir_prefix = _digest_dir(refs[0]) if refs else ""
     for d in chain:
         if d.data is None or d.result is None or d.result.failure_kind is FailureKind.DIGEST_MOVED:
@@ -512,7 +494,7 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
             if (
                 prev_key.startswith(dir_prefix)
                 and prev_ref is not None
-                and _in_range_bounds(prev_ref, run.start, run.end)
+                and _in_range_bounds(prev_ref, lower, run.end)
                 and prev_key not in known
             ):
                 link_results.append(
@@ -522,8 +504,7 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
                         FileStatus.MISSING,
                         scope,
                         FailureKind.DIGEST_MISSING,
-                        f"not found; {run.store.location(d.ref.key)}"
-                        " names it as its previous digest",
+                        f"not found; {run.store.location(d.ref.key)} names it as its previous digest",
                     )
                 )
             continue
@@ -532,11 +513,7 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
         recorded_sig = d.data.get("previousDigestSignature")
         recorded_hash = d.data.get("previousDigestHashValue")
         problem = ""
-        if (
-            isinstance(recorded_sig, str)
-            and prev.signature is not None
-            and recorded_sig != prev.signature
-        ):
+        if isinstance(recorded_sig, str) and prev.signature is not None and recorded_sig != prev.signature:
             problem = "its signature differs from the previousDigestSignature"
         elif isinstance(recorded_hash, str) and recorded_hash.lower() != prev.sha256:
             problem = "its SHA-256 differs from the previousDigestHashValue"
@@ -729,9 +706,7 @@ def verify_s3(
         def list_day(job: tuple[str, str]) -> tuple[str, list[str] | SourceReadError]:
             region, day = job
             try:
-                return region, store.list_keys(
-                    f"{base}AWSLogs/{org}{account_id}/CloudTrail-Digest/{region}/{day}/"
-                )
+                return region, store.list_keys(f"{base}AWSLogs/{org}{account_id}/CloudTrail-Digest/{region}/{day}/")
             except SourceReadError as exc:
                 return region, exc
 
@@ -749,9 +724,7 @@ def verify_s3(
                 ref = parse_digest_key(key)
                 if ref is None or ref.account_id != account_id:
                     continue
-                if want_name is not None and (
-                    ref.trail_name != want_name or ref.home_region != want_home
-                ):
+                if want_name is not None and (ref.trail_name != want_name or ref.home_region != want_home):
                     continue
                 known.setdefault(ref.group, set()).add(key)
                 if _in_range_bounds(ref, start, end):
@@ -776,9 +749,7 @@ def verify_s3(
                 exc = region_errors[region]
                 scope = Scope(account_id, region, trail_arn or "")
                 scopes.append(scope)
-                run.errors.append(
-                    SourceError(scope, exc.operation, exc.code, exc.message, exc.resource)
-                )
+                run.errors.append(SourceError(scope, exc.operation, exc.code, exc.message, exc.resource))
                 continue
             if not region_groups:
                 scope = Scope(account_id, region, trail_arn or "")
@@ -791,9 +762,7 @@ def verify_s3(
                 _verify_chain(run, scope, sorted(refs, key=lambda r: r.end), known[group])
         if key_map is None:
             for scope in scopes:
-                run.errors.append(
-                    SourceError(scope, "cloudtrail:ListPublicKeys", "KeysUnavailable", key_error)
-                )
+                run.errors.append(SourceError(scope, "cloudtrail:ListPublicKeys", "KeysUnavailable", key_error))
     return _finish(run, "s3", location, scopes, start, end, gap_tolerance_hours)
 
 
@@ -863,15 +832,41 @@ def verify_local(
     return _finish(run, "local", str(folder), scopes, start, end, gap_tolerance_hours)
 
 
+def merge_reports(reports: Iterable[IntegrityReport]) -> IntegrityReport:
+    """One report from several runs (one per account or trail), for ``Snapshot.integrity``."""
+    items = list(reports)
+    if not items:
+        raise ValueError("merge_reports needs at least one report")
+    if len(items) == 1:
+        return items[0]
+    starts = [r.range_start for r in items if r.range_start]
+    ends = [r.range_end for r in items if r.range_end]
+    sources = {r.source for r in items}
+    found: dict[Scope, tuple[str, str]] = {}
+    for r in items:
+        for scope, span in r.found.items():
+            old = found.get(scope)
+            found[scope] = span if old is None else (min(old[0], span[0]), max(old[1], span[1]))
+    return IntegrityReport(
+        source=sources.pop() if len(sources) == 1 else "s3",
+        location=", ".join(dict.fromkeys(r.location for r in items)),
+        range_start=min(starts) if starts else None,
+        range_end=max(ends) if ends else None,
+        scopes=tuple(dict.fromkeys(s for r in items for s in r.scopes)),
+        files=tuple(f for r in items for f in r.files),
+        digest_gaps=tuple(g for r in items for g in r.digest_gaps),
+        errors=tuple(e for r in items for e in r.errors),
+        found=found,
+        gap_tolerance_hours=max(r.gap_tolerance_hours for r in items),
+    )
+
+
 _LABEL = {"digest": "Digest file", "log": "Log file"}
 
 
 def summary_lines(report: IntegrityReport) -> list[str]:
     """A plain-text summary in the shape of ``aws cloudtrail validate-logs``."""
-    lines = [
-        f"Results requested for {report.range_start or 'the beginning'}"
-        f" to {report.range_end or 'the end'}"
-    ]
+    lines = [f"Results requested for {report.range_start or 'the beginning'} to {report.range_end or 'the end'}"]
     if report.found:
         first = min(span[0] for span in report.found.values())
         last = max(span[1] for span in report.found.values())
@@ -880,13 +875,8 @@ def summary_lines(report: IntegrityReport) -> list[str]:
         lines.append("No digest files found")
     dt, dv = report.digests_total, report.digests_valid
     lt, lv = report.log_files_total, report.log_files_valid
-    lines.append(
-        f"{dv}/{dt} digest files valid"
-        + (f", {dt - dv}/{dt} digest files INVALID" if dt - dv else "")
-    )
-    lines.append(
-        f"{lv}/{lt} log files valid" + (f", {lt - lv}/{lt} log files INVALID" if lt - lv else "")
-    )
+    lines.append(f"{dv}/{dt} digest files valid" + (f", {dt - dv}/{dt} digest files INVALID" if dt - dv else ""))
+    lines.append(f"{lv}/{lt} log files valid" + (f", {lt - lv}/{lt} log files INVALID" if lt - lv else ""))
     for f in report.failures():
         kind = f.failure_kind.value if f.failure_kind else f.status.value
         lines.append(f"{_LABEL.get(f.kind, f.kind)}\t{f.path}\tINVALID: {kind}: {f.detail}")

@@ -36,9 +36,7 @@ KeyPair = tuple[rsa.RSAPrivateKey, list[dict[str, str]]]
 
 
 def _chain(key: KeyPair, **kwargs: Any) -> DemoChain:
-    return build_chain(
-        BUCKET, PREFIX, ACCOUNT, REGION, START, kwargs.pop("hours", HOURS), key[0], **kwargs
-    )
+    return build_chain(BUCKET, PREFIX, ACCOUNT, REGION, START, kwargs.pop("hours", HOURS), key[0], **kwargs)
 
 
 def _verify(s3: Any, key: KeyPair, chain: DemoChain, **kwargs: Any) -> IntegrityReport:
@@ -77,9 +75,7 @@ def _digest_content(obj: DemoObject) -> dict[str, Any]:
     return data
 
 
-def _resign(
-    obj: DemoObject, data: dict[str, Any], key: rsa.RSAPrivateKey, *, keep_signature: bool = False
-) -> None:
+def _resign(obj: DemoObject, data: dict[str, Any], key: rsa.RSAPrivateKey, *, keep_signature: bool = False) -> None:
     inflated = json.dumps(data, separators=(",", ":")).encode()
     obj.body = gzip.compress(inflated, mtime=0)
     if not keep_signature:
@@ -112,9 +108,7 @@ def test_modified_log_file_is_reported_as_modified(s3: Any, signing_key: KeyPair
     assert report.digests_valid == HOURS
 
 
-def test_hash_is_over_the_uncompressed_log_so_recompression_is_not_tampering(
-    s3: Any, signing_key: KeyPair
-) -> None:
+def test_hash_is_over_the_uncompressed_log_so_recompression_is_not_tampering(s3: Any, signing_key: KeyPair) -> None:
     chain = _chain(signing_key)
     obj = chain.obj(chain.logs_of[_regular(chain)[1]][0])
     obj.body = gzip.compress(gzip.decompress(obj.body), compresslevel=1, mtime=12345)
@@ -143,9 +137,7 @@ def test_digest_moved_from_its_location_is_reported_moved(s3: Any, signing_key: 
     original = _regular(chain)[3]
     obj = chain.obj(original)
     stamp = chain.digests[original]["digestEndTime"].replace("-", "").replace(":", "")
-    moved_key = original.replace(
-        stamp, (START + timedelta(hours=3, minutes=30)).strftime(KEY_DATE_FORMAT)
-    )
+    moved_key = original.replace(stamp, (START + timedelta(hours=3, minutes=30)).strftime(KEY_DATE_FORMAT))
     obj.key = moved_key
     report = _verify(s3, signing_key, chain)
     kinds = _kinds(report)
@@ -154,9 +146,7 @@ def test_digest_moved_from_its_location_is_reported_moved(s3: Any, signing_key: 
     assert set(kinds) == {"digest_moved", "digest_missing"}
 
 
-def test_altered_digest_content_is_reported_as_content_altered(
-    s3: Any, signing_key: KeyPair
-) -> None:
+def test_altered_digest_content_is_reported_as_content_altered(s3: Any, signing_key: KeyPair) -> None:
     # The attacker edits a log file and updates its hash in the digest: the
     # digest's signature no longer verifies and the next digest's recorded hash differs.
     chain = _chain(signing_key)
@@ -173,9 +163,7 @@ def test_altered_digest_content_is_reported_as_content_altered(
     assert report.log_files_total == HOURS - 1  # an unverified digest vouches for nothing
 
 
-def test_replaced_signature_metadata_is_reported_as_signature_invalid(
-    s3: Any, signing_key: KeyPair
-) -> None:
+def test_replaced_signature_metadata_is_reported_as_signature_invalid(s3: Any, signing_key: KeyPair) -> None:
     chain = _chain(signing_key)
     target = _regular(chain)[5]
     obj = chain.obj(target)
@@ -231,16 +219,12 @@ def test_validly_signed_replacement_breaks_the_chain_link(s3: Any, signing_key: 
     assert _kinds(report) == {"chain_broken": [_loc(target)]}
 
 
-def test_forged_digest_inserted_mid_chain_is_not_part_of_the_chain(
-    s3: Any, signing_key: KeyPair
-) -> None:
+def test_forged_digest_inserted_mid_chain_is_not_part_of_the_chain(s3: Any, signing_key: KeyPair) -> None:
     chain = _chain(signing_key)
     before, after = _regular(chain)[2], _regular(chain)[3]
     template = chain.digests[after]
     stamp_after = template["digestEndTime"].replace("-", "").replace(":", "")
-    forged_key = after.replace(
-        stamp_after, (START + timedelta(hours=3, minutes=20)).strftime(KEY_DATE_FORMAT)
-    )
+    forged_key = after.replace(stamp_after, (START + timedelta(hours=3, minutes=20)).strftime(KEY_DATE_FORMAT))
     data = {
         **template,
         "digestS3Object": forged_key,
@@ -272,9 +256,7 @@ def test_five_hours_without_digests_is_a_precise_gap(s3: Any, signing_key: KeyPa
     ]
 
 
-def test_backfill_digests_validate_and_do_not_break_the_chain(
-    s3: Any, signing_key: KeyPair
-) -> None:
+def test_backfill_digests_validate_and_do_not_break_the_chain(s3: Any, signing_key: KeyPair) -> None:
     chain = _chain(signing_key, backfill_hours={2, 5})
     report = _verify(s3, signing_key, chain)
     assert report.failures() == []
@@ -311,9 +293,7 @@ def test_only_digests_of_days_in_range_are_listed(s3: Any, signing_key: KeyPair)
 
 
 def test_organization_trail_layout_validates(s3: Any, signing_key: KeyPair) -> None:
-    chain = build_chain(
-        BUCKET, None, ACCOUNT, REGION, START, 4, signing_key[0], org_id="o-abc123def4"
-    )
+    chain = build_chain(BUCKET, None, ACCOUNT, REGION, START, 4, signing_key[0], org_id="o-abc123def4")
     put_objects(s3, BUCKET, chain.objects)
     report = verify_s3(
         s3,
@@ -348,9 +328,7 @@ def test_region_without_any_digest_is_one_whole_range_gap(s3: Any, signing_key: 
 
 
 def test_seeded_demo_chain_shows_the_two_tampered_log_files(s3: Any, signing_key: KeyPair) -> None:
-    info = seed_signed_chain(
-        s3, BUCKET, PREFIX, ACCOUNT, REGION, START, 6, signing_key[0], tamper=True
-    )
+    info = seed_signed_chain(s3, BUCKET, PREFIX, ACCOUNT, REGION, START, 6, signing_key[0], tamper=True)
     report = verify_s3(
         s3,
         BUCKET,

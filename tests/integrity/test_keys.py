@@ -1,0 +1,133 @@
+"""Public key sources: CloudTrail ListPublicKeys (through botocore's Stubber) and saved files."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from auditor.errors import AuditorError
+from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource, verify_s3
+from auditor.integrity.fixtures import build_chain, put_objects, utc
+from auditor.integrity.keys import load_public_key
+
+KeyPair = tuple[rsa.RSAPrivateKey, list[dict[str, str]]]
+START = utc(2026, 11, 1)
+
+
+def _cloudtrail_with_keys(entries: list[dict[str, Any]], pages: int = 1) -> tuple[Any, Stubber]:
+    client = boto3.client("cloudtrail", region_name="us-east-1")
+    stubber = Stubber(client)
+    chunks = [entries[i::pages] for i in range(pages)]
+    for i, chunk in enumerate(chunks):
+        response: dict[str, Any] = {"PublicKeyList": chunk}
+        expected: dict[str, Any] = {"StartTime": START - timedelta(hours=1), "EndTime": START + timedelta(hours=5)}
+        if i + 1 < pages:
+            response["NextToken"] = f"t{i + 1}"
+        if i > 0:
+            expected["NextToken"] = f"t{i}"
+        stubber.add_response("list_public_keys", response, expected)
+    return client, stubber
+
+
+def _api_entry(entry: dict[str, str]) -> dict[str, Any]:
+    """What boto3 returns: Value as raw DER bytes, times as datetimes."""
+    return {
+        "Value": base64.b64decode(entry["Value"]),
+        "Fingerprint": entry["Fingerprint"],
+        "ValidityStartTime": utc(2026, 1, 1),
+        "ValidityEndTime": utc(2027, 1, 1),
+    }
+
+
+def test_cloudtrail_list_public_keys_keys_validate_a_chain(
+    s3: Any, signing_key: KeyPair, attacker_key: KeyPair
+) -> None:
+    chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
+    put_objects(s3, "acme-trail-logs", chain.objects)
+    client, stubber = _cloudtrail_with_keys([_api_entry(attacker_key[1][0]), _api_entry(signing_key[1][0])], pages=2)
+    with stubber:
+        report = verify_s3(
+            s3,
+            "acme-trail-logs",
+            None,
+            "111111111111",
+            ["us-east-1"],
+            START,
+            START + timedelta(hours=4),
+            CloudTrailKeySource(client),
+        )
+        stubber.assert_no_pending_responses()
+    assert report.failures() == [] and report.digests_valid == 4
+
+
+def test_cloudtrail_key_source_failure_is_an_error_not_a_pass(s3: Any, signing_key: KeyPair) -> None:
+    chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
+    put_objects(s3, "acme-trail-logs", chain.objects)
+    client = boto3.client("cloudtrail", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_client_error("list_public_keys", "AccessDeniedException", "not allowed")
+    with stubber:
+        report = verify_s3(
+            s3,
+            "acme-trail-logs",
+            None,
+            "111111111111",
+            ["us-east-1"],
+            START,
+            START + timedelta(hours=4),
+            CloudTrailKeySource(client),
+        )
+    assert report.digests_valid == 0
+    assert {f.status.value for f in report.files} == {"error"}
+    assert report.errors and report.errors[0].operation == "cloudtrail:ListPublicKeys"
+
+
+def test_key_file_accepts_the_cli_output_with_epoch_times(tmp_path: Path, signing_key: KeyPair) -> None:
+    entry = signing_key[1][0]
+    path = tmp_path / "keys.json"
+    path.write_text(
+        json.dumps(
+            {"PublicKeyList": [{**entry, "ValidityStartTime": "1793491200.0", "ValidityEndTime": "1796083200.0"}]}
+        )
+    )
+    source = FileKeySource(path)
+    assert list(source.keys_for(utc(2026, 11, 1), utc(2026, 11, 2))) == [entry["Fingerprint"]]
+    assert source.keys_for(utc(2025, 1, 1), utc(2025, 1, 2)) == {}
+
+
+def test_key_file_that_is_not_a_key_list_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({"keys": "nope"}))
+    with pytest.raises(AuditorError, match="list of public keys"):
+        FileKeySource(path)
+    path.write_text("{not json")
+    with pytest.raises(AuditorError, match="not JSON"):
+        FileKeySource(path)
+
+
+def test_documented_subject_public_key_info_value_loads() -> None:
+    # The third key of the ListPublicKeys sample in the CloudTrail docs (SPKI DER).
+    value = (
+        "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqlzPJbvZJ42UdcmLfPUqXYNfOs6I8lCfao/tOs8Cmz"
+        "POEdtLWugB9xoIUz78qVHdKIqxbaG4jWHfJBiOSSFBM0lt8cdVo4TnRa7oG9io5pysS6DJhBBAeXsicufsiFJR"
+        "+wrUNh8RSLxL4k6G1+BhLX20tJkZ/erT97tDGBujAelqseGg3vPZbTx9SMfOLN65PdLFudLP7Gat0Z9p5jw/rj"
+        "pclKfo9Bfc3heeBxWGKwBBOKnFAaN9V57pOaosCvPKmHd9bg7jsQkI9Xp22IzGLsTFJZYVA3KiTAElDMu80iFX"
+        "PHEq9hKNbt9e4URFam+1utKVEiLkR2disdCmPTK0VQIDAQAB"
+    )
+    assert load_public_key(value).key_size == 2048
+
+
+def test_combined_source_merges_regions(signing_key: KeyPair, attacker_key: KeyPair) -> None:
+    combined = CombinedKeySource(
+        FileKeySource.from_entries(signing_key[1]), FileKeySource.from_entries(attacker_key[1])
+    )
+    keys = combined.keys_for(START, START + timedelta(hours=1))
+    assert set(keys) == {signing_key[1][0]["Fingerprint"], attacker_key[1][0]["Fingerprint"]}
