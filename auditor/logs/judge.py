@@ -50,14 +50,20 @@ def accounts_in_scope(ctx: CheckContext, doc: Doc) -> list[str]:
     accs = [a.account_id for a in ctx.accounts()]
     if accs:
         return accs
-    seen = {c["account_id"] for c in doc.get("coverage", [])}
+    # Scope comes from the events; a file name's account alone (coverage with file hours but
+    # no event) does not create a scope: CloudTrail names files for the delivering account.
+    seen = {c["account_id"] for c in doc.get("coverage", []) if c.get("events", 0) > 0}
     seen |= {p["account_id"] for p in doc.get("file_problems", []) if p.get("account_id")}
     return sorted(seen) or ["unknown"]
 
 
 def regions_of(doc: Doc, account: str) -> list[str]:
     """Regions with events or file problems for one account."""
-    regs = {c["region"] for c in doc.get("coverage", []) if c["account_id"] == account}
+    regs = {
+        c["region"]
+        for c in doc.get("coverage", [])
+        if c["account_id"] == account and c.get("events", 0) > 0
+    }
     regs |= {
         p["region"]
         for p in doc.get("file_problems", [])

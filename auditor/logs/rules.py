@@ -46,7 +46,11 @@ def _names_pattern(source: str | None, names: tuple[str, ...], extra: str = "") 
     return "{ " + src + f"({alts})" + extra + " }"
 
 
+#: Tampering rules keep failed attempts (an attempt to stop logging is itself the finding;
+#: samples carry the errorCode); privilege-escalation rules count only calls that succeeded.
 _NO_ERROR = " && ($.errorCode NOT EXISTS)"
+#: Tampering rules keep failed attempts (an attempt to stop logging is itself the finding;
+#: samples carry the errorCode); privilege-escalation rules count only calls that succeeded.
 
 TRAIL_TAMPERING = (
     "StopLogging",
@@ -265,14 +269,14 @@ RULES: tuple[Rule, ...] = (
         "trail-tampering",
         "logs-trail-tampering",
         "CloudTrail logging stopped, deleted or narrowed",
-        _names_pattern("cloudtrail.amazonaws.com", TRAIL_TAMPERING, _NO_ERROR),
+        _names_pattern("cloudtrail.amazonaws.com", TRAIL_TAMPERING),
         frozenset(TRAIL_TAMPERING),
     ),
     Rule(
         "bucket-tampering",
         "logs-bucket-tampering",
         "Log bucket policy, ACL, lifecycle or bucket changed",
-        _names_pattern("s3.amazonaws.com", BUCKET_TAMPERING, _NO_ERROR),
+        _names_pattern("s3.amazonaws.com", BUCKET_TAMPERING),
         frozenset(BUCKET_TAMPERING),
         resource_field=_BUCKET,
     ),
@@ -280,7 +284,7 @@ RULES: tuple[Rule, ...] = (
         "bucket-versioning-suspended",
         "logs-bucket-tampering",
         "Log bucket versioning suspended",
-        _names_pattern("s3.amazonaws.com", ("PutBucketVersioning",), _NO_ERROR),
+        _names_pattern("s3.amazonaws.com", ("PutBucketVersioning",)),
         frozenset({"PutBucketVersioning"}),
         predicate="versioning_suspended",
         resource_field=_BUCKET,
@@ -289,7 +293,7 @@ RULES: tuple[Rule, ...] = (
         "log-object-deleted",
         "logs-bucket-tampering",
         "CloudTrail log object deleted",
-        _names_pattern("s3.amazonaws.com", ("DeleteObject",), _NO_ERROR),
+        _names_pattern("s3.amazonaws.com", ("DeleteObject",)),
         frozenset({"DeleteObject"}),
         predicate="cloudtrail_log_object",
         resource_field=_BUCKET,
@@ -298,7 +302,7 @@ RULES: tuple[Rule, ...] = (
         "key-tampering",
         "logs-key-tampering",
         "KMS key disabled, scheduled for deletion or re-policied",
-        _names_pattern("kms.amazonaws.com", KEY_TAMPERING, _NO_ERROR),
+        _names_pattern("kms.amazonaws.com", KEY_TAMPERING),
         frozenset(KEY_TAMPERING),
         resource_field=_KEY,
     ),
@@ -335,9 +339,7 @@ RULES: tuple[Rule, ...] = (
         "inline-star-policy",
         "logs-privilege-escalation",
         "Inline policy allowing *:* on *",
-        _names_pattern(
-            "iam.amazonaws.com", ("PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"), _NO_ERROR
-        ),
+        _names_pattern("iam.amazonaws.com", ("PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"), _NO_ERROR),
         frozenset({"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"}),
         predicate="inline_star",
     ),

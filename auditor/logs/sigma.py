@@ -116,6 +116,14 @@ def _compile_rule(rule: Any) -> Node:
     service = (getattr(logsource, "service", None) or "").lower()
     if product != "aws" or service not in ("", "cloudtrail"):
         raise _Unsupported(f"log source {product or '?'}/{service or '?'} is not AWS CloudTrail")
+    try:
+        raw_detection = rule.detection.to_dict()
+    except Exception:  # older pySigma: no to_dict
+        raw_detection = {}
+    if "timeframe" in raw_detection:
+        raise _Unsupported(
+            "timeframe (correlating several events within a time window) is not supported"
+        )
     conds = rule.detection.parsed_condition
     nodes = [_compile(c.parse()) for c in conds]
     return nodes[0] if len(nodes) == 1 else ("or", tuple(nodes))

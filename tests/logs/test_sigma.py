@@ -1,0 +1,80 @@
+"""Sigma rules: every SigmaHQ CloudTrail rule evaluates or is reported unsupported."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.logs import read_local
+from auditor.logs.sigma import evaluate, load_rules
+from tests.logs.factory import FIXTURES, WIDE, event, write_records
+
+SIGMA = FIXTURES / "sigma"
+DISABLE_LOGGING = "4db60cc0-36fb-42b7-9b58-a5b53019fb74"
+
+
+def test_every_sigmahq_cloudtrail_rule_evaluates_or_says_why_not() -> None:
+    files = sorted((SIGMA / "rules").rglob("*.yml"))
+    specs, unsupported = load_rules(SIGMA / "rules")
+    assert len(specs) + len(unsupported) == len(files) == 57
+    assert all(u.reason for u in unsupported)
+    assert len(specs) >= 50
+    # the one regex-free rule that compares two fields is the unsupported one
+    assert any("fieldref" in u.reason for u in unsupported)
+
+
+def test_deprecated_aggregation_rules_are_reported_unsupported() -> None:
+    specs, unsupported = load_rules(SIGMA / "unsupported")
+    aws = [u for u in unsupported if u.path.startswith("cloud/aws")]
+    assert aws and not any(s.path.startswith("cloud/aws") for s in specs)
+    assert all("pipe syntax" in u.reason or "timeframe" in u.reason for u in aws)
+
+
+def test_placeholder_rules_are_reported_unsupported() -> None:
+    specs, unsupported = load_rules(SIGMA / "rules-placeholder")
+    assert not specs
+    assert [u.reason for u in unsupported] == ["placeholders (%name%) need a processing pipeline"]
+
+
+def test_disable_logging_rule_fires_on_the_cloudtrail_stop_detonation(stratus_doc: dict[str, Any]) -> None:
+    hits = [m for m in stratus_doc["sigma"]["matches"] if m["rule_id"] == DISABLE_LOGGING]
+    names = {e["eventName"] for m in hits for e in m["events"]}
+    assert {"StopLogging", "DeleteTrail"} <= names
+    assert hits[0]["title"] == "AWS CloudTrail Important Change"
+
+
+RULE = """
+title: test modifiers
+id: 11111111-2222-3333-4444-555555555555
+logsource: {product: aws, service: cloudtrail}
+detection:
+    selection_name:
+        eventName|startswith: 'Put'
+    selection_agent:
+        userAgent|contains|all: ['aws-cli', 'linux']
+    selection_src:
+        eventSource|endswith: '.AMAZONAWS.COM'
+    filter_user:
+        userIdentity.userName: 'robot'
+    condition: selection_name and 1 of selection_a* and all of selection_s* and not filter_user
+level: high
+"""
+
+
+def test_modifiers_and_conditions_are_evaluated(tmp_path: Path) -> None:
+    (tmp_path / "r.yml").write_text(RULE)
+    [spec], unsupported = load_rules(tmp_path)
+    assert not unsupported
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    hit = event("PutBucketPolicy", t, source="s3.amazonaws.com", userAgent="aws-cli/2 Linux/6")
+    assert evaluate(spec.node, hit)
+    assert not evaluate(spec.node, {**hit, "userAgent": "aws-cli/2 Windows"})
+    assert not evaluate(spec.node, {**hit, "eventName": "GetBucketPolicy"})
+    assert not evaluate(spec.node, {**hit, "userIdentity": {"userName": "robot"}})
+    assert spec.names is None  # startswith cannot pre-filter by exact name
+
+    write_records(tmp_path / "logs" / "a.json.gz", [hit])
+    doc = read_local(tmp_path / "logs", WIDE, rules_dir=tmp_path, workers=1)
+    [m] = doc["sigma"]["matches"]
+    assert (m["rule_id"], m["title"], m["total"]) == (spec.id, "test modifiers", 1)
