@@ -17,6 +17,13 @@ Roll-up rules (one control, the results of all its checks):
 - otherwise (PASS/WAIVED, N/A neutral) -> PASS; ``waived`` is True when a
   waiver was needed to get there.
 
+A control may state the retention it needs (``min_retention_days``,
+``min_hot_retention_days``): bucket-retention judges the bucket against the
+scan's retention profile, so its PASS under the 365-day pci profile says
+nothing about HIPAA's six years. Such a control is NOT_ASSESSED unless the
+profile given to :func:`apply_mappings` is at least as strict (a FAIL stays a
+FAIL: a shorter retention already fails a longer requirement).
+
 A control whose checks only partly ran (e.g. ``--no-logs`` skipped its logs-*
 checks) is judged on the results that exist; the checks that produced nothing
 are listed in ``ControlVerdict.unassessed_checks`` so reports can say so.
@@ -38,7 +45,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema
 import yaml
@@ -77,6 +84,30 @@ class Control:
     checks: tuple[str, ...]
     #: What a person must still attest (partial) or supply as evidence (manual).
     notes: str
+    #: The retention profile must require at least this many days for a PASS.
+    min_retention_days: int | None = None
+    #: The profile must keep at least this many days immediately available.
+    min_hot_retention_days: int | None = None
+
+    def retention_satisfied_by(self, retention: RetentionRequirement | None) -> bool:
+        """Whether a scan under ``retention`` can evidence this control's retention need."""
+        if self.min_retention_days is None and self.min_hot_retention_days is None:
+            return True
+        if retention is None:
+            return False
+        return retention.retention_days >= (self.min_retention_days or 0) and (
+            retention.hot_retention_days >= (self.min_hot_retention_days or 0)
+        )
+
+
+class RetentionRequirement(Protocol):
+    """What the roll-up needs of a retention profile (RetentionProfile or checkapi.Settings)."""
+
+    @property
+    def retention_days(self) -> int: ...
+
+    @property
+    def hot_retention_days(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -218,6 +249,8 @@ def parse_framework(document: Any, source: str, known_checks: Collection[str]) -
                 automation=raw["automation"],
                 checks=tuple(raw["checks"]),
                 notes=raw.get("notes", ""),
+                min_retention_days=raw.get("min_retention_days"),
+                min_hot_retention_days=raw.get("min_hot_retention_days"),
             )
         )
     return Framework(
@@ -317,7 +350,9 @@ def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, RetentionProfile
 
 
 def _control_verdict(
-    control: Control, findings_by_check: Mapping[str, Sequence[Finding]]
+    control: Control,
+    findings_by_check: Mapping[str, Sequence[Finding]],
+    retention_ok: bool,
 ) -> ControlVerdict:
     base = ControlVerdict(
         id=control.id,
@@ -328,6 +363,7 @@ def _control_verdict(
         section=control.section,
         description=control.description,
         notes=control.notes,
+        retention_satisfied=retention_ok,
     )
     if control.automation == MANUAL:
         return base
@@ -347,38 +383,89 @@ def _control_verdict(
     judged = ids(Status.PASS, Status.WAIVED)
     if not judged:
         return replace(base, status="NOT_APPLICABLE", findings=ids(Status.NOT_APPLICABLE))
+    if not retention_ok:
+        # The checks passed against a weaker retention than this control needs.
+        return replace(base, status="NOT_ASSESSED", findings=judged)
     waived = any(f.status is Status.WAIVED for f in results)
     return replace(base, status="PASS", findings=judged, waived=waived)
 
 
-def framework_verdict(framework: Framework, findings: Sequence[Finding]) -> FrameworkVerdict:
-    """One framework's control verdicts, counts per status and score."""
+def framework_verdict(
+    framework: Framework,
+    findings: Sequence[Finding],
+    retention: RetentionRequirement | None = None,
+) -> FrameworkVerdict:
+    """One framework's control verdicts, counts per status and score.
+
+    ``retention`` is the retention profile the checks ran under (a
+    RetentionProfile, or the checkapi.Settings given to the engine).
+    """
+    judged = [(c, c.retention_satisfied_by(retention)) for c in framework.controls]
+    return _roll_up(framework.id, framework.title, framework.version, judged, findings)
+
+
+def _roll_up(
+    fid: str,
+    title: str,
+    version: str,
+    controls: Sequence[tuple[Control, bool]],
+    findings: Sequence[Finding],
+) -> FrameworkVerdict:
     by_check: dict[str, list[Finding]] = {}
     for finding in findings:
         by_check.setdefault(finding.check_id, []).append(finding)
-    controls = tuple(_control_verdict(c, by_check) for c in framework.controls)
+    verdicts = tuple(_control_verdict(c, by_check, ok) for c, ok in controls)
     counts = {status: 0 for status in CONTROL_STATUSES}
-    for verdict in controls:
+    for verdict in verdicts:
         counts[verdict.status] += 1
     assessed = counts["PASS"] + counts["FAIL"]
     score = counts["PASS"] / assessed if assessed else None
     return FrameworkVerdict(
-        id=framework.id,
-        title=framework.title,
-        version=framework.version,
-        controls=controls,
-        counts=counts,
-        score=score,
+        id=fid, title=title, version=version, controls=verdicts, counts=counts, score=score
     )
 
 
+def recompute_verdicts(
+    findings: Sequence[Finding], verdicts: Sequence[FrameworkVerdict]
+) -> list[FrameworkVerdict]:
+    """Roll the findings up again into the frameworks of earlier verdicts.
+
+    For the gate: after baseline waivers change statuses (FAIL -> WAIVED) the
+    verdicts must follow, from the saved results alone, without the mapping
+    files. Each control keeps its checks, automation and retention judgement.
+    """
+    out = []
+    for fv in verdicts:
+        controls = [
+            (
+                Control(
+                    id=cv.id,
+                    title=cv.title,
+                    description=cv.description,
+                    section=cv.section,
+                    automation=cv.automation,
+                    checks=tuple(cv.checks),
+                    notes=cv.notes,
+                ),
+                cv.retention_satisfied,
+            )
+            for cv in fv.controls
+        ]
+        out.append(_roll_up(fv.id, fv.title, fv.version, controls, findings))
+    return out
+
+
 def apply_mappings(
-    findings: Sequence[Finding], frameworks: Sequence[Framework]
+    findings: Sequence[Finding],
+    frameworks: Sequence[Framework],
+    retention: RetentionRequirement | None = None,
 ) -> tuple[list[Finding], list[FrameworkVerdict]]:
     """Fill each finding's ``controls`` and roll the findings up per framework.
 
     ``controls`` becomes ``{framework_id: [control ids]}`` for the given
-    frameworks only (a finding serving none gets ``{}``).
+    frameworks only (a finding serving none gets ``{}``). Pass the retention
+    profile the checks ran under (RetentionProfile or checkapi.Settings):
+    without it, controls with a retention need cannot PASS (fail closed).
     """
     index: dict[str, dict[str, list[str]]] = {}
     for framework in frameworks:
@@ -389,8 +476,18 @@ def apply_mappings(
         replace(f, controls={fw: list(ids) for fw, ids in index.get(f.check_id, {}).items()})
         for f in findings
     ]
-    verdicts = [framework_verdict(fw, mapped) for fw in frameworks]
+    verdicts = [framework_verdict(fw, mapped, retention) for fw in frameworks]
     return mapped, verdicts
+
+
+def select_profile(profiles: Mapping[str, RetentionProfile], name: str) -> RetentionProfile:
+    """The profile called ``name``; an unknown name is an error listing the known ones."""
+    try:
+        return profiles[name]
+    except KeyError:
+        raise AuditorError(
+            f"unknown retention profile {name!r}; available: {', '.join(sorted(profiles))}"
+        ) from None
 
 
 def manual_controls(verdict: FrameworkVerdict) -> list[ControlVerdict]:

@@ -309,3 +309,14 @@ def test_hot_retention_longer_than_retention_is_refused(tmp_path: Path) -> None:
         """)
     with pytest.raises(ValidationError, match=r"profiles\.acme\.hot_retention_days"):
         load_profiles([tmp_path])
+
+
+def test_shipped_retention_controls_need_the_matching_profile() -> None:
+    profiles = load_profiles()
+    fws = {f.id: f for f in load_frameworks(CATALOGUE, selected=["pci-dss-4.0.1", "hipaa"])}
+    ten_five_one = next(c for c in fws["pci-dss-4.0.1"].controls if c.id == "10.5.1")
+    six_years = next(c for c in fws["hipaa"].controls if c.id == "164.316(b)(2)(i)")
+    assert ten_five_one.retention_satisfied_by(profiles["pci"])
+    assert ten_five_one.retention_satisfied_by(profiles["hipaa"])
+    assert not six_years.retention_satisfied_by(profiles["pci"])
+    assert six_years.retention_satisfied_by(profiles["hipaa"])

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from auditor.checkapi import Severity, Status
+from auditor.checkapi import Settings, Severity, Status
 from auditor.mapping import (
     CONTROL_STATUSES,
     Control,
     Framework,
+    RetentionProfile,
     apply_mappings,
     framework_verdict,
     manual_controls,
+    recompute_verdicts,
 )
-from auditor.results import ControlVerdict, Finding
+from auditor.results import ControlVerdict, Finding, Results, ScanInfo
 
 
 def finding(check_id: str, status: Status, resource: str = "r1") -> Finding:
@@ -189,3 +193,83 @@ def test_apply_mappings_leaves_the_input_findings_untouched() -> None:
     fs = [finding(A, Status.PASS)]
     apply_mappings(fs, [framework(control("c", A))])
     assert fs[0].controls == {}
+
+
+# ----------------------------------------------------------------- retention needs
+
+SIX_YEARS = Control(
+    id="164.316(b)(2)(i)", title="t", description="d", section="s", automation="partial",
+    checks=("bucket-retention",), notes="n", min_retention_days=2190,
+)
+
+
+def test_retention_control_is_not_assessed_under_a_weaker_profile() -> None:
+    fs = [finding("bucket-retention", Status.PASS)]
+    pci = RetentionProfile("pci", 365, 90, "")
+    (v,) = framework_verdict(framework(SIX_YEARS), fs, pci).controls
+    assert v.status == "NOT_ASSESSED"
+    assert v.findings == (fs[0].id,)
+
+
+def test_retention_control_passes_under_a_strict_enough_profile() -> None:
+    fs = [finding("bucket-retention", Status.PASS)]
+    (v,) = framework_verdict(framework(SIX_YEARS), fs, RetentionProfile("sox", 2555, 90, "")).controls
+    assert v.status == "PASS"
+
+
+def test_retention_control_accepts_the_engine_settings_as_the_profile() -> None:
+    fs = [finding("bucket-retention", Status.PASS)]
+    _, (fv,) = apply_mappings(fs, [framework(SIX_YEARS)], Settings(retention_days=2190))
+    assert fv.controls[0].status == "PASS"
+
+
+def test_retention_control_without_a_profile_cannot_pass() -> None:
+    fs = [finding("bucket-retention", Status.PASS)]
+    (v,) = framework_verdict(framework(SIX_YEARS), fs).controls
+    assert v.status == "NOT_ASSESSED"
+
+
+def test_retention_failure_stays_a_failure_under_a_weaker_profile() -> None:
+    fs = [finding("bucket-retention", Status.FAIL)]
+    (v,) = framework_verdict(framework(SIX_YEARS), fs, RetentionProfile("pci", 365, 90, "")).controls
+    assert v.status == "FAIL"
+
+
+def test_hot_retention_need_is_compared_too() -> None:
+    ctrl = replace(SIX_YEARS, min_retention_days=365, min_hot_retention_days=90)
+    fs = [finding("bucket-retention", Status.PASS)]
+    cold = RetentionProfile("cold", 400, 30, "")
+    assert framework_verdict(framework(ctrl), fs, cold).controls[0].status == "NOT_ASSESSED"
+
+
+# ----------------------------------------------------------------- re-roll-up (gate)
+
+
+def test_recompute_follows_a_waiver_and_keeps_the_framework() -> None:
+    fw = framework(control("c", A, B), control("m", automation="manual"), fid="one")
+    failing = [finding(A, Status.PASS), finding(B, Status.FAIL)]
+    _, (before,) = apply_mappings(failing, [fw])
+    assert before.controls[0].status == "FAIL"
+    waived = [failing[0], replace(failing[1], status=Status.WAIVED)]
+    (after,) = recompute_verdicts(waived, [before])
+    assert (after.id, after.title, after.version) == (before.id, before.title, before.version)
+    assert after.controls[0].status == "PASS" and after.controls[0].waived is True
+    assert after.controls[1].status == "MANUAL"
+    assert after.score == 1.0
+
+
+def test_recompute_keeps_a_retention_shortfall() -> None:
+    fs = [finding("bucket-retention", Status.PASS)]
+    _, (before,) = apply_mappings(fs, [framework(SIX_YEARS)], RetentionProfile("pci", 365, 90, ""))
+    assert before.controls[0].retention_satisfied is False
+    (after,) = recompute_verdicts(fs, [before])
+    assert after.controls[0].status == "NOT_ASSESSED"
+
+
+def test_recompute_survives_a_results_round_trip() -> None:
+    fs = [finding(A, Status.FAIL)]
+    mapped, verdicts = apply_mappings(fs, [framework(control("c", A))])
+    doc = Results(scan=ScanInfo(id="s", started_at="t", finished_at="t"),
+                  findings=tuple(mapped), frameworks=tuple(verdicts)).to_dict()
+    again = Results.from_dict(doc)
+    assert recompute_verdicts(again.findings, again.frameworks) == verdicts
