@@ -33,8 +33,17 @@ controls; None when nothing was assessed. NOT_ASSESSED is reported in the
 counts but not hidden in the score: a reader sees both.
 
 Retention profiles (``mappings/profiles/*.yaml``, schema
-``schemas/profiles.schema.json``) are data too: ``pci`` and ``hipaa`` ship; an
-organisation adds its own in ``<--mappings DIR>/profiles/*.yaml``.
+``schemas/profiles.schema.json``) are data too: ``pci`` and ``hipaa`` ship.
+
+An organisation's ``--mappings DIR`` (repeatable) is laid out like the shipped
+folder::
+
+    DIR/*.yaml, DIR/*.yml     framework files (same schema as the shipped ones)
+    DIR/profiles/*.yaml       retention profiles: {version: 1, profiles: {NAME:
+                              {retention_days, hot_retention_days, description}}}
+
+A framework id or profile name defined twice (also: one that ships) is an
+error naming both files; nothing is silently overridden.
 """
 
 from __future__ import annotations
