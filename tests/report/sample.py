@@ -195,12 +195,12 @@ FRAMEWORK_TITLES = {"pci-dss-4.0.1": ("PCI DSS", "4.0.1"), "cis-aws-5.0": ("CIS 
 # Per check: the status of each (account, region) result; "global" checks use one region.
 PLAN: Mapping[str, Sequence[Status]] = {
     "trail-multi-region": (Status.PASS, Status.FAIL),
-    "trail-log-file-validation": (Status.FAIL, Status.PASS),
+    "trail-log-file-validation": (Status.PASS,),
     "trail-kms-encryption": (Status.PASS, Status.ERROR),
-    "bucket-mfa-delete": (Status.WAIVED, Status.FAIL),
-    "alarm-unauthorized-api-calls": (Status.FAIL, Status.FAIL),
+    "bucket-mfa-delete": (Status.WAIVED, Status.PASS),
+    "alarm-unauthorized-api-calls": (Status.FAIL, Status.PASS),
     "logs-root-activity": (Status.FAIL, Status.PASS),
-    "config-recorder-all-regions": (Status.PASS, Status.PASS, Status.FAIL, Status.PASS),
+    "config-recorder-all-regions": (Status.PASS,),
     "trail-insights": (Status.NOT_APPLICABLE, Status.FAIL),
 }
 
@@ -233,7 +233,7 @@ def _finding(check: Mapping[str, Any], account: str, region: str, status: Status
         "logs": f"account/{account}",
         "account": f"config-recorder/{region}",
     }[str(check["section"])]
-    if hostile and cid == "trail-log-file-validation" and status is Status.FAIL:
+    if hostile and cid == "trail-multi-region" and status is Status.FAIL:
         resource_id = f"trail-{HOSTILE}"
     arn = {
         "trail": f"arn:aws:cloudtrail:{region}:{account}:trail/{resource_id}",
@@ -387,3 +387,23 @@ def scaled_results(n: int) -> Results:
     accounts = [f"{100000000000 + i:012d}" for i in range(max(1, -(-n // (per_account * 5))))]
     results = sample_results(accounts=accounts, copies=5)
     return replace(results, findings=results.findings[:n])
+
+
+BIG = 100_000
+ANSI = "\x1b[31mred\x00"
+
+
+def hostile_results() -> Results:
+    """The sample with attack strings, a 100 KB evidence value, control characters and a CSV formula."""
+    results = sample_results(hostile=True)
+    findings = list(results.findings)
+    for i, f in enumerate(findings):
+        if f.check_id == "trail-multi-region" and f.status is Status.FAIL:
+            findings[i] = replace(
+                f,
+                message=f"{ANSI} trail is single-region {HOSTILE}",
+                evidence={**f.evidence, "bucket_policy": "P" * BIG},
+            )
+        elif f.check_id == "alarm-unauthorized-api-calls" and f.status is Status.FAIL:
+            findings[i] = replace(f, resource_id='=HYPERLINK("http://evil.example","x")', resource_arn=None)
+    return replace(results, findings=tuple(findings), summary=summarise(findings))
