@@ -107,7 +107,7 @@ def build_results(
     settings = settings_for(options)
     findings = evaluate(snapshot, checks, settings, options.severity_overrides)
     frameworks = frameworks_for(options, checks)
-    mapped, verdicts = apply_mappings(findings, frameworks)
+    mapped, verdicts = apply_mappings(findings, frameworks, settings)
     regions = sorted({r.region for a in snapshot.accounts for r in a.regions})
     log_window = None
     if snapshot.log_evidence is not None:

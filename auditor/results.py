@@ -81,6 +81,9 @@ class ControlVerdict:
     waived: bool = False
     #: Mapped checks that produced no result in this run (e.g. logs-* with --no-logs).
     unassessed_checks: tuple[str, ...] = ()
+    #: False when the scan's retention profile is weaker than the control needs
+    #: (it then cannot PASS); kept so that a re-roll-up (gate waivers) stays right.
+    retention_satisfied: bool = True
 
 
 @dataclass(frozen=True)
