@@ -89,6 +89,16 @@ def _judge(ctx: CheckContext, report: Mapping[str, Any], scope: Mapping[str, Any
     account_id, region, trail_arn = _key(scope)
     resource_id = trail_arn or f"{account_id}/{region}"
     arn = trail_arn or None
+    trail = ctx.snapshot.trail(trail_arn) if trail_arn else None
+    if trail is not None and not trail.is_multi_region and region != trail.home_region:
+        return ctx.result(
+            account_id,
+            region,
+            Status.NOT_APPLICABLE,
+            f"the trail is single-region ({trail.home_region}) and delivers no digests here",
+            resource_id=resource_id,
+            resource_arn=arn,
+        )
     if _validation_off(ctx, account_id, trail_arn):
         return ctx.result(
             account_id,

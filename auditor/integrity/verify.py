@@ -34,6 +34,7 @@ Every digest and log file is fetched in a thread pool: validation is I/O bound.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import itertools
@@ -528,16 +529,18 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
             )
 
     # Digests the chain skips over: a newer digest links to an older one, past them.
-    present = [d for d in chain if d.found]
+    present = [d for d in chain if d.found]  # sorted by end time
+    ends = [d.ref.end for d in present]
     for d in present:
         prev_key = d.data.get("previousDigestS3Object") if d.data else None
         prev = by_key.get(prev_key) if isinstance(prev_key, str) else None
         if prev is None or not prev.found:
             continue
-        for other in present:
-            if other is d or other is prev or not (prev.ref.end < other.ref.end < d.ref.end):
-                continue
+        skipped = present[bisect.bisect_right(ends, prev.ref.end) : bisect.bisect_left(ends, d.ref.end)]
+        for other in skipped:
             also = other.result.failure_kind if other.result is not None else None
+            if also is FailureKind.CHAIN_BROKEN:
+                continue
             other.result = _result(
                 other,
                 scope,

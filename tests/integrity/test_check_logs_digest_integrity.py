@@ -128,3 +128,11 @@ def test_account_not_covered_by_the_run_is_not_applicable(tmp_path: Path, signin
     snap = sound_snapshot(integrity=_report(tmp_path, signing_key, account="333333333333"))
     statuses = sorted((r.account_id, r.status.value) for r in _run(snap))
     assert statuses == [("111111111111", "NOT_APPLICABLE"), ("333333333333", "PASS")]
+
+
+def test_region_a_single_region_trail_does_not_cover_is_not_applicable(tmp_path: Path, signing_key: KeyPair) -> None:
+    doc = _report(tmp_path, signing_key)
+    doc["validated"].append({"account_id": ACCOUNT, "region": "eu-west-1", "trail_arn": TRAIL_ARN})
+    snap = with_trail(sound_snapshot(integrity=doc), is_multi_region=False)
+    statuses = sorted((r.region, r.status.value) for r in _run(snap))
+    assert statuses == [("eu-west-1", "NOT_APPLICABLE"), (REGION, "PASS")]
