@@ -80,7 +80,7 @@ def collect(
         if model is not None:
             sink.call_made(model.service_model.service_name, model.name)
 
-    session.events.register("before-call", on_call, unique_id=_HOOK_ID)
+    session.events.register("before-parameter-build", on_call, unique_id=_HOOK_ID)
     try:
         aws = Aws(
             session,
@@ -99,7 +99,7 @@ def collect(
         )
         snapshot = Scan(session, aws, settings, sink, errors).run(now_iso())
     finally:
-        session.events.unregister("before-call", unique_id=_HOOK_ID)
+        session.events.unregister("before-parameter-build", unique_id=_HOOK_ID)
         sink.finish()
     ordered = tuple(
         sorted(

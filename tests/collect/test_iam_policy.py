@@ -1,0 +1,101 @@
+"""Every API call a full collection makes is allowed by the published policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from auditor.collect import CollectOptions, collect
+from tests.collect.conftest import (
+    SCAN_REGIONS,
+    assume,
+    client,
+    seed_configured_account,
+)
+
+POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
+
+#: botocore service name -> IAM service prefix
+IAM_PREFIX = {"s3control": "s3", "logs": "logs", "cloudwatch": "cloudwatch", "config": "config"}
+
+#: API operations whose IAM action is named differently (AWS Service Authorization Reference).
+IAM_ACTION = {
+    ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+}
+
+
+def _allowed_actions() -> set[str]:
+    policy = json.loads(POLICY.read_text())
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def _iam_action(service: str, operation: str) -> str:
+    return IAM_ACTION.get((service, operation), f"{IAM_PREFIX.get(service, service)}:{operation}")
+
+
+def test_policy_is_read_only_apart_from_assume_role() -> None:
+    for action in _allowed_actions():
+        verb = action.split(":", 1)[1]
+        assert verb.startswith(("Describe", "Get", "List", "Lookup")) or action in {"sts:AssumeRole"}, action
+
+
+def test_every_call_of_a_full_collection_is_in_the_policy(session: boto3.Session) -> None:
+    org = client(session, "organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+    seed_configured_account(session)
+    seed_configured_account(session, member, assume(session, member), prefix="member")
+    # a trail whose bucket nobody in scope owns exercises HeadBucket
+    client(session, "s3", creds=assume(session, "210987654321")).create_bucket(Bucket="elsewhere")
+    client(session, "cloudtrail").create_trail(Name="outside", S3BucketName="elsewhere")
+    called: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        called.add((model.service_model.service_name, model.name))
+
+    session.events.register("before-call", record)
+
+    snap = collect(
+        CollectOptions(
+            regions=SCAN_REGIONS,
+            organization=True,
+            role_name="Audit",
+            trusted_accounts=("210987654321",),
+        ),
+        session=session,
+    )
+
+    assert snap.errors and all(e.error_code == "OutOfScope" for e in snap.errors)
+    allowed = _allowed_actions()
+    missing = sorted(_iam_action(s, o) for s, o in called if _iam_action(s, o) not in allowed)
+    assert missing == []
+    # the test really saw the scan: the calls of every service are there
+    services = {s for s, _ in called}
+    assert services >= {
+        "sts",
+        "organizations",
+        "ec2",
+        "cloudtrail",
+        "logs",
+        "cloudwatch",
+        "sns",
+        "config",
+        "s3",
+        "s3control",
+        "kms",
+    }
+    assert ("s3", "HeadBucket") in called
