@@ -58,7 +58,8 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
-    references=("AWS Config s3-lifecycle-policy-check", "AWS Well-Architected COST04-BP05"),
+    references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check",
+                "AWS Well-Architected COST04-BP05"),
     permissions=("s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"),
     notes=(
         "Any enabled transition of current versions in a rule that reaches the log prefix "

@@ -49,7 +49,7 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
     ),
-    references=("AWS Config s3-bucket-server-side-encryption-enabled",
+    references=("Security Hub S3.17", "AWS Config s3-bucket-server-side-encryption-enabled",
                 "AWS Config s3-default-encryption-kms", "HIPAA 164.312(a)(2)(iv)"),
     permissions=("s3:GetEncryptionConfiguration",),
     notes="Since January 2023 S3 applies SSE-S3 to every bucket, so 'no default encryption' "

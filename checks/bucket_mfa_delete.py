@@ -46,7 +46,8 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html",
     ),
-    references=("CIS AWS Foundations 2.1.2 (v3.0: MFA delete on S3 buckets)", "PCI DSS 10.3.2"),
+    references=("CIS AWS Foundations 2.1.2 (v3.0: MFA delete on S3 buckets)", "Security Hub S3.20",
+                "PCI DSS 10.3.2"),
     permissions=("s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"),
     notes="Object Lock in compliance mode with a default retention also passes (noted in the "
           "message): it forbids the deletions MFA delete guards. Governance mode does not, since "

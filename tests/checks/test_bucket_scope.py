@@ -161,3 +161,16 @@ def test_non_org_trail_owned_elsewhere_is_not_judged_here() -> None:
     snap = with_trail(sound_snapshot(), owner_account_id=OUTSIDER, is_organization_trail=False)
     results = run(bucket_versioning, snap)
     assert [r.status for r in results] == [Status.NOT_APPLICABLE]
+
+
+CATALOGUE_SEVERITY = {
+    "bucket-exists": "critical", "bucket-not-public": "critical",
+    "bucket-policy-tls-only": "medium", "bucket-policy-source-arn": "medium",
+    "bucket-access-logging": "low", "bucket-versioning": "medium", "bucket-mfa-delete": "low",
+    "bucket-object-lock": "medium", "bucket-retention": "high", "bucket-hot-retention": "medium",
+    "bucket-archival-lifecycle": "low", "bucket-default-encryption": "low",
+}
+
+
+def test_ids_and_severities_match_the_catalogue() -> None:
+    assert {m.META.id: m.META.severity.value for m in ALL} == CATALOGUE_SEVERITY
