@@ -493,7 +493,8 @@ def _finding_row(f: Finding, check_anchor: Mapping[str, str], limit: int) -> Fin
         if key == "events" and isinstance(value, list):
             events = len(value)
             continue
-        evidence.append(EvidenceItem(clip(str(key), short), as_text(value, limit)))
+        text = "(none)" if value is None else as_text(value, limit)
+        evidence.append(EvidenceItem(clip(str(key), short), text))
     waiver = tuple(EvidenceItem(clip(str(k), short), as_text(v, limit)) for k, v in sorted((f.waiver or {}).items()))
     resource = f.resource_arn or f.resource_id
     return FindingRow(
@@ -516,6 +517,13 @@ def _finding_row(f: Finding, check_anchor: Mapping[str, str], limit: int) -> Fin
     )
 
 
+_CONTROL_STATUS_LABELS: Mapping[str, str] = {
+    "FAIL": "Fail",
+    "NOT_ASSESSED": "Not assessed",
+    "PASS": "Pass",
+    "NOT_APPLICABLE": "Not applicable",
+    "MANUAL": "Manual",
+}
 _DETAIL_PRIORITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.NOT_APPLICABLE: 3}
 
 
@@ -634,8 +642,8 @@ def _framework(
         else:
             rows.append(row)
     counts = Counter(c.status for c in fw.controls)
-    order = ("FAIL", "NOT_ASSESSED", "PASS", "MANUAL")
-    labels = {"FAIL": "Fail", "NOT_ASSESSED": "Not assessed", "PASS": "Pass", "MANUAL": "Manual"}
+    order = ("FAIL", "NOT_ASSESSED", "PASS", "NOT_APPLICABLE", "MANUAL")
+    labels = _CONTROL_STATUS_LABELS
     count_items = [Count(k.lower(), labels[k], counts.get(k, 0)) for k in order]
     count_items += [Count("other", clip(k, 40), v) for k, v in sorted(counts.items()) if k not in labels]
     return FrameworkView(
@@ -652,9 +660,6 @@ def _framework(
         passed=counts.get("PASS", 0),
         manual_count=counts.get("MANUAL", 0),
     )
-
-
-_CONTROL_STATUS_LABELS = {"FAIL": "Fail", "NOT_ASSESSED": "Not assessed", "PASS": "Pass", "MANUAL": "Manual"}
 
 
 def _control_row(
