@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -174,3 +176,13 @@ CATALOGUE_SEVERITY = {
 
 def test_ids_and_severities_match_the_catalogue() -> None:
     assert {m.META.id: m.META.severity.value for m in ALL} == CATALOGUE_SEVERITY
+
+
+def test_permissions_are_granted_by_the_shipped_iam_policy() -> None:
+    """A permission the scan role lacks would turn the check into a permanent ERROR."""
+    policy = json.loads((Path(__file__).parents[2] / "policy" / "iam-policy.json").read_text())
+    granted: set[str] = set()
+    for stmt in policy["Statement"]:
+        granted |= set([stmt["Action"]] if isinstance(stmt["Action"], str) else stmt["Action"])
+    for module in ALL:
+        assert set(module.META.permissions) <= granted, module.META.id
