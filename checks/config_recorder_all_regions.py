@@ -97,6 +97,12 @@ def _region_results(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Che
             yield ctx.result(acc, reg.region, Status.PASS,
                              f"AWS Config recorder {good[0].name} records all supported resource "
                              f"types in {reg.region}", resource_id=rid, evidence=evidence)
+        elif any(r.recording is None and r.all_supported for r in recs):
+            unknown = next(r for r in recs if r.recording is None and r.all_supported)
+            yield ctx.result(acc, reg.region, Status.ERROR,
+                             f"AWS Config in {reg.region}: the recording status of recorder "
+                             f"{unknown.name} was not reported; nothing can be concluded",
+                             resource_id=rid, evidence=evidence)
         elif not recs:
             yield ctx.result(acc, reg.region, Status.FAIL,
                              f"no AWS Config recorder in {reg.region}", resource_id=rid,

@@ -37,6 +37,13 @@ def test_stopped_or_partial_recorder_fails() -> None:
         assert res["eu-west-1"].status is Status.FAIL
 
 
+def test_unreported_recording_status_is_error_not_fail() -> None:
+    rec = ConfigRecorder("default", True, False, None)
+    res = run(with_region(sound_snapshot(), "eu-west-1", config_recorders=(rec,)))
+    assert res["eu-west-1"].status is Status.ERROR
+    assert "not reported" in res["eu-west-1"].message
+
+
 def test_unreadable_recorders_are_error_in_that_region() -> None:
     err = denied("DescribeConfigurationRecorders", "config", region="eu-west-1")
     res = run(with_region(sound_snapshot(), "eu-west-1", config_recorders=err))
