@@ -96,6 +96,8 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
             "GetPublicAccessBlock", "OutOfScope",
             "the bucket owner's account is not in the scan, so its account-level Block Public "
             "Access is unknown")
+    elif owner.access_error is not None:
+        account_bpa = owner.access_error
     else:
         account_bpa = owner.s3_account_public_access_block
     block, block_errors = effective_block(bucket.public_access_block, account_bpa)
