@@ -94,17 +94,32 @@ class Bucket:
 
     total: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: eventTime of the latest kept sample once the list has been trimmed: later events
+    #: cannot enter the earliest-N, so no sample is even built for them.
+    cutoff: str | None = None
 
-    def add(self, s: dict[str, Any], limit: int = SAMPLES) -> None:
+    def wants(self, event_time: str) -> bool:
+        """Count the event, and say whether its sample could be among the earliest."""
         self.total += 1
+        return self.cutoff is None or event_time <= self.cutoff
+
+    def keep(self, s: dict[str, Any], limit: int = SAMPLES) -> None:
+        """Keep a sample (after :meth:`wants` said yes)."""
         self.events.append(s)
         if len(self.events) >= 2 * limit:
             keep_earliest(self.events, limit)
+            self.cutoff = str(self.events[-1].get("eventTime") or "")
+
+    def add(self, s: dict[str, Any], limit: int = SAMPLES) -> None:
+        if self.wants(str(s.get("eventTime") or "")):
+            self.keep(s, limit)
 
     def merge(self, other: Bucket, limit: int = SAMPLES) -> None:
         self.total += other.total
         self.events.extend(other.events)
         keep_earliest(self.events, limit)
+        full = len(self.events) >= limit
+        self.cutoff = str(self.events[-1].get("eventTime") or "") if full else None
 
 
 @dataclass
@@ -279,36 +294,59 @@ def process_events(
     days = part.days
     event_hours = part.event_hours
     hourly = part.hourly
+    writes = part.writes
+    by_name = matcher.by_name
+    by_field = matcher.by_field
+    use_sigma = bool(matcher.sigma_by_name or matcher.sigma_any)
+    fa, fr = fn.account_id, fn.region
+    outside = read = 0
+    # per-scope caches: most files hold one account and region
+    last_ak: tuple[str, str] | None = None
+    per_day: dict[str, list[int]] = {}
+    hours_seen: set[str] = set()
     for ev in events:
         t: str = ev["eventTime"]
         if t < since or t >= until:
-            part.events_outside_window += 1
+            outside += 1
             continue
-        part.events_read += 1
+        read += 1
         name: str = ev["eventName"]
-        acct, region = scope_of(ev, fn.account_id, fn.region)
+        acct = ev.get("recipientAccountId")
+        region = ev.get("awsRegion")
+        if type(acct) is not str or not acct or type(region) is not str or not region:
+            acct, region = scope_of(ev, fa, fr)
         ak = (acct, region)
+        if ak != last_ak:
+            last_ak = ak
+            got = days.get(ak)
+            if got is None:
+                got = days[ak] = {}
+                event_hours[ak] = set()
+            per_day = got
+            hours_seen = event_hours[ak]
         hour = t[:13]
-        per_day = days.get(ak)
-        if per_day is None:
-            per_day = days[ak] = {}
-            event_hours[ak] = set()
-        dc = per_day.get(t[:10])
+        day = t[:10]
+        dc = per_day.get(day)
         if dc is None:
-            dc = per_day[t[:10]] = [0, 0]
+            dc = per_day[day] = [0, 0]
         dc[0] += 1
-        event_hours[ak].add(hour)
-        if is_write(ev, name) and ev.get("eventType") != "AwsServiceEvent":
+        hours_seen.add(hour)
+        ro = ev.get("readOnly")
+        if (
+            (ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES)))
+            and ev.get("eventType") != "AwsServiceEvent"
+        ):
             dc[1] += 1
             hk = ("call", acct, region, name)
             h = hourly.get(hk)
             if h is None:
                 h = hourly[hk] = {}
             h[hour] = h.get(hour, 0) + 1
-            wb = part.writes.get(ak)
+            wb = writes.get(ak)
             if wb is None:
-                wb = part.writes[ak] = Bucket()
-            wb.add(sample(ev, path))
+                wb = writes[ak] = Bucket()
+            if wb.wants(t):
+                wb.keep(sample(ev, path))
         err = ev.get("errorCode")
         if err:
             ek = ("error", acct, region, str(err))
@@ -335,7 +373,16 @@ def process_events(
                 lm = part.login_failures.setdefault(lk, {})
                 lm[minute] = lm.get(minute, 0) + 1
                 part.login_samples.setdefault(lk, Bucket()).add(s, PRINCIPAL_SAMPLES)
-        for c in matcher.rules_for(ev, name):
+        cands = by_name.get(name)
+        for fpath, values, fc in by_field:
+            if get_path(ev, fpath) in values:
+                cands = [*(cands or ()), fc]
+        for c in cands or ():
+            if not (
+                (c.pattern is None or matches(c.pattern, ev))
+                and (c.predicate is None or c.predicate(ev))
+            ):
+                continue
             res = ""
             if c.rule.resource_field is not None:
                 rv = get_path(ev, c.rule.resource_field)
@@ -344,14 +391,18 @@ def process_events(
             b = part.rules.get(rk)
             if b is None:
                 b = part.rules[rk] = Bucket()
-            b.add(sample(ev, path, res or None))
-        if matcher.sigma_by_name or matcher.sigma_any:
+            if b.wants(t):
+                b.keep(sample(ev, path, res or None))
+        if use_sigma:
             for srule in matcher.sigma_for(ev, name):
                 sk = (srule.id, acct, region)
                 sb = part.sigma.get(sk)
                 if sb is None:
                     sb = part.sigma[sk] = Bucket()
                 sb.add(sample(ev, path))
+
+    part.events_outside_window += outside
+    part.events_read += read
 
 
 def _principal(ev: dict[str, Any]) -> str:

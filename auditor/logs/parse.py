@@ -123,12 +123,12 @@ def decode(
             FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")
         ]
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [FileProblem(path, f"not UTF-8 text: invalid byte at offset {exc.start}")]
-    try:
-        doc: Any = orjson.loads(raw)
+        doc: Any = orjson.loads(raw)  # orjson rejects invalid UTF-8 itself
     except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")  # only on the error path: tell encoding from syntax errors
+        except UnicodeDecodeError as uexc:
+            return [], [FileProblem(path, f"not UTF-8 text: invalid byte at offset {uexc.start}")]
         return _json_lines(path, raw, exc)
     return _from_document(path, doc)
 
@@ -201,14 +201,19 @@ def _from_records(
     rejected = 0
     unwrapped = 0
     missing: dict[str, int] = {}
+    forwarder = _FORWARDER_KEYS.isdisjoint
     for rec in records:
         if not isinstance(rec, dict):
             rejected += 1
             continue
-        if not _FORWARDER_KEYS.isdisjoint(rec.keys()):
+        if not forwarder(rec):
             rec, ok = unwrap(rec)
             unwrapped += ok
-        if _is_event(rec):
+        if (
+            type(rec.get("eventTime")) is str
+            and type(rec.get("eventName")) is str
+            and type(rec.get("eventSource")) is str
+        ):
             events.append(rec)
         else:
             rejected += 1

@@ -8,6 +8,7 @@ the parent's memory does not grow with the corpus.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -37,6 +38,13 @@ def _init(cfg: WorkerConfig) -> None:
     _STATE["matcher"] = Matcher(cfg.sigma_rules)
 
 
+def _worker_init(cfg: WorkerConfig) -> None:
+    # Workers build no reference cycles (events are dropped file by file), so the cyclic
+    # collector only re-scans the millions of fresh objects orjson creates: switch it off.
+    gc.disable()
+    _init(cfg)
+
+
 def _matcher(cfg: WorkerConfig) -> Matcher:
     m = _STATE.get("matcher")
     if not isinstance(m, Matcher) or _STATE.get("cfg") is not cfg:
@@ -61,7 +69,10 @@ def process_path(path: str, cfg: WorkerConfig | None = None) -> Partial:
     cfg = cfg or _config()
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(cfg.params.max_bytes + 1)
+            size = os.fstat(fh.fileno()).st_size
+            # a file growing while read is still bounded; read(limit) up front would
+            # allocate the whole limit for every file
+            raw = fh.read() if size <= cfg.params.max_bytes else fh.read(cfg.params.max_bytes + 1)
     except OSError as exc:
         part = Partial(files_read=1)
         add_problems(part, [FileProblem(path, f"cannot be read: {exc.strerror or exc}")])
@@ -112,7 +123,7 @@ def run_pool(
             if progress:
                 progress(done, total or done)
         return merged
-    pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(cfg,))
+    pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(cfg,))
     try:
         pending: set[Future[Partial]] = set()
         limit = workers * 4  # bounded queue: results are merged while files are still read

@@ -1,0 +1,292 @@
+"""Benchmark the log-evidence reader on a generated CloudTrail corpus.
+
+Generates (deterministic seed) gzipped CloudTrail files with a varied event
+mix of about 1 KB per event, then measures, on the same files in the same run:
+
+- our full logs-* evaluation (auditor.logs.read_local, 2 worker processes),
+- a decompress-only pass with the same parallelism (the floor any reader pays),
+- DuckDB ``read_json`` over the same files, when duckdb is importable.
+
+Each measured phase runs in its own child process so that its peak memory
+(RUSAGE_SELF of the phase process plus RUSAGE_CHILDREN for its workers) is its
+own. Usage::
+
+    python benchmarks/bench_logs.py --events 1000000 [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+EVENTS_PER_FILE = 1000
+START = datetime(2026, 10, 21, tzinfo=UTC)
+DAYS = 30
+ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+# (source, name, readOnly, weight)
+MIX: tuple[tuple[str, str, bool, int], ...] = (
+    ("sts.amazonaws.com", "AssumeRole", True, 20),
+    ("ec2.amazonaws.com", "DescribeInstances", True, 15),
+    ("s3.amazonaws.com", "GetObject", True, 15),
+    ("s3.amazonaws.com", "PutObject", False, 10),
+    ("kms.amazonaws.com", "Decrypt", True, 10),
+    ("kms.amazonaws.com", "GenerateDataKey", True, 5),
+    ("iam.amazonaws.com", "ListRoles", True, 4),
+    ("lambda.amazonaws.com", "Invoke", False, 5),
+    ("dynamodb.amazonaws.com", "PutItem", False, 5),
+    ("ec2.amazonaws.com", "RunInstances", False, 2),
+    ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", False, 1),
+    ("ec2.amazonaws.com", "CreateVpc", False, 1),
+    ("iam.amazonaws.com", "PutRolePolicy", False, 1),
+    ("iam.amazonaws.com", "AttachRolePolicy", False, 1),
+    ("signin.amazonaws.com", "ConsoleLogin", False, 1),
+    ("cloudtrail.amazonaws.com", "StopLogging", False, 1),
+    ("s3.amazonaws.com", "PutBucketPolicy", False, 1),
+    ("kms.amazonaws.com", "ScheduleKeyDeletion", False, 1),
+)
+_WEIGHTED = [m for m in MIX for _ in range(m[3])]
+
+
+def _event(rng: random.Random, account: str, region: str, when: datetime) -> dict[str, Any]:
+    source, name, ro, _ = rng.choice(_WEIGHTED)
+    user = f"user-{rng.randrange(40)}"
+    ev: dict[str, Any] = {
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": f"AROAEXAMPLE{rng.randrange(10**6):06d}:{user}",
+            "arn": f"arn:aws:sts::{account}:assumed-role/app-role-{rng.randrange(8)}/{user}",
+            "accountId": account,
+            "accessKeyId": f"ASIA{rng.randrange(10**12):012d}",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLE",
+                    "arn": f"arn:aws:iam::{account}:role/app-role",
+                    "accountId": account,
+                    "userName": "app-role",
+                },
+                "attributes": {"creationDate": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
+            },
+        },
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": f"198.51.{rng.randrange(256)}.{rng.randrange(256)}",
+        "userAgent": "aws-sdk-java/2.25.11 Linux/5.10.210 OpenJDK_64-Bit_Server_VM/17.0.10",
+        "requestParameters": {
+            "bucketName": f"data-{rng.randrange(20)}",
+            "key": f"prefix/{rng.randrange(10**9)}.parquet",
+        },
+        "responseElements": None,
+        "additionalEventData": {
+            "SignatureVersion": "SigV4",
+            "CipherSuite": "TLS_AES_128_GCM_SHA256",
+            "bytesTransferredIn": 0,
+            "AuthenticationMethod": "AuthHeader",
+            "bytesTransferredOut": rng.randrange(10**6),
+        },
+        "requestID": f"{rng.getrandbits(64):016X}",
+        "eventID": f"{rng.getrandbits(128):032x}",
+        "readOnly": ro,
+        "eventType": "AwsApiCall",
+        "managementEvent": source != "s3.amazonaws.com",
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+        "tlsDetails": {
+            "tlsVersion": "TLSv1.3",
+            "cipherSuite": "TLS_AES_128_GCM_SHA256",
+            "clientProvidedHostHeader": f"{source.split('.')[0]}.{region}.amazonaws.com",
+        },
+    }
+    if rng.random() < 0.03:
+        ev["errorCode"] = rng.choice(("AccessDenied", "Client.UnauthorizedOperation", "NoSuchKey"))
+        ev["errorMessage"] = "User is not authorized to perform this operation"
+    if name == "ConsoleLogin":
+        ev["userIdentity"] = {
+            "type": "IAMUser",
+            "userName": user,
+            "accountId": account,
+            "arn": f"arn:aws:iam::{account}:user/{user}",
+        }
+        ok = rng.random() < 0.7
+        ev["responseElements"] = {"ConsoleLogin": "Success" if ok else "Failure"}
+        ev["additionalEventData"] = {"MFAUsed": "Yes" if rng.random() < 0.8 else "No"}
+        if not ok:
+            ev["errorMessage"] = "Failed authentication"
+    return ev
+
+
+def _write_file(args: tuple[Path, int, int, int]) -> int:
+    folder, index, n, seed = args
+    rng = random.Random(seed * 1_000_003 + index)
+    account = ACCOUNTS[index % len(ACCOUNTS)]
+    region = REGIONS[(index // len(ACCOUNTS)) % len(REGIONS)]
+    base = START + timedelta(seconds=rng.randrange(DAYS * 86400 - 600))
+    events = [_event(rng, account, region, base + timedelta(seconds=rng.randrange(300))) for _ in range(n)]
+    events.sort(key=lambda e: e["eventTime"])
+    stamp = (base + timedelta(minutes=5)).strftime("%Y%m%dT%H%MZ")
+    day = folder / account / region / base.strftime("%Y/%m/%d")
+    day.mkdir(parents=True, exist_ok=True)
+    data = orjson.dumps({"Records": events})
+    (day / f"{account}_CloudTrail_{region}_{stamp}_{index:06d}.json.gz").write_bytes(
+        gzip.compress(data, compresslevel=6)
+    )
+    return len(data)
+
+
+def generate(folder: Path, events: int, seed: int, workers: int) -> tuple[int, int, int]:
+    """Files, events and uncompressed bytes written."""
+    n_files = max(1, events // EVENTS_PER_FILE)
+    tasks = [
+        (folder, i, EVENTS_PER_FILE if i < n_files - 1 else events - EVENTS_PER_FILE * (n_files - 1), seed)
+        for i in range(n_files)
+    ]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        raw = sum(pool.map(_write_file, tasks, chunksize=8))
+    return n_files, events, raw
+
+
+def _peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + kids) / 1024  # Linux: kilobytes
+
+
+def _decompress_len(path: str) -> int:
+    with open(path, "rb") as fh:
+        return len(gzip.decompress(fh.read()))
+
+
+def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
+    """Run one measured phase in this (child) process."""
+    files = sorted(str(p) for p in folder.rglob("*.json.gz"))
+    t0 = time.perf_counter()
+    out: dict[str, Any] = {"phase": name}
+    if name == "ours":
+        from auditor.logs import LogWindow, read_local
+
+        window = LogWindow(START - timedelta(days=1), START + timedelta(days=DAYS + 1))
+        doc = read_local(folder, window, workers=workers)
+        out["events"] = doc["events_read"]
+        out["files"] = doc["files_read"]
+        out["problems"] = len(doc["file_problems"])
+        out["document_bytes"] = len(json.dumps(doc))
+        out["rule_matches"] = sum(r["total"] for r in doc["rules"])
+    elif name == "decompress":
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            out["bytes"] = sum(pool.map(_decompress_len, files, chunksize=4))
+    elif name == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET threads TO {workers}")
+        glob = str(folder / "**" / "*.json.gz")
+        row = con.execute(
+            "SELECT count(*), count(DISTINCT r.eventName) FROM "
+            "(SELECT unnest(Records) AS r FROM read_json(?, maximum_object_size=67108864))",
+            [glob],
+        ).fetchone()
+        out["events"] = row[0] if row else 0
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _run_phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--dir", str(folder), "--workers", str(workers)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return {"phase": name, "error": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="generate into (or reuse) this folder and keep it")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(phase(args.phase, args.dir, args.workers)))
+        return 0
+    tmp = None
+    if args.keep:
+        folder = args.keep
+    else:
+        tmp = tempfile.mkdtemp(prefix="bench-logs-")
+        folder = Path(tmp)
+    try:
+        if not any(folder.rglob("*.json.gz")):
+            t0 = time.perf_counter()
+            n_files, n_events, raw = generate(folder, args.events, args.seed, args.workers)
+            print(
+                f"generated {n_events:,} events in {n_files:,} files, "
+                f"{raw / n_events:.0f} bytes/event, {raw / 2**20:,.0f} MiB uncompressed, "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
+        ours = _run_phase("ours", folder, args.workers)
+        floor = _run_phase("decompress", folder, args.workers)
+        try:
+            import duckdb  # noqa: F401
+
+            duck: dict[str, Any] | None = _run_phase("duckdb", folder, args.workers)
+        except ImportError:
+            duck = None
+        if "error" in ours:
+            print(f"our reader failed: {ours['error']}")
+            return 1
+        rate = ours["events"] / ours["seconds"]
+        print(
+            f"ours: {ours['events']:,} events, {ours['files']:,} files in {ours['seconds']:.1f} s "
+            f"= {rate:,.0f} events/s; peak memory {ours['peak_mb']:.0f} MB (parent + workers); "
+            f"evidence document {ours['document_bytes'] / 1024:.0f} KiB; "
+            f"{ours['rule_matches']:,} rule matches"
+        )
+        print(
+            f"decompress-only ({args.workers} workers): {floor['seconds']:.1f} s; "
+            f"ours / decompress = {ours['seconds'] / floor['seconds']:.2f}x (target <= 2.5x)"
+        )
+        if duck is None:
+            print("duckdb not installed: DuckDB comparison skipped (pip install duckdb)")
+        elif "error" in duck:
+            print(f"duckdb failed: {duck['error']}")
+        else:
+            print(
+                f"duckdb read_json ({args.workers} threads): {duck['events']:,} events in "
+                f"{duck['seconds']:.1f} s, peak {duck['peak_mb']:.0f} MB; "
+                f"duckdb / ours = {duck['seconds'] / ours['seconds']:.2f}x (target >= 5x)"
+            )
+        print(f"peak memory target < 500 MB: {'met' if ours['peak_mb'] < 500 else 'NOT met'}")
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
