@@ -54,8 +54,7 @@ class LogWindow:
             raise AuditorError("log window times must be timezone-aware (UTC)")
         if self.since >= self.until:
             raise AuditorError(
-                f"log window is empty: since {self.since.isoformat()} is not "
-                f"before until {self.until.isoformat()}"
+                f"log window is empty: since {self.since.isoformat()} is not before until {self.until.isoformat()}"
             )
 
 
@@ -73,9 +72,7 @@ def parse_since(text: str, now: datetime) -> datetime:
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise AuditorError(
-            f"cannot read time {text!r}: use 30d, 12h, 2026-11-01 or an ISO 8601 timestamp"
-        ) from None
+        raise AuditorError(f"cannot read time {text!r}: use 30d, 12h, 2026-11-01 or an ISO 8601 timestamp") from None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 

@@ -232,9 +232,7 @@ class Matcher:
         """Rules whose pattern and predicate match the event."""
         out: list[_Compiled] = []
         for c in self.by_name.get(name, ()):
-            if (c.pattern is None or matches(c.pattern, event)) and (
-                c.predicate is None or c.predicate(event)
-            ):
+            if (c.pattern is None or matches(c.pattern, event)) and (c.predicate is None or c.predicate(event)):
                 out.append(c)
         for fpath, values, c in self.by_field:
             if (
@@ -268,9 +266,7 @@ def _login_failed(event: dict[str, Any]) -> bool:
     )
 
 
-def scope_of(
-    event: dict[str, Any], fname_account: str | None, fname_region: str | None
-) -> tuple[str, str]:
+def scope_of(event: dict[str, Any], fname_account: str | None, fname_region: str | None) -> tuple[str, str]:
     """(account, region) an event belongs to: the event's own fields first."""
     acct = event.get("recipientAccountId")
     if not isinstance(acct, str) or not acct:
@@ -283,9 +279,7 @@ def scope_of(
     return acct, region
 
 
-def process_events(
-    part: Partial, path: str, events: list[dict[str, Any]], params: Params, matcher: Matcher
-) -> None:
+def process_events(part: Partial, path: str, events: list[dict[str, Any]], params: Params, matcher: Matcher) -> None:
     """Fold one file's events into ``part`` (the hot loop: keep it lean)."""
     fn = parse_file_name(path)
     if fn.account_id and fn.region and fn.stamp:
@@ -332,10 +326,9 @@ def process_events(
         dc[0] += 1
         hours_seen.add(hour)
         ro = ev.get("readOnly")
-        if (
-            (ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES)))
-            and ev.get("eventType") != "AwsServiceEvent"
-        ):
+        if (ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES))) and ev.get(
+            "eventType"
+        ) != "AwsServiceEvent":
             dc[1] += 1
             hk = ("call", acct, region, name)
             h = hourly.get(hk)
@@ -359,9 +352,7 @@ def process_events(
                 dk = (acct, principal)
                 dh = part.denied.setdefault(dk, {})
                 dh[hour] = dh.get(hour, 0) + 1
-                part.denied_samples.setdefault(dk, Bucket()).add(
-                    sample(ev, path), PRINCIPAL_SAMPLES
-                )
+                part.denied_samples.setdefault(dk, Bucket()).add(sample(ev, path), PRINCIPAL_SAMPLES)
         if name == "ConsoleLogin" and _login_failed(ev):
             minute = t[:16]
             s = sample(ev, path)
@@ -378,10 +369,7 @@ def process_events(
             if get_path(ev, fpath) in values:
                 cands = [*(cands or ()), fc]
         for c in cands or ():
-            if not (
-                (c.pattern is None or matches(c.pattern, ev))
-                and (c.predicate is None or c.predicate(ev))
-            ):
+            if not ((c.pattern is None or matches(c.pattern, ev)) and (c.predicate is None or c.predicate(ev))):
                 continue
             res = ""
             if c.rule.resource_field is not None:

@@ -31,9 +31,7 @@ def evidence(ctx: CheckContext) -> Doc | None:
 
 def not_applicable(ctx: CheckContext) -> Iterator[CheckResult]:
     """NOT_APPLICABLE per account (or once) when no log evidence exists."""
-    accounts = [a.account_id for a in ctx.accounts()] or [
-        ctx.snapshot.caller_account_id or "unknown"
-    ]
+    accounts = [a.account_id for a in ctx.accounts()] or [ctx.snapshot.caller_account_id or "unknown"]
     for acc in accounts:
         yield ctx.result(
             acc,
@@ -59,16 +57,8 @@ def accounts_in_scope(ctx: CheckContext, doc: Doc) -> list[str]:
 
 def regions_of(doc: Doc, account: str) -> list[str]:
     """Regions with events or file problems for one account."""
-    regs = {
-        c["region"]
-        for c in doc.get("coverage", [])
-        if c["account_id"] == account and c.get("events", 0) > 0
-    }
-    regs |= {
-        p["region"]
-        for p in doc.get("file_problems", [])
-        if p.get("account_id") == account and p.get("region")
-    }
+    regs = {c["region"] for c in doc.get("coverage", []) if c["account_id"] == account and c.get("events", 0) > 0}
+    regs |= {p["region"] for p in doc.get("file_problems", []) if p.get("account_id") == account and p.get("region")}
     return sorted(regs)
 
 
@@ -80,9 +70,7 @@ def problems_for(doc: Doc, account: str, region: str | None = None) -> list[dict
             continue
         acc = p.get("account_id")
         reg = p.get("region")
-        if acc is None or (
-            acc == account and (region is None or region == GLOBAL or reg in (None, region))
-        ):
+        if acc is None or (acc == account and (region is None or region == GLOBAL or reg in (None, region))):
             out.append(p)
     return out
 
@@ -90,9 +78,7 @@ def problems_for(doc: Doc, account: str, region: str | None = None) -> list[dict
 def has_data(doc: Doc, account: str, region: str | None = None) -> bool:
     """Whether any event of this scope was read."""
     return any(
-        c["account_id"] == account
-        and (region in (None, GLOBAL) or c["region"] == region)
-        and c.get("events", 0) > 0
+        c["account_id"] == account and (region in (None, GLOBAL) or c["region"] == region) and c.get("events", 0) > 0
         for c in doc.get("coverage", [])
     )
 
@@ -157,9 +143,7 @@ def rule_matches(
     doc: Doc, check_id: str, keep: Callable[[Mapping[str, Any]], bool] | None = None
 ) -> list[Mapping[str, Any]]:
     """The evidence's rule entries for one check (optionally filtered, e.g. by resource)."""
-    return [
-        r for r in doc.get("rules", []) if r["check_id"] == check_id and (keep is None or keep(r))
-    ]
+    return [r for r in doc.get("rules", []) if r["check_id"] == check_id and (keep is None or keep(r))]
 
 
 def merge_events(entries: Iterable[Mapping[str, Any]], limit: int = 50) -> list[Mapping[str, Any]]:
@@ -183,10 +167,7 @@ def judge_rules(
         return
     matches = rule_matches(doc, check_id, keep)
     for account in accounts_in_scope(ctx, doc):
-        regions = sorted(
-            set(regions_of(doc, account))
-            | {r["region"] for r in matches if r["account_id"] == account}
-        )
+        regions = sorted(set(regions_of(doc, account)) | {r["region"] for r in matches if r["account_id"] == account})
         if not regions:
             yield verdict(ctx, doc, account, GLOBAL, False, "", {})
             continue

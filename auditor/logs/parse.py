@@ -24,13 +24,9 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 REQUIRED_FIELDS = ("eventTime", "eventName", "eventSource")
 
 #: Keys a log forwarder adds beside (or around) the CloudTrail fields.
-_FORWARDER_KEYS = frozenset(
-    {"evt", "http", "network", "@timestamp", "@version", "ddsource", "ddtags", "aws"}
-)
+_FORWARDER_KEYS = frozenset({"evt", "http", "network", "@timestamp", "@version", "ddsource", "ddtags", "aws"})
 
-_FILE_NAME = re.compile(
-    r"(?P<account>\d{12})_CloudTrail(?:-Insight)?_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)"
-)
+_FILE_NAME = re.compile(r"(?P<account>\d{12})_CloudTrail(?:-Insight)?_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)")
 
 
 @dataclass(frozen=True)
@@ -105,23 +101,17 @@ def is_gzip(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b"
 
 
-def decode(
-    path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES
-) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def decode(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """The CloudTrail events in one file's bytes, plus what was wrong with it."""
     if is_gzip(raw):
         try:
             raw = decompress(raw, max_bytes)
         except _TooLarge:
-            return [], [
-                FileProblem(path, f"decompressed size exceeds the limit of {max_bytes} bytes")
-            ]
+            return [], [FileProblem(path, f"decompressed size exceeds the limit of {max_bytes} bytes")]
         except (zlib.error, EOFError) as exc:
             return [], [FileProblem(path, f"corrupt or truncated gzip: {exc}")]
     elif len(raw) > max_bytes:
-        return [], [
-            FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")
-        ]
+        return [], [FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")]
     try:
         doc: Any = orjson.loads(raw)  # orjson rejects invalid UTF-8 itself
     except orjson.JSONDecodeError as exc:
@@ -133,9 +123,7 @@ def decode(
     return _from_document(path, doc)
 
 
-def _json_lines(
-    path: str, raw: bytes, first_error: Exception
-) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def _json_lines(path: str, raw: bytes, first_error: Exception) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """JSON Lines (one event per line), else the original JSON error."""
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
@@ -157,9 +145,7 @@ def _json_lines(
         return [], [FileProblem(path, f"invalid JSON: {first_error}")]
     events, problems = _from_records(path, objs, "JSON lines")
     if bad:
-        problems.append(
-            FileProblem(path, f"{bad} of {len(lines)} lines are not valid JSON", "partial")
-        )
+        problems.append(FileProblem(path, f"{bad} of {len(lines)} lines are not valid JSON", "partial"))
     return events, problems
 
 
@@ -172,8 +158,7 @@ def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[File
             return [], [
                 FileProblem(
                     path,
-                    "an SNS/SQS notification, not a CloudTrail log file "
-                    "(it names log objects but carries no events)",
+                    "an SNS/SQS notification, not a CloudTrail log file (it names log objects but carries no events)",
                 )
             ]
         if all(k in doc for k in REQUIRED_FIELDS):
@@ -182,20 +167,15 @@ def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[File
         return [], [
             FileProblem(
                 path,
-                f"unexpected JSON object (keys: {keys}); "
-                'expected {"Records": [...]}, an array or JSON lines',
+                f'unexpected JSON object (keys: {keys}); expected {{"Records": [...]}}, an array or JSON lines',
             )
         ]
     if isinstance(doc, list):
         return _from_records(path, doc, "array")
-    return [], [
-        FileProblem(path, f"unexpected JSON {type(doc).__name__}; expected CloudTrail records")
-    ]
+    return [], [FileProblem(path, f"unexpected JSON {type(doc).__name__}; expected CloudTrail records")]
 
 
-def _from_records(
-    path: str, records: list[Any], shape: str
-) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """Keep records that are CloudTrail events; unwrap forwarder envelopes; count the rest."""
     events: list[dict[str, Any]] = []
     rejected = 0
@@ -290,9 +270,7 @@ def get_path(event: dict[str, Any], dotted: tuple[str, ...]) -> Any:
     return cur
 
 
-def iter_events(
-    path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Iterator[dict[str, Any]]:
+def iter_events(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[dict[str, Any]]:
     """Events only (for tools that do not need the problems)."""
     events, _ = decode(path, raw, max_bytes)
     yield from events

@@ -58,9 +58,13 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
     """One file's partial aggregates (worker entry point for S3 objects)."""
     cfg = cfg or _config()
     part = Partial(files_read=1)
-    events, problems = decode(name, raw, cfg.params.max_bytes)
-    add_problems(part, problems)
-    process_events(part, name, events, cfg.params, _matcher(cfg))
+    try:
+        events, problems = decode(name, raw, cfg.params.max_bytes)
+        add_problems(part, problems)
+        process_events(part, name, events, cfg.params, _matcher(cfg))
+    except Exception as exc:  # content we did not foresee: this file is lost, the run is not
+        part = Partial(files_read=1)
+        add_problems(part, [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")])
     return part
 
 

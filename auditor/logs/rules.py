@@ -174,7 +174,7 @@ def _policy_doc(event: dict[str, Any]) -> Any:
     for text in (raw, unquote(raw)):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # hostile nesting must not stop the pass
             continue
     return None
 

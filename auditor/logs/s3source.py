@@ -111,9 +111,7 @@ def list_objects(
                         for obj in page.get("Contents", []):
                             objects.append(S3Object(obj["Key"], int(obj.get("Size", 0))))
                 except Exception as exc:
-                    problems.append(
-                        FileProblem(f"s3://{bucket}/{dp}", f"cannot list: {_reason(exc)}")
-                    )
+                    problems.append(FileProblem(f"s3://{bucket}/{dp}", f"cannot list: {_reason(exc)}"))
     return objects, problems, scopes
 
 
@@ -136,9 +134,7 @@ def fetch(
     def get(obj: S3Object) -> tuple[str, bytes | FileProblem]:
         url = f"s3://{bucket}/{obj.key}"
         if obj.size > max_bytes:
-            return url, FileProblem(
-                url, f"object size {obj.size} exceeds the limit of {max_bytes} bytes"
-            )
+            return url, FileProblem(url, f"object size {obj.size} exceeds the limit of {max_bytes} bytes")
         try:
             body = client.get_object(Bucket=bucket, Key=obj.key)["Body"]
             data: bytes = body.read(max_bytes + 1)

@@ -121,9 +121,7 @@ def _compile_rule(rule: Any) -> Node:
     except Exception:  # older pySigma: no to_dict
         raw_detection = {}
     if "timeframe" in raw_detection:
-        raise _Unsupported(
-            "timeframe (correlating several events within a time window) is not supported"
-        )
+        raise _Unsupported("timeframe (correlating several events within a time window) is not supported")
     conds = rule.detection.parsed_condition
     nodes = [_compile(c.parse()) for c in conds]
     return nodes[0] if len(nodes) == 1 else ("or", tuple(nodes))

@@ -205,3 +205,22 @@ def test_parse_since_rejects_garbage() -> None:
 def test_missing_path_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(AuditorError):
         read_local(tmp_path / "nope", WIDE)
+
+
+def test_events_with_odd_field_types_do_not_stop_the_run(tmp_path: Path) -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    odd = [
+        event(
+            "PutUserPolicy",
+            t,
+            source="iam.amazonaws.com",
+            requestParameters={"policyDocument": "[" * 5000 + "]" * 5000, "userName": 7},
+        ),
+        event("ConsoleLogin", t, userIdentity="not-an-object", responseElements=["x"]),
+        event("CreateAccessKey", t, source="iam.amazonaws.com", requestParameters=[1, 2]),
+        event("DescribeInstances", t, recipientAccountId=12, awsRegion=None, readOnly="maybe"),
+    ]
+    write_records(tmp_path / "odd.json.gz", odd)
+    doc = read_local(tmp_path, WIDE, workers=1)
+    assert doc["events_read"] == 4
+    assert doc["file_problems"] == []
