@@ -92,8 +92,9 @@ def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
             console.print(f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}",
                           markup=False, highlight=False)
         prefix = _join(trail.s3_key_prefix, "AWSLogs/")
+        trail_regions = regions if trail.is_multi_region else [trail.home_region]
         docs.append(read_s3(s3, trail.s3_bucket_name or "", prefix, window, accounts=scope_accounts,
-                            regions=regions or None, rules_dir=rules_dir))
+                            regions=trail_regions or None, rules_dir=rules_dir))
         if trail.log_file_validation_enabled:
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
@@ -102,7 +103,7 @@ def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
                                                    trail.home_region))
             for account in scope_accounts:
                 reports.append(verify_s3(
-                    s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, regions,
+                    s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
                     window.since, window.until, keys,
                     org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
     evidence = merge_evidence(docs) if docs else None

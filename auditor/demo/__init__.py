@@ -51,14 +51,19 @@ def _restore(saved: dict[str, str | None]) -> None:
             os.environ[k] = v
 
 
+def _archive_s3(account_id: str) -> Any:
+    from auditor.demo.seed import HOME, session_for
+
+    return session_for(account_id).client("s3", region_name=HOME)
+
+
 def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     """Seed, collect, read logs and digests, evaluate. Returns results and the snapshot path."""
-    import boto3
     from moto import mock_aws
 
     from auditor.collect import CollectOptions, collect
     from auditor.console import RichProgress
-    from auditor.demo.seed import HOME, REGIONS, ROLE_NAME, seed_organization, write_demo_logs
+    from auditor.demo.seed import HOME, REGIONS, ROLE_NAME, WINDOW_HOURS, seed_organization, write_demo_logs
     from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
     from auditor.logscan import read_trail_evidence
     from auditor.snapshot_io import save_snapshot
@@ -69,19 +74,26 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
             started = now_iso()
             org = seed_organization(REGIONS)
             now = datetime.now(UTC).replace(microsecond=0)
-            s3 = boto3.client("s3", region_name=HOME)
+            # The log archive account owns the bucket (its policy admits only CloudTrail).
+            s3 = _archive_s3(org.log_archive)
             for account in (org.management, org.workload):
                 write_demo_logs(s3, org.org_bucket, org.org_id, account, now)
             private_key, public_keys = generate_demo_key()
             keys_file = Path(tempfile.mkdtemp(prefix="trail-auditor-demo-")) / "public-keys.json"
             keys_file.write_text(json.dumps(public_keys), encoding="utf-8")
-            seed_signed_chain(s3, org.org_bucket, None, org.management, HOME,
-                              start=now - timedelta(hours=30), hours=24, private_key=private_key,
-                              tamper=True, org_id=org.org_id)
+            # CloudTrail writes a digest every hour for every account and region an organisation
+            # trail covers; only the management account's home-region chain is tampered with.
+            chain_start = now - timedelta(hours=WINDOW_HOURS)
+            for account in (org.management, org.log_archive, org.workload):
+                for region in REGIONS:
+                    seed_signed_chain(s3, org.org_bucket, None, account, region, start=chain_start,
+                                      hours=WINDOW_HOURS, private_key=private_key,
+                                      tamper=(account, region) == (org.management, HOME),
+                                      org_id=org.org_id, trail_arn=org.org_trail_arn)
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
             snapshot = collect(options, progress=progress)
-            snapshot = read_trail_evidence(snapshot, options, since="7d", public_keys=keys_file,
+            snapshot = read_trail_evidence(snapshot, options, since=f"{WINDOW_HOURS}h", public_keys=keys_file,
                                            console=console, now=now)
             output_dir.mkdir(parents=True, exist_ok=True)
             snapshot_path = output_dir / "snapshot.json"

@@ -33,6 +33,8 @@ MANAGEMENT_ACCOUNT = "123456789012"
 ROLE_NAME = "OrganizationAccountAccessRole"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 HOME = "us-east-1"
+#: The demo's log window: long enough for the story, short enough to seed and verify quickly.
+WINDOW_HOURS = 30
 
 
 @dataclass
@@ -51,7 +53,28 @@ class DemoOrg:
     notes: list[str] = field(default_factory=list)
 
 
-def _session(account_id: str) -> boto3.Session:
+def local_s3control(client: Any) -> None:
+    """Let s3control reach a local endpoint (moto_server, LocalStack).
+
+    Its endpoint rules prefix the host with the account id
+    (``123456789012.127.0.0.1``), which a loopback endpoint cannot resolve; with an
+    endpoint override in effect the prefix is removed before the request is sent.
+    """
+    endpoint = client.meta.endpoint_url or ""
+    if endpoint.endswith(".amazonaws.com") or "amazonaws.com.cn" in endpoint:
+        return
+
+    def _strip(request: Any, **_: Any) -> None:
+        scheme, sep, rest = request.url.partition("://")
+        host, slash, path = rest.partition("/")
+        label, dot, remainder = host.partition(".")
+        if label.isdigit() and len(label) == 12 and dot:
+            request.url = f"{scheme}{sep}{remainder}{slash}{path}"
+
+    client.meta.events.register("before-send.s3-control.*", _strip)
+
+
+def session_for(account_id: str) -> boto3.Session:
     if account_id == MANAGEMENT_ACCOUNT:
         return boto3.Session(region_name=HOME)
     sts = boto3.client("sts", region_name=HOME)
@@ -91,9 +114,9 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
         status = org.create_account(Email=f"{name}@example.com", AccountName=name)
         ids[name] = status["CreateAccountStatus"]["AccountId"]
     log_archive, workload = ids["log-archive"], ids["workload-prod"]
-    mgmt = _session(MANAGEMENT_ACCOUNT)
-    archive = _session(log_archive)
-    work = _session(workload)
+    mgmt = session_for(MANAGEMENT_ACCOUNT)
+    archive = session_for(log_archive)
+    work = session_for(workload)
 
     org_bucket = f"demo-org-trail-logs-{log_archive}"
     trail_arn = f"arn:aws:cloudtrail:{HOME}:{MANAGEMENT_ACCOUNT}:trail/org-trail"
@@ -141,6 +164,7 @@ def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: 
     }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     s3control = sess.client("s3control")
+    local_s3control(s3control)
     account_id = sess.client("sts").get_caller_identity()["Account"]
     s3control.put_public_access_block(AccountId=account_id, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True,
@@ -246,7 +270,7 @@ def _event(when: datetime, name: str, source: str, account: str, region: str,
 
 
 def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, Any]]:
-    """A week of ordinary activity with an intrusion story in the middle of it."""
+    """A day of ordinary activity with an intrusion story in the middle of it."""
     admin = {"type": "IAMUser", "principalId": "AIDADEMOADMIN", "arn": f"arn:aws:iam::{account}:user/alice",
              "accountId": account, "userName": "alice"}
     intruder = {"type": "IAMUser", "principalId": "AIDADEMOMALLORY",
@@ -254,15 +278,15 @@ def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, 
     root = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
             "accountId": account}
     events: list[dict[str, Any]] = []
-    start = now - timedelta(days=7)
-    for hour in range(7 * 24):
+    start = now - timedelta(hours=WINDOW_HOURS - 1)
+    for hour in range(WINDOW_HOURS - 2):
         t = start + timedelta(hours=hour)
         events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin,
                              readOnly=True))
         if hour % 6 == 0:
             events.append(_event(t + timedelta(minutes=5), "PutObject", "s3.amazonaws.com", account, HOME,
                                  admin, requestParameters={"bucketName": "app-data"}))
-    attack = now - timedelta(days=2, hours=3)
+    attack = now - timedelta(hours=20)
     events.append(_event(attack, "ConsoleLogin", "signin.amazonaws.com", account, HOME, intruder,
                          eventType="AwsConsoleSignIn", responseElements={"ConsoleLogin": "Success"},
                          additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
