@@ -9,11 +9,14 @@ failing API never hides the rest of the scan.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 from botocore import xform_name
 from botocore.config import Config
@@ -87,6 +90,41 @@ def scrub(message: str, secrets: Collection[str] = ()) -> str:
     return out
 
 
+def _is_local_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _keep_local_endpoint_host(client: Any, endpoint_url: str | None) -> None:
+    """Undo S3 Control's "{AccountId}." host prefix on a local endpoint (moto, LocalStack).
+
+    The endpoint rules put the account id in front of any custom endpoint's
+    host, which cannot resolve for 127.0.0.1 or localhost. Real AWS endpoints
+    (and custom DNS names) are left alone.
+    """
+    override = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3_CONTROL") or os.environ.get("AWS_ENDPOINT_URL")
+    if not override:
+        return
+    local = urlsplit(override).hostname or ""
+    if not _is_local_host(local):
+        return
+
+    def strip_prefix(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        host = parts.hostname or ""
+        prefix, _dot, rest = host.partition(".")
+        if rest == local and prefix.isdigit():
+            netloc = parts.netloc.replace(host, rest, 1)
+            request.url = urlunsplit(parts._replace(netloc=netloc))
+
+    client.meta.events.register("before-sign.s3-control", strip_prefix)
+
+
 class Aws:
     """Creates clients once per (account, region, service) and runs calls safely.
 
@@ -115,9 +153,7 @@ class Aws:
     def remember_secret(self, creds: Credentials) -> None:
         """Register credentials so that they are scrubbed from any error message."""
         with self._lock:
-            self._secrets.update(
-                (creds.access_key_id, creds.secret_access_key, creds.session_token)
-            )
+            self._secrets.update((creds.access_key_id, creds.secret_access_key, creds.session_token))
 
     def client(self, access: AccountAccess, service: str, region: str) -> Any:
         """The shared client for this account, service and region."""
@@ -135,9 +171,9 @@ class Aws:
                 }
             if self._endpoint_url:
                 kwargs["endpoint_url"] = self._endpoint_url
-            created = self._session.client(
-                service, region_name=region, config=self._config, **kwargs
-            )
+            created = self._session.client(service, region_name=region, config=self._config, **kwargs)
+            if service == "s3control":
+                _keep_local_endpoint_host(created, self._endpoint_url)
             self._clients[key] = created
             return created
 

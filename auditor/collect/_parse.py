@@ -78,9 +78,7 @@ def trail_status(raw: Raw) -> TrailStatus:
         latest_digest_delivery_time=iso_utc(raw.get("LatestDigestDeliveryTime")),
         latest_digest_delivery_error=_str_or_none(raw.get("LatestDigestDeliveryError")),
         latest_cloudwatch_logs_delivery_time=iso_utc(raw.get("LatestCloudWatchLogsDeliveryTime")),
-        latest_cloudwatch_logs_delivery_error=_str_or_none(
-            raw.get("LatestCloudWatchLogsDeliveryError")
-        ),
+        latest_cloudwatch_logs_delivery_error=_str_or_none(raw.get("LatestCloudWatchLogsDeliveryError")),
         start_logging_time=iso_utc(raw.get("StartLoggingTime")),
         stop_logging_time=iso_utc(raw.get("StopLoggingTime")),
     )
@@ -131,15 +129,7 @@ def event_selectors(raw: Raw, has_custom_selectors: bool) -> EventSelectors:
 
 def insight_types(raw: Raw) -> tuple[str, ...]:
     """GetInsightSelectors as a sorted tuple of InsightType values."""
-    return tuple(
-        sorted(
-            {
-                str(s["InsightType"])
-                for s in raw.get("InsightSelectors") or ()
-                if s.get("InsightType")
-            }
-        )
-    )
+    return tuple(sorted({str(s["InsightType"]) for s in raw.get("InsightSelectors") or () if s.get("InsightType")}))
 
 
 def bucket_region(raw: Raw) -> str:
@@ -196,9 +186,7 @@ def public_access_block(raw: Raw) -> PublicAccessBlock:
 
 def versioning(raw: Raw) -> Versioning:
     """GetBucketVersioning."""
-    return Versioning(
-        status=_str_or_none(raw.get("Status")), mfa_delete=_str_or_none(raw.get("MFADelete"))
-    )
+    return Versioning(status=_str_or_none(raw.get("Status")), mfa_delete=_str_or_none(raw.get("MFADelete")))
 
 
 def object_lock(raw: Raw) -> ObjectLock:
@@ -348,10 +336,7 @@ def subscription(raw: Raw) -> Subscription:
 
 def config_recorders(recorders: Raw, statuses: Raw | None) -> tuple[ConfigRecorder, ...]:
     """DescribeConfigurationRecorders joined with DescribeConfigurationRecorderStatus."""
-    by_name = {
-        str(s.get("name", "")): s
-        for s in (statuses or {}).get("ConfigurationRecordersStatus") or ()
-    }
+    by_name = {str(s.get("name", "")): s for s in (statuses or {}).get("ConfigurationRecordersStatus") or ()}
     out = []
     for rec in recorders.get("ConfigurationRecorders") or ():
         name = str(rec.get("name", ""))

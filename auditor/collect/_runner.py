@@ -38,9 +38,7 @@ class Counter:
 class Runner:
     """Runs tasks on a pool; a task that raises is reported, never propagated."""
 
-    def __init__(
-        self, pool: ThreadPoolExecutor, on_crash: Callable[[str, BaseException], None]
-    ) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, on_crash: Callable[[str, BaseException], None]) -> None:
         self._pool = pool
         self._on_crash = on_crash
         self._cond = threading.Condition()

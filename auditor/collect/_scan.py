@@ -133,9 +133,7 @@ class _Account:
 
     def freeze(self) -> AccountSnapshot:
         if self.access_error is not None:
-            return AccountSnapshot(
-                account_id=self.account_id, name=self.name, access_error=self.access_error
-            )
+            return AccountSnapshot(account_id=self.account_id, name=self.name, access_error=self.access_error)
         return AccountSnapshot(
             account_id=self.account_id,
             name=self.name,
@@ -168,12 +166,8 @@ class _Account:
             cloudwatch_logs_role_arn=raw.get("CloudWatchLogsRoleArn") or None,
             sns_topic_arn=raw.get("SnsTopicARN") or None,
             status=details.get("status", _not_collected(a, home, "cloudtrail", "GetTrailStatus")),
-            event_selectors=details.get(
-                "selectors", _not_collected(a, home, "cloudtrail", "GetEventSelectors")
-            ),
-            insight_selectors=details.get(
-                "insights", _not_collected(a, home, "cloudtrail", "GetInsightSelectors")
-            ),
+            event_selectors=details.get("selectors", _not_collected(a, home, "cloudtrail", "GetEventSelectors")),
+            insight_selectors=details.get("insights", _not_collected(a, home, "cloudtrail", "GetInsightSelectors")),
             seen_in_regions=tuple(sorted(self.trail_seen.get(arn, ()))),
         )
 
@@ -290,9 +284,7 @@ class Scan:
         self._org = self._describe_organization(caller_access)
         self._plan_accounts(caller_access)
 
-        with ThreadPoolExecutor(
-            max_workers=self._settings.max_workers, thread_name_prefix="collect"
-        ) as pool:
+        with ThreadPoolExecutor(max_workers=self._settings.max_workers, thread_name_prefix="collect") as pool:
             self._runner = Runner(pool, self._crash)
             for acc in self._accounts.values():
                 self._submit(f"account {acc.account_id}", partial(self._setup_account, acc))
@@ -334,9 +326,7 @@ class Scan:
 
     # ------------------------------------------------------------------ organisation
 
-    def _describe_organization(
-        self, access: AccountAccess
-    ) -> Organization | CollectionError | None:
+    def _describe_organization(self, access: AccountAccess) -> Organization | CollectionError | None:
         res = self._aws.call(
             access,
             "organizations",
@@ -389,9 +379,7 @@ class Scan:
             wanted.append(self._caller)
         needs_role = any(a != self._caller for a in wanted)
         if needs_role and not self._settings.role_name:
-            raise CollectError(
-                "scanning other accounts needs the role to assume in each: give --role-name"
-            )
+            raise CollectError("scanning other accounts needs the role to assume in each: give --role-name")
         for account_id in dict.fromkeys(wanted):
             acc = _Account(account_id=account_id, name=names.get(account_id))
             if account_id == self._caller:
@@ -406,8 +394,7 @@ class Scan:
         assert acc.access is not None
         org = self._org
         if acc.account_id == self._caller or (
-            isinstance(org, Organization)
-            and any(o.account_id == acc.account_id for o in org.accounts)
+            isinstance(org, Organization) and any(o.account_id == acc.account_id for o in org.accounts)
         ):
             if isinstance(org, Organization):
                 acc.is_management = acc.account_id == org.management_account_id
@@ -473,19 +460,13 @@ class Scan:
     def _resolve_regions(self, acc: _Account) -> None:
         assert acc.access is not None
         requested = self._settings.regions
-        res = self._aws.call(
-            acc.access, "ec2", self._home, "DescribeRegions", record=False, AllRegions=True
-        )
+        res = self._aws.call(acc.access, "ec2", self._home, "DescribeRegions", record=False, AllRegions=True)
         if isinstance(res, CollectionError):
             if requested:
                 fallback, source = tuple(requested), "the requested regions"
             else:
                 fallback = tuple(
-                    sorted(
-                        self._session.get_available_regions(
-                            "cloudtrail", partition_name=self._partition
-                        )
-                    )
+                    sorted(self._session.get_available_regions("cloudtrail", partition_name=self._partition))
                 )
                 source = f"botocore's list of {self._partition} regions for CloudTrail"
             err = CollectionError(
@@ -516,9 +497,7 @@ class Scan:
     # ------------------------------------------------------------------ account scan
 
     def _start_account_scan(self, acc: _Account) -> None:
-        acc.account_pab = _not_collected(
-            acc.account_id, self._home, "s3control", "GetPublicAccessBlock"
-        )
+        acc.account_pab = _not_collected(acc.account_id, self._home, "s3control", "GetPublicAccessBlock")
         self._submit(f"s3 buckets {acc.account_id}", lambda: self._list_buckets(acc))
         self._submit(f"s3 account BPA {acc.account_id}", lambda: self._account_pab(acc))
         for region in acc.enabled:
@@ -560,15 +539,9 @@ class Scan:
     def _scan_region(self, acc: _Account, reg: _Region) -> None:
         assert acc.access is not None
         access, region = acc.access, reg.region
-        self._submit(
-            f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit
-        )
-        self._submit(
-            f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit
-        )
-        res = self._aws.call(
-            access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True
-        )
+        self._submit(f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit)
+        self._submit(f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit)
+        res = self._aws.call(access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True)
         if isinstance(res, CollectionError):
             reg.trail_arns = reg.log_groups = reg.metric_filters = res
             return
@@ -613,21 +586,13 @@ class Scan:
             acc.trail_details[arn] = details
 
         def status() -> None:
-            res = self._aws.call(
-                access, "cloudtrail", home, "GetTrailStatus", resource=arn, Name=arn
-            )
-            details["status"] = (
-                res if isinstance(res, CollectionError) else parse.trail_status(_as_dict(res))
-            )
+            res = self._aws.call(access, "cloudtrail", home, "GetTrailStatus", resource=arn, Name=arn)
+            details["status"] = res if isinstance(res, CollectionError) else parse.trail_status(_as_dict(res))
 
         def selectors() -> None:
-            res = self._aws.call(
-                access, "cloudtrail", home, "GetEventSelectors", resource=arn, TrailName=arn
-            )
+            res = self._aws.call(access, "cloudtrail", home, "GetEventSelectors", resource=arn, TrailName=arn)
             details["selectors"] = (
-                res
-                if isinstance(res, CollectionError)
-                else parse.event_selectors(_as_dict(res), custom)
+                res if isinstance(res, CollectionError) else parse.event_selectors(_as_dict(res), custom)
             )
 
         def insights() -> None:
@@ -640,9 +605,7 @@ class Scan:
                 not_configured=("InsightNotEnabledException",),
                 TrailName=arn,
             )
-            details["insights"] = (
-                res if isinstance(res, CollectionError) else parse.insight_types(_as_dict(res))
-            )
+            details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(_as_dict(res))
 
         for name, fn in (("status", status), ("selectors", selectors), ("insights", insights)):
             self._submit(f"trail {name} {arn}", fn, reg.unit)
@@ -663,9 +626,7 @@ class Scan:
                 reg.log_groups = reg.metric_filters = res
                 return
             groups.extend(
-                parse.log_group(g)
-                for g in _as_dict(res).get("logGroups") or ()
-                if g.get("logGroupName") == name
+                parse.log_group(g) for g in _as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
             )
         filters: list[MetricFilter] = []
         for group in groups:
@@ -694,12 +655,7 @@ class Scan:
         alarms = tuple(parse.alarm(a) for a in _as_dict(res).get("MetricAlarms") or ())
         reg.alarms = alarms
         topics = sorted(
-            {
-                action
-                for alarm in alarms
-                for action in alarm.alarm_actions
-                if parse.arn_part(action, 2) == "sns"
-            }
+            {action for alarm in alarms for action in alarm.alarm_actions if parse.arn_part(action, 2) == "sns"}
         )
         for topic in topics:
             topic_region = parse.arn_part(topic, 3) or reg.region
@@ -789,9 +745,7 @@ class Scan:
         state["existence"] = "exists"
         state["owner_account_id"] = owner.account_id
         resource = f"arn:{self._partition}:s3:::{name}"
-        loc = self._aws.call(
-            access, "s3", self._home, "GetBucketLocation", resource=resource, Bucket=name
-        )
+        loc = self._aws.call(access, "s3", self._home, "GetBucketLocation", resource=resource, Bucket=name)
         if isinstance(loc, CollectionError):
             state["region"] = loc
             region = self._home
@@ -827,9 +781,7 @@ class Scan:
         absent: tuple[str, ...],
         parser: Callable[[Any], Any],
     ) -> None:
-        res = self._aws.call(
-            access, "s3", region, operation, resource=resource, not_configured=absent, Bucket=name
-        )
+        res = self._aws.call(access, "s3", region, operation, resource=resource, not_configured=absent, Bucket=name)
         if res is NOT_CONFIGURED:
             state[fld] = None
         elif isinstance(res, CollectionError):
@@ -850,9 +802,7 @@ class Scan:
                 self._record(err)
                 state[fld] = err
 
-    def _unowned_bucket(
-        self, name: str, requester: _Account, unknown: list[str], state: dict[str, Any]
-    ) -> None:
+    def _unowned_bucket(self, name: str, requester: _Account, unknown: list[str], state: dict[str, Any]) -> None:
         assert requester.access is not None
         resource = f"arn:{self._partition}:s3:::{name}"
         head = self._aws.call(
@@ -919,9 +869,7 @@ class Scan:
     def _freeze_bucket(self, name: str) -> Bucket:
         state = self._buckets[name]
         a = str(state.get("owner_account_id") or "")
-        fields = {
-            fld: state.get(fld, _not_collected(a, self._home, "s3", fld)) for fld in _BUCKET_FIELDS
-        }
+        fields = {fld: state.get(fld, _not_collected(a, self._home, "s3", fld)) for fld in _BUCKET_FIELDS}
         return Bucket(
             name=name,
             existence=state.get("existence", _not_collected(a, self._home, "s3", "ListBuckets")),
@@ -944,18 +892,10 @@ class Scan:
             meta = parse.key_metadata(_as_dict(desc))
             state["metadata"] = meta
             state["rotation"] = None
-            if (
-                meta.key_manager == "CUSTOMER"
-                and meta.key_spec == "SYMMETRIC_DEFAULT"
-                and meta.origin == "AWS_KMS"
-            ):
-                rot = self._aws.call(
-                    access, "kms", region, "GetKeyRotationStatus", resource=key_ref, KeyId=meta.arn
-                )
+            if meta.key_manager == "CUSTOMER" and meta.key_spec == "SYMMETRIC_DEFAULT" and meta.origin == "AWS_KMS":
+                rot = self._aws.call(access, "kms", region, "GetKeyRotationStatus", resource=key_ref, KeyId=meta.arn)
                 state["rotation"] = (
-                    rot
-                    if isinstance(rot, CollectionError)
-                    else bool(_as_dict(rot).get("KeyRotationEnabled", False))
+                    rot if isinstance(rot, CollectionError) else bool(_as_dict(rot).get("KeyRotationEnabled", False))
                 )
         pol = self._aws.call(
             access,
@@ -993,9 +933,7 @@ class Scan:
             account_id=account,
             region=region,
             metadata=state.get("metadata", _not_collected(account, region, "kms", "DescribeKey")),
-            rotation_enabled=state.get(
-                "rotation", _not_collected(account, region, "kms", "GetKeyRotationStatus")
-            ),
+            rotation_enabled=state.get("rotation", _not_collected(account, region, "kms", "GetKeyRotationStatus")),
             policy=state.get("policy", _not_collected(account, region, "kms", "GetKeyPolicy")),
         )
 
