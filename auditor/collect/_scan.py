@@ -297,6 +297,7 @@ class Scan:
                     self._start_account_scan(acc)
             self._runner.wait()
 
+            self._read_unclaimed_trails()
             self._plan_buckets_and_keys()
             self._runner.wait()
 
@@ -578,8 +579,26 @@ class Scan:
             reg.log_groups = ()
             reg.metric_filters = ()
 
+    def _read_unclaimed_trails(self) -> None:
+        """Read trails whose home region's DescribeTrails failed, from their home region anyway."""
+        for acc in self._accounts.values():
+            if acc.access is None:
+                continue
+            for arn in sorted(set(acc.trail_raw) - acc.claimed):
+                raw = acc.trail_raw[arn]
+                acc.claimed.add(arn)
+                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+                custom = bool(raw.get("HasCustomEventSelectors", False))
+                self._submit_trail_details(acc, acc.access, None, arn, home, custom)
+
     def _submit_trail_details(
-        self, acc: _Account, access: AccountAccess, reg: _Region, arn: str, home: str, custom: bool
+        self,
+        acc: _Account,
+        access: AccountAccess,
+        reg: _Region | None,
+        arn: str,
+        home: str,
+        custom: bool,
     ) -> None:
         details: dict[str, Any] = {}
         with self._lock:
@@ -607,8 +626,9 @@ class Scan:
             )
             details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(_as_dict(res))
 
+        unit = reg.unit if reg is not None else None
         for name, fn in (("status", status), ("selectors", selectors), ("insights", insights)):
-            self._submit(f"trail {name} {arn}", fn, reg.unit)
+            self._submit(f"trail {name} {arn}", fn, unit)
 
     def _log_groups(self, access: AccountAccess, reg: _Region, names: list[str]) -> None:
         groups: list[LogGroup] = []

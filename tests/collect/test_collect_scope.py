@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from auditor.collect import CollectOptions, collect
 from auditor.snapshot import CollectionError
@@ -175,3 +176,24 @@ def test_progress_sink_hears_every_unit_call_and_error(session: boto3.Session) -
     assert sorted(map(repr, progress.errors)) == sorted(map(repr, snap.errors))
     assert len(snap.errors) == 2
     assert progress.finished
+
+
+def test_trail_is_read_in_its_home_region_even_when_listing_there_failed(
+    session: boto3.Session,
+) -> None:
+    seeded = seed_configured_account(session)
+
+    def deny_home_listing(context: Any, **_: Any) -> None:
+        if context.get("client_region") == REGION:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DescribeTrails")
+
+    session.events.register("before-call.cloudtrail.DescribeTrails", deny_home_listing)
+
+    snap = collect(CollectOptions(regions=SCAN_REGIONS), session=session)
+
+    (acc,) = snap.accounts
+    assert isinstance(acc.region(REGION).trail_arns, CollectionError)  # type: ignore[union-attr]
+    (trail,) = acc.trails
+    assert trail.arn == seeded.trail_arn and trail.seen_in_regions == (OTHER_REGION,)
+    assert not isinstance(trail.status, CollectionError) and trail.status is not None
+    assert trail.status.is_logging
