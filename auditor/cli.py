@@ -251,7 +251,8 @@ def write_outputs(results: Results, out: _Out, console: Any) -> list[Path]:
     """Write results in every requested format; return the files written."""
     from auditor.report import ReportOptions, render, render_to
 
-    options = ReportOptions(org_name=out.org_name, label=out.label, page_size=out.page_size)
+    options = ReportOptions(org_name=out.org_name, label=out.label,
+                            page_size="Letter" if out.page_size == "Letter" else "A4")
     if out.output is not None:
         if len(out.formats) != 1:
             raise AuditorError("-o/--output takes exactly one --format")
@@ -411,7 +412,7 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
             sys.stdout.write(text + "\n")
         else:
             Path(args.output).write_text(text, encoding="utf-8")
-    return EXIT_FAIL if report.has_failures else EXIT_OK
+    return EXIT_OK if report.ok else EXIT_FAIL
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -63,7 +63,15 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
 
     from auditor.collect import CollectOptions, collect
     from auditor.console import RichProgress
-    from auditor.demo.seed import HOME, REGIONS, ROLE_NAME, WINDOW_HOURS, seed_organization, write_demo_logs
+    from auditor.demo.seed import (
+        HOME,
+        REGIONS,
+        ROLE_NAME,
+        WINDOW_HOURS,
+        finish_organization,
+        seed_organization,
+        write_demo_logs,
+    )
     from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
     from auditor.logscan import read_trail_evidence
     from auditor.snapshot_io import save_snapshot
@@ -72,7 +80,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     try:
         with mock_aws():
             started = now_iso()
-            org = seed_organization(REGIONS)
+            org = seed_organization(REGIONS, defer_bucket_policy=True)
             now = datetime.now(UTC).replace(microsecond=0)
             # The log archive account owns the bucket (its policy admits only CloudTrail).
             s3 = _archive_s3(org.log_archive)
@@ -90,6 +98,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
                                       hours=WINDOW_HOURS, private_key=private_key,
                                       tamper=(account, region) == (org.management, HOME),
                                       org_id=org.org_id, trail_arn=org.org_trail_arn)
+            finish_organization(org)
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
             snapshot = collect(options, progress=progress)
@@ -114,7 +123,8 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
 
     results, snapshot_path = build_demo(output_dir, console)
     files = render(results, list(formats), output_dir,
-                   ReportOptions(org_name=org_name, label=label, page_size=page_size))
+                   ReportOptions(org_name=org_name, label=label,
+                                 page_size="Letter" if page_size == "Letter" else "A4"))
     if console is not None:
         print_summary(console, results)
         console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False,

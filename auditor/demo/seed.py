@@ -105,8 +105,12 @@ CIS_FILTERS: dict[str, str] = {
 ALARMED = ("unauthorized-api-calls", "console-login-no-mfa", "root-usage", "iam-policy-changes")
 
 
-def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
-    """Create the organisation, accounts and their logging configuration in moto."""
+def seed_organization(regions: tuple[str, ...] = REGIONS, *, defer_bucket_policy: bool = False) -> DemoOrg:
+    """Create the organisation, accounts and their logging configuration in moto.
+
+    With ``defer_bucket_policy`` the log bucket's policy is applied later by
+    :func:`finish_organization`, so that log files can be written into it first.
+    """
     org = boto3.client("organizations", region_name=HOME)
     org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     ids = {}
@@ -124,9 +128,25 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
     key_arn = _seed_management(mgmt, org_bucket, trail_arn, regions)
     workload_bucket = f"demo-workload-trail-{workload}"
     _seed_workload(work, workload_bucket, workload)
-    return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
-                   workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
-                   org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
+    org_info = DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
+                       workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
+                       org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
+    if not defer_bucket_policy:
+        finish_organization(org_info)
+    return org_info
+
+
+#: Bucket policies applied by finish_organization(), once the demo's log files are written:
+#: moto evaluates the Deny-insecure-transport statement against the seeding writes too.
+_POLICIES: dict[str, str] = {}
+
+
+def finish_organization(org: DemoOrg) -> None:
+    """Apply the log bucket's policy (after logs and digests were written into it)."""
+    s3 = session_for(org.log_archive).client("s3")
+    policy = _POLICIES.pop(org.org_bucket, None)
+    if policy is not None:
+        s3.put_bucket_policy(Bucket=org.org_bucket, Policy=policy)
 
 
 def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: str) -> None:
@@ -162,7 +182,7 @@ def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: 
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ],
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    _POLICIES[bucket] = json.dumps(policy)
     s3control = sess.client("s3control")
     local_s3control(s3control)
     account_id = sess.client("sts").get_caller_identity()["Account"]

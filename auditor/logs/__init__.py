@@ -144,3 +144,17 @@ def read_s3(
     part.files_read -= len(problems)
     source = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"
     return to_document(part, cfg.params, [source], specs, unsupported)
+
+
+def unreadable_source(source: str, window: LogWindow, reason: str,
+                      account_id: str | None = None) -> dict[str, Any]:
+    """The evidence document of a source that could not be opened at all (e.g. AssumeRole failed).
+
+    It carries one unreadable problem naming the source, so the logs-* checks
+    report ERROR for it instead of judging an empty stream as clean.
+    """
+    cfg, specs, unsupported = _config(window, None, DEFAULT_MAX_BYTES)
+    where = f" (account {account_id})" if account_id else ""
+    part = problem_partial(FileProblem(source, f"{reason}{where}"))
+    part.files_read = 0
+    return to_document(part, cfg.params, [source], specs, unsupported)
