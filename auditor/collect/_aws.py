@@ -230,3 +230,20 @@ class Aws:
     def report(self, failure: CollectionError) -> None:
         """Record a failure that a caller created or decided to keep."""
         self._on_error(failure)
+
+
+def not_collected(account: str, region: str, service: str, operation: str) -> CollectionError:
+    """The placeholder a field holds until its call succeeds: never mistaken for an answer."""
+    return CollectionError(
+        account_id=account,
+        region=region,
+        service=service,
+        operation=operation,
+        error_code="NotCollected",
+        message="the collector did not complete this call (see the InternalError entry)",
+    )
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """A successful call's response (anything else reads as empty)."""
+    return value if isinstance(value, dict) else {}

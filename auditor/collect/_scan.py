@@ -9,7 +9,8 @@ Order of work:
 3. per account and region, in parallel: trails, log groups and metric
    filters, alarms and their topics, Config recorders; per account: S3
    ListBuckets (to find bucket owners) and account-level Block Public Access;
-4. each distinct bucket and KMS key, once, with the owner's credentials.
+4. each distinct bucket and KMS key, once, with the owner's credentials
+   (see :mod:`auditor.collect._resources`).
 
 State is kept in small mutable builders guarded by one lock, then frozen into
 the snapshot. A builder field starts as a "NotCollected" error so that a task
@@ -33,15 +34,16 @@ from auditor.collect._aws import (
     AccountAccess,
     Aws,
     Credentials,
+    as_dict,
+    not_collected,
 )
+from auditor.collect._resources import Resources
 from auditor.collect._runner import Counter, Runner
 from auditor.errors import AuditorError
 from auditor.progress import ProgressSink
 from auditor.snapshot import (
     AccountSnapshot,
-    Bucket,
     CollectionError,
-    KmsKey,
     LogGroup,
     MetricFilter,
     OrgAccount,
@@ -71,17 +73,6 @@ class ScanSettings:
     max_workers: int
 
 
-def _not_collected(account: str, region: str, service: str, operation: str) -> CollectionError:
-    return CollectionError(
-        account_id=account,
-        region=region,
-        service=service,
-        operation=operation,
-        error_code="NotCollected",
-        message="the collector did not complete this call (see the InternalError entry)",
-    )
-
-
 @dataclass
 class _Region:
     account_id: str
@@ -96,11 +87,11 @@ class _Region:
 
     def __post_init__(self) -> None:
         a, r = self.account_id, self.region
-        self.trail_arns = _not_collected(a, r, "cloudtrail", "DescribeTrails")
-        self.log_groups = _not_collected(a, r, "logs", "DescribeLogGroups")
-        self.metric_filters = _not_collected(a, r, "logs", "DescribeMetricFilters")
-        self.alarms = _not_collected(a, r, "cloudwatch", "DescribeAlarms")
-        self.config_recorders = _not_collected(a, r, "config", "DescribeConfigurationRecorders")
+        self.trail_arns = not_collected(a, r, "cloudtrail", "DescribeTrails")
+        self.log_groups = not_collected(a, r, "logs", "DescribeLogGroups")
+        self.metric_filters = not_collected(a, r, "logs", "DescribeMetricFilters")
+        self.alarms = not_collected(a, r, "cloudwatch", "DescribeAlarms")
+        self.config_recorders = not_collected(a, r, "config", "DescribeConfigurationRecorders")
 
     def freeze(self) -> RegionSnapshot:
         return RegionSnapshot(
@@ -165,58 +156,11 @@ class _Account:
             cloudwatch_logs_log_group_arn=raw.get("CloudWatchLogsLogGroupArn") or None,
             cloudwatch_logs_role_arn=raw.get("CloudWatchLogsRoleArn") or None,
             sns_topic_arn=raw.get("SnsTopicARN") or None,
-            status=details.get("status", _not_collected(a, home, "cloudtrail", "GetTrailStatus")),
-            event_selectors=details.get("selectors", _not_collected(a, home, "cloudtrail", "GetEventSelectors")),
-            insight_selectors=details.get("insights", _not_collected(a, home, "cloudtrail", "GetInsightSelectors")),
+            status=details.get("status", not_collected(a, home, "cloudtrail", "GetTrailStatus")),
+            event_selectors=details.get("selectors", not_collected(a, home, "cloudtrail", "GetEventSelectors")),
+            insight_selectors=details.get("insights", not_collected(a, home, "cloudtrail", "GetInsightSelectors")),
             seen_in_regions=tuple(sorted(self.trail_seen.get(arn, ()))),
         )
-
-
-_MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
-
-_BUCKET_FIELDS = (
-    "region",
-    "policy",
-    "acl",
-    "public_access_block",
-    "versioning",
-    "object_lock",
-    "lifecycle",
-    "logging",
-    "encryption",
-)
-
-#: (field, operation, "not configured" codes, parser) for a readable bucket.
-_BUCKET_READS: tuple[tuple[str, str, tuple[str, ...], Callable[[Any], Any]], ...] = (
-    ("policy", "GetBucketPolicy", ("NoSuchBucketPolicy",), parse.bucket_policy),
-    ("acl", "GetBucketAcl", (), parse.bucket_acl),
-    (
-        "public_access_block",
-        "GetPublicAccessBlock",
-        ("NoSuchPublicAccessBlockConfiguration",),
-        parse.public_access_block,
-    ),
-    ("versioning", "GetBucketVersioning", (), parse.versioning),
-    (
-        "object_lock",
-        "GetObjectLockConfiguration",
-        ("ObjectLockConfigurationNotFoundError",),
-        parse.object_lock,
-    ),
-    (
-        "lifecycle",
-        "GetBucketLifecycleConfiguration",
-        ("NoSuchLifecycleConfiguration",),
-        parse.lifecycle,
-    ),
-    ("logging", "GetBucketLogging", (), parse.bucket_logging),
-    (
-        "encryption",
-        "GetBucketEncryption",
-        ("ServerSideEncryptionConfigurationNotFoundError",),
-        parse.bucket_encryption,
-    ),
-)
 
 
 class Scan:
@@ -241,8 +185,6 @@ class Scan:
         self._home = "us-east-1"
         self._caller = ""
         self._org: Organization | CollectionError | None = None
-        self._buckets: dict[str, dict[str, Any]] = {}
-        self._keys: dict[str, dict[str, Any]] = {}
         self._runner: Runner | None = None
 
     # ------------------------------------------------------------------ plumbing
@@ -298,7 +240,7 @@ class Scan:
             self._runner.wait()
 
             self._read_unclaimed_trails()
-            self._plan_buckets_and_keys()
+            resources = self._plan_buckets_and_keys()
             self._runner.wait()
 
         return Snapshot(
@@ -309,8 +251,8 @@ class Scan:
             requested_regions=self._settings.regions,
             organization=self._org,
             accounts=tuple(self._accounts[a].freeze() for a in sorted(self._accounts)),
-            buckets=tuple(self._freeze_bucket(n) for n in sorted(self._buckets)),
-            keys=tuple(self._freeze_key(k) for k in sorted(self._keys)),
+            buckets=resources.buckets(),
+            keys=resources.keys(),
         )
 
     def _pick_home_region(self, region: str | None) -> str:
@@ -498,7 +440,7 @@ class Scan:
     # ------------------------------------------------------------------ account scan
 
     def _start_account_scan(self, acc: _Account) -> None:
-        acc.account_pab = _not_collected(acc.account_id, self._home, "s3control", "GetPublicAccessBlock")
+        acc.account_pab = not_collected(acc.account_id, self._home, "s3control", "GetPublicAccessBlock")
         self._submit(f"s3 buckets {acc.account_id}", lambda: self._list_buckets(acc))
         self._submit(f"s3 account BPA {acc.account_id}", lambda: self._account_pab(acc))
         for region in acc.enabled:
@@ -606,12 +548,12 @@ class Scan:
 
         def status() -> None:
             res = self._aws.call(access, "cloudtrail", home, "GetTrailStatus", resource=arn, Name=arn)
-            details["status"] = res if isinstance(res, CollectionError) else parse.trail_status(_as_dict(res))
+            details["status"] = res if isinstance(res, CollectionError) else parse.trail_status(as_dict(res))
 
         def selectors() -> None:
             res = self._aws.call(access, "cloudtrail", home, "GetEventSelectors", resource=arn, TrailName=arn)
             details["selectors"] = (
-                res if isinstance(res, CollectionError) else parse.event_selectors(_as_dict(res), custom)
+                res if isinstance(res, CollectionError) else parse.event_selectors(as_dict(res), custom)
             )
 
         def insights() -> None:
@@ -624,7 +566,7 @@ class Scan:
                 not_configured=("InsightNotEnabledException",),
                 TrailName=arn,
             )
-            details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(_as_dict(res))
+            details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(as_dict(res))
 
         unit = reg.unit if reg is not None else None
         for name, fn in (("status", status), ("selectors", selectors), ("insights", insights)):
@@ -646,7 +588,7 @@ class Scan:
                 reg.log_groups = reg.metric_filters = res
                 return
             groups.extend(
-                parse.log_group(g) for g in _as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
+                parse.log_group(g) for g in as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
             )
         filters: list[MetricFilter] = []
         for group in groups:
@@ -663,7 +605,7 @@ class Scan:
                 reg.log_groups = tuple(groups)
                 reg.metric_filters = res
                 return
-            filters.extend(parse.metric_filter(f) for f in _as_dict(res).get("metricFilters") or ())
+            filters.extend(parse.metric_filter(f) for f in as_dict(res).get("metricFilters") or ())
         reg.log_groups = tuple(groups)
         reg.metric_filters = tuple(filters)
 
@@ -672,7 +614,7 @@ class Scan:
         if isinstance(res, CollectionError):
             reg.alarms = res
             return
-        alarms = tuple(parse.alarm(a) for a in _as_dict(res).get("MetricAlarms") or ())
+        alarms = tuple(parse.alarm(a) for a in as_dict(res).get("MetricAlarms") or ())
         reg.alarms = alarms
         topics = sorted(
             {action for alarm in alarms for action in alarm.alarm_actions if parse.arn_part(action, 2) == "sns"}
@@ -691,7 +633,7 @@ class Scan:
             subs: tuple[Any, ...] | CollectionError = (
                 sub
                 if isinstance(sub, CollectionError)
-                else tuple(parse.subscription(s) for s in _as_dict(sub).get("Subscriptions") or ())
+                else tuple(parse.subscription(s) for s in as_dict(sub).get("Subscriptions") or ())
             )
             with self._lock:
                 reg.topics.append(TopicSubscriptions(topic_arn=topic, subscriptions=subs))
@@ -701,7 +643,7 @@ class Scan:
         if isinstance(res, CollectionError):
             reg.config_recorders = res
             return
-        recorders = _as_dict(res)
+        recorders = as_dict(res)
         if not recorders.get("ConfigurationRecorders"):
             reg.config_recorders = ()
             return
@@ -709,260 +651,46 @@ class Scan:
         if isinstance(status, CollectionError):
             reg.config_recorders = status
             return
-        reg.config_recorders = parse.config_recorders(recorders, _as_dict(status))
+        reg.config_recorders = parse.config_recorders(recorders, as_dict(status))
 
     # ------------------------------------------------------------------ buckets and keys
 
-    def _plan_buckets_and_keys(self) -> None:
-        bucket_requests: dict[str, tuple[_Account, str]] = {}
-        key_requests: dict[str, tuple[_Account, str, str]] = {}
-        for account_id in sorted(self._accounts):
-            acc = self._accounts[account_id]
-            if acc.access is None:
-                continue
-            for arn in sorted(acc.trail_raw):
-                raw = acc.trail_raw[arn]
-                owner = self._usable(parse.arn_part(arn, 4)) or acc
-                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
-                bucket = raw.get("S3BucketName")
-                if bucket and bucket not in bucket_requests:
-                    bucket_requests[str(bucket)] = (owner, arn)
-                key = raw.get("KmsKeyId")
-                if key and key not in key_requests:
-                    key_requests[str(key)] = (owner, home, arn)
-        for name, (requester, arn) in bucket_requests.items():
-            self._buckets[name] = {}
-            self._submit(f"bucket {name}", partial(self._bucket, name, requester, arn))
-        for key_ref, (requester, home, _arn) in key_requests.items():
-            self._keys[key_ref] = {}
-            self._submit(f"key {key_ref}", partial(self._key, key_ref, requester, home))
-
-    def _usable(self, account_id: str) -> _Account | None:
-        acc = self._accounts.get(account_id)
-        return acc if acc is not None and acc.access is not None else None
-
-    def _bucket_owner(self, name: str) -> tuple[_Account | None, list[str]]:
+    def _plan_buckets_and_keys(self) -> Resources:
+        """Each distinct bucket and key the trails name, read once (ListBuckets all done)."""
+        accessible = {a.account_id: a.access for a in self._accounts.values() if a.access is not None}
+        owners: dict[str, AccountAccess] = {}
         unknown: list[str] = []
-        for account_id in sorted(self._accounts):
-            acc = self._accounts[account_id]
-            if acc.access is None:
-                continue
-            if isinstance(acc.bucket_names, frozenset):
-                if name in acc.bucket_names:
-                    return acc, unknown
+        for account_id in sorted(accessible):
+            names = self._accounts[account_id].bucket_names
+            if isinstance(names, frozenset):
+                for name in names:
+                    owners.setdefault(name, accessible[account_id])
             else:
                 unknown.append(account_id)
-        return None, unknown
-
-    def _bucket(self, name: str, requester: _Account, trail_arn: str) -> None:
-        state = self._buckets[name]
-        owner, unknown = self._bucket_owner(name)
-        if owner is None:
-            self._unowned_bucket(name, requester, unknown, state)
-            return
-        assert owner.access is not None
-        access = owner.access
-        state["existence"] = "exists"
-        state["owner_account_id"] = owner.account_id
-        resource = f"arn:{self._partition}:s3:::{name}"
-        loc = self._aws.call(access, "s3", self._home, "GetBucketLocation", resource=resource, Bucket=name)
-        if isinstance(loc, CollectionError):
-            state["region"] = loc
-            region = self._home
-        else:
-            region = parse.bucket_region(_as_dict(loc))
-            state["region"] = region
-        for fld, op, absent, parser in _BUCKET_READS:
-            self._submit(
-                f"bucket {op} {name}",
-                partial(
-                    self._bucket_read,
-                    state,
-                    access,
-                    region,
-                    name,
-                    resource,
-                    fld,
-                    op,
-                    absent,
-                    parser,
-                ),
-            )
-
-    def _bucket_read(
-        self,
-        state: dict[str, Any],
-        access: AccountAccess,
-        region: str,
-        name: str,
-        resource: str,
-        fld: str,
-        operation: str,
-        absent: tuple[str, ...],
-        parser: Callable[[Any], Any],
-    ) -> None:
-        res = self._aws.call(access, "s3", region, operation, resource=resource, not_configured=absent, Bucket=name)
-        if res is NOT_CONFIGURED:
-            state[fld] = None
-        elif isinstance(res, CollectionError):
-            state[fld] = res
-        else:
-            try:
-                state[fld] = parser(_as_dict(res))
-            except ValueError as exc:
-                err = CollectionError(
-                    account_id=access.account_id,
-                    region=region,
-                    service="s3",
-                    operation=operation,
-                    error_code="MalformedResponse",
-                    message=str(exc),
-                    resource=resource,
-                )
-                self._record(err)
-                state[fld] = err
-
-    def _unowned_bucket(self, name: str, requester: _Account, unknown: list[str], state: dict[str, Any]) -> None:
-        assert requester.access is not None
-        resource = f"arn:{self._partition}:s3:::{name}"
-        head = self._aws.call(
-            requester.access,
-            "s3",
-            self._home,
-            "HeadBucket",
-            resource=resource,
-            record=False,
-            Bucket=name,
+        resources = Resources(
+            self._aws,
+            partition=self._partition,
+            home=self._home,
+            trusted_accounts=self._settings.trusted_accounts,
+            submit=self._submit,
+            bucket_owners=owners,
+            unlisted_accounts=tuple(unknown),
+            accessible=accessible,
         )
-        if isinstance(head, CollectionError) and head.error_code in _MISSING_BUCKET_CODES:
-            state["existence"] = "missing"
-            for fld in _BUCKET_FIELDS:
-                state[fld] = None
-            return
-        trusted_owner = None
-        for trusted in self._settings.trusted_accounts:
-            probe = self._aws.call(
-                requester.access,
-                "s3",
-                self._home,
-                "HeadBucket",
-                resource=resource,
-                record=False,
-                Bucket=name,
-                ExpectedBucketOwner=trusted,
-            )
-            if isinstance(probe, dict):
-                trusted_owner = trusted
-                break
-        if unknown:
-            code = "OwnerUnknown"
-            message = (
-                f"bucket {name} is not owned by any scanned account whose bucket list could be"
-                f" read; S3 ListBuckets failed in {', '.join(unknown)}, which may own it"
-            )
-        else:
-            code = "OutOfScope"
-            where = f"trusted account {trusted_owner}" if trusted_owner else "an account"
-            message = (
-                f"bucket {name} belongs to {where} outside the scan's scope, so its"
-                " configuration cannot be read; include the account that owns it (for example"
-                " the log archive account) with --accounts or --organization"
-            )
-        err = CollectionError(
-            account_id=requester.account_id,
-            region=self._home,
-            service="s3",
-            operation="ListBuckets",
-            error_code=code,
-            message=message,
-            resource=resource,
-        )
-        self._record(err)
-        if trusted_owner:
-            state["existence"] = "exists"
-            state["owner_account_id"] = trusted_owner
-        else:
-            state["existence"] = err
-        for fld in _BUCKET_FIELDS:
-            state[fld] = err
-
-    def _freeze_bucket(self, name: str) -> Bucket:
-        state = self._buckets[name]
-        a = str(state.get("owner_account_id") or "")
-        fields = {fld: state.get(fld, _not_collected(a, self._home, "s3", fld)) for fld in _BUCKET_FIELDS}
-        return Bucket(
-            name=name,
-            existence=state.get("existence", _not_collected(a, self._home, "s3", "ListBuckets")),
-            owner_account_id=state.get("owner_account_id"),
-            **fields,
-        )
-
-    def _key(self, key_ref: str, requester: _Account, trail_home: str) -> None:
-        state = self._keys[key_ref]
-        key_account = parse.arn_part(key_ref, 4) or requester.account_id
-        region = parse.arn_part(key_ref, 3) or trail_home
-        reader = self._usable(key_account) or requester
-        assert reader.access is not None
-        access = reader.access
-        state["account_id"], state["region"] = key_account, region
-        desc = self._aws.call(access, "kms", region, "DescribeKey", resource=key_ref, KeyId=key_ref)
-        if isinstance(desc, CollectionError):
-            state["metadata"] = state["rotation"] = desc
-        else:
-            meta = parse.key_metadata(_as_dict(desc))
-            state["metadata"] = meta
-            state["rotation"] = None
-            if meta.key_manager == "CUSTOMER" and meta.key_spec == "SYMMETRIC_DEFAULT" and meta.origin == "AWS_KMS":
-                rot = self._aws.call(access, "kms", region, "GetKeyRotationStatus", resource=key_ref, KeyId=meta.arn)
-                state["rotation"] = (
-                    rot if isinstance(rot, CollectionError) else bool(_as_dict(rot).get("KeyRotationEnabled", False))
-                )
-        pol = self._aws.call(
-            access,
-            "kms",
-            region,
-            "GetKeyPolicy",
-            resource=key_ref,
-            KeyId=key_ref,
-            PolicyName="default",
-        )
-        if isinstance(pol, CollectionError):
-            state["policy"] = pol
-        else:
-            try:
-                state["policy"] = parse.key_policy(_as_dict(pol))
-            except ValueError as exc:
-                err = CollectionError(
-                    account_id=key_account,
-                    region=region,
-                    service="kms",
-                    operation="GetKeyPolicy",
-                    error_code="MalformedResponse",
-                    message=str(exc),
-                    resource=key_ref,
-                )
-                self._record(err)
-                state["policy"] = err
-
-    def _freeze_key(self, key_ref: str) -> KmsKey:
-        state = self._keys[key_ref]
-        account = str(state.get("account_id", ""))
-        region = str(state.get("region", ""))
-        return KmsKey(
-            key_ref=key_ref,
-            account_id=account,
-            region=region,
-            metadata=state.get("metadata", _not_collected(account, region, "kms", "DescribeKey")),
-            rotation_enabled=state.get("rotation", _not_collected(account, region, "kms", "GetKeyRotationStatus")),
-            policy=state.get("policy", _not_collected(account, region, "kms", "GetKeyPolicy")),
-        )
+        for account_id in sorted(accessible):
+            acc = self._accounts[account_id]
+            for arn in sorted(acc.trail_raw):
+                raw = acc.trail_raw[arn]
+                requester = accessible.get(parse.arn_part(arn, 4)) or accessible[account_id]
+                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+                if raw.get("S3BucketName"):
+                    resources.request_bucket(str(raw["S3BucketName"]), requester)
+                if raw.get("KmsKeyId"):
+                    resources.request_key(str(raw["KmsKeyId"]), requester, home)
+        return resources
 
 
 def _log_group_name(arn: str) -> str:
     """The log group name inside arn:...:log-group:NAME(:*)."""
     name = arn.split(":log-group:", 1)[-1]
     return name[:-2] if name.endswith(":*") else name
-
-
-def _as_dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
