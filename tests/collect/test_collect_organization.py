@@ -18,6 +18,7 @@ from tests.collect.conftest import (
     access_denied,
     assume,
     client,
+    deny,
     new_session,
     seed_configured_account,
 )
@@ -152,3 +153,26 @@ def test_other_accounts_without_role_name_is_a_usage_error() -> None:
 
     with mock_aws(), pytest.raises(CollectError, match="--role-name"):
         collect(CollectOptions(accounts=("111122223333",)), session=new_session())
+
+
+def test_unlistable_organization_is_an_error_and_the_caller_is_still_scanned(
+    session: boto3.Session,
+) -> None:
+    _organization(session)
+    deny(session, "organizations", "ListAccounts")
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    assert isinstance(snap.organization, CollectionError)
+    assert snap.organization.operation == "ListAccounts"
+    assert [a.account_id for a in snap.accounts] == [CALLER]
+    assert snap.accounts[0].access_error is None
+
+
+def test_caller_outside_any_organization_has_no_organization(session: boto3.Session) -> None:
+    snap = collect(CollectOptions(regions=(REGION,), organization=True), session=session)
+
+    assert snap.organization is None
+    assert [a.account_id for a in snap.accounts] == [CALLER]
+    assert snap.accounts[0].is_organization_management is False
+    assert snap.errors == ()
