@@ -136,6 +136,11 @@ class Trail:
     insight_selectors: tuple[str, ...] | CollectionError = ()
     #: Regions whose DescribeTrails listed this trail (home and shadow copies).
     seen_in_regions: tuple[str, ...] = ()
+    #: True for an organisation trail attached to a member account by the collector:
+    #: the member is an ACTIVE account of the organisation whose in-scope account owns
+    #: the trail, but the member's own DescribeTrails did not list it (moto never does;
+    #: AWS does unless the listing failed). An organisation trail logs every member.
+    inferred_from_organization: bool = False
 
 
 # --------------------------------------------------------------------------- buckets

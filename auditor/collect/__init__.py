@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auditor.collect._aws import USER_AGENT_EXTRA, Aws, make_config
+from auditor.collect._orgtrails import attach_organization_trails
 from auditor.collect._parse import now_iso
 from auditor.collect._scan import CollectError, Scan, ScanSettings
 from auditor.progress import NullProgress, ProgressSink
@@ -109,4 +110,4 @@ def collect(
     )
     from dataclasses import replace
 
-    return replace(snapshot, errors=ordered)
+    return attach_organization_trails(replace(snapshot, errors=ordered))
