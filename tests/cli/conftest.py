@@ -42,7 +42,7 @@ def moto_server() -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 - loopback only
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:

@@ -11,6 +11,9 @@ import pytest
 from auditor.validation import validate
 from tests.cli.conftest import run_cli
 
+CANARY_KEY = "AKIACANARY0000000001"
+CANARY_SECRET = "canary-secret-never-printed-0123456789"
+
 
 @pytest.fixture
 def seeded_org(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
@@ -24,7 +27,8 @@ def seeded_org(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
 
 def test_scan_organisation_writes_valid_results_and_exit_code(seeded_org: dict[str, str],
                                                              tmp_path: Path) -> None:
-    env = {"AWS_ENDPOINT_URL": seeded_org["url"]}
+    env = {"AWS_ENDPOINT_URL": seeded_org["url"], "AWS_ACCESS_KEY_ID": CANARY_KEY,
+           "AWS_SECRET_ACCESS_KEY": CANARY_SECRET}
     proc = run_cli(["scan", "--organization", "--role-name", "OrganizationAccountAccessRole",
                     "--regions", "us-east-1,eu-west-1", "--output-dir", str(tmp_path),
                     "--format", "json,html", "--snapshot", str(tmp_path / "snap.json"), "--no-logs"],
@@ -38,7 +42,8 @@ def test_scan_organisation_writes_valid_results_and_exit_code(seeded_org: dict[s
                 if f["region"] == "global"}
     assert statuses[("trail-enabled", seeded_org["management"])] == "PASS"
     assert (tmp_path / "report.html").stat().st_size > 1000
-    assert "testing" not in (tmp_path / "results.json").read_text()  # no credentials stored
+    for produced in (proc.stdout, proc.stderr, *(p.read_text() for p in tmp_path.iterdir() if p.is_file())):
+        assert CANARY_KEY not in produced and CANARY_SECRET not in produced  # credentials never stored
 
     again = run_cli(["evaluate", str(tmp_path / "snap.json"), "--output-dir", str(tmp_path / "re"),
                      "--format", "json"], {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
