@@ -95,6 +95,46 @@ def clip(value: str, limit: int) -> str:
     return f"{text[:limit]}… (truncated, {len(value)} characters)"
 
 
+#: Characters of one evidence value in a finding row; the JSON/CSV keep everything.
+MAX_EVIDENCE_CELL = 600
+#: Entries of a list shown in a finding row's evidence cell.
+MAX_EVIDENCE_ENTRIES = 5
+
+
+def _scalar_pairs(mapping: Mapping[Any, Any], limit: int) -> str:
+    parts = []
+    for k, v in mapping.items():
+        if isinstance(v, Mapping):
+            parts.append(f"{k}={{{len(v)} fields}}")
+        elif isinstance(v, list | tuple):
+            parts.append(f"{k}=[{len(v)} entries]")
+        else:
+            parts.append(f"{k}={as_text(v, limit)}")
+    return "; ".join(parts)
+
+
+def summarise_value(value: Any, limit: int) -> str:
+    """Evidence as a short text: scalars as-is, mappings as k=v pairs, lists by their first entries.
+
+    Nested lists (for example the events behind each offender) are counted, not
+    expanded: the events appear in the report's log-evidence section and in full
+    in the JSON and CSV outputs. Keeps finding rows small enough to paginate.
+    """
+    if isinstance(value, Mapping):
+        return clip(_scalar_pairs(value, limit), limit)
+    if isinstance(value, list | tuple):
+        if not value:
+            return "(none)"
+        shown = [
+            _scalar_pairs(v, limit) if isinstance(v, Mapping) else as_text(v, limit)
+            for v in value[:MAX_EVIDENCE_ENTRIES]
+        ]
+        more = len(value) - MAX_EVIDENCE_ENTRIES
+        tail = f" … and {more} more (full list in the JSON/CSV)" if more > 0 else ""
+        return clip(" | ".join(shown), limit) + tail
+    return as_text(value, limit)
+
+
 def as_text(value: Any, limit: int) -> str:
     """Any JSON value as display text: strings as-is, the rest as compact JSON."""
     if value is None:
@@ -622,7 +662,7 @@ def _finding_row(f: Finding, check_anchor: Mapping[str, str], limit: int) -> Fin
         if key == "events" and isinstance(value, list):
             events = len(value)
             continue
-        text = "(none)" if value is None else as_text(value, limit)
+        text = "(none)" if value is None else summarise_value(value, min(limit, MAX_EVIDENCE_CELL))
         evidence.append(EvidenceItem(clip(str(key), short), text))
     waiver = tuple(EvidenceItem(clip(str(k), short), as_text(v, limit)) for k, v in sorted((f.waiver or {}).items()))
     resource = f.resource_arn or f.resource_id
