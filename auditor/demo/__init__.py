@@ -68,7 +68,6 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
         REGIONS,
         ROLE_NAME,
         WINDOW_HOURS,
-        finish_organization,
         seed_organization,
         write_demo_logs,
     )
@@ -80,9 +79,9 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     try:
         with mock_aws():
             started = now_iso()
-            org = seed_organization(REGIONS, defer_bucket_policy=True)
+            org = seed_organization(REGIONS)
             now = datetime.now(UTC).replace(microsecond=0)
-            # The log archive account owns the bucket (its policy admits only CloudTrail).
+            # Written as the log archive account, which owns the bucket.
             s3 = _archive_s3(org.log_archive)
             for account in (org.management, org.workload):
                 write_demo_logs(s3, org.org_bucket, org.org_id, account, now)
@@ -98,7 +97,6 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
                                       hours=WINDOW_HOURS, private_key=private_key,
                                       tamper=(account, region) == (org.management, HOME),
                                       org_id=org.org_id, trail_arn=org.org_trail_arn)
-            finish_organization(org)
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
             snapshot = collect(options, progress=progress)

@@ -8,9 +8,10 @@ scenario is chosen so that most checks have something to say:
   CloudWatch Logs) with some CIS metric filters and alarms, one alarm without
   an action, one filter missing a clause; S3 data events for writes only; no
   Insights; AWS Config only in the first region.
-- log-archive account: the organisation trail's bucket, versioned and private
-  with a good policy, but a lifecycle that moves logs to Glacier after 30 days
-  and expires them after 400 (fine for PCI, short for HIPAA), no access logging.
+- log-archive account: the organisation trail's bucket, versioned and private,
+  its writes restricted to the trail, but no TLS-only statement and a lifecycle
+  that moves logs to Glacier after 30 days and expires them after 400 (fine for
+  PCI, short for HIPAA), no access logging.
 - workload account: its own single-region trail, unvalidated and unencrypted,
   into a bucket with a public-read ACL and no versioning; no AWS Config.
 
@@ -105,12 +106,8 @@ CIS_FILTERS: dict[str, str] = {
 ALARMED = ("unauthorized-api-calls", "console-login-no-mfa", "root-usage", "iam-policy-changes")
 
 
-def seed_organization(regions: tuple[str, ...] = REGIONS, *, defer_bucket_policy: bool = False) -> DemoOrg:
-    """Create the organisation, accounts and their logging configuration in moto.
-
-    With ``defer_bucket_policy`` the log bucket's policy is applied later by
-    :func:`finish_organization`, so that log files can be written into it first.
-    """
+def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
+    """Create the organisation, accounts and their logging configuration in moto."""
     org = boto3.client("organizations", region_name=HOME)
     org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     ids = {}
@@ -128,25 +125,9 @@ def seed_organization(regions: tuple[str, ...] = REGIONS, *, defer_bucket_policy
     key_arn = _seed_management(mgmt, org_bucket, trail_arn, regions)
     workload_bucket = f"demo-workload-trail-{workload}"
     _seed_workload(work, workload_bucket, workload)
-    org_info = DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
-                       workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
-                       org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
-    if not defer_bucket_policy:
-        finish_organization(org_info)
-    return org_info
-
-
-#: Bucket policies applied by finish_organization(), once the demo's log files are written:
-#: moto evaluates the Deny-insecure-transport statement against the seeding writes too.
-_POLICIES: dict[str, str] = {}
-
-
-def finish_organization(org: DemoOrg) -> None:
-    """Apply the log bucket's policy (after logs and digests were written into it)."""
-    s3 = session_for(org.log_archive).client("s3")
-    policy = _POLICIES.pop(org.org_bucket, None)
-    if policy is not None:
-        s3.put_bucket_policy(Bucket=org.org_bucket, Policy=policy)
+    return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
+                   workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
+                   org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
 
 
 def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: str) -> None:
@@ -177,12 +158,11 @@ def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: 
                           f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*"],
              "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
                                             "aws:SourceArn": trail_arn}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            # No Deny on aws:SecureTransport = false: bucket-policy-tls-only has something to say, and
+            # moto ignores that statement's condition, so it would also refuse every read of the logs.
         ],
     }
-    _POLICIES[bucket] = json.dumps(policy)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     s3control = sess.client("s3control")
     local_s3control(s3control)
     account_id = sess.client("sts").get_caller_identity()["Account"]
