@@ -110,7 +110,8 @@ def test_malformed_policy_is_refused() -> None:
 def test_s3_control_keeps_a_local_endpoint_host() -> None:
     session = boto3.Session(region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
     aws = Aws(session, config=make_config(1), endpoint_url="http://127.0.0.1:9", on_error=lambda e: None)
-    client = aws.client(AccountAccess("123456789012"), "s3control", "us-east-1")
+    access = AccountAccess("123456789012")
+    client = aws.client(access, "s3control", "us-east-1")
     seen: list[str] = []
 
     def capture(request: Any, **_: Any) -> None:
@@ -118,6 +119,6 @@ def test_s3_control_keeps_a_local_endpoint_host() -> None:
         raise RuntimeError("stop before sending")
 
     client.meta.events.register("before-send", capture)
-    with pytest.raises(RuntimeError):
+    with aws.acting_as(access), pytest.raises(RuntimeError):
         client.get_public_access_block(AccountId="123456789012")
     assert seen == ["http://127.0.0.1:9/v20180820/configuration/publicAccessBlock"]
