@@ -13,7 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--org-name", default="")
     rp.add_argument("--label", default="CONFIDENTIAL")
     rp.add_argument("--page-size", choices=("A4", "Letter"), default="A4")
+    rp.add_argument("--frameworks", type=_csv, default=None,
+                    help="only these frameworks (of those the results were mapped to)")
     _add_common(rp)
 
     gt = sub.add_parser("gate", help="decide pass/fail for CI from results and a baseline")
@@ -418,9 +420,25 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Render saved results again."""
     console = stderr_console(args.quiet)
-    results = _load_results(args.results_file)
+    results = only_frameworks(_load_results(args.results_file), args.frameworks)
     write_outputs(results, _out(args), console)
     return EXIT_OK
+
+
+def only_frameworks(results: Results, selected: Sequence[str] | None) -> Results:
+    """Results narrowed to some of the frameworks they were mapped to."""
+    if not selected:
+        return results
+    present = {fw.id for fw in results.frameworks}
+    unknown = [s for s in selected if s not in present]
+    if unknown:
+        raise AuditorError(f"--frameworks: {', '.join(unknown)} not in these results "
+                           f"(they hold: {', '.join(sorted(present)) or 'none'})")
+    keep = set(selected)
+    findings = tuple(replace(f, controls={k: v for k, v in f.controls.items() if k in keep})
+                     for f in results.findings)
+    return replace(results, findings=findings,
+                   frameworks=tuple(fw for fw in results.frameworks if fw.id in keep))
 
 
 def cmd_gate(args: argparse.Namespace) -> int:

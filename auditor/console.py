@@ -33,7 +33,8 @@ STATUS_STYLE = {
 
 def stderr_console(quiet: bool = False) -> Console:
     """The console every command writes human output to."""
-    return Console(file=sys.stderr, quiet=quiet, highlight=False, soft_wrap=False)
+    # soft_wrap: never break a line inside a path or an ARN (users copy them from here).
+    return Console(file=sys.stderr, quiet=quiet, highlight=False, soft_wrap=True)
 
 
 class RichProgress:
