@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import os
+import pstats
 import resource
 import socket
 import subprocess
@@ -23,9 +25,11 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 
 from auditor.collect import CollectOptions, collect
 
@@ -38,9 +42,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0.0 where unavailable)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """A moto server on a free local port, stopped afterwards."""
+def moto_server() -> Iterator[tuple[str, int]]:
+    """A moto server on a free local port (its url and pid), stopped afterwards."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -57,7 +72,7 @@ def moto_server() -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("moto server did not start")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -163,6 +178,227 @@ class Counting:
         """Ignore."""
 
 
+class ThreadProfiles:
+    """cProfile of the calling thread and of every thread started while enabled.
+
+    A plain ``cProfile.Profile`` sees only the thread that enabled it, and the
+    collector does its work on pool threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._profiles: list[cProfile.Profile] = []
+
+    def _new(self) -> cProfile.Profile:
+        prof = cProfile.Profile()
+        with self._lock:
+            self._profiles.append(prof)
+        return prof
+
+    def _start_in_thread(self, *_: Any) -> None:
+        sys.setprofile(None)
+        self._new().enable()
+
+    def enable(self) -> None:
+        """Profile this thread now and every new thread from its start."""
+        threading.setprofile(self._start_in_thread)
+        self._new().enable()
+
+    def disable(self) -> None:
+        """Stop profiling new threads and this one."""
+        threading.setprofile(None)  # type: ignore[arg-type]
+        self._profiles[0].disable()
+
+    def dump(self, path: str) -> None:
+        """All threads' statistics merged into one pstats file."""
+        stats = pstats.Stats(self._profiles[0])
+        for prof in self._profiles[1:]:
+            stats.add(prof)
+        stats.dump_stats(path)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (Linux /proc/stat; 0.0 elsewhere)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    # user nice system idle iowait irq softirq steal ...: everything but idle and iowait
+    busy = sum(fields[:3]) + sum(fields[5:8])
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class Recorder:
+    """Records every HTTP response of a pass, then answers the same requests without a server.
+
+    A request is identified by method, URL, operation (X-Amz-Target for JSON
+    protocols), body and signing scope (access key, region, service), so each
+    account's and region's answers stay their own; the scan is
+    deterministic, so a second pass asks exactly the same questions. Replaying
+    takes moto_server's CPU out of the measurement: what is left is the
+    collector alone against the fixed latency.
+    """
+
+    _KEY = "bench-replay-key"
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str, str, bytes, str], tuple[int, dict[str, str], bytes]] = {}
+        self.replaying = False
+        self.missing = 0
+
+    @staticmethod
+    def _key(request: Any) -> tuple[str, str, str, bytes, str]:
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = repr(body).encode()
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
+        # Credential=AKID/DATE/REGION/SERVICE/aws4_request: with one endpoint URL for
+        # every region, the signing scope is what tells regions apart (the date is
+        # left out so that a run across midnight still matches).
+        scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+        signer = "/".join(scope[:1] + scope[2:4])
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        return (request.method, request.url, target, body, signer)
+
+    def before_send(self, request: Any, **_: Any) -> Any:
+        """Remember which request this is; when replaying, answer it."""
+        key = self._key(request)
+        request.context[self._KEY] = key
+        if not self.replaying:
+            return None
+        answer = self._answers.get(key)
+        if answer is None:
+            self.missing += 1
+            return None  # goes to the server; counted so the figures say so
+        status, headers, body = answer
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    def response_received(self, response_dict: Any = None, context: Any = None, **_: Any) -> None:
+        """Keep the answer of a request sent to the server."""
+        if self.replaying or response_dict is None or context is None or self._KEY not in context:
+            return
+        body = response_dict.get("body", b"")
+        if isinstance(body, bytes):
+            self._answers[context[self._KEY]] = (
+                int(response_dict["status_code"]),
+                dict(response_dict.get("headers") or {}),
+                body,
+            )
+
+
+class _Raw:
+    """The raw stream botocore reads a replayed body from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One measured collection."""
+
+    label: str
+    accounts: int
+    calls: int
+    requests: int
+    errors: int
+    wall: float
+    collector_cpu: float
+    server_cpu: float
+    other_cpu: float
+    ideal: float
+    first_errors: tuple[str, ...]
+    #: What was collected, minus the timestamp (replay must equal live).
+    collected: Any = None
+
+    def show(self, cores: int) -> None:
+        """Print the split and the ratios."""
+        per = 1000 / max(self.requests, 1)
+        # Floors under the wall time whatever the overlap: each GIL-bound process
+        # runs its CPU on about one core at a time, and all of it together
+        # shares the machine's cores with whatever else runs there.
+        floor = max(
+            self.ideal,
+            self.collector_cpu,
+            self.server_cpu,
+            (self.collector_cpu + self.server_cpu + self.other_cpu) / cores,
+        )
+        print(f"--- {self.label}")
+        print(f"API calls          : {self.calls} ({self.requests} HTTP requests, {self.errors} collection errors)")
+        print(f"wall time          : {self.wall:.2f} s")
+        print(f"collector CPU      : {self.collector_cpu:.2f} s ({self.collector_cpu * per:.2f} ms per request)")
+        print(f"moto_server CPU    : {self.server_cpu:.2f} s ({self.server_cpu * per:.2f} ms per request)")
+        print(f"other processes    : {self.other_cpu:.2f} s CPU on this machine meanwhile ({cores} cores)")
+        print(f"ideal              : {self.ideal:.2f} s (requests x latency / workers)")
+        print(f"floor              : {floor:.2f} s (max of ideal, each process's CPU, all CPU / cores)")
+        print(f"ratio wall/ideal   : {self.wall / self.ideal:.2f} (target <= 2.0)")
+        print(f"ratio wall/floor   : {self.wall / floor:.2f}")
+        for reason in self.first_errors:
+            print(f"  error: {reason}")
+
+
+def measure(
+    label: str,
+    options: CollectOptions,
+    latency: float,
+    server_pid: int,
+    recorder: Recorder,
+    profile: str | None = None,
+) -> Figures:
+    """One collection with ``latency`` added before every request, its CPU split out."""
+    sent = [0]
+    lock = threading.Lock()
+
+    def delay(**_: Any) -> None:
+        with lock:
+            sent[0] += 1
+        if latency:
+            time.sleep(latency)
+
+    scan_session = boto3.Session(region_name=HOME)
+    scan_session.events.register("before-send", delay)
+    scan_session.events.register("before-send", recorder.before_send)
+    scan_session.events.register("response-received", recorder.response_received)
+    sink = Counting()
+    profiler = ThreadProfiles() if profile else None
+    server0, busy0 = cpu_seconds(server_pid), machine_busy_seconds()
+    t1 = time.perf_counter()
+    cpu0 = time.process_time()
+    if profiler is not None:
+        profiler.enable()
+    snap = collect(options, progress=sink, session=scan_session)
+    if profiler is not None:
+        profiler.disable()
+    wall = time.perf_counter() - t1
+    cpu = time.process_time() - cpu0
+    server_cpu = cpu_seconds(server_pid) - server0
+    other = max(0.0, machine_busy_seconds() - busy0 - cpu - server_cpu)
+    if profiler is not None and profile:
+        profiler.dump(profile)
+    return Figures(
+        label=label,
+        accounts=len(snap.accounts),
+        calls=sink.calls,
+        requests=sent[0],
+        errors=sink.errors,
+        wall=wall,
+        collector_cpu=cpu,
+        server_cpu=server_cpu,
+        other_cpu=other,
+        ideal=max(sent[0] * latency / options.max_workers, 1e-9),
+        first_errors=tuple(err.reason() for err in snap.errors[:5]),
+        collected=replace(snap, collected_at=""),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Seed, collect with added latency, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,12 +406,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regions", type=int, default=17)
     parser.add_argument("--latency-ms", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--mode",
+        choices=("live", "replay", "both"),
+        default="both",
+        help="live: against moto_server; replay: the same answers without a server (the collector alone)",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile (all threads) of the last pass to FILE")
     args = parser.parse_args(argv)
 
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=HOME)
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         os.environ.pop(var, None)
-    with moto_server() as url:
+    latency = args.latency_ms / 1000.0
+    cores = os.cpu_count() or 1
+    results: list[Figures] = []
+    with moto_server() as (url, server_pid):
         session = boto3.Session(region_name=HOME)
         listed = _client(session, url, "ec2", HOME, None).describe_regions()["Regions"]
         enabled = sorted(r["RegionName"] for r in listed if session.get_partition_for_region(r["RegionName"]) == "aws")
@@ -183,47 +429,42 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         seed(session, url, args.accounts, regions)
         seeded_in = time.perf_counter() - t0
-
-        latency = args.latency_ms / 1000.0
-        sent = [0]
-        lock = threading.Lock()
-
-        def delay(**_: Any) -> None:
-            with lock:
-                sent[0] += 1
-            time.sleep(latency)
-
-        scan_session = boto3.Session(region_name=HOME)
-        scan_session.events.register("before-send", delay)
-        sink = Counting()
-        t1 = time.perf_counter()
-        cpu0 = time.process_time()
-        snap = collect(
-            CollectOptions(
-                regions=tuple(regions),
-                organization=True,
-                role_name="OrganizationAccountAccessRole",
-                endpoint_url=url,
-                max_workers=args.workers,
-            ),
-            progress=sink,
-            session=scan_session,
+        options = CollectOptions(
+            regions=tuple(regions),
+            organization=True,
+            role_name="OrganizationAccountAccessRole",
+            endpoint_url=url,
+            max_workers=args.workers,
         )
-        wall = time.perf_counter() - t1
-        cpu = time.process_time() - cpu0
+        recorder = Recorder()
+        if args.mode == "replay":
+            measure("recording (not measured)", options, 0.0, server_pid, recorder)
+        if args.mode in ("live", "both"):
+            results.append(
+                measure(
+                    "live: collector + moto_server",
+                    options,
+                    latency,
+                    server_pid,
+                    recorder,
+                    args.profile if args.mode == "live" else None,
+                )
+            )
+        if args.mode in ("replay", "both"):
+            recorder.replaying = True
+            results.append(measure("replay: the collector alone", options, latency, server_pid, recorder, args.profile))
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ideal = sent[0] * latency / args.workers
-    print(f"accounts x regions : {len(snap.accounts)} x {len(regions)} (seeded in {seeded_in:.1f} s)")
-    print(f"workers, latency   : {args.workers}, {args.latency_ms:.0f} ms per call")
-    print(f"API calls          : {sink.calls} ({sent[0]} HTTP requests sent)")
-    print(f"collection errors  : {sink.errors}")
-    print(f"wall time          : {wall:.2f} s (collector CPU {cpu:.2f} s)")
-    print(f"ideal              : {ideal:.2f} s (requests x latency / workers)")
-    print(f"ratio wall/ideal   : {wall / ideal:.2f}")
+    print(f"accounts x regions : {results[0].accounts} x {len(regions)} (seeded in {seeded_in:.1f} s)")
+    print(f"workers, latency   : {args.workers}, {args.latency_ms:.0f} ms per request")
+    for figures in results:
+        figures.show(cores)
+    if recorder.replaying:
+        print(f"replay misses      : {recorder.missing} (requests that went to the server)")
+    if len(results) == 2:
+        same = results[0].collected == results[1].collected
+        print(f"replay == live     : {'yes' if same else 'NO: the replay collected something else'}")
     print(f"peak RSS           : {peak_mb:.0f} MB")
-    for err in snap.errors[:5]:
-        print(f"  error: {err.reason()}")
     return 0
 
 
