@@ -63,7 +63,9 @@ def run_check(snapshot: Snapshot, check: Check, settings: Settings) -> list[Chec
             res = CheckResult(**{**res.__dict__, "status": Status.ERROR,
                                  "message": f"check {meta.id} claimed WAIVED itself: {res.message}"})
         results.append(res)
-    if not produced and any(True for _ in snapshot.accessible_accounts()):
+    # Silence is an ERROR whenever nothing else spoke: an accessible account went
+    # unjudged, or the snapshot holds no account at all (a scan of nothing must not pass).
+    if not produced and (not results or any(True for _ in snapshot.accessible_accounts())):
         results.append(
             ctx.result(snapshot.caller_account_id or "unknown", "global", Status.ERROR,
                        f"check {meta.id} produced no result; nothing can be concluded",
