@@ -51,7 +51,7 @@ from auditor.snapshot import (
     Snapshot,
     Trail,
 )
-from auditor.trailutil import covering_trails
+from auditor.trailutil import covering_trails, trail_listing_errors
 
 __all__ = ["PERMISSIONS", "alarm_evaluator", "alarm_meta", "evaluate_account"]
 
@@ -332,6 +332,10 @@ def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot)
     outcomes: list[_Outcome] = []
     for trail in trails:
         outcomes.extend(_paths_from_trail(ctx.snapshot, item, trail))
+    # A trail homed in a region whose trails could not be listed might feed the chain.
+    outcomes.extend(_error(_TRAIL, f"the trails of region {region} could not be listed, so a "
+                                   f"trail there may feed the chain: {err.reason()}", None, err)
+                    for region, err in trail_listing_errors(account))
     if not outcomes:
         outcomes.append(_fail(_TRAIL, "no trail logs this account, so nothing feeds a metric "
                                       "filter", None))

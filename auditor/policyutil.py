@@ -23,6 +23,7 @@ from typing import Any
 
 from auditor.checkapi import CheckContext, CheckResult, Status
 from auditor.snapshot import Bucket, CollectionError, PublicAccessBlock, Trail
+from auditor.trailutil import unlisted_trail_errors
 
 Statement = Mapping[str, Any]
 
@@ -478,7 +479,10 @@ def _error_evidence(err: CollectionError) -> dict[str, str]:
 
 def _uncovered_accounts(ctx: CheckContext, covered: set[str]) -> Iterator[CheckResult]:
     for account in ctx.accounts():
-        if account.account_id in covered:
+        # The bucket of a trail that could not be listed goes unjudged: say so.
+        unlisted = unlisted_trail_errors(ctx, account)
+        yield from unlisted
+        if account.account_id in covered or unlisted:
             continue
         named = sorted({t.s3_bucket_name for t in account.trails if t.s3_bucket_name})
         if named:

@@ -142,6 +142,29 @@ def owned_trails(account: AccountSnapshot) -> list[Trail]:
     return [t for t in account.trails if t.owner_account_id == account.account_id]
 
 
+def trail_listing_errors(account: AccountSnapshot) -> list[tuple[str, CollectionError]]:
+    """(region, error) for each scanned region whose DescribeTrails failed.
+
+    A trail homed in such a region (a single-region one, or any trail when
+    every listing failed) may be missing from ``account.trails``: "no trail
+    here" is then unknown, not a fact.
+    """
+    return [(r.region, r.trail_arns) for r in account.regions
+            if isinstance(r.trail_arns, CollectionError)]
+
+
+def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[CheckResult]:
+    """ERROR per region whose trails could not be listed: a trail homed there goes unjudged."""
+    return [
+        ctx.result(account.account_id, region, Status.ERROR,
+                   f"the trails of region {region} could not be listed, so a trail homed there "
+                   f"is not judged: {err.reason()}",
+                   resource_id=account.account_id, resource_type="AwsAccount",
+                   evidence={"collection_error": error_evidence(err)})
+        for region, err in trail_listing_errors(account)
+    ]
+
+
 def trail_covers_region(trail: Trail, region: str) -> bool:
     """A multi-region trail covers every region; another trail only its home region."""
     return trail.is_multi_region or trail.home_region == region
@@ -228,11 +251,16 @@ def account_result(
                           f"trail {t.name} ({t.arn}) {what}", evidence=evidence,
                           resource_arn=None, **kwargs)
     unknown = [(t, j) for t, j in judged if j.ok is None]
-    if unknown:
-        errors = [e for _, j in unknown for e in j.errors]
+    # An account-wide question is open while some region's trails could not be listed:
+    # an unlisted trail might prove it. (A regional result needs only its own listing.)
+    unlisted = trail_listing_errors(account) if region == GLOBAL else []
+    if unknown or unlisted:
+        errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
         if errors:
             evidence["collection_errors"] = [error_evidence(e) for e in errors]
-        reasons = "; ".join(j.reason for _, j in unknown)
+        reasons = "; ".join([j.reason for _, j in unknown]
+                            + [f"the trails of region {r} could not be listed ({e.reason()})"
+                               for r, e in unlisted])
         return ctx.result(account.account_id, region, Status.ERROR,
                           f"cannot prove that a trail {what}: {reasons}", evidence=evidence,
                           **kwargs)
@@ -266,14 +294,20 @@ def per_owned_trail(
     ctx: CheckContext,
     judge: Callable[[AccountSnapshot, Trail], CheckResult],
 ) -> Iterator[CheckResult]:
-    """One result per trail an account owns; NOT_APPLICABLE for an account that owns none."""
+    """One result per trail an account owns; NOT_APPLICABLE for an account that owns none.
+
+    Regions whose trails could not be listed add an ERROR each (and replace
+    the NOT_APPLICABLE): a trail homed there would otherwise go unjudged in silence.
+    """
     for account in ctx.accounts():
         owned = owned_trails(account)
+        unlisted = unlisted_trail_errors(ctx, account)
         if not owned:
-            yield not_applicable_no_owned_trail(ctx, account)
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
             continue
         for trail in owned:
             yield judge(account, trail)
+        yield from unlisted
 
 
 def not_applicable_no_owned_trail(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
@@ -359,14 +393,17 @@ def per_key(
 ) -> Iterator[CheckResult]:
     """One result per key used by owned trails; NOT_APPLICABLE when there is none to judge."""
     for account, uses in keys_in_use(ctx):
+        unlisted = unlisted_trail_errors(ctx, account)
         if not owned_trails(account):
-            yield not_applicable_no_owned_trail(ctx, account)
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
             continue
+        yield from unlisted
         if not uses:
-            yield ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE,
-                             "no trail of this account is encrypted with a KMS key "
-                             "(see trail-kms-encryption)",
-                             resource_id=account.account_id, resource_type="AwsAccount")
+            if not unlisted:
+                yield ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE,
+                                 "no trail of this account is encrypted with a KMS key "
+                                 "(see trail-kms-encryption)",
+                                 resource_id=account.account_id, resource_type="AwsAccount")
             continue
         for use in uses:
             if use.key is None:

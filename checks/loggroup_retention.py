@@ -15,6 +15,7 @@ from auditor.checkapi import (
     Status,
 )
 from auditor.snapshot import CollectionError, LogGroup, Trail
+from auditor.trailutil import unlisted_trail_errors
 
 META = CheckMeta(
     id="loggroup-retention",
@@ -105,7 +106,9 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per trail owned by a scanned account."""
     for account in ctx.accounts():
         owned = [t for t in account.trails if t.owner_account_id == account.account_id]
-        if not owned:
+        unlisted = unlisted_trail_errors(ctx, account)
+        yield from unlisted
+        if not owned and not unlisted:
             yield ctx.result(account.account_id, "global", Status.NOT_APPLICABLE,
                              "this account owns no trail", resource_id=account.account_id,
                              resource_type="AwsAccount")
