@@ -109,8 +109,12 @@ def base_of(check: Check) -> Snapshot:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _cached_hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    return _cached_hints(cls)
 
 
 def _union_args(annotation: Any) -> tuple[Any, ...]:
