@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.logs import judge
+from auditor.logcheckutil import rate_anomaly_results
 
 META = CheckMeta(
     id="logs-api-call-rate-anomaly",
@@ -36,24 +36,7 @@ META = CheckMeta(
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing the anomalous hours."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
-    found = [a for a in doc.get("rate_anomalies", []) if a.get("kind") == "api_call"]
-    for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [judge.GLOBAL]
-        for region in regions:
-            mine = [a for a in found if a["account_id"] == account and a["region"] == region]
-            ev = {"anomalies": mine, "total": len(mine), "parameters": doc.get("parameters", {})}
-            msg = (
-                f"{len(mine)} write API(s) rose far above their hourly baseline in account "
-                f"{account} ({region}): "
-                + ", ".join(f"{a['name']} x{a['count']} at {a['hour']}" for a in mine[:5])
-                if mine
-                else f"no write API rose above its hourly baseline in account {account} ({region})"
-            )
-            yield judge.verdict(ctx, doc, account, region, bool(mine), msg, ev)
+    yield from rate_anomaly_results(ctx, "api_call", "write API")
 
 
 CHECK = Check(META, evaluate)
