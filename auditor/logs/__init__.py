@@ -84,13 +84,14 @@ def _config(
     window: LogWindow,
     rules_dir: Path | None,
     max_bytes: int,
+    fast: bool = True,
 ) -> tuple[WorkerConfig, list[sigma_mod.SigmaRuleSpec], list[sigma_mod.UnsupportedRule]]:
     specs: list[sigma_mod.SigmaRuleSpec] = []
     unsupported: list[sigma_mod.UnsupportedRule] = []
     if rules_dir is not None:
         specs, unsupported = sigma_mod.load_rules(rules_dir)
     params = Params(since=_iso(window.since), until=_iso(window.until), max_bytes=max_bytes)
-    return WorkerConfig(params, tuple(specs)), specs, unsupported
+    return WorkerConfig(params, tuple(specs), fast), specs, unsupported
 
 
 def read_local(
@@ -100,11 +101,17 @@ def read_local(
     workers: int = 2,
     progress: Callable[[int, int], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    fast: bool = True,
 ) -> dict[str, Any]:
-    """The evidence document for the log files under a local folder (or one file)."""
+    """The evidence document for the log files under a local folder (or one file).
+
+    ``fast=False`` parses every record in full (the reference the two-tier
+    reader of :mod:`auditor.logs.fastpath` must agree with; for tests and
+    benchmarks).
+    """
     if not path.exists():
         raise AuditorError(f"log path {path} does not exist")
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes)
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast)
     files = list(log_files(path))
     part = read_paths(files, cfg, workers, progress)
     return to_document(part, cfg.params, [str(path)], specs, unsupported)
@@ -120,11 +127,12 @@ def read_s3(
     rules_dir: Path | None = None,
     workers: int = 2,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    fast: bool = True,
 ) -> dict[str, Any]:
     """The evidence document for a trail's bucket: only the window's day prefixes are listed."""
     from auditor.logs import s3source
 
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes)
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast)
     objects, problems, _scopes = s3source.list_objects(
         s3_client, bucket, prefix, window.since, window.until, accounts, regions
     )

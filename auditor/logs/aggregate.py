@@ -17,7 +17,7 @@ from typing import Any
 from auditor import cis
 from auditor.filterpattern import Pattern, compile_pattern, matches
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.parse import FileProblem, get_path, parse_file_name
+from auditor.logs.parse import FileName, FileProblem, get_path, parse_file_name
 from auditor.logs.rules import PREDICATES, RULES, Rule
 
 SAMPLES = 50
@@ -279,9 +279,20 @@ def scope_of(event: dict[str, Any], fname_account: str | None, fname_region: str
     return acct, region
 
 
-def process_events(part: Partial, path: str, events: list[dict[str, Any]], params: Params, matcher: Matcher) -> None:
-    """Fold one file's events into ``part`` (the hot loop: keep it lean)."""
-    fn = parse_file_name(path)
+def process_events(
+    part: Partial,
+    path: str,
+    events: list[dict[str, Any]],
+    params: Params,
+    matcher: Matcher,
+    fname: FileName | None = None,
+) -> None:
+    """Fold one file's events into ``part`` (the reference pass over fully parsed events).
+
+    ``fname`` is the already parsed file name, for callers that fold a file's
+    events one at a time (:mod:`auditor.logs.fastpath`).
+    """
+    fn = fname if fname is not None else parse_file_name(path)
     if fn.account_id and fn.region and fn.stamp:
         part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
     since, until = params.since, params.until

@@ -101,17 +101,30 @@ def is_gzip(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b"
 
 
-def decode(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[dict[str, Any]], list[FileProblem]]:
-    """The CloudTrail events in one file's bytes, plus what was wrong with it."""
+def file_text(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes | FileProblem:
+    """One file's JSON bytes (gunzipped when gzip), or why they cannot be had."""
     if is_gzip(raw):
         try:
-            raw = decompress(raw, max_bytes)
+            return decompress(raw, max_bytes)
         except _TooLarge:
-            return [], [FileProblem(path, f"decompressed size exceeds the limit of {max_bytes} bytes")]
+            return FileProblem(path, f"decompressed size exceeds the limit of {max_bytes} bytes")
         except (zlib.error, EOFError) as exc:
-            return [], [FileProblem(path, f"corrupt or truncated gzip: {exc}")]
-    elif len(raw) > max_bytes:
-        return [], [FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")]
+            return FileProblem(path, f"corrupt or truncated gzip: {exc}")
+    if len(raw) > max_bytes:
+        return FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")
+    return raw
+
+
+def decode(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+    """The CloudTrail events in one file's bytes, plus what was wrong with it."""
+    text = file_text(path, raw, max_bytes)
+    if isinstance(text, FileProblem):
+        return [], [text]
+    return decode_text(path, text)
+
+
+def decode_text(path: str, raw: bytes) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+    """The CloudTrail events in one file's (decompressed) JSON bytes, plus what was wrong with it."""
     try:
         doc: Any = orjson.loads(raw)  # orjson rejects invalid UTF-8 itself
     except orjson.JSONDecodeError as exc:

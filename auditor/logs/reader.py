@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Matcher, Params, Partial, add_problems, process_events
-from auditor.logs.parse import FileProblem, decode
+from auditor.logs.fastpath import Plan, build_plan, read_fast
+from auditor.logs.parse import FileProblem, decode_text, file_text
 
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".gz")
 
@@ -28,6 +30,9 @@ class WorkerConfig:
 
     params: Params
     sigma_rules: tuple[sigma_mod.SigmaRuleSpec, ...] = ()
+    #: Two-tier reading (:mod:`auditor.logs.fastpath`); False: full parse of every record,
+    #: the reference the fast path is tested against.
+    fast: bool = True
 
 
 _STATE: dict[str, object] = {}
@@ -35,7 +40,9 @@ _STATE: dict[str, object] = {}
 
 def _init(cfg: WorkerConfig) -> None:
     _STATE["cfg"] = cfg
-    _STATE["matcher"] = Matcher(cfg.sigma_rules)
+    matcher = Matcher(cfg.sigma_rules)
+    _STATE["matcher"] = matcher
+    _STATE["plan"] = build_plan(matcher, cfg.sigma_rules)
 
 
 def _worker_init(cfg: WorkerConfig) -> None:
@@ -45,13 +52,14 @@ def _worker_init(cfg: WorkerConfig) -> None:
     _init(cfg)
 
 
-def _matcher(cfg: WorkerConfig) -> Matcher:
+def _matcher(cfg: WorkerConfig) -> tuple[Matcher, Plan]:
     m = _STATE.get("matcher")
     if not isinstance(m, Matcher) or _STATE.get("cfg") is not cfg:
         _init(cfg)
         m = _STATE["matcher"]
-    assert isinstance(m, Matcher)
-    return m
+    plan = _STATE["plan"]
+    assert isinstance(m, Matcher) and isinstance(plan, Plan)
+    return m, plan
 
 
 def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Partial:
@@ -59,9 +67,20 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
     cfg = cfg or _config()
     part = Partial(files_read=1)
     try:
-        events, problems = decode(name, raw, cfg.params.max_bytes)
+        matcher, plan = _matcher(cfg)
+        text = file_text(name, raw, cfg.params.max_bytes)
+        events: list[dict[str, Any]] = []
+        problems: list[FileProblem] = []
+        if isinstance(text, FileProblem):
+            problems = [text]
+        else:
+            if cfg.fast:
+                fast = read_fast(name, text, cfg.params, matcher, plan)
+                if fast is not None:
+                    return fast
+            events, problems = decode_text(name, text)
         add_problems(part, problems)
-        process_events(part, name, events, cfg.params, _matcher(cfg))
+        process_events(part, name, events, cfg.params, matcher)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
         part = Partial(files_read=1)
         add_problems(part, [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")])

@@ -1,0 +1,439 @@
+"""Two-tier reading of one CloudTrail file: a slim typed decode of every record,
+a full parse only of the records some rule could match.
+
+Building a Python dict for every field of every event (a full ``orjson``
+parse) costs several times the decompression itself, yet the aggregations
+need a dozen fields and the rules can only match a small, known set of events.
+So each file is first decoded with msgspec into :class:`SlimRecord` (only the
+hot fields; every other field is skipped by the C parser without building
+objects), and only records passing a cheap necessary condition of some rule
+(:class:`Plan`: their eventName, eventSource or userIdentity.type, an error
+code) are parsed in full and handed to the reference pass
+:func:`~auditor.logs.aggregate.process_events`, in file order.
+
+Equivalence with the reference path (``parse.decode`` + ``process_events``)
+is the contract, held by tests over every fixture. Whenever the fast path
+cannot vouch for it (not ``{"Records": [...]}``, a record that is not an
+object or lacks a string eventTime/eventName/eventSource, a log forwarder's
+envelope key, a field of an unexpected type, invalid UTF-8, a full record that
+orjson rejects), :func:`read_fast` returns None and the caller runs the
+reference path, which reports the problem exactly as before.
+
+Known, deliberate difference: a file that is valid JSON but which orjson
+refuses only in a field the slim decode skips (nesting deeper than 1024
+levels, a number overflowing a double) is read by the fast path instead of
+being reported as invalid JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import orjson
+
+from auditor.logs import sigma as sigma_mod
+from auditor.logs.aggregate import (
+    _READ_PREFIXES,
+    Bucket,
+    Matcher,
+    Params,
+    Partial,
+    process_events,
+)
+from auditor.logs.parse import parse_file_name
+
+_UNSET = msgspec.UNSET
+_Absent = msgspec.UnsetType
+
+
+class SlimIdentity(msgspec.Struct, gc=False):
+    """The userIdentity fields the aggregations and the pre-filters read."""
+
+    type: Any = None
+    arn: Any = None
+    principalId: Any = None
+    accountId: Any = None
+
+
+class SlimRecord(msgspec.Struct, gc=False):
+    """The hot fields of one CloudTrail record; all others are skipped unparsed.
+
+    The three required fields are typed ``str``: a record without them fails
+    validation and sends the file to the reference path, which reports it. The
+    forwarder envelope keys are typed :class:`msgspec.UnsetType`, which no JSON
+    value satisfies: their mere presence does the same (the reference path
+    unwraps such records).
+    """
+
+    eventTime: str
+    eventName: str
+    eventSource: str
+    awsRegion: Any = None
+    recipientAccountId: Any = None
+    readOnly: Any = None
+    eventType: Any = None
+    errorCode: Any = None
+    sourceIPAddress: Any = None
+    userAgent: Any = None
+    eventID: Any = None
+    userIdentity: SlimIdentity | None = None
+    # parse._FORWARDER_KEYS: present => not a plain CloudTrail record
+    evt: _Absent = _UNSET
+    http: _Absent = _UNSET
+    network: _Absent = _UNSET
+    ddsource: _Absent = _UNSET
+    ddtags: _Absent = _UNSET
+    aws: _Absent = _UNSET
+    at_timestamp: _Absent = msgspec.field(default=_UNSET, name="@timestamp")
+    at_version: _Absent = msgspec.field(default=_UNSET, name="@version")
+
+
+class _SlimFile(msgspec.Struct, gc=False):
+    Records: list[SlimRecord]
+
+
+class _RawFile(msgspec.Struct, gc=False):
+    Records: list[msgspec.Raw]
+
+
+_SLIM = msgspec.json.Decoder(_SlimFile)
+_RAW = msgspec.json.Decoder(_RawFile)
+
+_NAME = ("eventName",)
+_SOURCE = ("eventSource",)
+_TYPE = ("userIdentity", "type")
+_PREFILTER_PATHS = (_NAME, _SOURCE, _TYPE)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which records need the full parse: a necessary condition of every rule, or ``all_full``.
+
+    A record whose eventName, eventSource and userIdentity.type all miss these
+    sets, and which carries no errorCode (access-denied and error counts read
+    the whole event) and is no ConsoleLogin, can match no rule: the slim
+    fields are all the aggregations read from it.
+    """
+
+    all_full: bool
+    names: frozenset[str]
+    names_lower: frozenset[str]
+    sources_lower: frozenset[str]
+    types: frozenset[str]
+    types_lower: frozenset[str]
+    #: Sigma rules without such a set, relaxed to their conditions on slim fields
+    #: (see :func:`relax`), evaluated on :func:`slim_view`.
+    residual: tuple[sigma_mod.Node, ...] = ()
+
+
+def necessary(node: sigma_mod.Node) -> frozenset[tuple[tuple[str, ...], str]] | None:
+    """(field, lower-cased value) pairs of which a matching event must have one; None: no such set.
+
+    Only equality on the pre-filter fields counts; ``or`` unites its children
+    (all must be constrained), ``and`` takes its narrowest constrained child.
+    """
+    op = node[0]
+    if op == "eq" and node[1] in _PREFILTER_PATHS:
+        return frozenset({(node[1], str(node[2]).lower())})
+    if op == "or":
+        out: set[tuple[tuple[str, ...], str]] = set()
+        for child in node[1]:
+            got = necessary(child)
+            if got is None:
+                return None
+            out |= got
+        return frozenset(out)
+    if op == "and":
+        best: frozenset[tuple[tuple[str, ...], str]] | None = None
+        for child in node[1]:
+            got = necessary(child)
+            if got is not None and (best is None or _breadth(got) < _breadth(best)):
+                best = got
+        return best
+    return None
+
+
+def _breadth(cond: frozenset[tuple[tuple[str, ...], str]]) -> tuple[int, int]:
+    """How many events a condition lets through, roughly: eventNames are narrow, sources and types broad."""
+    return (sum(1 for path, _ in cond if path != _NAME), len(cond))
+
+
+#: Top-level fields a slim record holds whole (any path under them reads the same value).
+_SLIM_TOP = frozenset(
+    {
+        "eventTime",
+        "eventName",
+        "eventSource",
+        "awsRegion",
+        "recipientAccountId",
+        "readOnly",
+        "eventType",
+        "errorCode",
+        "sourceIPAddress",
+        "userAgent",
+        "eventID",
+    }
+)
+_SLIM_IDENTITY = frozenset({"type", "arn", "principalId", "accountId"})
+#: Leaf operators for which an absent field and a null one give the same answer
+#: (the slim record cannot tell them apart).
+_VALUE_OPS = frozenset({"eq", "prefix", "suffix", "contains", "re", "num", "bool"})
+
+
+def _on_slim(path: tuple[str, ...]) -> bool:
+    if not path:
+        return False
+    if path[0] in _SLIM_TOP:
+        return True
+    return path[0] == "userIdentity" and len(path) >= 2 and path[1] in _SLIM_IDENTITY
+
+
+def _exact(node: sigma_mod.Node) -> bool:
+    op = node[0]
+    if op in ("and", "or"):
+        return all(_exact(c) for c in node[1])
+    if op == "not":
+        return _exact(node[1])
+    return op in _VALUE_OPS and _on_slim(node[1])
+
+
+def relax(node: sigma_mod.Node) -> sigma_mod.Node | None:
+    """A condition on slim fields implied by the rule (a necessary condition); None: none.
+
+    Leaves on fields the slim record lacks (or whose absence matters) become
+    "unknown" (dropped from an ``and``, making an ``or`` unknown); a ``not``
+    is kept only when its whole operand is exact.
+    """
+    op = node[0]
+    if op == "and":
+        kept = [r for r in (relax(c) for c in node[1]) if r is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else ("and", tuple(kept))
+    if op == "or":
+        alts = [relax(c) for c in node[1]]
+        if any(a is None for a in alts):
+            return None
+        return ("or", tuple(a for a in alts if a is not None))
+    if op == "not":
+        return node if _exact(node[1]) else None
+    return node if _exact(node) else None
+
+
+def slim_view(r: SlimRecord) -> dict[str, Any]:
+    """The slim record as an event dict for :func:`auditor.logs.sigma.evaluate` (nulls left out)."""
+    view: dict[str, Any] = {}
+    for k in _SLIM_TOP:
+        v = getattr(r, k)
+        if v is not None:
+            view[k] = v
+    ident = r.userIdentity
+    if ident is not None:
+        view["userIdentity"] = {k: getattr(ident, k) for k in _SLIM_IDENTITY if getattr(ident, k) is not None}
+    return view
+
+
+def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec]) -> Plan:
+    """The full-parse pre-filter for the compiled rules (conservative: when unsure, parse all)."""
+    all_full = False
+    names = set(matcher.by_name) | {"ConsoleLogin"}
+    types: set[str] = set()
+    for fpath, values, _c in matcher.by_field:
+        if fpath == _TYPE:
+            types |= values
+        else:
+            all_full = True
+    lower: dict[tuple[str, ...], set[str]] = {p: set() for p in _PREFILTER_PATHS}
+    residual: list[sigma_mod.Node] = []
+    for spec in sigma_rules:
+        cond = necessary(spec.node)
+        if cond is None:
+            relaxed = relax(spec.node)
+            if relaxed is None:
+                all_full = True
+            else:
+                residual.append(relaxed)
+            continue
+        for fpath, value in cond:
+            lower[fpath].add(value)
+    return Plan(
+        all_full,
+        frozenset(names),
+        frozenset(lower[_NAME]),
+        frozenset(lower[_SOURCE]),
+        frozenset(types),
+        frozenset(lower[_TYPE]),
+        tuple(residual),
+    )
+
+
+def _slim_sample(r: SlimRecord, path: str) -> dict[str, Any]:
+    """:func:`auditor.logs.aggregate.sample` for a slim record (no errorCode: those are parsed in full)."""
+    ident = r.userIdentity
+    principal = None
+    if ident is not None:
+        principal = ident.arn or ident.principalId or ident.type
+    out: dict[str, Any] = {
+        "eventTime": r.eventTime,
+        "eventName": r.eventName,
+        "eventSource": r.eventSource,
+        "principal": principal,
+        "sourceIPAddress": r.sourceIPAddress,
+        "userAgent": r.userAgent,
+        "awsRegion": r.awsRegion,
+        "eventID": r.eventID,
+        "file": path,
+    }
+    if r.errorCode:
+        out["errorCode"] = r.errorCode
+    return out
+
+
+def _slim_scope(r: SlimRecord, fa: str | None, fr: str | None) -> tuple[str, str]:
+    """:func:`auditor.logs.aggregate.scope_of` for a slim record."""
+    acct = r.recipientAccountId
+    if not isinstance(acct, str) or not acct:
+        ident = r.userIdentity
+        acct = ident.accountId if ident is not None else None
+        if not isinstance(acct, str) or not acct:
+            acct = fa or "unknown"
+    region = r.awsRegion
+    if not isinstance(region, str) or not region:
+        region = fr or "unknown"
+    return acct, region
+
+
+def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
+    """One file's partial aggregates from its JSON bytes, or None: use the reference path."""
+    if plan.all_full:
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")  # msgspec does not validate the strings it skips
+        except UnicodeDecodeError:
+            return None
+    try:
+        recs = _SLIM.decode(data).Records
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    part = Partial(files_read=1)
+    fn = parse_file_name(path)
+    if fn.account_id and fn.region and fn.stamp:
+        part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
+    since, until = params.since, params.until
+    days = part.days
+    event_hours = part.event_hours
+    hourly = part.hourly
+    writes = part.writes
+    fa, fr = fn.account_id, fn.region
+    names, names_lower = plan.names, plan.names_lower
+    sources_lower = plan.sources_lower
+    types, types_lower = plan.types, plan.types_lower
+    check_types = bool(types or types_lower)
+    residual = plan.residual
+    evaluate = sigma_mod.evaluate
+    name_full: dict[str, bool] = {}
+    source_full: dict[str, bool] = {}
+    full_at: list[int] = []
+    type_full: dict[str, bool] = {}
+    #: (account, region, hour, eventName of a write or None) -> events
+    counts: dict[tuple[str, str, str, str | None], int] = {}
+    outside = read = 0
+    for i, r in enumerate(recs):
+        t = r.eventTime
+        if t < since or t >= until:
+            outside += 1
+            continue
+        name = r.eventName
+        full = name_full.get(name)
+        if full is None:
+            full = name_full[name] = name in names or name.lower() in names_lower
+        if not full:
+            if r.errorCode:
+                full = True
+            elif sources_lower:
+                src = r.eventSource
+                sf = source_full.get(src)
+                if sf is None:
+                    sf = source_full[src] = src.lower() in sources_lower
+                full = sf
+            if not full and check_types:
+                ident = r.userIdentity
+                if ident is not None:
+                    ut = ident.type
+                    if ut is not None:
+                        if type(ut) is str:
+                            tf = type_full.get(ut)
+                            if tf is None:
+                                tf = type_full[ut] = ut in types or ut.lower() in types_lower
+                            full = tf
+                        else:
+                            full = True  # a list or object: let the reference pass judge it
+            if not full and residual:
+                view = slim_view(r)
+                for node in residual:
+                    if evaluate(node, view):
+                        full = True
+                        break
+        if full:
+            full_at.append(i)
+            continue
+        acct = r.recipientAccountId
+        region = r.awsRegion
+        if type(acct) is not str or not acct or type(region) is not str or not region:
+            acct, region = _slim_scope(r, fa, fr)
+        ro = r.readOnly
+        if (
+            ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES))
+        ) and r.eventType != "AwsServiceEvent":
+            key: tuple[str, str, str, str | None] = (acct, region, t[:13], name)
+            ak = (acct, region)
+            wb = writes.get(ak)
+            if wb is None:
+                wb = writes[ak] = Bucket()
+            wb.total += 1  # Bucket.wants, inlined
+            cut = wb.cutoff
+            if cut is None or t <= cut:
+                wb.keep(_slim_sample(r, path))
+        else:
+            key = (acct, region, t[:13], None)
+        counts[key] = counts.get(key, 0) + 1
+    # fold the per-(scope, hour, write API) counts: what the reference does event by event
+    for (acct, region, hour, wname), c in counts.items():
+        ak = (acct, region)
+        per_day = days.get(ak)
+        if per_day is None:
+            per_day = days[ak] = {}
+            event_hours[ak] = set()
+        event_hours[ak].add(hour)
+        day = hour[:10]
+        dc = per_day.get(day)
+        if dc is None:
+            dc = per_day[day] = [0, 0]
+        dc[0] += c
+        read += c
+        if wname is not None:
+            dc[1] += c
+            hk = ("call", acct, region, wname)
+            h = hourly.get(hk)
+            if h is None:
+                h = hourly[hk] = {}
+            h[hour] = h.get(hour, 0) + c
+    part.events_outside_window += outside
+    part.events_read += read
+    if full_at:
+        try:
+            raws = _RAW.decode(data).Records
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if len(raws) != len(recs):
+            return None
+        try:
+            evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
+        except orjson.JSONDecodeError:
+            return None
+        process_events(part, path, evs, params, matcher, fn)
+    return part

@@ -1,0 +1,205 @@
+"""The two-tier reader (slim decode, full parse only where a rule could match) must
+produce exactly the evidence document of the reference full-parse reader."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.logs import LogWindow, read_local, sigma
+from auditor.logs.aggregate import Matcher, Params
+from auditor.logs.fastpath import build_plan, necessary, read_fast, relax
+from tests.logs.factory import ACCOUNT, FIXTURES, WIDE, event, write_records
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+SIGMA_RULES = FIXTURES / "sigma" / "rules"
+
+
+def _both(path: Path, window: LogWindow = WIDE, rules_dir: Path | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    fast = read_local(path, window, rules_dir=rules_dir, workers=1, fast=True)
+    ref = read_local(path, window, rules_dir=rules_dir, workers=1, fast=False)
+    return fast, ref
+
+
+@pytest.mark.parametrize("area", ["invictus", "stratus", "otrf", "forwarder", "malformed"])
+def test_fast_reader_gives_the_reference_document_on_every_fixture(area: str) -> None:
+    fast, ref = _both(FIXTURES / area)
+    assert fast == ref
+    assert fast["events_read"] + fast["events_outside_window"] + len(fast["file_problems"]) > 0
+
+
+def test_fast_reader_gives_the_reference_document_with_the_sigma_rules() -> None:
+    fast, ref = _both(FIXTURES / "stratus", rules_dir=SIGMA_RULES)
+    assert fast == ref
+    assert fast["sigma"]["matches"], "the comparison must cover Sigma matches"
+
+
+def test_fast_reader_gives_the_reference_document_on_a_narrow_window() -> None:
+    window = LogWindow(datetime(2020, 9, 14, tzinfo=UTC), datetime(2020, 9, 14, 1, 30, tzinfo=UTC))
+    fast, ref = _both(FIXTURES / "otrf", window)
+    assert fast == ref
+
+
+def test_fast_path_really_reads_plain_cloudtrail_files() -> None:
+    """Without this, equivalence could hold because every file fell back to the reference."""
+    matcher = Matcher()
+    plan = build_plan(matcher, ())
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    used = 0
+    for f in sorted((FIXTURES / "invictus" / "CloudTrail").glob("*.json")):
+        part = read_fast(str(f), f.read_bytes(), params, matcher, plan)
+        used += part is not None
+    assert used == 55
+
+
+def _mixed_events() -> list[dict[str, Any]]:
+    """Every branch of the event pass: writes past the sample cap, errors, logins, root, odd values."""
+    evs: list[dict[str, Any]] = []
+    for i in range(260):  # > 2 * 50 write samples per scope: exercises trimming and the cutoff
+        evs.append(event("RunInstances", T0 + timedelta(seconds=i * 7), eventID=f"w{i:04d}"))
+    for i in range(40):
+        evs.append(event("DescribeInstances", T0 + timedelta(minutes=i), read_only=True))
+        evs.append(event("GetObject", T0 + timedelta(minutes=i), read_only=None, source="s3.amazonaws.com"))
+        evs.append(event("CreateTags", T0 + timedelta(minutes=i), read_only=None))  # verb decides
+    evs.append(event("PutObject", T0, readOnly="false", source="s3.amazonaws.com"))
+    evs.append(event("PutObject", T0, readOnly={"odd": 1}, source="s3.amazonaws.com"))
+    evs.append(event("RunInstances", T0, eventType="AwsServiceEvent"))
+    for code in ("AccessDenied", "Client.UnauthorizedOperation", "NoSuchKey", "", 0):
+        evs.append(event("DescribeVolumes", T0 + timedelta(minutes=3), read_only=True, errorCode=code))
+    evs.append(event("HeadBucket", T0, read_only=True, errorCode="AccessDenied", source="s3.amazonaws.com"))
+    fail = {"ConsoleLogin": "Failure"}
+    ok = {"ConsoleLogin": "Success"}
+    for i in range(12):
+        when = T0 + timedelta(seconds=i)
+        evs.append(event("ConsoleLogin", when, source="signin.amazonaws.com", responseElements=fail))
+    evs.append(
+        event(
+            "ConsoleLogin",
+            T0,
+            source="signin.amazonaws.com",
+            responseElements=ok,
+            additionalEventData={"MFAUsed": "No"},
+        )
+    )
+    root = event("ListBuckets", T0, read_only=True, source="s3.amazonaws.com")
+    root["userIdentity"] = {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT}
+    evs.append(root)
+    evs.append(event("StopLogging", T0, source="cloudtrail.amazonaws.com"))
+    evs.append(event("PutBucketPolicy", T0, source="s3.amazonaws.com", requestParameters={"bucketName": "logs"}))
+    nobody = event("CreateVpc", T0)
+    nobody["userIdentity"] = None
+    del nobody["recipientAccountId"]
+    evs.append(nobody)
+    unscoped = event("CreateTags", T0, awsRegion="")
+    unscoped["recipientAccountId"] = 123
+    evs.append(unscoped)
+    evs.append(event("CreateTags", T0, userAgent={"nested": ["x"]}, sourceIPAddress=None, eventID=7))
+    evs.append(event("CreateTags", T0, userAgent="Grüße ☃ 日本"))
+    evs.append(event("CreateTags", T0 - timedelta(days=3650)))  # outside the window below
+    return evs
+
+
+def test_fast_reader_gives_the_reference_document_on_every_event_branch(tmp_path: Path) -> None:
+    evs = _mixed_events()
+    name = f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz"
+    write_records(tmp_path / "a" / name, evs)
+    write_records(tmp_path / "b" / name.replace("abc", "def"), list(reversed(evs)))
+    write_records(tmp_path / "c" / "plain.json", evs[:50], gz=False)
+    window = LogWindow(T0 - timedelta(days=30), T0 + timedelta(days=1))
+    fast, ref = _both(tmp_path, window)
+    assert fast == ref
+    assert fast["console_login_failures"] and fast["access_denied"] and fast["rules"]
+    assert fast["events_outside_window"] == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y", "z": "\xff"}]}',
+        b'{"Records": [{"eventName": "X", "eventSource": "y"}]}',
+        b'{"Records": [{"eventTime": 5, "eventName": "X", "eventSource": "y"}]}',
+        b'{"Records": ["text", {"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y"}]}',
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y",'
+        b' "userIdentity": "root"}]}',
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y",'
+        b' "userIdentity": {"type": ["Root"]}}]}',
+        b'{"Records": [{"eventName": "X", "eventSource": "y", "@timestamp": "2026-11-02T08:00:00.123Z",'
+        b' "http": {"useragent": "ua"}}]}',
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y", "\\u0065vt": {}}]}',
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "StopLogging", "eventSource": "y",'
+        b' "z": 1e400}]}',
+        b'{"Records": {"eventTime": "x"}}',
+        b'{"Type": "Notification", "Message": "{}"}',
+        b'[{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y"}]',
+        b'{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y"}\n'
+        b'{"eventTime": "2026-11-02T08:00:01Z", "eventName": "X", "eventSource": "y"}\n',
+        b'{"Records": [',
+        b"",
+    ],
+)
+def test_hostile_files_are_reported_as_the_reference_reports_them(tmp_path: Path, body: bytes) -> None:
+    (tmp_path / "x.json").write_bytes(body)
+    (tmp_path / "x.json.gz").write_bytes(gzip.compress(body))
+    (tmp_path / "trunc.json.gz").write_bytes(gzip.compress(body)[:-6])
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+
+
+def test_sigma_rules_without_an_event_name_still_match_on_the_fast_path(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ua.yml").write_text(
+        "title: Tool user agent\nid: 11111111-1111-1111-1111-111111111111\nstatus: test\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection:\n  sel:\n    userAgent|contains: TruffleHog\n  condition: sel\nlevel: high\n"
+    )
+    (rules / "deep.yml").write_text(
+        "title: Session issuer\nid: 22222222-2222-2222-2222-222222222222\nstatus: test\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection:\n  sel:\n    userIdentity.sessionContext.sessionIssuer.type: Role\n  condition: sel\nlevel: low\n"
+    )
+    specs, _ = sigma.load_rules(rules)
+    plan = build_plan(Matcher(specs), specs)
+    assert plan.all_full, "a rule on a field the slim record lacks must force the full parse"
+    ua_specs = [s for s in specs if s.title == "Tool user agent"]
+    assert not build_plan(Matcher(ua_specs), ua_specs).all_full
+    evs = [
+        event("CreateTags", T0 + timedelta(seconds=i), userAgent="trufflehog/3.1" if i % 3 else "cli") for i in range(9)
+    ]
+    write_records(tmp_path / "logs" / "f.json.gz", evs)
+    (rules / "deep.yml").unlink()
+    fast, ref = _both(tmp_path / "logs", rules_dir=rules)
+    assert fast == ref
+    assert sum(m["total"] for m in fast["sigma"]["matches"]) == 6
+
+
+def test_necessary_conditions_keep_the_narrowest_constraint() -> None:
+    source = ("eq", ("eventSource",), "ec2.amazonaws.com", False)
+    node = ("and", (source, ("eq", ("eventName",), "RunInstances", False)))
+    assert necessary(node) == frozenset({(("eventName",), "runinstances")})
+    either = ("or", (node, ("eq", ("userIdentity", "type"), "Root", True)))
+    assert necessary(either) == frozenset({(("eventName",), "runinstances"), (("userIdentity", "type"), "root")})
+    assert necessary(("or", (node, ("eq", ("userAgent",), "x", False)))) is None
+    assert necessary(("not", ("eq", ("eventName",), "X", False))) is None
+
+
+def test_relaxing_drops_conditions_the_slim_record_cannot_judge() -> None:
+    deep = ("eq", ("requestParameters", "bucketName"), "b", False)
+    ua = ("eq", ("userAgent",), "x", False)
+    assert relax(("and", (deep, ua))) == ua
+    assert relax(("or", (deep, ua))) is None
+    assert relax(("not", ("or", (deep, ua)))) is None
+    assert relax(("exists", ("userAgent",), True)) is None  # absent and null look alike
+    assert relax(("not", ua)) == ("not", ua)
+
+
+def test_documents_are_identical_after_json_round_trip(tmp_path: Path) -> None:
+    """The fast path must not leak non-JSON values (msgspec types) into the document."""
+    write_records(tmp_path / "f.json.gz", _mixed_events())
+    fast, _ref = _both(tmp_path)
+    assert json.loads(json.dumps(fast)) == fast
