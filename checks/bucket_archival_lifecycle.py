@@ -14,6 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
+from auditor.lifecycleutil import log_rules, rule_name
 from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
 from auditor.snapshot import Bucket, CollectionError
 
@@ -73,9 +74,7 @@ META = CheckMeta(
 def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
-    rules = [r.id or "(unnamed)" for r in bucket.lifecycle or ()
-             if r.enabled and r.transitions
-             and target.applies_to_logs(r.prefix, r.has_tag_filter)]
+    rules = [rule_name(r) for r in log_rules(target, bucket.lifecycle) if r.transitions]
     evidence: dict[str, Any] = {"transition_rules": rules, "size_bytes": bucket.size_bytes}
     if rules:
         return Verdict(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from auditor.checkapi import (
@@ -14,8 +13,8 @@ from auditor.checkapi import (
     Remediation,
     Severity,
     Status,
-    parse_time,
 )
+from auditor.lifecycleutil import before_days_pass, rule_violations
 from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
 from auditor.snapshot import Bucket, CollectionError, LifecycleRule
 
@@ -82,7 +81,7 @@ def _early(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
             continue
         if tr.days is not None and tr.days < need:
             out.append(f"moves logs to {tr.storage_class} after {tr.days} days")
-        if tr.date is not None and parse_time(tr.date) < ctx.now + timedelta(days=need):
+        if tr.date is not None and before_days_pass(ctx, tr.date, need):
             out.append(f"moves logs to {tr.storage_class} on {tr.date}")
     return out
 
@@ -92,11 +91,7 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
     evidence: dict[str, Any] = {"required_days": need}
-    bad: list[str] = []
-    for rule in bucket.lifecycle or ():
-        if not rule.enabled or not target.applies_to_logs(rule.prefix, rule.has_tag_filter):
-            continue
-        bad += [f"rule {rule.id or '(unnamed)'} {s}" for s in _early(ctx, rule)]
+    bad = rule_violations(target, bucket.lifecycle, lambda rule: _early(ctx, rule))
     evidence["violations"] = bad
     if bad:
         return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "

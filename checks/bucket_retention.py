@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from auditor.checkapi import (
@@ -14,8 +13,8 @@ from auditor.checkapi import (
     Remediation,
     Severity,
     Status,
-    parse_time,
 )
+from auditor.lifecycleutil import before_days_pass, rule_violations
 from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
 from auditor.snapshot import Bucket, CollectionError, LifecycleRule
 
@@ -79,10 +78,8 @@ def _shortfalls(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
         out.append(f"expires log objects after {rule.expiration_days} days")
     if rule.noncurrent_expiration_days is not None and rule.noncurrent_expiration_days < need:
         out.append(f"expires noncurrent versions after {rule.noncurrent_expiration_days} days")
-    if rule.expiration_date is not None:
-        when = parse_time(rule.expiration_date)
-        if when < ctx.now + timedelta(days=need):
-            out.append(f"expires log objects on {rule.expiration_date}")
+    if rule.expiration_date is not None and before_days_pass(ctx, rule.expiration_date, need):
+        out.append(f"expires log objects on {rule.expiration_date}")
     return out
 
 
@@ -95,11 +92,7 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     if not bucket.lifecycle:
         return Verdict(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
                        f"expires (profile {profile} requires {need} days)", evidence)
-    bad: list[str] = []
-    for rule in bucket.lifecycle:
-        if not rule.enabled or not target.applies_to_logs(rule.prefix, rule.has_tag_filter):
-            continue
-        bad += [f"rule {rule.id or '(unnamed)'} {s}" for s in _shortfalls(ctx, rule)]
+    bad = rule_violations(target, bucket.lifecycle, lambda rule: _shortfalls(ctx, rule))
     evidence["violations"] = bad
     if bad:
         return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
