@@ -362,6 +362,38 @@ def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
         return None
 
 
+def delivery_age_problem(
+    ctx: CheckContext,
+    trail: Trail,
+    delivered: str | None,
+    what: str,
+    evidence: dict[str, Any],
+    *,
+    account_id: str,
+) -> str | CheckResult | None:
+    """Judge the last ``what`` (e.g. "delivery") time against Settings.delivery_max_age_hours.
+
+    Returns the FAIL reason when no delivery is recorded or the last one is too
+    old, None when it is fresh, and the ERROR result to return as is when the
+    time cannot be parsed (fail closed: an unreadable time proves nothing).
+    Records ``delivery_age_hours`` in ``evidence`` once the age is known.
+    Shared by the S3 and CloudWatch Logs delivery checks so both apply the
+    same freshness rule.
+    """
+    if delivered is None:
+        return f"no {what} recorded"
+    age = age_hours(ctx, delivered)
+    if age is None:
+        return trail_result(ctx, trail, Status.ERROR,
+                            f"last {what} time {delivered!r} is not a valid timestamp; "
+                            "nothing can be concluded", evidence, account_id=account_id)
+    evidence["delivery_age_hours"] = round(age, 2)
+    limit = ctx.settings.delivery_max_age_hours
+    if age > limit:
+        return f"last {what} {delivered} is {age:.1f} h old (limit {limit} h)"
+    return None
+
+
 # --------------------------------------------------------------------------- keys
 
 

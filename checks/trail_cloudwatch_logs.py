@@ -15,7 +15,12 @@ from auditor.checkapi import (
     Status,
 )
 from auditor.snapshot import AccountSnapshot, Trail
-from auditor.trailutil import age_hours, per_owned_trail, trail_result, trail_status_or_error
+from auditor.trailutil import (
+    delivery_age_problem,
+    per_owned_trail,
+    trail_result,
+    trail_status_or_error,
+)
 
 META = CheckMeta(
     id="trail-cloudwatch-logs",
@@ -83,19 +88,12 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append("no CloudWatch Logs role: CloudTrail cannot deliver")
     if st.latest_cloudwatch_logs_delivery_error:
         problems.append(f"last delivery failed: {st.latest_cloudwatch_logs_delivery_error}")
-    limit = ctx.settings.delivery_max_age_hours
-    if delivered is None:
-        problems.append("no CloudWatch Logs delivery recorded")
-    else:
-        age = age_hours(ctx, delivered)
-        if age is None:
-            return trail_result(ctx, trail, Status.ERROR,
-                                f"last CloudWatch Logs delivery time {delivered!r} is not a valid timestamp; "
-                                "nothing can be concluded", ev, account_id=account.account_id)
-        ev["delivery_age_hours"] = round(age, 2)
-        if age > limit:
-            problems.append(f"last CloudWatch Logs delivery {delivered} is {age:.1f} h old "
-                            f"(limit {limit} h)")
+    stale = delivery_age_problem(ctx, trail, delivered, "CloudWatch Logs delivery", ev,
+                                 account_id=account.account_id)
+    if isinstance(stale, CheckResult):
+        return stale
+    if stale:
+        problems.append(stale)
     if problems:
         return trail_result(ctx, trail, Status.FAIL, f"log group {group}: " + "; ".join(problems),
                             ev, account_id=account.account_id)

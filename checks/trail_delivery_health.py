@@ -15,7 +15,12 @@ from auditor.checkapi import (
     Status,
 )
 from auditor.snapshot import AccountSnapshot, Trail
-from auditor.trailutil import age_hours, per_owned_trail, trail_result, trail_status_or_error
+from auditor.trailutil import (
+    delivery_age_problem,
+    per_owned_trail,
+    trail_result,
+    trail_status_or_error,
+)
 
 META = CheckMeta(
     id="trail-delivery-health",
@@ -79,19 +84,12 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append(f"last log delivery failed: {st.latest_delivery_error}")
     if trail.log_file_validation_enabled and st.latest_digest_delivery_error:
         problems.append(f"last digest delivery failed: {st.latest_digest_delivery_error}")
-    limit = ctx.settings.delivery_max_age_hours
-    if st.latest_delivery_time is None:
-        problems.append("no delivery recorded")
-    else:
-        age = age_hours(ctx, st.latest_delivery_time)
-        if age is None:
-            return trail_result(ctx, trail, Status.ERROR,
-                                f"last delivery time {st.latest_delivery_time!r} is not a valid timestamp; "
-                                "nothing can be concluded", ev, account_id=account.account_id)
-        ev["delivery_age_hours"] = round(age, 2)
-        if age > limit:
-            problems.append(f"last delivery {st.latest_delivery_time} is {age:.1f} h old "
-                            f"(limit {limit} h)")
+    stale = delivery_age_problem(ctx, trail, st.latest_delivery_time, "delivery", ev,
+                                 account_id=account.account_id)
+    if isinstance(stale, CheckResult):
+        return stale
+    if stale:
+        problems.append(stale)
     if problems:
         return trail_result(ctx, trail, Status.FAIL, "; ".join(problems), ev,
                             account_id=account.account_id)
