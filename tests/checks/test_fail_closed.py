@@ -40,6 +40,7 @@ from auditor.cis import CIS_ITEMS, METRIC_NAMESPACE, CisItem
 from auditor.engine import run_check
 from auditor.registry import all_checks
 from auditor.snapshot import (
+    AccountSnapshot,
     AclGrant,
     Bucket,
     BucketAcl,
@@ -49,6 +50,7 @@ from auditor.snapshot import (
     ObjectLock,
     OrgAccount,
     Organization,
+    PublicAccessBlock,
     Snapshot,
     Versioning,
 )
@@ -56,8 +58,11 @@ from tests.builders import (
     ACCOUNT,
     LOG_GROUP,
     REGION,
+    REGIONS,
     TRAIL_ARN,
     alarm,
+    denied,
+    sound_region,
     sound_snapshot,
     with_account,
     with_bucket,
@@ -258,6 +263,10 @@ def passes(results: list[CheckResult]) -> set[Key]:
     return {key(r) for r in results if r.status is Status.PASS}
 
 
+def statuses_of(results: list[CheckResult]) -> set[Status]:
+    return {r.status for r in results}
+
+
 def describe(results: list[CheckResult]) -> str:
     return "\n".join(f"  {r.status} {key(r)}: {r.message}" for r in results)
 
@@ -352,12 +361,13 @@ def test_an_unreadable_field_never_keeps_a_pass_it_could_have_taken_away(
     assert not found, "\n".join(found)
 
 
-def failing_snapshot(check: Check) -> tuple[str, Snapshot] | None:
+def failing_snapshot(check: Check, base: Snapshot | None = None,
+                     fields: list[tuple[Path, Any]] | None = None) -> tuple[str, Snapshot] | None:
     """A snapshot (one adverse value of one field) on which the check FAILs."""
-    if check.meta.id in HAND_MADE:
+    if base is None and check.meta.id in HAND_MADE:
         return HAND_MADE[check.meta.id]
-    base = BASES[check.meta.id]
-    for path, annotation in FIELDS:
+    base = base or BASES[check.meta.id]
+    for path, annotation in fields or FIELDS:
         for v in adverse_values(get_at(base, path), annotation):
             snap = set_at(base, path, v)
             if any(r.status is Status.FAIL for r in run(snap, check)):
@@ -395,6 +405,69 @@ def test_an_unreadable_field_never_turns_a_failing_check_into_a_pass(check: Chec
         pytest.fail(f"no adverse value makes {check.meta.id} FAIL: add one to HAND_MADE")
     how, failing = found
     assert any(r.status is Status.FAIL for r in run(failing, check)), how
+    created = created_passes(check, failing)
+    assert not created, f"failing snapshot: {how}\n" + "\n".join(created)
+
+
+# --------------------------------------------------------------------------- organisation
+
+
+def in_organisation(snap: Snapshot) -> Snapshot:
+    """The snapshot plus a member account that sees the organisation trail.
+
+    The member's copy could be listed but nothing more (its status, selectors
+    and insights are unreadable, as with a member role lacking those reads),
+    so every verdict about the member rests on the owner's copy: the
+    properties then say whether an unreadable owner field leaks into a member
+    PASS.
+    """
+    trail = snap.accounts[0].trails[0]
+    copy = replace(trail, status=denied("GetTrailStatus", account=MEMBER),
+                   event_selectors=denied("GetEventSelectors", account=MEMBER),
+                   insight_selectors=denied("GetInsightSelectors", account=MEMBER))
+    member = AccountSnapshot(
+        account_id=MEMBER, name="member", is_organization_management=False,
+        enabled_regions=REGIONS,
+        regions=tuple(replace(sound_region(r), log_groups=(), topics=()) for r in REGIONS),
+        trails=(copy,), s3_account_public_access_block=PublicAccessBlock(True, True, True, True))
+    org = Organization("o-abc123", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)))
+    return replace(snap, organization=org, accounts=(*snap.accounts, member))
+
+
+ORG_BASES = {cid: in_organisation(b) for cid, b in BASES.items()}
+ORG_FULL = in_organisation(FULL)
+ORG_FIELDS: list[tuple[Path, Any]] = [
+    (p, a) for p, a in error_fields(ORG_FULL)
+    if p[-1] != "access_error" and get_at(ORG_FULL, p) != ()]
+
+
+def test_every_configuration_check_passes_for_both_accounts_of_the_organisation() -> None:
+    """The member's unreadable copy is judged through the owner's: nothing is ERROR or FAIL."""
+    bad: dict[str, str] = {}
+    for c in CONFIG_CHECKS:
+        res = run(ORG_BASES[c.meta.id], c)
+        if {r.account_id for r in res} != {ACCOUNT, MEMBER} or \
+                statuses_of(res) - {Status.PASS, Status.NOT_APPLICABLE}:
+            bad[c.meta.id] = describe(res)
+    assert bad == {}
+
+
+@pytest.mark.parametrize(("path", "annotation"), ORG_FIELDS,
+                         ids=[fmt(p) for p, _ in ORG_FIELDS])
+def test_in_an_organisation_an_unreadable_field_never_keeps_a_pass(
+        path: Path, annotation: Any) -> None:
+    found: list[str] = []
+    for check in CONFIG_CHECKS:
+        found += false_passes(check, ORG_BASES[check.meta.id], path, annotation)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("check", CONFIG_CHECKS, ids=CONFIG_IDS)
+def test_in_an_organisation_an_unreadable_field_never_creates_a_pass(check: Check) -> None:
+    found = failing_snapshot(check, ORG_BASES[check.meta.id], ORG_FIELDS)
+    if found is None:
+        pytest.skip("no single adverse value makes it FAIL here (covered above by HAND_MADE)")
+    how, failing = found
     created = created_passes(check, failing)
     assert not created, f"failing snapshot: {how}\n" + "\n".join(created)
 
