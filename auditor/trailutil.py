@@ -290,6 +290,24 @@ def coverage_check(
         yield account_result(ctx, account, [(t, judge(t)) for t in trails], what=what)
 
 
+def s3_data_events_check(ctx: CheckContext, *, write: bool) -> Iterator[CheckResult]:
+    """One result per account: a multi-region, logging trail records S3 object write/read events.
+
+    The CIS 3.8 (write) and 3.9 (read) checks ask the same question of opposite
+    event kinds; one implementation keeps their conditions identical.
+    """
+    kind = "write" if write else "read"
+
+    def judge(trail: Trail) -> Judgement:
+        return all_of(multi_region_judgement(trail), logging_judgement(trail),
+                      s3_data_judgement(trail, write=write))
+
+    return coverage_check(
+        ctx, judge,
+        what=f"is multi-region, logging and records S3 object {kind} events for all buckets",
+    )
+
+
 def per_owned_trail(
     ctx: CheckContext,
     judge: Callable[[AccountSnapshot, Trail], CheckResult],

@@ -5,15 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.snapshot import Trail
-from auditor.trailutil import (
-    Judgement,
-    all_of,
-    coverage_check,
-    logging_judgement,
-    multi_region_judgement,
-    s3_data_judgement,
-)
+from auditor.trailutil import s3_data_events_check
 
 META = CheckMeta(
     id="trail-s3-data-events-read",
@@ -80,17 +72,9 @@ META = CheckMeta(
 )
 
 
-def _judge(trail: Trail) -> Judgement:
-    return all_of(multi_region_judgement(trail), logging_judgement(trail),
-                  s3_data_judgement(trail, write=False))
-
-
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account."""
-    yield from coverage_check(
-        ctx, _judge,
-        what="is multi-region, logging and records S3 object read events for all buckets",
-    )
+    yield from s3_data_events_check(ctx, write=False)
 
 
 CHECK = Check(META, evaluate)
