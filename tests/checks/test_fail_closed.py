@@ -26,6 +26,7 @@ does not pass, making any field unreadable may never create a PASS.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -496,3 +497,45 @@ def test_the_failing_snapshot_property_catches_a_check_that_passes_unread_eviden
     failing = with_bucket(FULL, versioning=Versioning("Suspended"))
     found = created_passes(LAX, failing)
     assert [f.split(" ")[0] for f in found] == ["buckets.0.versioning"]
+
+
+# --------------------------------------------------------------------------- more unknown, no more PASS
+
+
+@pytest.mark.parametrize("check", CONFIG_CHECKS, ids=CONFIG_IDS)
+def test_two_unreadable_fields_never_pass_where_either_alone_did_not(check: Check) -> None:
+    """Monotonicity: losing a second piece of evidence can never create a PASS."""
+    base = BASES[check.meta.id]
+    alone = {p: passes(run(set_at(base, p, unreadable(p)), check)) for p, _ in FIELDS}
+    created: list[str] = []
+    for (p1, _), (p2, _) in itertools.combinations(FIELDS, 2):
+        both = set_at(set_at(base, p1, unreadable(p1)), p2, unreadable(p2))
+        extra = passes(run(both, check)) - (alone[p1] & alone[p2])
+        if extra:
+            created.append(f"{fmt(p1)} + {fmt(p2)} unreadable: PASS {sorted(extra)}")
+    assert not created, "\n".join(created)
+
+
+# --------------------------------------------------------------------------- legitimate PASSes
+
+
+BPA_CHECK = next(c for c in CONFIG_CHECKS if c.meta.id == "bucket-not-public")
+
+
+@pytest.mark.parametrize(("field", "setting"), [
+    # IgnorePublicAcls makes S3 disregard every public ACL: the ACL's content cannot matter.
+    ("acl", "ignore_public_acls"),
+    # RestrictPublicBuckets confines a public policy to the owner account and AWS services.
+    ("policy", "restrict_public_buckets"),
+])
+def test_block_public_access_legitimately_masks_an_unreadable_acl_or_policy(
+        field: str, setting: str) -> None:
+    """The one PASS an unreadable field may keep, and only with the masking setting on."""
+    unread = with_account(with_bucket(FULL, **{field: denied(f"GetBucket{field}", "s3")},
+                                      public_access_block=PublicAccessBlock(**{setting: True})),
+                          s3_account_public_access_block=None)
+    assert statuses_of(run(unread, BPA_CHECK)) == {Status.PASS}
+    unmasked = with_bucket(unread, public_access_block=PublicAccessBlock(
+        **{n: True for n in ("block_public_acls", "ignore_public_acls", "block_public_policy",
+                             "restrict_public_buckets") if n != setting}))
+    assert statuses_of(run(unmasked, BPA_CHECK)) == {Status.ERROR}
