@@ -116,7 +116,15 @@ class Bucket:
 
     def merge(self, other: Bucket, limit: int = SAMPLES) -> None:
         self.total += other.total
-        self.events.extend(other.events)
+        evs = other.events
+        cut = self.cutoff
+        if cut is not None and len(self.events) >= limit:
+            # already full: samples later than the cutoff cannot enter the earliest-N, and the
+            # parent merges one partial per file, mostly later ones: skip the sort for them
+            evs = [s for s in evs if str(s.get("eventTime") or "") <= cut]
+            if not evs:
+                return
+        self.events.extend(evs)
         keep_earliest(self.events, limit)
         full = len(self.events) >= limit
         self.cutoff = str(self.events[-1].get("eventTime") or "") if full else None
@@ -149,6 +157,25 @@ class Partial:
     file_hours: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     #: (account, region) -> earliest write events
     writes: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+
+    def trim(self) -> Partial:
+        """Drop samples that cannot be among the earliest (before a worker ships this partial).
+
+        Halves what is pickled back to the parent; the result is the same, as
+        :meth:`Bucket.merge` keeps only the earliest samples anyway.
+        """
+        for buckets, limit in (
+            (self.rules.values(), SAMPLES),
+            (self.sigma.values(), SAMPLES),
+            (self.writes.values(), SAMPLES),
+            (self.login_samples.values(), PRINCIPAL_SAMPLES),
+            (self.denied_samples.values(), PRINCIPAL_SAMPLES),
+        ):
+            for b in buckets:
+                if len(b.events) > limit:
+                    keep_earliest(b.events, limit)
+                    b.cutoff = str(b.events[-1].get("eventTime") or "")
+        return self
 
     def merge(self, o: Partial) -> None:
         """Fold another partial into this one."""

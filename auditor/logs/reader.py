@@ -77,14 +77,14 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
             if cfg.fast:
                 fast = read_fast(name, text, cfg.params, matcher, plan)
                 if fast is not None:
-                    return fast
+                    return fast.trim()
             events, problems = decode_text(name, text)
         add_problems(part, problems)
         process_events(part, name, events, cfg.params, matcher)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
         part = Partial(files_read=1)
         add_problems(part, [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")])
-    return part
+    return part.trim()
 
 
 def process_path(path: str, cfg: WorkerConfig | None = None) -> Partial:

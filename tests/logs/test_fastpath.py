@@ -203,3 +203,38 @@ def test_documents_are_identical_after_json_round_trip(tmp_path: Path) -> None:
     write_records(tmp_path / "f.json.gz", _mixed_events())
     fast, _ref = _both(tmp_path)
     assert json.loads(json.dumps(fast)) == fast
+
+
+def test_worker_processes_give_the_reference_document() -> None:
+    fast = read_local(FIXTURES / "invictus", WIDE, workers=2, fast=True)
+    ref = read_local(FIXTURES / "invictus", WIDE, workers=1, fast=False)
+    assert fast == ref
+
+
+def test_trimmed_partials_merge_to_the_earliest_samples_whatever_the_order() -> None:
+    """Workers trim their buckets and the parent skips samples past its cutoff: same earliest 50."""
+    import random
+
+    from auditor.logs.aggregate import Bucket, Partial
+
+    rng = random.Random(7)
+    samples = [
+        {"eventTime": f"2026-11-02T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z", "eventID": f"{i:05d}"}
+        for i in range(900)
+    ]
+    expected = sorted(samples, key=lambda s: (s["eventTime"], s["eventID"]))[:50]
+    for _ in range(5):
+        rng.shuffle(samples)
+        parts = []
+        for k in range(0, len(samples), 70):
+            p = Partial()
+            b = p.writes[("a", "r")] = Bucket()
+            for s in samples[k : k + 70]:
+                b.add(s)
+            parts.append(p.trim())
+        merged = Partial()
+        for p in parts:
+            merged.merge(p)
+        b = merged.writes[("a", "r")]
+        assert b.total == 900
+        assert sorted(b.events, key=lambda s: (s["eventTime"], s["eventID"]))[:50] == expected
