@@ -153,6 +153,50 @@ def trail_listing_errors(account: AccountSnapshot) -> list[tuple[str, Collection
             if isinstance(r.trail_arns, CollectionError)]
 
 
+def trails_may_be_missing(snapshot: Snapshot) -> list[str]:
+    """Why the snapshot's trails may be incomplete: unreadable accounts, unlisted regions.
+
+    Checks that narrow log evidence to "the trails' buckets/keys" use it: a
+    resource of a trail nobody could list is otherwise silently ignored.
+    """
+    reasons: list[str] = []
+    for acc in snapshot.accounts:
+        if acc.access_error is not None:
+            reasons.append(f"account {acc.account_id} could not be read")
+        reasons.extend(f"the trails of account {acc.account_id} in {region} could not be listed"
+                       for region, _ in trail_listing_errors(acc))
+    return reasons
+
+
+def narrowed_or_unknown(
+    narrow: Iterable[CheckResult],
+    broad: Iterable[CheckResult],
+    missing: Sequence[str],
+    what: str,
+) -> Iterator[CheckResult]:
+    """The narrowed results, with a PASS turned into ERROR where the broad reading FAILs.
+
+    ``narrow`` judges only the known trails' resources, ``broad`` every
+    resource. When trails may be missing, a change the narrow reading ignores
+    may concern one of theirs: that scope cannot PASS.
+    """
+    if not missing:
+        yield from narrow
+        return
+    by_scope = {(r.account_id, r.region): r for r in broad}
+    for res in narrow:
+        other = by_scope.get((res.account_id, res.region))
+        if res.status is Status.PASS and other is not None and other.status is Status.FAIL:
+            total = other.evidence.get("total", "some")
+            res = replace(res, status=Status.ERROR, evidence={**other.evidence,
+                                                              "trails_may_be_missing": list(missing)},
+                          message=(f"{total} {what} in account {res.account_id} ({res.region}) "
+                                   "concern resources not known to belong to a trail, but the "
+                                   "trail list is incomplete (" + "; ".join(missing) + "), so "
+                                   "they may concern one: nothing can be concluded"))
+        yield res
+
+
 def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[CheckResult]:
     """ERROR per region whose trails could not be listed: a trail homed there goes unjudged."""
     return [

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.logs import judge
+from auditor.trailutil import narrowed_or_unknown, trails_may_be_missing
 
 META = CheckMeta(
     id="logs-bucket-tampering",
@@ -43,7 +44,14 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         def keep(r: Mapping[str, Any]) -> bool:
             return r.get("resource") in buckets
 
-        yield from judge.judge_rules(ctx, META.id, "log bucket changes", keep)
+        # A trail that could not be listed may deliver to another bucket: its changes
+        # must not be ignored into a PASS.
+        yield from narrowed_or_unknown(
+            judge.judge_rules(ctx, META.id, "log bucket changes", keep),
+            judge.judge_rules(ctx, META.id, "bucket changes"),
+            trails_may_be_missing(ctx.snapshot),
+            "bucket changes",
+        )
     else:
         yield from judge.judge_rules(
             ctx, META.id, "bucket changes", note="no trail known: changes to any bucket are listed"

@@ -11,6 +11,7 @@ from typing import Any
 
 from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.logs import judge
+from auditor.trailutil import narrowed_or_unknown, trails_may_be_missing
 
 META = CheckMeta(
     id="logs-key-tampering",
@@ -42,7 +43,14 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             res = str(r.get("resource") or "")
             return res in keys or res.rsplit("/", 1)[-1] in keys
 
-        yield from judge.judge_rules(ctx, META.id, "trail key changes", keep)
+        # A trail that could not be listed may use another key: its changes
+        # must not be ignored into a PASS.
+        yield from narrowed_or_unknown(
+            judge.judge_rules(ctx, META.id, "trail key changes", keep),
+            judge.judge_rules(ctx, META.id, "KMS key changes"),
+            trails_may_be_missing(ctx.snapshot),
+            "KMS key changes",
+        )
     else:
         yield from judge.judge_rules(
             ctx,

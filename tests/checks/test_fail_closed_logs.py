@@ -7,6 +7,7 @@ the one a scan stores, not a hand-made imitation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,17 @@ from auditor.integrity import FileKeySource, verify_local
 from auditor.integrity.fixtures import build_chain, generate_demo_key, write_objects
 from auditor.logs import LogWindow, read_local, unreadable_source
 from auditor.registry import all_checks
-from auditor.snapshot import Snapshot
-from tests.builders import ACCOUNT, BUCKET, REGION, REGIONS, TRAIL_ARN, sound_snapshot
+from auditor.snapshot import AccountSnapshot, Snapshot
+from tests.builders import (
+    ACCOUNT,
+    BUCKET,
+    REGION,
+    REGIONS,
+    TRAIL_ARN,
+    denied,
+    sound_snapshot,
+    with_region,
+)
 from tests.logs.factory import WIDE, event, hours, write_records
 
 LOG_CHECKS = [c for c in all_checks() if c.meta.id.startswith("logs-")]
@@ -207,3 +217,38 @@ def test_a_validation_run_that_found_nothing_never_passes(tmp_path: Path, key: K
         results = run(snap, DIGEST)
         assert results and Status.PASS not in statuses(results), results
         assert all(r.message for r in results)
+
+
+# --------------------------------------------------------------------------- incomplete trail list
+
+
+def _tampering(tmp_path: Path) -> dict[str, Any]:
+    """A policy change on a bucket and a disabled key that no known trail uses."""
+    t = START + timedelta(hours=1)
+    events = [
+        event("PutBucketPolicy", t, source="s3.amazonaws.com",
+              requestParameters={"bucketName": "other-log-bucket", "bucketPolicy": {}}),
+        event("DisableKey", t, source="kms.amazonaws.com",
+              requestParameters={"keyId": "other-key"}),
+        *[e for es in quiet_events(REGION) for e in es],
+    ]
+    write_records(tmp_path / log_key(REGION, 0), events)
+    return read_local(tmp_path, WIDE, workers=1)
+
+
+@pytest.mark.parametrize("check_id", ["logs-bucket-tampering", "logs-key-tampering"])
+def test_changes_to_unknown_resources_pass_only_when_every_trail_is_known(
+        check_id: str, tmp_path: Path) -> None:
+    check = next(c for c in LOG_CHECKS if c.meta.id == check_id)
+    doc = _tampering(tmp_path)
+    complete = sound_snapshot(log_evidence=doc)
+    assert statuses(run(complete, check)) == {Status.PASS}
+    unlisted = with_region(complete, REGIONS[1],
+                           trail_arns=denied("DescribeTrails", region=REGIONS[1]))
+    results = run(unlisted, check)
+    assert statuses(results) == {Status.ERROR}, results
+    assert "could not be listed" in results[0].message
+    gone = replace(complete, accounts=(*complete.accounts, AccountSnapshot(
+        "333333333333", access_error=denied("AssumeRole", "sts", account="333333333333"))))
+    assert Status.PASS not in statuses(
+        [r for r in run(gone, check) if r.account_id == ACCOUNT]), run(gone, check)
