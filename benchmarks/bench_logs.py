@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import random
 import resource
@@ -208,7 +209,9 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
         out["events"] = doc["events_read"]
         out["files"] = doc["files_read"]
         out["problems"] = len(doc["file_problems"])
-        out["document_bytes"] = len(json.dumps(doc))
+        text = json.dumps(doc, sort_keys=True)
+        out["document_bytes"] = len(text)
+        out["document_sha256"] = hashlib.sha256(text.encode()).hexdigest()
         out["rule_matches"] = sum(r["total"] for r in doc["rules"])
     elif name == "decompress":
         from auditor.logs.aggregate import Params
@@ -313,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"reference full parse (fast=False, {args.workers} workers): {ref['seconds']:.2f} s, "
                 f"peak {ref['peak_mb']:.0f} MB; reference / decompress = {ref['seconds'] / floor['seconds']:.2f}x; "
                 f"reference / ours = {ref['seconds'] / ours['seconds']:.2f}x; "
-                f"same counts: {ref['events'] == ours['events'] and ref['rule_matches'] == ours['rule_matches']}"
+                f"identical evidence documents: {ref['document_sha256'] == ours['document_sha256']}"
             )
         if duck is None:
             print("duckdb not installed: DuckDB comparison skipped (pip install duckdb)")

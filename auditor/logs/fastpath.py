@@ -28,12 +28,13 @@ being reported as invalid JSON.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 import orjson
 
+from auditor import filterpattern
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import (
     _READ_PREFIXES,
@@ -127,6 +128,9 @@ class Plan:
     #: Sigma rules without such a set, relaxed to their conditions on slim fields
     #: (see :func:`relax`), evaluated on :func:`slim_view`.
     residual: tuple[sigma_mod.Node, ...] = ()
+    #: eventNames whose rules read nothing but eventName and eventSource (both always
+    #: present strings on a slim record): judged on the slim record, (rule id, pattern).
+    slim_rules: dict[str, tuple[tuple[str, filterpattern.Pattern | None], ...]] = field(default_factory=dict)
 
 
 def necessary(node: sigma_mod.Node) -> frozenset[tuple[tuple[str, ...], str]] | None:
@@ -239,7 +243,18 @@ def slim_view(r: SlimRecord) -> dict[str, Any]:
 def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec]) -> Plan:
     """The full-parse pre-filter for the compiled rules (conservative: when unsure, parse all)."""
     all_full = False
-    names = set(matcher.by_name) | {"ConsoleLogin"}
+    names = {"ConsoleLogin"}  # login failures read several fields of the whole event
+    slim_rules: dict[str, tuple[tuple[str, filterpattern.Pattern | None], ...]] = {}
+    for name, cands in matcher.by_name.items():
+        if name not in names and all(
+            c.predicate is None
+            and c.rule.resource_field is None
+            and (c.pattern is None or _pattern_paths(c.pattern.root) <= _ALWAYS_STRINGS)
+            for c in cands
+        ):
+            slim_rules[name] = tuple((c.rule.id, c.pattern) for c in cands)
+        else:
+            names.add(name)
     types: set[str] = set()
     for fpath, values, _c in matcher.by_field:
         if fpath == _TYPE:
@@ -267,7 +282,26 @@ def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec])
         frozenset(types),
         frozenset(lower[_TYPE]),
         tuple(residual),
+        slim_rules,
     )
+
+
+#: Marks an eventName whose records are parsed in full (compared by identity).
+_FULL: tuple[tuple[str, filterpattern.Pattern | None], ...] = (("", None),)
+
+#: Fields every slim record holds as a string (validated by the decoder).
+_ALWAYS_STRINGS = frozenset({("eventName",), ("eventSource",)})
+
+
+def _pattern_paths(expr: filterpattern.Expr) -> set[tuple[filterpattern.Segment, ...]]:
+    if isinstance(expr, filterpattern.Comparison):
+        return {expr.path}
+    if isinstance(expr, filterpattern.Not):
+        return _pattern_paths(expr.item)
+    out: set[tuple[filterpattern.Segment, ...]] = set()
+    for item in expr.items:
+        out |= _pattern_paths(item)
+    return out
 
 
 def _slim_sample(r: SlimRecord, path: str) -> dict[str, Any]:
@@ -335,7 +369,11 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
     check_types = bool(types or types_lower)
     residual = plan.residual
     evaluate = sigma_mod.evaluate
-    name_full: dict[str, bool] = {}
+    #: per eventName: _FULL, or the rules judged on the slim record (often none)
+    name_state: dict[str, tuple[tuple[str, filterpattern.Pattern | None], ...]] = {}
+    slim_rules = plan.slim_rules
+    rules = part.rules
+    matches = filterpattern.matches
     source_full: dict[str, bool] = {}
     full_at: list[int] = []
     type_full: dict[str, bool] = {}
@@ -348,9 +386,13 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
             outside += 1
             continue
         name = r.eventName
-        full = name_full.get(name)
-        if full is None:
-            full = name_full[name] = name in names or name.lower() in names_lower
+        state = name_state.get(name)
+        if state is None:
+            if name in names or name.lower() in names_lower:
+                state = name_state[name] = _FULL
+            else:
+                state = name_state[name] = slim_rules.get(name, ())
+        full = state is _FULL
         if not full:
             if r.errorCode:
                 full = True
@@ -385,6 +427,17 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
         region = r.awsRegion
         if type(acct) is not str or not acct or type(region) is not str or not region:
             acct, region = _slim_scope(r, fa, fr)
+        if state:  # rules judged on eventName/eventSource alone (aggregate.process_events, same order)
+            ev = {"eventName": name, "eventSource": r.eventSource}
+            for rule_id, pattern in state:
+                if pattern is not None and not matches(pattern, ev):
+                    continue
+                rk = (rule_id, acct, region, "")
+                b = rules.get(rk)
+                if b is None:
+                    b = rules[rk] = Bucket()
+                if b.wants(t):
+                    b.keep(_slim_sample(r, path))
         ro = r.readOnly
         if (
             ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES))

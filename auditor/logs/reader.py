@@ -3,7 +3,9 @@
 Decompression and JSON parsing are CPU-bound, so they run in a process pool
 (one worker per core by default); each worker returns a small
 :class:`~auditor.logs.aggregate.Partial` for its file, never the events, so
-the parent's memory does not grow with the corpus.
+the parent's memory does not grow with the corpus. Each file is read by the
+two-tier fast path (:mod:`auditor.logs.fastpath`) unless it declines, then by
+the reference full parse (:func:`auditor.logs.parse.decode_text`).
 """
 
 from __future__ import annotations

@@ -131,7 +131,8 @@ def test_fast_reader_gives_the_reference_document_on_every_event_branch(tmp_path
         b'{"Records": [{"eventName": "X", "eventSource": "y", "@timestamp": "2026-11-02T08:00:00.123Z",'
         b' "http": {"useragent": "ua"}}]}',
         b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y", "\\u0065vt": {}}]}',
-        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "StopLogging", "eventSource": "y",'
+        # a record parsed in full that orjson rejects: the whole file goes to the reference path
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "PutBucketPolicy", "eventSource": "y",'
         b' "z": 1e400}]}',
         b'{"Records": {"eventTime": "x"}}',
         b'{"Type": "Notification", "Message": "{}"}',
@@ -238,3 +239,34 @@ def test_trimmed_partials_merge_to_the_earliest_samples_whatever_the_order() -> 
         b = merged.writes[("a", "r")]
         assert b.total == 900
         assert sorted(b.events, key=lambda s: (s["eventTime"], s["eventID"]))[:50] == expected
+
+
+def test_known_difference_a_skipped_field_orjson_refuses_does_not_lose_the_file(tmp_path: Path) -> None:
+    """Documented in auditor.logs.fastpath: valid JSON that orjson refuses only in a field the
+    slim decode skips (here a number beyond a double) is read, where the reference reports it."""
+    body = (
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "CreateTags", "eventSource": "y",'
+        b' "z": 1e400}]}'
+    )
+    (tmp_path / "x.json").write_bytes(body)
+    fast, ref = _both(tmp_path)
+    assert fast["events_read"] == 1 and fast["file_problems"] == []
+    assert ref["events_read"] == 0 and "invalid JSON" in ref["file_problems"][0]["reason"]
+
+
+def test_rules_on_event_name_and_source_alone_are_judged_on_the_slim_record(tmp_path: Path) -> None:
+    plan = build_plan(Matcher(), ())
+    assert "CreateVpc" in plan.slim_rules and "StopLogging" in plan.slim_rules
+    assert "PutBucketPolicy" not in plan.slim_rules  # reads requestParameters.bucketName
+    evs = [
+        event("StopLogging", T0, source="cloudtrail.amazonaws.com"),
+        event("StopLogging", T0 + timedelta(seconds=1), source="elsewhere.amazonaws.com"),  # pattern fails
+        event("StopLogging", T0 + timedelta(seconds=2), source="cloudtrail.amazonaws.com", errorCode="AccessDenied"),
+        event("CreateVpc", T0 + timedelta(seconds=3)),
+        event("AuthorizeSecurityGroupIngress", T0 + timedelta(seconds=4), read_only=None),
+    ]
+    write_records(tmp_path / "f.json.gz", evs)
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+    totals = {r["rule_id"]: r["total"] for r in fast["rules"]}
+    assert totals == {"trail-tampering": 2, "cis-4.14": 1, "cis-4.10": 1}
