@@ -199,6 +199,9 @@ class Aws:
         are) for the caller; a static set per assumed role.
         """
         key = access.credentials.access_key_id if access.credentials is not None else ""
+        cached = self._signing.get(key)  # a dict read is atomic: no lock on the hot path
+        if cached is not None:
+            return cached
         with self._lock:
             cached = self._signing.get(key)
             if cached is not None:
@@ -240,6 +243,9 @@ class Aws:
         """
         del access  # every account shares the client; see the class docstring
         key = (region, service)
+        cached = self._clients.get(key)  # a dict read is atomic: no lock on the hot path
+        if cached is not None:
+            return cached
         with self._lock:
             cached = self._clients.get(key)
             if cached is not None:
