@@ -354,7 +354,10 @@ class Figures:
         print(f"other processes    : {self.other_cpu:.2f} s CPU on this machine meanwhile ({cores} cores)")
         print(f"ideal              : {self.ideal:.2f} s (requests x latency / workers)")
         print(f"floor              : {floor:.2f} s (max of ideal, each process's CPU, all CPU / cores)")
-        print(f"ratio wall/ideal   : {self.wall / self.ideal:.2f} (target <= 2.0)")
+        if self.ideal > 1e-6:
+            print(f"ratio wall/ideal   : {self.wall / self.ideal:.2f} (target <= 2.0)")
+        else:
+            print("ratio wall/ideal   : n/a (no latency added)")
         print(f"ratio wall/floor   : {self.wall / floor:.2f}")
         for reason in self.first_errors:
             print(f"  error: {reason}")
