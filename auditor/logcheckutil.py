@@ -39,3 +39,5 @@ def rate_anomaly_results(ctx: CheckContext, kind: str, noun: str) -> Iterator[Ch
                 else f"no {noun} rose above its hourly baseline in account {account} ({region})"
             )
             yield judge.verdict(ctx, doc, account, region, bool(mine), msg, ev)
+        for region in judge.unseen_regions(ctx, doc, account, regions):
+            yield judge.no_files_result(ctx, doc, account, region)

@@ -25,6 +25,8 @@ from auditor.checkapi import (
     parse_time,
 )
 from auditor.logs import judge
+from auditor.snapshot import TrailStatus
+from auditor.trailutil import covering_trails
 
 META = CheckMeta(
     id="logs-delivery-continuity",
@@ -117,6 +119,45 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 )
                 continue
             yield judge.verdict(ctx, doc, account, region, failing, msg, ev)
+        for region in judge.unseen_regions(ctx, doc, account, regions):
+            yield _no_files(ctx, doc, account, region, integrity)
+
+
+def _covered(ctx: CheckContext, account: str, region: str) -> bool:
+    """Whether a logging trail is configured to deliver this account's events for this region."""
+    acc = ctx.snapshot.account(account)
+    if acc is None:
+        return False
+    return any(
+        (t.is_multi_region or t.home_region == region)
+        and isinstance(t.status, TrailStatus) and t.status.is_logging
+        for t in covering_trails(ctx.snapshot, acc)
+    )
+
+
+def _no_files(ctx: CheckContext, doc: Any, account: str, region: str, integrity: Any) -> CheckResult:
+    """A scanned region without a single log file in the window.
+
+    If a logging trail covers it, files were expected: FAIL, unless validated
+    digests (hourly even without activity, and without gaps here) prove that
+    logging ran. With no covering trail, trail-multi-region reports the gap.
+    """
+    if judge.problems_for(doc, account, region):
+        return judge.verdict(ctx, doc, account, region, False, "", {})
+    validated = {(v.get("account_id"), v.get("region")) for v in (integrity or {}).get("validated", [])}
+    if (account, region) in validated:
+        return ctx.result(account, region, judge.Status.PASS,
+                          f"account {account} ({region}): no log file in the window, but validated hourly "
+                          "digests without gaps prove logging ran (no activity)",
+                          resource_id=f"{account}/{region}", evidence={"window": doc.get("window")})
+    if not _covered(ctx, account, region):
+        return judge.no_files_result(ctx, doc, account, region)
+    return ctx.result(account, region, judge.Status.FAIL,
+                      f"account {account} ({region}): a logging trail covers this region but no log file "
+                      "was delivered in the whole window",
+                      resource_id=f"{account}/{region}",
+                      evidence={"window": doc.get("window"), "files_read": doc.get("files_read"),
+                                "total": 1})
 
 
 CHECK = Check(META, evaluate)

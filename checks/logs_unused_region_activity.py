@@ -83,6 +83,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 "unused region"
             )
             yield judge.verdict(ctx, doc, account, region, failing, msg, ev)
+        for region in judge.unseen_regions(ctx, doc, account, regions):
+            yield judge.no_files_result(ctx, doc, account, region)
 
 
 CHECK = Check(META, evaluate)

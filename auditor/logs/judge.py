@@ -5,8 +5,12 @@ Every logs-* check follows the same fail-closed rules:
 - scope (account, region) comes from the snapshot's accounts when there are
   any, else from the evidence itself (``trail-auditor logs`` on files alone);
 - a scope whose files could not be read at all, or that has no event in the
-  window, is ERROR, never PASS; a scope with some unreadable files keeps its
-  verdict and says how many files were lost, in message and evidence.
+  window, is ERROR, never PASS; a scope where some files could not be read (or
+  were read only in part) is FAIL when what was read already proves it, and
+  otherwise ERROR: the unread files could hold exactly what the check looks for;
+- a region the snapshot scanned but for which no log file was found gets an
+  explicit NOT_APPLICABLE saying so (logs-delivery-continuity judges whether a
+  file was expected there), never silence.
 """
 
 from __future__ import annotations
@@ -60,6 +64,45 @@ def regions_of(doc: Doc, account: str) -> list[str]:
     regs = {c["region"] for c in doc.get("coverage", []) if c["account_id"] == account and c.get("events", 0) > 0}
     regs |= {p["region"] for p in doc.get("file_problems", []) if p.get("account_id") == account and p.get("region")}
     return sorted(regs)
+
+
+def scanned_regions(ctx: CheckContext, account: str) -> list[str]:
+    """The regions the snapshot scanned for this account (none when logs are judged alone)."""
+    acc = ctx.snapshot.account(account)
+    return [r.region for r in acc.regions] if acc is not None and acc.access_error is None else []
+
+
+def unseen_regions(ctx: CheckContext, doc: Doc, account: str, judged: Iterable[str]) -> list[str]:
+    """Scanned regions of an account that no result has judged yet.
+
+    Empty when the account has no event at all: its account-level ERROR then
+    says that nothing can be concluded, for every region.
+    """
+    if not has_data(doc, account):
+        return []
+    done = set(judged)
+    return [r for r in scanned_regions(ctx, account) if r not in done]
+
+
+def no_files_result(ctx: CheckContext, doc: Doc, account: str, region: str) -> CheckResult:
+    """A scanned region without any log file: ERROR if files failed to read, else NOT_APPLICABLE."""
+    if problems_for(doc, account, region):
+        return verdict(ctx, doc, account, region, False, "", {})
+    return ctx.result(
+        account,
+        region,
+        Status.NOT_APPLICABLE,
+        f"no log file of account {account} was found for {region} in the window: nothing to judge here "
+        "(logs-delivery-continuity judges whether one was expected)",
+        resource_id=f"{account}/{region}",
+        resource_type="AwsAccount",
+        evidence={"window": doc.get("window"), "files_read": doc.get("files_read")},
+    )
+
+
+def lossy(problems: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Problems through which events may have been lost (unreadable or partly read files)."""
+    return [p for p in problems if p.get("kind", "unreadable") in ("unreadable", "partial")]
 
 
 def problems_for(doc: Doc, account: str, region: str | None = None) -> list[dict[str, Any]]:
@@ -128,6 +171,18 @@ def verdict(
             resource_type=rtype,
             evidence=ev,
         )
+    if not failing and lossy(problems):
+        n = len({p["path"] for p in lossy(problems)})
+        return ctx.result(
+            account,
+            region,
+            Status.ERROR,
+            f"{message}, but {n} log file(s) of this scope could not be (fully) read and could hold "
+            "exactly what this check looks for: not assessed" + _note(problems),
+            resource_id=rid,
+            resource_type=rtype,
+            evidence=ev,
+        )
     return ctx.result(
         account,
         region,
@@ -192,6 +247,8 @@ def judge_rules(
             if note:
                 msg += f" ({note})"
             yield verdict(ctx, doc, account, region, total > 0, msg, ev)
+        for region in unseen_regions(ctx, doc, account, regions):
+            yield no_files_result(ctx, doc, account, region)
 
 
 def trail_buckets(ctx: CheckContext) -> set[str]:
