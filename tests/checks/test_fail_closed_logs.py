@@ -36,7 +36,9 @@ from tests.logs.factory import WIDE, event, hours, write_records
 
 LOG_CHECKS = [c for c in all_checks() if c.meta.id.startswith("logs-")]
 #: The checks that judge log_evidence (logs-digest-integrity judges the integrity report).
-EVIDENCE_CHECKS = [c for c in LOG_CHECKS if c.meta.id != "logs-digest-integrity"]
+# logs-sigma-matches needs loaded rules to judge anything (NOT_APPLICABLE without them, whatever the
+# files); its fail-closed behaviour with rules is tested in tests/logs/test_sigma_check.py.
+EVIDENCE_CHECKS = [c for c in LOG_CHECKS if c.meta.id not in ("logs-digest-integrity", "logs-sigma-matches")]
 IDS = [c.meta.id for c in EVIDENCE_CHECKS]
 START = datetime(2026, 11, 19, tzinfo=UTC)
 

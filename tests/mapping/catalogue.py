@@ -37,6 +37,8 @@ LOGS = (
     "logs-console-login-no-mfa", "logs-console-login-failures", "logs-unauthorized-api-calls",
     "logs-iam-policy-changes", "logs-network-changes", "logs-privilege-escalation",
     "logs-unused-region-activity", "logs-api-call-rate-anomaly", "logs-api-error-rate-anomaly",
+    # Added beyond checks.md (which allows new ids): Sigma detections as findings.
+    "logs-sigma-matches",
 )
 
 CATALOGUE: frozenset[str] = frozenset((*TRAIL, *BUCKET, *MONITORING, *ACCOUNT, *LOGS))
