@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.baseline import Baseline
 from auditor.checkapi import Severity
 from auditor.console import print_lines, print_summary, stderr_console
 from auditor.errors import AuditorError
@@ -69,7 +70,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="verbose logging and tracebacks")
 
 
-def _add_output(p: argparse.ArgumentParser, default_fail_on: str = "high") -> None:
+DEFAULT_FAIL_ON = Severity.HIGH
+
+
+def _add_output(p: argparse.ArgumentParser, default_fail_on: str = DEFAULT_FAIL_ON.value) -> None:
     g = p.add_argument_group("results")
     g.add_argument("--output-dir", type=Path, default=Path("."), help="where results are written")
     g.add_argument("--format", type=_formats, default=DEFAULT_FORMATS,
@@ -84,8 +88,9 @@ def _add_output(p: argparse.ArgumentParser, default_fail_on: str = "high") -> No
                    help="retention profile for bucket-retention: pci (365 d), hipaa (2190 d) or custom")
     g.add_argument("--trusted-accounts", type=_csv, default=(),
                    help="account ids trusted to own log buckets outside the scanned scope")
-    g.add_argument("--fail-on", type=_severity, default=Severity(default_fail_on),
-                   help=f"lowest severity of a FAIL that makes the exit code 1 (default {default_fail_on})")
+    g.add_argument("--fail-on", type=_severity, default=None,
+                   help=f"lowest severity of a FAIL that makes the exit code 1 (default: the baseline's "
+                        f"fail_on, else {default_fail_on})")
     g.add_argument("--allow-incomplete", action="store_true",
                    help="do not exit 3 when some evidence could not be collected (ERROR results)")
     g.add_argument("--org-name", default="", help="organisation name on the report cover")
@@ -214,16 +219,23 @@ class _Out:
     page_size: str
 
 
-def _eval_options(args: argparse.Namespace, sections: Sequence[str] | None = None) -> EvaluationOptions:
+def _baseline(args: argparse.Namespace) -> Baseline | None:
+    """The --baseline file, loaded and validated once per command."""
+    path = getattr(args, "baseline", None)
+    if path is None:
+        return None
+    from auditor.baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def _eval_options(args: argparse.Namespace, baseline: Baseline | None,
+                  sections: Sequence[str] | None = None) -> EvaluationOptions:
     overrides: dict[str, Severity] = {}
     trusted = tuple(getattr(args, "trusted_accounts", ()) or ())
     profile = getattr(args, "retention_profile", "pci")
     frameworks = getattr(args, "frameworks", None)
-    baseline_path = getattr(args, "baseline", None)
-    if baseline_path is not None:
-        from auditor.baseline import load_baseline
-
-        baseline = load_baseline(baseline_path)
+    if baseline is not None:
         overrides = dict(baseline.severity_overrides)
         trusted = tuple(sorted({*trusted, *baseline.trusted_accounts}))
         profile = baseline.profile or profile
@@ -268,17 +280,14 @@ def write_outputs(results: Results, out: _Out, console: Any) -> list[Path]:
     return written
 
 
-def _finish(results: Results, args: argparse.Namespace, console: Any) -> int:
+def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: Baseline | None) -> int:
     final = results
-    fail_on: Severity = args.fail_on
-    if getattr(args, "baseline", None) is not None:
-        from auditor.baseline import load_baseline
+    fail_on: Severity = args.fail_on or (baseline.fail_on if baseline is not None else DEFAULT_FAIL_ON)
+    allow_incomplete = args.allow_incomplete or (baseline is not None and baseline.allow_incomplete)
+    if baseline is not None:
         from auditor.gate import apply_baseline
 
-        baseline = load_baseline(args.baseline)
         final = apply_baseline(results, baseline, today=datetime.now(UTC).date()).results
-        if "--fail-on" not in sys.argv:
-            fail_on = baseline.fail_on
     if getattr(args, "history", None):
         from auditor.history import record, store_for
 
@@ -302,7 +311,7 @@ def _finish(results: Results, args: argparse.Namespace, console: Any) -> int:
                           markup=False, highlight=False)
     print_summary(console, final)
     write_outputs(final, _out(args), console)
-    return exit_code(final.findings, fail_on, args.allow_incomplete)
+    return exit_code(final.findings, fail_on, allow_incomplete)
 
 
 def _load_results(path: Path) -> Results:
@@ -328,6 +337,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from auditor.snapshot_io import save_snapshot
 
     console = stderr_console(args.quiet)
+    baseline = _baseline(args)  # a broken baseline fails before a long collection, not after
     started = now_iso()
     options = CollectOptions(
         profile=args.profile,
@@ -353,8 +363,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         digest = save_snapshot(snapshot, args.snapshot)
         console.print(f"wrote {args.snapshot} (sha256 {digest})", markup=False, highlight=False)
-    results = build_results(snapshot, _eval_options(args), started_at=started, snapshot_sha256=digest)
-    return _finish(results, args, console)
+    results = build_results(snapshot, _eval_options(args, baseline), started_at=started,
+                            snapshot_sha256=digest)
+    return _finish(results, args, console, baseline)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -363,8 +374,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     console = stderr_console(args.quiet)
     snapshot = load_snapshot(args.snapshot_file)
-    results = build_results(snapshot, _eval_options(args))
-    return _finish(results, args, console)
+    baseline = _baseline(args)
+    results = build_results(snapshot, _eval_options(args, baseline))
+    return _finish(results, args, console, baseline)
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
@@ -397,8 +409,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
     console.print(f"read {evidence.get('files_read', 0)} files, {evidence.get('events_read', 0)} events,"
                   f" {len(problems)} file problem(s)", markup=False, highlight=False)
     print_lines(console, [f"  problem: {p.get('path')}: {p.get('reason')}" for p in problems[:20]])
-    results = build_results(snapshot, _eval_options(args, sections=("logs",)))
-    return _finish(results, args, console)
+    baseline = _baseline(args)
+    results = build_results(snapshot, _eval_options(args, baseline, sections=("logs",)))
+    return _finish(results, args, console, baseline)
 
 
 def cmd_verify_logs(args: argparse.Namespace) -> int:
