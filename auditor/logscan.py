@@ -106,7 +106,16 @@ def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
                     s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
                     window.since, window.until, keys,
                     org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
-    evidence = merge_evidence(docs) if docs else None
+    if not docs:
+        # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
+        # "could not be assessed", not as "logs were not read" (which --no-logs means).
+        from auditor.logs import unreadable_source
+
+        docs.append(unreadable_source(
+            "(no trail log bucket)", window,
+            "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
+            "account that owns the trail (for an organisation trail, the management account)"))
+    evidence = merge_evidence(docs)
     integrity = merge_reports(reports).to_dict() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
 
