@@ -18,7 +18,7 @@ from auditor import __version__
 from auditor.checkapi import Check, Settings, Severity, Status
 from auditor.engine import evaluate
 from auditor.errors import AuditorError
-from auditor.mapping import Framework, apply_mappings, load_frameworks, load_profiles
+from auditor.mapping import apply_mappings, load_frameworks, load_profiles
 from auditor.registry import all_checks
 from auditor.results import Finding, Results, ScanInfo, summarise
 from auditor.snapshot import Snapshot
@@ -45,9 +45,9 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def select_checks(options: EvaluationOptions) -> list[Check]:
-    """All registered checks, narrowed as the options ask."""
-    checks = all_checks()
+def select_checks(options: EvaluationOptions, available: Sequence[Check] | None = None) -> list[Check]:
+    """The registered checks (or ``available``), narrowed as the options ask."""
+    checks = list(all_checks() if available is None else available)
     known = {c.meta.id for c in checks}
     if options.only_checks is not None:
         unknown = sorted(set(options.only_checks) - known)
@@ -103,10 +103,11 @@ def build_results(
     snapshot_sha256: str | None = None,
 ) -> Results:
     """Evaluate every selected check and map the findings to the selected frameworks."""
-    checks = select_checks(options)
+    available = all_checks()
+    checks = select_checks(options, available)
     settings = settings_for(options)
     findings = evaluate(snapshot, checks, settings, options.severity_overrides)
-    frameworks = frameworks_for(options, checks)
+    frameworks = load_frameworks({c.meta.id for c in available}, list(options.mapping_dirs), options.frameworks)
     mapped, verdicts = apply_mappings(findings, frameworks, settings)
     regions = sorted({r.region for a in snapshot.accounts for r in a.regions})
     log_window = None
@@ -147,12 +148,6 @@ def build_results(
     )
     validate(results.to_dict(), "results.schema.json", "results")
     return results
-
-
-def frameworks_for(options: EvaluationOptions, checks: Sequence[Check]) -> list[Framework]:
-    """The frameworks to map onto, validated against every known check id."""
-    known = {c.meta.id for c in all_checks()} | {c.meta.id for c in checks}
-    return load_frameworks(known, list(options.mapping_dirs), options.frameworks)
 
 
 def exit_code(findings: Sequence[Finding], fail_on: Severity, allow_incomplete: bool) -> int:
