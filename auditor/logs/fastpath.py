@@ -27,7 +27,7 @@ being reported as invalid JSON.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,35 +51,33 @@ _Absent = msgspec.UnsetType
 
 
 class SlimIdentity(msgspec.Struct, gc=False):
-    """The userIdentity fields the aggregations and the pre-filters read."""
+    """The userIdentity field the pre-filters read (its type: a list or object declines the file)."""
 
-    type: Any = None
-    arn: Any = None
-    principalId: Any = None
-    accountId: Any = None
+    type: str | None = None
 
 
 class SlimRecord(msgspec.Struct, gc=False):
     """The hot fields of one CloudTrail record; all others are skipped unparsed.
 
-    The three required fields are typed ``str``: a record without them fails
-    validation and sends the file to the reference path, which reports it. The
-    forwarder envelope keys are typed :class:`msgspec.UnsetType`, which no JSON
-    value satisfies: their mere presence does the same (the reference path
-    unwraps such records).
+    Fields are typed as CloudTrail writes them: a record that differs (no
+    eventTime, a numeric region, a list as userIdentity.type) fails
+    validation and sends the whole file to the reference path, which judges
+    it. The forwarder envelope keys are typed :class:`msgspec.UnsetType`,
+    which no JSON value satisfies: their mere presence does the same (the
+    reference path unwraps such records). The fields only a sample shows
+    (principal, source IP, user agent) are read later from the kept records'
+    bytes (:class:`SampleRecord`), for the few events a sample is kept of.
     """
 
     eventTime: str
     eventName: str
     eventSource: str
-    awsRegion: Any = None
-    recipientAccountId: Any = None
-    readOnly: Any = None
-    eventType: Any = None
+    awsRegion: str | None = None
+    recipientAccountId: str | None = None
+    readOnly: bool | str | None = None
+    eventType: str | None = None
     errorCode: Any = None
-    sourceIPAddress: Any = None
-    userAgent: Any = None
-    eventID: Any = None
+    eventID: Any = None  # with eventTime, the order of samples
     userIdentity: SlimIdentity | None = None
     # parse._FORWARDER_KEYS: present => not a plain CloudTrail record
     evt: _Absent = _UNSET
@@ -92,8 +90,50 @@ class SlimRecord(msgspec.Struct, gc=False):
     at_version: _Absent = msgspec.field(default=_UNSET, name="@version")
 
 
+class WideIdentity(SlimIdentity, gc=False):
+    arn: Any = None
+    principalId: Any = None
+    accountId: Any = None
+
+
+class WideRecord(SlimRecord, gc=False):
+    """A slim record with every field a relaxed Sigma condition may read (:func:`slim_view`).
+
+    Decoding the extra strings of every record costs about half the slim
+    decode again, so it is used only when the plan has residual conditions.
+    """
+
+    sourceIPAddress: Any = None
+    userAgent: Any = None
+    userIdentity: WideIdentity | None = None
+
+
+class SampleIdentity(msgspec.Struct, gc=False):
+    arn: Any = None
+    principalId: Any = None
+    type: Any = None
+
+
+class SampleRecord(msgspec.Struct, gc=False):
+    """What :func:`auditor.logs.aggregate.sample` reads, decoded from one kept record's bytes."""
+
+    eventTime: Any = None
+    eventName: Any = None
+    eventSource: Any = None
+    sourceIPAddress: Any = None
+    userAgent: Any = None
+    awsRegion: Any = None
+    eventID: Any = None
+    errorCode: Any = None
+    userIdentity: SampleIdentity | None = None
+
+
 class _SlimFile(msgspec.Struct, gc=False):
     Records: list[SlimRecord]
+
+
+class _WideFile(msgspec.Struct, gc=False):
+    Records: list[WideRecord]
 
 
 class _RawFile(msgspec.Struct, gc=False):
@@ -101,7 +141,9 @@ class _RawFile(msgspec.Struct, gc=False):
 
 
 _SLIM = msgspec.json.Decoder(_SlimFile)
+_WIDE = msgspec.json.Decoder(_WideFile)
 _RAW = msgspec.json.Decoder(_RawFile)
+_SAMPLE = msgspec.json.Decoder(SampleRecord)
 
 _NAME = ("eventName",)
 _SOURCE = ("eventSource",)
@@ -165,7 +207,7 @@ def _breadth(cond: frozenset[tuple[tuple[str, ...], str]]) -> tuple[int, int]:
     return (sum(1 for path, _ in cond if path != _NAME), len(cond))
 
 
-#: Top-level fields a slim record holds whole (any path under them reads the same value).
+#: Top-level fields a wide record holds whole (any path under them reads the same value).
 _SLIM_TOP = frozenset(
     {
         "eventTime",
@@ -227,8 +269,8 @@ def relax(node: sigma_mod.Node) -> sigma_mod.Node | None:
     return node if _exact(node) else None
 
 
-def slim_view(r: SlimRecord) -> dict[str, Any]:
-    """The slim record as an event dict for :func:`auditor.logs.sigma.evaluate` (nulls left out)."""
+def slim_view(r: WideRecord) -> dict[str, Any]:
+    """The wide record as an event dict for :func:`auditor.logs.sigma.evaluate` (nulls left out)."""
     view: dict[str, Any] = {}
     for k in _SLIM_TOP:
         v = getattr(r, k)
@@ -304,44 +346,53 @@ def _pattern_paths(expr: filterpattern.Expr) -> set[tuple[filterpattern.Segment,
     return out
 
 
-def _slim_sample(r: SlimRecord, path: str) -> dict[str, Any]:
-    """:func:`auditor.logs.aggregate.sample` for a slim record (no errorCode: those are parsed in full)."""
-    ident = r.userIdentity
+#: Key of a sample placeholder: the record's index in the file, until :func:`_fill_samples`.
+_PENDING = "\x00pending"
+
+
+def _placeholder(t: str, r: SlimRecord, i: int) -> dict[str, Any]:
+    """A kept sample's sort key (eventTime, eventID) and where its record is; filled after the pass."""
+    return {"eventTime": t, "eventID": r.eventID, _PENDING: i}
+
+
+def _sample_of(s: SampleRecord, path: str) -> dict[str, Any]:
+    """:func:`auditor.logs.aggregate.sample` for a decoded :class:`SampleRecord` (same keys, same order)."""
+    ident = s.userIdentity
     principal = None
     if ident is not None:
         principal = ident.arn or ident.principalId or ident.type
     out: dict[str, Any] = {
-        "eventTime": r.eventTime,
-        "eventName": r.eventName,
-        "eventSource": r.eventSource,
+        "eventTime": s.eventTime,
+        "eventName": s.eventName,
+        "eventSource": s.eventSource,
         "principal": principal,
-        "sourceIPAddress": r.sourceIPAddress,
-        "userAgent": r.userAgent,
-        "awsRegion": r.awsRegion,
-        "eventID": r.eventID,
+        "sourceIPAddress": s.sourceIPAddress,
+        "userAgent": s.userAgent,
+        "awsRegion": s.awsRegion,
+        "eventID": s.eventID,
         "file": path,
     }
-    if r.errorCode:
-        out["errorCode"] = r.errorCode
+    if s.errorCode:
+        out["errorCode"] = s.errorCode
     return out
 
 
-def _slim_scope(r: SlimRecord, fa: str | None, fr: str | None) -> tuple[str, str]:
-    """:func:`auditor.logs.aggregate.scope_of` for a slim record."""
-    acct = r.recipientAccountId
-    if not isinstance(acct, str) or not acct:
-        ident = r.userIdentity
-        acct = ident.accountId if ident is not None else None
-        if not isinstance(acct, str) or not acct:
-            acct = fa or "unknown"
-    region = r.awsRegion
-    if not isinstance(region, str) or not region:
-        region = fr or "unknown"
-    return acct, region
+def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
+    """Replace the placeholders the pass kept (after trimming: only the earliest remain) by samples."""
+    for buckets in (part.rules.values(), part.writes.values()):
+        for b in buckets:
+            evs = b.events
+            for j, s in enumerate(evs):
+                at = s.get(_PENDING)
+                if at is not None:
+                    evs[j] = _sample_of(_SAMPLE.decode(raws[at]), path)
 
 
 def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
-    """One file's partial aggregates from its JSON bytes, or None: use the reference path."""
+    """One file's partial aggregates from its JSON bytes, or None: use the reference path.
+
+    The returned partial is trimmed (:meth:`Partial.trim`).
+    """
     if plan.all_full:
         return None
     if not data.isascii():
@@ -349,8 +400,9 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
             data.decode("utf-8")  # msgspec does not validate the strings it skips
         except UnicodeDecodeError:
             return None
+    residual = plan.residual
     try:
-        recs = _SLIM.decode(data).Records
+        recs: Sequence[SlimRecord] = _WIDE.decode(data).Records if residual else _SLIM.decode(data).Records
     except (msgspec.DecodeError, RecursionError):
         return None
     part = Partial(files_read=1)
@@ -362,15 +414,13 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
     event_hours = part.event_hours
     hourly = part.hourly
     writes = part.writes
-    fa, fr = fn.account_id, fn.region
     names, names_lower = plan.names, plan.names_lower
     sources_lower = plan.sources_lower
     types, types_lower = plan.types, plan.types_lower
     check_types = bool(types or types_lower)
-    residual = plan.residual
     evaluate = sigma_mod.evaluate
-    #: per eventName: _FULL, or the rules judged on the slim record (often none)
-    name_state: dict[str, tuple[tuple[str, filterpattern.Pattern | None], ...]] = {}
+    #: per eventName: (parsed in full?, rules judged on the slim record, write when readOnly is absent?)
+    name_state: dict[str, tuple[bool, tuple[tuple[str, filterpattern.Pattern | None], ...], bool]] = {}
     slim_rules = plan.slim_rules
     rules = part.rules
     matches = filterpattern.matches
@@ -380,6 +430,7 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
     #: (account, region, hour, eventName of a write or None) -> events
     counts: dict[tuple[str, str, str, str | None], int] = {}
     outside = read = 0
+    pending = False
     for i, r in enumerate(recs):
         t = r.eventTime
         if t < since or t >= until:
@@ -388,15 +439,19 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
         name = r.eventName
         state = name_state.get(name)
         if state is None:
-            if name in names or name.lower() in names_lower:
-                state = name_state[name] = _FULL
-            else:
-                state = name_state[name] = slim_rules.get(name, ())
-        full = state is _FULL
+            full_name = name in names or name.lower() in names_lower
+            state = name_state[name] = (
+                full_name,
+                () if full_name else slim_rules.get(name, ()),
+                not name.startswith(_READ_PREFIXES),
+            )
+        acct = r.recipientAccountId
+        region = r.awsRegion
+        # errors feed the access-denied and error counts, which read the whole event; a record
+        # without its own scope is placed by fields the slim record lacks
+        full = state[0] or bool(r.errorCode) or not acct or not region
         if not full:
-            if r.errorCode:
-                full = True
-            elif sources_lower:
+            if sources_lower:
                 src = r.eventSource
                 sf = source_full.get(src)
                 if sf is None:
@@ -407,14 +462,12 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
                 if ident is not None:
                     ut = ident.type
                     if ut is not None:
-                        if type(ut) is str:
-                            tf = type_full.get(ut)
-                            if tf is None:
-                                tf = type_full[ut] = ut in types or ut.lower() in types_lower
-                            full = tf
-                        else:
-                            full = True  # a list or object: let the reference pass judge it
+                        tf = type_full.get(ut)
+                        if tf is None:
+                            tf = type_full[ut] = ut in types or ut.lower() in types_lower
+                        full = tf
             if not full and residual:
+                assert isinstance(r, WideRecord)
                 view = slim_view(r)
                 for node in residual:
                     if evaluate(node, view):
@@ -423,13 +476,11 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
         if full:
             full_at.append(i)
             continue
-        acct = r.recipientAccountId
-        region = r.awsRegion
-        if type(acct) is not str or not acct or type(region) is not str or not region:
-            acct, region = _slim_scope(r, fa, fr)
-        if state:  # rules judged on eventName/eventSource alone (aggregate.process_events, same order)
+        assert acct is not None and region is not None
+        slim = state[1]
+        if slim:  # rules judged on eventName/eventSource alone (aggregate.process_events, same order)
             ev = {"eventName": name, "eventSource": r.eventSource}
-            for rule_id, pattern in state:
+            for rule_id, pattern in slim:
                 if pattern is not None and not matches(pattern, ev):
                     continue
                 rk = (rule_id, acct, region, "")
@@ -437,11 +488,10 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
                 if b is None:
                     b = rules[rk] = Bucket()
                 if b.wants(t):
-                    b.keep(_slim_sample(r, path))
+                    b.keep(_placeholder(t, r, i))
+                    pending = True
         ro = r.readOnly
-        if (
-            ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES))
-        ) and r.eventType != "AwsServiceEvent":
+        if (ro is False or ro == "false" or (ro is None and state[2])) and r.eventType != "AwsServiceEvent":
             key: tuple[str, str, str, str | None] = (acct, region, t[:13], name)
             ak = (acct, region)
             wb = writes.get(ak)
@@ -450,7 +500,8 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
             wb.total += 1  # Bucket.wants, inlined
             cut = wb.cutoff
             if cut is None or t <= cut:
-                wb.keep(_slim_sample(r, path))
+                wb.keep(_placeholder(t, r, i))
+                pending = True
         else:
             key = (acct, region, t[:13], None)
         counts[key] = counts.get(key, 0) + 1
@@ -477,16 +528,21 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
             h[hour] = h.get(hour, 0) + c
     part.events_outside_window += outside
     part.events_read += read
-    if full_at:
+    if full_at or pending:
         try:
             raws = _RAW.decode(data).Records
         except (msgspec.DecodeError, RecursionError):
             return None
         if len(raws) != len(recs):
             return None
-        try:
-            evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
-        except orjson.JSONDecodeError:
-            return None
-        process_events(part, path, evs, params, matcher, fn)
-    return part
+        if full_at:
+            try:
+                evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
+            except orjson.JSONDecodeError:
+                return None
+            process_events(part, path, evs, params, matcher, fn)
+        part.trim()
+        if pending:
+            _fill_samples(part, raws, path)
+        return part
+    return part.trim()

@@ -246,7 +246,7 @@ def test_known_difference_a_skipped_field_orjson_refuses_does_not_lose_the_file(
     slim decode skips (here a number beyond a double) is read, where the reference reports it."""
     body = (
         b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "CreateTags", "eventSource": "y",'
-        b' "z": 1e400}]}'
+        b' "recipientAccountId": "111122223333", "awsRegion": "us-east-1", "z": 1e400}]}'
     )
     (tmp_path / "x.json").write_bytes(body)
     fast, ref = _both(tmp_path)
