@@ -13,9 +13,11 @@ mix of about 1 KB per event, then measures, on the same files in the same run:
 
 Each measured phase runs in its own child process so that its peak memory
 (RUSAGE_SELF of the phase process plus RUSAGE_CHILDREN for its workers) is its
-own. Usage::
+own. Our reader and the decompress-only floor run ``--repeat`` times each,
+interleaved (DuckDB ``--repeat`` times after them); each phase reports its
+fastest wall time, its least CPU time and its largest peak memory. Usage::
 
-    python benchmarks/bench_logs.py --events 1000000 [--keep DIR] [--reference]
+    python benchmarks/bench_logs.py --events 1000000 [--repeat 3] [--keep DIR] [--reference]
 """
 
 from __future__ import annotations
@@ -215,10 +217,11 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
         out["rule_matches"] = sum(r["total"] for r in doc["rules"])
     elif name == "decompress":
         from auditor.logs.aggregate import Params
-        from auditor.logs.reader import WorkerConfig, run_pool
+        from auditor.logs.reader import WorkerConfig, batch_size, run_pool
 
         cfg = WorkerConfig(Params(since="", until=""))
-        part = run_pool(((_decompress_only, (f,)) for f in files), cfg, workers, len(files))
+        tasks = ((_decompress_only, (f,)) for f in files)
+        part = run_pool(tasks, cfg, workers, len(files), batch=batch_size(len(files), workers))
         out["bytes"] = part.events_read
     elif name == "duckdb":
         import duckdb
@@ -238,7 +241,37 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
     return out
 
 
-def _run_phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
+def _best(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The faster of two runs of a phase, keeping the least CPU time seen."""
+    if not a or "error" in a:
+        return b
+    if "error" in b:
+        return a
+    best = dict(a if a["seconds"] <= b["seconds"] else b)
+    best["cpu"] = min(a["cpu"], b["cpu"])
+    best["peak_mb"] = max(a["peak_mb"], b["peak_mb"])  # memory: the worst run counts
+    best["runs"] = a.get("runs", 1) + b.get("runs", 1)
+    return best
+
+
+def _run_phase(name: str, folder: Path, workers: int, repeat: int = 1) -> dict[str, Any]:
+    """The phase's best run of ``repeat`` (least wall time; each run in a fresh process).
+
+    A shared machine adds noise that only ever slows a run down, so the fastest
+    run is the best estimate of each phase's own cost.
+    """
+    runs = [_run_phase_once(name, folder, workers) for _ in range(max(1, repeat))]
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    best = min(ok, key=lambda r: float(r["seconds"]))
+    best["cpu"] = min(float(r["cpu"]) for r in ok)
+    best["peak_mb"] = max(float(r["peak_mb"]) for r in ok)  # memory: the worst run counts
+    best["runs"] = len(ok)
+    return best
+
+
+def _run_phase_once(name: str, folder: Path, workers: int) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, __file__, "--phase", name, "--dir", str(folder), "--workers", str(workers)],
         capture_output=True,
@@ -256,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase; the fastest is reported")
     parser.add_argument("--keep", type=Path, help="generate into (or reuse) this folder and keep it")
     parser.add_argument(
         "--reference", action="store_true", help="also time the full-parse reference path (read_local(fast=False))"
@@ -281,19 +315,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{raw / n_events:.0f} bytes/event, {raw / 2**20:,.0f} MiB uncompressed, "
                 f"{time.perf_counter() - t0:.1f} s"
             )
-        floor = _run_phase("decompress", folder, args.workers)
-        ours = _run_phase("ours", folder, args.workers)
+        # interleaved, so that a slow spell of the machine does not fall on one phase only
+        floor: dict[str, Any] = {}
+        ours: dict[str, Any] = {}
+        for _ in range(max(1, args.repeat)):
+            floor = _best(floor, _run_phase("decompress", folder, args.workers))
+            ours = _best(ours, _run_phase("ours", folder, args.workers))
         ref = _run_phase("reference", folder, args.workers) if args.reference else None
         try:
             import duckdb  # noqa: F401
 
-            duck: dict[str, Any] | None = _run_phase("duckdb", folder, args.workers)
+            duck: dict[str, Any] | None = _run_phase("duckdb", folder, args.workers, args.repeat)
         except ImportError:
             duck = None
         if "error" in ours:
             print(f"our reader failed: {ours['error']}")
             return 1
         rate = ours["events"] / ours["seconds"]
+        print(f"best of {args.repeat} runs per phase (fresh process each)")
         print(
             f"ours: {ours['events']:,} events, {ours['files']:,} files in {ours['seconds']:.1f} s "
             f"= {rate:,.0f} events/s; peak memory {ours['peak_mb']:.0f} MB (parent + workers); "

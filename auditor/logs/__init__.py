@@ -24,6 +24,7 @@ from auditor.logs.evidence import merge_evidence
 from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem
 from auditor.logs.reader import (
     WorkerConfig,
+    batch_size,
     log_files,
     problem_partial,
     process_bytes,
@@ -147,7 +148,8 @@ def read_s3(
             else:
                 yield process_bytes, (url, data, None if workers > 1 else cfg)
 
-    part = run_pool(tasks(), cfg, workers, len(objects) + len(problems))
+    total = len(objects) + len(problems)
+    part = run_pool(tasks(), cfg, workers, total, batch=batch_size(total, workers))
     # listing problems are not files: do not count them as files read
     part.files_read -= len(problems)
     source = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"

@@ -130,14 +130,55 @@ def log_files(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / f
 
 
+#: Files per worker call at most, and the bytes a batch of fetched objects may hold (parent memory).
+MAX_BATCH = 64
+BATCH_BYTES = 16 * 1024 * 1024
+_Task = tuple[Callable[..., Partial], tuple[object, ...]]
+
+
+def batch_size(tasks: int, workers: int) -> int:
+    """Tasks per worker call: about eight calls per worker, so the pool stays balanced to the end.
+
+    A worker merges its batch's partials before returning one, so the parent
+    unpickles and merges one partial per batch instead of one per file.
+    """
+    return max(1, min(MAX_BATCH, tasks // (workers * 8)))
+
+
+def run_batch(items: Sequence[_Task]) -> Partial:
+    """Several tasks in one worker call: their partials merged here, one (trimmed) result sent back."""
+    merged = Partial()
+    for fn, args in items:
+        merged.merge(fn(*args))
+    return merged.trim()
+
+
+def _batches(tasks: Iterable[_Task], size: int) -> Iterator[list[_Task]]:
+    """Consecutive tasks in lists of ``size``, closed early once their bytes arguments reach BATCH_BYTES."""
+    batch: list[_Task] = []
+    held = 0
+    for task in tasks:
+        batch.append(task)
+        held += sum(len(a) for a in task[1] if isinstance(a, bytes))
+        if len(batch) >= size or held >= BATCH_BYTES:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
 def run_pool(
-    tasks: Iterable[tuple[Callable[..., Partial], tuple[object, ...]]],
+    tasks: Iterable[_Task],
     cfg: WorkerConfig,
     workers: int,
     total: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    batch: int = 1,
 ) -> Partial:
-    """Run tasks in ``workers`` processes (in-process when workers <= 1); merge as they finish."""
+    """Run tasks in ``workers`` processes (in-process when workers <= 1); merge as they finish.
+
+    With ``batch`` > 1, consecutive tasks go to a worker together (:func:`run_batch`).
+    """
     merged = Partial()
     done = 0
     if workers <= 1:
@@ -150,22 +191,24 @@ def run_pool(
         return merged
     pool: Executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(cfg,))
     try:
-        pending: set[Future[Partial]] = set()
-        limit = workers * 4  # bounded queue: results are merged while files are still read
-        for fn, args in tasks:
-            pending.add(pool.submit(fn, *args))
+        pending: dict[Future[Partial], int] = {}
+        limit = workers * (2 if batch > 1 else 4)  # bounded queue: results are merged while files are still read
+
+        def collect(finished: Iterable[Future[Partial]]) -> None:
+            nonlocal done
+            for f in finished:
+                merged.merge(f.result())
+                done += pending.pop(f)
+                if progress:
+                    progress(done, total or done)
+
+        for items in _batches(tasks, batch):
+            fut = pool.submit(run_batch, items)
+            pending[fut] = len(items)
             if len(pending) >= limit:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    merged.merge(f.result())
-                    done += 1
-                    if progress:
-                        progress(done, total or done)
-        for f in pending:
-            merged.merge(f.result())
-            done += 1
-            if progress:
-                progress(done, total or done)
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                collect(finished)
+        collect(list(pending))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return merged
@@ -179,7 +222,7 @@ def read_paths(
 ) -> Partial:
     """Aggregate local files."""
     tasks = ((process_path, (str(p), None if workers > 1 else cfg)) for p in paths)
-    return run_pool(tasks, cfg, workers, len(paths), progress)
+    return run_pool(tasks, cfg, workers, len(paths), progress, batch_size(len(paths), workers))
 
 
 def problem_partial(problem: FileProblem) -> Partial:

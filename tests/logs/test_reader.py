@@ -224,3 +224,34 @@ def test_events_with_odd_field_types_do_not_stop_the_run(tmp_path: Path) -> None
     doc = read_local(tmp_path, WIDE, workers=1)
     assert doc["events_read"] == 4
     assert doc["file_problems"] == []
+
+
+def test_batched_worker_calls_give_the_in_process_document_and_count_every_file(tmp_path: Path) -> None:
+    """Workers merge a batch of files before replying; nothing may be lost or double counted."""
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    names = ["StopLogging", "CreateVpc", "RunInstances", "DescribeInstances", "PutBucketPolicy"]
+    for i in range(48):
+        evs = [
+            event(names[(i + j) % len(names)], t0 + timedelta(minutes=i, seconds=j), user=f"u{j % 7}",
+                  **({"errorCode": "AccessDenied"} if j % 11 == 0 else {}))
+            for j in range(60)
+        ]
+        name = f"111111111111_CloudTrail_us-east-1_20261102T08{i:02d}Z_{i}.json.gz"
+        write_records(tmp_path / name, evs)
+    seen: list[tuple[int, int]] = []
+    batched = read_local(tmp_path, WIDE, workers=2, progress=lambda d, t: seen.append((d, t)))
+    single = read_local(tmp_path, WIDE, workers=1)
+    assert batched == single
+    assert batched["files_read"] == 48 and batched["events_read"] == 48 * 60
+    assert seen[-1] == (48, 48) and len(seen) < 48  # progress by batch, ending at every file
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_batches_close_on_count_and_on_held_bytes() -> None:
+    from auditor.logs.reader import BATCH_BYTES, _batches, batch_size, problem_partial
+
+    assert batch_size(1000, 2) == 62 and batch_size(10, 2) == 1 and batch_size(10**6, 2) == 64
+    small = [(problem_partial, (b"x",))] * 5
+    assert [len(b) for b in _batches(small, 2)] == [2, 2, 1]
+    big = [(problem_partial, (b"x" * (BATCH_BYTES // 2),))] * 5
+    assert [len(b) for b in _batches(big, 64)] == [2, 2, 1]
