@@ -2,18 +2,29 @@
 
 pySigma parses the YAML and resolves conditions (``1 of selection_*``, ``all
 of``, ``not``) and modifiers (``contains``, ``startswith``, ``endswith``,
-``all``, ``re``) into a boolean tree; we translate that tree into plain tuples
-that pickle cheaply to the worker processes and evaluate against each event
-in the same pass as every other rule. Anything we cannot evaluate faithfully
-(aggregations/correlations, field references, CIDR, placeholders, keyword
+``all``, ``re``, ``cidr``, ``lt``/``lte``/``gt``/``gte``/``neq``,
+``fieldref``, ``windash``) into a boolean tree; we translate that tree into
+plain tuples that pickle cheaply to the worker processes and evaluate against
+each event in the same pass as every other rule. Anything we cannot evaluate
+faithfully (aggregations/correlations, placeholders and ``expand``, keyword
 search) is reported as unsupported with the reason, never half-evaluated.
+
+Semantics where Sigma leaves room: ``cidr`` matches only values that parse
+as an IP address of the network's family (``sourceIPAddress`` also holds
+service names such as ``cloudtrail.amazonaws.com``); numeric comparisons
+accept JSON numbers and numeric strings, never booleans; ``fieldref``
+compares the text of the two fields case-insensitively, like every other
+Sigma string match (IAM names are case-insensitive too).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +186,56 @@ def _value(path: tuple[str, ...], value: Any) -> Node:
         re.compile(pattern, flags)
         return ("re", path, pattern, flags)
     if kind == "SigmaFieldReference":
-        raise _Unsupported("the fieldref modifier (comparing two fields) is not supported")
+        mode = "prefix" if getattr(value, "starts_with", False) else "eq"
+        mode = "suffix" if getattr(value, "ends_with", False) else mode
+        return ("fieldref", path, tuple(str(value.field).split(".")), mode)
     if kind == "SigmaCIDRExpression":
-        raise _Unsupported("the cidr modifier is not supported")
+        return ("cidr", path, str(value.network))
     if kind == "SigmaCompareExpression":
-        raise _Unsupported("numeric comparison modifiers (lt/gt) are not supported")
-    if kind == "SigmaExpansion":
-        raise _Unsupported("value expansion modifiers (windash, expand) are not supported")
+        op = value.op.name
+        if op not in _COMPARE:
+            raise _Unsupported(f"numeric comparison {op.lower()} is not supported")
+        return ("cmp", path, op, value.number.number)
+    if kind == "SigmaExpansion":  # windash: the same value written several ways, any of which matches
+        return ("or", tuple(_value(path, v) for v in value.values))
     raise _Unsupported(f"value type {kind} is not supported")
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "LT": operator.lt,
+    "LTE": operator.le,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+    "NEQ": operator.ne,
+}
+
+
+@lru_cache(maxsize=256)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _in_network(v: Any, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    if not isinstance(v, str) or len(v) > 64:
+        return False
+    try:
+        ip = ipaddress.ip_address(v.strip())
+    except ValueError:
+        return False
+    return ip.version == net.version and ip in net
+
+
+def _number(v: Any) -> int | float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return v
+    if isinstance(v, str) and 0 < len(v) <= 64:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
 
 
 def _string_node(path: tuple[str, ...], parts: list[tuple[str, str]], cased: bool) -> Node:
@@ -274,6 +327,28 @@ def evaluate(node: Node, event: dict[str, Any]) -> bool:
         )
     if op == "bool":
         return any(v is node[2] or _as_text(v) == ("true" if node[2] else "false") for v in vals)
+    if op == "cidr":
+        net = _network(node[2])
+        return any(_in_network(v, net) for v in vals)
+    if op == "cmp":
+        cmp = _COMPARE[node[2]]
+        return any((n := _number(v)) is not None and cmp(n, node[3]) for v in vals)
+    if op == "fieldref":
+        others = {t.lower() for o in _values(event, node[2]) if (t := _as_text(o)) is not None}
+        if not others:
+            return False
+        for v in vals:
+            t = _as_text(v)
+            if t is None:
+                continue
+            t = t.lower()
+            if node[3] == "eq" and t in others:
+                return True
+            if node[3] == "prefix" and any(t.startswith(o) for o in others):
+                return True
+            if node[3] == "suffix" and any(t.endswith(o) for o in others):
+                return True
+        return False
     if op == "re":
         rx = re.compile(node[2], node[3])
         return any((t := _as_text(v)) is not None and rx.search(t) is not None for v in vals)

@@ -14,14 +14,71 @@ SIGMA = FIXTURES / "sigma"
 DISABLE_LOGGING = "4db60cc0-36fb-42b7-9b58-a5b53019fb74"
 
 
-def test_every_sigmahq_cloudtrail_rule_evaluates_or_says_why_not() -> None:
+def test_every_sigmahq_cloudtrail_rule_evaluates() -> None:
     files = sorted((SIGMA / "rules").rglob("*.yml"))
     specs, unsupported = load_rules(SIGMA / "rules")
     assert len(specs) + len(unsupported) == len(files) == 57
-    assert all(u.reason for u in unsupported)
-    assert len(specs) >= 50
-    # the one regex-free rule that compares two fields is the unsupported one
-    assert any("fieldref" in u.reason for u in unsupported)
+    assert unsupported == []
+    # the rule that compares two fields (fieldref) is among them
+    assert any(s.id == "055fb148-60f8-462d-ad16-26926ce050f1" for s in specs)
+
+
+def test_fieldref_filter_drops_users_changing_their_own_login_profile() -> None:
+    specs, _ = load_rules(SIGMA / "rules")
+    [spec] = [s for s in specs if s.id == "055fb148-60f8-462d-ad16-26926ce050f1"]
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    other = event("UpdateLoginProfile", t, source="iam.amazonaws.com", requestParameters={"userName": "bob"})
+    assert evaluate(spec.node, other)
+    own = {**other, "userIdentity": {"arn": "BOB"}}  # the rule compares the arn itself; IAM names ignore case
+    assert not evaluate(spec.node, own)
+    assert evaluate(spec.node, {**other, "requestParameters": None})  # nothing to compare: not filtered
+
+
+MODIFIERS = """
+title: modifiers beyond strings
+id: 22222222-3333-4444-5555-666666666666
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel_net:
+        sourceIPAddress|cidr: ['10.0.0.0/8', '2001:db8::/32']
+    sel_big:
+        additionalEventData.bytesTransferredOut|gt: 1000000
+    sel_small:
+        additionalEventData.bytesTransferredOut|lte: 10
+    sel_dash:
+        requestParameters.commandLine|windash|contains: ' -enc '
+    sel_self:
+        requestParameters.roleSessionName|fieldref|startswith: userIdentity.userName
+    condition: 1 of sel_*
+level: medium
+"""
+
+
+def test_cidr_numeric_windash_and_fieldref_prefix_modifiers(tmp_path: Path) -> None:
+    (tmp_path / "r.yml").write_text(MODIFIERS)
+    [spec], unsupported = load_rules(tmp_path)
+    assert not unsupported
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    base = event("GetObject", t, source="s3.amazonaws.com", sourceIPAddress="198.51.100.7",
+                 additionalEventData={"bytesTransferredOut": 500}, userIdentity={"userName": "alice"})
+    assert not evaluate(spec.node, base)
+    for hit in (
+        {**base, "sourceIPAddress": "10.1.2.3"},
+        {**base, "sourceIPAddress": "2001:db8::1"},
+        {**base, "additionalEventData": {"bytesTransferredOut": 2_000_000}},
+        {**base, "additionalEventData": {"bytesTransferredOut": "7"}},  # numeric text counts
+        {**base, "requestParameters": {"commandLine": "powershell /enc AAAA"}},  # windash: / for -
+        {**base, "requestParameters": {"roleSessionName": "Alice-session"}},
+    ):
+        assert evaluate(spec.node, hit), hit
+    for miss in (
+        {**base, "sourceIPAddress": "cloudtrail.amazonaws.com"},  # a service, not an address
+        {**base, "sourceIPAddress": "11.0.0.1"},
+        {**base, "additionalEventData": {"bytesTransferredOut": True}},  # booleans are not numbers
+        {**base, "additionalEventData": {"bytesTransferredOut": "lots"}},
+        {**base, "requestParameters": {"roleSessionName": "session-alice"}},
+    ):
+        assert not evaluate(spec.node, miss), miss
 
 
 def test_deprecated_aggregation_rules_are_reported_unsupported() -> None:
