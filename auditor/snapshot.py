@@ -265,7 +265,11 @@ class Bucket:
     lifecycle: tuple[LifecycleRule, ...] | CollectionError | None = None
     logging: BucketLogging | CollectionError | None = None
     encryption: BucketEncryption | CollectionError | None = None
-    size_bytes: int | None = None
+    #: Bytes in S3 Standard, from CloudWatch's daily BucketSizeBytes metric (latest
+    #: datapoint). Informational (a cost estimate), never a compliance verdict: a
+    #: CollectionError here is only the reason the size is unknown and turns no check
+    #: to ERROR. None: no datapoint (a new or empty bucket) or not collected.
+    size_bytes: int | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- KMS

@@ -19,8 +19,10 @@ from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
 from auditor.snapshot import Bucket, CollectionError
 
 #: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
+#: S3 bills a "GB" of 2**30 bytes, so sizes are shown in GiB and priced per GiB.
 STANDARD_PRICE = 0.023
 GLACIER_IR_PRICE = 0.004
+GIB = 1024**3
 
 META = CheckMeta(
     id="bucket-archival-lifecycle",
@@ -61,12 +63,16 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check",
                 "AWS Well-Architected COST04-BP05"),
-    permissions=("s3:GetLifecycleConfiguration",),
+    permissions=("s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"),
     notes=(
         "Any enabled transition of current versions in a rule that reaches the log prefix "
         "passes. The saving estimate uses us-east-1 list prices (S3 Standard $0.023 vs Glacier "
-        "Instant Retrieval $0.004 per GB-month) on the whole bucket size and ignores "
-        "transition request charges and the minimum storage duration."
+        "Instant Retrieval $0.004 per GB-month) on the bucket's S3 Standard bytes (CloudWatch "
+        "AWS/S3 BucketSizeBytes, StorageType StandardStorage, latest daily datapoint) and "
+        "ignores transition request charges and the minimum storage duration. The size is "
+        "informational: when CloudWatch has no datapoint (a new bucket) or "
+        "cloudwatch:GetMetricStatistics is refused, the result says the size is unknown and "
+        "why, and its status does not change."
     ),
 )
 
@@ -75,22 +81,36 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
     rules = [rule_name(r) for r in log_rules(target, bucket.lifecycle) if r.transitions]
-    evidence: dict[str, Any] = {"transition_rules": rules, "size_bytes": bucket.size_bytes}
+    evidence: dict[str, Any] = {"transition_rules": rules, **_size_evidence(bucket.size_bytes)}
     if rules:
         return Verdict(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "
                        f"{', '.join(rules)})", evidence)
     prices = (f"S3 Standard ${STANDARD_PRICE}/GB-month vs Glacier Instant Retrieval "
               f"${GLACIER_IR_PRICE}/GB-month, us-east-1 list prices")
-    if bucket.size_bytes is None:
-        saving = f"the bucket size is unknown, so no saving is estimated ({prices})"
-    else:
-        gb = bucket.size_bytes / 1024**3
-        monthly = gb * (STANDARD_PRICE - GLACIER_IR_PRICE)
-        evidence["estimated_monthly_saving_usd"] = round(monthly, 2)
-        saving = (f"moving its {gb:,.1f} GB would save about ${monthly:,.2f} per month "
+    size = bucket.size_bytes
+    if isinstance(size, CollectionError):
+        saving = (f"the bucket size is unknown ({size.reason()}), so no saving is estimated "
                   f"({prices})")
+    elif size is None:
+        saving = ("the bucket size is unknown (CloudWatch has no recent BucketSizeBytes datapoint "
+                  f"for it), so no saving is estimated ({prices})")
+    else:
+        gib = size / GIB
+        monthly = gib * (STANDARD_PRICE - GLACIER_IR_PRICE)
+        evidence["estimated_monthly_saving_usd"] = round(monthly, 2)
+        saving = (f"moving its {gib:,.1f} GiB in S3 Standard would save about ${monthly:,.2f} "
+                  f"per month ({prices})")
     return Verdict(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: "
                    + saving, evidence)
+
+
+def _size_evidence(size: int | CollectionError | None) -> dict[str, Any]:
+    """The size as evidence; an unreadable size is its reason, never an ERROR (cost only)."""
+    if isinstance(size, CollectionError):
+        return {"size_bytes": None, "size_unknown_reason": size.reason()}
+    if size is None:
+        return {"size_bytes": None}
+    return {"size_bytes": size, "size_gib": round(size / GIB, 1)}
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -144,3 +144,36 @@ def test_disabled_or_unrelated_transition_does_not_count() -> None:
                  LifecycleRule("tags", True, has_tag_filter=True,
                                transitions=(Transition("GLACIER_IR", 30),)))
     assert run(ARC, snap).status is Status.FAIL
+
+
+def test_no_transition_shows_the_size_in_gib_and_as_evidence() -> None:
+    snap = with_bucket(sound_snapshot(), lifecycle=None, size_bytes=5 * 1024**3 // 2)
+    res = run(ARC, snap)
+    assert res.status is Status.FAIL
+    assert "2.5 GiB in S3 Standard" in res.message and "$0.05 per month" in res.message
+    assert res.evidence["size_bytes"] == 5 * 1024**3 // 2 and res.evidence["size_gib"] == 2.5
+
+
+def test_unreadable_size_is_unknown_with_its_reason_not_an_error() -> None:
+    refused = denied("GetMetricStatistics", service="cloudwatch")
+    res = run(ARC, with_bucket(sound_snapshot(), lifecycle=None, size_bytes=refused))
+    assert res.status is Status.FAIL
+    assert "size is unknown" in res.message and "cloudwatch:GetMetricStatistics" in res.message
+    assert "AccessDenied" in res.message and "saving" in res.message
+    assert res.evidence["size_bytes"] is None
+    assert res.evidence["size_unknown_reason"] == refused.reason()
+    assert "estimated_monthly_saving_usd" not in res.evidence
+
+
+def test_unreadable_size_keeps_a_transition_passing() -> None:
+    refused = denied("GetMetricStatistics", service="cloudwatch")
+    snap = rules(LifecycleRule("archive", True, transitions=(Transition("GLACIER_IR", 30),)))
+    res = run(ARC, with_bucket(snap, size_bytes=refused))
+    assert res.status is Status.PASS
+    assert res.evidence["size_unknown_reason"] == refused.reason()
+
+
+def test_no_datapoint_says_cloudwatch_has_none() -> None:
+    res = run(ARC, with_bucket(sound_snapshot(), lifecycle=None, size_bytes=None))
+    assert res.status is Status.FAIL and "no recent BucketSizeBytes datapoint" in res.message
+    assert res.evidence["size_bytes"] is None and "size_unknown_reason" not in res.evidence
