@@ -7,6 +7,7 @@ selectors, times) is one small function of a response, easy to read and test.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -148,6 +149,32 @@ def bucket_policy(raw: Raw) -> dict[str, Any]:
 def key_policy(raw: Raw) -> dict[str, Any]:
     """GetKeyPolicy parsed into a dict (raises ValueError on malformed JSON)."""
     return _json_object(raw.get("Policy", ""))
+
+
+def bucket_size_bytes(raw: Raw) -> int | None:
+    """GetMetricStatistics of AWS/S3 BucketSizeBytes: the newest datapoint's Average, in bytes.
+
+    S3 publishes one datapoint a day (timestamped 00:00 UTC, up to two days
+    late), so the newest one in the window is the current size. No datapoint
+    (a new or empty bucket, or a window before the first report) is None:
+    the size is unknown, not zero. A datapoint without a usable Average raises
+    ValueError, which the collector records as a malformed response.
+    """
+    points = [p for p in raw.get("Datapoints") or () if isinstance(p, Mapping)]
+    if not points:
+        return None
+    latest = max(points, key=_datapoint_time)
+    average = latest.get("Average")
+    if isinstance(average, bool) or not isinstance(average, int | float) or not math.isfinite(average) or average < 0:
+        raise ValueError(f"BucketSizeBytes datapoint has no usable Average: {average!r}")
+    return round(average)
+
+
+def _datapoint_time(point: Raw) -> datetime:
+    when = point.get("Timestamp")
+    if isinstance(when, datetime):
+        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    raise ValueError(f"BucketSizeBytes datapoint has no timestamp: {when!r}")
 
 
 def _json_object(text: object) -> dict[str, Any]:
