@@ -17,12 +17,14 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from botocore import xform_name
 from botocore.config import Config
 from botocore.credentials import Credentials as BotocoreCredentials
+from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from auditor import __version__
@@ -66,11 +68,67 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class RoleSpec:
+    """One AssumeRole request, kept so that the same session can be asked for again."""
+
+    role_arn: str
+    session_name: str = "trail-auditor"
+    external_id: str | None = field(default=None, repr=False)
+
+    def params(self) -> dict[str, Any]:
+        """The AssumeRole parameters."""
+        out: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": self.session_name}
+        if self.external_id:
+            out["ExternalId"] = self.external_id
+        return out
+
+
+class AssumedRole:
+    """An assumed role's credentials, which renew themselves before they expire.
+
+    A role session lasts an hour by default, and an organisation scan or a
+    long log read can outlast it: static credentials would then make every
+    later call fail with ExpiredToken. This wraps botocore's
+    ``RefreshableCredentials``, whose refresh function calls AssumeRole again
+    with the same role, session name and external id (see
+    :meth:`Aws.assume`); the signer asks it for current credentials on every
+    request. Nothing secret is shown by ``repr``.
+    """
+
+    def __init__(self, spec: RoleSpec, botocore_credentials: RefreshableCredentials) -> None:
+        self.spec = spec
+        self.botocore_credentials = botocore_credentials
+
+    def __repr__(self) -> str:
+        return f"AssumedRole({self.spec.role_arn!r})"
+
+
+class CredentialRefreshError(BotoCoreError):  # type: ignore[misc]  # botocore is untyped
+    """AssumeRole failed while renewing a role's credentials close to their expiry.
+
+    A ``BotoCoreError``, so :meth:`Aws.call` records it as the failure of the
+    call that needed the fresh credentials (and log readers as an unreadable
+    file), never as an answer.
+    """
+
+    fmt = "trail-auditor: could not renew the credentials of {role_arn}: {reason}"
+
+
+@dataclass(frozen=True)
 class AccountAccess:
-    """How to call one account: the base session's credentials or an assumed role's."""
+    """How to call one account: the base session's credentials or an assumed role's.
+
+    ``credentials`` is ``None`` for the caller (the base session's own
+    credentials), an :class:`AssumedRole` for a role the scan assumed (renewed
+    before expiry) or a static :class:`Credentials` set.
+    """
 
     account_id: str
-    credentials: Credentials | None = None
+    credentials: Credentials | AssumedRole | None = None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def make_config(max_workers: int) -> Config:
@@ -176,8 +234,11 @@ class Aws:
         config: Config,
         endpoint_url: str | None,
         on_error: Callable[[CollectionError], None],
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        """``clock`` tells assumed roles' credentials the time (tests move it forward)."""
         self._session = session
+        self._clock = clock
         self._config = config
         self._endpoint_url = endpoint_url
         self._on_error = on_error
@@ -185,6 +246,7 @@ class Aws:
         self._clients: dict[tuple[str, str], Any] = {}
         self._secrets: set[str] = set()
         self._signing: dict[str, Any] = {}
+        self._bound_clients: dict[tuple[int, str, str], Any] = {}
         self._acting: ContextVar[Any] = ContextVar("trail_auditor_acting_as", default=None)
 
     def remember_secret(self, creds: Credentials) -> None:
@@ -192,12 +254,79 @@ class Aws:
         with self._lock:
             self._secrets.update((creds.access_key_id, creds.secret_access_key, creds.session_token))
 
+    def assume(
+        self, account_id: str, spec: RoleSpec, *, via: AccountAccess, region: str
+    ) -> AccountAccess | CollectionError:
+        """Assume ``spec`` as ``via``; the access renews its credentials before they expire.
+
+        The first AssumeRole happens now and its failure is returned (not
+        recorded: the caller decides what it means). Later renewals are made
+        by botocore's signer when a request finds the credentials within its
+        refresh window (15 min before expiry; from 10 min before, every request
+        waits for it), with the same parameters; every set of credentials is
+        registered with :meth:`remember_secret`. A renewal that fails inside the
+        mandatory window raises :class:`CredentialRefreshError` out of that
+        request, which :meth:`call` turns into a ``CollectionError``.
+        """
+        first = self._assume_once(spec, via, region)
+        if isinstance(first, CollectionError):
+            return first
+
+        def refresh() -> dict[str, str]:
+            again = self._assume_once(spec, via, region)
+            if isinstance(again, CollectionError):
+                raise CredentialRefreshError(role_arn=spec.role_arn, reason=again.reason())
+            return again
+
+        creds = RefreshableCredentials(
+            access_key=first["access_key"],
+            secret_key=first["secret_key"],
+            token=first["token"],
+            expiry_time=datetime.fromisoformat(first["expiry_time"]),
+            refresh_using=refresh,
+            method="trail-auditor-assume-role",
+            time_fetcher=self._clock,
+        )
+        return AccountAccess(account_id=account_id, credentials=AssumedRole(spec, creds))
+
+    def _assume_once(self, spec: RoleSpec, via: AccountAccess, region: str) -> dict[str, str] | CollectionError:
+        """One AssumeRole call, as botocore refresh metadata; the secrets are remembered first."""
+        res = self.call(via, "sts", region, "AssumeRole", resource=spec.role_arn, record=False, **spec.params())
+        if isinstance(res, CollectionError):
+            return res
+        raw = as_dict(res).get("Credentials") or {}
+        expiry = raw.get("Expiration")
+        if not isinstance(expiry, datetime) or not all(
+            raw.get(k) for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        ):
+            return CollectionError(
+                account_id=via.account_id,
+                region=region,
+                service="sts",
+                operation="AssumeRole",
+                error_code="MalformedResponse",
+                message="AssumeRole answered without complete credentials",
+                resource=spec.role_arn,
+            )
+        self.remember_secret(Credentials(raw["AccessKeyId"], raw["SecretAccessKey"], raw["SessionToken"]))
+        if expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=UTC)
+        return {
+            "access_key": str(raw["AccessKeyId"]),
+            "secret_key": str(raw["SecretAccessKey"]),
+            "token": str(raw["SessionToken"]),
+            "expiry_time": expiry.isoformat(),
+        }
+
     def _signing_credentials(self, access: AccountAccess) -> Any:
         """The botocore credentials requests for ``access`` are signed with.
 
         The base session's own credential object (refreshable if the profile's
-        are) for the caller; a static set per assumed role.
+        are) for the caller; an assumed role's refreshable credentials; or a
+        static set.
         """
+        if isinstance(access.credentials, AssumedRole):
+            return access.credentials.botocore_credentials
         key = access.credentials.access_key_id if access.credentials is not None else ""
         cached = self._signing.get(key)  # a dict read is atomic: no lock on the hot path
         if cached is not None:
@@ -250,18 +379,49 @@ class Aws:
             cached = self._clients.get(key)
             if cached is not None:
                 return cached
-            kwargs: dict[str, Any] = {
-                "aws_access_key_id": _PLACEHOLDER_KEY,
-                "aws_secret_access_key": _PLACEHOLDER_KEY,
-            }
-            if self._endpoint_url:
-                kwargs["endpoint_url"] = self._endpoint_url
-            created = self._session.client(service, region_name=region, config=self._config, **kwargs)
-            created.meta.events.register("before-sign", self._sign_as_bound_account)
-            if service == "s3control":
-                _keep_local_endpoint_host(created, self._endpoint_url)
+            created = self._new_client(service, region, self._sign_as_bound_account)
             self._clients[key] = created
             return created
+
+    def bound_client(self, access: AccountAccess, service: str, region: str) -> Any:
+        """A client of its own that always signs as ``access`` (renewing an assumed role's credentials).
+
+        For code that calls boto3 clients directly from threads of its own (the
+        log reader and digest validator), where the context binding of
+        :meth:`acting_as` does not follow. Its requests are still signed per
+        request by the same hook design, with ``access``'s credentials fixed.
+        """
+        signing = self._signing_credentials(access)
+        key = (id(signing), region, service)
+        cached = self._bound_clients.get(key)
+        if cached is not None:
+            return cached[1]
+
+        def sign_as_access(request: Any, **_: Any) -> None:
+            request.context.setdefault("signing", {})["request_credentials"] = signing
+
+        with self._lock:
+            cached = self._bound_clients.get(key)
+            if cached is not None:
+                return cached[1]
+            created = self._new_client(service, region, sign_as_access)
+            # the credentials object is kept with its client so that its id() stays unique
+            self._bound_clients[key] = (signing, created)
+            return created
+
+    def _new_client(self, service: str, region: str, signing_hook: Callable[..., None]) -> Any:
+        """A client with placeholder credentials whose requests ``signing_hook`` signs (lock held)."""
+        kwargs: dict[str, Any] = {
+            "aws_access_key_id": _PLACEHOLDER_KEY,
+            "aws_secret_access_key": _PLACEHOLDER_KEY,
+        }
+        if self._endpoint_url:
+            kwargs["endpoint_url"] = self._endpoint_url
+        created = self._session.client(service, region_name=region, config=self._config, **kwargs)
+        created.meta.events.register("before-sign", signing_hook)
+        if service == "s3control":
+            _keep_local_endpoint_host(created, self._endpoint_url)
+        return created
 
     def call(
         self,

@@ -33,7 +33,7 @@ from auditor.collect._aws import (
     PARTITION_DEFAULT_REGION,
     AccountAccess,
     Aws,
-    Credentials,
+    RoleSpec,
     as_dict,
     not_collected,
 )
@@ -348,18 +348,11 @@ class Scan:
         self._resolve_regions(acc)
 
     def _assume(self, acc: _Account) -> bool:
-        role_arn = f"arn:{self._partition}:iam::{acc.account_id}:role/{self._settings.role_name}"
-        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "trail-auditor"}
-        if self._settings.external_id:
-            params["ExternalId"] = self._settings.external_id
-        res = self._aws.call(
-            AccountAccess(account_id=self._caller),
-            "sts",
-            self._home,
-            "AssumeRole",
-            resource=role_arn,
-            record=False,
-            **params,
+        res = self._aws.assume(
+            acc.account_id,
+            self.role_spec(acc.account_id),
+            via=AccountAccess(account_id=self._caller),
+            region=self._home,
         )
         if isinstance(res, CollectionError):
             err = CollectionError(
@@ -374,16 +367,13 @@ class Scan:
             acc.access_error = err
             self._record(err)
             return False
-        assert isinstance(res, dict)
-        raw = res["Credentials"]
-        creds = Credentials(
-            access_key_id=raw["AccessKeyId"],
-            secret_access_key=raw["SecretAccessKey"],
-            session_token=raw["SessionToken"],
-        )
-        self._aws.remember_secret(creds)
-        acc.access = AccountAccess(account_id=acc.account_id, credentials=creds)
+        acc.access = res
         return True
+
+    def role_spec(self, account_id: str) -> RoleSpec:
+        """The AssumeRole request that enters ``account_id`` (``--role-name`` required)."""
+        role_arn = f"arn:{self._partition}:iam::{account_id}:role/{self._settings.role_name}"
+        return RoleSpec(role_arn=role_arn, session_name="trail-auditor", external_id=self._settings.external_id)
 
     def _account_org(self, acc: _Account) -> None:
         assert acc.access is not None

@@ -1,0 +1,202 @@
+"""Assumed roles' credentials are renewed before they expire, with the same AssumeRole request.
+
+moto does not enforce expiry, so these tests move time instead: the clock the
+collector's credentials read (``Aws(clock=...)``) and the clock moto stamps
+new sessions' ``Expiration`` with are moved forward together, as real time
+would move during a long scan. What is observed is what goes on the wire: the
+access key id in each request's Authorization header, read by a botocore
+``before-send`` hook on the client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import moto.sts.models
+import pytest
+from botocore.exceptions import ClientError
+
+from auditor.collect._aws import AccountAccess, AssumedRole, Aws, RoleSpec, make_config
+from auditor.snapshot import CollectionError
+from tests.collect.conftest import CALLER, REGION, assume, client
+
+MEMBER = "111111111111"
+ROLE = RoleSpec(role_arn=f"arn:aws:iam::{MEMBER}:role/Audit", session_name="trail-auditor", external_id="ext-1")
+_KEY_IN_AUTH = re.compile(r"Credential=([^/]+)/")
+
+
+class Clock:
+    """Real time plus an offset the test moves forward (for the collector and for moto's STS)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def moto_now(self) -> datetime:
+        return datetime.now(UTC).replace(tzinfo=None) + self.offset  # moto keeps naive UTC
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(moto.sts.models, "utcnow", c.moto_now)
+    return c
+
+
+class Wire:
+    """Per request sent: (operation, access key id that signed it); and AssumeRole calls with their answers."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.assume_calls: list[dict[str, Any]] = []
+        self.issued: list[dict[str, Any]] = []
+
+    def watch(self, target_client: Any) -> None:
+        target_client.meta.events.register("before-send", self._sent)
+
+    def watch_sts(self, session: boto3.Session) -> None:
+        session.events.register("before-parameter-build.sts.AssumeRole", self._assume_params)
+        session.events.register("after-call.sts.AssumeRole", self._assume_answer)
+
+    def _sent(self, request: Any, **_: Any) -> None:
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
+        match = _KEY_IN_AUTH.search(auth)
+        self.sent.append((str(request.context.get("operation_name") or request.url), match.group(1) if match else ""))
+
+    def _assume_params(self, params: Any, **_: Any) -> None:
+        self.assume_calls.append(dict(params))
+
+    def _assume_answer(self, parsed: Any, **_: Any) -> None:
+        self.issued.append(dict(parsed.get("Credentials") or {}))
+
+
+def _member_with_bucket(session: boto3.Session) -> str:
+    bucket = "member-evidence"
+    client(session, "s3", creds=assume(session, MEMBER)).create_bucket(Bucket=bucket)
+    return bucket
+
+
+def _aws(session: boto3.Session, clock: Clock, on_error: Callable[[CollectionError], None] = lambda e: None) -> Aws:
+    return Aws(session, config=make_config(1), endpoint_url=None, on_error=on_error, clock=clock.now)
+
+
+def test_a_request_after_the_role_session_expired_is_signed_with_renewed_credentials(
+    session: boto3.Session, clock: Clock
+) -> None:
+    bucket = _member_with_bucket(session)
+    wire = Wire()
+    wire.watch_sts(session)
+    aws = _aws(session, clock)
+    wire.watch(aws.client(AccountAccess(MEMBER), "s3", REGION))
+
+    access = aws.assume(MEMBER, ROLE, via=AccountAccess(CALLER), region=REGION)
+    assert isinstance(access, AccountAccess) and isinstance(access.credentials, AssumedRole)
+    before = aws.call(access, "s3", REGION, "ListBuckets")
+    clock.offset = timedelta(hours=1, minutes=1)  # the first session's hour is over
+    after = aws.call(access, "s3", REGION, "ListBuckets")
+
+    assert isinstance(before, dict) and isinstance(after, dict)
+    assert [b["Name"] for b in after["Buckets"]] == [bucket]  # still the member account's view
+    first, renewed = wire.issued
+    assert [key for _, key in wire.sent] == [first["AccessKeyId"], renewed["AccessKeyId"]]
+    assert first["AccessKeyId"] != renewed["AccessKeyId"]
+    # the renewal asked for the same role, session name and external id
+    assert wire.assume_calls == [ROLE.params(), ROLE.params()]
+    assert ROLE.params() == {"RoleArn": ROLE.role_arn, "RoleSessionName": "trail-auditor", "ExternalId": "ext-1"}
+
+
+def test_credentials_are_renewed_before_they_expire_not_after(session: boto3.Session, clock: Clock) -> None:
+    _member_with_bucket(session)
+    wire = Wire()
+    wire.watch_sts(session)
+    aws = _aws(session, clock)
+    wire.watch(aws.client(AccountAccess(MEMBER), "s3", REGION))
+    access = aws.assume(MEMBER, ROLE, via=AccountAccess(CALLER), region=REGION)
+    assert isinstance(access, AccountAccess)
+
+    clock.offset = timedelta(minutes=30)  # half the session left: nothing to do
+    aws.call(access, "s3", REGION, "ListBuckets")
+    assert len(wire.assume_calls) == 1
+    clock.offset = timedelta(minutes=55)  # five minutes left: inside the mandatory window
+    aws.call(access, "s3", REGION, "ListBuckets")
+
+    first, renewed = wire.issued
+    assert [key for _, key in wire.sent] == [first["AccessKeyId"], renewed["AccessKeyId"]]
+
+
+def test_a_client_bound_to_an_account_also_renews_its_credentials(session: boto3.Session, clock: Clock) -> None:
+    bucket = _member_with_bucket(session)
+    wire = Wire()
+    wire.watch_sts(session)
+    aws = _aws(session, clock)
+    access = aws.assume(MEMBER, ROLE, via=AccountAccess(CALLER), region=REGION)
+    assert isinstance(access, AccountAccess)
+    s3 = aws.bound_client(access, "s3", REGION)
+    wire.watch(s3)
+
+    s3.head_bucket(Bucket=bucket)
+    clock.offset = timedelta(hours=2)
+    s3.head_bucket(Bucket=bucket)
+
+    first, renewed = wire.issued
+    assert [key for _, key in wire.sent] == [first["AccessKeyId"], renewed["AccessKeyId"]]
+
+
+def test_a_failed_renewal_is_a_collection_error_of_the_call_that_needed_it(
+    session: boto3.Session, clock: Clock
+) -> None:
+    _member_with_bucket(session)
+    recorded: list[CollectionError] = []
+    aws = _aws(session, clock, recorded.append)
+    access = aws.assume(MEMBER, ROLE, via=AccountAccess(CALLER), region=REGION)
+    assert isinstance(access, AccountAccess)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "role trust changed"}}, "AssumeRole")
+
+    session.events.register("before-call.sts.AssumeRole", refuse)
+    # the shared STS client already exists; new hooks on the session reach clients made later only
+    aws.client(AccountAccess(CALLER), "sts", REGION).meta.events.register("before-call.sts.AssumeRole", refuse)
+    clock.offset = timedelta(hours=1, minutes=1)
+    res = aws.call(access, "s3", REGION, "ListBuckets")
+
+    assert isinstance(res, CollectionError)
+    assert res.account_id == MEMBER and res.operation == "ListBuckets"
+    assert res.error_code == "CredentialRefreshError"
+    assert ROLE.role_arn in res.message and "role trust changed" in res.message
+    assert recorded == [res]
+
+
+def test_renewed_secrets_are_scrubbed_from_error_messages(session: boto3.Session, clock: Clock) -> None:
+    _member_with_bucket(session)
+    wire = Wire()
+    wire.watch_sts(session)
+    aws = _aws(session, clock)
+    access = aws.assume(MEMBER, ROLE, via=AccountAccess(CALLER), region=REGION)
+    assert isinstance(access, AccountAccess)
+    clock.offset = timedelta(hours=1, minutes=1)
+    assert isinstance(aws.call(access, "s3", REGION, "ListBuckets"), dict)  # renews
+    renewed = wire.issued[-1]
+    assert len(wire.issued) == 2
+
+    def leak(**_: Any) -> None:
+        # an error whose text carries the renewed secret (e.g. an echoing proxy)
+        raise ClientError(
+            {"Error": {"Code": "Weird", "Message": f"bad {renewed['SecretAccessKey']} {renewed['SessionToken']}"}},
+            "ListBuckets",
+        )
+
+    aws.client(access, "s3", REGION).meta.events.register("before-call.s3.ListBuckets", leak)
+    res = aws.call(access, "s3", REGION, "ListBuckets")
+
+    assert isinstance(res, CollectionError)
+    assert renewed["SecretAccessKey"] not in res.message and renewed["SessionToken"] not in res.message
+    assert res.message.count("<redacted>") == 2
+    assert renewed["SecretAccessKey"] not in repr(access)
