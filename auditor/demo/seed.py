@@ -36,6 +36,11 @@ REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 HOME = "us-east-1"
 #: The demo's log window: long enough for the story, short enough to seed and verify quickly.
 WINDOW_HOURS = 30
+#: S3 Standard bytes the demo's log buckets report to CloudWatch (BucketSizeBytes): what
+#: buckets holding a few years of an organisation's logs would, so that
+#: bucket-archival-lifecycle has a size to show and a saving to estimate.
+ORG_BUCKET_BYTES = 1_800 * 1024**3
+WORKLOAD_BUCKET_BYTES = 250 * 1024**3
 
 
 @dataclass
@@ -122,12 +127,31 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
     org_bucket = f"demo-org-trail-logs-{log_archive}"
     trail_arn = f"arn:aws:cloudtrail:{HOME}:{MANAGEMENT_ACCOUNT}:trail/org-trail"
     _seed_log_archive(archive, org_bucket, trail_arn, org_id)
+    seed_bucket_size(archive, org_bucket, HOME, ORG_BUCKET_BYTES)
     key_arn = _seed_management(mgmt, org_bucket, trail_arn, regions)
     workload_bucket = f"demo-workload-trail-{workload}"
     _seed_workload(work, workload_bucket, workload)
+    seed_bucket_size(work, workload_bucket, "eu-west-1", WORKLOAD_BUCKET_BYTES)
     return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
                    workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
                    org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
+
+
+def seed_bucket_size(sess: boto3.Session, bucket: str, region: str, size_bytes: int) -> None:
+    """Publish the daily AWS/S3 BucketSizeBytes datapoints S3 would, for the last three days.
+
+    In the bucket's region and its owner's account, timestamped 00:00 UTC as S3
+    does. moto synthesises only today's datapoint (from the bytes it holds),
+    which the collector does not read; these are the ones it finds.
+    """
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    dimensions = [{"Name": "BucketName", "Value": bucket}, {"Name": "StorageType", "Value": "StandardStorage"}]
+    growth = size_bytes // 200  # a log bucket grows a little every day
+    sess.client("cloudwatch", region_name=region).put_metric_data(Namespace="AWS/S3", MetricData=[
+        {"MetricName": "BucketSizeBytes", "Dimensions": dimensions, "Unit": "Bytes",
+         "Timestamp": today - timedelta(days=days), "Value": float(size_bytes - (days - 1) * growth)}
+        for days in (3, 2, 1)
+    ])
 
 
 def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: str) -> None:

@@ -255,3 +255,28 @@ def test_todays_partial_day_is_not_read(session: boto3.Session) -> None:
     snap = _scan(session)
 
     assert _bucket(snap, seeded.bucket).size_bytes == 2048
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_log_buckets_report_their_seeded_size() -> None:
+    from moto import mock_aws
+
+    from auditor.demo.seed import (
+        ORG_BUCKET_BYTES,
+        REGIONS,
+        ROLE_NAME,
+        WORKLOAD_BUCKET_BYTES,
+        seed_organization,
+    )
+
+    with mock_aws():
+        org = seed_organization(REGIONS)
+        snap = collect(CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS))
+
+    assert _bucket(snap, org.org_bucket).size_bytes == ORG_BUCKET_BYTES
+    assert _bucket(snap, org.workload_bucket).size_bytes == WORKLOAD_BUCKET_BYTES
+    finding = _archival(evaluate(snap, all_checks()), org.workload_bucket)
+    assert finding.status.value == "FAIL"
+    assert "250.0 GiB in S3 Standard" in finding.message and "$4.75 per month" in finding.message
