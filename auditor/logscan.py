@@ -20,29 +20,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.collect import AccountAccessError, AccountSessions, CollectOptions, open_account_sessions
 from auditor.errors import AuditorError
 from auditor.snapshot import Bucket, CollectionError, Snapshot, Trail
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
-
-
-def account_session(base: boto3.Session, account_id: str, caller_account_id: str,
-                    role_name: str | None, external_id: str | None) -> boto3.Session:
-    """A session in ``account_id``: the base session for the caller, AssumeRole otherwise."""
-    if account_id == caller_account_id or role_name is None:
-        return base
-    sts = base.client("sts", config=_CONFIG)
-    kwargs: dict[str, Any] = {
-        "RoleArn": f"arn:aws:iam::{account_id}:role/{role_name}",
-        "RoleSessionName": "trail-auditor-logs",
-    }
-    if external_id:
-        kwargs["ExternalId"] = external_id
-    creds = sts.assume_role(**kwargs)["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
-                         aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"],
-                         region_name=base.region_name)
 
 
 def _client(session: boto3.Session, service: str, endpoint_url: str | None,
@@ -60,16 +42,25 @@ def _logging_trails(snapshot: Snapshot) -> list[Trail]:
     return list(seen.values())
 
 
-def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
+def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: str,
                         rules_dir: Path | None = None, public_keys: Path | None = None,
-                        console: Any = None, now: datetime | None = None) -> Snapshot:
-    """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot."""
+                        console: Any = None, now: datetime | None = None,
+                        sessions: AccountSessions | None = None) -> Snapshot:
+    """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot.
+
+    ``sessions`` are the collection run's (:func:`auditor.collect.collect_with_sessions`):
+    each bucket owner's account is then read with the role the collector assumed,
+    renewed before it expires. Without them, each account's role is assumed on first
+    use, once.
+    """
     from auditor.integrity import CloudTrailKeySource, FileKeySource, merge_reports, verify_s3
     from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
 
     now = now or datetime.now(UTC)
     window = LogWindow(since=parse_since(since, now), until=now)
-    base = boto3.Session(profile_name=options.profile) if options.profile else boto3.Session()
+    if sessions is None:
+        sessions = open_account_sessions(options, caller_account_id=snapshot.caller_account_id,
+                                         partition=snapshot.partition)
     accounts = [a.account_id for a in snapshot.accessible_accounts()]
     regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
     org_id = None
@@ -82,9 +73,10 @@ def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
         owner = _bucket_owner(bucket, trail)
         scope_accounts = accounts if trail.is_organization_trail else [trail.owner_account_id]
         try:
-            sess = account_session(base, owner, snapshot.caller_account_id, options.role_name,
-                                   options.external_id)
-            s3 = _client(sess, "s3", options.endpoint_url)
+            s3 = sessions.client(owner, "s3")
+        except AccountAccessError as exc:
+            docs.append(_unreadable(trail, window, str(exc)))
+            continue
         except (ClientError, BotoCoreError) as exc:
             docs.append(_unreadable(trail, window, f"cannot open a session in {owner}: {exc}"))
             continue
@@ -99,8 +91,8 @@ def read_trail_evidence(snapshot: Snapshot, options: Any, *, since: str,
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
             else:
-                keys = CloudTrailKeySource(_client(base, "cloudtrail", options.endpoint_url,
-                                                   trail.home_region))
+                keys = CloudTrailKeySource(sessions.client(snapshot.caller_account_id, "cloudtrail",
+                                                           trail.home_region))
             for account in scope_accounts:
                 reports.append(verify_s3(
                     s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,

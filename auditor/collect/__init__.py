@@ -6,15 +6,27 @@ a bounded thread pool, and turns every per-call failure into a
 ``CollectionError`` value in the snapshot (and in ``Snapshot.errors``), so a
 denied or throttled API can never look like a clean answer. It raises only
 :class:`CollectError` (an ``AuditorError``), when the scan cannot start.
+
+:func:`collect_with_sessions` also hands back the run's
+:class:`AccountSessions`, so that the trail-log reader enters each account
+with the role the collector already assumed (renewed before it expires)
+instead of assuming it again.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from auditor.collect._aws import USER_AGENT_EXTRA, Aws, make_config
+from auditor.collect._aws import (
+    PARTITION_DEFAULT_REGION,
+    USER_AGENT_EXTRA,
+    AccountAccessError,
+    AccountSessions,
+    Aws,
+    make_config,
+)
 from auditor.collect._orgtrails import attach_organization_trails
 from auditor.collect._parse import now_iso
 from auditor.collect._scan import CollectError, Scan, ScanSettings
@@ -24,7 +36,16 @@ from auditor.snapshot import CollectionError, Snapshot
 if TYPE_CHECKING:
     import boto3
 
-__all__ = ["USER_AGENT_EXTRA", "CollectError", "CollectOptions", "collect"]
+__all__ = [
+    "USER_AGENT_EXTRA",
+    "AccountAccessError",
+    "AccountSessions",
+    "CollectError",
+    "CollectOptions",
+    "collect",
+    "collect_with_sessions",
+    "open_account_sessions",
+]
 
 _HOOK_ID = "trail-auditor-progress"
 
@@ -61,6 +82,15 @@ def collect(
     API call of the scan, in every account (clients of assumed roles are made
     from the same session).
     """
+    return collect_with_sessions(options, progress, session)[0]
+
+
+def collect_with_sessions(
+    options: CollectOptions,
+    progress: ProgressSink | None = None,
+    session: boto3.Session | None = None,
+) -> tuple[Snapshot, AccountSessions]:
+    """:func:`collect`, plus the run's :class:`AccountSessions` for reading more from the same accounts."""
     sink: ProgressSink = progress if progress is not None else NullProgress()
     if options.max_workers < 1:
         raise CollectError("max_workers must be at least 1")
@@ -98,7 +128,8 @@ def collect(
             trusted_accounts=options.trusted_accounts,
             max_workers=options.max_workers,
         )
-        snapshot = Scan(session, aws, settings, sink, errors).run(now_iso())
+        scan = Scan(session, aws, settings, sink, errors)
+        snapshot = scan.run(now_iso())
     finally:
         session.events.unregister("before-parameter-build", unique_id=_HOOK_ID)
         sink.finish()
@@ -108,6 +139,41 @@ def collect(
             key=lambda e: (e.account_id, e.region, e.service, e.operation, e.resource),
         )
     )
-    from dataclasses import replace
+    return attach_organization_trails(replace(snapshot, errors=ordered)), scan.account_sessions()
 
-    return attach_organization_trails(replace(snapshot, errors=ordered))
+
+def open_account_sessions(
+    options: CollectOptions,
+    *,
+    caller_account_id: str,
+    partition: str = "aws",
+    session: boto3.Session | None = None,
+) -> AccountSessions:
+    """Account sessions without a collection run (for a snapshot collected elsewhere).
+
+    Each account's role (``options.role_name``) is assumed on first use, once,
+    and renewed before it expires.
+    """
+    if session is None:
+        import boto3
+
+        session = boto3.Session(profile_name=options.profile)
+    region = session.region_name or PARTITION_DEFAULT_REGION.get(partition, "us-east-1")
+
+    def ignore(_: CollectionError) -> None:
+        """AccountSessions only makes unrecorded calls; its callers record what fails."""
+
+    aws = Aws(
+        session,
+        config=make_config(options.max_workers),
+        endpoint_url=options.endpoint_url,
+        on_error=ignore,
+    )
+    return AccountSessions(
+        aws,
+        caller_account_id=caller_account_id,
+        partition=partition,
+        home_region=region,
+        role_name=options.role_name,
+        external_id=options.external_id,
+    )

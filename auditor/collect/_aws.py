@@ -28,6 +28,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from auditor import __version__
+from auditor.errors import AuditorError
 from auditor.snapshot import CollectionError
 
 USER_AGENT_EXTRA: Final = f"trail-auditor/{__version__}"
@@ -74,6 +75,15 @@ class RoleSpec:
     role_arn: str
     session_name: str = "trail-auditor"
     external_id: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_account(cls, partition: str, account_id: str, role_name: str, external_id: str | None) -> RoleSpec:
+        """The role ``role_name`` in ``account_id``: the one request every part of a run uses."""
+        return cls(
+            role_arn=f"arn:{partition}:iam::{account_id}:role/{role_name}",
+            session_name="trail-auditor",
+            external_id=external_id,
+        )
 
     def params(self) -> dict[str, Any]:
         """The AssumeRole parameters."""
@@ -477,6 +487,73 @@ class Aws:
     def report(self, failure: CollectionError) -> None:
         """Record a failure that a caller created or decided to keep."""
         self._on_error(failure)
+
+
+class AccountAccessError(AuditorError):
+    """No client can be made for an account: its role could not be assumed."""
+
+
+class AccountSessions:
+    """Clients in the accounts of one run, each account's role assumed once (and renewed).
+
+    Handed back by :func:`auditor.collect.collect_with_sessions` so that later
+    readers of the same run (trail logs and digests) use the collector's
+    assumed roles instead of assuming each role again with settings of their
+    own. An account the scan could not enter stays refused (its recorded
+    error is the reason); an account outside the scan (say, a log archive
+    account that owns a bucket) is entered on first use, once.
+
+    The caller's own account, and every account when no role name was given,
+    use the base session's credentials, as the collector does.
+    """
+
+    def __init__(
+        self,
+        aws: Aws,
+        *,
+        caller_account_id: str,
+        partition: str,
+        home_region: str,
+        role_name: str | None,
+        external_id: str | None,
+        known: dict[str, AccountAccess | CollectionError] | None = None,
+    ) -> None:
+        self._aws = aws
+        self.caller_account_id = caller_account_id
+        self.partition = partition
+        self.home_region = home_region
+        self._role_name = role_name
+        self._external_id = external_id
+        self._known: dict[str, AccountAccess | CollectionError] = dict(known or {})
+        self._lock = threading.Lock()
+
+    def access(self, account_id: str) -> AccountAccess | CollectionError:
+        """How to call ``account_id``, or why it cannot be called (assumes its role at most once)."""
+        if account_id == self.caller_account_id or self._role_name is None:
+            return AccountAccess(account_id=account_id)
+        found = self._known.get(account_id)
+        if found is not None:
+            return found
+        with self._lock:  # one AssumeRole per account even when threads ask at once
+            found = self._known.get(account_id)
+            if found is None:
+                spec = RoleSpec.for_account(self.partition, account_id, self._role_name, self._external_id)
+                found = self._aws.assume(
+                    account_id, spec, via=AccountAccess(self.caller_account_id), region=self.home_region
+                )
+                self._known[account_id] = found
+            return found
+
+    def client(self, account_id: str, service: str, region: str | None = None) -> Any:
+        """A client signed as ``account_id`` (in ``region``, default the run's home region).
+
+        Raises :class:`AccountAccessError` when the account's role could not be
+        assumed, so the caller can record the source as unreadable.
+        """
+        access = self.access(account_id)
+        if isinstance(access, CollectionError):
+            raise AccountAccessError(f"cannot open a session in {account_id}: {access.reason()}")
+        return self._aws.bound_client(access, service, region or self.home_region)
 
 
 def not_collected(account: str, region: str, service: str, operation: str) -> CollectionError:

@@ -32,6 +32,7 @@ from auditor.collect._aws import (
     NOT_CONFIGURED,
     PARTITION_DEFAULT_REGION,
     AccountAccess,
+    AccountSessions,
     Aws,
     RoleSpec,
     as_dict,
@@ -372,8 +373,26 @@ class Scan:
 
     def role_spec(self, account_id: str) -> RoleSpec:
         """The AssumeRole request that enters ``account_id`` (``--role-name`` required)."""
-        role_arn = f"arn:{self._partition}:iam::{account_id}:role/{self._settings.role_name}"
-        return RoleSpec(role_arn=role_arn, session_name="trail-auditor", external_id=self._settings.external_id)
+        assert self._settings.role_name is not None
+        return RoleSpec.for_account(self._partition, account_id, self._settings.role_name, self._settings.external_id)
+
+    def account_sessions(self) -> AccountSessions:
+        """After :meth:`run`: clients in the scanned accounts, with the roles this scan assumed."""
+        known: dict[str, AccountAccess | CollectionError] = {}
+        for acc in self._accounts.values():
+            if acc.access is not None:
+                known[acc.account_id] = acc.access
+            elif acc.access_error is not None:
+                known[acc.account_id] = acc.access_error
+        return AccountSessions(
+            self._aws,
+            caller_account_id=self._caller,
+            partition=self._partition,
+            home_region=self._home,
+            role_name=self._settings.role_name,
+            external_id=self._settings.external_id,
+            known=known,
+        )
 
     def _account_org(self, acc: _Account) -> None:
         assert acc.access is not None

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import boto3
 from moto import mock_aws
+from moto.sts.models import sts_backends
 
 from auditor.checkapi import Settings, Status
-from auditor.collect import CollectOptions
+from auditor.collect import CollectOptions, collect_with_sessions, open_account_sessions
 from auditor.engine import run_check
 from auditor.logscan import read_trail_evidence
 from auditor.registry import all_checks
-from tests.builders import sound_snapshot, with_account
+from tests.builders import ACCOUNT, BUCKET, sound_snapshot, with_account
+from tests.collect.conftest import CALLER, REGION, assume, client, deny, seed_configured_account, session
+
+__all__ = ["session"]  # the moto-backed session fixture of the collection tests
 
 
 @mock_aws
@@ -24,3 +34,84 @@ def test_no_readable_trail_makes_the_log_checks_errors() -> None:
         assert {r.status for r in results} == {Status.ERROR}, results
         (problem,) = results[0].evidence["file_problems"]
         assert "no trail owned by a scanned account" in problem["reason"]
+
+
+# --------------------------------------------------------------------------- one role session per account
+
+
+class _Wire:
+    """AssumeRole calls and the key id signing each S3 request, seen by botocore hooks on the session."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self.assumed: list[tuple[str, str]] = []
+        self.s3_keys: set[str] = set()
+        session.events.register("before-parameter-build.sts.AssumeRole", self._assume)
+        session.events.register("after-call.sts.AssumeRole", self._issued)
+        session.events.register("before-send.s3", self._sent)
+        self.issued: list[str] = []
+
+    def _assume(self, params: Any, **_: Any) -> None:
+        self.assumed.append((params["RoleArn"], params["RoleSessionName"]))
+
+    def _issued(self, parsed: Any, **_: Any) -> None:
+        self.issued.append(parsed["Credentials"]["AccessKeyId"])
+
+    def _sent(self, request: Any, **_: Any) -> None:
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
+        match = re.search(r"Credential=([^/]+)/", auth)
+        self.s3_keys.add(match.group(1) if match else "")
+
+
+def _put_log_file(session: boto3.Session, creds: Any, bucket: str, account: str) -> None:
+    now = datetime.now(UTC) - timedelta(hours=1)  # well inside the 1d window read below
+    key = (f"AWSLogs/{account}/CloudTrail/{REGION}/{now:%Y/%m/%d}/"
+           f"{account}_CloudTrail_{REGION}_{now:%Y%m%dT%H%MZ}_test.json.gz")
+    record = {"eventVersion": "1.08", "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+              "awsRegion": REGION, "recipientAccountId": account, "eventID": "e1",
+              "userIdentity": {"type": "IAMUser", "accountId": account, "userName": "alice"}}
+    body = gzip.compress(json.dumps({"Records": [record]}).encode())
+    client(session, "s3", creds=creds).put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def test_logs_are_read_with_the_role_the_collector_assumed_once_per_account(session: boto3.Session) -> None:
+    org = client(session, "organizations")
+    org.create_organization(FeatureSet="ALL")
+    member = str(org.create_account(Email="m@example.com", AccountName="member")
+                 ["CreateAccountStatus"]["AccountId"])
+    creds = assume(session, member)
+    seeded = seed_configured_account(session, member, creds, prefix="member")
+    _put_log_file(session, creds, seeded.bucket, member)
+    options = CollectOptions(regions=(REGION,), accounts=(member,), role_name="Audit")
+    wire = _Wire(session)
+
+    snap, sessions = collect_with_sessions(options, session=session)
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
+
+    role_arn = f"arn:aws:iam::{member}:role/Audit"
+    assert wire.assumed == [(role_arn, "trail-auditor")]
+    # and AWS's side agrees: one role session for the whole run, not one more for the logs
+    sessions_in_member = [r for r in sts_backends[member]["aws"].assumed_roles if r.role_arn == role_arn]
+    assert len(sessions_in_member) == 1
+    assert wire.s3_keys == set(wire.issued)  # every S3 read, bucket config and logs, as that session
+    evidence = snap.log_evidence
+    assert evidence is not None
+    assert evidence["files_read"] == 1 and evidence["events_read"] == 1, evidence.get("file_problems")
+
+
+def test_an_account_whose_role_cannot_be_assumed_is_an_unreadable_source(session: boto3.Session) -> None:
+    deny(session, "sts", "AssumeRole")
+    snap = replace(sound_snapshot(), caller_account_id=CALLER)  # the trail's bucket is in another account
+    options = CollectOptions(role_name="Audit")
+    sessions = open_account_sessions(options, caller_account_id=CALLER, session=session)
+
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
+
+    assert snap.log_evidence is not None
+    (problem,) = snap.log_evidence["file_problems"]
+    assert problem["path"] == f"s3://{BUCKET}"
+    assert f"cannot open a session in {ACCOUNT}" in problem["reason"] and "AccessDenied" in problem["reason"]
+    for check in (c for c in all_checks() if c.meta.id in ("logs-root-activity", "logs-trail-tampering")):
+        results = run_check(replace(snap, integrity=None), check, Settings())
+        assert {r.status for r in results} == {Status.ERROR}, results
