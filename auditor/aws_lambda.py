@@ -87,23 +87,22 @@ class LambdaConfig:
 
 def run(config: LambdaConfig) -> dict[str, Any]:
     """Scan, store, render, notify. Returns a JSON-ready summary."""
-    from auditor.collect import CollectOptions, collect
+    from auditor.collect import CollectOptions
     from auditor.history import S3Store, new_failures, record
     from auditor.notify import notify_new_failures
-    from auditor.pipeline import EvaluationOptions, build_results, now_iso
+    from auditor.pipeline import EvaluationOptions
     from auditor.report import ReportOptions, render
+    from auditor.scanjob import ScanJob, run_scan_job
 
-    started = now_iso()
-    options = CollectOptions(regions=config.regions, organization=config.organization,
-                             accounts=config.accounts, role_name=config.role_name,
-                             external_id=config.external_id, endpoint_url=config.endpoint_url)
-    snapshot = collect(options)
-    if config.logs_since:
-        from auditor.logscan import read_trail_evidence
-
-        snapshot = read_trail_evidence(snapshot, options, since=config.logs_since)
-    results = build_results(snapshot, EvaluationOptions(
-        frameworks=config.frameworks, retention_profile=config.retention_profile), started_at=started)
+    job = ScanJob(
+        collect=CollectOptions(regions=config.regions, organization=config.organization,
+                               accounts=config.accounts, role_name=config.role_name,
+                               external_id=config.external_id, endpoint_url=config.endpoint_url),
+        evaluation=EvaluationOptions(frameworks=config.frameworks,
+                                     retention_profile=config.retention_profile),
+        logs_since=config.logs_since,
+    )
+    results = run_scan_job(job).results
     s3 = boto3.client("s3", endpoint_url=config.endpoint_url)
     prefix = config.output_prefix.strip("/")
     store = S3Store(s3, config.output_bucket, f"{prefix}/history")

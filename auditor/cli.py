@@ -331,10 +331,10 @@ def _load_results(path: Path) -> Results:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    """Collect, read logs, evaluate, write."""
-    from auditor.collect import CollectOptions, collect
+    """Collect, read logs, evaluate (one :mod:`auditor.scanjob`, as the Lambda runs it), write."""
+    from auditor.collect import CollectOptions
     from auditor.console import RichProgress
-    from auditor.snapshot_io import save_snapshot
+    from auditor.scanjob import ScanJob, run_scan_job
 
     console = stderr_console(args.quiet)
     baseline = _baseline(args)  # a broken baseline fails before a long collection, not after
@@ -352,20 +352,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     )
     if (args.accounts or args.organization) and not args.role_name:
         raise AuditorError("--accounts/--organization need --role-name (the role assumed in each account)")
-    progress = RichProgress(console)
-    snapshot = collect(options, progress=progress)
-    if args.logs_since and not args.no_logs:
-        from auditor.logscan import read_trail_evidence
-
-        snapshot = read_trail_evidence(snapshot, options, since=args.logs_since, rules_dir=args.rules,
-                                       public_keys=args.public_keys, console=console)
-    digest = None
-    if args.snapshot is not None:
-        digest = save_snapshot(snapshot, args.snapshot)
-        console.print(f"wrote {args.snapshot} (sha256 {digest})", markup=False, highlight=False)
-    results = build_results(snapshot, _eval_options(args, baseline), started_at=started,
-                            snapshot_sha256=digest)
-    return _finish(results, args, console, baseline)
+    job = ScanJob(
+        collect=options,
+        evaluation=_eval_options(args, baseline),
+        logs_since=args.logs_since if not args.no_logs else None,
+        rules_dir=args.rules,
+        public_keys=args.public_keys,
+        snapshot_path=args.snapshot,
+    )
+    outcome = run_scan_job(job, progress=RichProgress(console), console=console, started_at=started)
+    return _finish(outcome.results, args, console, baseline)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
