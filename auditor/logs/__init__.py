@@ -81,6 +81,12 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_up(dt: datetime) -> str:
+    """``dt`` rounded up to a whole second: CloudTrail stamps events to the second, so an
+    event stamped 12:00:00 may have happened before an ``until`` of 12:00:00.7."""
+    return _iso(dt + timedelta(microseconds=(1_000_000 - dt.microsecond) % 1_000_000))
+
+
 def _config(
     window: LogWindow,
     rules_dir: Path | None,
@@ -91,7 +97,7 @@ def _config(
     unsupported: list[sigma_mod.UnsupportedRule] = []
     if rules_dir is not None:
         specs, unsupported = sigma_mod.load_rules(rules_dir)
-    params = Params(since=_iso(window.since), until=_iso(window.until), max_bytes=max_bytes)
+    params = Params(since=_iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes)
     return WorkerConfig(params, tuple(specs), fast), specs, unsupported
 
 

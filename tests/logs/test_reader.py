@@ -255,3 +255,13 @@ def test_batches_close_on_count_and_on_held_bytes() -> None:
     assert [len(b) for b in _batches(small, 2)] == [2, 2, 1]
     big = [(problem_partial, (b"x" * (BATCH_BYTES // 2),))] * 5
     assert [len(b) for b in _batches(big, 64)] == [2, 2, 1]
+
+
+def test_an_event_in_the_windows_last_partial_second_is_read(tmp_path: Path) -> None:
+    """CloudTrail stamps whole seconds: an event stamped 12:00:00 may precede an until of 12:00:00.7."""
+    t = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
+    write_records(tmp_path / "a.json.gz", [event("CreateVpc", t)])
+    doc = read_local(tmp_path, LogWindow(t - timedelta(hours=1), t + timedelta(microseconds=700_000)))
+    assert doc["events_read"] == 1
+    doc = read_local(tmp_path, LogWindow(t - timedelta(hours=1), t))  # until is exclusive
+    assert doc["events_read"] == 0 and doc["events_outside_window"] == 1
