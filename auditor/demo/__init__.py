@@ -61,7 +61,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     """Seed, collect, read logs and digests, evaluate. Returns results and the snapshot path."""
     from moto import mock_aws
 
-    from auditor.collect import CollectOptions, collect
+    from auditor.collect import CollectOptions, collect_with_sessions
     from auditor.console import RichProgress
     from auditor.demo.seed import (
         HOME,
@@ -99,9 +99,9 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
                                       org_id=org.org_id, trail_arn=org.org_trail_arn)
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
-            snapshot = collect(options, progress=progress)
+            snapshot, sessions = collect_with_sessions(options, progress=progress)
             snapshot = read_trail_evidence(snapshot, options, since=f"{WINDOW_HOURS}h", public_keys=keys_file,
-                                           console=console, now=now)
+                                           console=console, now=now, sessions=sessions)
             output_dir.mkdir(parents=True, exist_ok=True)
             snapshot_path = output_dir / "snapshot.json"
             digest = save_snapshot(snapshot, snapshot_path)
