@@ -177,6 +177,13 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _page_faults() -> int:
+    """Minor page faults of this process and its workers: memory the phase touched afresh."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+    return own + kids
+
+
 def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -257,6 +264,7 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
     out.setdefault("seconds", time.perf_counter() - t0)
     out.setdefault("cpu", _cpu_seconds() - c0)
     out["peak_mb"] = _peak_mb()
+    out["page_faults"] = _page_faults()
     return out
 
 
