@@ -375,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"CPU seconds (all processes; less sensitive to other load): decompress {floor['cpu']:.2f}, "
-            f"ours {ours['cpu']:.2f}, ratio {ours['cpu'] / floor['cpu']:.2f}x"
+            f"ours {ours['cpu']:.2f}, ratio {ours['cpu'] / floor['cpu']:.2f}x "
+            f"(minor page faults: decompress {floor.get('page_faults', 0):,}, ours {ours.get('page_faults', 0):,})"
             + (f"; reference {ref['cpu']:.2f}, ratio {ref['cpu'] / floor['cpu']:.2f}x" if ref and "cpu" in ref else "")
         )
         if "error" not in slim:
