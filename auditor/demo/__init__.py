@@ -3,7 +3,9 @@
 Everything runs in-process against moto: seed the organisation
 (auditor.demo.seed), collect exactly as a real scan does, read the log files
 and validate the signed digest chain, evaluate, map to frameworks and write
-results.json with the HTML and PDF reports.
+results.json with the HTML and PDF reports. The logs are also matched against
+the demo's own Sigma rules (auditor/demo/sigma/), one of which is a correlation
+the evaluator reports as unsupported, so every log capability shows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,22 @@ def _archive_s3(account_id: str) -> Any:
     from auditor.demo.seed import HOME, session_for
 
     return session_for(account_id).client("s3", region_name=HOME)
+
+
+def demo_rules_dir() -> Path:
+    """The folder of the demo's Sigma rules, as installed (editable checkout or wheel).
+
+    A wheel unpacks them onto the file system, where they are used in place; only
+    an importer that keeps packages elsewhere (a zip) makes us copy them out first.
+    """
+    root = resources.files("auditor.demo") / "sigma"
+    if isinstance(root, Path):
+        return root
+    target = Path(tempfile.mkdtemp(prefix="trail-auditor-demo-sigma-"))
+    for item in root.iterdir():
+        if item.is_file() and item.name.endswith((".yml", ".yaml")):
+            (target / item.name).write_bytes(item.read_bytes())
+    return target
 
 
 def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
@@ -101,7 +120,8 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
             progress = RichProgress(console) if console is not None else None
             snapshot, sessions = collect_with_sessions(options, progress=progress)
             snapshot = read_trail_evidence(snapshot, options, since=f"{WINDOW_HOURS}h", public_keys=keys_file,
-                                           console=console, now=now, sessions=sessions)
+                                           rules_dir=demo_rules_dir(), console=console, now=now,
+                                           sessions=sessions)
             output_dir.mkdir(parents=True, exist_ok=True)
             snapshot_path = output_dir / "snapshot.json"
             digest = save_snapshot(snapshot, snapshot_path)
