@@ -303,6 +303,17 @@ def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, 
             "accountId": account}
     events: list[dict[str, Any]] = []
     start = now - timedelta(hours=WINDOW_HOURS - 1)
+    # The administrator's routine work, from the corporate network (10.0.0.0/8): the demo Sigma rules
+    # must tell it from the intruder's (a key rotated for herself, a break-glass role granted admin).
+    office = start + timedelta(hours=2)
+    events.append(_event(office, "CreateAccessKey", "iam.amazonaws.com", account, HOME, admin,
+                         sourceIPAddress="10.20.30.40", requestParameters={"userName": "alice"},
+                         responseElements={"accessKey": {"userName": "alice", "status": "Active",
+                                                         "accessKeyId": "AKIADEMOEXAMPLEALICE"}}))
+    events.append(_event(office + timedelta(minutes=10), "AttachRolePolicy", "iam.amazonaws.com", account,
+                         HOME, admin, sourceIPAddress="10.20.30.40", requestParameters={
+                             "roleName": "break-glass-admin",
+                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
     for hour in range(WINDOW_HOURS - 2):
         t = start + timedelta(hours=hour)
         events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin,
@@ -324,6 +335,11 @@ def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, 
                          HOME, intruder, requestParameters={
                              "userName": "mallory",
                              "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    # Persistence: a key for another user (the demo Sigma rule's fieldref tells it from alice's own key).
+    events.append(_event(attack + timedelta(minutes=42), "CreateAccessKey", "iam.amazonaws.com", account,
+                         HOME, intruder, requestParameters={"userName": "bob"},
+                         responseElements={"accessKey": {"userName": "bob", "status": "Active",
+                                                         "accessKeyId": "AKIADEMOEXAMPLEBOB01"}}))
     events.append(_event(attack + timedelta(minutes=45), "PutBucketLifecycle", "s3.amazonaws.com", account,
                          HOME, intruder, requestParameters={"bucketName": log_bucket}))
     events.append(_event(attack + timedelta(minutes=50), "StopLogging", "cloudtrail.amazonaws.com",
