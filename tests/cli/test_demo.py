@@ -1,21 +1,57 @@
-"""`trail-auditor demo`: the product's face, end to end, with real HTML and PDF."""
+"""`trail-auditor demo`: the product's face, end to end, with real HTML and PDF.
+
+The demo takes tens of seconds, so it runs once per module (``demo_run``) and
+every test reads what that run produced.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
+from auditor.demo import demo_rules_dir
+from auditor.logs.sigma import load_rules
 from auditor.validation import validate
 from tests.cli.conftest import run_cli
 
+#: The demo's own Sigma rules (auditor/demo/sigma/) by id: the four the seeded intrusion must trip.
+STOPPED_LOGGING = "39933014-90a9-4ce2-87c1-e34a5333f2f8"
+NO_MFA_LOGIN = "c1dc46cf-68bb-4c2b-9d11-285e36278e4b"
+ADMIN_OFF_NETWORK = "cd277e13-5aa6-409d-a35a-4b9c277e68e7"
+KEY_FOR_OTHER_USER = "45d611fb-e4ab-4fd0-a4ed-2d5d63345c3d"
+SECRETS_DENIED = "a22a925b-091e-46d6-b8f4-620f509669a3"
+DENIED_BURST_CORRELATION = "c749db28-d954-4206-af05-a29fed8b68bf"
 
-def test_demo_produces_results_html_and_pdf(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    proc = run_cli(["demo", "--output-dir", str(out)], cwd=tmp_path)
+
+@dataclass(frozen=True)
+class DemoOutput:
+    out: Path
+    proc: subprocess.CompletedProcess[str]
+    doc: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoOutput:
+    """One run of the installed CLI's demo, shared by this module's tests."""
+    base = tmp_path_factory.mktemp("demo-run")
+    out = base / "demo"
+    proc = run_cli(["demo", "--output-dir", str(out)], cwd=base)
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads((out / "results.json").read_text())
+    return DemoOutput(out, proc, json.loads((out / "results.json").read_text()))
+
+
+def _sigma_findings(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["check_id"] == "logs-sigma-matches"]
+
+
+def test_demo_produces_results_html_and_pdf(demo_run: DemoOutput) -> None:
+    out, proc, doc = demo_run.out, demo_run.proc, demo_run.doc
     validate(doc, "results.schema.json", "results.json")
     assert len({f["account_id"] for f in doc["findings"]}) >= 3
     by_check: dict[str, set[str]] = {}
@@ -39,3 +75,61 @@ def test_demo_produces_results_html_and_pdf(tmp_path: Path) -> None:
     assert "logs-digest-integrity" in text
     assert proc.stdout == ""  # human output goes to stderr only
     assert str(out) in proc.stderr
+
+
+def test_demo_report_shows_a_fail_per_matched_demo_sigma_rule_with_title_and_sample_events(
+        demo_run: DemoOutput) -> None:
+    fails = [f for f in _sigma_findings(demo_run.doc) if f["status"] == "FAIL"]
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for f in fails:
+        by_rule.setdefault(f["evidence"]["rule_id"], []).append(f)
+    assert set(by_rule) == {STOPPED_LOGGING, NO_MFA_LOGIN, ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER, SECRETS_DENIED}
+    titles = {rid: {f["evidence"]["title"] for f in fs} for rid, fs in by_rule.items()}
+    assert titles[STOPPED_LOGGING] == {"Demo - CloudTrail logging stopped or trail deleted"}
+    assert titles[NO_MFA_LOGIN] == {"Demo - Successful console sign-in without MFA"}
+    for f in fails:
+        assert f["resource_id"] == f"sigma:{f['evidence']['rule_id']}"
+        assert f["evidence"]["title"] in f["message"]
+        assert f["evidence"]["events"], f  # sample events to review
+    stopped = by_rule[STOPPED_LOGGING][0]["evidence"]["events"]
+    assert [e["eventName"] for e in stopped] == ["StopLogging"]
+
+
+def test_demo_sigma_modifiers_tell_the_intruder_from_the_administrator(demo_run: DemoOutput) -> None:
+    """cidr leaves alice's AttachRolePolicy from 10.x alone, fieldref her own new key; mallory's match."""
+    for rule_id in (ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER):
+        fails = [f for f in _sigma_findings(demo_run.doc)
+                 if f["status"] == "FAIL" and f["evidence"]["rule_id"] == rule_id]
+        assert fails
+        for f in fails:
+            assert f["evidence"]["total"] == 1
+            principals = {e["principal"] for e in f["evidence"]["events"]}
+            assert principals == {f"arn:aws:iam::{f['account_id']}:user/mallory"}
+
+
+def test_demo_lists_the_unsupported_correlation_rule_with_its_reason(demo_run: DemoOutput) -> None:
+    listed = [u for f in _sigma_findings(demo_run.doc) if f["status"] == "PASS"
+              for u in f["evidence"].get("unsupported", [])]
+    assert listed, "no logs-sigma-matches result lists the unsupported rules"
+    assert {u["id"] for u in listed} == {DENIED_BURST_CORRELATION}
+    assert all("correlation" in u["reason"] and "not supported" in u["reason"] for u in listed)
+    assert all(u["title"] == "Demo - Burst of denied Secrets Manager requests by one principal" for u in listed)
+
+
+def test_demo_html_report_names_a_matched_sigma_rule(demo_run: DemoOutput) -> None:
+    html = (demo_run.out / "report.html").read_text()
+    assert "Demo - CloudTrail logging stopped or trail deleted" in html
+    assert "Demo - AdministratorAccess attached from outside the corporate network" in html
+
+
+def test_packaged_demo_rules_load_with_exactly_one_unsupported_correlation() -> None:
+    rules_dir = demo_rules_dir()
+    assert sorted(p.name for p in rules_dir.glob("*.yml")) == [
+        "access_key_for_another_user.yml", "admin_policy_attached_off_network.yml",
+        "cloudtrail_logging_stopped.yml", "console_login_without_mfa.yml", "denied_secrets_burst.yml"]
+    specs, unsupported = load_rules(rules_dir)
+    assert {s.id for s in specs} == {STOPPED_LOGGING, NO_MFA_LOGIN, ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER,
+                                     SECRETS_DENIED}
+    assert [(u.id, u.reason) for u in unsupported] == [
+        (DENIED_BURST_CORRELATION, "correlation rules (aggregation across events) are not supported")]
+    assert all(s.title.startswith("Demo - ") for s in specs)
