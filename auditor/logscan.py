@@ -53,7 +53,7 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
     renewed before it expires. Without them, each account's role is assumed on first
     use, once.
     """
-    from auditor.integrity import CloudTrailKeySource, FileKeySource, merge_reports, verify_s3
+    from auditor.integrity import FileKeySource, merge_reports, verify_s3
     from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
 
     now = now or datetime.now(UTC)
@@ -72,32 +72,38 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
         bucket = snapshot.bucket(trail.s3_bucket_name or "")
         owner = _bucket_owner(bucket, trail)
         scope_accounts = accounts if trail.is_organization_trail else [trail.owner_account_id]
+        trail_regions = regions if trail.is_multi_region else [trail.home_region]
         try:
             s3 = sessions.client(owner, "s3")
-        except AccountAccessError as exc:
-            docs.append(_unreadable(trail, window, str(exc)))
-            continue
-        except (ClientError, BotoCoreError) as exc:
-            docs.append(_unreadable(trail, window, f"cannot open a session in {owner}: {exc}"))
+        except (AccountAccessError, ClientError, BotoCoreError) as exc:
+            reason = str(exc) if isinstance(exc, AccountAccessError) else f"cannot open a session in {owner}: {exc}"
+            docs.append(_unreadable(trail, window, reason))
+            if trail.log_file_validation_enabled:
+                # Without this the digest check would see no chain for the trail and say
+                # "not run" (NOT_APPLICABLE): the digests were due and could not be read.
+                reports.append(_unreadable_integrity(trail, scope_accounts, trail_regions, window,
+                                                     "s3:ListBucket", type(exc).__name__, reason))
             continue
         if console is not None:
             console.print(f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}",
                           markup=False, highlight=False)
         prefix = _join(trail.s3_key_prefix, "AWSLogs/")
-        trail_regions = regions if trail.is_multi_region else [trail.home_region]
         docs.append(read_s3(s3, trail.s3_bucket_name or "", prefix, window, accounts=scope_accounts,
                             regions=trail_regions or None, rules_dir=rules_dir))
         if trail.log_file_validation_enabled:
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
             else:
-                keys = CloudTrailKeySource(sessions.client(snapshot.caller_account_id, "cloudtrail",
-                                                           trail.home_region))
+                keys = _caller_key_source(sessions, snapshot.caller_account_id, trail.home_region)
             for account in scope_accounts:
-                reports.append(verify_s3(
-                    s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
-                    window.since, window.until, keys,
-                    org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
+                try:
+                    reports.append(verify_s3(
+                        s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
+                        window.since, window.until, keys,
+                        org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
+                except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
+                    reports.append(_unreadable_integrity(trail, [account], trail_regions, window,
+                                                         "cloudtrail:ValidateLogs", type(exc).__name__, str(exc)))
     if not docs:
         # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
         # "could not be assessed", not as "logs were not read" (which --no-logs means).
@@ -110,6 +116,64 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
     evidence = merge_evidence(docs)
     integrity = merge_reports(reports).to_dict() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
+
+
+class KeySourceUnavailable(Exception):
+    """The caller's CloudTrail client for ListPublicKeys could not be made.
+
+    Raised from :meth:`_UnavailableKeys.keys_for`, where digest validation
+    records any key-fetch failure as ``KeysUnavailable`` for every chain
+    (ERROR). Deliberately not an ``AuditorError``: validation lets those
+    propagate as user errors, and this is missing evidence, not a usage error.
+    """
+
+
+class _UnavailableKeys:
+    """A key source that could not be opened: every request for keys fails with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def keys_for(self, start: datetime, end: datetime) -> dict[str, bytes | str]:
+        """Always fails, so that each chain validated with it is recorded as unverifiable."""
+        del start, end
+        raise KeySourceUnavailable(self.reason)
+
+
+def _caller_key_source(sessions: AccountSessions, caller: str, region: str) -> Any:
+    """ListPublicKeys as the caller in ``region``; if no client can be made, a source that says why.
+
+    Client creation fails without base credentials (botocore finds none), with a
+    credential provider that raises (an expired SSO token, a failing
+    credential_process) or a region botocore rejects. That must become the
+    ERROR of the digest chains that needed the keys, not end the scan.
+    """
+    from auditor.integrity import CloudTrailKeySource
+
+    try:
+        return CloudTrailKeySource(sessions.client(caller, "cloudtrail", region))
+    except (AuditorError, ClientError, BotoCoreError) as exc:
+        return _UnavailableKeys(f"cannot open a CloudTrail client as {caller} in {region}: "
+                                f"{type(exc).__name__}: {exc}")
+
+
+def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequence[str], window: Any,
+                          operation: str, code: str, reason: str) -> Any:
+    """A validation report whose every chain of ``trail`` is unreadable for ``reason`` (ERROR)."""
+    from auditor.integrity import IntegrityReport, Scope
+    from auditor.integrity.model import SourceError
+    from auditor.integrity.timeutil import iso
+
+    scopes = tuple(Scope(account, region, trail.arn) for account in accounts for region in regions)
+    resource = f"s3://{trail.s3_bucket_name}/{_join(trail.s3_key_prefix, '')}"
+    return IntegrityReport(
+        source="s3",
+        location=resource,
+        range_start=iso(window.since),
+        range_end=iso(window.until),
+        scopes=scopes,
+        errors=tuple(SourceError(scope, operation, code, reason, resource) for scope in scopes),
+    )
 
 
 def _bucket_owner(bucket: Bucket | None, trail: Trail) -> str:

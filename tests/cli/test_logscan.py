@@ -10,16 +10,28 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.sts.models import sts_backends
 
 from auditor.checkapi import Settings, Status
-from auditor.collect import CollectOptions, collect_with_sessions, open_account_sessions
+from auditor.collect import AccountSessions, CollectOptions, collect_with_sessions, open_account_sessions
+from auditor.collect._aws import AccountAccess, Aws, Credentials, make_config
 from auditor.engine import run_check
 from auditor.logscan import read_trail_evidence
 from auditor.registry import all_checks
 from tests.builders import ACCOUNT, BUCKET, sound_snapshot, with_account
-from tests.collect.conftest import CALLER, REGION, assume, client, deny, seed_configured_account, session
+from tests.collect.conftest import (
+    CALLER,
+    REGION,
+    assume,
+    client,
+    deny,
+    new_session,
+    seed_configured_account,
+    session,
+)
 
 __all__ = ["session"]  # the moto-backed session fixture of the collection tests
 
@@ -115,3 +127,84 @@ def test_an_account_whose_role_cannot_be_assumed_is_an_unreadable_source(session
     for check in (c for c in all_checks() if c.meta.id in ("logs-root-activity", "logs-trail-tampering")):
         results = run_check(replace(snap, integrity=None), check, Settings())
         assert {r.status for r in results} == {Status.ERROR}, results
+
+
+# --------------------------------------------------------------------------- the caller's CloudTrail client
+
+
+def _digest_integrity(snap: Any) -> list[Any]:
+    (check,) = (c for c in all_checks() if c.meta.id == "logs-digest-integrity")
+    return run_check(snap, check, Settings())
+
+
+def _session_without_credentials(monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    """A real session that finds no credentials anywhere botocore looks (moto's and the suite's removed)."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    bare = new_session()
+    assert bare.get_credentials() is None  # the premise: botocore finds nothing to sign with
+    return bare
+
+
+def test_no_caller_credentials_for_list_public_keys_is_an_error_not_a_crash(
+    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner_creds = assume(session, ACCOUNT)
+    client(session, "s3", creds=owner_creds).create_bucket(Bucket=BUCKET)
+    _put_log_file(session, owner_creds, BUCKET, ACCOUNT)
+    bare = _session_without_credentials(monkeypatch)
+    # The bucket owner's role session is held (as after a collection); the caller's own
+    # credentials, which ListPublicKeys is called with, are gone.
+    aws = Aws(bare, config=make_config(1), endpoint_url=None, on_error=lambda _: None)
+    held = AccountAccess(ACCOUNT, Credentials(owner_creds["AccessKeyId"], owner_creds["SecretAccessKey"],
+                                              owner_creds["SessionToken"]))
+    sessions = AccountSessions(aws, caller_account_id=CALLER, partition="aws", home_region=REGION,
+                               role_name="Audit", external_id=None, known={ACCOUNT: held})
+    snap = replace(sound_snapshot(), caller_account_id=CALLER)
+
+    snap = read_trail_evidence(snap, CollectOptions(role_name="Audit"), since="1d", sessions=sessions)
+
+    assert snap.log_evidence is not None
+    assert snap.log_evidence["files_read"] == 1, snap.log_evidence.get("file_problems")  # the rest still ran
+    assert snap.integrity is not None and snap.integrity["errors"]
+    for error in snap.integrity["errors"]:
+        assert error["operation"] == "cloudtrail:ListPublicKeys"
+        assert "NoCredentialsError" in error["message"] and CALLER in error["message"]
+    results = _digest_integrity(snap)
+    assert results and {r.status for r in results} == {Status.ERROR}, results
+
+
+def test_an_account_refused_at_log_time_is_an_error_for_its_trail_only(session: boto3.Session) -> None:
+    refused, readable = "222222222222", "333333333333"
+    seeded = {}
+    for account in (refused, readable):
+        creds = assume(session, account)
+        seeded[account] = seed_configured_account(session, account, creds, prefix=f"p{account[0]}")
+        _put_log_file(session, creds, seeded[account].bucket, account)
+    options = CollectOptions(regions=(REGION,), accounts=(refused, readable), role_name="Audit")
+    snap = collect_with_sessions(options, session=session)[0]  # a snapshot collected earlier
+
+    def refuse_one(params: Any, **_: Any) -> None:
+        if refused in params["RoleArn"]:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "trust policy changed"}}, "AssumeRole")
+
+    session.events.register("before-parameter-build.sts.AssumeRole", refuse_one)
+    sessions = open_account_sessions(options, caller_account_id=CALLER, session=session)
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
+
+    evidence = snap.log_evidence
+    assert evidence is not None
+    assert evidence["files_read"] == 1, evidence.get("file_problems")  # the readable account's file
+    (problem,) = evidence["file_problems"]
+    assert problem["path"] == f"s3://{seeded[refused].bucket}" and "trust policy changed" in problem["reason"]
+    assert snap.integrity is not None
+    refused_errors = [e for e in snap.integrity["errors"] if e["account_id"] == refused]
+    assert refused_errors and all("trust policy changed" in e["message"] for e in refused_errors)
+    assert not any("trust policy changed" in e["message"]
+                   for e in snap.integrity["errors"] if e["account_id"] == readable)
+    by_trail = {r.resource_id: r for r in _digest_integrity(snap)}
+    refused_result = by_trail[seeded[refused].trail_arn]
+    assert refused_result.status is Status.ERROR and "trust policy changed" in str(refused_result.evidence)
