@@ -77,7 +77,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                     f"{m.get('total')} event(s) in account {account} ({region})",
                     resource_id=f"sigma:{m.get('rule_id')}",
                     evidence={"rule_id": m.get("rule_id"), "title": m.get("title"), "level": m.get("level"),
-                              "total": m.get("total"), "events": list(m.get("events", []))[:50]},
+                              "total": m.get("total"), "events": list(m.get("events", []))[:50],
+                              "rules_evaluated": len(rules), "unsupported": unsupported[:50]},
                 )
             if not here:
                 yield judge.verdict(

@@ -500,12 +500,56 @@ class ReportView:
     waived: Capped
     event_blocks: tuple[EventBlock, ...]
     event_blocks_omitted: int
+    #: Sigma coverage from the logs-sigma-matches results: None when no rule was given.
+    sigma: SigmaView | None
     catalogue: tuple[CatalogueRow, ...]
     permissions: tuple[str, ...]
     max_rows_per_check: int
     max_field_chars: int
     #: Scheduled scans only (``Results.history``); ``None`` shows no history section.
     history: HistoryView | None = None
+
+
+@dataclass(frozen=True)
+class UnsupportedRuleRow:
+    id: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SigmaView:
+    """How many Sigma rules were judged, and the ones that could not be, with why."""
+
+    rules_evaluated: int
+    unsupported: tuple[UnsupportedRuleRow, ...]
+
+
+def _sigma_view(findings: Sequence[Finding], limit: int) -> SigmaView | None:
+    """Sigma coverage as the logs-sigma-matches results state it (each result carries it)."""
+    evaluated = 0
+    seen: dict[tuple[str, str], UnsupportedRuleRow] = {}
+    any_result = False
+    for f in findings:
+        if f.check_id != "logs-sigma-matches":
+            continue
+        n = f.evidence.get("rules_evaluated")
+        if isinstance(n, int) and not isinstance(n, bool):
+            evaluated = max(evaluated, n)
+            any_result = True
+        rows = f.evidence.get("unsupported")
+        for u in rows if isinstance(rows, list) else ():
+            if not isinstance(u, Mapping):
+                continue
+            row = UnsupportedRuleRow(
+                clip(str(u.get("id") or ""), limit), clip(str(u.get("title") or ""), limit),
+                clip(str(u.get("reason") or ""), limit),
+            )
+            seen.setdefault((row.id, row.title), row)
+            any_result = True
+    if not any_result:
+        return None
+    return SigmaView(evaluated, tuple(sorted(seen.values(), key=lambda r: (r.title, r.id))))
 
 
 def build_view(
@@ -605,6 +649,7 @@ def build_view(
         waived=waived,
         event_blocks=blocks,
         event_blocks_omitted=blocks_omitted,
+        sigma=_sigma_view(findings, short),
         catalogue=catalogue,
         permissions=tuple(permissions),
         max_rows_per_check=max_rows_per_check,

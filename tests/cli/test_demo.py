@@ -122,6 +122,24 @@ def test_demo_html_report_names_a_matched_sigma_rule(demo_run: DemoOutput) -> No
     assert "Demo - AdministratorAccess attached from outside the corporate network" in html
 
 
+def test_demo_html_report_says_which_sigma_rule_was_not_applied_and_why(demo_run: DemoOutput) -> None:
+    html = (demo_run.out / "report.html").read_text()
+    section = html[html.index('id="log-evidence"'):html.index('id="appendix"')]
+    assert "<h3>Sigma rules</h3>" in section
+    assert "5 Sigma rules evaluated" in section
+    assert "1 rule could not be evaluated and was not applied" in section
+    assert "Demo - Burst of denied Secrets Manager requests by one principal" in section
+    assert "correlation rules (aggregation across events) are not supported" in section
+
+
+def test_every_sigma_result_states_the_rules_it_could_not_apply(demo_run: DemoOutput) -> None:
+    judged = [f for f in _sigma_findings(demo_run.doc) if f["status"] in ("PASS", "FAIL")]
+    assert {f["status"] for f in judged} == {"PASS", "FAIL"}
+    for f in judged:
+        assert [u["id"] for u in f["evidence"]["unsupported"]] == [DENIED_BURST_CORRELATION]
+        assert f["evidence"]["rules_evaluated"] == 5
+
+
 def test_packaged_demo_rules_load_with_exactly_one_unsupported_correlation() -> None:
     rules_dir = demo_rules_dir()
     assert sorted(p.name for p in rules_dir.glob("*.yml")) == [
