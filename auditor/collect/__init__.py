@@ -16,7 +16,9 @@ instead of assuming it again.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from auditor.collect._aws import (
@@ -26,6 +28,7 @@ from auditor.collect._aws import (
     AccountSessions,
     Aws,
     make_config,
+    utc_now,
 )
 from auditor.collect._orgtrails import attach_organization_trails
 from auditor.collect._parse import now_iso
@@ -89,8 +92,15 @@ def collect_with_sessions(
     options: CollectOptions,
     progress: ProgressSink | None = None,
     session: boto3.Session | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
 ) -> tuple[Snapshot, AccountSessions]:
-    """:func:`collect`, plus the run's :class:`AccountSessions` for reading more from the same accounts."""
+    """:func:`collect`, plus the run's :class:`AccountSessions` for reading more from the same accounts.
+
+    ``clock`` is the time the assumed roles' credentials are judged by (when to
+    renew them); the sessions handed back keep it. Tests move it forward to run
+    a whole scan across a role session's expiry; everyone else keeps the real one.
+    """
     sink: ProgressSink = progress if progress is not None else NullProgress()
     if options.max_workers < 1:
         raise CollectError("max_workers must be at least 1")
@@ -118,6 +128,7 @@ def collect_with_sessions(
             config=make_config(options.max_workers),
             endpoint_url=options.endpoint_url,
             on_error=on_error,
+            clock=clock,
         )
         settings = ScanSettings(
             regions=tuple(dict.fromkeys(options.regions)) if options.regions else None,
@@ -148,11 +159,12 @@ def open_account_sessions(
     caller_account_id: str,
     partition: str = "aws",
     session: boto3.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> AccountSessions:
     """Account sessions without a collection run (for a snapshot collected elsewhere).
 
     Each account's role (``options.role_name``) is assumed on first use, once,
-    and renewed before it expires.
+    and renewed before it expires (judged by ``clock``, as in :func:`collect_with_sessions`).
     """
     if session is None:
         import boto3
@@ -168,6 +180,7 @@ def open_account_sessions(
         config=make_config(options.max_workers),
         endpoint_url=options.endpoint_url,
         on_error=ignore,
+        clock=clock,
     )
     return AccountSessions(
         aws,

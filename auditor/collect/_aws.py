@@ -137,7 +137,8 @@ class AccountAccess:
     credentials: Credentials | AssumedRole | None = None
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """The real clock: what assumed roles' credentials are judged by unless a test moves time."""
     return datetime.now(UTC)
 
 
@@ -244,7 +245,7 @@ class Aws:
         config: Config,
         endpoint_url: str | None,
         on_error: Callable[[CollectionError], None],
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """``clock`` tells assumed roles' credentials the time (tests move it forward)."""
         self._session = session

@@ -10,7 +10,9 @@ access key id in each request's Authorization header, read by a botocore
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,10 +21,17 @@ import boto3
 import moto.sts.models
 import pytest
 from botocore.exceptions import ClientError
+from moto.sts.models import sts_backends
 
+from auditor.collect import CollectOptions, collect_with_sessions
 from auditor.collect._aws import AccountAccess, AssumedRole, Aws, RoleSpec, make_config
+from auditor.logscan import read_trail_evidence
+from auditor.pipeline import EvaluationOptions, build_results
+from auditor.progress import NullProgress
 from auditor.snapshot import CollectionError
-from tests.collect.conftest import CALLER, REGION, assume, client
+from tests.cli.test_logscan import _put_log_file
+from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account
+from tests.collect.test_collect_organization import _organization
 
 MEMBER = "111111111111"
 ROLE = RoleSpec(role_arn=f"arn:aws:iam::{MEMBER}:role/Audit", session_name="trail-auditor", external_id="ext-1")
@@ -54,11 +63,28 @@ class Wire:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
+        #: The clock's time when each request of ``sent`` was signed (with :meth:`watch_every_client`).
+        self.signed_at: list[datetime] = []
+        self._clock: Clock | None = None
         self.assume_calls: list[dict[str, Any]] = []
         self.issued: list[dict[str, Any]] = []
 
     def watch(self, target_client: Any) -> None:
         target_client.meta.events.register("before-send", self._sent)
+
+    def watch_every_client(self, session: boto3.Session, clock: Clock) -> None:
+        """Every request of every client made from ``session`` later, with the clock's time when it was signed.
+
+        The time is taken at signing (when the credentials are chosen), not at sending: under
+        load another thread may move the clock in between.
+        """
+        self._clock = clock
+        session.events.register("before-sign", self._signing)
+        session.events.register("before-send", self._sent)
+
+    def _signing(self, request: Any, **_: Any) -> None:
+        assert self._clock is not None
+        request.context["wire_signed_at"] = self._clock.now()
 
     def watch_sts(self, session: boto3.Session) -> None:
         session.events.register("before-parameter-build.sts.AssumeRole", self._assume_params)
@@ -69,6 +95,8 @@ class Wire:
         auth = auth.decode() if isinstance(auth, bytes) else str(auth)
         match = _KEY_IN_AUTH.search(auth)
         self.sent.append((str(request.context.get("operation_name") or request.url), match.group(1) if match else ""))
+        if self._clock is not None:
+            self.signed_at.append(request.context["wire_signed_at"])
 
     def _assume_params(self, params: Any, **_: Any) -> None:
         self.assume_calls.append(dict(params))
@@ -200,3 +228,69 @@ def test_renewed_secrets_are_scrubbed_from_error_messages(session: boto3.Session
     assert renewed["SecretAccessKey"] not in res.message and renewed["SessionToken"] not in res.message
     assert res.message.count("<redacted>") == 2
     assert renewed["SecretAccessKey"] not in repr(access)
+
+
+# --------------------------------------------------------------------------- a whole scan across expiry
+
+
+class _JumpAfterFirstUnit(NullProgress):
+    """Moves the clock past the role sessions' hour when the first (account, region) unit is done."""
+
+    def __init__(self, clock: Clock, by: timedelta) -> None:
+        self._clock, self._by = clock, by
+        self._lock = threading.Lock()
+        self.jumped_at: datetime | None = None
+
+    def task_done(self, account_id: str, region: str) -> None:
+        with self._lock:
+            if self.jumped_at is None:
+                self._clock.offset += self._by
+                self.jumped_at = self._clock.now()
+
+
+def test_an_organisation_scan_and_its_log_read_outlast_the_role_sessions(session: boto3.Session, clock: Clock) -> None:
+    log_archive, workload = _organization(session)
+    members = (log_archive, workload)
+    creds = assume(session, workload)
+    seeded = seed_configured_account(session, workload, creds, prefix="workload")
+    _put_log_file(session, creds, seeded.bucket, workload)
+    options = CollectOptions(regions=(REGION,), organization=True, role_name="Audit", external_id="ext-9")
+    wire = Wire()
+    wire.watch_sts(session)
+    wire.watch_every_client(session, clock)
+    hour = timedelta(hours=1, minutes=1)
+    progress = _JumpAfterFirstUnit(clock, hour)
+
+    snap, sessions = collect_with_sessions(options, progress, session, clock=clock.now)
+    assert progress.jumped_at is not None  # time did pass the first sessions' expiry mid-collection
+    clock.offset += hour  # and again before the logs are read
+    log_read_from = clock.now()
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions, now=log_read_from)
+    results = build_results(snap, EvaluationOptions())
+
+    expiry = {c["AccessKeyId"]: c["Expiration"] for c in wire.issued}
+    role_keys = {
+        r.access_key_id: member
+        for member in members
+        for r in sts_backends[member]["aws"].assumed_roles
+        if r.role_arn == f"arn:aws:iam::{member}:role/Audit"
+    }
+    signed = [(at, key) for (_, key), at in zip(wire.sent, wire.signed_at, strict=True) if key in role_keys]
+    # Requests went out as the members' roles after each jump, and each was signed with credentials
+    # that were still valid (outside botocore's 10-minute mandatory window) at the time it was sent.
+    assert any(at >= progress.jumped_at for at, _ in signed)
+    assert any(at >= log_read_from and role_keys[key] == workload for at, key in signed)
+    assert all(expiry[key] - at > timedelta(minutes=10) for at, key in signed)
+    # Renewals asked for the very same role, session name and external id as the first AssumeRole:
+    # the workload's at least twice (its bucket is read after the first jump, its logs after the second).
+    for member in members:
+        spec = RoleSpec.for_account("aws", member, "Audit", "ext-9")
+        calls = [c for c in wire.assume_calls if c["RoleArn"] == spec.role_arn]
+        assert calls and all(c == spec.params() for c in calls), calls
+    assert sum(1 for m in role_keys.values() if m == workload) >= 3
+    assert sum(1 for c in wire.assume_calls if workload in c["RoleArn"]) >= 3
+    # and everything succeeded: the log file was read, and nothing anywhere says the token expired
+    assert snap.log_evidence is not None and snap.log_evidence["files_read"] == 1, snap.log_evidence
+    assert not [e for e in snap.errors if e.account_id in members], snap.errors
+    text = json.dumps(results.to_dict(), default=str)
+    assert "ExpiredToken" not in text and "CredentialRefreshError" not in text
