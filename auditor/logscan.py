@@ -250,7 +250,7 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
             if not trails:
                 raise AuditorError(f"{args.trail_arn}: no such trail")
             bucket, prefix = trails[0]["S3BucketName"], trails[0].get("S3KeyPrefix")
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:  # BotoCoreError: no credentials, endpoint unreachable...
         raise AuditorError(f"cannot describe {args.trail_arn}: {exc}") from exc
     keys: Any = FileKeySource(args.public_keys) if args.public_keys else CloudTrailKeySource(ct)
     s3 = _client(session, "s3", args.endpoint_url)

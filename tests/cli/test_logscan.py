@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import re
@@ -19,7 +20,8 @@ from auditor.checkapi import Settings, Status
 from auditor.collect import AccountSessions, CollectOptions, collect_with_sessions, open_account_sessions
 from auditor.collect._aws import AccountAccess, Aws, Credentials, make_config
 from auditor.engine import run_check
-from auditor.logscan import read_trail_evidence
+from auditor.errors import AuditorError
+from auditor.logscan import read_trail_evidence, verify_logs_command
 from auditor.registry import all_checks
 from tests.builders import ACCOUNT, BUCKET, sound_snapshot, with_account
 from tests.collect.conftest import (
@@ -208,3 +210,16 @@ def test_an_account_refused_at_log_time_is_an_error_for_its_trail_only(session: 
     by_trail = {r.resource_id: r for r in _digest_integrity(snap)}
     refused_result = by_trail[seeded[refused].trail_arn]
     assert refused_result.status is Status.ERROR and "trust policy changed" in str(refused_result.evidence)
+
+
+def test_verify_logs_online_without_credentials_is_a_user_error(
+    session: boto3.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _session_without_credentials(monkeypatch)
+    args = argparse.Namespace(
+        end_time=None, start_time=None, source=None, public_keys=None, profile=None, endpoint_url=None,
+        trail_arn=f"arn:aws:cloudtrail:{REGION}:{CALLER}:trail/main", bucket=None, prefix=None, regions=None,
+        account_id=None, organization_id=None)
+
+    with pytest.raises(AuditorError, match=r"cannot describe .*Unable to locate credentials"):
+        verify_logs_command(args)

@@ -23,11 +23,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sts.models import sts_backends
 
+from auditor.checkapi import Settings, Status
 from auditor.collect import CollectOptions, collect_with_sessions
 from auditor.collect._aws import AccountAccess, AssumedRole, Aws, RoleSpec, make_config
+from auditor.engine import run_check
 from auditor.logscan import read_trail_evidence
 from auditor.pipeline import EvaluationOptions, build_results
 from auditor.progress import NullProgress
+from auditor.registry import all_checks
 from auditor.snapshot import CollectionError
 from tests.cli.test_logscan import _put_log_file
 from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account
@@ -294,3 +297,40 @@ def test_an_organisation_scan_and_its_log_read_outlast_the_role_sessions(session
     assert not [e for e in snap.errors if e.account_id in members], snap.errors
     text = json.dumps(results.to_dict(), default=str)
     assert "ExpiredToken" not in text and "CredentialRefreshError" not in text
+
+
+def test_a_renewal_refused_during_the_log_read_is_an_error_for_that_account_only(
+    session: boto3.Session, clock: Clock
+) -> None:
+    refused, readable = "222222222222", "333333333333"
+    seeded = {}
+    for account in (refused, readable):
+        creds = assume(session, account)
+        seeded[account] = seed_configured_account(session, account, creds, prefix=f"p{account[0]}")
+        _put_log_file(session, creds, seeded[account].bucket, account)
+    refusing = threading.Event()
+
+    def refuse_one(params: Any, **_: Any) -> None:
+        if refusing.is_set() and refused in params["RoleArn"]:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "trust policy changed"}}, "AssumeRole")
+
+    session.events.register("before-parameter-build.sts.AssumeRole", refuse_one)  # reaches every client made later
+    options = CollectOptions(regions=(REGION,), accounts=(refused, readable), role_name="Audit")
+    snap, sessions = collect_with_sessions(options, session=session, clock=clock.now)
+    assert not snap.errors, snap.errors
+
+    refusing.set()
+    clock.offset = timedelta(hours=1, minutes=1)  # both role sessions expired; only one can be renewed
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions, now=clock.now())
+
+    evidence = snap.log_evidence
+    assert evidence is not None and evidence["files_read"] == 1, evidence  # the readable account's file
+    problems = evidence["file_problems"]
+    assert problems and all("CredentialRefreshError" in p["reason"] or "renew" in p["reason"] for p in problems)
+    assert all(seeded[refused].bucket in p["path"] for p in problems), problems
+    assert snap.integrity is not None
+    assert all(e["account_id"] == refused for e in snap.integrity["errors"] if "renew" in e["message"])
+    assert any(e["account_id"] == refused and "trust policy changed" in e["message"] for e in snap.integrity["errors"])
+    (check,) = (c for c in all_checks() if c.meta.id == "logs-digest-integrity")
+    by_trail = {r.resource_id: r for r in run_check(snap, check, Settings())}
+    assert by_trail[seeded[refused].trail_arn].status is Status.ERROR
