@@ -89,6 +89,16 @@ def _put_log_file(session: boto3.Session, creds: Any, bucket: str, account: str)
     client(session, "s3", creds=creds).put_object(Bucket=bucket, Key=key, Body=body)
 
 
+def seed_accounts_with_a_log_file(session: boto3.Session, accounts: tuple[str, ...]) -> dict[str, Any]:
+    """Each account configured (trail, bucket, key; see seed_configured_account) with one log file."""
+    seeded = {}
+    for account in accounts:
+        creds = assume(session, account)
+        seeded[account] = seed_configured_account(session, account, creds, prefix=f"p{account[0]}")
+        _put_log_file(session, creds, seeded[account].bucket, account)
+    return seeded
+
+
 def test_logs_are_read_with_the_role_the_collector_assumed_once_per_account(session: boto3.Session) -> None:
     org = client(session, "organizations")
     org.create_organization(FeatureSet="ALL")
@@ -181,11 +191,7 @@ def test_no_caller_credentials_for_list_public_keys_is_an_error_not_a_crash(
 
 def test_an_account_refused_at_log_time_is_an_error_for_its_trail_only(session: boto3.Session) -> None:
     refused, readable = "222222222222", "333333333333"
-    seeded = {}
-    for account in (refused, readable):
-        creds = assume(session, account)
-        seeded[account] = seed_configured_account(session, account, creds, prefix=f"p{account[0]}")
-        _put_log_file(session, creds, seeded[account].bucket, account)
+    seeded = seed_accounts_with_a_log_file(session, (refused, readable))
     options = CollectOptions(regions=(REGION,), accounts=(refused, readable), role_name="Audit")
     snap = collect_with_sessions(options, session=session)[0]  # a snapshot collected earlier
 

@@ -32,7 +32,7 @@ from auditor.pipeline import EvaluationOptions, build_results
 from auditor.progress import NullProgress
 from auditor.registry import all_checks
 from auditor.snapshot import CollectionError
-from tests.cli.test_logscan import _put_log_file
+from tests.cli.test_logscan import _put_log_file, seed_accounts_with_a_log_file
 from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account
 from tests.collect.test_collect_organization import _organization
 
@@ -303,11 +303,7 @@ def test_a_renewal_refused_during_the_log_read_is_an_error_for_that_account_only
     session: boto3.Session, clock: Clock
 ) -> None:
     refused, readable = "222222222222", "333333333333"
-    seeded = {}
-    for account in (refused, readable):
-        creds = assume(session, account)
-        seeded[account] = seed_configured_account(session, account, creds, prefix=f"p{account[0]}")
-        _put_log_file(session, creds, seeded[account].bucket, account)
+    seeded = seed_accounts_with_a_log_file(session, (refused, readable))
     refusing = threading.Event()
 
     def refuse_one(params: Any, **_: Any) -> None:
