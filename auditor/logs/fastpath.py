@@ -43,6 +43,7 @@ from auditor.logs.aggregate import (
     Params,
     Partial,
     process_events,
+    sample,
 )
 from auditor.logs.parse import parse_file_name
 
@@ -328,9 +329,6 @@ def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec])
     )
 
 
-#: Marks an eventName whose records are parsed in full (compared by identity).
-_FULL: tuple[tuple[str, filterpattern.Pattern | None], ...] = (("", None),)
-
 #: Fields every slim record holds as a string (validated by the decoder).
 _ALWAYS_STRINGS = frozenset({("eventName",), ("eventSource",)})
 
@@ -356,25 +354,24 @@ def _placeholder(t: str, r: SlimRecord, i: int) -> dict[str, Any]:
 
 
 def _sample_of(s: SampleRecord, path: str) -> dict[str, Any]:
-    """:func:`auditor.logs.aggregate.sample` for a decoded :class:`SampleRecord` (same keys, same order)."""
+    """:func:`auditor.logs.aggregate.sample` of a decoded :class:`SampleRecord` (the one definition of a sample)."""
     ident = s.userIdentity
-    principal = None
-    if ident is not None:
-        principal = ident.arn or ident.principalId or ident.type
-    out: dict[str, Any] = {
-        "eventTime": s.eventTime,
-        "eventName": s.eventName,
-        "eventSource": s.eventSource,
-        "principal": principal,
-        "sourceIPAddress": s.sourceIPAddress,
-        "userAgent": s.userAgent,
-        "awsRegion": s.awsRegion,
-        "eventID": s.eventID,
-        "file": path,
-    }
-    if s.errorCode:
-        out["errorCode"] = s.errorCode
-    return out
+    return sample(
+        {
+            "eventTime": s.eventTime,
+            "eventName": s.eventName,
+            "eventSource": s.eventSource,
+            "sourceIPAddress": s.sourceIPAddress,
+            "userAgent": s.userAgent,
+            "awsRegion": s.awsRegion,
+            "eventID": s.eventID,
+            "errorCode": s.errorCode,
+            "userIdentity": None
+            if ident is None
+            else {"arn": ident.arn, "principalId": ident.principalId, "type": ident.type},
+        },
+        path,
+    )
 
 
 def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
