@@ -335,20 +335,10 @@ def evaluate(node: Node, event: dict[str, Any]) -> bool:
         return any((n := _number(v)) is not None and cmp(n, node[3]) for v in vals)
     if op == "fieldref":
         others = {t.lower() for o in _values(event, node[2]) if (t := _as_text(o)) is not None}
-        if not others:
-            return False
-        for v in vals:
-            t = _as_text(v)
-            if t is None:
-                continue
-            t = t.lower()
-            if node[3] == "eq" and t in others:
-                return True
-            if node[3] == "prefix" and any(t.startswith(o) for o in others):
-                return True
-            if node[3] == "suffix" and any(t.endswith(o) for o in others):
-                return True
-        return False
+        mode = node[3]
+        return any(
+            (t := _as_text(v)) is not None and any(_text_op(mode, t.lower(), o) for o in others) for v in vals
+        )
     if op == "re":
         rx = re.compile(node[2], node[3])
         return any((t := _as_text(v)) is not None and rx.search(t) is not None for v in vals)
@@ -360,14 +350,19 @@ def evaluate(node: Node, event: dict[str, Any]) -> bool:
             continue
         if not cased:
             t = t.lower()
-        if (
-            (op == "eq" and t == want)
-            or (op == "prefix" and t.startswith(want))
-            or (op == "suffix" and t.endswith(want))
-            or (op == "contains" and want in t)
-        ):
+        if _text_op(op, t, want):
             return True
     return False
+
+
+def _text_op(op: str, text: str, want: str) -> bool:
+    """The string comparisons of Sigma values and of field references (already case-folded)."""
+    return (
+        (op == "eq" and text == want)
+        or (op == "prefix" and text.startswith(want))
+        or (op == "suffix" and text.endswith(want))
+        or (op == "contains" and want in text)
+    )
 
 
 def summarise_rules(specs: Sequence[SigmaRuleSpec]) -> list[dict[str, str]]:
