@@ -71,8 +71,9 @@ def _keep_buffers_on_the_heap() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None)
-        ok = libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_BUFFERS) == 1
-        return bool(libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_BUFFERS) == 1 and ok)
+        mmap_set = libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_BUFFERS)
+        trim_set = libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_BUFFERS)
+        return bool(mmap_set == 1 and trim_set == 1)
     except (OSError, AttributeError):
         return False
 
