@@ -88,6 +88,31 @@ def collect(
     return collect_with_sessions(options, progress, session)[0]
 
 
+def _session(options: CollectOptions, session: boto3.Session | None) -> boto3.Session:
+    """The caller's session, else one for ``options.profile``."""
+    if session is not None:
+        return session
+    import boto3
+
+    return boto3.Session(profile_name=options.profile)
+
+
+def _aws(
+    session: boto3.Session,
+    options: CollectOptions,
+    on_error: Callable[[CollectionError], None],
+    clock: Callable[[], datetime],
+) -> Aws:
+    """The run's AWS access as the options configure it (workers, endpoint)."""
+    return Aws(
+        session,
+        config=make_config(options.max_workers),
+        endpoint_url=options.endpoint_url,
+        on_error=on_error,
+        clock=clock,
+    )
+
+
 def collect_with_sessions(
     options: CollectOptions,
     progress: ProgressSink | None = None,
@@ -104,10 +129,7 @@ def collect_with_sessions(
     sink: ProgressSink = progress if progress is not None else NullProgress()
     if options.max_workers < 1:
         raise CollectError("max_workers must be at least 1")
-    if session is None:
-        import boto3
-
-        session = boto3.Session(profile_name=options.profile)
+    session = _session(options, session)
 
     errors: list[CollectionError] = []
     lock = threading.Lock()
@@ -123,13 +145,7 @@ def collect_with_sessions(
 
     session.events.register("before-parameter-build", on_call, unique_id=_HOOK_ID)
     try:
-        aws = Aws(
-            session,
-            config=make_config(options.max_workers),
-            endpoint_url=options.endpoint_url,
-            on_error=on_error,
-            clock=clock,
-        )
+        aws = _aws(session, options, on_error, clock)
         settings = ScanSettings(
             regions=tuple(dict.fromkeys(options.regions)) if options.regions else None,
             organization=options.organization,
@@ -166,22 +182,13 @@ def open_account_sessions(
     Each account's role (``options.role_name``) is assumed on first use, once,
     and renewed before it expires (judged by ``clock``, as in :func:`collect_with_sessions`).
     """
-    if session is None:
-        import boto3
-
-        session = boto3.Session(profile_name=options.profile)
+    session = _session(options, session)
     region = session.region_name or PARTITION_DEFAULT_REGION.get(partition, "us-east-1")
 
     def ignore(_: CollectionError) -> None:
         """AccountSessions only makes unrecorded calls; its callers record what fails."""
 
-    aws = Aws(
-        session,
-        config=make_config(options.max_workers),
-        endpoint_url=options.endpoint_url,
-        on_error=ignore,
-        clock=clock,
-    )
+    aws = _aws(session, options, ignore, clock)
     return AccountSessions(
         aws,
         caller_account_id=caller_account_id,
