@@ -145,9 +145,18 @@ class CloudTrailKeySource:
 
     def __init__(self, cloudtrail_client: Any) -> None:
         self._client = cloudtrail_client
+        #: Keys already listed, by time range: an organisation trail validates each member
+        #: account's chains over the same range with the same source (failures are not kept).
+        self._listed: dict[tuple[datetime, datetime], dict[str, KeyMaterial]] = {}
 
     def keys_for(self, start: datetime, end: datetime) -> dict[str, KeyMaterial]:
-        """Call ListPublicKeys(StartTime, EndTime), following NextToken."""
+        """Call ListPublicKeys(StartTime, EndTime), following NextToken (once per range)."""
+        listed = self._listed.get((start, end))
+        if listed is None:
+            listed = self._listed[(start, end)] = self._list(start, end)
+        return dict(listed)
+
+    def _list(self, start: datetime, end: datetime) -> dict[str, KeyMaterial]:
         entries: list[Mapping[str, Any]] = []
         kwargs: dict[str, Any] = {"StartTime": aware(start), "EndTime": aware(end)}
         while True:

@@ -131,3 +131,25 @@ def test_combined_source_merges_regions(signing_key: KeyPair, attacker_key: KeyP
     )
     keys = combined.keys_for(START, START + timedelta(hours=1))
     assert set(keys) == {signing_key[1][0]["Fingerprint"], attacker_key[1][0]["Fingerprint"]}
+
+
+def test_cloudtrail_keys_are_listed_once_per_range_and_failures_are_retried(signing_key: KeyPair) -> None:
+    """An organisation trail validates every member's chains over one range with one source."""
+    client, stubber = _cloudtrail_with_keys([_api_entry(signing_key[1][0])])
+    source = CloudTrailKeySource(client)
+    lo, hi = START - timedelta(hours=1), START + timedelta(hours=5)
+    with stubber:
+        first = source.keys_for(lo, hi)
+        second = source.keys_for(lo, hi)  # a second ListPublicKeys would find no stubbed response
+        stubber.assert_no_pending_responses()
+    assert first == second and len(first) == 1
+
+    failing = boto3.client("cloudtrail", region_name="us-east-1")
+    stub = Stubber(failing)
+    stub.add_client_error("list_public_keys", "ThrottlingException", "slow down")
+    stub.add_response("list_public_keys", {"PublicKeyList": [_api_entry(signing_key[1][0])]})
+    retried = CloudTrailKeySource(failing)
+    with stub:
+        with pytest.raises(Exception, match="slow down"):
+            retried.keys_for(lo, hi)
+        assert len(retried.keys_for(lo, hi)) == 1
