@@ -94,7 +94,7 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
             else:
-                keys = _caller_key_source(sessions, snapshot.caller_account_id, trail.home_region)
+                keys = _caller_key_sources(sessions, snapshot.caller_account_id, trail_regions)
             for account in scope_accounts:
                 try:
                     reports.append(verify_s3(
@@ -155,6 +155,13 @@ def _caller_key_source(sessions: AccountSessions, caller: str, region: str) -> A
     except (AuditorError, ClientError, BotoCoreError) as exc:
         return _UnavailableKeys(f"cannot open a CloudTrail client as {caller} in {region}: "
                                 f"{type(exc).__name__}: {exc}")
+
+
+def _caller_key_sources(sessions: AccountSessions, caller: str, regions: Sequence[str]) -> Any:
+    """Every validated region's keys: CloudTrail signs each region's digests with that region's key."""
+    from auditor.integrity import CombinedKeySource
+
+    return CombinedKeySource(*(_caller_key_source(sessions, caller, region) for region in regions))
 
 
 def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequence[str], window: Any,
@@ -220,7 +227,14 @@ def _time(value: str | None, default: datetime) -> datetime:
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     """`trail-auditor verify-logs`: online through S3 or offline from a folder."""
-    from auditor.integrity import CloudTrailKeySource, FileKeySource, summary_lines, verify_local, verify_s3
+    from auditor.integrity import (
+        CloudTrailKeySource,
+        CombinedKeySource,
+        FileKeySource,
+        summary_lines,
+        verify_local,
+        verify_s3,
+    )
 
     now = datetime.now(UTC)
     end = _time(args.end_time, now)
@@ -252,9 +266,12 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
             bucket, prefix = trails[0]["S3BucketName"], trails[0].get("S3KeyPrefix")
     except (ClientError, BotoCoreError) as exc:  # BotoCoreError: no credentials, endpoint unreachable...
         raise AuditorError(f"cannot describe {args.trail_arn}: {exc}") from exc
-    keys: Any = FileKeySource(args.public_keys) if args.public_keys else CloudTrailKeySource(ct)
-    s3 = _client(session, "s3", args.endpoint_url)
     regions: Sequence[str] = args.regions or [region]
+    # CloudTrail signs each region's digests with that region's key: list every validated region's
+    keys: Any = FileKeySource(args.public_keys) if args.public_keys else CombinedKeySource(
+        *(CloudTrailKeySource(ct if r == region else _client(session, "cloudtrail", args.endpoint_url, r))
+          for r in regions))
+    s3 = _client(session, "s3", args.endpoint_url)
     report = verify_s3(s3, bucket, prefix, args.account_id or owner, regions, start, end, keys,
                        org_id=args.organization_id, trail_arn=args.trail_arn)
     return report, summary_lines(report)

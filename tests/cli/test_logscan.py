@@ -229,3 +229,27 @@ def test_verify_logs_online_without_credentials_is_a_user_error(
 
     with pytest.raises(AuditorError, match=r"cannot describe .*Unable to locate credentials"):
         verify_logs_command(args)
+
+
+class _Listed:
+    status_code = 200
+
+
+def test_digest_keys_are_listed_in_every_validated_region(session: boto3.Session) -> None:
+    """CloudTrail signs each region's digests with that region's key: a multi-region trail's
+    chains need every region's ListPublicKeys, not only the home region's."""
+    from auditor.logscan import _caller_key_sources
+
+    asked: list[str] = []
+
+    def list_public_keys(request_signer: Any, **_: Any) -> tuple[Any, dict[str, Any]]:
+        region = request_signer._region_name
+        asked.append(region)
+        return _Listed(), {"PublicKeyList": [{"Fingerprint": f"fp-{region}", "Value": region.encode()}]}
+
+    session.events.register("before-call.cloudtrail.ListPublicKeys", list_public_keys)
+    sessions = open_account_sessions(CollectOptions(), caller_account_id=CALLER, session=session)
+    keys = _caller_key_sources(sessions, CALLER, ["us-east-1", "eu-west-1"])
+    now = datetime.now(UTC)
+    assert set(keys.keys_for(now - timedelta(days=1), now)) == {"fp-us-east-1", "fp-eu-west-1"}
+    assert sorted(asked) == ["eu-west-1", "us-east-1"]
