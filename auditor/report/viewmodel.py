@@ -24,6 +24,7 @@ from typing import Any
 
 from auditor.checkapi import Severity, Status
 from auditor.results import ControlVerdict, Finding, FrameworkVerdict, Results
+from auditor.textsafe import clean_text
 
 #: Order in which statuses are shown: what needs action first.
 STATUS_ORDER: tuple[Status, ...] = (
@@ -79,17 +80,18 @@ TREND_TABLE_ROWS = 5
 #: Dates printed under a trend chart's x axis at most (more would overlap).
 TREND_MAX_X_LABELS = 6
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
 def clip(value: str, limit: int) -> str:
-    """Replace control characters and cap ``value`` at ``limit`` characters.
+    """Replace control and bidi characters and cap ``value`` at ``limit`` characters.
 
-    The marker states the original length so a reader knows how much is
-    missing and where to find it (the JSON/CSV keep the full value).
+    :func:`auditor.textsafe.clean_text` does the replacing (line feeds kept:
+    messages and CLI snippets span lines). The marker states the original
+    length so a reader knows how much is missing and where to find it (the
+    JSON/CSV keep the full value).
     """
-    text = _CONTROL_CHARS.sub("\ufffd", value)
+    text = clean_text(value, multiline=True)
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… (truncated, {len(value)} characters)"
