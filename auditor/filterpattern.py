@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from auditor.errors import AuditorError
+from auditor.wildcard import compile_glob, glob_match
 
 __all__ = [
     "And",
@@ -582,8 +583,7 @@ def _string_matcher(value: Value) -> Callable[[str], bool]:
     if not value.has_wildcard:
         target = value.text
         return lambda s: s == target
-    regex = re.compile(".*".join(re.escape(p) for p in value.text.split("*")), re.DOTALL)
-    return lambda s: regex.fullmatch(s) is not None
+    return compile_glob(value.text, question_mark=False).matches
 
 
 def _is_number(v: Any) -> bool:
@@ -696,8 +696,7 @@ def _glob_within(inner: str, outer: str) -> bool:
     if inner == outer or outer == "*":
         return True
     if "*" not in inner:
-        regex = ".*".join(re.escape(p) for p in outer.split("*"))
-        return re.fullmatch(regex, inner, re.DOTALL) is not None
+        return glob_match(outer, inner, question_mark=False)
     if outer.count("*") == 1:
         prefix, suffix = outer.split("*")
         # inner's fixed head/tail must carry outer's fixed head/tail.

@@ -15,15 +15,14 @@ missing), so that each check module only states what it judges.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 from auditor.checkapi import CheckContext, CheckResult, Status
 from auditor.snapshot import Bucket, CollectionError, PublicAccessBlock, Trail
 from auditor.trailutil import unlisted_trail_errors
+from auditor.wildcard import glob_match
 
 Statement = Mapping[str, Any]
 
@@ -99,15 +98,13 @@ def is_deny(stmt: Statement) -> bool:
     return str(stmt.get("Effect", "")).lower() == "deny"
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
-
-
 def wildcard_match(pattern: str, value: str, *, case_sensitive: bool = False) -> bool:
-    """IAM wildcard match: ``*`` any run of characters, ``?`` one character, nothing else."""
-    return _glob_regex(pattern, case_sensitive).fullmatch(value) is not None
+    """IAM wildcard match: ``*`` any run of characters, ``?`` one character, nothing else.
+
+    Both sides may come from a scanned account, so matching goes through
+    :mod:`auditor.wildcard`, which cannot backtrack.
+    """
+    return glob_match(pattern, value, case_sensitive=case_sensitive)
 
 
 def actions_cover(stmt: Statement, action: str) -> bool:

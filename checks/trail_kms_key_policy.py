@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from auditor.checkapi import (
 )
 from auditor.snapshot import CollectionError, KmsKey
 from auditor.trailutil import KeyUse, key_error, key_result, per_key
+from auditor.wildcard import glob_match
 
 META = CheckMeta(
     id="trail-kms-key-policy",
@@ -88,8 +88,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _action_matches(pattern: str, action: str) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, action, flags=re.IGNORECASE) is not None
+    return glob_match(pattern, action, case_sensitive=False)
 
 
 def _allows(stmt: Mapping[str, Any], actions: tuple[str, ...]) -> bool:

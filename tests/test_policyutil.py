@@ -133,3 +133,14 @@ def test_effective_block_is_tri_state() -> None:
     block, errors = effective_block(acl_only, err)
     assert block["ignore_public_acls"] is True and block["restrict_public_buckets"] is None
     assert errors == [err]
+
+
+def test_many_wildcards_match_in_linear_time() -> None:
+    """Issue 17 item 3: a hostile policy pattern cannot make matching backtrack."""
+    import time
+
+    stmt = {"Effect": "Allow", "Action": "*" * 40 + "Q", "Resource": "arn:" + "*" * 40 + "Q"}
+    start = time.perf_counter()
+    assert not actions_cover(stmt, "s3:" + "A" * 20_000)
+    assert not resources_cover(stmt, "arn:aws:s3:::" + "a" * 20_000)
+    assert time.perf_counter() - start < 0.05

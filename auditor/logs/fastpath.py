@@ -227,7 +227,7 @@ _SLIM_TOP = frozenset(
 _SLIM_IDENTITY = frozenset({"type", "arn", "principalId", "accountId"})
 #: Leaf operators for which an absent field and a null one give the same answer
 #: (the slim record cannot tell them apart).
-_VALUE_OPS = frozenset({"eq", "prefix", "suffix", "contains", "re", "num", "bool"})
+_VALUE_OPS = frozenset({"eq", "prefix", "suffix", "contains", "re", "glob", "num", "bool"})
 
 
 def _on_slim(path: tuple[str, ...]) -> bool:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import AuditorError
+from auditor.wildcard import Glob
 
 # A compiled node: nested tuples (picklable, no pySigma objects).
 Node = tuple[Any, ...]
@@ -253,8 +254,8 @@ def _string_node(path: tuple[str, ...], parts: list[tuple[str, str]], cased: boo
             return ("contains", path, fold(texts[0]), cased)
         if kinds == ["*"]:
             return ("exists", path, True)
-    rx = "".join(re.escape(t) if k == "t" else (".*" if k == "*" else ".") for k, t in parts)
-    return ("re", path, f"^{rx}$", 0 if cased else re.IGNORECASE | re.DOTALL)
+    # Log values are attacker-written: wildcards go through the non-backtracking matcher.
+    return ("glob", path, Glob.from_tokens(parts, case_sensitive=cased))
 
 
 def required_names(node: Node) -> frozenset[str] | None:
@@ -339,6 +340,9 @@ def evaluate(node: Node, event: dict[str, Any]) -> bool:
         return any(
             (t := _as_text(v)) is not None and any(_text_op(mode, t.lower(), o) for o in others) for v in vals
         )
+    if op == "glob":
+        glob: Glob = node[2]
+        return any((t := _as_text(v)) is not None and glob.matches(t) for v in vals)
     if op == "re":
         rx = re.compile(node[2], node[3])
         return any((t := _as_text(v)) is not None and rx.search(t) is not None for v in vals)

@@ -236,3 +236,15 @@ def test_policy_not_collected_is_error() -> None:
 def test_policy_without_statements_is_error() -> None:
     assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy={"Version": "x"})) \
         .status is Status.ERROR
+
+
+def test_many_wildcard_action_is_judged_in_linear_time() -> None:
+    """Issue 17 item 3: a key policy action of 40 stars must not stall the check."""
+    import time
+
+    stmt = {"Sid": "Stars", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["*" * 40 + "Q", "kms:" + "?*" * 40 + "Q"], "Resource": "*"}
+    start = time.perf_counter()
+    res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
+    assert time.perf_counter() - start < 0.05
+    assert res.status is Status.PASS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,19 @@ def test_modifiers_and_conditions_are_evaluated(tmp_path: Path) -> None:
     doc = read_local(tmp_path / "logs", WIDE, rules_dir=tmp_path, workers=1)
     [m] = doc["sigma"]["matches"]
     assert (m["rule_id"], m["title"], m["total"]) == (spec.id, "test modifiers", 1)
+
+
+def test_wildcard_values_match_without_backtracking(tmp_path: Path) -> None:
+    """Issue 17 item 3: a many-star Sigma value against a long log value stays fast."""
+    (tmp_path / "r.yml").write_text(
+        "title: many stars\nid: 11111111-2222-3333-4444-666666666666\n"
+        "logsource: {product: aws, service: cloudtrail}\n"
+        "detection:\n    sel:\n        userAgent: '" + "*a" * 20 + "*?Q'\n    condition: sel\nlevel: low\n"
+    )
+    [spec], unsupported = load_rules(tmp_path)
+    assert not unsupported
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    start = time.perf_counter()
+    assert not evaluate(spec.node, event("GetObject", t, userAgent="A" * 20_000))
+    assert time.perf_counter() - start < 0.05
+    assert evaluate(spec.node, event("GetObject", t, userAgent="A" * 20_000 + "xq"))
