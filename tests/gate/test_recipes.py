@@ -60,5 +60,9 @@ def test_eventbridge_payload_is_a_valid_lambda_payload() -> None:
     match = re.search(r'"Input":"(.*?)"}\]', DOC.read_text())
     assert match
     payload = json.loads(match.group(1).replace('\\"', '"'))
-    config = LambdaConfig.from_event(payload)
+    settings = re.search(r"Variables=\{(.*?)\}", DOC.read_text())
+    assert settings
+    env = dict(kv.split("=", 1) for kv in settings.group(1).split(","))
+    config = LambdaConfig.from_event(payload, env)
     assert config.organization and config.role_name == "AuditRole"
+    assert config.formats == ("json", "html", "pdf")
