@@ -1,12 +1,15 @@
 """PDF report: the HTML template printed by WeasyPrint with its ``@media print`` styles.
 
 WeasyPrint never fetches anything: the document has no external references
-and the URL fetcher refuses every request, so hostile data can never make
-the renderer reach the network or the file system.
+and the URL fetcher refuses every request (``data:`` included: the template
+uses none), so hostile data can never make the renderer reach the network or
+the file system. A refused resource is left out with a WeasyPrint warning; it
+never stops the report.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,17 +22,44 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:
     raise ValueError(f"external resource refused: {url[:80]}")
 
 
-def render_pdf_bytes(results: Results, options: ReportOptions) -> bytes:
-    """The PDF report as bytes."""
+@cache
+def _refusing_fetcher() -> Any:
+    """A URL fetcher that refuses every URL, in the API of the installed WeasyPrint.
+
+    WeasyPrint 68 and later call an instance of :class:`weasyprint.URLFetcher`
+    (a plain function there fails with AttributeError on the first fetch);
+    earlier releases call a plain function.
+    """
+    import weasyprint
+
+    base = getattr(weasyprint, "URLFetcher", None)
+    if base is None:
+        return _refuse_fetch
+
+    class RefuseEveryUrl(base):  # type: ignore[misc, valid-type]
+        """Refuses before any handler runs; ``allowed_protocols=()`` refuses again below."""
+
+        def fetch(self, url: str, headers: Any = None) -> NoReturn:
+            _refuse_fetch(url)
+
+    return RefuseEveryUrl(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """``html`` printed to PDF with every external resource refused."""
     try:
         import weasyprint
     except ImportError as exc:  # pragma: no cover - weasyprint is a dependency
         raise ReportError(f"PDF output needs WeasyPrint and its system libraries: {exc}") from exc
-    html = render_html(view_for(results, options))
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refuse_fetch, media_type="print")
+    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher(), media_type="print")
     data = document.write_pdf()
     assert isinstance(data, bytes)
     return data
+
+
+def render_pdf_bytes(results: Results, options: ReportOptions) -> bytes:
+    """The PDF report as bytes."""
+    return html_to_pdf(render_html(view_for(results, options)))
 
 
 class PdfRenderer(Renderer):

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import re
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pypdf
 import pytest
 
 from auditor.report.interface import ReportOptions
-from auditor.report.pdf import render_pdf_bytes
+from auditor.report.pdf import html_to_pdf, render_pdf_bytes
 from tests.report.sample import BIG, SCAN_ID, SNAPSHOT_SHA, hostile_results, sample_results
 
 OPTIONS = ReportOptions(org_name="Acme Payments Ltd", label="INTERNAL AUDIT", generated_at="2026-11-20T13:00:00Z")
@@ -96,3 +101,53 @@ def test_letter_page_size_option() -> None:
     box = a4.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     assert re.search(r"CONFIDENTIAL", a4.pages[1].extract_text() or "")
+
+
+@pytest.fixture()
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that records every path asked of it."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { color: red }")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_external_resources_are_refused_cleanly(http_server: tuple[str, list[str]], tmp_path: Path) -> None:
+    """Issue 17 item 10: every fetch refused, none made, and the PDF still renders."""
+    base, asked = http_server
+    (tmp_path / "secret.css").write_text("body { color: blue }")
+    html = (
+        f'<html><head><link rel="stylesheet" href="{base}/sheet.css">'
+        f'<link rel="stylesheet" href="file://{tmp_path}/secret.css">'
+        f'<style>@import url("{base}/import.css"); p {{ background: url({base}/bg.png) }}</style></head>'
+        f'<body><p>x</p><img src="{base}/img.png"><img src="data:image/png;base64,iVBORw0KGgo="></body></html>'
+    )
+    data = html_to_pdf(html)
+    assert data.startswith(b"%PDF")
+    assert asked == []
+
+
+def test_hostile_finding_text_with_urls_fetches_nothing(http_server: tuple[str, list[str]]) -> None:
+    base, asked = http_server
+    results = hostile_results()
+    hostile = f'<img src="{base}/a.png"><style>p {{ background: url({base}/b.png) }}</style>'
+    findings = tuple(replace(f, message=hostile) for f in results.findings)
+    assert render_pdf_bytes(replace(results, findings=findings), OPTIONS).startswith(b"%PDF")
+    assert asked == []
