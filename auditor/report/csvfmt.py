@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.report.interface import Renderer, ReportOptions, write_text
 from auditor.results import FrameworkVerdict, Results
+from auditor.textsafe import without_surrogates
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "id",
@@ -75,7 +76,7 @@ def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer.writerow(columns)
     for row in rows:
         writer.writerow([cell(v) for v in row])
-    return buf.getvalue()
+    return without_surrogates(buf.getvalue())
 
 
 def findings_csv(results: Results) -> str:

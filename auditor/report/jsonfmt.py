@@ -7,6 +7,7 @@ from pathlib import Path
 
 from auditor.report.interface import Renderer, ReportOptions, write_text
 from auditor.results import Results
+from auditor.textsafe import without_surrogates
 
 
 class JsonRenderer(Renderer):
@@ -21,5 +22,5 @@ class JsonRenderer(Renderer):
         return [write_text(out_path, self.render_text(results, options))]
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The results document, indented, UTF-8."""
-        return json.dumps(results.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        """The results document, indented, UTF-8 (lone surrogates become U+FFFD)."""
+        return without_surrogates(json.dumps(results.to_dict(), indent=2, ensure_ascii=False)) + "\n"

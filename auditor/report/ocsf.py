@@ -26,6 +26,7 @@ from typing import Any
 from auditor.checkapi import Severity, Status, parse_time
 from auditor.report.interface import Renderer, ReportOptions, write_text
 from auditor.results import Finding, Results
+from auditor.textsafe import safe_https_url, without_surrogates
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003
@@ -134,7 +135,7 @@ def ocsf_finding(f: Finding, results: Results, event_time: int) -> dict[str, Any
     summary = str(f.remediation.get("summary", ""))
     if summary:
         remediation: dict[str, Any] = {"desc": summary}
-        url = str(f.remediation.get("url", ""))
+        url = safe_https_url(str(f.remediation.get("url", "")))
         if url:
             remediation["references"] = [url]
         event["remediation"] = remediation
@@ -160,4 +161,4 @@ class OcsfRenderer(Renderer):
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The OCSF findings as a JSON array."""
-        return json.dumps(ocsf_findings(results), indent=2, ensure_ascii=False) + "\n"
+        return without_surrogates(json.dumps(ocsf_findings(results), indent=2, ensure_ascii=False)) + "\n"

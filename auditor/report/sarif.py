@@ -34,6 +34,7 @@ from urllib.parse import quote
 from auditor.checkapi import Severity, Status
 from auditor.report.interface import Renderer, ReportOptions, write_text
 from auditor.results import Finding, Results
+from auditor.textsafe import safe_https_url, without_surrogates
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL: Mapping[Severity, str] = {
@@ -58,7 +59,7 @@ MAX_MESSAGE = 4000
 def artifact_uri(f: Finding) -> str:
     """The stable pseudo-path that stands for an AWS resource (see module docstring)."""
     parts = (f.account_id or "unknown", f.region or "global", f.resource_type or "resource", f.resource_id or "-")
-    return "aws/" + "/".join(quote(p, safe="") for p in parts)
+    return "aws/" + "/".join(quote(without_surrogates(p), safe="") for p in parts)
 
 
 def _severity(meta: Mapping[str, Any], sample: Finding | None) -> Severity:
@@ -96,8 +97,8 @@ def _rule(check_id: str, meta: Mapping[str, Any], sample: Finding | None) -> dic
             "references": [str(r) for r in meta.get("references", []) or []],
         },
     }
-    url = str(remediation.get("url", ""))
-    if url.startswith("https://"):
+    url = safe_https_url(str(remediation.get("url", "")))
+    if url:
         rule["helpUri"] = url
     return rule
 
@@ -194,4 +195,4 @@ class SarifRenderer(Renderer):
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The SARIF log as JSON text."""
-        return json.dumps(sarif_document(results), indent=2, ensure_ascii=False) + "\n"
+        return without_surrogates(json.dumps(sarif_document(results), indent=2, ensure_ascii=False)) + "\n"

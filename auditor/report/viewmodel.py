@@ -24,7 +24,7 @@ from typing import Any
 
 from auditor.checkapi import Severity, Status
 from auditor.results import ControlVerdict, Finding, FrameworkVerdict, Results
-from auditor.textsafe import clean_text
+from auditor.textsafe import clean_text, safe_https_url
 
 #: Order in which statuses are shown: what needs action first.
 STATUS_ORDER: tuple[Status, ...] = (
@@ -297,6 +297,8 @@ class Remedy:
     cli: str
     terraform: str
     url: str
+    #: ``url`` when :func:`auditor.textsafe.safe_https_url` allows it as a link, else "".
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -786,6 +788,7 @@ def _check_groups(
                     cli=clip(str(remedy.get("cli", "")), limit),
                     terraform=clip(str(remedy.get("terraform", "")), limit),
                     url=clip(str(remedy.get("url", "")), short),
+                    href=safe_https_url(str(remedy.get("url", ""))) or "",
                 ),
                 rows=rows,
                 omitted_rows=len(notable) - len(rows),
