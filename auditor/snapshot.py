@@ -509,7 +509,11 @@ class Snapshot:
         return doc
 
     def sha256(self) -> str:
-        """SHA-256 of the canonical JSON form: what reports cite."""
+        """SHA-256 of the canonical JSON form: what reports cite.
+
+        Unkeyed, so it identifies the evidence and detects corruption; it does
+        not prove the snapshot was not edited (see :mod:`auditor.snapshot_io`).
+        """
         return hashlib.sha256(canonical_json(self.to_dict())).hexdigest()
 
     @classmethod

@@ -1,4 +1,10 @@
-"""Save and load snapshots: JSON, SHA-256 recorded, schema-validated on load."""
+"""Save and load snapshots: JSON, SHA-256 recorded, schema-validated on load.
+
+The recorded SHA-256 is unkeyed: it detects a truncated or corrupted file, not
+a deliberate edit (whoever edits the snapshot can write the new digest too).
+Tamper evidence needs a signature, which the evidence package is meant to
+carry; see docs/security.md.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 
 from auditor.errors import AuditorError
 from auditor.snapshot import Snapshot
+from auditor.textsafe import clean_text
 from auditor.validation import validate
 
 
@@ -23,7 +30,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> str:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read, verify the SHA-256 and validate a snapshot file."""
+    """Read, check the SHA-256 (against corruption) and validate a snapshot file."""
     try:
         doc: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -36,8 +43,9 @@ def load_snapshot(path: Path) -> Snapshot:
     snapshot = Snapshot.from_dict(doc["snapshot"])
     actual = snapshot.sha256()
     if doc.get("sha256") != actual:
+        recorded = clean_text(str(doc.get("sha256")))[:80]
         raise AuditorError(
-            f"{path}: SHA-256 mismatch (file says {doc.get('sha256')}, content is {actual});"
-            " the evidence was altered after collection"
+            f"{path}: SHA-256 mismatch (file says {recorded}, content is {actual}): the snapshot is corrupt"
+            " or was edited (this digest is a corruption check; anyone who edits the file can recompute it)"
         )
     return snapshot
