@@ -315,16 +315,9 @@ def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: 
 
 
 def _load_results(path: Path) -> Results:
-    from auditor.validation import validate
+    from auditor.results_io import load_results
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AuditorError(f"{path}: no such results file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AuditorError(f"{path}: not a readable JSON results file: {exc}") from exc
-    validate(doc, "results.schema.json", str(path))
-    return Results.from_dict(doc)
+    return load_results(path)
 
 
 # --------------------------------------------------------------------------- commands
