@@ -108,6 +108,18 @@ class _BaselineLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """Keep ``2027-06-30`` as written: the schema and the waiver code read dates from text.
+
+    PyYAML's own timestamp constructor raises ValueError on ``2027-13-45``,
+    which matches its pattern but is no date.
+    """
+    return str(loader.construct_scalar(node))
+
+
+_BaselineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+
 def _plain(value: Any, path: Path) -> Any:
     """The YAML value as JSON-ready data: dates and other non-JSON scalars as text, keys as text.
 
@@ -135,17 +147,21 @@ def _plain_key(key: Any, path: Path) -> str:
 
 
 def _parse(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
-    loader = _BaselineLoader(text)
+    loader: _BaselineLoader | None = None
     try:
+        loader = _BaselineLoader(text)  # the reader already refuses control characters here
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
+    except (ValueError, TypeError, OverflowError) as exc:  # a constructor met a value it cannot build
+        raise ValidationError(f"{path}: not valid YAML: a value cannot be read ({type(exc).__name__})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "malformed"
-        raise ValidationError(f"{path}{where}: not valid YAML: {problem}") from None
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "malformed"
+        raise ValidationError(f"{path}{where}: not valid YAML: {str(problem)[:120]}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, root
 
 

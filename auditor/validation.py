@@ -70,6 +70,11 @@ def describe(error: jsonschema.ValidationError) -> str:
         extra = [k for k in value if k not in allowed]
         shown = [repr(k) for k in extra[:3] if _NAME.match(k)]
         return f"unexpected propert{'y' if len(extra) == 1 else 'ies'} {', '.join(shown) or '(unnamed)'}"
+    bounds = {"minLength": "shorter than {} characters", "maxLength": "longer than {} characters",
+              "minItems": "fewer than {} items", "maxItems": "more than {} items",
+              "minimum": "less than {}", "maximum": "more than {}"}
+    if kind in bounds:
+        return "is " + bounds[kind].format(want)
     if kind == "format":
         return f"is not a valid {want}"
     text = repr(want)

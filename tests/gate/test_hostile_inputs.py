@@ -193,3 +193,12 @@ def test_snapshot_that_is_a_fifo_or_deep_is_refused_in_process(tmp_path: Path) -
                     encoding="utf-8")
     with pytest.raises(InputError, match="deeper than 64"):
         load_snapshot(deep)
+
+
+def test_impossible_date_in_baseline_is_an_error_with_its_line(tmp_path: Path) -> None:
+    """Found by the fuzz test: PyYAML's timestamp constructor raised ValueError (a traceback)."""
+    path = tmp_path / "b.yaml"
+    path.write_text("version: 1\nwaivers:\n  - check: trail-enabled\n    reason: Object Lock\n"
+                    "    owner: secops@example.com\n    expires: 2027-13-45\n", encoding="utf-8")
+    with pytest.raises(AuditorError, match=r"b\.yaml:3: waivers\[0\]\.expires: not a calendar date"):
+        load_baseline(path)
