@@ -288,17 +288,29 @@ def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: 
         from auditor.gate import apply_baseline
 
         final = apply_baseline(results, baseline, today=datetime.now(UTC).date()).results
+    store, history_error = None, None
     if getattr(args, "history", None):
-        from auditor.history import record, store_for
+        from auditor.history import attach, store_for
 
         store = store_for(args.history, profile=getattr(args, "profile", None),
                           endpoint_url=getattr(args, "endpoint_url", None))
-        final, previous, location = record(store, final)
-        console.print(f"stored {location}", markup=False, highlight=False)
+        try:
+            final, previous = attach(store, final)  # reads only: outputs are written before the store is
+        except AuditorError as exc:  # an unlistable store must not cost the results: write, then report
+            store, previous, history_error = None, None, exc
+        print_lines(console, [f"  history problem: {p}" for p in (final.history or {}).get("problems", [])[:20]])
         drift = (final.history or {}).get("drift")
         if previous is not None and isinstance(drift, dict):
             console.print(f"since {previous.scan.id}: {len(drift['new'])} new, {len(drift['resolved'])} "
                           f"resolved, {len(drift['regressions'])} regressions", markup=False)
+    print_summary(console, final)
+    write_outputs(final, _out(args), console)
+    if store is not None:
+        from auditor.history import store_entry
+
+        console.print(f"stored {store_entry(store, final)}", markup=False, highlight=False)
+    if history_error is not None:
+        raise history_error
     if getattr(args, "notify_sns", None):
         from auditor.history import new_failures
         from auditor.notify import notify_new_failures
@@ -309,22 +321,22 @@ def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: 
         if notify_new_failures(client, args.notify_sns, final):
             console.print(f"notified {args.notify_sns} of {len(new_failures(final))} new failure(s)",
                           markup=False, highlight=False)
-    print_summary(console, final)
-    write_outputs(final, _out(args), console)
     return exit_code(final.findings, fail_on, allow_incomplete)
 
 
-def _load_results(path: Path) -> Results:
-    from auditor.validation import validate
+def _write_output(path: Path, text: str) -> None:
+    from auditor.fsio import write_file
 
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise AuditorError(f"{path}: no such results file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AuditorError(f"{path}: not a readable JSON results file: {exc}") from exc
-    validate(doc, "results.schema.json", str(path))
-    return Results.from_dict(doc)
+        write_file(path, text)
+    except OSError as exc:
+        raise AuditorError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _load_results(path: Path) -> Results:
+    from auditor.results_io import load_results
+
+    return load_results(path)
 
 
 # --------------------------------------------------------------------------- commands
@@ -422,7 +434,7 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
         if args.output == "-":
             sys.stdout.write(text + "\n")
         else:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _write_output(Path(args.output), text)
     return EXIT_OK if report.ok else EXIT_FAIL
 
 
@@ -467,7 +479,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         if args.output == "-":
             sys.stdout.write(text + "\n")
         else:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _write_output(Path(args.output), text)
     allow = args.allow_incomplete or baseline.allow_incomplete
     code = exit_code(outcome.results.findings, fail_on, allow)
     if code == EXIT_OK and outcome.missing_frameworks and not allow:

@@ -1,7 +1,11 @@
 """The CI gate: apply a baseline (overrides, waivers, required checks) and diff with a previous scan.
 
 Waivers only ever turn a FAIL into WAIVED; ERROR stays ERROR (missing
-evidence cannot be waived away). An expired waiver no longer applies and is
+evidence cannot be waived away). Waivers already in the input (a results file
+from ``scan --baseline``) are not trusted: every WAIVED finding is first put
+back to the status its waiver replaced (``waived_status``; FAIL when that is
+missing or unusable, failing closed), and only the baseline given to the gate
+can waive it again. An expired waiver no longer applies and is
 reported; a waiver that matches no failing finding is reported as stale. With
 a previous results document the gate classifies failures as new, resolved or
 still failing, and calls out regressions (PASS became FAIL).
@@ -66,6 +70,20 @@ def waiver_matches(w: Waiver, f: Finding) -> bool:
     return any(fnmatch.fnmatchcase(t, w.resource) for t in targets)
 
 
+def unwaived(f: Finding) -> Finding:
+    """The finding as it was before any earlier waiver: WAIVED goes back to the status it replaced.
+
+    A waiver only ever replaces FAIL, so a recorded status other than FAIL or
+    ERROR (or none, as in results written before ``waived_status`` existed,
+    or shaped by hand) is not believed: the finding is judged as FAIL with its
+    severity. An earlier waiver cannot outlive the baseline the gate is given.
+    """
+    if f.status is not Status.WAIVED:
+        return f
+    before = f.waived_status if f.waived_status in (Status.FAIL, Status.ERROR) else Status.FAIL
+    return replace(f, status=before, waiver=None, waived_status=None)
+
+
 def apply_baseline(results: Results, baseline: Baseline, *, today: date,
                    previous: Results | None = None) -> GateOutcome:
     """Apply overrides and waivers, add required-but-missing checks, diff with previous."""
@@ -75,6 +93,7 @@ def apply_baseline(results: Results, baseline: Baseline, *, today: date,
     applied: list[tuple[Waiver, str]] = []
     findings: list[Finding] = []
     for f in results.findings:
+        f = unwaived(f)
         sev = baseline.severity_overrides.get(f.check_id, f.severity)
         f = replace(f, severity=sev)
         if f.status is Status.FAIL:
@@ -82,7 +101,7 @@ def apply_baseline(results: Results, baseline: Baseline, *, today: date,
                 if waiver_matches(w, f):
                     used.add(i)
                     applied.append((w, f.id))
-                    f = replace(f, status=Status.WAIVED, waiver=w.to_dict())
+                    f = replace(f, status=Status.WAIVED, waiver=w.to_dict(), waived_status=Status.FAIL)
                     break
         findings.append(f)
     stale = tuple(w for i, w in enumerate(active) if i not in used)

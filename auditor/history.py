@@ -6,20 +6,32 @@ scan reads the latest earlier one, classifies drift against it, computes each
 framework's score trend over the stored scans, and attaches all of that to the
 results (``Results.history``) so reports can show the change since last time.
 Unreadable or invalid history entries are reported, never silently skipped.
+
+The store is a trust boundary: whoever can write it can shape the drift and
+therefore what ``--notify-sns`` calls new. The defences here keep a planted
+or broken entry from doing more than that: links (file or folder) in a local
+store are never followed, an entry whose scan id and finish time do not give
+back its own key is refused, reads are size- and depth-bounded, errors name
+the entry but never quote its content, and one bad entry is reported and
+passed over for the newest readable one instead of blocking every later run.
+Protect the store itself (folder permissions, an S3 bucket policy, Object Lock).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from auditor.errors import AuditorError
+from auditor.fsio import MAX_RESULTS_BYTES, InputError, open_in_tree, write_in_tree
 from auditor.results import Results
-from auditor.validation import validate
+from auditor.results_io import results_from_bytes
 
 _KEY_RE = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{8}T\d{6}Z-[A-Za-z0-9._-]+\.json$")
 
@@ -30,8 +42,11 @@ class HistoryStore(Protocol):
     def keys(self) -> list[str]:
         """Every stored key (relative, ``YYYY/MM/DD/...json``)."""
 
+    def skipped(self) -> list[str]:
+        """Entries the last ``keys()`` passed over and why (links, non-regular files)."""
+
     def read(self, key: str) -> bytes:
-        """The stored bytes of one key."""
+        """The stored bytes of one key (at most MAX_RESULTS_BYTES)."""
 
     def write(self, key: str, data: bytes) -> str:
         """Store bytes under a key; return a user-facing location."""
@@ -39,29 +54,49 @@ class HistoryStore(Protocol):
 
 @dataclass(frozen=True)
 class LocalStore:
-    """A folder on disk."""
+    """A folder on disk; links inside it are never followed."""
 
     root: Path
+    _skipped: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def keys(self) -> list[str]:
-        """Dated keys under the folder."""
-        if not self.root.exists():
+        """Dated keys of plain files under the folder; links are reported by skipped(), not followed."""
+        self._skipped.clear()
+        if not self.root.is_dir():
             return []
-        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*.json")
-                      if _KEY_RE.match(p.relative_to(self.root).as_posix()))
+        found: list[str] = []
+        for folder, dirs, files in os.walk(self.root, followlinks=False):
+            here = Path(folder)
+            for name in [*dirs, *files]:
+                path = here / name
+                try:
+                    mode = path.lstat().st_mode
+                except OSError:
+                    continue
+                rel = path.relative_to(self.root).as_posix()
+                if stat.S_ISLNK(mode):
+                    self._skipped.append(f"history entry {rel}: a link, not followed")
+                elif name in files and _KEY_RE.match(rel):
+                    if stat.S_ISREG(mode):
+                        found.append(rel)
+                    else:
+                        self._skipped.append(f"history entry {rel}: not a regular file")
+        return sorted(found)
+
+    def skipped(self) -> list[str]:
+        """What the last keys() passed over."""
+        return list(self._skipped)
 
     def read(self, key: str) -> bytes:
-        """Read one entry."""
-        return (self.root / key).read_bytes()
+        """Read one entry, refusing links on the way and anything over the size limit."""
+        return open_in_tree(self.root, key, what="history entry", limit=MAX_RESULTS_BYTES)
 
     def write(self, key: str, data: bytes) -> str:
-        """Write atomically (temp file then rename)."""
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        return str(path)
+        """Write atomically (new file then rename), never through a link in the store."""
+        try:
+            return str(write_in_tree(self.root, key, data))
+        except OSError as exc:
+            raise AuditorError(f"history {self.root}: cannot write {key}: {exc.strerror or exc}") from None
 
 
 @dataclass(frozen=True)
@@ -86,9 +121,18 @@ class S3Store:
                     out.append(rel)
         return sorted(out)
 
+    def skipped(self) -> list[str]:
+        """S3 has no links: nothing is passed over."""
+        return []
+
     def read(self, key: str) -> bytes:
-        """Get one entry."""
-        body: bytes = self.client.get_object(Bucket=self.bucket, Key=self._full(key))["Body"].read()
+        """Get one entry, reading at most the size limit."""
+        obj = self.client.get_object(Bucket=self.bucket, Key=self._full(key))
+        if int(obj.get("ContentLength", 0)) > MAX_RESULTS_BYTES:
+            raise InputError(f"history entry {key}: over the {MAX_RESULTS_BYTES}-byte limit")
+        body: bytes = obj["Body"].read(MAX_RESULTS_BYTES + 1)
+        if len(body) > MAX_RESULTS_BYTES:
+            raise InputError(f"history entry {key}: over the {MAX_RESULTS_BYTES}-byte limit")
         return body
 
     def write(self, key: str, data: bytes) -> str:
@@ -107,14 +151,19 @@ def key_for(results: Results) -> str:
 
 
 def _load(store: HistoryStore, key: str) -> Results:
+    """One entry, validated, whose own scan id and finish time give back its key."""
+    source = f"history entry {key}"
     try:
-        doc = json.loads(store.read(key))
-        validate(doc, "results.schema.json", key)
+        data = store.read(key)
     except AuditorError:
         raise
-    except Exception as exc:  # the store may be S3 or disk: name the entry whatever failed
-        raise AuditorError(f"history entry {key}: cannot read: {exc}") from exc
-    return Results.from_dict(doc)
+    except Exception as exc:  # S3 or disk: name the entry and the error kind, never the content
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+        raise AuditorError(f"{source}: cannot read ({code or type(exc).__name__})") from None
+    loaded = results_from_bytes(data, source)
+    if key_for(loaded) != key:
+        raise AuditorError(f"{source}: its scan id and finish time do not match its key (moved or planted)")
+    return loaded
 
 
 def scores(results: Results) -> dict[str, float | None]:
@@ -122,34 +171,56 @@ def scores(results: Results) -> dict[str, float | None]:
     return {fw.id: fw.score for fw in results.frameworks}
 
 
-def record(store: HistoryStore, results: Results, trend_limit: int = 30) -> tuple[Results, Results | None, str]:
-    """Compare with the latest stored scan, attach drift and trend, store; return (results, previous, location)."""
+def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tuple[Results, Results | None]:
+    """Compare with the newest readable earlier scan and attach drift and trend; writes nothing.
+
+    An unreadable, invalid, linked or planted entry is reported in
+    ``history.problems`` and passed over: the newest entry that loads is the
+    previous scan, so one bad entry cannot block every later run.
+    """
     from auditor.gate import diff
 
-    keys = store.keys()
+    try:
+        keys = store.keys()
+    except AuditorError:
+        raise
+    except Exception as exc:  # any store failure (S3, disk) is a reported input error
+        raise AuditorError(f"history store: cannot list entries ({type(exc).__name__})") from None
+    problems: list[str] = store.skipped()
     own = key_for(results)
     earlier = [k for k in keys if k < own]
-    previous = _load(store, earlier[-1]) if earlier else None
-    trend: list[dict[str, Any]] = []
-    problems: list[str] = []
-    for k in earlier[-(trend_limit - 1):] if trend_limit > 1 else []:
+    loaded: list[tuple[str, Results]] = []
+    for k in reversed(earlier):
+        if len(loaded) >= max(trend_limit - 1, 1):
+            break
         try:
-            old = previous if (previous is not None and k == earlier[-1]) else _load(store, k)
+            loaded.append((k, _load(store, k)))
         except AuditorError as exc:
             problems.append(str(exc))
-            continue
-        trend.append({"scan_id": old.scan.id, "finished_at": old.scan.finished_at, "scores": scores(old)})
+    loaded.reverse()
+    previous_key, previous = loaded[-1] if loaded else (None, None)
+    kept = loaded[-(trend_limit - 1):] if trend_limit > 1 else []
+    trend = [{"scan_id": old.scan.id, "finished_at": old.scan.finished_at, "scores": scores(old)}
+             for _, old in kept]
     trend.append({"scan_id": results.scan.id, "finished_at": results.scan.finished_at,
                   "scores": scores(results)})
     history: dict[str, Any] = {"trend": trend, "problems": problems, "previous": None, "drift": None}
     if previous is not None:
-        drift = diff(previous, results)
         history["previous"] = {"scan_id": previous.scan.id, "finished_at": previous.scan.finished_at,
-                               "key": earlier[-1]}
-        history["drift"] = drift.to_dict()
-    updated = replace(results, history=history)
-    location = store.write(own, json.dumps(updated.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"))
-    return updated, previous, location
+                               "key": previous_key}
+        history["drift"] = diff(previous, results).to_dict()
+    return replace(results, history=history), previous
+
+
+def store_entry(store: HistoryStore, results: Results) -> str:
+    """Store results (with their history) under their dated key; return the location."""
+    return store.write(key_for(results), json.dumps(results.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"))
+
+
+def record(store: HistoryStore, results: Results, trend_limit: int = 30) -> tuple[Results, Results | None, str]:
+    """attach() then store_entry(); return (results, previous, location)."""
+    updated, previous = attach(store, results, trend_limit)
+    return updated, previous, store_entry(store, updated)
 
 
 def new_failures(results: Results) -> Sequence[str]:

@@ -33,6 +33,8 @@ class Finding:
     controls: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: Set when a baseline waiver turned a FAIL into WAIVED.
     waiver: Mapping[str, Any] | None = None
+    #: The status a waiver replaced (FAIL), so that a gate with another baseline can judge it again.
+    waived_status: Status | None = None
 
     @classmethod
     def from_result(cls, meta: CheckMeta, result: CheckResult, severity: Severity | None = None) -> Finding:

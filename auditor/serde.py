@@ -109,6 +109,8 @@ def _matches(tp: Any, data: Any) -> bool:
         return isinstance(data, Mapping)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return isinstance(data, Mapping)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return any(data == m.value for m in tp)
     if tp is bool:
         return isinstance(data, bool)
     if tp is int:

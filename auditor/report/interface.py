@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from auditor.errors import AuditorError
+from auditor.fsio import write_file
 from auditor.results import Results
 
 PageSize = Literal["A4", "Letter"]
@@ -151,18 +152,18 @@ def render_to(
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write UTF-8 text, turning OS errors into a user-facing ReportError."""
+    """Write UTF-8 text (atomically, never through a link), turning OS errors into a ReportError."""
     try:
-        path.write_text(text, encoding="utf-8", newline="")
+        write_file(path, text)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
     return path
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
-    """Write bytes, turning OS errors into a user-facing ReportError."""
+    """Write bytes (atomically, never through a link), turning OS errors into a ReportError."""
     try:
-        path.write_bytes(data)
+        write_file(path, data)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
     return path
