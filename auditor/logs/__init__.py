@@ -19,7 +19,7 @@ from typing import Any
 
 from auditor.errors import AuditorError
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Params, to_document
+from auditor.logs.aggregate import Params, add_problems, to_document
 from auditor.logs.evidence import merge_evidence
 from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem
 from auditor.logs.reader import (
@@ -119,8 +119,9 @@ def read_local(
     if not path.exists():
         raise AuditorError(f"log path {path} does not exist")
     cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast)
-    files = list(log_files(path))
+    files, walk_problems = log_files(path)
     part = read_paths(files, cfg, workers, progress)
+    add_problems(part, walk_problems)
     return to_document(part, cfg.params, [str(path)], specs, unsupported)
 
 

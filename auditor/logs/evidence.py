@@ -144,6 +144,7 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "files_unreadable": sum(d.get("files_unreadable", 0) for d in docs),
         "events_read": sum(d.get("events_read", 0) for d in docs),
         "events_outside_window": sum(d.get("events_outside_window", 0) for d in docs),
+        "events_malformed": sum(d.get("events_malformed", 0) for d in docs),
         "file_problems": [p for d in docs for p in d.get("file_problems", [])],
         "coverage": coverage,
         "rules": [rules[k] for k in sorted(rules, key=str)],
