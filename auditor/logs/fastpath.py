@@ -386,7 +386,7 @@ def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
                     evs[j] = _sample_of(_SAMPLE.decode(raws[at]), path)
 
 
-def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
+def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
     """One file's partial aggregates from its JSON bytes, or None: use the reference path.
 
     The returned partial is trimmed (:meth:`Partial.trim`).

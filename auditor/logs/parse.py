@@ -157,7 +157,7 @@ def _as_text(value: Any) -> str:
     return clip(text)
 
 
-def value_bound(text: bytes) -> int:
+def value_bound(text: bytes | bytearray) -> int:
     """An upper bound on the JSON values in ``text``, read from its separators (no parse).
 
     Every value after the first in an array or object follows a comma, and
@@ -182,29 +182,42 @@ class _TooLarge(Exception):
     pass
 
 
-def decompress(data: bytes, max_bytes: int) -> bytes:
+#: Output of one inflate step: the buffer a file is decompressed into grows by at most this.
+_INFLATE_STEP = 1024 * 1024
+
+
+def decompress(data: bytes, max_bytes: int) -> bytes | bytearray:
     """Gunzip (possibly multi-member) with a hard bound on the output size.
 
     zlib's ``max_length`` stops inflating once the bound is reached, so a gzip
-    bomb costs at most ``max_bytes`` of memory before it is rejected.
+    bomb costs at most ``max_bytes`` of memory before it is rejected. The
+    output goes into one buffer, sized from the gzip trailer's ISIZE (which
+    an attacker may falsify: it is only a hint, capped at the limit) and
+    filled in 1 MiB steps, so a worker holds the text once, not the pieces
+    and their join as well (which cost twice the limit).
     """
-    out: list[bytes] = []
-    total = 0
+    hint = min(int.from_bytes(data[-4:], "little"), max_bytes) if len(data) >= 18 else 0
+    out = bytearray(hint)
+    pos = 0
+
+    def take(chunk: bytes) -> None:
+        nonlocal pos
+        out[pos : pos + len(chunk)] = chunk
+        pos += len(chunk)
+        if pos > max_bytes:
+            raise _TooLarge
+
     while data:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        chunk = d.decompress(data, max_bytes - total + 1)
-        total += len(chunk)
-        out.append(chunk)
-        while d.unconsumed_tail and total <= max_bytes:
-            chunk = d.decompress(d.unconsumed_tail, max_bytes - total + 1)
-            total += len(chunk)
-            out.append(chunk)
-        if total > max_bytes:
-            raise _TooLarge
+        take(d.decompress(data, min(_INFLATE_STEP, max_bytes - pos + 1)))
+        while not d.eof and d.unconsumed_tail:
+            take(d.decompress(d.unconsumed_tail, min(_INFLATE_STEP, max_bytes - pos + 1)))
         if not d.eof:
+            take(d.flush())
             raise zlib.error("compressed data ends before the end-of-stream marker (truncated)")
         data = d.unused_data.lstrip(b"\x00")
-    return b"".join(out)
+    del out[pos:]
+    return out
 
 
 def is_gzip(data: bytes) -> bool:
@@ -214,12 +227,13 @@ def is_gzip(data: bytes) -> bool:
 
 def file_text(
     path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = DEFAULT_MAX_VALUES
-) -> bytes | FileProblem:
+) -> bytes | bytearray | FileProblem:
     """One file's JSON bytes (gunzipped when gzip), or why they cannot be had.
 
     Both limits are checked before anything is parsed: past them the file is
     unreadable (its scope's checks are ERROR), whatever it holds.
     """
+    text: bytes | bytearray
     if is_gzip(raw):
         try:
             text = decompress(raw, max_bytes)
@@ -251,7 +265,7 @@ def decode(
     return decode_text(path, text)
 
 
-def decode_text(path: str, raw: bytes) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def decode_text(path: str, raw: bytes | bytearray) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """The CloudTrail events in one file's (decompressed) JSON bytes, plus what was wrong with it."""
     try:
         doc: Any = orjson.loads(raw)  # orjson rejects invalid UTF-8 itself
@@ -264,7 +278,9 @@ def decode_text(path: str, raw: bytes) -> tuple[list[dict[str, Any]], list[FileP
     return _from_document(path, doc)
 
 
-def _json_lines(path: str, raw: bytes, first_error: Exception) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def _json_lines(
+    path: str, raw: bytes | bytearray, first_error: Exception
+) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """JSON Lines (one event per line), else the original JSON error."""
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
