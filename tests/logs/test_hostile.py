@@ -283,12 +283,13 @@ def test_an_inflating_array_of_empty_objects_costs_a_bounded_memory(tmp_path: Pa
 
 def test_root_acting_through_the_console_is_root_activity(tmp_path: Path) -> None:
     root = {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT, "principalId": ACCOUNT}
-    evs = [
-        event("CreateAccessKey", T0, source="iam.amazonaws.com", userIdentity={**root, "invokedBy": "signin.amazonaws.com"}),
-        event("ListRoles", T0, source="iam.amazonaws.com", userIdentity={**root, "invokedBy": "support.amazonaws.com"}),
-        event("ListUsers", T0, source="iam.amazonaws.com", userIdentity={**root, "invokedBy": "AWS Internal"}),
-        event("GetUser", T0, source="iam.amazonaws.com", userIdentity={**root, "invokedBy": {"odd": 1}}),
+    invokers: list[tuple[str, Any]] = [
+        ("CreateAccessKey", "signin.amazonaws.com"),
+        ("ListRoles", "support.amazonaws.com"),
+        ("ListUsers", "AWS Internal"),
+        ("GetUser", {"odd": 1}),
     ]
+    evs = [event(n, T0, source="iam.amazonaws.com", userIdentity={**root, "invokedBy": by}) for n, by in invokers]
     write_records(tmp_path / NAME, evs)
     [fail] = failing(run("logs_root_activity", logs_only(both(tmp_path))))
     assert sorted(e["eventName"] for e in fail.evidence["events"]) == ["CreateAccessKey", "GetUser"]
