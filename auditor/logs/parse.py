@@ -320,7 +320,7 @@ def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[File
             ]
         if all(k in doc for k in REQUIRED_FIELDS):
             return _from_records(path, [doc], "single event")
-        keys = ", ".join(sorted(str(k) for k in doc)[:8])
+        keys = ", ".join(clip(str(k)) for k in sorted(doc)[:8])
         return [], [
             FileProblem(
                 path,

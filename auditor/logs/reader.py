@@ -24,7 +24,7 @@ from typing import Any
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Matcher, Params, Partial, add_problems, process_events
 from auditor.logs.fastpath import Plan, build_plan, read_fast
-from auditor.logs.parse import FileProblem, decode_text, file_text
+from auditor.logs.parse import FileProblem, clip, decode_text, file_text
 
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".gz")
 
@@ -118,7 +118,7 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
         process_events(part, name, events, cfg.params, matcher)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
         part = Partial(files_read=1)
-        add_problems(part, [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")])
+        add_problems(part, [FileProblem(name, clip(f"could not be processed: {type(exc).__name__}: {exc}"))])
     return part.trim()
 
 
