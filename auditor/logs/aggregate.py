@@ -22,7 +22,7 @@ from auditor.logs.parse import (
     DEFAULT_MAX_VALUES,
     FileName,
     FileProblem,
-    bounded,
+    as_text,
     clip,
     get_path,
     parse_file_name,
@@ -66,27 +66,28 @@ class Params:
 def sample(event: dict[str, Any], path: str, resource: str | None = None) -> dict[str, Any]:
     """The fields an auditor needs to find one event again.
 
-    Every value is :func:`~auditor.logs.parse.bounded`: strings clipped to 2 KiB,
-    nesting cut, so a sample costs a bounded size in the worker's pickled
-    result, in the parent and in the results file, whatever the record holds.
+    Every value is :func:`~auditor.logs.parse.as_text`: text clipped to 2 KiB,
+    other JSON values flattened to their clipped JSON text, so a sample costs a
+    bounded size in the worker's pickled result, in the parent and in the
+    results file, whatever the record holds.
     """
     ident = event.get("userIdentity")
     principal = None
     if isinstance(ident, dict):
         principal = ident.get("arn") or ident.get("principalId") or ident.get("type")
     out: dict[str, Any] = {
-        "eventTime": bounded(event.get("eventTime")),
-        "eventName": bounded(event.get("eventName")),
-        "eventSource": bounded(event.get("eventSource")),
-        "principal": bounded(principal),
-        "sourceIPAddress": bounded(event.get("sourceIPAddress")),
-        "userAgent": bounded(event.get("userAgent")),
-        "awsRegion": bounded(event.get("awsRegion")),
-        "eventID": bounded(event.get("eventID")),
+        "eventTime": as_text(event.get("eventTime")),
+        "eventName": as_text(event.get("eventName")),
+        "eventSource": as_text(event.get("eventSource")),
+        "principal": as_text(principal),
+        "sourceIPAddress": as_text(event.get("sourceIPAddress")),
+        "userAgent": as_text(event.get("userAgent")),
+        "awsRegion": as_text(event.get("awsRegion")),
+        "eventID": as_text(event.get("eventID")),
         "file": path,
     }
     if event.get("errorCode"):
-        out["errorCode"] = bounded(event.get("errorCode"))
+        out["errorCode"] = as_text(event.get("errorCode"))
     if resource is not None:
         out["resource"] = resource
     return out
@@ -397,7 +398,7 @@ def process_events(
                 wb.keep(sample(ev, path))
         err = ev.get("errorCode")
         if err:
-            ek = ("error", acct, region, clip(str(bounded(err))))
+            ek = ("error", acct, region, as_text(err) or "")
             h = hourly.get(ek)
             if h is None:
                 h = hourly[ek] = {}
@@ -413,7 +414,7 @@ def process_events(
             s = sample(ev, path)
             for key_type, key in (
                 ("user", _login_user(ev)),
-                ("ip", clip(str(bounded(ev.get("sourceIPAddress"))))),
+                ("ip", str(as_text(ev.get("sourceIPAddress")))),
             ):
                 lk = (acct, key_type, key)
                 lm = part.login_failures.setdefault(lk, {})
@@ -429,7 +430,7 @@ def process_events(
             res = ""
             if c.rule.resource_field is not None:
                 rv = get_path(ev, c.rule.resource_field)
-                res = clip(str(bounded(rv))) if rv is not None else ""
+                res = as_text(rv) or ""
             rk = (c.rule.id, acct, region, res)
             b = part.rules.get(rk)
             if b is None:

@@ -148,6 +148,21 @@ def bounded(value: Any, depth: int = SAMPLE_DEPTH) -> Any:
 SAMPLE_ITEMS = 32
 
 
+def as_text(value: Any) -> str | None:
+    """A value from a log record as the evidence keeps it: text of at most :data:`CLIP` characters.
+
+    A string is clipped; null stays null; anything else (a number, a list, an
+    object 500 levels deep) becomes the JSON text of its :func:`bounded` form,
+    clipped: sample fields are strings in the evidence schema, and flattening
+    is what keeps a hostile value picklable and small.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clip(value)
+    return _as_text(bounded(value))
+
+
 def _as_text(value: Any) -> str:
     """A value too deep (or of no JSON type) to keep as is, as clipped JSON text."""
     try:

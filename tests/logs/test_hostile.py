@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from auditor.checkapi import Status
@@ -50,11 +51,17 @@ def deadline(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "auditor" / "schemas" / "log-evidence.schema.json"
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
+
+
 def both(path: Path, window: LogWindow = WIDE, workers: int = 1) -> dict[str, Any]:
-    """The evidence document, after checking that the fast and reference readers agree on it byte for byte."""
+    """The evidence document, after checking that the fast and reference readers agree on it byte
+    for byte, and that it is what the evidence schema describes."""
     fast = read_local(path, window, workers=workers, fast=True)
     ref = read_local(path, window, workers=workers, fast=False)
     assert json.dumps(fast, sort_keys=True) == json.dumps(ref, sort_keys=True)
+    jsonschema.validate(fast, SCHEMA)
     return fast
 
 
