@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ from auditor.logs import read_local
 from auditor.logs.reader import WorkerConfig, process_path
 from tests.logs.factory import WIDE, event
 from tests.logs.test_checks import LOG_CHECKS, logs_only, run
+from tests.logs.test_hostile import SCHEMA
 
 T0 = datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -157,6 +159,7 @@ def test_hostile_log_folders_never_crash_never_blow_up_never_pass_unjudged(files
     text = json.dumps(fast, sort_keys=True)
     assert text == json.dumps(ref, sort_keys=True), "the fast path must give the reference document"
     assert len(text) < 1_000_000, f"evidence of {len(text)} bytes from {sum(map(len, bodies))} bytes of logs"
+    jsonschema.validate(fast, SCHEMA)
     TALLY["folders"] += 1
     TALLY["files"] += len(bodies)
     lossy = _lossy(fast)

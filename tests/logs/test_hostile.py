@@ -351,3 +351,54 @@ def test_a_new_region_beside_a_busy_one_still_fails(tmp_path: Path) -> None:
     results = run("logs_unused_region_activity", logs_only(both(tmp_path, window)))
     [fail] = failing(results)
     assert fail.region == "ap-southeast-3" and fail.evidence["recent_writes"] == 1
+
+
+# --------------------------------------------------------------------------- the command, as a user runs it
+
+
+def _findings(out: Path, check_id: str) -> list[dict[str, Any]]:
+    doc = json.loads((out / "results.json").read_text())
+    return [f for f in doc["findings"] if f["check_id"] == check_id]
+
+
+def test_logs_command_on_a_malformed_time_stop_logging_is_incomplete_not_passed(tmp_path: Path) -> None:
+    from tests.cli.conftest import run_cli
+
+    logs = tmp_path / "logs"
+    write_records(logs / NAME, [
+        event("CreateTrail", T0, source="cloudtrail.amazonaws.com"),
+        event("StopLogging", T0, source="cloudtrail.amazonaws.com", eventTime="not-a-date"),
+    ])
+    out = tmp_path / "out"
+    proc = run_cli(["logs", str(logs), "--since", "2026-11-01", "--until", "2026-12-01",
+                    "--output-dir", str(out), "--format", "json"], cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    [tampering] = _findings(out, "logs-trail-tampering")
+    assert tampering["status"] == "ERROR"
+
+
+def test_logs_command_for_the_nightly_window_does_not_fail_a_steady_region(tmp_path: Path) -> None:
+    """`trail-auditor logs . --since 2026-11-30T02:00:00Z --until 2026-12-01T02:00:00Z` (issue 11 item 9)."""
+    from tests.cli.conftest import run_cli
+
+    start = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    for h in hours(start, 4 * 24):
+        stamp = h.strftime("%Y%m%dT%H%MZ")
+        write_records(tmp_path / f"{ACCOUNT}_CloudTrail_eu-west-3_{stamp}_x.json.gz",
+                      [event("PutObject", h, source="s3.amazonaws.com", region="eu-west-3")])
+    out = tmp_path / "out"
+    proc = run_cli(["logs", ".", "--since", "2026-11-30T02:00:00Z", "--until", "2026-12-01T02:00:00Z",
+                    "--output-dir", str(out), "--format", "json"], cwd=tmp_path)
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    [region] = _findings(out, "logs-unused-region-activity")
+    assert region["status"] == "PASS", region
+
+
+def test_merged_documents_add_their_malformed_counts(tmp_path: Path) -> None:
+    from auditor.logs import merge_evidence
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_records(a / NAME, [event("X", T0, eventTime="bad"), event("Y", T0)])
+    write_records(b / NAME, [event("X", T0, eventTime=""), event("X", T0, eventTime="2026-00-01T00:00:00Z")])
+    merged = merge_evidence([both(a), both(b)])
+    assert merged["events_malformed"] == 3
