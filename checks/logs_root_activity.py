@@ -29,7 +29,13 @@ META = CheckMeta(
     ),
     references=("CIS AWS 4.3", "CIS AWS 1.7"),
     permissions=("s3:GetObject", "s3:ListBucket"),
-    notes="CIS 4.3 pattern evaluated on each event.",
+    notes=(
+        "CIS 4.3's intent evaluated on each event: a root identity outside AwsServiceEvent is "
+        "human use unless userIdentity.invokedBy names an AWS service acting for root "
+        "(a *.amazonaws.com service principal or AWS Internal); signin.amazonaws.com and the "
+        "console count as human use, unlike the CIS pattern, which excludes any invokedBy. "
+        "The alarm check alarm-root-usage still judges the CIS pattern exactly."
+    ),
 )
 
 

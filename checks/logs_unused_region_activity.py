@@ -3,13 +3,14 @@
 A region with no activity in the baseline period that suddenly sees write
 calls (instances launched, keys created) is a classic sign of an attacker
 working where nobody looks. The baseline is the window minus its last
-``logs_region_detection_days`` days (default 7, at most half the window).
+``logs_region_detection_days`` days (default 7, at most half the window),
+cut at a whole hour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from auditor.checkapi import (
@@ -19,6 +20,7 @@ from auditor.checkapi import (
     CheckResult,
     Remediation,
     Severity,
+    Status,
     parse_time,
 )
 from auditor.logs import judge
@@ -38,13 +40,36 @@ META = CheckMeta(
     ),
     references=("MITRE ATT&CK T1535",),
     permissions=("s3:GetObject", "s3:ListBucket"),
-    notes="Judged per day from the evidence's per-region daily counts; 'global' and unknown "
-    "regions are ignored.",
+    notes="Judged by the hour from the evidence's per-region event hours; 'global' and unknown "
+    "regions are ignored; an account without any event in the baseline is NOT_APPLICABLE.",
 )
 
 
+def _hours_before(coverage: dict[str, Any], cut: datetime) -> int:
+    """Hours before ``cut`` (a whole hour) in which this scope had events.
+
+    Counted from the [first, last] ranges by arithmetic, not by listing the
+    hours: a loaded snapshot's ranges may span millennia.
+    """
+    n = 0
+    for first, last in coverage.get("event_hours", []):
+        start = parse_time(first)
+        end = min(parse_time(last), cut - timedelta(hours=1))
+        if end >= start:
+            n += int((end - start).total_seconds() // 3600) + 1
+    return n
+
+
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region."""
+    """One result per account and region.
+
+    The baseline is judged by the hour, from the coverage's event hours: a
+    window that does not start at midnight (the nightly job's 02:00 to 02:00)
+    still has its first hours as baseline. A baseline in which the account
+    has no event at all (too short a window, or logs that start at the cut)
+    is NOT_APPLICABLE: an empty baseline is then no evidence that a region
+    was unused.
+    """
     doc = judge.evidence(ctx)
     if doc is None:
         yield from judge.not_applicable(ctx)
@@ -53,28 +78,49 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     until = parse_time(doc["window"]["until"])
     days = judge.setting(ctx, "logs_region_detection_days", 7)
     detect = min(timedelta(days=days), (until - since) / 2)
-    cut = (until - detect).strftime("%Y-%m-%d")
+    cut_at = (until - detect).replace(minute=0, second=0, microsecond=0)
+    cut = cut_at.strftime("%Y-%m-%dT%H:00:00Z")
+    cut_day = cut[:10]
     coverage = {(c["account_id"], c["region"]): c for c in doc.get("coverage", [])}
     for account in judge.accounts_in_scope(ctx, doc):
         regions = judge.regions_of(doc, account) or [judge.GLOBAL]
+        account_baseline = sum(
+            _hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account
+        )
         for region in regions:
             c: dict[str, Any] = coverage.get((account, region), {})
-            per_day = c.get("days", {})
-            baseline = sum(v[0] for d, v in per_day.items() if d < cut)
-            recent_writes = sum(v[1] for d, v in per_day.items() if d >= cut)
-            failing = (
-                baseline == 0 and recent_writes > 0 and region not in (judge.GLOBAL, "unknown")
+            baseline = _hours_before(c, cut_at)
+            # with no event before the cut, every write of the scope is recent
+            recent_writes = (
+                int(c.get("writes", 0))
+                if baseline == 0
+                else sum(v[1] for d, v in c.get("days", {}).items() if d >= cut_day)
             )
-            events = [
-                e for e in c.get("first_writes", []) if str(e.get("eventTime", ""))[:10] >= cut
-            ]
+            judged = region not in (judge.GLOBAL, "unknown")
+            failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
+            events = [e for e in c.get("first_writes", []) if str(e.get("eventTime", "")) >= cut]
             ev = {
-                "baseline_until": cut + "T00:00:00Z",
-                "baseline_events": baseline,
+                "baseline_since": doc["window"]["since"],
+                "baseline_until": cut,
+                "baseline_hours_with_events": baseline,
+                "account_baseline_hours_with_events": account_baseline,
                 "recent_writes": recent_writes,
                 "total": recent_writes if failing else 0,
                 "events": events if failing else [],
             }
+            if judged and baseline == 0 and recent_writes > 0 and account_baseline == 0:
+                yield ctx.result(
+                    account,
+                    region,
+                    Status.NOT_APPLICABLE,
+                    f"region {region} of account {account}: no baseline, the account has no log event "
+                    f"between {doc['window']['since']} and {cut} (the window is too short or the logs "
+                    "start at the cut): whether the region was unused cannot be judged",
+                    resource_id=f"{account}/{region}",
+                    resource_type="AwsAccount",
+                    evidence={**ev, "window": doc.get("window"), "files_read": doc.get("files_read")},
+                )
+                continue
             msg = (
                 f"{recent_writes} write call(s) since {cut} in region {region} of account "
                 f"{account}, which had no activity before"

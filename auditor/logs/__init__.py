@@ -19,9 +19,9 @@ from typing import Any
 
 from auditor.errors import AuditorError
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Params, to_document
+from auditor.logs.aggregate import Params, add_problems, to_document
 from auditor.logs.evidence import merge_evidence
-from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem
+from auditor.logs.parse import DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUES, FileProblem
 from auditor.logs.reader import (
     WorkerConfig,
     batch_size,
@@ -34,6 +34,7 @@ from auditor.logs.reader import (
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_VALUES",
     "FileProblem",
     "LogWindow",
     "merge_evidence",
@@ -92,12 +93,13 @@ def _config(
     rules_dir: Path | None,
     max_bytes: int,
     fast: bool = True,
+    max_values: int = DEFAULT_MAX_VALUES,
 ) -> tuple[WorkerConfig, list[sigma_mod.SigmaRuleSpec], list[sigma_mod.UnsupportedRule]]:
     specs: list[sigma_mod.SigmaRuleSpec] = []
     unsupported: list[sigma_mod.UnsupportedRule] = []
     if rules_dir is not None:
         specs, unsupported = sigma_mod.load_rules(rules_dir)
-    params = Params(since=_iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes)
+    params = Params(since=_iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes, max_values=max_values)
     return WorkerConfig(params, tuple(specs), fast), specs, unsupported
 
 
@@ -109,8 +111,12 @@ def read_local(
     progress: Callable[[int, int], None] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     fast: bool = True,
+    max_values: int = DEFAULT_MAX_VALUES,
 ) -> dict[str, Any]:
     """The evidence document for the log files under a local folder (or one file).
+
+    ``max_bytes`` bounds one file's (decompressed) size and ``max_values`` its
+    JSON values (records and fields); a file past either is unreadable.
 
     ``fast=False`` parses every record in full (the reference the two-tier
     reader of :mod:`auditor.logs.fastpath` must agree with; for tests and
@@ -118,9 +124,10 @@ def read_local(
     """
     if not path.exists():
         raise AuditorError(f"log path {path} does not exist")
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast)
-    files = list(log_files(path))
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast, max_values)
+    files, walk_problems = log_files(path)
     part = read_paths(files, cfg, workers, progress)
+    add_problems(part, walk_problems)
     return to_document(part, cfg.params, [str(path)], specs, unsupported)
 
 
@@ -135,11 +142,12 @@ def read_s3(
     workers: int = 2,
     max_bytes: int = DEFAULT_MAX_BYTES,
     fast: bool = True,
+    max_values: int = DEFAULT_MAX_VALUES,
 ) -> dict[str, Any]:
     """The evidence document for a trail's bucket: only the window's day prefixes are listed."""
     from auditor.logs import s3source
 
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast)
+    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast, max_values)
     objects, problems, _scopes = s3source.list_objects(
         s3_client, bucket, prefix, window.since, window.until, accounts, regions
     )

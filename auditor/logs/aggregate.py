@@ -17,7 +17,16 @@ from typing import Any
 from auditor import cis
 from auditor.filterpattern import Pattern, compile_pattern, matches
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.parse import FileName, FileProblem, get_path, parse_file_name
+from auditor.logs.parse import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_VALUES,
+    FileName,
+    FileProblem,
+    as_text,
+    clip,
+    get_path,
+    parse_file_name,
+)
 from auditor.logs.rules import PREDICATES, RULES, Rule
 
 SAMPLES = 50
@@ -47,31 +56,38 @@ class Params:
 
     since: str
     until: str
-    max_bytes: int = 512 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_values: int = DEFAULT_MAX_VALUES
     anomaly_k: float = 3.0
     anomaly_min_count: int = 20
     anomaly_min_hours: int = 24
 
 
 def sample(event: dict[str, Any], path: str, resource: str | None = None) -> dict[str, Any]:
-    """The fields an auditor needs to find one event again."""
+    """The fields an auditor needs to find one event again.
+
+    Every value is :func:`~auditor.logs.parse.as_text`: text clipped to 2 KiB,
+    other JSON values flattened to their clipped JSON text, so a sample costs a
+    bounded size in the worker's pickled result, in the parent and in the
+    results file, whatever the record holds.
+    """
     ident = event.get("userIdentity")
     principal = None
     if isinstance(ident, dict):
         principal = ident.get("arn") or ident.get("principalId") or ident.get("type")
     out: dict[str, Any] = {
-        "eventTime": event.get("eventTime"),
-        "eventName": event.get("eventName"),
-        "eventSource": event.get("eventSource"),
-        "principal": principal,
-        "sourceIPAddress": event.get("sourceIPAddress"),
-        "userAgent": event.get("userAgent"),
-        "awsRegion": event.get("awsRegion"),
-        "eventID": event.get("eventID"),
+        "eventTime": as_text(event.get("eventTime")),
+        "eventName": as_text(event.get("eventName")),
+        "eventSource": as_text(event.get("eventSource")),
+        "principal": as_text(principal),
+        "sourceIPAddress": as_text(event.get("sourceIPAddress")),
+        "userAgent": as_text(event.get("userAgent")),
+        "awsRegion": as_text(event.get("awsRegion")),
+        "eventID": as_text(event.get("eventID")),
         "file": path,
     }
     if event.get("errorCode"):
-        out["errorCode"] = event.get("errorCode")
+        out["errorCode"] = as_text(event.get("errorCode"))
     if resource is not None:
         out["resource"] = resource
     return out
@@ -303,7 +319,7 @@ def scope_of(event: dict[str, Any], fname_account: str | None, fname_region: str
     region = event.get("awsRegion")
     if not isinstance(region, str) or not region:
         region = fname_region or "unknown"
-    return acct, region
+    return clip(acct), clip(region)
 
 
 def process_events(
@@ -342,11 +358,13 @@ def process_events(
             outside += 1
             continue
         read += 1
-        name: str = ev["eventName"]
+        name: str = clip(ev["eventName"])
         acct = ev.get("recipientAccountId")
         region = ev.get("awsRegion")
         if type(acct) is not str or not acct or type(region) is not str or not region:
             acct, region = scope_of(ev, fa, fr)
+        else:
+            acct, region = clip(acct), clip(region)
         ak = (acct, region)
         if ak != last_ak:
             last_ak = ak
@@ -380,7 +398,7 @@ def process_events(
                 wb.keep(sample(ev, path))
         err = ev.get("errorCode")
         if err:
-            ek = ("error", acct, region, str(err))
+            ek = ("error", acct, region, as_text(err) or "")
             h = hourly.get(ek)
             if h is None:
                 h = hourly[ek] = {}
@@ -396,7 +414,7 @@ def process_events(
             s = sample(ev, path)
             for key_type, key in (
                 ("user", _login_user(ev)),
-                ("ip", str(ev.get("sourceIPAddress"))),
+                ("ip", str(as_text(ev.get("sourceIPAddress")))),
             ):
                 lk = (acct, key_type, key)
                 lm = part.login_failures.setdefault(lk, {})
@@ -412,7 +430,7 @@ def process_events(
             res = ""
             if c.rule.resource_field is not None:
                 rv = get_path(ev, c.rule.resource_field)
-                res = str(rv) if rv is not None else ""
+                res = as_text(rv) or ""
             rk = (c.rule.id, acct, region, res)
             b = part.rules.get(rk)
             if b is None:
@@ -437,7 +455,7 @@ def _principal(ev: dict[str, Any]) -> str:
         for k in ("arn", "principalId", "type"):
             v = ident.get(k)
             if isinstance(v, str) and v:
-                return v
+                return clip(v)
     return "unknown"
 
 
@@ -447,7 +465,7 @@ def _login_user(ev: dict[str, Any]) -> str:
         for k in ("userName", "arn", "principalId"):
             v = ident.get(k)
             if isinstance(v, str) and v:
-                return v
+                return clip(v)
     return "unknown"
 
 
@@ -613,6 +631,7 @@ def to_document(
         "sources": list(sources),
         "parameters": {
             "max_file_bytes": params.max_bytes,
+            "max_file_values": params.max_values,
             "anomaly_k": params.anomaly_k,
             "anomaly_min_count": params.anomaly_min_count,
             "anomaly_min_hours": params.anomaly_min_hours,
@@ -623,6 +642,7 @@ def to_document(
         "files_unreadable": len({p["path"] for p in problems if p["kind"] == "unreadable"}),
         "events_read": part.events_read,
         "events_outside_window": part.events_outside_window,
+        "events_malformed": sum(int(p.get("malformed_records", 0)) for p in problems),
         "file_problems": problems,
         "coverage": coverage,
         "rules": rules_out,

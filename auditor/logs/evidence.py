@@ -22,7 +22,8 @@ from auditor.logs.aggregate import (
 )
 
 
-def _hours(ranges: Iterable[Sequence[str]]) -> set[str]:
+def hours_from_ranges(ranges: Iterable[Sequence[str]]) -> set[str]:
+    """Every hour stamp in [first, last] hour ranges (the inverse of :func:`hours_to_ranges`)."""
     out: set[str] = set()
     for first, last in ranges:
         cur = datetime.fromisoformat(first.replace("Z", "+00:00"))
@@ -89,8 +90,8 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 cov[ck] = {
                     **c,
                     "days": dict(c["days"]),
-                    "eh": _hours(c["event_hours"]),
-                    "fh": _hours(c["file_hours"]),
+                    "eh": hours_from_ranges(c["event_hours"]),
+                    "fh": hours_from_ranges(c["file_hours"]),
                     "first_writes": list(c["first_writes"]),
                 }
                 continue
@@ -100,8 +101,8 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             for day, (n, w) in c["days"].items():
                 old = cur["days"].get(day, [0, 0])
                 cur["days"][day] = [old[0] + n, old[1] + w]
-            cur["eh"] |= _hours(c["event_hours"])
-            cur["fh"] |= _hours(c["file_hours"])
+            cur["eh"] |= hours_from_ranges(c["event_hours"])
+            cur["fh"] |= hours_from_ranges(c["file_hours"])
             cur["first_writes"] = keep_earliest([*cur["first_writes"], *c["first_writes"]], SAMPLES)
     coverage = []
     for ck in sorted(cov):
@@ -144,6 +145,7 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "files_unreadable": sum(d.get("files_unreadable", 0) for d in docs),
         "events_read": sum(d.get("events_read", 0) for d in docs),
         "events_outside_window": sum(d.get("events_outside_window", 0) for d in docs),
+        "events_malformed": sum(d.get("events_malformed", 0) for d in docs),
         "file_problems": [p for d in docs for p in d.get("file_problems", [])],
         "coverage": coverage,
         "rules": [rules[k] for k in sorted(rules, key=str)],

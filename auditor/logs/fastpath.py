@@ -14,7 +14,8 @@ code) are parsed in full and handed to the reference pass
 Equivalence with the reference path (``parse.decode`` + ``process_events``)
 is the contract, held by tests over every fixture. Whenever the fast path
 cannot vouch for it (not ``{"Records": [...]}``, a record that is not an
-object or lacks a string eventTime/eventName/eventSource, a log forwarder's
+object or lacks a string eventTime/eventName/eventSource, an eventTime that is not
+a CloudTrail time, a key string longer than the clip bound, a log forwarder's
 envelope key, a field of an unexpected type, invalid UTF-8, a full record that
 orjson rejects), :func:`read_fast` returns None and the caller runs the
 reference path, which reports the problem exactly as before.
@@ -45,7 +46,7 @@ from auditor.logs.aggregate import (
     process_events,
     sample,
 )
-from auditor.logs.parse import parse_file_name
+from auditor.logs.parse import CLIP, parse_file_name, valid_time
 
 _UNSET = msgspec.UNSET
 _Absent = msgspec.UnsetType
@@ -385,7 +386,7 @@ def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
                     evs[j] = _sample_of(_SAMPLE.decode(raws[at]), path)
 
 
-def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
+def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
     """One file's partial aggregates from its JSON bytes, or None: use the reference path.
 
     The returned partial is trimmed (:meth:`Partial.trim`).
@@ -430,10 +431,16 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
     pending = False
     for i, r in enumerate(recs):
         t = r.eventTime
+        if not valid_time(t):
+            return None  # a malformed record: the reference path reports it
         if t < since or t >= until:
             outside += 1
             continue
         name = r.eventName
+        acct = r.recipientAccountId
+        region = r.awsRegion
+        if len(name) > CLIP or (acct is not None and len(acct) > CLIP) or (region is not None and len(region) > CLIP):
+            return None  # keys the reference path clips (parse.clip)
         state = name_state.get(name)
         if state is None:
             full_name = name in names or name.lower() in names_lower
@@ -442,8 +449,6 @@ def read_fast(path: str, data: bytes, params: Params, matcher: Matcher, plan: Pl
                 () if full_name else slim_rules.get(name, ()),
                 not name.startswith(_READ_PREFIXES),
             )
-        acct = r.recipientAccountId
-        region = r.awsRegion
         # errors feed the access-denied and error counts, which read the whole event; a record
         # without its own scope is placed by fields the slim record lacks
         full = state[0] or bool(r.errorCode) or not acct or not region

@@ -155,6 +155,10 @@ def verdict(
         "window": doc.get("window"),
         "files_read": doc.get("files_read"),
         "events_read": doc.get("events_read"),
+        # what was not judged, said in the result itself: events stamped outside the window
+        # and records that could not be read as events (their files are in file_problems)
+        "events_outside_window": doc.get("events_outside_window", 0),
+        "events_malformed": doc.get("events_malformed", 0),
     }
     if problems:
         ev["file_problems"] = _problem_evidence(problems)

@@ -13,12 +13,33 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
-#: Default limit on one file's decompressed size (a real CloudTrail file is a few MB).
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: Default limit on one file's decompressed size. A real CloudTrail file is a few MB;
+#: parsing costs several times the text (about 32x for ``[{},{},...]``), so the limit
+#: bounds what one file may cost a worker (see docs/reliability.md, "Log files").
+DEFAULT_MAX_BYTES = 128 * 1024 * 1024
+
+#: Default limit on the JSON values (records, fields, list items) of one file, counted
+#: from its separators before anything is parsed: the parse builds one object per value,
+#: so this bounds a file's parse memory whatever its shape (about 100 bytes per value at
+#: worst, ``[{},{},...]``). Real CloudTrail averages about 34 bytes of text per value
+#: (37 values per record), so 2 million is a file of about 65 MiB of real records.
+DEFAULT_MAX_VALUES = 2_000_000
+
+#: Longest string taken from a log record into the evidence (sample fields, scope and
+#: grouping keys); longer ones keep their first CLIP characters and a marker (:func:`clip`).
+CLIP = 2048
+
+#: Deepest nesting a sampled value keeps (deeper ones become their clipped JSON text).
+SAMPLE_DEPTH = 8
+
+#: The only eventTime form CloudTrail writes ("2026-11-02T08:00:00Z"); with :func:`valid_time`.
+_EVENT_TIME = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ")
 
 #: Fields without which an object is not a CloudTrail event we can judge.
 REQUIRED_FIELDS = ("eventTime", "eventName", "eventSource")
@@ -41,10 +62,15 @@ class FileProblem:
     path: str
     reason: str
     kind: str = "unreadable"
+    #: Records of this file that were malformed (not used), when records could be counted.
+    records: int = 0
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | int]:
         """JSON-ready form."""
-        return {"path": self.path, "reason": self.reason, "kind": self.kind}
+        out: dict[str, str | int] = {"path": self.path, "reason": self.reason, "kind": self.kind}
+        if self.records:
+            out["malformed_records"] = self.records
+        return out
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,106 @@ class FileName:
     region: str | None = None
     #: Delivery stamp as ISO text, e.g. "2023-07-10T12:20Z".
     stamp: str | None = None
+
+
+@lru_cache(maxsize=4096)
+def _valid_day(day: str) -> bool:
+    try:
+        date(int(day[0:4]), int(day[5:7]), int(day[8:10]))
+    except ValueError:  # 2026-02-30, year 0000
+        return False
+    return True
+
+
+def valid_time(t: str) -> bool:
+    """Whether ``t`` is a CloudTrail eventTime of a real instant.
+
+    The window and every per-hour and per-day aggregate compare event times
+    as text, which is only sound for this one fixed form: anything else
+    ("not-a-date", "", "2026-13-45", "9999-12-31T99:00:00Z") would be dropped
+    or misplaced silently, so such a record is malformed.
+    """
+    return len(t) == 20 and _EVENT_TIME.fullmatch(t) is not None and _valid_day(t[:10])
+
+
+def clip(s: str) -> str:
+    """``s`` bounded to :data:`CLIP` characters; a clipped string says so and how long it was.
+
+    Log records are attacker-shaped: one 450 MB userAgent must not become a
+    450 MB results file, nor a 450 MB dictionary key in the parent.
+    """
+    if len(s) <= CLIP:
+        return s
+    return f"{s[:CLIP]}...[truncated: {len(s)} characters]"
+
+
+def bounded(value: Any, depth: int = SAMPLE_DEPTH) -> Any:
+    """A JSON value from a log record made safe to keep: strings clipped, nesting bounded.
+
+    Scalars are kept (integers beyond 64 bits become clipped text); a list or
+    object is kept to ``depth`` levels, deeper ones become their clipped JSON
+    text, so a value 500 levels deep can be pickled back from a worker and
+    written to the results.
+    """
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, str):
+        return clip(value)
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else clip(str(value))
+    if depth <= 0 or not isinstance(value, list | dict):
+        return _as_text(value)
+    if isinstance(value, list):
+        items = [bounded(v, depth - 1) for v in value[:SAMPLE_ITEMS]]
+        if len(value) > SAMPLE_ITEMS:
+            items.append(f"...[truncated: {len(value)} items]")
+        return items
+    out: dict[str, Any] = {}
+    for i, (k, v) in enumerate(value.items()):
+        if i >= SAMPLE_ITEMS:
+            out["..."] = f"[truncated: {len(value)} keys]"
+            break
+        out[clip(str(k))] = bounded(v, depth - 1)
+    return out
+
+
+#: Items of one list or object a sampled value keeps.
+SAMPLE_ITEMS = 32
+
+
+def as_text(value: Any) -> str | None:
+    """A value from a log record as the evidence keeps it: text of at most :data:`CLIP` characters.
+
+    A string is clipped; null stays null; anything else (a number, a list, an
+    object 500 levels deep) becomes the JSON text of its :func:`bounded` form,
+    clipped: sample fields are strings in the evidence schema, and flattening
+    is what keeps a hostile value picklable and small.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return clip(value)
+    return _as_text(bounded(value))
+
+
+def _as_text(value: Any) -> str:
+    """A value too deep (or of no JSON type) to keep as is, as clipped JSON text."""
+    try:
+        text = orjson.dumps(value, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError, RecursionError):
+        text = f"[{type(value).__name__} nested deeper than {SAMPLE_DEPTH} levels]"
+    return clip(text)
+
+
+def value_bound(text: bytes | bytearray) -> int:
+    """An upper bound on the JSON values in ``text``, read from its separators (no parse).
+
+    Every value after the first in an array or object follows a comma, and
+    an array or object without commas holds at most one value, so commas +
+    opening brackets + 1 bounds the values whatever the nesting (separators
+    inside strings only raise it).
+    """
+    return text.count(b",") + text.count(b"{") + text.count(b"[") + 1
 
 
 def parse_file_name(path: str) -> FileName:
@@ -71,29 +197,42 @@ class _TooLarge(Exception):
     pass
 
 
-def decompress(data: bytes, max_bytes: int) -> bytes:
+#: Output of one inflate step: the buffer a file is decompressed into grows by at most this.
+_INFLATE_STEP = 1024 * 1024
+
+
+def decompress(data: bytes, max_bytes: int) -> bytes | bytearray:
     """Gunzip (possibly multi-member) with a hard bound on the output size.
 
     zlib's ``max_length`` stops inflating once the bound is reached, so a gzip
-    bomb costs at most ``max_bytes`` of memory before it is rejected.
+    bomb costs at most ``max_bytes`` of memory before it is rejected. The
+    output goes into one buffer, sized from the gzip trailer's ISIZE (which
+    an attacker may falsify: it is only a hint, capped at the limit) and
+    filled in 1 MiB steps, so a worker holds the text once, not the pieces
+    and their join as well (which cost twice the limit).
     """
-    out: list[bytes] = []
-    total = 0
+    hint = min(int.from_bytes(data[-4:], "little"), max_bytes) if len(data) >= 18 else 0
+    out = bytearray(hint)
+    pos = 0
+
+    def take(chunk: bytes) -> None:
+        nonlocal pos
+        out[pos : pos + len(chunk)] = chunk
+        pos += len(chunk)
+        if pos > max_bytes:
+            raise _TooLarge
+
     while data:
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        chunk = d.decompress(data, max_bytes - total + 1)
-        total += len(chunk)
-        out.append(chunk)
-        while d.unconsumed_tail and total <= max_bytes:
-            chunk = d.decompress(d.unconsumed_tail, max_bytes - total + 1)
-            total += len(chunk)
-            out.append(chunk)
-        if total > max_bytes:
-            raise _TooLarge
+        take(d.decompress(data, min(_INFLATE_STEP, max_bytes - pos + 1)))
+        while not d.eof and d.unconsumed_tail:
+            take(d.decompress(d.unconsumed_tail, min(_INFLATE_STEP, max_bytes - pos + 1)))
         if not d.eof:
+            take(d.flush())
             raise zlib.error("compressed data ends before the end-of-stream marker (truncated)")
         data = d.unused_data.lstrip(b"\x00")
-    return b"".join(out)
+    del out[pos:]
+    return out
 
 
 def is_gzip(data: bytes) -> bool:
@@ -101,29 +240,47 @@ def is_gzip(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b"
 
 
-def file_text(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes | FileProblem:
-    """One file's JSON bytes (gunzipped when gzip), or why they cannot be had."""
+def file_text(
+    path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = DEFAULT_MAX_VALUES
+) -> bytes | bytearray | FileProblem:
+    """One file's JSON bytes (gunzipped when gzip), or why they cannot be had.
+
+    Both limits are checked before anything is parsed: past them the file is
+    unreadable (its scope's checks are ERROR), whatever it holds.
+    """
+    text: bytes | bytearray
     if is_gzip(raw):
         try:
-            return decompress(raw, max_bytes)
+            text = decompress(raw, max_bytes)
         except _TooLarge:
             return FileProblem(path, f"decompressed size exceeds the limit of {max_bytes} bytes")
         except (zlib.error, EOFError) as exc:
             return FileProblem(path, f"corrupt or truncated gzip: {exc}")
-    if len(raw) > max_bytes:
+    elif len(raw) > max_bytes:
         return FileProblem(path, f"file size {len(raw)} exceeds the limit of {max_bytes} bytes")
-    return raw
+    else:
+        text = raw
+    values = value_bound(text)
+    if values > max_values:
+        return FileProblem(
+            path,
+            f"holds up to {values} JSON values (records and their fields), over the limit of "
+            f"{max_values} that bounds one file's parse memory",
+        )
+    return text
 
 
-def decode(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def decode(
+    path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_values: int = DEFAULT_MAX_VALUES
+) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """The CloudTrail events in one file's bytes, plus what was wrong with it."""
-    text = file_text(path, raw, max_bytes)
+    text = file_text(path, raw, max_bytes, max_values)
     if isinstance(text, FileProblem):
         return [], [text]
     return decode_text(path, text)
 
 
-def decode_text(path: str, raw: bytes) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def decode_text(path: str, raw: bytes | bytearray) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """The CloudTrail events in one file's (decompressed) JSON bytes, plus what was wrong with it."""
     try:
         doc: Any = orjson.loads(raw)  # orjson rejects invalid UTF-8 itself
@@ -136,7 +293,9 @@ def decode_text(path: str, raw: bytes) -> tuple[list[dict[str, Any]], list[FileP
     return _from_document(path, doc)
 
 
-def _json_lines(path: str, raw: bytes, first_error: Exception) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+def _json_lines(
+    path: str, raw: bytes | bytearray, first_error: Exception
+) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     """JSON Lines (one event per line), else the original JSON error."""
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
@@ -158,7 +317,7 @@ def _json_lines(path: str, raw: bytes, first_error: Exception) -> tuple[list[dic
         return [], [FileProblem(path, f"invalid JSON: {first_error}")]
     events, problems = _from_records(path, objs, "JSON lines")
     if bad:
-        problems.append(FileProblem(path, f"{bad} of {len(lines)} lines are not valid JSON", "partial"))
+        problems.append(FileProblem(path, f"{bad} of {len(lines)} lines are not valid JSON", "partial", bad))
     return events, problems
 
 
@@ -176,7 +335,7 @@ def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[File
             ]
         if all(k in doc for k in REQUIRED_FIELDS):
             return _from_records(path, [doc], "single event")
-        keys = ", ".join(sorted(str(k) for k in doc)[:8])
+        keys = ", ".join(clip(str(k)) for k in sorted(doc)[:8])
         return [], [
             FileProblem(
                 path,
@@ -193,6 +352,8 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
     events: list[dict[str, Any]] = []
     rejected = 0
     unwrapped = 0
+    bad_time = 0
+    first_bad_time = ""
     missing: dict[str, int] = {}
     forwarder = _FORWARDER_KEYS.isdisjoint
     for rec in records:
@@ -202,12 +363,13 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
         if not forwarder(rec):
             rec, ok = unwrap(rec)
             unwrapped += ok
-        if (
-            type(rec.get("eventTime")) is str
-            and type(rec.get("eventName")) is str
-            and type(rec.get("eventSource")) is str
-        ):
-            events.append(rec)
+        t = rec.get("eventTime")
+        if type(t) is str and type(rec.get("eventName")) is str and type(rec.get("eventSource")) is str:
+            if valid_time(t):
+                events.append(rec)
+            else:
+                bad_time += 1
+                first_bad_time = first_bad_time or repr(t[:40])
         else:
             rejected += 1
             for f in REQUIRED_FIELDS:
@@ -216,14 +378,25 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
     problems: list[FileProblem] = []
     if not records:
         return events, problems
+    kind = "unreadable" if not events else "partial"
     if rejected:
         why = ", ".join(f"{n} without {f}" for f, n in sorted(missing.items())) or "not objects"
-        kind = "unreadable" if not events else "partial"
         problems.append(
             FileProblem(
                 path,
                 f"{rejected} of {len(records)} records ({shape}) are not CloudTrail events ({why})",
                 kind,
+                rejected,
+            )
+        )
+    if bad_time:
+        problems.append(
+            FileProblem(
+                path,
+                f"{bad_time} of {len(records)} records ({shape}) have an eventTime that is not a "
+                f"CloudTrail time (first: {first_bad_time}): not judged",
+                kind,
+                bad_time,
             )
         )
     if unwrapped:

@@ -14,6 +14,7 @@ import ctypes
 import gc
 import os
 import platform
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Matcher, Params, Partial, add_problems, process_events
 from auditor.logs.fastpath import Plan, build_plan, read_fast
-from auditor.logs.parse import FileProblem, decode_text, file_text
+from auditor.logs.parse import FileProblem, clip, decode_text, file_text
 
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".gz")
 
@@ -102,7 +103,7 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
     part = Partial(files_read=1)
     try:
         matcher, plan = _matcher(cfg)
-        text = file_text(name, raw, cfg.params.max_bytes)
+        text = file_text(name, raw, cfg.params.max_bytes, cfg.params.max_values)
         events: list[dict[str, Any]] = []
         problems: list[FileProblem] = []
         if isinstance(text, FileProblem):
@@ -117,29 +118,71 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
         process_events(part, name, events, cfg.params, matcher)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
         part = Partial(files_read=1)
-        add_problems(part, [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")])
+        add_problems(part, [FileProblem(name, clip(f"could not be processed: {type(exc).__name__}: {exc}"))])
     return part.trim()
+
+
+def _kind(mode: int) -> str:
+    for test, what in (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def read_bounded(path: str, limit: int) -> bytes | FileProblem:
+    """A regular file's bytes, at most ``limit`` + 1 of them, or why not.
+
+    A log folder may be shaped by an attacker: a FIFO would block ``open``
+    or ``read`` for ever and a link to /dev/zero never ends, so the target is
+    stat'ed before opening, opened non-blocking, checked again on the open
+    descriptor (the path may have been swapped in between), and read in
+    chunks up to the limit whatever ``st_size`` claims.
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return FileProblem(path, f"is {_kind(st.st_mode)}, not a regular file: not opened")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        return FileProblem(path, f"cannot be read: {exc.strerror or exc}")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return FileProblem(path, f"is {_kind(st.st_mode)}, not a regular file: not read")
+        with os.fdopen(fd, "rb", buffering=0) as fh:
+            fd = -1
+            # st_size+1 first: one allocation of the right size for a file that does not grow
+            chunks = [fh.read(min(st.st_size, limit) + 1)]
+            got = len(chunks[0])
+            while chunks[-1] and got <= limit:
+                chunks.append(fh.read(min(_READ_CHUNK, limit + 1 - got)))
+                got += len(chunks[-1])
+    except OSError as exc:
+        return FileProblem(path, f"cannot be read: {exc.strerror or exc}")
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if got > limit:
+        return FileProblem(path, f"file size exceeds the limit of {limit} bytes")
+    return chunks[0] if len(chunks) == 1 or not chunks[1] else b"".join(chunks)
+
+
+_READ_CHUNK = 1024 * 1024
 
 
 def process_path(path: str, cfg: WorkerConfig | None = None) -> Partial:
     """One local file's partial aggregates (worker entry point)."""
     cfg = cfg or _config()
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            # a file growing while read is still bounded; read(limit) up front would
-            # allocate the whole limit for every file
-            raw = fh.read() if size <= cfg.params.max_bytes else fh.read(cfg.params.max_bytes + 1)
-    except OSError as exc:
+    raw = read_bounded(path, cfg.params.max_bytes)
+    if isinstance(raw, FileProblem):
         part = Partial(files_read=1)
-        add_problems(part, [FileProblem(path, f"cannot be read: {exc.strerror or exc}")])
-        return part
-    if len(raw) > cfg.params.max_bytes:
-        part = Partial(files_read=1)
-        add_problems(
-            part,
-            [FileProblem(path, f"file size exceeds the limit of {cfg.params.max_bytes} bytes")],
-        )
+        add_problems(part, [raw])
         return part
     return process_bytes(path, raw, cfg)
 
@@ -150,16 +193,50 @@ def _config() -> WorkerConfig:
     return cfg
 
 
-def log_files(root: Path) -> Iterator[Path]:
-    """Candidate log files under a folder (recursive, sorted for reproducibility)."""
-    if root.is_file():
-        yield root
-        return
-    for dirpath, dirnames, filenames in os.walk(root):
+def log_files(root: Path) -> tuple[list[Path], list[FileProblem]]:
+    """Candidate log files under a folder (recursive, sorted for reproducibility), and what was not walked.
+
+    Directory links are followed (a log archive is often a link to another
+    disk), each real directory once: one reached again by (st_dev, st_ino),
+    through a loop or a second link, is reported and not walked twice. A
+    folder that cannot be listed is reported. Nothing is skipped quietly.
+    Non-regular files with a log name are returned too: reading reports them.
+    """
+    if not root.is_dir():
+        return [root], []
+    files: list[Path] = []
+    problems: list[FileProblem] = []
+
+    def unlistable(exc: OSError) -> None:
+        problems.append(FileProblem(str(exc.filename or root), f"folder cannot be listed: {exc.strerror or exc}"))
+
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable, followlinks=True):
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            problems.append(FileProblem(dirpath, f"folder cannot be read: {exc.strerror or exc}"))
+            dirnames.clear()
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in seen:
+            target = os.path.realpath(dirpath)
+            problems.append(
+                FileProblem(
+                    dirpath,
+                    f"folder link to {target}, which was already read through another path "
+                    "(a loop or a second link): not read twice",
+                    "normalised",
+                )
+            )
+            dirnames.clear()
+            continue
+        seen.add(ident)
         dirnames.sort()
         for f in sorted(filenames):
             if f.endswith(LOG_SUFFIXES) and "CloudTrail-Digest" not in f:
-                yield Path(dirpath) / f
+                files.append(Path(dirpath) / f)
+    return files, problems
 
 
 #: Files per worker call at most, and the bytes a batch of fetched objects may hold (parent memory).

@@ -252,7 +252,37 @@ def _iam_user_success(event: dict[str, Any]) -> bool:
     )
 
 
+#: invokedBy values that name the person's own way in, not an AWS service acting for root:
+#: the console sign-in (signin.amazonaws.com) and the console itself.
+CONSOLE_INVOKERS = frozenset({"signin.amazonaws.com", "console.amazonaws.com", "console.aws.amazon.com"})
+
+
+def root_invoked_by_service(invoked_by: Any) -> bool:
+    """Whether a root event's ``userIdentity.invokedBy`` names an AWS service acting for root.
+
+    AWS documents invokedBy as "the name of the AWS service that made the
+    request" (a service principal such as support.amazonaws.com, or "AWS
+    Internal"). CIS 4.3's pattern excludes every event carrying it, which
+    also excludes root working through the console: CloudTrail records
+    actions taken in the console by root with invokedBy signin.amazonaws.com.
+    So only a service principal other than the console counts as a service;
+    anything else (absent, not a string, the console, an unknown name) is
+    human use, the fail-closed reading.
+    """
+    if not isinstance(invoked_by, str):
+        return False
+    name = invoked_by.strip().lower()
+    if name in CONSOLE_INVOKERS:
+        return False
+    return name == "aws internal" or (name.endswith(".amazonaws.com") and len(name) > len(".amazonaws.com"))
+
+
+def _root_not_service(event: dict[str, Any]) -> bool:
+    return not root_invoked_by_service(get_path(event, ("userIdentity", "invokedBy")))
+
+
 PREDICATES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "root_not_service": _root_not_service,
     "inline_star": _inline_star,
     "other_user": _other_user,
     "external_trust": _external_trust,
@@ -306,11 +336,13 @@ RULES: tuple[Rule, ...] = (
         frozenset(KEY_TAMPERING),
         resource_field=_KEY,
     ),
-    _cis_rule(
-        "4.3",
+    Rule(
+        "root-human-use",
         "logs-root-activity",
-        "root user activity",
+        "Root user acting (CIS 4.3, including through the console)",
+        '{ ($.userIdentity.type = "Root") && ($.eventType != "AwsServiceEvent") }',
         field_filter=(("userIdentity", "type"), frozenset({"Root"})),
+        predicate="root_not_service",
     ),
     _cis_rule(
         "4.2",

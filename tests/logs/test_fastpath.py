@@ -141,6 +141,14 @@ def test_fast_reader_gives_the_reference_document_on_every_event_branch(tmp_path
         b'{"eventTime": "2026-11-02T08:00:01Z", "eventName": "X", "eventSource": "y"}\n',
         b'{"Records": [',
         b"",
+        # times CloudTrail never writes: malformed records, reported the same way by both paths
+        b'{"Records": [{"eventTime": "not-a-date", "eventName": "StopLogging", "eventSource": "c.amazonaws.com"},'
+        b' {"eventTime": "2026-11-02T08:00:00Z", "eventName": "X", "eventSource": "y"}]}',
+        b'{"Records": [{"eventTime": "2026-13-45T00:00:00Z", "eventName": "X", "eventSource": "y"}]}',
+        b'{"Records": [{"eventTime": "", "eventName": "X", "eventSource": "y"}]}',
+        # a key string past the clip bound: the fast path declines, the reference clips
+        b'{"Records": [{"eventTime": "2026-11-02T08:00:00Z", "eventName": "' + b"N" * 5000 + b'", "eventSource": "y",'
+        b' "awsRegion": "r", "recipientAccountId": "1"}]}',
     ],
 )
 def test_hostile_files_are_reported_as_the_reference_reports_them(tmp_path: Path, body: bytes) -> None:
