@@ -188,7 +188,9 @@ def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tupl
         raise AuditorError(f"history store: cannot list entries ({type(exc).__name__})") from None
     problems: list[str] = store.skipped()
     own = key_for(results)
-    earlier = [k for k in keys if k < own]
+    # Earlier means an earlier or the same second: two scans finished within one
+    # second differ only in their scan ids, whose order says nothing about time.
+    earlier = [k for k in keys if k != own and _stamp(k) <= _stamp(own)]
     loaded: list[tuple[str, Results]] = []
     for k in reversed(earlier):
         if len(loaded) >= max(trend_limit - 1, 1):
@@ -210,6 +212,11 @@ def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tupl
                                "key": previous_key}
         history["drift"] = diff(previous, results).to_dict()
     return replace(results, history=history), previous
+
+
+def _stamp(key: str) -> str:
+    """The finish time a key starts with (``YYYYMMDDTHHMMSSZ`` of ``.../YYYYMMDDTHHMMSSZ-scan-id.json``)."""
+    return key.rsplit("/", 1)[-1].split("-", 1)[0]
 
 
 def store_entry(store: HistoryStore, results: Results) -> str:
