@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
 from auditor.checkapi import Status
 from auditor.cli import main
@@ -113,3 +114,14 @@ def test_cli_with_a_broken_latest_entry_writes_results_and_history(tmp_path: Pat
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert any(entry in p for p in doc["history"]["problems"])
     assert len(LocalStore(hist).keys()) == 2
+
+
+@mock_aws
+def test_unlistable_store_still_gets_results_written_first(tmp_path: Path) -> None:
+    snap = tmp_path / "snap.json"
+    save_snapshot(sound_snapshot(), snap)
+    out = tmp_path / "out"
+    code = main(["evaluate", str(snap), "--history", "s3://no-such-bucket/hist", "--output-dir", str(out),
+                 "--format", "json", "--quiet"])
+    assert code == 2
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["findings"]
