@@ -39,7 +39,10 @@ CLIP = 2048
 SAMPLE_DEPTH = 8
 
 #: The only eventTime form CloudTrail writes ("2026-11-02T08:00:00Z"); with :func:`valid_time`.
-_EVENT_TIME = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ")
+#: ASCII digits only: ``\d`` would accept "２０２６", which int() reads and text comparison misplaces.
+_EVENT_TIME = re.compile(
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z"
+)
 
 #: Fields without which an object is not a CloudTrail event we can judge.
 REQUIRED_FIELDS = ("eventTime", "eventName", "eventSource")
@@ -100,7 +103,13 @@ def valid_time(t: str) -> bool:
     ("not-a-date", "", "2026-13-45", "9999-12-31T99:00:00Z") would be dropped
     or misplaced silently, so such a record is malformed.
     """
-    return len(t) == 20 and _EVENT_TIME.fullmatch(t) is not None and _valid_day(t[:10])
+    # days 01 to 28 exist in every month: only 29, 30 and 31 need the calendar
+    return (
+        len(t) == 20
+        and _EVENT_TIME.fullmatch(t) is not None
+        and (t[8:10] < "29" or _valid_day(t[:10]))
+        and t[:4] != "0000"
+    )
 
 
 def clip(s: str) -> str:
