@@ -478,7 +478,13 @@ def _notify(args: argparse.Namespace, final: Results, console: Any) -> bool:
     return True
 
 
-def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: Baseline | None) -> int:
+def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: Baseline | None,
+            *, summary: bool = True) -> int:
+    """Baseline, history, the summary on stderr, the outputs, then notification; the exit code.
+
+    ``summary=False`` when the command already said in one line why nothing
+    could be judged (``logs`` on a folder without CloudTrail files).
+    """
     final = results
     fail_on: Severity = args.fail_on or (baseline.fail_on if baseline is not None else DEFAULT_FAIL_ON)
     allow_incomplete = args.allow_incomplete or (baseline is not None and baseline.allow_incomplete)
@@ -501,9 +507,9 @@ def _finish(results: Results, args: argparse.Namespace, console: Any, baseline: 
         if previous is not None and isinstance(drift, dict):
             console.print(f"since {previous.scan.id}: {len(drift['new'])} new, {len(drift['resolved'])} "
                           f"resolved, {plural(len(drift['regressions']), 'regression')}", markup=False)
-    if args.quiet:
+    if summary and args.quiet:
         print_errors(stderr_console(), final)  # -q hides everything but errors; missing evidence is one
-    else:
+    elif summary:
         print_summary(console, final)
     write_outputs(final, _out(args), console)
     code = exit_code(final.findings, fail_on, allow_incomplete)
@@ -629,7 +635,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
                         log_evidence=evidence)
     problems = evidence.get("file_problems", [])
     files_read = int(evidence.get("files_read", 0) or 0)
-    if files_read == 0 and not problems:
+    nothing = files_read == 0 and not problems
+    if nothing:
         stderr_console().print(f"no CloudTrail files under {source} (looked for .json and .json.gz); "
                                "every log check is ERROR", markup=False, highlight=False)
     else:
@@ -640,7 +647,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         if len(problems) > 20:
             print_lines(problem_console, [f"  ... and {len(problems) - 20} more (see results.json)"])
     results = build_results(snapshot, evaluation)
-    return _finish(results, args, console, baseline)
+    return _finish(results, args, console, baseline, summary=not nothing)
 
 
 def cmd_verify_logs(args: argparse.Namespace) -> int:

@@ -239,6 +239,14 @@ def _check_region_names(session: boto3.Session, regions: tuple[str, ...]) -> Non
     )
 
 
+def _partition_of(session: boto3.Session, region: str) -> str | None:
+    """The partition botocore puts ``region`` in (None if it cannot say)."""
+    try:
+        return str(session.get_partition_for_region(region))
+    except Exception:  # botocore raises a bare error for a name it cannot place
+        return None
+
+
 def _session_for(options: CollectOptions, session: boto3.Session | None) -> boto3.Session:
     """:func:`_session`, with a missing profile as a one-line error."""
     from botocore.exceptions import ProfileNotFound
@@ -321,6 +329,11 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
         raise CollectError(f"cannot start the scan: {scrub(str(exc))}") from exc
     account = str(ident.get("Account", ""))
     if options.regions:
+        partition = [*str(ident.get("Arn", "")).split(":"), "", ""][1] or "aws"
+        foreign = [r for r in options.regions if _partition_of(session, r) not in (partition, None)]
+        if foreign:
+            raise CollectError(f"--regions: {', '.join(foreign)} not enabled in account {account}: "
+                               f"not in its partition {partition}")
         try:
             listed = call("ec2", "describe_regions", AllRegions=True)
         except (ClientError, BotoCoreError):
