@@ -442,12 +442,16 @@ def write_outputs(results: Results, out: _Out, console: Any) -> list[Path]:
 
     options = ReportOptions(org_name=out.org_name, label=out.label,
                             page_size="Letter" if out.page_size == "Letter" else "A4")
-    if out.output is not None:
-        written = render_to(results, out.formats[0], Path(out.output) if out.output != "-" else "-",
-                            options)
-    else:
-        out.output_dir.mkdir(parents=True, exist_ok=True)
-        written = render(results, out.formats, out.output_dir, options)
+    # PDF rendering takes seconds to tens of seconds: say so instead of going silent.
+    notice = "Rendering the PDF report (WeasyPrint; this can take a while)..." if "pdf" in out.formats \
+        else "Writing results..."
+    with console.status(notice):
+        if out.output is not None:
+            written = render_to(results, out.formats[0], Path(out.output) if out.output != "-" else "-",
+                                options)
+        else:
+            out.output_dir.mkdir(parents=True, exist_ok=True)
+            written = render(results, out.formats, out.output_dir, options)
     for path in written:
         console.print(f"wrote {path}", markup=False, highlight=False)
     return written

@@ -233,7 +233,7 @@ def test_custom_retention_profile_from_a_mappings_folder(tmp_path: Path) -> None
     (tmp_path / "mine" / "profiles" / "sox.yaml").write_text(
         "version: 1\nprofiles:\n  sox:\n    retention_days: 2555\n    hot_retention_days: 90\n")
     proc = run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "--mappings", str(tmp_path / "mine"),
-                    "--retention-profile", "sox", "-o", str(tmp_path / "r.json")], cwd=tmp_path)
+                    "--retention-profile", "sox", "--format", "json", "-o", str(tmp_path / "r.json")], cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert json.loads((tmp_path / "r.json").read_text())["scan"]["profile"] == "sox"
 
@@ -243,7 +243,7 @@ def test_baseline_on_a_results_command_prints_expired_waivers(tmp_path: Path) ->
     baseline.write_text("version: 1\nwaivers:\n  - check: logs-trail-tampering\n    resource: '*'\n"
                         "    reason: old\n    owner: secops@example.com\n    expires: 2020-01-01\n")
     proc = run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "--baseline", str(baseline),
-                    "-o", str(tmp_path / "r.json")], cwd=tmp_path)
+                    "--format", "json", "-o", str(tmp_path / "r.json")], cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "expired waiver (no longer applies): logs-trail-tampering" in proc.stderr
 
@@ -258,7 +258,8 @@ def test_listings_go_to_stdout_with_ids_whole(tmp_path: Path) -> None:
 
 
 def test_gate_table_keeps_account_ids_whole(tmp_path: Path) -> None:
-    run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "-o", str(tmp_path / "r.json")], cwd=tmp_path)
+    run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "--format", "json", "-o", str(tmp_path / "r.json")],
+            cwd=tmp_path)
     (tmp_path / "b.yaml").write_text("version: 1\nfail_on: low\n")
     proc = run_cli(["gate", str(tmp_path / "r.json"), "--baseline", str(tmp_path / "b.yaml")],
                    {"COLUMNS": "60"}, cwd=tmp_path)
