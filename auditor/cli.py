@@ -36,6 +36,7 @@ from auditor.console import (
     stdout_console,
 )
 from auditor.errors import AuditorError
+from auditor.excerpt import error_excerpt
 from auditor.pipeline import EvaluationOptions, build_results, exit_code, select_checks
 from auditor.redact import redact, register_secret
 from auditor.results import Results
@@ -845,5 +846,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             _traceback()
         hint = "" if debug else "; rerun with --debug for the traceback"
-        _error_line(f"internal error (a bug): {type(exc).__name__}: {exc}{hint}")
+        _error_line(f"internal error (a bug): {type(exc).__name__}: {error_excerpt(str(exc))}{hint}")
         return EXIT_INTERNAL

@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from auditor.checkapi import Severity, Status
+from auditor.excerpt import error_excerpt
 from auditor.redact import RedactingFormatter
 from auditor.results import Results
 from auditor.snapshot import CollectionError
@@ -259,7 +260,7 @@ def print_errors(console: Console, results: Results, limit: int = 15) -> None:
         return
     console.print(f"[bold yellow]{plural(len(errors), 'result')} could not be assessed (ERROR):[/]")
     for f in errors[:limit]:
-        console.print(Text(f"  {f.check_id} {f.account_id} {f.region} {f.resource_id}: {f.message}"))
+        console.print(Text(f"  {f.check_id} {f.account_id} {f.region} {f.resource_id}: {error_excerpt(f.message)}"))
     if len(errors) > limit:
         console.print(f"  ... and {len(errors) - limit} more (see results.json)")
 

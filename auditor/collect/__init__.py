@@ -317,16 +317,25 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
         except NoCredentialsError as exc:
             raise CollectError("no AWS credentials found: give --profile or set AWS credentials") from exc
 
+    from botocore.parsers import ResponseParserError
+
     from auditor.collect._aws import scrub
+    from auditor.excerpt import error_excerpt
 
     try:
         ident = call("sts", "get_caller_identity")
     except ClientError as exc:
         err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+        if isinstance(status, int) and status >= 500:
+            raise CollectError(f"the AWS endpoint answered sts:GetCallerIdentity with HTTP {status}: "
+                               f"{error_excerpt(scrub(str(err.get('Message', exc))))}") from exc
         raise CollectError(f"the AWS credentials were refused by sts:GetCallerIdentity: "
-                           f"{err.get('Code', 'ClientError')}: {scrub(str(err.get('Message', exc)))}") from exc
-    except BotoCoreError as exc:
-        raise CollectError(f"cannot start the scan: {scrub(str(exc))}") from exc
+                           f"{err.get('Code', 'ClientError')}: {error_excerpt(scrub(str(err.get('Message', exc))))}"
+                           ) from exc
+    except (BotoCoreError, ResponseParserError) as exc:  # e.g. an HTML error page where AWS answers XML
+        raise CollectError(f"cannot start the scan: the endpoint {options.endpoint_url or 'of AWS'} "
+                           f"answered sts:GetCallerIdentity with: {error_excerpt(scrub(str(exc)))}") from exc
     account = str(ident.get("Account", ""))
     if options.regions:
         partition = [*str(ident.get("Arn", "")).split(":"), "", ""][1] or "aws"
@@ -336,7 +345,7 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
                                f"not in its partition {partition}")
         try:
             listed = call("ec2", "describe_regions", AllRegions=True)
-        except (ClientError, BotoCoreError):
+        except (ClientError, BotoCoreError, ResponseParserError):
             listed = None  # denied or failing: the collection records it and scans what was asked
         if listed is not None:
             status = {str(r.get("RegionName")): str(r.get("OptInStatus", "")) for r in listed.get("Regions") or ()}
@@ -351,5 +360,5 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
             if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
                 raise CollectError(f"--organization: account {account} is not in an AWS organisation; "
                                    "scan it without --organization, or name accounts with --accounts") from exc
-        except BotoCoreError:
+        except (BotoCoreError, ResponseParserError):
             pass  # the collection records an unreadable organisation as an ERROR

@@ -160,6 +160,46 @@ def test_endpoint_that_never_answers_times_out_with_its_name(tmp_path: Path, sil
     assert elapsed < 30
 
 
+@pytest.fixture
+def error_page_server() -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 that answers everything with a long HTML 500 page."""
+    import http.server
+
+    page = (b"<!doctype html><html><head><title>500 Internal Server Error</title></head><body>"
+            b"<h1>Internal Server Error</h1>" + b"<p>filler</p>" * 500 + b"</body></html>")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(500)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        do_GET = do_POST
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_server_error_page_is_a_short_tag_free_line(tmp_path: Path, error_page_server: str) -> None:
+    proc = scan(["--output-dir", str(tmp_path), "--max-attempts", "1"], url=error_page_server, cwd=tmp_path,
+                timeout=60)
+    assert proc.returncode == 2  # type: ignore[attr-defined]
+    line = one_line_error(proc)
+    assert "500 Internal Server Error" in line and "<" not in line.replace("<redacted>", "")
+    assert len(line) < 600
+
+
 # ------------------------------------------------------------------ against moto_server
 
 
