@@ -3,7 +3,10 @@
 The only module that calls ``sys.exit`` (through :func:`main`'s return value)
 and the only one that prints results. Every user-facing error is an
 :class:`~auditor.errors.AuditorError`, caught once here: one line, exit 2, a
-traceback only with ``--debug``.
+traceback only with ``--debug``. Any other exception is a bug: one line,
+exit 4 (never 1, which CI reads as "failures found"). Options are checked
+before the first AWS call; the help of every command ends with examples and
+the exit codes.
 """
 
 from __future__ import annotations
