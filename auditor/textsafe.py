@@ -21,6 +21,7 @@ one). The original value stays intact in the JSON/CSV outputs.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 #: Characters never shown raw, in any field:
 #: C0 controls except TAB and LF (LF is handled per field), DEL, C1 controls,
@@ -51,3 +52,33 @@ def clean_text(s: str, *, multiline: bool = False) -> str:
     if multiline:
         return _UNSAFE_MULTILINE.sub(REPLACEMENT, s.replace("\r\n", "\n"))
     return _UNSAFE_SINGLE_LINE.sub(REPLACEMENT, s)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(s: str) -> str:
+    """``s`` with each lone surrogate replaced by U+FFFD, so it can be written as UTF-8.
+
+    A results file may carry ``"\\ud800"`` escapes that decode to characters
+    no UTF-8 writer accepts; whole-document writers (JSON, SARIF, OCSF) pass
+    their output through here instead of failing with UnicodeEncodeError.
+    """
+    return _SURROGATE.sub(REPLACEMENT, s)
+
+
+def safe_https_url(url: str) -> str | None:
+    """``url`` if it is an absolute ``https://`` URL with a host and nothing unsafe in it, else None.
+
+    The one rule for every link a report makes clickable (HTML ``href``, SARIF
+    ``helpUri``, OCSF ``references``): remediation URLs come from check metadata
+    that a results file can rewrite, so ``javascript:``, ``data:`` and other
+    schemes, whitespace and control characters never become a link.
+    """
+    if not url.startswith("https://") or any(ch.isspace() for ch in url) or clean_text(url) != url:
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return url if host else None
