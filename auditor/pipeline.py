@@ -7,7 +7,6 @@ and by the Lambda handler, so that all of them mean the same thing by
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,10 +98,19 @@ def build_results(
     options: EvaluationOptions,
     *,
     started_at: str | None = None,
+    finished_at: str | None = None,
     scan_id: str | None = None,
     snapshot_sha256: str | None = None,
 ) -> Results:
-    """Evaluate every selected check and map the findings to the selected frameworks."""
+    """Evaluate every selected check and map the findings to the selected frameworks.
+
+    The scan is identified by its evidence: the id is made of the snapshot's
+    collection time and SHA-256, and ``started_at`` defaults to the collection
+    time, so re-evaluating a saved snapshot (``evaluate``) names the same scan
+    at the same time. ``finished_at`` defaults to now; ``evaluate`` passes the
+    collection time, since a snapshot does not record when collection ended.
+    ``scan.evaluated_at`` is always when these results were computed.
+    """
     available = all_checks()
     checks = select_checks(options, available)
     settings = settings_for(options)
@@ -116,14 +124,17 @@ def build_results(
         if isinstance(window, Mapping):
             log_window = {"since": str(window.get("since", "")), "until": str(window.get("until", ""))}
     started = started_at or snapshot.collected_at
+    digest = snapshot_sha256 or snapshot.sha256()
+    evaluated = now_iso()
     scan = ScanInfo(
-        id=scan_id or f"scan-{started.replace(':', '').replace('-', '')}-{uuid.uuid4().hex[:8]}",
+        id=scan_id or f"scan-{snapshot.collected_at.replace(':', '').replace('-', '')}-{digest[:8]}",
         started_at=started,
-        finished_at=now_iso(),
+        finished_at=finished_at or evaluated,
+        evaluated_at=evaluated,
         accounts=tuple(a.account_id for a in snapshot.accounts),
         regions=tuple(regions),
         log_window=log_window,
-        snapshot_sha256=snapshot_sha256 or snapshot.sha256(),
+        snapshot_sha256=digest,
         profile=settings.profile,
         errors=tuple(
             {

@@ -113,6 +113,8 @@ class ScanInfo:
     snapshot_sha256: str | None = None
     profile: str = "pci"
     errors: tuple[Mapping[str, Any], ...] = ()
+    #: When these results were computed (``evaluate`` keeps the collection's times and id).
+    evaluated_at: str | None = None
 
 
 @dataclass(frozen=True)

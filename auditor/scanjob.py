@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.collect import CollectOptions, collect_with_sessions
-from auditor.pipeline import EvaluationOptions, build_results, now_iso
+from auditor.pipeline import EvaluationOptions, build_results
 from auditor.progress import ProgressSink
 from auditor.results import Results
 from auditor.snapshot import Snapshot
@@ -55,7 +55,6 @@ def run_scan_job(
     progress: ProgressSink | None = None,
     console: Any = None,
     session: boto3.Session | None = None,
-    started_at: str | None = None,
 ) -> ScanOutcome:
     """Collect, read logs (if asked, with the collector's role sessions), save the snapshot, evaluate.
 
@@ -63,7 +62,6 @@ def run_scan_job(
     and where the snapshot was written. Raises ``AuditorError`` subclasses
     only (for example when the scan cannot start).
     """
-    started = started_at or now_iso()
     snapshot, sessions = collect_with_sessions(job.collect, progress=progress, session=session)
     if job.logs_since:
         from auditor.logscan import read_trail_evidence
@@ -84,5 +82,6 @@ def run_scan_job(
         digest = save_snapshot(snapshot, job.snapshot_path)
         if console is not None:
             console.print(f"wrote {job.snapshot_path} (sha256 {digest})", markup=False, highlight=False)
-    results = build_results(snapshot, job.evaluation, started_at=started, snapshot_sha256=digest)
+    # started_at: the collection's own start, which the snapshot records, so `evaluate` reproduces it
+    results = build_results(snapshot, job.evaluation, snapshot_sha256=digest)
     return ScanOutcome(snapshot=snapshot, results=results, snapshot_sha256=digest)

@@ -45,6 +45,7 @@ __all__ = [
     "AccountSessions",
     "CollectError",
     "CollectOptions",
+    "check_access",
     "collect",
     "collect_with_sessions",
     "open_account_sessions",
@@ -71,6 +72,11 @@ class CollectOptions:
     max_workers: int = 16
     #: Accounts outside the scan that may own a trail's bucket (checked with HeadBucket).
     trusted_accounts: tuple[str, ...] = ()
+    #: Seconds to wait for a TCP/TLS connection, and for an answer on an open one.
+    connect_timeout: float = 10
+    read_timeout: float = 30
+    #: Attempts per call, retries included (adaptive mode also absorbs throttling).
+    max_attempts: int = 10
 
 
 def collect(
@@ -106,7 +112,8 @@ def _aws(
     """The run's AWS access as the options configure it (workers, endpoint)."""
     return Aws(
         session,
-        config=make_config(options.max_workers),
+        config=make_config(options.max_workers, connect_timeout=options.connect_timeout,
+                           read_timeout=options.read_timeout, max_attempts=options.max_attempts),
         endpoint_url=options.endpoint_url,
         on_error=on_error,
         clock=clock,
@@ -197,3 +204,161 @@ def open_account_sessions(
         role_name=options.role_name,
         external_id=options.external_id,
     )
+
+
+# --------------------------------------------------------------------------- before collecting
+
+#: Attempts of each pre-flight call: one retry for a flaky network, no more (the user is waiting).
+_PREFLIGHT_ATTEMPTS = 2
+
+
+def _known_regions(session: boto3.Session) -> set[str]:
+    """Every region botocore knows, in every partition (no AWS call)."""
+    return {
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    }
+
+
+def _check_region_names(session: boto3.Session, regions: tuple[str, ...]) -> None:
+    """Refuse a region name botocore does not know, suggesting the nearest ones."""
+    import difflib
+
+    known = _known_regions(session)
+    unknown = [r for r in regions if r not in known]
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+        hints.append(f"{name!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+    raise CollectError(
+        f"--regions: unknown region {'; '.join(hints)}; give comma-separated names such as us-east-1"
+        " (a region newer than this botocore needs a newer botocore)"
+    )
+
+
+def _partition_of(session: boto3.Session, region: str) -> str | None:
+    """The partition botocore puts ``region`` in (None if it cannot say)."""
+    try:
+        return str(session.get_partition_for_region(region))
+    except Exception:  # botocore raises a bare error for a name it cannot place
+        return None
+
+
+def _session_for(options: CollectOptions, session: boto3.Session | None) -> boto3.Session:
+    """:func:`_session`, with a missing profile as a one-line error."""
+    from botocore.exceptions import ProfileNotFound
+
+    try:
+        return _session(options, session)
+    except ProfileNotFound as exc:
+        import boto3
+
+        profiles = ", ".join(sorted(boto3.Session().available_profiles)) or "none configured"
+        raise CollectError(f"--profile {options.profile}: no such AWS profile (profiles: {profiles})") from exc
+
+
+def check_access(options: CollectOptions, session: boto3.Session | None = None) -> None:
+    """Before a long collection: the profile, credentials, endpoint and scope are usable.
+
+    Raises :class:`CollectError` (one line, exit 2) when the profile does not
+    exist, no credentials are found, the endpoint refuses or does not answer
+    within the timeouts (the message names it), the credentials are refused,
+    a requested region is unknown or not enabled, or ``--organization`` is
+    asked of an account outside an organisation. Each call is tried at most
+    twice. A call that is merely denied passes: the collection records it as
+    an ERROR, as always.
+    """
+    from botocore.config import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+
+    session = _session_for(options, session)
+    if options.regions:
+        _check_region_names(session, options.regions)
+    if session.get_credentials() is None:
+        raise CollectError("no AWS credentials found: give --profile, set AWS_ACCESS_KEY_ID and "
+                           "AWS_SECRET_ACCESS_KEY, or run where a role is available")
+    config = Config(connect_timeout=options.connect_timeout, read_timeout=options.read_timeout,
+                    retries={"mode": "standard", "max_attempts": _PREFLIGHT_ATTEMPTS},
+                    user_agent_extra=USER_AGENT_EXTRA)
+    region = session.region_name or "us-east-1"
+
+    def client(service: str) -> Any:
+        try:
+            return session.client(service, region_name=region, endpoint_url=options.endpoint_url, config=config)
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+            raise CollectError(f"--endpoint-url {options.endpoint_url}: {exc}") from exc
+
+    def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
+        made = client(service)
+        where = made.meta.endpoint_url
+        try:
+            return dict(getattr(made, operation)(**params))
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise CollectError(
+                f"could not reach the AWS endpoint {where} (no connection within "
+                f"{options.connect_timeout:g}s, {_PREFLIGHT_ATTEMPTS} attempts): check --endpoint-url, "
+                f"AWS_ENDPOINT_URL, the network or proxy; --connect-timeout sets the wait"
+            ) from exc
+        except ReadTimeoutError as exc:
+            raise CollectError(
+                f"the AWS endpoint {where} accepted the connection but did not answer within "
+                f"{options.read_timeout:g}s ({_PREFLIGHT_ATTEMPTS} attempts); --read-timeout sets the wait"
+            ) from exc
+        except NoCredentialsError as exc:
+            raise CollectError("no AWS credentials found: give --profile or set AWS credentials") from exc
+
+    from botocore.parsers import ResponseParserError
+
+    from auditor.collect._aws import scrub
+    from auditor.excerpt import error_excerpt
+
+    try:
+        ident = call("sts", "get_caller_identity")
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+        if isinstance(status, int) and status >= 500:
+            raise CollectError(f"the AWS endpoint answered sts:GetCallerIdentity with HTTP {status}: "
+                               f"{error_excerpt(scrub(str(err.get('Message', exc))))}") from exc
+        raise CollectError(f"the AWS credentials were refused by sts:GetCallerIdentity: "
+                           f"{err.get('Code', 'ClientError')}: {error_excerpt(scrub(str(err.get('Message', exc))))}"
+                           ) from exc
+    except (BotoCoreError, ResponseParserError) as exc:  # e.g. an HTML error page where AWS answers XML
+        raise CollectError(f"cannot start the scan: the endpoint {options.endpoint_url or 'of AWS'} "
+                           f"answered sts:GetCallerIdentity with: {error_excerpt(scrub(str(exc)))}") from exc
+    account = str(ident.get("Account", ""))
+    if options.regions:
+        partition = [*str(ident.get("Arn", "")).split(":"), "", ""][1] or "aws"
+        foreign = [r for r in options.regions if _partition_of(session, r) not in (partition, None)]
+        if foreign:
+            raise CollectError(f"--regions: {', '.join(foreign)} not enabled in account {account}: "
+                               f"not in its partition {partition}")
+        try:
+            listed = call("ec2", "describe_regions", AllRegions=True)
+        except (ClientError, BotoCoreError, ResponseParserError):
+            listed = None  # denied or failing: the collection records it and scans what was asked
+        if listed is not None:
+            status = {str(r.get("RegionName")): str(r.get("OptInStatus", "")) for r in listed.get("Regions") or ()}
+            off = [r for r in options.regions if status.get(r, "not-opted-in") == "not-opted-in"]
+            if off:
+                raise CollectError(f"--regions: {', '.join(off)} not enabled in account {account} "
+                                   "(opt in to the region, or leave it out)")
+    if options.organization:
+        try:
+            call("organizations", "describe_organization")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
+                raise CollectError(f"--organization: account {account} is not in an AWS organisation; "
+                                   "scan it without --organization, or name accounts with --accounts") from exc
+        except (BotoCoreError, ResponseParserError):
+            pass  # the collection records an unreadable organisation as an ERROR

@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from auditor import __version__
 from auditor.errors import AuditorError
+from auditor.redact import register_secret
 from auditor.snapshot import CollectionError
 
 USER_AGENT_EXTRA: Final = f"trail-auditor/{__version__}"
@@ -142,12 +143,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def make_config(max_workers: int) -> Config:
-    """Adaptive retries absorb throttling; the pool is sized for the worker threads."""
+def make_config(
+    max_workers: int, *, connect_timeout: float = 10, read_timeout: float = 30, max_attempts: int = 10
+) -> Config:
+    """Adaptive retries absorb throttling; the pool is sized for the worker threads.
+
+    The timeouts and attempts bound how long an endpoint that refuses or never
+    answers can hold a call (``scan --connect-timeout/--read-timeout/--max-attempts``).
+    """
     return Config(
-        retries={"mode": "adaptive", "max_attempts": 10},
-        connect_timeout=10,
-        read_timeout=30,
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         user_agent_extra=USER_AGENT_EXTRA,
         max_pool_connections=max(10, max_workers),
     )
@@ -264,6 +271,7 @@ class Aws:
         """Register credentials so that they are scrubbed from any error message."""
         with self._lock:
             self._secrets.update((creds.access_key_id, creds.secret_access_key, creds.session_token))
+        register_secret(creds.access_key_id, creds.secret_access_key, creds.session_token)  # and from logs
 
     def assume(
         self, account_id: str, spec: RoleSpec, *, via: AccountAccess, region: str
