@@ -28,7 +28,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.3", "CIS AWS 1.7"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="CIS 4.3 pattern evaluated on each event.",
 )
 

@@ -37,7 +37,7 @@ META = CheckMeta(
         summary="Confirm the activity; disable unused regions with an SCP on aws:RequestedRegion.",
     ),
     references=("MITRE ATT&CK T1535",),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Judged per day from the evidence's per-region daily counts; 'global' and unknown "
     "regions are ignored.",
 )

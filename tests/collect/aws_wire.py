@@ -20,7 +20,7 @@ import itertools
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -100,6 +100,16 @@ _QUERY_COMPATIBLE_CODES: Final = {
     "AccessDeniedException": "AccessDenied",
     "ThrottlingException": "Throttling",
 }
+
+
+def _message(service: str, action: str, fault: Fault) -> str:
+    """The message AWS sends: S3 names neither the action nor the call, most other services name the action."""
+    if service in ("s3", "s3control"):
+        return "Access Denied" if fault is DENIED else "Please reduce your request rate."
+    if fault is DENIED:
+        return (f"User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: {action} "
+                f"because no identity-based policy allows the {action} action")
+    return "Rate exceeded"
 
 
 class _Body(io.BytesIO):
@@ -195,12 +205,7 @@ class Wire:
             model = self._model(service)
             code, status = fault.for_service(service, model.resolved_protocol)
             action = iam_action(service, operation)
-            message = (
-                f"User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: {action} "
-                f"because no identity-based policy allows the {action} action"
-                if fault is DENIED
-                else "Rate exceeded"
-            )
+            message = _message(service, action, fault)
             return error_response(
                 request.url, model, operation, code, status, message, head=request.method == "HEAD"
             )
