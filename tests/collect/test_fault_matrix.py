@@ -374,3 +374,19 @@ def test_matrix_summary() -> None:
     for (action, fault), checks in sorted(MATRIX.items()):
         print(f"| {action} | {fault} | {', '.join(checks) or '-'} |")
     assert not FALSE_PASSES
+
+
+def test_a_lone_trail_whose_selectors_were_refused_is_not_said_to_record_nothing() -> None:
+    """The matrix's GetEventSelectors case: the PASS stands (one trail cannot be billed twice),
+    but the message used to claim "no trail records management events", which nobody saw."""
+    from auditor.checkapi import Settings
+    from auditor.engine import run_check
+    from checks.trail_duplicate_management_copies import CHECK
+    from tests.builders import denied, sound_snapshot, sound_trail, with_account
+
+    snap = with_account(sound_snapshot(), trails=(sound_trail(event_selectors=denied("GetEventSelectors")),))
+    results = run_check(snap, CHECK, Settings())
+    assert results and {r.status for r in results} == {Status.PASS}
+    for r in results:
+        assert "no trail records" not in r.message
+        assert "at most one trail" in r.message and "GetEventSelectors" in r.message
