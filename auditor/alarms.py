@@ -59,6 +59,7 @@ GLOBAL = "global"
 
 #: IAM actions the alarm checks' evidence needs.
 PERMISSIONS: tuple[str, ...] = (
+    "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "cloudwatch:DescribeAlarms",
     "sns:ListSubscriptionsByTopic",

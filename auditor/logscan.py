@@ -109,10 +109,20 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
         # "could not be assessed", not as "logs were not read" (which --no-logs means).
         from auditor.logs import unreadable_source
 
-        docs.append(unreadable_source(
-            "(no trail log bucket)", window,
-            "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
-            "account that owns the trail (for an organisation trail, the management account)"))
+        unlisted = _unlisted_trails(snapshot)
+        if unlisted:
+            # No trail known because none could be listed: the reason is the failed listing, and the
+            # digests due from those trails are unreadable too (ERROR, not "validation was not run").
+            reason = "--logs-since was given but the trails could not be listed: " + "; ".join(
+                e.reason() for _, e in unlisted)
+            docs.append(unreadable_source("(trails not listed)", window, reason))
+            for account_id, err in unlisted:
+                reports.append(_unlisted_integrity(account_id, err, window))
+        else:
+            docs.append(unreadable_source(
+                "(no trail log bucket)", window,
+                "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
+                "account that owns the trail (for an organisation trail, the management account)"))
     evidence = merge_evidence(docs)
     integrity = merge_reports(reports).to_dict() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
@@ -180,6 +190,29 @@ def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequen
         range_end=iso(window.until),
         scopes=scopes,
         errors=tuple(SourceError(scope, operation, code, reason, resource) for scope in scopes),
+    )
+
+
+def _unlisted_trails(snapshot: Snapshot) -> list[tuple[str, CollectionError]]:
+    """(account, error) for each readable account and region whose DescribeTrails failed."""
+    return [(acc.account_id, reg.trail_arns) for acc in snapshot.accessible_accounts() for reg in acc.regions
+            if isinstance(reg.trail_arns, CollectionError)]
+
+
+def _unlisted_integrity(account_id: str, err: CollectionError, window: Any) -> Any:
+    """A validation report whose one chain (the account in the failed region) is unreadable for ``err``."""
+    from auditor.integrity import IntegrityReport, Scope
+    from auditor.integrity.model import SourceError
+    from auditor.integrity.timeutil import iso
+
+    scope = Scope(account_id, err.region, "")
+    return IntegrityReport(
+        source="s3",
+        location="(trails not listed)",
+        range_start=iso(window.since),
+        range_end=iso(window.until),
+        scopes=(scope,),
+        errors=(SourceError(scope, f"{err.service}:{err.operation}", err.error_code, err.reason(), ""),),
     )
 
 

@@ -48,7 +48,7 @@ META = CheckMeta(
     references=("CIS AWS Foundations 3.4", "Security Hub CloudTrail.7", "Security Hub S3.9",
                 "AWS Config s3-bucket-logging-enabled",
                 "AWS Config cloudtrail-s3-bucket-access-logging"),
-    permissions=("s3:GetBucketLogging",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketLogging",),
     notes="Logging into the log bucket itself passes but is flagged in the message: it makes "
           "the bucket log its own log writes.",
 )

@@ -63,7 +63,8 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check",
                 "AWS Well-Architected COST04-BP05"),
-    permissions=("s3:GetLifecycleConfiguration", "cloudwatch:GetMetricStatistics"),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",
+                 "cloudwatch:GetMetricStatistics"),
     notes=(
         "Any enabled transition of current versions in a rule that reaches the log prefix "
         "passes. The saving estimate uses us-east-1 list prices (S3 Standard $0.023 vs Glacier "

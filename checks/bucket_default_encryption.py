@@ -51,7 +51,7 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.17", "AWS Config s3-bucket-server-side-encryption-enabled",
                 "AWS Config s3-default-encryption-kms", "HIPAA 164.312(a)(2)(iv)"),
-    permissions=("s3:GetEncryptionConfiguration",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetEncryptionConfiguration",),
     notes="Since January 2023 S3 applies SSE-S3 to every bucket, so 'no default encryption' "
           "only appears in old evidence. SSE-S3 passes when no trail delivering to the bucket "
           "uses KMS (trail-kms-encryption judges that).",

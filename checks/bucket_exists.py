@@ -53,7 +53,7 @@ META = CheckMeta(
     ),
     references=("AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail",
                 "PCI DSS 10.3.3"),
-    permissions=("s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation"),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:ListBucket"),
     notes=(
         "No public benchmark has this control; it is the precondition of every other bucket "
         "check. A bucket the scan could not read because its owner is outside the scope is "

@@ -62,7 +62,7 @@ META = CheckMeta(
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
     references=("PCI DSS 10.5.1",),
-    permissions=("s3:GetLifecycleConfiguration",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",),
     notes=(
         "Only GLACIER (Flexible Retrieval) and DEEP_ARCHIVE count as not immediately available; "
         "GLACIER_IR, STANDARD_IA, ONEZONE_IA and INTELLIGENT_TIERING are readable at once "

@@ -48,7 +48,8 @@ META = CheckMeta(
     ),
     references=("CIS AWS Foundations 2.1.2 (v3.0: MFA delete on S3 buckets)", "Security Hub S3.20",
                 "PCI DSS 10.3.2"),
-    permissions=("s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketVersioning",
+                 "s3:GetBucketObjectLockConfiguration"),
     notes="Object Lock in compliance mode with a default retention also passes (noted in the "
           "message): it forbids the deletions MFA delete guards. Governance mode does not, since "
           "s3:BypassGovernanceRetention lets a principal delete.",

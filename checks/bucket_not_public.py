@@ -73,7 +73,8 @@ META = CheckMeta(
         "PCI DSS 10.3.1",
         "PCI DSS 10.3.2",
     ),
-    permissions=("s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock",
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketAcl", "s3:GetBucketPolicy",
+                 "s3:GetBucketPublicAccessBlock",
                  "s3:GetAccountPublicAccessBlock"),
     notes=(
         "The catalogue says FAIL when Block Public Access is not fully on and a public grant "

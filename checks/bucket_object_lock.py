@@ -49,7 +49,7 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.15", "AWS Config s3-bucket-default-lock-enabled",
                 "PCI DSS 10.3.4", "PCI DSS 10.5.1", "HIPAA 164.316(b)(2)(i)"),
-    permissions=("s3:GetBucketObjectLockConfiguration",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketObjectLockConfiguration",),
     notes="Compliance mode passes; governance mode passes with a note (privileged principals "
           "can bypass it). Object Lock enabled without a default retention fails.",
 )

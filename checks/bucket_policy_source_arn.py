@@ -74,7 +74,7 @@ META = CheckMeta(
     ),
     references=("AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail (aws:SourceArn)",
                 "AWS IAM User Guide: the confused deputy problem", "PCI DSS 10.3.2"),
-    permissions=("s3:GetBucketPolicy",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketPolicy",),
     notes=(
         "Every Allow statement naming the cloudtrail.amazonaws.com service principal with an "
         "action covering s3:PutObject needs a positive, concrete aws:SourceArn or "

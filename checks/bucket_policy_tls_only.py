@@ -78,7 +78,7 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.5", "AWS Config s3-bucket-ssl-requests-only", "PCI DSS 10.3.2",
                 "CIS AWS Foundations 2.1.1 (S3 buckets deny HTTP requests)"),
-    permissions=("s3:GetBucketPolicy",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketPolicy",),
     notes=(
         "PASS needs Deny statements for Principal \"*\" that together cover s3:GetObject and "
         "s3:PutObject on the log objects (s3:* does), conditioned on Bool or BoolIfExists "

@@ -59,7 +59,7 @@ META = CheckMeta(
     ),
     references=("PCI DSS 10.5.1", "HIPAA 164.316(b)(2)(i)", "NIST SP 800-53 AU-11",
                 "AWS Config s3-lifecycle-policy-check"),
-    permissions=("s3:GetLifecycleConfiguration",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",),
     notes=(
         "Required days come from the selected profile (settings.retention_days: pci 365, hipaa "
         "2190). A rule applies when it is enabled, has no tag filter (CloudTrail writes untagged "

@@ -44,7 +44,7 @@ META = CheckMeta(
     ),
     references=("Security Hub S3.14", "AWS Config s3-bucket-versioning-enabled",
                 "PCI DSS 10.3.4", "NIST SP 800-53 AU-9"),
-    permissions=("s3:GetBucketVersioning",),
+    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketVersioning",),
     notes="Suspended versioning fails like never-enabled: new writes are no longer versioned.",
 )
 

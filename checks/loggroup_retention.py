@@ -43,7 +43,7 @@ META = CheckMeta(
     ),
     references=("AWS Config cw-loggroup-retention-period-check", "Security Hub CloudWatch.16",
                 "PCI DSS 10.5.1", "NIST SP 800-53 AU-11", "HIPAA 164.312(b)"),
-    permissions=("logs:DescribeLogGroups",),
+    permissions=("cloudtrail:DescribeTrails", "logs:DescribeLogGroups"),
     notes=(
         "Minimum from settings.loggroup_min_retention_days (365). Never-expire passes. A trail "
         "without a log group is NOT_APPLICABLE (trail-cloudwatch-logs judges that); a log group "

@@ -28,7 +28,7 @@ META = CheckMeta(
         "expected; enable CloudTrail Insights for continuous detection.",
     ),
     references=("CloudTrail Insights ApiCallRateInsight",),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Baseline: hours from the scope's first to last active hour; parameters k, minimum "
     "count and minimum baseline hours are recorded in evidence.parameters.",
 )

@@ -30,7 +30,7 @@ META = CheckMeta(
         "SCP denying these actions and MFA delete.",
     ),
     references=("CIS AWS 4.8", "PCI DSS 10.3.2"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="DeleteObject is matched only for keys under AWSLogs/ (CloudTrail's layout); "
     "PutBucketVersioning only when it suspends versioning.",
 )

@@ -29,7 +29,7 @@ META = CheckMeta(
         "address if hostile.",
     ),
     references=("CIS AWS 4.6", "PCI DSS 8.3.4"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Failures are ConsoleLogin events with responseElements.ConsoleLogin=Failure or "
     "errorMessage 'Failed authentication'; windows slide by minute.",
 )

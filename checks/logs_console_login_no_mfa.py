@@ -26,7 +26,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.2", "PCI DSS 8.4.2"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="CIS 4.2 pattern, restricted to successful sign-ins by IAM users.",
 )
 

@@ -43,7 +43,7 @@ META = CheckMeta(
         "and fix it; keep log file validation on so digests prove continuity.",
     ),
     references=("PCI DSS 10.7.2", "CIS AWS 3.1"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Event-hour gaps use a 24 h default tolerance (a quiet region has no events for "
     "hours); digest gaps use 2 h. The time after the last delivered file is not judged "
     "from logs alone (trail-delivery-health judges freshness).",

@@ -26,7 +26,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.4", "PCI DSS 10.4.1"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="FAIL (info) means 'changes exist to review', not a defect.",
 )
 

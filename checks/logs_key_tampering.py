@@ -29,7 +29,7 @@ META = CheckMeta(
         cli="aws kms cancel-key-deletion --key-id KEY && aws kms enable-key --key-id KEY",
     ),
     references=("CIS AWS 4.7",),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Restricted to the trails' keys (ARN or id) when the snapshot has trails.",
 )
 

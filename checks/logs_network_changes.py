@@ -26,7 +26,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.10", "CIS AWS 4.11", "CIS AWS 4.12", "CIS AWS 4.13", "CIS AWS 4.14"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="FAIL (info) means 'changes exist to review', not a defect.",
 )
 

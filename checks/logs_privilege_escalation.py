@@ -31,7 +31,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("MITRE ATT&CK T1098",),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Inline policies and trust policies are parsed from requestParameters.policyDocument.",
 )
 

@@ -28,7 +28,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.3", "CIS AWS 1.7"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes=(
         "CIS 4.3's intent evaluated on each event: a root identity outside AwsServiceEvent is "
         "human use unless userIdentity.invokedBy names an AWS service acting for root "

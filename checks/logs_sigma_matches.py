@@ -32,7 +32,7 @@ META = CheckMeta(
         url="https://sigmahq.io/docs/basics/rules.html",
     ),
     references=("PCI DSS 10.4.1", "NIST SP 800-53 SI-4", "SigmaHQ rules/cloud/aws/cloudtrail"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Unsupported rules "
     "(modifiers not implemented, correlations, aggregations) are reported, never silently dropped.",
 )

@@ -30,7 +30,7 @@ META = CheckMeta(
         cli="aws cloudtrail start-logging --name TRAIL",
     ),
     references=("CIS AWS 4.5", "PCI DSS 10.2.1.6"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes=(
         "Every successful call is listed: whether PutEventSelectors reduced coverage cannot be "
         "told from one event, so the reviewer judges."

@@ -28,7 +28,7 @@ META = CheckMeta(
         "the permissions if the workload is legitimate.",
     ),
     references=("CIS AWS 4.1", "PCI DSS 10.2.1.4"),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Counted per clock hour.",
 )
 

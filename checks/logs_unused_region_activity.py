@@ -39,7 +39,7 @@ META = CheckMeta(
         summary="Confirm the activity; disable unused regions with an SCP on aws:RequestedRegion.",
     ),
     references=("MITRE ATT&CK T1535",),
-    permissions=("s3:GetObject", "s3:ListBucket"),
+    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
     notes="Judged by the hour from the evidence's per-region event hours; 'global' and unknown "
     "regions are ignored; an account without any event in the baseline is NOT_APPLICABLE.",
 )

@@ -128,9 +128,16 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                                  f"{reg.region}: {reasons}",
                                  resource_id=account.account_id, evidence=ev)
             else:
-                msg = (f"one trail ({copies[0].name}) records management events in {reg.region}"
-                       if copies else f"no trail records management events in {reg.region} "
-                       "(no duplicate cost; coverage is judged by trail-multi-region)")
+                if copies:
+                    msg = f"one trail ({copies[0].name}) records management events in {reg.region}"
+                elif unknown:
+                    # One trail that could not be judged cannot be a duplicate of anything:
+                    # the verdict stands, but the message must not claim what was not seen.
+                    msg = (f"at most one trail ({unknown[0][0].name}) can record management events "
+                           f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].reason})")
+                else:
+                    msg = (f"no trail records management events in {reg.region} "
+                           "(no duplicate cost; coverage is judged by trail-multi-region)")
                 yield ctx.result(account.account_id, reg.region, Status.PASS, msg,
                                  resource_id=account.account_id, evidence=ev)
 

@@ -60,7 +60,6 @@ META = CheckMeta(
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetTrailStatus",
         "cloudtrail:GetEventSelectors",
-        "account:ListRegions",
     ),
     notes=(
         "One account-level result (region 'global') for the CIS 3.1 / CloudTrail.1 condition, "

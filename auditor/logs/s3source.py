@@ -116,10 +116,13 @@ def list_objects(
 
 
 def _reason(exc: Exception) -> str:
+    """Why a call failed, naming the call: S3 says only "Access Denied" or "Please reduce your request rate"."""
     resp = getattr(exc, "response", None)
     if isinstance(resp, dict):
         err = resp.get("Error", {})
-        return f"{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".strip()
+        operation = getattr(exc, "operation_name", None)
+        where = f"s3:{operation} " if operation else ""
+        return f"{where}{err.get('Code', type(exc).__name__)}: {err.get('Message', '')}".strip()
     return f"{type(exc).__name__}: {exc}"
 
 
