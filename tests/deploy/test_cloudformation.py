@@ -139,7 +139,7 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
 
     # the bucket and its encryption (moto's CloudFormation applies only encryption of its properties)
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     props = declared["HistoryBucket"]["Properties"]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}

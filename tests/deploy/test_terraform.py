@@ -42,7 +42,7 @@ def test_scheduled_scan_bucket_is_versioned_encrypted_private_tls_only_with_life
     cfn = load_template("scheduled-scan.yaml")["Resources"]["HistoryBucket"]["Properties"]
     assert tf["aws_s3_bucket_versioning"]["history"]["versioning_configuration"] == [{"status": "Enabled"}]
     (rule,) = tf["aws_s3_bucket_server_side_encryption_configuration"]["history"]["rule"]
-    assert rule["apply_server_side_encryption_by_default"] == [{"sse_algorithm": "AES256"}]
+    assert rule["apply_server_side_encryption_by_default"] == [{"sse_algorithm": "aws:kms"}]
     block = tf["aws_s3_bucket_public_access_block"]["history"]
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
                                           "restrict_public_buckets"))

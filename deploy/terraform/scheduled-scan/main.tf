@@ -20,6 +20,9 @@ locals {
 }
 
 resource "aws_s3_bucket" "history" {
+  #checkov:skip=CKV_AWS_18:Server access logging needs a second bucket; only the scanner writes here, and the organisation trail's S3 data events audit access if required.
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage for results that the next scan regenerates; the bucket is versioned.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events; new failures are already published to SNS by the scan.
   bucket_prefix = "trail-auditor-history-"
 }
 
@@ -34,7 +37,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "history" {
   bucket = aws_s3_bucket.history.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm = "aws:kms"
     }
     bucket_key_enabled = true
   }
@@ -119,6 +122,7 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 resource "aws_cloudwatch_log_group" "scan" {
+  #checkov:skip=CKV_AWS_158:The function logs progress and counts only; CloudWatch Logs encrypts at rest with AWS keys, and a customer key adds a key policy for no added protection here.
   name              = "/aws/lambda/${local.function_name}"
   retention_in_days = 365
 }
@@ -171,6 +175,10 @@ resource "aws_iam_role_policy" "write" {
 }
 
 resource "aws_lambda_function" "scan" {
+  #checkov:skip=CKV_AWS_116:The only event is the constant schedule payload; a failed run is retried by Lambda's asynchronous retries and by the next schedule, so a DLQ holds nothing to recover.
+  #checkov:skip=CKV_AWS_117:The scan calls AWS APIs in every region; a VPC would need a NAT gateway or interface endpoints per service, the deploying organisation's network choice.
+  #checkov:skip=CKV_AWS_272:The artefact is built by the deploying team from this repository (docs/deploy.md); code signing needs their signing profile, which they can add.
+  #checkov:skip=CKV_AWS_50:X-Ray tracing would need xray:PutTraceSegments on the scanner role and adds nothing to a scan's own progress and results.
   function_name                  = local.function_name
   description                    = "trail-auditor scan of the organisation (auditor.aws_lambda.handler)"
   runtime                        = "python3.12"
