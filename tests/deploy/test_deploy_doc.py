@@ -89,3 +89,31 @@ def test_gitlab_job_runs_against_moto_server(moto_server: str, tmp_path: Path) -
     for path in (*job["artifacts"]["paths"], job["artifacts"]["reports"]["junit"]):
         assert (tmp_path / path).exists(), path
     assert (out / "results.sarif").is_file() and (out / "results.json").is_file()
+
+
+def test_lambda_artefact_builds_as_documented_and_its_handler_imports(tmp_path: Path) -> None:
+    """The doc's build commands, run for this interpreter's version, give a tree whose handler imports
+    without the project's venv (only PYTHONPATH=the artefact) and never loads WeasyPrint."""
+    (block,) = [b for b in _blocks("sh") if "pip wheel" in b]
+    build = [line for line in block.replace("\\\n", " ").splitlines()
+             if line.startswith(("rm ", "python3 -m pip", "(cd build/lambda"))]
+    assert len(build) == 4
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    script = "\n".join(build)
+    for doc_text, here in (("python3 -m pip", f"{shlex.quote(sys.executable)} -m pip"),
+                           ("build/wheels . ", f"build/wheels {shlex.quote(str(ROOT))} "),
+                           ("--python-version 3.12", f"--python-version {version}")):
+        assert doc_text in script
+        script = script.replace(doc_text, here)
+    proc = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "build" / "trail-auditor-lambda.zip").stat().st_size > 0
+    assert not (tmp_path / "build" / "lambda" / "moto").exists(), "the demo extra stays out"
+    probe = ("import sys\nfrom auditor.aws_lambda import handler\nimport auditor.report, auditor.scanjob\n"
+             "assert 'weasyprint' not in sys.modules\n"
+             "try:\n    handler({'bogus': 1}, None)\nexcept Exception as exc:\n    print(type(exc).__name__)\n")
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "build" / "lambda")}
+    run = subprocess.run([sys.executable, "-S", "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ValidationError"
