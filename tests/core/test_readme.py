@@ -90,3 +90,12 @@ def test_readme_links_the_baseline_reference() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "(docs/baseline.md)" in readme
     assert (ROOT / "docs" / "baseline.md").is_file()
+
+
+def test_permissions_section_points_to_the_deploy_templates() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    links = re.findall(r"\]\(((?:deploy|docs|policy)/[^)]+|action\.yml)\)", section)
+    assert {"deploy/cloudformation/audit-role.yaml", "deploy/cloudformation/scheduled-scan.yaml",
+            "deploy/terraform/", "docs/deploy.md", "action.yml"} <= set(links)
+    assert all((ROOT / link).exists() for link in links)
