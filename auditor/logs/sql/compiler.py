@@ -27,6 +27,7 @@ with the reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +62,12 @@ class Unsupported(AuditorError):
 
 def _sql(text: str) -> exp.Expr:
     """A Trino SQL fragment as an AST (fragments are built only from quoted literals below)."""
+    return _parsed(text).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> exp.Expr:
+    # rules repeat the same leaves (eventname = ..., errorcode IS NULL): parse each text once
     return sqlglot.parse_one(text, read="trino")
 
 

@@ -20,15 +20,17 @@ ERROR ("no event in the window") rather than PASS on data nobody computed.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
+from sqlglot import exp
 
 from auditor.errors import AuditorError
 from auditor.filterpattern import compile_pattern, matches
@@ -38,7 +40,7 @@ from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem, decode_text, file
 from auditor.logs.reader import log_files
 from auditor.logs.rules import PREDICATES, RULES, Rule
 from auditor.logs.sql import queries, schema
-from auditor.logs.sql.compiler import CompiledRule, Unsupported, compile_builtin, compile_sigma
+from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
 
 TABLE = "cloudtrail"
 #: Parts of the evidence document this engine does not compute yet (checks relying on them ERROR).
@@ -206,25 +208,36 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
+@functools.lru_cache(maxsize=1024)
+def statements(
+    rule: Rule | sigma_mod.SigmaRuleSpec, scope: queries.Scope, render: Callable[[exp.Expr], str], table: str = TABLE
+) -> tuple[str, str | None]:
+    """A rule's (match, residual) statements as DuckDB text (compiled once per rule and scope).
+
+    Raises :class:`~auditor.logs.sql.compiler.Unsupported` for a rule SQL cannot hold.
+    """
+    compiled = compile_builtin(rule) if isinstance(rule, Rule) else compile_sigma(rule)
+    resid = queries.residual_query(table, compiled, scope)
+    return render(queries.match_query(table, compiled, scope)), None if resid is None else render(resid)
+
+
 def run_rule(
     con: duckdb.DuckDBPyConnection,
-    compiled: CompiledRule,
-    scope: queries.Scope,
-    judge: Any,
+    sql: tuple[str, str | None],
+    judge: Callable[[dict[str, Any]], bool],
     resource_field: tuple[str, ...] | None = None,
-    table: str = TABLE,
 ) -> RuleRun:
     """Count and earliest samples per scope: SQL-decided rows plus residual rows the stream judges."""
+    match_sql, resid_sql = sql
     buckets: dict[tuple[str, str, str], Bucket] = {}
-    for row in _fetch(con, queries.duckdb(queries.match_query(table, compiled, scope))):
+    for row in _fetch(con, match_sql):
         key = (row["_account"], row["_region"], row["_resource"] or "")
         b = buckets.setdefault(key, Bucket())
         b.total = int(row["_total"])
         b.events.append(sample(event_of(row), row["_file"], key[2] or None))
     incomplete = None
-    resid = queries.residual_query(table, compiled, scope)
-    if resid is not None:
-        rows = _fetch(con, queries.duckdb(resid))
+    if resid_sql is not None:
+        rows = _fetch(con, resid_sql)
         if len(rows) > queries.RESIDUAL_CAP:
             incomplete = f"more than {queries.RESIDUAL_CAP} rows need the stream's evaluator"
             rows = []
@@ -244,7 +257,7 @@ def run_rule(
     return RuleRun(buckets, incomplete)
 
 
-def builtin_judge(rule: Rule) -> Any:
+def builtin_judge(rule: Rule) -> Callable[[dict[str, Any]], bool]:
     """The stream's decision for one built-in rule (pre-filter, pattern, predicate)."""
     pattern = compile_pattern(rule.pattern) if rule.pattern else None
     predicate = PREDICATES[rule.predicate] if rule.predicate else None
@@ -265,13 +278,18 @@ def evaluate(
     sources: Sequence[str],
     sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
     unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+    render: Callable[[exp.Expr], str] = queries.duckdb,
 ) -> dict[str, Any]:
-    """The evidence document from the loaded table (rule matches; see :data:`NOT_COMPUTED`)."""
+    """The evidence document from the loaded table (rule matches; see :data:`NOT_COMPUTED`).
+
+    ``render`` turns a statement into DuckDB text: the AST rendered directly, or (tests)
+    :func:`~auditor.logs.sql.queries.via_trino`, the Trino text Athena would run, transpiled.
+    """
     part = loaded.part
     scope = queries.Scope(params.since, params.until)
     incomplete: list[dict[str, str]] = []
     for rule in RULES:
-        run = run_rule(loaded.con, compile_builtin(rule), scope, builtin_judge(rule), rule.resource_field)
+        run = run_rule(loaded.con, statements(rule, scope, render), builtin_judge(rule), rule.resource_field)
         if run.incomplete:
             incomplete.append({"rule_id": rule.id, "reason": run.incomplete})
         for (acct, region, res), b in run.buckets.items():
@@ -280,13 +298,12 @@ def evaluate(
     dropped = list(unsupported)
     for spec in sigma_rules:
         try:
-            compiled = compile_sigma(spec)
+            sql = statements(spec, scope, render)
         except Unsupported as exc:
             dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
             continue
         kept.append(spec)
-        node = spec.node
-        run = run_rule(loaded.con, compiled, scope, lambda ev, n=node: sigma_mod.evaluate(n, ev))
+        run = run_rule(loaded.con, sql, functools.partial(sigma_mod.evaluate, spec.node))
         if run.incomplete:
             incomplete.append({"rule_id": spec.id, "reason": run.incomplete})
         for (acct, region, _), b in run.buckets.items():

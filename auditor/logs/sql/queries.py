@@ -12,6 +12,7 @@ to it; the exact window is then applied to ``eventtime`` as the stream does
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,10 +64,6 @@ def scope_predicate(scope: Scope) -> exp.Expr:
     return sqlglot.parse_one(" AND ".join(parts), read="trino")
 
 
-def _where(scope: Scope, cond: exp.Expr) -> str:
-    return and_(scope_predicate(scope), cond).sql(dialect="trino")
-
-
 def _resource(rule: CompiledRule) -> tuple[str, exp.Expr]:
     if rule.resource is None:
         return "''", FALSE
@@ -85,46 +82,67 @@ def table_name(name: str) -> str:
     return name
 
 
+_WHERE = "__where__"
+
+
+@functools.lru_cache(maxsize=64)
+def _template(kind: str, table: str, res: str) -> exp.Expr:
+    """A statement with a placeholder for its condition (parsed once per table and resource)."""
+    keys = "_account, _region, _resource"
+    if kind == "match":
+        text = f"""
+        SELECT * FROM (
+          SELECT m.*,
+                 count(*) OVER (PARTITION BY {keys}) AS _total,
+                 row_number() OVER (PARTITION BY {keys} ORDER BY eventtime, COALESCE(eventid, '')) AS _rn
+          FROM (
+            SELECT t.*, "$path" AS _file, {ACCOUNT_SQL} AS _account, {REGION_SQL} AS _region, {res} AS _resource
+            FROM {table} AS t
+            WHERE {_WHERE}
+          ) AS m
+        ) AS ranked
+        WHERE _rn <= {SAMPLES}
+        ORDER BY {keys}, _rn
+        """  # noqa: S608
+    else:
+        text = f"""
+        SELECT t.*, "$path" AS _file, {ACCOUNT_SQL} AS _account, {REGION_SQL} AS _region
+        FROM {table} AS t
+        WHERE {_WHERE}
+        ORDER BY eventtime, COALESCE(eventid, '')
+        LIMIT {RESIDUAL_CAP + 1}
+        """  # noqa: S608
+    return sqlglot.parse_one(text, read="trino")
+
+
+def _statement(kind: str, table: str, res: str, cond: exp.Expr) -> exp.Expr:
+    # every value in the statement is a literal quoted by sqlglot; the table name is checked
+    stmt = _template(kind, table_name(table), res).copy()
+    for col in stmt.find_all(exp.Column):
+        if col.name == _WHERE:
+            col.replace(cond)
+            break
+    return stmt
+
+
 def match_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr:
     """Count and earliest samples per account, region (and resource) of the rows SQL decides."""
     res, amb = _resource(rule)
     decided = and_(rule.bounds.lower, not_(amb))
-    keys = "_account, _region, _resource"
-    table = table_name(table)
-    # every value in the text is a literal quoted by sqlglot; the table name is checked above
-    text = f"""
-    SELECT * FROM (
-      SELECT m.*,
-             count(*) OVER (PARTITION BY {keys}) AS _total,
-             row_number() OVER (PARTITION BY {keys} ORDER BY eventtime, COALESCE(eventid, '')) AS _rn
-      FROM (
-        SELECT t.*, "$path" AS _file, {ACCOUNT_SQL} AS _account, {REGION_SQL} AS _region, {res} AS _resource
-        FROM {table} AS t
-        WHERE {_where(scope, decided)}
-      ) AS m
-    ) AS ranked
-    WHERE _rn <= {SAMPLES}
-    ORDER BY {keys}, _rn
-    """  # noqa: S608
-    return sqlglot.parse_one(text, read="trino")
+    return _statement("match", table, res, and_(scope_predicate(scope), decided))
 
 
-def residual_query(table: str, rule: CompiledRule, scope: Scope, cap: int = RESIDUAL_CAP) -> exp.Expr | None:
-    """The rows only the stream's evaluator can decide (None when SQL decides every row)."""
+def residual_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | None:
+    """The rows only the stream's evaluator can decide (None when SQL decides every row).
+
+    At most :data:`RESIDUAL_CAP` + 1 rows: one more than the cap says the cap was passed.
+    """
     _, amb = _resource(rule)
     decided = and_(rule.bounds.lower, not_(amb))
     undecided = and_(rule.bounds.upper, not_(decided))
     if undecided.sql() == FALSE.sql():
         return None
-    table = table_name(table)
-    text = f"""
-    SELECT t.*, "$path" AS _file, {ACCOUNT_SQL} AS _account, {REGION_SQL} AS _region
-    FROM {table} AS t
-    WHERE {_where(scope, undecided)}
-    ORDER BY eventtime, COALESCE(eventid, '')
-    LIMIT {cap + 1}
-    """  # noqa: S608
-    return sqlglot.parse_one(text, read="trino")
+    return _statement("residual", table, "''", and_(scope_predicate(scope), undecided))
 
 
 def rule_statements(table: str, rules: Sequence[CompiledRule], scope: Scope) -> list[tuple[str, str, exp.Expr]]:
@@ -144,7 +162,17 @@ def trino(stmt: exp.Expr) -> str:
 
 
 def duckdb(stmt: exp.Expr) -> str:
-    """The same statement for DuckDB, transpiled from its Trino text (what Athena would run)."""
-    return sqlglot.transpile(trino(stmt), read="trino", write="duckdb")[0]
+    """The same AST rendered for DuckDB (tests hold it equal in effect to transpiling the Trino text)."""
+    return stmt.sql(dialect="duckdb")
 
 
+def duckdb_from_trino(text: str) -> str:
+    """Trino text transpiled to DuckDB: how tests execute exactly what Athena would run."""
+    return str(sqlglot.transpile(text, read="trino", write="duckdb")[0])
+
+
+
+
+def via_trino(stmt: exp.Expr) -> str:
+    """A statement's Trino text, parsed back by the Trino parser and transpiled to DuckDB."""
+    return duckdb_from_trino(trino(stmt))
