@@ -330,7 +330,7 @@ def _cis_comparison(c: Comparison) -> Bounds:
     num = c.value.number
     assert num is not None
     short_int = "^(0|-?[1-9][0-9]{0,14})$"
-    exact = f"regexp_like({a.json_text()}, {lit(short_int)}) AND CAST({a.json_text()} AS DOUBLE) {op} {num!r}"
+    exact = f"regexp_like({a.json_text()}, {lit(short_int)}) AND TRY_CAST({a.json_text()} AS DOUBLE) {op} {num!r}"
     return Bounds.guarded(_leaf(exact), _ambiguous(a.is_other_number()))
 
 
