@@ -211,26 +211,27 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=1024)
 def statements(
     rule: Rule | sigma_mod.SigmaRuleSpec, scope: queries.Scope, render: Callable[[exp.Expr], str], table: str = TABLE
-) -> tuple[str, str | None]:
+) -> tuple[str | None, str | None]:
     """A rule's (match, residual) statements as DuckDB text (compiled once per rule and scope).
 
     Raises :class:`~auditor.logs.sql.compiler.Unsupported` for a rule SQL cannot hold.
     """
     compiled = compile_builtin(rule) if isinstance(rule, Rule) else compile_sigma(rule)
+    match = queries.match_query(table, compiled, scope)
     resid = queries.residual_query(table, compiled, scope)
-    return render(queries.match_query(table, compiled, scope)), None if resid is None else render(resid)
+    return None if match is None else render(match), None if resid is None else render(resid)
 
 
 def run_rule(
     con: duckdb.DuckDBPyConnection,
-    sql: tuple[str, str | None],
+    sql: tuple[str | None, str | None],
     judge: Callable[[dict[str, Any]], bool],
     resource_field: tuple[str, ...] | None = None,
 ) -> RuleRun:
     """Count and earliest samples per scope: SQL-decided rows plus residual rows the stream judges."""
     match_sql, resid_sql = sql
     buckets: dict[tuple[str, str, str], Bucket] = {}
-    for row in _fetch(con, match_sql):
+    for row in _fetch(con, match_sql) if match_sql is not None else ():
         key = (row["_account"], row["_region"], row["_resource"] or "")
         b = buckets.setdefault(key, Bucket())
         b.total = int(row["_total"])

@@ -125,10 +125,15 @@ def _statement(kind: str, table: str, res: str, cond: exp.Expr) -> exp.Expr:
     return stmt
 
 
-def match_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr:
-    """Count and earliest samples per account, region (and resource) of the rows SQL decides."""
+def match_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | None:
+    """Count and earliest samples per account, region (and resource) of the rows SQL decides.
+
+    None when SQL decides no row by itself (every candidate is residual).
+    """
     res, amb = _resource(rule)
     decided = and_(rule.bounds.lower, not_(amb))
+    if decided.sql() == FALSE.sql():
+        return None
     return _statement("match", table, res, and_(scope_predicate(scope), decided))
 
 
@@ -149,7 +154,9 @@ def rule_statements(table: str, rules: Sequence[CompiledRule], scope: Scope) -> 
     """Every statement the rules need: (rule id, "match" or "residual", AST)."""
     out: list[tuple[str, str, exp.Expr]] = []
     for r in rules:
-        out.append((r.rule_id, "match", match_query(table, r, scope)))
+        match = match_query(table, r, scope)
+        if match is not None:
+            out.append((r.rule_id, "match", match))
         resid = residual_query(table, r, scope)
         if resid is not None:
             out.append((r.rule_id, "residual", resid))
