@@ -56,7 +56,11 @@ def _parse(text: str) -> exp.Expr:
 
 
 def counts_query(table: str, scope: Scope) -> exp.Expr:
-    """Events per scope, hour, API name, error code and write flag (days, hours, rates)."""
+    """Events per scope, hour, API name, error code and write flag (days, hours, rates).
+
+    Ordered by hour: the anomaly judge keeps the first of equally excessive hours, so
+    the earliest one wins (the stream's own choice depends on file and merge order).
+    """
     where = scope_predicate(scope).sql(dialect="trino")
     return _parse(f"""
     SELECT {ACCOUNT_SQL} AS _account, {REGION_SQL} AS _region, substr(eventtime, 1, 13) AS _hour,
@@ -65,6 +69,7 @@ def counts_query(table: str, scope: Scope) -> exp.Expr:
     FROM {table_name(table)}
     WHERE {where}
     GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 3, 1, 2, 4, 5, 6
     """)  # noqa: S608
 
 

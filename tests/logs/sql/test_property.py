@@ -64,8 +64,8 @@ scalar = st.one_of(text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, 
                    st.booleans(), st.none())
 json_value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["a", "b", "name"]), inner, max_size=2), max_leaves=6)
-KEYS = ["policyArn", "ConsoleLogin", "ConsoleLogin", "bucketName", "keyId", "userName", "name", "count", "flag", "a", "key",
-        "policyDocument", "VersioningConfiguration", "MFAUsed", "ConsoleLogin"]
+KEYS = ["policyArn", "bucketName", "keyId", "userName", "name", "count", "flag", "a", "key",
+        "policyDocument", "VersioningConfiguration", "MFAUsed", "ConsoleLogin", "ConsoleLogin"]
 json_object = st.dictionaries(st.sampled_from(KEYS), json_value, max_size=4)
 NAMES = ["StopLogging", "DeleteTrail", "deletetrail", "PutBucketPolicy", "PutBucketVersioning", "DeleteObject",
          "ScheduleKeyDeletion", "ConsoleLogin", "AttachUserPolicy", "PutUserPolicy", "CreateAccessKey",
