@@ -3,7 +3,7 @@
 A pure function: it renders the statements of :mod:`auditor.logs.sql.queries`
 in the Trino dialect, one per query, each ``;``-terminated and restricted to
 the window's ``day`` partitions and, when given, the accounts and regions.
-Comments (``--``) name the rule each statement serves; a Sigma rule SQL cannot
+Comments (``--``) name the rule or aggregation each statement serves; a Sigma rule SQL cannot
 hold is listed with the reason instead of a statement.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.rules import RULES, Rule
-from auditor.logs.sql import queries
+from auditor.logs.sql import aggregations, queries
 from auditor.logs.sql.compiler import CompiledRule, Unsupported, compile_builtin, compile_sigma
 
 
@@ -49,4 +49,8 @@ def explain(
             out.append(_comment(f"{label}: {what}"))
             out.append(stmt.sql(dialect="trino", pretty=pretty) + ";")
             out.append("")
+    for name, stmt in aggregations.statements(table, scope):
+        out.append(_comment(f"aggregation {name}"))
+        out.append(stmt.sql(dialect="trino", pretty=pretty) + ";")
+        out.append("")
     return "\n".join(out)

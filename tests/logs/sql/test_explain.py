@@ -6,7 +6,7 @@ import sqlglot
 from sqlglot import exp
 
 from auditor.logs.rules import RULES
-from auditor.logs.sql import queries
+from auditor.logs.sql import aggregations, queries
 from auditor.logs.sql.compiler import compile_builtin
 from auditor.logs.sql.explain import explain
 
@@ -20,7 +20,8 @@ def _statements(text: str) -> list[exp.Expr]:
 def test_one_terminated_statement_per_query_and_every_one_parses_as_trino() -> None:
     text = explain("db.cloudtrail", SCOPE)
     stmts = _statements(text)
-    expected = len(queries.rule_statements("t", [compile_builtin(r) for r in RULES], SCOPE))
+    expected = len(queries.rule_statements("t", [compile_builtin(r) for r in RULES], SCOPE)) + len(
+        aggregations.statements("t", SCOPE))
     assert len(stmts) == expected == text.count(";\n")
     assert all(isinstance(s, exp.Select) for s in stmts)
 
