@@ -1,0 +1,58 @@
+"""The DuckDB engine's own fail-closed paths and its Athena-typed layout."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from auditor.checkapi import Status
+from auditor.errors import AuditorError
+from auditor.logs.sql import duckdb_engine, queries
+from tests.logs.factory import event, write_records
+from tests.logs.test_checks import logs_only, run
+
+SINCE, UNTIL = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+WHEN = datetime(2026, 1, 5, 10, tzinfo=UTC)
+STAR = json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+def test_a_residual_over_the_cap_makes_its_check_error_not_pass(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    write_records(tmp_path / "x.json.gz", [event("PutUserPolicy", WHEN, source="iam.amazonaws.com",
+                                                 requestParameters={"policyDocument": STAR})])
+    full = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert "inline-star-policy" in [r["rule_id"] for r in full["rules"]]
+    assert [r.status for r in run("logs_privilege_escalation", logs_only(full))] == [Status.FAIL]
+
+    monkeypatch.setattr(queries, "RESIDUAL_CAP", 0)
+    capped = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert {"rule_id": "inline-star-policy", "reason": "more than 0 rows need the stream's evaluator"} in capped[
+        "incomplete_rules"]
+    assert "inline-star-policy" not in [r["rule_id"] for r in capped["rules"]]
+    assert [r.status for r in run("logs_privilege_escalation", logs_only(capped))] == [Status.ERROR]
+
+
+def test_json_text_columns_hold_the_object_text_as_athena_reads_them(tmp_path: Path) -> None:
+    ev = event("PutBucketPolicy", WHEN, source="s3.amazonaws.com", requestParameters={"bucketName": "b", "n": [1]})
+    row = duckdb_engine.row_of(ev, "f", "111111111111", "us-east-1")
+    assert json.loads(row["requestparameters"]) == {"bucketName": "b", "n": [1]}
+    assert row["responseelements"] is None  # "responseElements": null reads as NULL
+    assert row["readonly"] == "false"  # a JSON boolean in a STRING column
+    assert row["useridentity"]["username"] == "alice"
+    back = duckdb_engine.event_of(row)
+    assert back["requestParameters"] == ev["requestParameters"] and back["userIdentity"] == ev["userIdentity"]
+
+
+def test_unreadable_files_are_reported_as_the_stream_reports_them(tmp_path: Path) -> None:
+    (tmp_path / "broken.json.gz").write_bytes(b"\x1f\x8b not gzip")
+    doc = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert doc["files_unreadable"] == 1 and doc["events_read"] == 0
+    assert doc["file_problems"][0]["path"].endswith("broken.json.gz")
+
+
+def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(AuditorError, match="does not exist"):
+        duckdb_engine.read_local(tmp_path / "nope", SINCE, UNTIL)
