@@ -1,0 +1,340 @@
+"""The SQL evidence engine run embedded: DuckDB over a local folder of CloudTrail files.
+
+Files are found and decoded exactly as the streaming reader does
+(:func:`auditor.logs.reader.log_files`, :func:`auditor.logs.parse.file_text`,
+:func:`auditor.logs.parse.decode_text`), with the same problems recorded, so
+an unreadable file is reported, never skipped. The events are then laid out
+with the Athena CloudTrail column types (:mod:`auditor.logs.sql.schema`):
+JSON-text columns hold the JSON text of the object, as Athena reads them.
+
+The rules run as the statements :mod:`auditor.logs.sql.queries` builds in
+the Trino dialect, transpiled to DuckDB: what runs here is what Athena would
+run. Rows the compiler could not decide in SQL (the residual) are rebuilt
+into events and judged by the stream's own evaluators.
+
+The evidence document has the shape :func:`auditor.logs.aggregate.to_document`
+gives. Aggregations not yet computed in SQL are listed under ``not_computed``
+and left empty; ``coverage`` is empty too, so every logs-* check reports
+ERROR ("no event in the window") rather than PASS on data nobody computed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+from sqlglot import exp
+
+from auditor.errors import AuditorError
+from auditor.filterpattern import compile_pattern, matches
+from auditor.logs import sigma as sigma_mod
+from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_earliest, sample, to_document
+from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem, decode_text, file_text, get_path, parse_file_name
+from auditor.logs.reader import log_files
+from auditor.logs.rules import PREDICATES, RULES, Rule
+from auditor.logs.sql import queries, schema
+from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
+
+TABLE = "cloudtrail"
+#: Parts of the evidence document this engine does not compute yet (checks relying on them ERROR).
+NOT_COMPUTED = ("coverage", "console_login_failures", "access_denied", "rate_anomalies")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _text(v: Any) -> str | None:
+    """A value as a STRING column holds it: strings as they are, anything else as its JSON text."""
+    if v is None or isinstance(v, str):
+        return v
+    return orjson.dumps(v).decode()
+
+
+def _struct(v: Any, struct: schema.Struct) -> dict[str, Any] | None:
+    if not isinstance(v, dict):
+        return None
+    out: dict[str, Any] = {}
+    for name, (col, sub) in struct.items():
+        out[col] = _text(v.get(name)) if sub is None else _struct(v.get(name), sub)
+    return out
+
+
+def row_of(event: dict[str, Any], path: str, account: str | None, region: str | None) -> dict[str, Any]:
+    """One event as a row of the Athena-typed table."""
+    row: dict[str, Any] = {col: _text(event.get(name)) for name, col in schema.SCALARS.items()}
+    for name, col in schema.JSON_TEXT.items():
+        v = event.get(name)
+        row[col] = None if v is None else orjson.dumps(v).decode()
+    for name, (col, struct) in schema.STRUCTS.items():
+        row[col] = _struct(event.get(name), struct)
+    res = event.get("resources")
+    row["resources"] = (
+        [_struct(r, schema.RESOURCE_FIELDS) for r in res if isinstance(r, dict)] if isinstance(res, list) else None
+    )
+    row["account"] = account
+    row["region"] = region
+    t = event["eventTime"]
+    row["day"] = t[:10].replace("-", "/")
+    row[schema.PATH_COLUMN] = path
+    return row
+
+
+def event_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The event as the table holds it (for the stream's evaluators and the samples)."""
+    ev: dict[str, Any] = {}
+    for name, col in schema.SCALARS.items():
+        if row.get(col) is not None:
+            ev[name] = row[col]
+    for name, col in schema.JSON_TEXT.items():
+        if row.get(col) is not None:
+            ev[name] = orjson.loads(row[col])
+    for name, (col, struct) in schema.STRUCTS.items():
+        v = _unstruct(row.get(col), struct)
+        if v is not None:
+            ev[name] = v
+    res = row.get("resources")
+    if isinstance(res, list):
+        ev["resources"] = [_unstruct(r, schema.RESOURCE_FIELDS) or {} for r in res]
+    return ev
+
+
+def _unstruct(v: Any, struct: schema.Struct) -> dict[str, Any] | None:
+    if not isinstance(v, dict):
+        return None
+    out: dict[str, Any] = {}
+    for name, (col, sub) in struct.items():
+        inner = v.get(col) if sub is None else _unstruct(v.get(col), sub)
+        if inner is not None:
+            out[name] = inner
+    return out
+
+
+def _duck_columns() -> dict[str, str]:
+    cols = {c.name: c.duckdb for c in schema.columns()}
+    cols.update({"account": "VARCHAR", "region": "VARCHAR", "day": "VARCHAR", schema.PATH_COLUMN: "VARCHAR"})
+    return cols
+
+
+@dataclass
+class Loaded:
+    """A DuckDB connection holding the table, and what reading the files recorded."""
+
+    con: duckdb.DuckDBPyConnection
+    part: Partial
+
+
+def _read(path: Path, max_bytes: int) -> tuple[list[dict[str, Any]], list[FileProblem]]:
+    """One file, read and decoded as :func:`auditor.logs.reader.process_path` does."""
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            raw = fh.read() if size <= max_bytes else fh.read(max_bytes + 1)
+    except OSError as exc:
+        return [], [FileProblem(name, f"cannot be read: {exc.strerror or exc}")]
+    if len(raw) > max_bytes:
+        return [], [FileProblem(name, f"file size exceeds the limit of {max_bytes} bytes")]
+    text = file_text(name, raw, max_bytes)
+    if isinstance(text, FileProblem):
+        return [], [text]
+    try:
+        return decode_text(name, text)
+    except Exception as exc:  # content we did not foresee: this file is lost, the run is not
+        return [], [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")]
+
+
+def load(root: Path, params: Params) -> Loaded:
+    """Read every log file under ``root`` into a DuckDB table with the Athena column types."""
+    if not root.exists():
+        raise AuditorError(f"log path {root} does not exist")
+    part = Partial()
+    con = duckdb.connect()
+    with tempfile.TemporaryDirectory(prefix="trail-auditor-sql-") as tmp:
+        rows_path = Path(tmp) / "rows.jsonl"
+        n = 0
+        with open(rows_path, "wb") as out:
+            for f in log_files(root):
+                part.files_read += 1
+                events, problems = _read(f, params.max_bytes)
+                add_problems(part, problems)
+                fn = parse_file_name(str(f))
+                for ev in events:
+                    t = ev["eventTime"]
+                    if t < params.since or t >= params.until:
+                        part.events_outside_window += 1
+                        continue
+                    part.events_read += 1
+                    out.write(orjson.dumps(row_of(ev, str(f), fn.account_id, fn.region)))
+                    out.write(b"\n")
+                    n += 1
+        cols = ", ".join(f"{_q(k)} {v}" for k, v in _duck_columns().items())
+        con.execute(f"CREATE TABLE {TABLE} ({cols})")
+        if n:
+            spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in _duck_columns().items()) + "}"
+            con.execute(  # the column spec is our constant schema, the file a bound parameter
+                f"INSERT INTO {TABLE} SELECT * FROM read_json(?, columns = {spec}, "  # noqa: S608
+                "format = 'newline_delimited', maximum_object_size = 1073741824)",
+                [str(rows_path)],
+            )
+    return Loaded(con, part)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------- running the rules
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    """Matches of one rule per (account, region, resource)."""
+
+    buckets: dict[tuple[str, str, str], Bucket]
+    #: Why the result is incomplete (residual over the cap), or None.
+    incomplete: str | None = None
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+@functools.lru_cache(maxsize=1024)
+def statements(
+    rule: Rule | sigma_mod.SigmaRuleSpec, scope: queries.Scope, render: Callable[[exp.Expr], str], table: str = TABLE
+) -> tuple[str | None, str | None]:
+    """A rule's (match, residual) statements as DuckDB text (compiled once per rule and scope).
+
+    Raises :class:`~auditor.logs.sql.compiler.Unsupported` for a rule SQL cannot hold.
+    """
+    compiled = compile_builtin(rule) if isinstance(rule, Rule) else compile_sigma(rule)
+    match = queries.match_query(table, compiled, scope)
+    resid = queries.residual_query(table, compiled, scope)
+    return None if match is None else render(match), None if resid is None else render(resid)
+
+
+def run_rule(
+    con: duckdb.DuckDBPyConnection,
+    sql: tuple[str | None, str | None],
+    judge: Callable[[dict[str, Any]], bool],
+    resource_field: tuple[str, ...] | None = None,
+) -> RuleRun:
+    """Count and earliest samples per scope: SQL-decided rows plus residual rows the stream judges."""
+    match_sql, resid_sql = sql
+    buckets: dict[tuple[str, str, str], Bucket] = {}
+    for row in _fetch(con, match_sql) if match_sql is not None else ():
+        key = (row["_account"], row["_region"], row["_resource"] or "")
+        b = buckets.setdefault(key, Bucket())
+        b.total = int(row["_total"])
+        b.events.append(sample(event_of(row), row["_file"], key[2] or None))
+    incomplete = None
+    if resid_sql is not None:
+        rows = _fetch(con, resid_sql)
+        if len(rows) > queries.RESIDUAL_CAP:
+            incomplete = f"more than {queries.RESIDUAL_CAP} rows need the stream's evaluator"
+            rows = []
+        for row in rows:
+            ev = event_of(row)
+            if not judge(ev):
+                continue
+            res = ""
+            if resource_field is not None:
+                rv = get_path(ev, resource_field)
+                res = str(rv) if rv is not None else ""
+            b = buckets.setdefault((row["_account"], row["_region"], res), Bucket())
+            b.total += 1
+            b.events.append(sample(ev, row["_file"], res or None))
+    for b in buckets.values():
+        keep_earliest(b.events)
+    return RuleRun(buckets, incomplete)
+
+
+def builtin_judge(rule: Rule) -> Callable[[dict[str, Any]], bool]:
+    """The stream's decision for one built-in rule (pre-filter, pattern, predicate)."""
+    pattern = compile_pattern(rule.pattern) if rule.pattern else None
+    predicate = PREDICATES[rule.predicate] if rule.predicate else None
+
+    def judge(ev: dict[str, Any]) -> bool:
+        if rule.names is not None and ev.get("eventName") not in rule.names:
+            return False
+        if rule.field_filter is not None and get_path(ev, rule.field_filter[0]) not in rule.field_filter[1]:
+            return False
+        return (pattern is None or matches(pattern, ev)) and (predicate is None or predicate(ev))
+
+    return judge
+
+
+def evaluate(
+    loaded: Loaded,
+    params: Params,
+    sources: Sequence[str],
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+    render: Callable[[exp.Expr], str] = queries.duckdb,
+) -> dict[str, Any]:
+    """The evidence document from the loaded table (rule matches; see :data:`NOT_COMPUTED`).
+
+    ``render`` turns a statement into DuckDB text: the AST rendered directly, or (tests)
+    :func:`~auditor.logs.sql.queries.via_trino`, the Trino text Athena would run, transpiled.
+    """
+    part = loaded.part
+    scope = queries.Scope(params.since, params.until)
+    incomplete: list[dict[str, str]] = []
+    for rule in RULES:
+        run = run_rule(loaded.con, statements(rule, scope, render), builtin_judge(rule), rule.resource_field)
+        if run.incomplete:
+            incomplete.append({"rule_id": rule.id, "reason": run.incomplete})
+        for (acct, region, res), b in run.buckets.items():
+            part.rules[(rule.id, acct, region, res)] = b
+    kept: list[sigma_mod.SigmaRuleSpec] = []
+    dropped = list(unsupported)
+    for spec in sigma_rules:
+        try:
+            sql = statements(spec, scope, render)
+        except Unsupported as exc:
+            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
+            continue
+        kept.append(spec)
+        run = run_rule(loaded.con, sql, functools.partial(sigma_mod.evaluate, spec.node))
+        if run.incomplete:
+            incomplete.append({"rule_id": spec.id, "reason": run.incomplete})
+        for (acct, region, _), b in run.buckets.items():
+            part.sigma[(spec.id, acct, region)] = b
+    doc = to_document(part, params, sources, kept, dropped)
+    doc["engine"] = "duckdb"
+    doc["not_computed"] = list(NOT_COMPUTED)
+    doc["incomplete_rules"] = incomplete
+    for p in incomplete:
+        doc["file_problems"].append(
+            {"path": f"rule {p['rule_id']}", "reason": p["reason"], "kind": "unreadable",
+             "account_id": None, "region": None})
+    return doc
+
+
+def read_local(
+    path: Path,
+    since: str,
+    until: str,
+    rules_dir: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict[str, Any]:
+    """The evidence document for a local folder, computed with DuckDB (window as ISO text)."""
+    params = Params(since=since, until=until, max_bytes=max_bytes)
+    specs: list[sigma_mod.SigmaRuleSpec] = []
+    unsupported: list[sigma_mod.UnsupportedRule] = []
+    if rules_dir is not None:
+        specs, unsupported = sigma_mod.load_rules(rules_dir)
+    loaded = load(path, params)
+    try:
+        return evaluate(loaded, params, [str(path)], specs, unsupported)
+    finally:
+        loaded.con.close()
