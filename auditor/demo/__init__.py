@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import AuditorError
 from auditor.pipeline import EvaluationOptions, build_results, now_iso
 from auditor.results import Results
 
@@ -76,10 +77,27 @@ def demo_rules_dir() -> Path:
     return target
 
 
+DEMO_EXTRA_HINT = ("trail-auditor demo needs moto, which a plain install leaves out: "
+                   "pip install 'trail-auditor[demo]' (in a checkout: pip install '.[demo]')")
+
+
+def _moto_mock_aws() -> Any:
+    """moto's ``mock_aws``, imported only when the demo runs.
+
+    moto (and its server extras) is the ``demo`` extra, not a dependency: a
+    production install stays lean, and without it the demo says in one line
+    how to get it instead of failing with an ImportError traceback.
+    """
+    try:
+        from moto import mock_aws
+    except ImportError as exc:
+        raise AuditorError(DEMO_EXTRA_HINT) from exc
+    return mock_aws
+
+
 def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     """Seed, collect, read logs and digests, evaluate. Returns results and the snapshot path."""
-    from moto import mock_aws
-
+    mock_aws = _moto_mock_aws()
     from auditor.collect import CollectOptions, collect_with_sessions
     from auditor.console import RichProgress
     from auditor.demo.seed import (

@@ -24,6 +24,7 @@ IAM_PREFIX = {"s3control": "s3", "logs": "logs", "cloudwatch": "cloudwatch", "co
 #: API operations whose IAM action is named differently (AWS Service Authorization Reference).
 IAM_ACTION = {
     ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
     ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
     ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
@@ -99,3 +100,43 @@ def test_every_call_of_a_full_collection_is_in_the_policy(session: boto3.Session
         "kms",
     }
     assert ("s3", "HeadBucket") in called
+
+
+WRITE_POLICY = POLICY.with_name("iam-policy-write-features.json")
+READ_VERBS = ("Describe", "Get", "List", "Head", "Lookup")
+
+
+def _actions_of(path: Path) -> set[str]:
+    actions: set[str] = set()
+    for statement in json.loads(path.read_text())["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_write_features_policy_is_exactly_the_write_calls_of_history_and_notify(session: boto3.Session) -> None:
+    """--history s3:// and --notify-sns (here through the Lambda runner, which does both) need exactly
+    the optional policy's actions beyond the read-only policy: no more, no fewer."""
+    from auditor.aws_lambda import LambdaConfig, run
+
+    client(session, "s3").create_bucket(Bucket="audit-history")
+    topic = client(session, "sns").create_topic(Name="new-failures")["TopicArn"]
+    boto3.setup_default_session(region_name="us-east-1")
+    called: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        called.add((model.service_model.service_name, model.name))
+
+    boto3.DEFAULT_SESSION.events.register("before-call", record)
+    try:
+        summary = run(LambdaConfig(output_bucket="audit-history", regions=("us-east-1",), formats=("json",),
+                                   notify_sns=topic))
+    finally:
+        boto3.DEFAULT_SESSION = None
+    assert summary["notified"] and summary["reports"], "both write features really ran"
+    writes = {_iam_action(s, o) for s, o in called if not o.startswith(READ_VERBS)}
+    reads = {_iam_action(s, o) for s, o in called if o.startswith(READ_VERBS)}
+    assert writes == _actions_of(WRITE_POLICY)
+    assert reads <= _allowed_actions()
+    assert not _actions_of(WRITE_POLICY) & _allowed_actions(), "the read-only policy stays read-only"
