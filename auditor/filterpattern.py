@@ -75,6 +75,10 @@ __all__ = [
 
 #: The most conjunctions a pattern may expand to in disjunctive normal form.
 MAX_DNF_TERMS = 4096
+#: The deepest parenthesis nesting accepted. Filter patterns come from scanned
+#: accounts; without a bound, deep nesting ends in RecursionError instead of
+#: a PatternError naming the column. CIS patterns nest two levels.
+MAX_NESTING = 64
 
 
 class PatternError(AuditorError):
@@ -309,6 +313,7 @@ class _Parser:
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Token:
         return self.toks[self.i]
@@ -364,10 +369,14 @@ class _Parser:
                            self.text, tok.pos)
 
     def group(self) -> Expr:
-        self.expect("(", "'('")
+        tok = self.expect("(", "'('")
+        if self.depth >= MAX_NESTING:
+            raise PatternError(f"parentheses nested deeper than {MAX_NESTING}", self.text, tok.pos)
         if self.peek().kind == ")":
             raise PatternError("empty parentheses", self.text, self.peek().pos)
+        self.depth += 1
         expr = self.or_expr()
+        self.depth -= 1
         self.expect(")", "'&&', '||' or ')'")
         return expr
 

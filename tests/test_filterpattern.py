@@ -537,3 +537,10 @@ def test_many_wildcards_in_a_metric_filter_match_in_linear_time() -> None:
     assert not matches(hostile, {"eventName": "A" * 20_000, "errorCode": "b" * 20_000})
     assert not satisfies(hostile, compile_pattern("{ $.eventName = CreateTrailAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA }")).ok
     assert time.perf_counter() - start < 0.05
+
+
+def test_deep_nesting_is_a_pattern_error_not_a_recursion_error() -> None:
+    """A hostile filter pattern nested 5000 deep is refused with a column, as any bad pattern is."""
+    with pytest.raises(PatternError, match="nested deeper than 64"):
+        parse("{ " + "(" * 5000 + "$.a = 1" + ")" * 5000 + " }")
+    assert parse("{ " + "(" * 64 + "$.a = 1" + ")" * 64 + " }") == parse("{ $.a = 1 }")

@@ -22,7 +22,7 @@ PATTERNS = st.text(alphabet="ab*?A\n", max_size=8)
 VALUES = st.text(alphabet="abAB?*\n", max_size=10)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000, deadline=None, database=None)  # no .hypothesis/ in the checkout
 @given(PATTERNS, VALUES, st.booleans(), st.booleans())
 def test_agrees_with_the_regex_it_replaces(pattern: str, value: str, case_sensitive: bool, question_mark: bool) -> None:
     expected = _regex(pattern, case_sensitive, question_mark).fullmatch(value) is not None
