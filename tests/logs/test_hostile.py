@@ -71,7 +71,8 @@ def both(path: Path, window: LogWindow = WIDE, workers: int = 1) -> dict[str, An
 @pytest.mark.parametrize(
     "bad_time",
     ["not-a-date", "", "2026-13-45T00:00:00Z", "9999-12-31T99:99:99Z", "2026-02-30T10:00:00Z",
-     "2026-11-19 08:00:00", "2026-11-19T08:00:00+00:00", "0000-01-01T00:00:00Z", "2026-11-19T08:00:00Z\n"],
+     "2026-11-19 08:00:00", "2026-11-19T08:00:00+00:00", "0000-01-01T00:00:00Z", "2026-11-19T08:00:00Z\n",
+     "２０２６-11-19T08:00:00Z", "2026-04-31T08:00:00Z", "2026-11-19T08:00:60Z"],
 )
 def test_a_stop_logging_with_a_malformed_time_is_never_a_pass(tmp_path: Path, bad_time: str) -> None:
     stop = event("StopLogging", T0, source="cloudtrail.amazonaws.com", eventTime=bad_time)
