@@ -13,9 +13,11 @@ run. Rows the compiler could not decide in SQL (the residual) are rebuilt
 into events and judged by the stream's own evaluators.
 
 The evidence document has the shape :func:`auditor.logs.aggregate.to_document`
-gives. Aggregations not yet computed in SQL are listed under ``not_computed``
-and left empty; ``coverage`` is empty too, so every logs-* check reports
-ERROR ("no event in the window") rather than PASS on data nobody computed.
+gives (rule matches from :mod:`~auditor.logs.sql.queries`, coverage, rates,
+denied calls and failed logins from :mod:`~auditor.logs.sql.aggregations`).
+A part not computed would be listed under ``not_computed``; a rule whose
+residual passed the cap is listed under ``incomplete_rules`` and as an
+unreadable problem, so the checks ERROR instead of judging a partial count.
 """
 
 from __future__ import annotations
@@ -39,12 +41,12 @@ from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_e
 from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem, decode_text, file_text, get_path, parse_file_name
 from auditor.logs.reader import log_files
 from auditor.logs.rules import PREDICATES, RULES, Rule
-from auditor.logs.sql import queries, schema
+from auditor.logs.sql import aggregations, queries, schema
 from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
 
 TABLE = "cloudtrail"
 #: Parts of the evidence document this engine does not compute yet (checks relying on them ERROR).
-NOT_COMPUTED = ("coverage", "console_login_failures", "access_denied", "rate_anomalies")
+NOT_COMPUTED: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- loading
@@ -130,24 +132,27 @@ class Loaded:
     part: Partial
 
 
-def _read(path: Path, max_bytes: int) -> tuple[list[dict[str, Any]], list[FileProblem]]:
-    """One file, read and decoded as :func:`auditor.logs.reader.process_path` does."""
+def _read(path: Path, max_bytes: int) -> tuple[list[dict[str, Any]], list[FileProblem]] | FileProblem:
+    """One file, read and decoded as :func:`auditor.logs.reader.process_path` does.
+
+    A lone FileProblem: nothing could be decoded (the stream then records no delivery hour).
+    """
     name = str(path)
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             raw = fh.read() if size <= max_bytes else fh.read(max_bytes + 1)
     except OSError as exc:
-        return [], [FileProblem(name, f"cannot be read: {exc.strerror or exc}")]
+        return FileProblem(name, f"cannot be read: {exc.strerror or exc}")
     if len(raw) > max_bytes:
-        return [], [FileProblem(name, f"file size exceeds the limit of {max_bytes} bytes")]
+        return FileProblem(name, f"file size exceeds the limit of {max_bytes} bytes")
     text = file_text(name, raw, max_bytes)
     if isinstance(text, FileProblem):
-        return [], [text]
+        return text
     try:
         return decode_text(name, text)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
-        return [], [FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")]
+        return FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")
 
 
 def load(root: Path, params: Params) -> Loaded:
@@ -162,9 +167,15 @@ def load(root: Path, params: Params) -> Loaded:
         with open(rows_path, "wb") as out:
             for f in log_files(root):
                 part.files_read += 1
-                events, problems = _read(f, params.max_bytes)
+                got = _read(f, params.max_bytes)
+                if isinstance(got, FileProblem):
+                    add_problems(part, [got])
+                    continue
+                events, problems = got
                 add_problems(part, problems)
                 fn = parse_file_name(str(f))
+                if fn.account_id and fn.region and fn.stamp:
+                    part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
                 for ev in events:
                     t = ev["eventTime"]
                     if t < params.since or t >= params.until:
@@ -258,6 +269,44 @@ def run_rule(
     return RuleRun(buckets, incomplete)
 
 
+def aggregate(
+    con: duckdb.DuckDBPyConnection,
+    part: Partial,
+    scope: queries.Scope,
+    render: Callable[[exp.Expr], str] = queries.duckdb,
+    table: str = TABLE,
+) -> None:
+    """Fill the partial's coverage, rate, denied and login fields from the aggregation statements."""
+    results = {name: _fetch(con, render(stmt)) for name, stmt in aggregations.statements(table, scope)}
+    for r in results["counts"]:
+        acct, region, hour, n = r["_account"], r["_region"], r["_hour"], int(r["_n"])
+        ak = (acct, region)
+        day = part.days.setdefault(ak, {}).setdefault(hour[:10], [0, 0])
+        day[0] += n
+        part.event_hours.setdefault(ak, set()).add(hour)
+        if r["_write"]:
+            day[1] += n
+            h = part.hourly.setdefault(("call", acct, region, r["_name"]), {})
+            h[hour] = h.get(hour, 0) + n
+        if r["_error"] is not None:
+            h = part.hourly.setdefault(("error", acct, region, r["_error"]), {})
+            h[hour] = h.get(hour, 0) + n
+    for r in results["first_writes"]:
+        part.writes.setdefault((r["_account"], r["_region"]), Bucket()).events.append(
+            sample(event_of(r), r["_file"]))
+    for r in results["denied_hours"]:
+        part.denied.setdefault((r["_account"], r["_key"]), {})[r["_hour"]] = int(r["_n"])
+    for r in results["denied_samples"]:
+        part.denied_samples.setdefault((r["_account"], r["_key"]), Bucket()).events.append(
+            sample(event_of(r), r["_file"]))
+    for kind in ("user", "ip"):
+        for r in results[f"login_{kind}_minutes"]:
+            part.login_failures.setdefault((r["_account"], kind, r["_key"]), {})[r["_minute"]] = int(r["_n"])
+        for r in results[f"login_{kind}_samples"]:
+            part.login_samples.setdefault((r["_account"], kind, r["_key"]), Bucket()).events.append(
+                sample(event_of(r), r["_file"]))
+
+
 def builtin_judge(rule: Rule) -> Callable[[dict[str, Any]], bool]:
     """The stream's decision for one built-in rule (pre-filter, pattern, predicate)."""
     pattern = compile_pattern(rule.pattern) if rule.pattern else None
@@ -281,13 +330,14 @@ def evaluate(
     unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
     render: Callable[[exp.Expr], str] = queries.duckdb,
 ) -> dict[str, Any]:
-    """The evidence document from the loaded table (rule matches; see :data:`NOT_COMPUTED`).
+    """The evidence document from the loaded table.
 
     ``render`` turns a statement into DuckDB text: the AST rendered directly, or (tests)
     :func:`~auditor.logs.sql.queries.via_trino`, the Trino text Athena would run, transpiled.
     """
     part = loaded.part
     scope = queries.Scope(params.since, params.until)
+    aggregate(loaded.con, part, scope, render)
     incomplete: list[dict[str, str]] = []
     for rule in RULES:
         run = run_rule(loaded.con, statements(rule, scope, render), builtin_judge(rule), rule.resource_field)

@@ -11,6 +11,7 @@ from auditor.logs import read_local as stream_read
 from auditor.logs.sql.duckdb_engine import NOT_COMPUTED
 from auditor.logs.sql.duckdb_engine import read_local as duck_read
 from tests.logs.factory import FIXTURES, WIDE
+from tests.logs.test_checks import LOG_CHECKS, logs_only, run
 
 RULES_DIR = FIXTURES / "sigma" / "rules"
 SINCE, UNTIL = "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"
@@ -61,11 +62,23 @@ def test_sigma_rules_sql_cannot_hold_are_reported_not_dropped(both: tuple[dict[s
         assert r["id"] in evaluated or refused.get(r["id"], "").startswith("SQL engine: ")
 
 
-def test_parts_not_computed_are_marked_and_left_empty(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
-    _, duck = both
-    assert duck["not_computed"] == list(NOT_COMPUTED)
-    for key in NOT_COMPUTED:
-        assert duck[key] == [], key
+def test_the_whole_evidence_document_is_the_stream_s(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """Coverage, rates, denied calls, failed logins and samples too (Sigma rule lists aside)."""
+    stream, duck = both
+    assert duck["not_computed"] == list(NOT_COMPUTED) == []
+    assert duck["incomplete_rules"] == []
+    for key, value in stream.items():
+        if key != "sigma":
+            assert duck[key] == value, key
+    assert duck["sigma"]["matches"] == stream["sigma"]["matches"]
+
+
+@pytest.mark.parametrize("module", LOG_CHECKS)
+def test_every_logs_check_gives_the_same_findings(both: tuple[dict[str, Any], dict[str, Any]], module: str) -> None:
+    stream, duck = both
+    if module == "logs_sigma_matches":
+        return
+    assert run(module, logs_only(duck)) == run(module, logs_only(stream))
 
 
 def test_the_fixtures_exercise_matches() -> None:

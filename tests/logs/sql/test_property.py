@@ -64,7 +64,7 @@ scalar = st.one_of(text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, 
                    st.booleans(), st.none())
 json_value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["a", "b", "name"]), inner, max_size=2), max_leaves=6)
-KEYS = ["policyArn", "bucketName", "keyId", "userName", "name", "count", "flag", "a", "key",
+KEYS = ["policyArn", "ConsoleLogin", "ConsoleLogin", "bucketName", "keyId", "userName", "name", "count", "flag", "a", "key",
         "policyDocument", "VersioningConfiguration", "MFAUsed", "ConsoleLogin"]
 json_object = st.dictionaries(st.sampled_from(KEYS), json_value, max_size=4)
 NAMES = ["StopLogging", "DeleteTrail", "deletetrail", "PutBucketPolicy", "PutBucketVersioning", "DeleteObject",
@@ -88,7 +88,9 @@ def event(draw: st.DrawFn, i: int) -> dict[str, Any]:
         "eventID": f"id-{i:03d}",
     }
     for key, values in (
-        ("errorCode", st.sampled_from(["AccessDenied", "", "Client.UnauthorizedOperation"])),
+        ("errorCode", st.sampled_from(["AccessDenied", "", "Client.UnauthorizedOperation", "Throttling"])),
+        ("errorMessage", st.sampled_from(["Failed authentication", "x"])),
+        ("readOnly", st.sampled_from([True, False, "true", "false"])),
         ("eventType", st.sampled_from(["AwsApiCall", "AwsServiceEvent"])),
         ("sourceIPAddress", st.sampled_from(["10.1.2.3", "11.0.0.1", "s3.amazonaws.com", "::1"])),
         ("userAgent", text),
@@ -163,6 +165,9 @@ def test_stream_and_sql_match_the_same_events(evs: list[dict[str, Any]]) -> None
             loaded.con.close()
     assert duck["sigma"]["unsupported"] == []
     assert _matches(duck) == _matches(stream)
+    for key, value in stream.items():  # coverage, rates, denied calls, failed logins, samples
+        if key != "sigma":
+            assert duck[key] == value, key
 
 
 def test_the_generated_events_reach_every_rule() -> None:
