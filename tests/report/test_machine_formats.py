@@ -65,17 +65,19 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(out: dict[str, Path]) ->
     )
 
 
-def test_sarif_has_one_rule_per_check_and_only_fail_and_error_results(out: dict[str, Path], results: Results) -> None:
+def test_sarif_has_one_rule_per_check_and_only_fail_error_and_waived_results(
+    out: dict[str, Path], results: Results
+) -> None:
     run = json.loads(out["results.sarif"].read_text(encoding="utf-8"))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == sorted({f.check_id for f in results.findings})
-    assert len(run["results"]) == _count(results, Status.FAIL, Status.ERROR)
+    assert len(run["results"]) == _count(results, Status.FAIL, Status.ERROR, Status.WAIVED)
     for r in run["results"]:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         loc = r["locations"][0]
         assert loc["physicalLocation"]["artifactLocation"]["uri"].startswith("aws/")
         assert loc["logicalLocations"][0]["kind"] == "resource"
-        assert r["level"] in {"error", "warning", "note"}
+        assert r["level"] in {"error", "warning", "note", "none"}
         assert r["partialFingerprints"]["primaryLocationLineHash"].startswith("f-")
     not_assessed = [r for r in run["results"] if r["properties"]["status"] == "ERROR"]
     assert not_assessed and all(r["message"]["text"].startswith("Not assessed") for r in not_assessed)
