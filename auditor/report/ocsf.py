@@ -6,9 +6,12 @@ file is a JSON array; every element validates against the vendored schema
 
 Mapping:
 
-- ``compliance.status_id``: PASS 1 (Pass), FAIL and WAIVED 3 (Fail), ERROR 2
-  (Warning: "did not yield a result due to missing information"),
-  NOT_APPLICABLE 99 (Other, status "Not Applicable").
+- ``compliance.status_id``: PASS 1 (Pass), FAIL and WAIVED 3 (Fail), ERROR 0
+  (Unknown), NOT_APPLICABLE 99 (Other, status "Not Applicable"). ERROR means
+  the evidence could not be read, so the control's state is not known; SIEMs
+  rank "Warning" as a soft failure of the resource, which would claim a
+  judgement the tool never made. ``compliance.status_detail`` says why
+  ("not assessed: ...").
 - ``status_id`` (the finding's triage state): WAIVED 3 (Suppressed), else 1 (New).
 - ``compliance.control`` is the check; ``compliance.requirements`` the mapped
   framework controls as ``framework:control``; ``compliance.standards`` the
@@ -41,7 +44,7 @@ SEVERITY_ID: Mapping[Severity, tuple[int, str]] = {
 }
 COMPLIANCE_STATUS: Mapping[Status, tuple[int, str]] = {
     Status.PASS: (1, "Pass"),
-    Status.ERROR: (2, "Warning"),
+    Status.ERROR: (0, "Unknown"),
     Status.FAIL: (3, "Fail"),
     Status.WAIVED: (3, "Fail"),
     Status.NOT_APPLICABLE: (99, "Not Applicable"),

@@ -5,12 +5,21 @@ code scanning"):
 
 - One rule per check (``tool.driver.rules``), results keyed by ``ruleId`` and
   ``ruleIndex``; the rule carries ``security-severity`` so GitHub ranks alerts.
-- Only results that need action are emitted: FAIL, and ERROR (not assessed:
-  the evidence could not be read). GitHub has no notion of a passing result
-  and ignores ``kind`` when it opens alerts, so emitting PASS/N/A would raise
-  false alerts; WAIVED results are omitted because the baseline already
-  accepted them. ERROR results say "Not assessed" and carry level ``error``:
-  failing closed means a control we could not check is never silent.
+- Only results that need attention are emitted: FAIL, ERROR and WAIVED.
+  GitHub has no notion of a passing result, so emitting PASS/N/A would raise
+  false alerts.
+- ERROR (not assessed: the evidence could not be read) is ``kind: "open"``
+  with level ``none``: SARIF's word for "the tool could not decide", which is
+  what it is, and not a failure of the resource. It is never silent: the
+  message says "Not assessed", and every collection error of the scan is a
+  ``toolExecutionNotification`` of level ``error`` on the invocation, which
+  SARIF (appendix I) defines as "the results cannot be assumed complete".
+  ``executionSuccessful`` stays true: the tool ran to its end.
+- WAIVED is the failure it is (``kind: "fail"``, the severity's level) with a
+  ``suppressions`` entry (``kind: "external"``, the baseline; status
+  ``accepted``; the waiver's reason as justification; owner, expiry and the
+  baseline line in its properties), so consumers see who accepted what until
+  when instead of the result vanishing.
 - GitHub needs a ``physicalLocation`` with an ``artifactLocation.uri`` to
   display an alert. AWS resources are not files in the repository, so each
   result points at a stable, relative pseudo-path
@@ -52,8 +61,18 @@ SECURITY_SEVERITY: Mapping[Severity, str] = {
     Severity.LOW: "3.0",
     Severity.INFO: "0.5",
 }
-REPORTED: frozenset[Status] = frozenset({Status.FAIL, Status.ERROR})
+REPORTED: frozenset[Status] = frozenset({Status.FAIL, Status.ERROR, Status.WAIVED})
 MAX_MESSAGE = 4000
+#: The descriptor each collection-error notification refers to (``descriptor.id``).
+COLLECTION_ERROR_DESCRIPTOR: Mapping[str, Any] = {
+    "id": "collection-error",
+    "name": "CollectionError",
+    "shortDescription": {"text": "Evidence could not be collected"},
+    "fullDescription": {
+        "text": "An AWS call or log read failed; the checks that needed its evidence are reported as not assessed."
+    },
+    "defaultConfiguration": {"level": "error"},
+}
 
 
 def artifact_uri(f: Finding) -> str:
@@ -103,18 +122,34 @@ def _rule(check_id: str, meta: Mapping[str, Any], sample: Finding | None) -> dic
     return rule
 
 
+def _suppression(f: Finding) -> dict[str, Any]:
+    """The baseline waiver that accepted a failure, as a SARIF suppression."""
+    waiver = f.waiver or {}
+    properties = {k: str(waiver[k]) for k in ("owner", "expires", "origin") if waiver.get(k)}
+    suppression: dict[str, Any] = {
+        "kind": "external",
+        "status": "accepted",
+        "justification": str(waiver.get("reason") or "waived by the baseline"),
+    }
+    if properties:
+        suppression["properties"] = properties
+    return suppression
+
+
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
-    prefix = "Not assessed: " if f.status is Status.ERROR else ""
+    not_assessed = f.status is Status.ERROR
+    prefix = "Not assessed: " if not_assessed else ""
     resource = f.resource_arn or f.resource_id
     text = f"{prefix}{f.message} [{resource} in {f.account_id}/{f.region}]"
     if len(text) > MAX_MESSAGE:
         text = f"{text[:MAX_MESSAGE]}… (truncated, {len(text)} characters)"
     controls = sorted(f"{fw}:{c}" for fw, ids in f.controls.items() for c in ids)
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.check_id,
         "ruleIndex": rule_index,
-        "kind": "fail",
-        "level": "error" if f.status is Status.ERROR else LEVEL[f.severity],
+        # SARIF 3.27.9/3.27.10: a result whose kind is not "fail" has level "none".
+        "kind": "open" if not_assessed else "fail",
+        "level": "none" if not_assessed else LEVEL[f.severity],
         "message": {"text": text},
         "locations": [
             {
@@ -136,10 +171,37 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
             "controls": controls,
         },
     }
+    if f.status is Status.WAIVED:
+        result["suppressions"] = [_suppression(f)]
+    return result
+
+
+def _notification(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One collection error of the scan: the evidence some checks needed and did not get."""
+    fields = {k: str(error.get(k) or "") for k in ("account_id", "region", "service", "operation", "error_code")}
+    call = f"{fields['service']}:{fields['operation']}".strip(":") or "evidence collection"
+    where = "/".join(p for p in (fields["account_id"], fields["region"]) if p) or "the scan"
+    text = f"{call} failed with {fields['error_code'] or 'an error'} in {where}"
+    detail = str(error.get("message") or "")
+    if detail:
+        text = f"{text}: {detail}"
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}… (truncated, {len(text)} characters)"
+    properties: dict[str, Any] = {k: v for k, v in fields.items() if v}
+    if error.get("resource"):
+        properties["resource"] = str(error["resource"])
+    return {
+        "level": "error",
+        "descriptor": {"id": "collection-error"},
+        "message": {"text": text},
+        "properties": properties,
+    }
 
 
 def _invocation(results: Results) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": True}
+    if results.scan.errors:
+        invocation["toolExecutionNotifications"] = [_notification(e) for e in results.scan.errors]
     if results.scan.started_at:
         invocation["startTimeUtc"] = results.scan.started_at
     if results.scan.finished_at:
@@ -168,6 +230,7 @@ def sarif_document(results: Results) -> dict[str, Any]:
                         "version": str(tool.get("version", "0")),
                         "semanticVersion": str(tool.get("version", "0")),
                         "rules": rules,
+                        "notifications": [COLLECTION_ERROR_DESCRIPTOR],
                     }
                 },
                 "automationDetails": {"id": f"trail-auditor/{results.scan.id}"},

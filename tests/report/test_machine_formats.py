@@ -65,17 +65,19 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(out: dict[str, Path]) ->
     )
 
 
-def test_sarif_has_one_rule_per_check_and_only_fail_and_error_results(out: dict[str, Path], results: Results) -> None:
+def test_sarif_has_one_rule_per_check_and_only_fail_error_and_waived_results(
+    out: dict[str, Path], results: Results
+) -> None:
     run = json.loads(out["results.sarif"].read_text(encoding="utf-8"))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == sorted({f.check_id for f in results.findings})
-    assert len(run["results"]) == _count(results, Status.FAIL, Status.ERROR)
+    assert len(run["results"]) == _count(results, Status.FAIL, Status.ERROR, Status.WAIVED)
     for r in run["results"]:
         assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
         loc = r["locations"][0]
         assert loc["physicalLocation"]["artifactLocation"]["uri"].startswith("aws/")
         assert loc["logicalLocations"][0]["kind"] == "resource"
-        assert r["level"] in {"error", "warning", "note"}
+        assert r["level"] in {"error", "warning", "note", "none"}
         assert r["partialFingerprints"]["primaryLocationLineHash"].startswith("f-")
     not_assessed = [r for r in run["results"] if r["properties"]["status"] == "ERROR"]
     assert not_assessed and all(r["message"]["text"].startswith("Not assessed") for r in not_assessed)
@@ -97,7 +99,7 @@ def test_ocsf_findings_validate_against_the_compliance_finding_schema(out: dict[
 
 def test_ocsf_maps_status_severity_controls_and_cloud(out: dict[str, Path], results: Results) -> None:
     events = {e["finding_info"]["uid"]: e for e in json.loads(out["ocsf.json"].read_text(encoding="utf-8"))}
-    expected = {"PASS": 1, "FAIL": 3, "WAIVED": 3, "ERROR": 2, "NOT_APPLICABLE": 99}
+    expected = {"PASS": 1, "FAIL": 3, "WAIVED": 3, "ERROR": 0, "NOT_APPLICABLE": 99}
     for f in results.findings:
         e = events[f.id]
         assert e["compliance"]["status_id"] == expected[f.status.value]
