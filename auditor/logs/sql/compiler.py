@@ -408,7 +408,7 @@ def _sigma_node(node: Node) -> Bounds:
         return Bounds.guarded(_leaf(empty), _ambiguous(a.array_on_path()))
     if op in ("eq", "prefix", "suffix", "contains"):
         return _sigma_string(op, a, node[2], bool(node[3]))
-    if op in ("re", "num", "bool", "cidr", "cmp", "fieldref"):
+    if op in ("re", "glob", "num", "bool", "cidr", "cmp", "fieldref"):
         # decided by the stream's evaluator on the candidate rows (the field must hold a value)
         return Bounds(FALSE, or_(_leaf(a.present()), _ambiguous(a.array_on_path())))
     raise Unsupported(f"{what}: Sigma node {op!r}")

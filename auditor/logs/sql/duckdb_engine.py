@@ -23,7 +23,6 @@ unreadable problem, so the checks ERROR instead of judging a partial count.
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,8 +37,16 @@ from auditor.errors import AuditorError
 from auditor.filterpattern import compile_pattern, matches
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_earliest, sample, to_document
-from auditor.logs.parse import DEFAULT_MAX_BYTES, FileProblem, decode_text, file_text, get_path, parse_file_name
-from auditor.logs.reader import log_files
+from auditor.logs.parse import (
+    DEFAULT_MAX_BYTES,
+    FileProblem,
+    clip,
+    decode_text,
+    file_text,
+    get_path,
+    parse_file_name,
+)
+from auditor.logs.reader import log_files, read_bounded
 from auditor.logs.rules import PREDICATES, RULES, Rule
 from auditor.logs.sql import aggregations, queries, schema
 from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
@@ -132,27 +139,24 @@ class Loaded:
     part: Partial
 
 
-def _read(path: Path, max_bytes: int) -> tuple[list[dict[str, Any]], list[FileProblem]] | FileProblem:
+def _read(path: Path, params: Params) -> tuple[list[dict[str, Any]], list[FileProblem]] | FileProblem:
     """One file, read and decoded as :func:`auditor.logs.reader.process_path` does.
 
+    The same bounded read (regular files only, at most the size limit) and the
+    same limits on decompressed size and values per file as the stream.
     A lone FileProblem: nothing could be decoded (the stream then records no delivery hour).
     """
     name = str(path)
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            raw = fh.read() if size <= max_bytes else fh.read(max_bytes + 1)
-    except OSError as exc:
-        return FileProblem(name, f"cannot be read: {exc.strerror or exc}")
-    if len(raw) > max_bytes:
-        return FileProblem(name, f"file size exceeds the limit of {max_bytes} bytes")
-    text = file_text(name, raw, max_bytes)
+    raw = read_bounded(name, params.max_bytes)
+    if isinstance(raw, FileProblem):
+        return raw
+    text = file_text(name, raw, params.max_bytes, params.max_values)
     if isinstance(text, FileProblem):
         return text
     try:
         return decode_text(name, text)
     except Exception as exc:  # content we did not foresee: this file is lost, the run is not
-        return FileProblem(name, f"could not be processed: {type(exc).__name__}: {exc}")
+        return FileProblem(name, clip(f"could not be processed: {type(exc).__name__}: {exc}"))
 
 
 def load(root: Path, params: Params) -> Loaded:
@@ -165,9 +169,11 @@ def load(root: Path, params: Params) -> Loaded:
         rows_path = Path(tmp) / "rows.jsonl"
         n = 0
         with open(rows_path, "wb") as out:
-            for f in log_files(root):
+            files, walk_problems = log_files(root)
+            add_problems(part, walk_problems)
+            for f in files:
                 part.files_read += 1
-                got = _read(f, params.max_bytes)
+                got = _read(f, params)
                 if isinstance(got, FileProblem):
                     add_problems(part, [got])
                     continue

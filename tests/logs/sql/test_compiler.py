@@ -60,7 +60,7 @@ def test_cis_wildcards_numbers_and_missing_fields_match_as_in_the_stream(
 
 def test_builtin_rules_all_compile_and_pure_pattern_rules_need_no_residual() -> None:
     exact = {r.id for r in RULES if compile_builtin(r).exact}
-    assert exact == {"trail-tampering", "cis-4.3", "cis-4.4", "cis-4.10", "cis-4.11", "cis-4.12", "cis-4.13",
+    assert exact == {"trail-tampering", "cis-4.4", "cis-4.10", "cis-4.11", "cis-4.12", "cis-4.13",
                      "cis-4.14"}
     # predicates (Python over a policy document) and resource fields that may hold non-strings go residual
     assert not compile_builtin(next(r for r in RULES if r.id == "inline-star-policy")).exact
