@@ -181,7 +181,8 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
     assert rule["ScheduleExpression"] == "rate(1 day)" and rule["State"] == "ENABLED"
     (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"] == function["FunctionArn"]
-    config = LambdaConfig.from_event(json.loads(target["Input"]))
+    environ = function["Environment"]["Variables"]
+    config = LambdaConfig.from_event(json.loads(target["Input"]), environ=environ)
     assert (config.output_bucket, config.notify_sns, config.external_id) == (bucket, topic, EXTERNAL_ID)
     assert "pdf" not in config.formats
 

@@ -64,6 +64,8 @@ def test_scheduled_scan_function_schedule_and_payload_match_the_template() -> No
     cfn_input = cfn["ScanSchedule"]["Properties"]["Targets"][0]["Input"]["Fn::Sub"]
     assert keys == set(json.loads(re.sub(r"\$\{[^}]+\}", "x", cfn_input)))
     assert keys <= set(PAYLOAD_SCHEMA["properties"]), "the handler refuses unknown keys"
+    (environment,) = function["environment"]
+    assert set(environment["variables"]) == set(declared["Environment"]["Variables"])
     permission = tf["aws_lambda_permission"]["schedule"]
     assert permission["principal"] == "events.amazonaws.com"
     assert permission["source_arn"] == "${aws_cloudwatch_event_rule.schedule.arn}"

@@ -178,6 +178,7 @@ resource "aws_lambda_function" "scan" {
   #checkov:skip=CKV_AWS_116:The only event is the constant schedule payload; a failed run is retried by Lambda's asynchronous retries and by the next schedule, so a DLQ holds nothing to recover.
   #checkov:skip=CKV_AWS_117:The scan calls AWS APIs in every region; a VPC would need a NAT gateway or interface endpoints per service, the deploying organisation's network choice.
   #checkov:skip=CKV_AWS_272:The artefact is built by the deploying team from this repository (docs/deploy.md); code signing needs their signing profile, which they can add.
+  #checkov:skip=CKV_AWS_173:The environment holds bucket, prefix, role and topic names and the external ID (a confused-deputy guard, not a credential); Lambda encrypts it at rest with its service key.
   #checkov:skip=CKV_AWS_50:X-Ray tracing would need xray:PutTraceSegments on the scanner role and adds nothing to a scan's own progress and results.
   function_name                  = local.function_name
   description                    = "trail-auditor scan of the organisation (auditor.aws_lambda.handler)"
@@ -190,6 +191,18 @@ resource "aws_lambda_function" "scan" {
   memory_size                    = 2048
   reserved_concurrent_executions = 1
   depends_on                     = [aws_cloudwatch_log_group.scan]
+
+  # Destinations, role and scope are the function's configuration, never the event's.
+  environment {
+    variables = {
+      TRAIL_AUDITOR_OUTPUT_BUCKET = aws_s3_bucket.history.id
+      TRAIL_AUDITOR_OUTPUT_PREFIX = local.prefix
+      TRAIL_AUDITOR_ORGANIZATION  = "true"
+      TRAIL_AUDITOR_ROLE_NAME     = var.audit_role_name
+      TRAIL_AUDITOR_EXTERNAL_ID   = var.external_id
+      TRAIL_AUDITOR_NOTIFY_SNS    = aws_sns_topic.failures.arn
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "schedule" {
@@ -202,15 +215,9 @@ resource "aws_cloudwatch_event_target" "scan" {
   rule = aws_cloudwatch_event_rule.schedule.name
   arn  = aws_lambda_function.scan.arn
   input = jsonencode({
-    output_bucket     = aws_s3_bucket.history.id
-    output_prefix     = local.prefix
-    organization      = true
-    role_name         = var.audit_role_name
-    external_id       = var.external_id
     logs_since        = var.logs_since
     retention_profile = var.retention_profile
     formats           = ["json", "html", "sarif"]
-    notify_sns        = aws_sns_topic.failures.arn
   })
 }
 
