@@ -143,15 +143,22 @@ class S3Store:
 
 
 def key_for(results: Results) -> str:
-    """The dated key of a results document."""
-    stamp = re.sub(r"[^0-9TZ]", "", results.scan.finished_at)[:16]
+    """The dated key of a results document: when it was evaluated (else finished), and its scan id.
+
+    History is a sequence of evaluations: ``evaluate`` on a saved snapshot keeps
+    the scan's id and times, so only the evaluation time tells two judgements of
+    the same evidence apart. Entries written before ``evaluated_at`` existed are
+    keyed by ``finished_at``, which is what they were stored under.
+    """
+    when = results.scan.evaluated_at or results.scan.finished_at
+    stamp = re.sub(r"[^0-9TZ]", "", when)[:16]
     stamp = stamp if re.fullmatch(r"\d{8}T\d{6}Z", stamp) else stamp.ljust(15, "0")[:15] + "Z"
     safe_id = re.sub(r"[^A-Za-z0-9._-]", "_", results.scan.id)
     return f"{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{stamp}-{safe_id}.json"
 
 
 def _load(store: HistoryStore, key: str) -> Results:
-    """One entry, validated, whose own scan id and finish time give back its key."""
+    """One entry, validated, whose own scan id and evaluation time give back its key."""
     source = f"history entry {key}"
     try:
         data = store.read(key)
@@ -162,7 +169,7 @@ def _load(store: HistoryStore, key: str) -> Results:
         raise AuditorError(f"{source}: cannot read ({code or type(exc).__name__})") from None
     loaded = results_from_bytes(data, source)
     if key_for(loaded) != key:
-        raise AuditorError(f"{source}: its scan id and finish time do not match its key (moved or planted)")
+        raise AuditorError(f"{source}: its scan id and time do not match its key (moved or planted)")
     return loaded
 
 

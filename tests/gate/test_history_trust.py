@@ -7,6 +7,7 @@ tool does when someone other than the scheduled scan wrote into it.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,16 @@ def test_cli_with_a_broken_latest_entry_writes_results_and_history(tmp_path: Pat
     args = ["evaluate", str(snap), "--history", str(hist), "--output-dir", str(out), "--format", "json", "--quiet"]
     first = main(args)
     assert first in (0, 1, 3)
-    (entry,) = LocalStore(hist).keys()
+    (stored,) = LocalStore(hist).keys()
     (out / "results.json").unlink()
-    (hist / entry).write_text("{broken", encoding="utf-8")  # the latest entry is now broken
+    # The latest entry is now broken. Put it a second earlier: evaluating one snapshot twice in the
+    # same second is one evaluation, kept under one key (history is keyed by evaluation time + scan id).
+    day, name = stored.rsplit("/", 1)
+    stamp, rest = name.split("-", 1)
+    earlier = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ") - timedelta(seconds=1)
+    entry = f"{day}/{earlier:%Y%m%dT%H%M%SZ}-{rest}"
+    (hist / stored).rename(hist / entry)
+    (hist / entry).write_text("{broken", encoding="utf-8")
     assert main(args) == first
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert any(entry in p for p in doc["history"]["problems"])
