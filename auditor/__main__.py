@@ -22,6 +22,6 @@ def _drop_current_directory(path: list[str], cwd: str) -> list[str]:
 
 sys.path[:] = _drop_current_directory(sys.path, os.getcwd())
 
-from auditor.cli import main  # noqa: E402  (after the path is safe)
+from auditor.app.cli import main  # noqa: E402  (after the path is safe)
 
 raise SystemExit(main())

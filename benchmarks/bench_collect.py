@@ -46,7 +46,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from auditor.collect import CollectOptions, collect
+from auditor.aws.collect import CollectOptions, collect
 
 HOME = "us-east-1"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.alarms import alarm_evaluator, alarm_meta
-from auditor.checkapi import Check
+from auditor.engine.alarms import alarm_evaluator, alarm_meta
+from auditor.engine.checkapi import Check
 
 META = alarm_meta(
     "4.7",

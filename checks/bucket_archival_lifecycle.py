@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,9 +14,9 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.lifecycleutil import log_rules, rule_name
-from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
-from auditor.snapshot import Bucket, CollectionError
+from auditor.engine.lifecycle import log_rules, rule_name
+from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.model.snapshot import Bucket, CollectionError
 
 #: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
 #: S3 bills a "GB" of 2**30 bytes, so sizes are shown in GiB and priced per GiB.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,9 +14,9 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.lifecycleutil import before_days_pass, rule_violations
-from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
-from auditor.snapshot import Bucket, CollectionError, LifecycleRule
+from auditor.engine.lifecycle import before_days_pass, rule_violations
+from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 #: Classes whose objects must be restored before they can be read.
 COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -13,8 +13,8 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.policyutil import LogBucketTarget, Verdict, judge_log_buckets
-from auditor.snapshot import Bucket, CollectionError
+from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
     id="bucket-mfa-delete",

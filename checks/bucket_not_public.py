@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,7 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.policyutil import (
+from auditor.engine.policies import (
     PUBLIC_GRANTEE_URIS,
     LogBucketTarget,
     Verdict,
@@ -22,7 +22,7 @@ from auditor.policyutil import (
     judge_log_buckets,
     public_allow_statements,
 )
-from auditor.snapshot import Bucket, CollectionError
+from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
     id="bucket-not-public",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,7 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.policyutil import (
+from auditor.engine.policies import (
     LogBucketTarget,
     Verdict,
     actions_cover,
@@ -24,7 +24,7 @@ from auditor.policyutil import (
     restricting_conditions,
     statements,
 )
-from auditor.snapshot import Bucket, CollectionError
+from auditor.model.snapshot import Bucket, CollectionError
 
 SERVICE = "cloudtrail.amazonaws.com"
 SOURCE_KEYS = frozenset({"aws:sourcearn", "aws:sourceaccount"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,7 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.policyutil import (
+from auditor.engine.policies import (
     LogBucketTarget,
     Verdict,
     actions_cover,
@@ -26,7 +26,7 @@ from auditor.policyutil import (
     resources_cover,
     statements,
 )
-from auditor.snapshot import Bucket, CollectionError
+from auditor.model.snapshot import Bucket, CollectionError
 
 #: Reading logs and writing objects are what must never travel in clear text.
 REQUIRED_ACTIONS = ("s3:GetObject", "s3:PutObject")

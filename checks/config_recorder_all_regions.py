@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,7 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import AccountSnapshot, CollectionError, ConfigRecorder
+from auditor.model.snapshot import AccountSnapshot, CollectionError, ConfigRecorder
 
 META = CheckMeta(
     id="config-recorder-all-regions",

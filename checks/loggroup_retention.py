@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,8 +14,8 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import CollectionError, LogGroup, Trail
-from auditor.trailutil import unlisted_trail_errors
+from auditor.engine.trails import unlisted_trail_errors
+from auditor.model.snapshot import CollectionError, LogGroup, Trail
 
 META = CheckMeta(
     id="loggroup-retention",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.logcheckutil import rate_anomaly_results
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.logchecks import rate_anomaly_results
 
 META = CheckMeta(
     id="logs-api-error-rate-anomaly",

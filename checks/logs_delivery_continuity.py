@@ -15,7 +15,8 @@ from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine import logjudge as judge
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -24,9 +25,8 @@ from auditor.checkapi import (
     Severity,
     parse_time,
 )
-from auditor.logs import judge
-from auditor.snapshot import TrailStatus
-from auditor.trailutil import covering_trails
+from auditor.engine.trails import covering_trails
+from auditor.model.snapshot import TrailStatus
 
 META = CheckMeta(
     id="logs-delivery-continuity",

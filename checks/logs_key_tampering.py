@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.logs import judge
-from auditor.trailutil import narrowed_or_unknown, trails_may_be_missing
+from auditor.engine import logjudge as judge
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
 
 META = CheckMeta(
     id="logs-key-tampering",

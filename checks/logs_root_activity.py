@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.logs import judge
+from auditor.engine import logjudge as judge
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 
 META = CheckMeta(
     id="logs-root-activity",

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.logs import judge
+from auditor.engine import logjudge as judge
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
 
 META = CheckMeta(
     id="logs-sigma-matches",

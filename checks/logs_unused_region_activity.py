@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine import logjudge as judge
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -23,7 +24,6 @@ from auditor.checkapi import (
     Status,
     parse_time,
 )
-from auditor.logs import judge
 
 META = CheckMeta(
     id="logs-unused-region-activity",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,13 +14,13 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import AccountSnapshot, Trail
-from auditor.trailutil import (
+from auditor.engine.trails import (
     delivery_age_problem,
     per_owned_trail,
     trail_result,
     trail_status_or_error,
 )
+from auditor.model.snapshot import AccountSnapshot, Trail
 
 META = CheckMeta(
     id="trail-delivery-health",

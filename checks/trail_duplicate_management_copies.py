@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,8 +14,7 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import CollectionError
-from auditor.trailutil import (
+from auditor.engine.trails import (
     all_of,
     covering_trails,
     error_evidence,
@@ -23,6 +22,7 @@ from auditor.trailutil import (
     management_judgement,
     trail_covers_region,
 )
+from auditor.model.snapshot import CollectionError
 
 #: CloudTrail list price for each additional copy of management events (USD).
 PRICE_PER_100K_EVENTS = 2.00

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.trailutil import coverage_check, logging_judgement
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import coverage_check, logging_judgement
 
 META = CheckMeta(
     id="trail-enabled",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.snapshot import Trail
-from auditor.trailutil import (
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import (
     Judgement,
     all_of,
     coverage_check,
     logging_judgement,
     management_judgement,
 )
+from auditor.model.snapshot import Trail
 
 META = CheckMeta(
     id="trail-global-service-events",

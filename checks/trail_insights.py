@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.snapshot import CollectionError, Trail
-from auditor.trailutil import (
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import (
     Judgement,
     all_of,
     coverage_check,
     logging_judgement,
     multi_region_judgement,
 )
+from auditor.model.snapshot import CollectionError, Trail
 
 META = CheckMeta(
     id="trail-insights",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -13,8 +13,8 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import AccountSnapshot, Trail
-from auditor.trailutil import per_owned_trail, trail_result
+from auditor.engine.trails import per_owned_trail, trail_result
+from auditor.model.snapshot import AccountSnapshot, Trail
 
 META = CheckMeta(
     id="trail-kms-encryption",

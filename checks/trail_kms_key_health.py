@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -13,8 +13,8 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import CollectionError, KmsKey
-from auditor.trailutil import KeyUse, key_error, key_result, per_key
+from auditor.engine.trails import KeyUse, key_error, key_result, per_key
+from auditor.model.snapshot import CollectionError, KmsKey
 
 META = CheckMeta(
     id="trail-kms-key-health",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -14,9 +14,9 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import CollectionError, KmsKey
-from auditor.trailutil import KeyUse, key_error, key_result, per_key
-from auditor.wildcard import glob_match
+from auditor.engine.trails import KeyUse, key_error, key_result, per_key
+from auditor.model.snapshot import CollectionError, KmsKey
+from auditor.model.wildcard import glob_match
 
 META = CheckMeta(
     id="trail-kms-key-policy",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -13,9 +13,9 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.selectors import management_coverage
-from auditor.snapshot import AccountSnapshot, CollectionError, Trail
-from auditor.trailutil import per_owned_trail, trail_result
+from auditor.engine.trails import per_owned_trail, trail_result
+from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
+from auditor.semantics.event_selectors import management_coverage
 
 META = CheckMeta(
     id="trail-management-events",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.snapshot import AccountSnapshot, CollectionError, Trail
-from auditor.trailutil import (
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import (
     Judgement,
     account_result,
     all_of,
@@ -16,6 +15,7 @@ from auditor.trailutil import (
     multi_region_judgement,
     trail_covers_region,
 )
+from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
 
 META = CheckMeta(
     id="trail-multi-region",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import (
+from auditor.engine.checkapi import (
     Check,
     CheckContext,
     CheckMeta,
@@ -13,8 +13,8 @@ from auditor.checkapi import (
     Severity,
     Status,
 )
-from auditor.snapshot import CollectionError, Trail
-from auditor.trailutil import GLOBAL, Judgement, account_result, logging_judgement, owned_trails
+from auditor.engine.trails import GLOBAL, Judgement, account_result, logging_judgement, owned_trails
+from auditor.model.snapshot import CollectionError, Trail
 
 META = CheckMeta(
     id="trail-organization",

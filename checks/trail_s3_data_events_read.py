@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.trailutil import s3_data_events_check
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.trails import s3_data_events_check
 
 META = CheckMeta(
     id="trail-s3-data-events-read",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from auditor.snapshot import (
+from auditor.model.snapshot import (
     AccountSnapshot,
     Alarm,
     BasicEventSelector,

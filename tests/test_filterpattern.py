@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from auditor.cis import CIS_ITEMS, CisItem, compiled, compiled_intent, item_by_check, readings
-from auditor.errors import AuditorError
-from auditor.filterpattern import (
+from auditor.model.errors import AuditorError
+from auditor.semantics.cis import CIS_ITEMS, CisItem, compiled, compiled_intent, item_by_check, readings
+from auditor.semantics.filterpattern import (
     And,
     Comparison,
     Expr,

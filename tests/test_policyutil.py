@@ -1,8 +1,8 @@
-"""auditor.policyutil: normalisation of loosely shaped IAM policy JSON."""
+"""auditor.engine.policies: normalisation of loosely shaped IAM policy JSON."""
 
 from __future__ import annotations
 
-from auditor.policyutil import (
+from auditor.engine.policies import (
     ConditionEntry,
     actions_cover,
     as_str_list,
@@ -20,7 +20,7 @@ from auditor.policyutil import (
     statements,
     wildcard_match,
 )
-from auditor.snapshot import PublicAccessBlock
+from auditor.model.snapshot import PublicAccessBlock
 from tests.builders import denied
 
 

@@ -1,22 +1,22 @@
-"""auditor.selectors: management and S3 data event coverage of basic and advanced selectors."""
+"""auditor.semantics.event_selectors: management and S3 data event coverage of basic and advanced selectors."""
 
 from __future__ import annotations
 
 import pytest
 
-from auditor.selectors import (
-    OTHER_SOURCES,
-    field_matches,
-    is_all_buckets_value,
-    management_coverage,
-    s3_data_coverage,
-)
-from auditor.snapshot import (
+from auditor.model.snapshot import (
     AdvancedEventSelector,
     BasicEventSelector,
     DataResource,
     EventSelectors,
     FieldSelector,
+)
+from auditor.semantics.event_selectors import (
+    OTHER_SOURCES,
+    field_matches,
+    is_all_buckets_value,
+    management_coverage,
+    s3_data_coverage,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.textsafe import REPLACEMENT, clean_text
+from auditor.model.textsafe import REPLACEMENT, clean_text
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.wildcard import Glob, glob_match
+from auditor.model.wildcard import Glob, glob_match
 
 
 def _regex(pattern: str, case_sensitive: bool, question_mark: bool) -> re.Pattern[str]:

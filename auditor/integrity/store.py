@@ -1,7 +1,7 @@
 """Where digest and log files are read from: one small interface, two implementations.
 
 The verifier only needs to list keys under a prefix and to get an object with
-its user metadata. S3 (:mod:`auditor.integrity.s3source`, the only module here
+its user metadata. S3 (:mod:`auditor.aws.digest_source`, the only module here
 that talks to AWS) and a local folder mirroring the bucket (this module)
 implement it, so offline validation runs exactly the same checks.
 

@@ -53,7 +53,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from auditor.errors import AuditorError
 from auditor.integrity.keys import KeyLoadError, KeyMaterial, PublicKeySource, load_public_key
 from auditor.integrity.model import (
     DigestGap,
@@ -66,6 +65,7 @@ from auditor.integrity.model import (
 )
 from auditor.integrity.store import LocalStore, ObjectNotFound, ObjectStore, SourceReadError
 from auditor.integrity.timeutil import aware, iso, parse_iso, parse_key_date
+from auditor.model.errors import AuditorError
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 DEFAULT_GAP_TOLERANCE_HOURS = 2.0
@@ -679,7 +679,7 @@ def verify_s3(
     validated; without, every trail found is its own chain. ``keys`` must
     cover every region validated (see CombinedKeySource).
     """
-    from auditor.integrity.s3source import S3Store
+    from auditor.aws.digest_source import S3Store
 
     start, end = aware(start), aware(end)
     if end < start:

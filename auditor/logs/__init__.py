@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import AuditorError
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Params, add_problems, to_document
 from auditor.logs.evidence import merge_evidence
@@ -31,6 +30,7 @@ from auditor.logs.reader import (
     read_paths,
     run_pool,
 )
+from auditor.model.errors import AuditorError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -14,8 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor import cis
-from auditor.filterpattern import Pattern, compile_pattern, matches
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.parse import (
     DEFAULT_MAX_BYTES,
@@ -28,6 +26,8 @@ from auditor.logs.parse import (
     parse_file_name,
 )
 from auditor.logs.rules import PREDICATES, RULES, Rule
+from auditor.semantics import cis
+from auditor.semantics.filterpattern import Pattern, compile_pattern, matches
 
 SAMPLES = 50
 PRINCIPAL_SAMPLES = 10

@@ -35,7 +35,6 @@ from typing import Any
 import msgspec
 import orjson
 
-from auditor import filterpattern
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import (
     _READ_PREFIXES,
@@ -47,6 +46,7 @@ from auditor.logs.aggregate import (
     sample,
 )
 from auditor.logs.parse import CLIP, parse_file_name, valid_time
+from auditor.semantics import filterpattern
 
 _UNSET = msgspec.UNSET
 _Absent = msgspec.UnsetType

@@ -2,7 +2,7 @@
 
 Each rule is a CloudWatch Logs metric filter pattern (the language the CIS
 benchmark writes its monitoring items in, parsed by
-:mod:`auditor.filterpattern`), plus an exact pre-filter on ``eventName`` (or
+:mod:`auditor.semantics.filterpattern`), plus an exact pre-filter on ``eventName`` (or
 ``userIdentity.type``) so that the vast majority of events are rejected by one
 dictionary lookup, plus, only where the pattern language cannot express the
 condition (parsing an IAM policy document inside ``requestParameters``), a
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from auditor import cis
 from auditor.logs.parse import get_path
+from auditor.semantics import cis
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ _CIS_NAMES: dict[str, tuple[str, ...]] = {
 
 
 def cis_pattern(item: str) -> str:
-    """The CIS item's pattern as the benchmark means it (shared table in :mod:`auditor.cis`)."""
+    """The CIS item's pattern as the benchmark means it (shared table in :mod:`auditor.semantics.cis`)."""
     entry = cis.item_by_number(item)
     return entry.intent or entry.pattern
 

@@ -28,8 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import AuditorError
-from auditor.wildcard import Glob
+from auditor.model.errors import AuditorError
+from auditor.model.wildcard import Glob
 
 # A compiled node: nested tuples (picklable, no pySigma objects).
 Node = tuple[Any, ...]

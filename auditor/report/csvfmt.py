@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from auditor.engine.results import FrameworkVerdict, Results
+from auditor.model.textsafe import without_surrogates
 from auditor.report.interface import Renderer, ReportOptions, write_text
-from auditor.results import FrameworkVerdict, Results
-from auditor.textsafe import without_surrogates
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "id",

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import jinja2
 
-from auditor import resources
+from auditor.engine.results import Results
+from auditor.model import package_data as resources
 from auditor.report.interface import Renderer, ReportOptions, write_text
 from auditor.report.viewmodel import ReportView, build_view
-from auditor.results import Results
 
 TEMPLATE = "report.html.j2"
 
@@ -23,8 +23,8 @@ TEMPLATE = "report.html.j2"
 def environment() -> jinja2.Environment:
     """The Jinja2 environment: autoescape on for every template, undefined names are errors.
 
-    Templates are loaded from ``auditor/data/templates``, a symlink to
-    ``reports/templates`` in a source checkout and a real folder in the wheel.
+    Templates are loaded from ``auditor/data/templates`` in the wheel and from
+    ``reports/templates`` in a source checkout (see ``package_data``).
     """
     folder = resources.package_path("data", "templates")
     return jinja2.Environment(

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from auditor.errors import AuditorError
-from auditor.fsio import write_file
-from auditor.results import Results
+from auditor.engine.results import Results
+from auditor.model.errors import AuditorError
+from auditor.model.fsio import write_file
 
 PageSize = Literal["A4", "Letter"]
 

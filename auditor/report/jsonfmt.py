@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from auditor.engine.results import Results
+from auditor.model.textsafe import without_surrogates
 from auditor.report.interface import Renderer, ReportOptions, write_text
-from auditor.results import Results
-from auditor.textsafe import without_surrogates
 
 
 class JsonRenderer(Renderer):

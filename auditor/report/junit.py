@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
+from auditor.engine.results import Finding, Results
 from auditor.report.interface import Renderer, ReportOptions, write_text
-from auditor.results import Finding, Results
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_ATTR = 1000

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from auditor.checkapi import Severity, Status, parse_time
+from auditor.engine.checkapi import Severity, Status, parse_time
+from auditor.engine.results import Finding, Results
+from auditor.model.textsafe import safe_https_url, without_surrogates
 from auditor.report.interface import Renderer, ReportOptions, write_text
-from auditor.results import Finding, Results
-from auditor.textsafe import safe_https_url, without_surrogates
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003

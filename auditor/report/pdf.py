@@ -13,9 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
 
+from auditor.engine.results import Results
 from auditor.report.html import render_html, view_for
 from auditor.report.interface import Renderer, ReportError, ReportOptions, write_bytes
-from auditor.results import Results
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:

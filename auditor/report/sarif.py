@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from auditor.checkapi import Severity, Status
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import Finding, Results
+from auditor.model.textsafe import safe_https_url, without_surrogates
 from auditor.report.interface import Renderer, ReportOptions, write_text
-from auditor.results import Finding, Results
-from auditor.textsafe import safe_https_url, without_surrogates
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL: Mapping[Severity, str] = {

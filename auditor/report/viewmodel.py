@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.checkapi import Severity, Status
-from auditor.results import ControlVerdict, Finding, FrameworkVerdict, Results
-from auditor.textsafe import clean_text, safe_https_url
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict, Results
+from auditor.model.textsafe import clean_text, safe_https_url
 
 #: Order in which statuses are shown: what needs action first.
 STATUS_ORDER: tuple[Status, ...] = (
@@ -86,7 +86,7 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 def clip(value: str, limit: int) -> str:
     """Replace control and bidi characters and cap ``value`` at ``limit`` characters.
 
-    :func:`auditor.textsafe.clean_text` does the replacing (line feeds kept:
+    :func:`auditor.model.textsafe.clean_text` does the replacing (line feeds kept:
     messages and CLI snippets span lines). The marker states the original
     length so a reader knows how much is missing and where to find it (the
     JSON/CSV keep the full value).
@@ -297,7 +297,7 @@ class Remedy:
     cli: str
     terraform: str
     url: str
-    #: ``url`` when :func:`auditor.textsafe.safe_https_url` allows it as a link, else "".
+    #: ``url`` when :func:`auditor.model.textsafe.safe_https_url` allows it as a link, else "".
     href: str = ""
 
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checkapi import Check, CheckResult, Settings, Severity, Status
-from auditor.cis import CIS_ITEMS, METRIC_NAMESPACE, CisItem, item_by_check
-from auditor.engine import run_check
-from auditor.snapshot import (
+from auditor.engine.checkapi import Check, CheckResult, Settings, Severity, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import (
     AccountSnapshot,
     Alarm,
     BasicEventSelector,
@@ -23,6 +22,7 @@ from auditor.snapshot import (
     TopicSubscriptions,
     TrailStatus,
 )
+from auditor.semantics.cis import CIS_ITEMS, METRIC_NAMESPACE, CisItem, item_by_check
 from tests.builders import (
     LOG_GROUP,
     REGION,

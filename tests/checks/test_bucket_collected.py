@@ -1,6 +1,6 @@
 """Bucket checks on snapshots the real collector builds from moto, not only from builders.
 
-This guards the contract between ``auditor.collect`` (policy parsed to a dict,
+This guards the contract between ``auditor.aws.collect`` (policy parsed to a dict,
 ACL grantee URIs, lifecycle normalisation, account-level Block Public Access)
 and what the bucket checks read.
 """
@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from auditor.aws.collect import CollectOptions, collect
 from auditor.builtin_checks import (
     bucket_exists,
     bucket_not_public,
@@ -22,10 +23,9 @@ from auditor.builtin_checks import (
     bucket_retention,
     bucket_versioning,
 )
-from auditor.checkapi import Check, Settings, Status
-from auditor.collect import CollectOptions, collect
-from auditor.engine import run_check
-from auditor.snapshot import Snapshot
+from auditor.engine.checkapi import Check, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import Snapshot
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

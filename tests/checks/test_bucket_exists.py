@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from auditor.builtin_checks import bucket_exists
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import Bucket, CollectionError, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import Bucket, CollectionError, Snapshot
 from tests.builders import ACCOUNT, BUCKET, REGION, denied, sound_snapshot, with_bucket
 
 LOG_ARCHIVE = "222222222222"

@@ -7,9 +7,9 @@ from auditor.builtin_checks import (
     bucket_hot_retention,
     bucket_retention,
 )
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import LifecycleRule, Snapshot, Transition
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import LifecycleRule, Snapshot, Transition
 from tests.builders import denied, sound_snapshot, with_bucket, with_trail
 
 RET = bucket_retention.CHECK

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.builtin_checks import bucket_not_public
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.policyutil import ALL_USERS_URI, AUTHENTICATED_USERS_URI
-from auditor.snapshot import AclGrant, BucketAcl, PublicAccessBlock, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.policies import ALL_USERS_URI, AUTHENTICATED_USERS_URI
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import AclGrant, BucketAcl, PublicAccessBlock, Snapshot
 from tests.builders import BUCKET, denied, sound_bucket, sound_snapshot, with_account, with_bucket
 
 OFF = PublicAccessBlock()

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 from auditor.builtin_checks import bucket_policy_source_arn, bucket_policy_tls_only
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import Snapshot
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import Snapshot
 from tests.builders import ACCOUNT, BUCKET, denied, sound_bucket, sound_snapshot, with_bucket
 
 TLS = bucket_policy_tls_only.CHECK

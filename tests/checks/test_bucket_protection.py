@@ -9,9 +9,9 @@ from auditor.builtin_checks import (
     bucket_object_lock,
     bucket_versioning,
 )
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import BucketEncryption, BucketLogging, ObjectLock, Snapshot, Versioning
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import BucketEncryption, BucketLogging, ObjectLock, Snapshot, Versioning
 from tests.builders import BUCKET, denied, sound_snapshot, with_bucket, with_trail
 
 

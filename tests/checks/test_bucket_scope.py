@@ -23,9 +23,9 @@ from auditor.builtin_checks import (
     bucket_retention,
     bucket_versioning,
 )
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import AccountSnapshot, Bucket, CollectionError, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import AccountSnapshot, Bucket, CollectionError, Snapshot
 from tests.builders import (
     ACCOUNT,
     BUCKET,

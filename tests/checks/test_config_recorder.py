@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from auditor.builtin_checks import config_recorder_all_regions
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import ConfigRecorder, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import ConfigRecorder, Snapshot
 from tests.builders import ACCOUNT, denied, sound_snapshot, with_account, with_region
 
 

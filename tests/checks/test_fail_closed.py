@@ -36,11 +36,10 @@ from typing import Any
 
 import pytest
 
-from auditor.checkapi import Check, CheckContext, CheckResult, Settings, Status
-from auditor.cis import CIS_ITEMS, METRIC_NAMESPACE, CisItem
-from auditor.engine import run_check
-from auditor.registry import all_checks
-from auditor.snapshot import (
+from auditor.engine.checkapi import Check, CheckContext, CheckResult, Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import (
     AccountSnapshot,
     AclGrant,
     Bucket,
@@ -55,6 +54,7 @@ from auditor.snapshot import (
     Snapshot,
     Versioning,
 )
+from auditor.semantics.cis import CIS_ITEMS, METRIC_NAMESPACE, CisItem
 from tests.builders import (
     ACCOUNT,
     LOG_GROUP,

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.registry import all_checks
-from auditor.snapshot import CollectionError, Snapshot
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import CollectionError, Snapshot
 from tests.builders import (
     ACCOUNT,
     REGIONS,

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
 from auditor.integrity import FileKeySource, verify_local
 from auditor.integrity.fixtures import build_chain, generate_demo_key, write_objects
 from auditor.logs import LogWindow, read_local, unreadable_source
-from auditor.registry import all_checks
-from auditor.snapshot import AccountSnapshot, Snapshot
+from auditor.model.snapshot import AccountSnapshot, Snapshot
 from tests.builders import (
     ACCOUNT,
     BUCKET,

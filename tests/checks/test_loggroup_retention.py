@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from auditor.builtin_checks import loggroup_retention
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import LogGroup, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import LogGroup, Snapshot
 from tests.builders import (
     ACCOUNT,
     LOG_GROUP,

@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from auditor.checkapi import Settings, Status
-from auditor.collect import CollectOptions, collect
-from auditor.engine import run_check
-from auditor.registry import builtin_checks
-from auditor.snapshot import Snapshot
+from auditor.aws.collect import CollectOptions, collect
+from auditor.engine.checkapi import Settings, Status
+from auditor.engine.registry import builtin_checks
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import Snapshot
 
 
 @pytest.fixture(scope="module")

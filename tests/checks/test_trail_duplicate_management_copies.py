@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.checkapi import CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import BasicEventSelector, DataResource, EventSelectors, Snapshot
+from auditor.engine.checkapi import CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import BasicEventSelector, DataResource, EventSelectors, Snapshot
 from checks.trail_duplicate_management_copies import CHECK
 from tests.builders import (
     REGION,
@@ -58,7 +58,7 @@ def test_data_events_only_trail_is_no_copy() -> None:
 
 
 def test_stopped_second_trail_is_no_copy() -> None:
-    from auditor.snapshot import TrailStatus
+    from auditor.model.snapshot import TrailStatus
     stopped = REGIONAL.__class__(**{**REGIONAL.__dict__,
                                     "status": TrailStatus(is_logging=False)})
     res = by_region(with_account(sound_snapshot(), trails=(sound_trail(), stopped)))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import CollectionError, KeyMetadata, Snapshot
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import CollectionError, KeyMetadata, Snapshot
 from tests.builders import (
     ACCOUNT,
     KEY_ARN,

@@ -7,9 +7,9 @@ from importlib import import_module
 
 import pytest
 
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
-from auditor.snapshot import AccountSnapshot, Organization, Snapshot, TrailStatus
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import AccountSnapshot, Organization, Snapshot, TrailStatus
 from tests.builders import (
     ACCOUNT,
     REGIONS,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.checkapi import Check, Severity
-from auditor.registry import builtin_checks
+from auditor.engine.checkapi import Check, Severity
+from auditor.engine.registry import builtin_checks
 
 EXPECTED = {
     "trail-enabled": Severity.CRITICAL,

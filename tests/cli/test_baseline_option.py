@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.cli import main
-from auditor.snapshot_io import save_snapshot
+from auditor.app.cli import main
+from auditor.model.snapshot_io import save_snapshot
 from tests.builders import sound_snapshot, with_trail
 
 

@@ -19,7 +19,7 @@ EXTERNAL_ID = "canary-external-id-4711"
 
 def _crash(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run main() with the `checks` command replaced by one that hits a bug (an unexpected exception)."""
-    code = ("import sys, auditor.cli as c\n"
+    code = ("import sys, auditor.app.cli as c\n"
             "def boom(args):\n    raise KeyError('the-missing-key')\n"
             "c.COMMANDS['checks'] = boom\n"
             f"sys.exit(c.main({argv!r}))\n")
@@ -59,7 +59,7 @@ def test_exit_4_is_documented() -> None:
 @pytest.fixture
 def seeded(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    from auditor.demo.seed import seed_organization
+    from auditor.aws.demo_seed import seed_organization
 
     org = seed_organization(("us-east-1",))
     return {"url": moto_server, "workload": org.workload}

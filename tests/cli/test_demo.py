@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from auditor.demo import demo_rules_dir
+from auditor.app.demo import demo_rules_dir
 from auditor.logs.sigma import load_rules
-from auditor.validation import validate
+from auditor.model.validation import validate
 from tests.cli.conftest import run_cli
 
-#: The demo's own Sigma rules (auditor/demo/sigma/) by id: the four the seeded intrusion must trip.
+#: The demo's own Sigma rules (auditor/app/demo/sigma/) by id: the four the seeded intrusion must trip.
 STOPPED_LOGGING = "39933014-90a9-4ce2-87c1-e34a5333f2f8"
 NO_MFA_LOGIN = "c1dc46cf-68bb-4c2b-9d11-285e36278e4b"
 ADMIN_OFF_NETWORK = "cd277e13-5aa6-409d-a35a-4b9c277e68e7"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _WITHOUT_MOTO = """
 import sys
 sys.modules['moto'] = None
-from auditor.cli import main
+from auditor.app.cli import main
 code = main(['demo', '--output-dir', sys.argv[1]])
 assert 'moto' not in sys.modules or sys.modules['moto'] is None
 sys.exit(code)
@@ -39,8 +39,9 @@ def test_demo_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
 def test_scanning_code_never_imports_moto() -> None:
     """A production install has no moto: importing the CLI and the scan pipeline must not need it."""
     probe = ("import sys; sys.modules['moto'] = None\n"
-             "import auditor.cli, auditor.scanjob, auditor.collect, auditor.aws_lambda, auditor.demo\n"
-             "import auditor.report, auditor.gate, auditor.history, auditor.notify\n")
+             "import auditor.app.cli, auditor.app.scanjob, auditor.aws.collect, auditor.aws.lambda_handler\n"
+             "import auditor.app.demo\n"
+             "import auditor.report, auditor.gate.decision, auditor.gate.history, auditor.gate.notify\n")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 

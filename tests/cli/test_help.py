@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from auditor.cli import build_parser
+from auditor.app.cli import build_parser
 from tests.cli.conftest import run_cli
 
 

@@ -16,13 +16,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.sts.models import sts_backends
 
-from auditor.checkapi import Settings, Status
-from auditor.collect import AccountSessions, CollectOptions, collect_with_sessions, open_account_sessions
-from auditor.collect._aws import AccountAccess, Aws, Credentials, make_config
-from auditor.engine import run_check
-from auditor.errors import AuditorError
-from auditor.logscan import read_trail_evidence, verify_logs_command
-from auditor.registry import all_checks
+from auditor.aws.collect import AccountSessions, CollectOptions, collect_with_sessions, open_account_sessions
+from auditor.aws.collect._aws import AccountAccess, Aws, Credentials, make_config
+from auditor.aws.trail_logs import read_trail_evidence, verify_logs_command
+from auditor.engine.checkapi import Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
+from auditor.model.errors import AuditorError
 from tests.builders import ACCOUNT, BUCKET, sound_snapshot, with_account
 from tests.collect.conftest import (
     CALLER,
@@ -238,7 +238,7 @@ class _Listed:
 def test_digest_keys_are_listed_in_every_validated_region(session: boto3.Session) -> None:
     """CloudTrail signs each region's digests with that region's key: a multi-region trail's
     chains need every region's ListPublicKeys, not only the home region's."""
-    from auditor.logscan import _caller_key_sources
+    from auditor.aws.trail_logs import _caller_key_sources
 
     asked: list[str] = []
 

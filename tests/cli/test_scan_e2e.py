@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.validation import validate
+from auditor.model.validation import validate
 from tests.cli.conftest import run_cli
 
 CANARY_KEY = "AKIACANARY0000000001"
@@ -18,7 +18,7 @@ CANARY_SECRET = "canary-secret-never-printed-0123456789"
 @pytest.fixture
 def seeded_org(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    from auditor.demo.seed import seed_organization
+    from auditor.aws.demo_seed import seed_organization
 
     org = seed_organization(("us-east-1", "eu-west-1"))
     return {"url": moto_server, "workload": org.workload, "log_archive": org.log_archive,

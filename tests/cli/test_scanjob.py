@@ -10,12 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.aws_lambda import handler
-from auditor.cli import main
-from auditor.collect import CollectOptions
-from auditor.pipeline import EvaluationOptions
-from auditor.scanjob import ScanJob, run_scan_job
-from auditor.snapshot_io import load_snapshot
+from auditor.app.cli import main
+from auditor.app.pipeline import EvaluationOptions
+from auditor.app.scanjob import ScanJob, run_scan_job
+from auditor.aws.collect import CollectOptions
+from auditor.aws.lambda_handler import handler
+from auditor.model.snapshot_io import load_snapshot
 from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account, session
 
 __all__ = ["session"]  # the moto-backed session fixture of the collection tests

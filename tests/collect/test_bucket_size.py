@@ -15,13 +15,13 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.collect import CollectOptions, collect
-from auditor.collect._parse import bucket_size_bytes
-from auditor.collect._resources import size_window
-from auditor.engine import evaluate
-from auditor.registry import all_checks
-from auditor.results import Finding
-from auditor.snapshot import Bucket, CollectionError, Snapshot
+from auditor.aws.collect import CollectOptions, collect
+from auditor.aws.collect._parse import bucket_size_bytes
+from auditor.aws.collect._resources import size_window
+from auditor.engine.registry import all_checks
+from auditor.engine.results import Finding
+from auditor.engine.runner import evaluate
+from auditor.model.snapshot import Bucket, CollectionError, Snapshot
 from tests.collect.conftest import (
     CALLER,
     OTHER_REGION,
@@ -263,7 +263,7 @@ def test_todays_partial_day_is_not_read(session: boto3.Session) -> None:
 def test_demo_log_buckets_report_their_seeded_size() -> None:
     from moto import mock_aws
 
-    from auditor.demo.seed import (
+    from auditor.aws.demo_seed import (
         ORG_BUCKET_BYTES,
         REGIONS,
         ROLE_NAME,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 
 from auditor import __version__
-from auditor.collect import CollectOptions, collect
-from auditor.snapshot import (
+from auditor.aws.collect import CollectOptions, collect
+from auditor.model.snapshot import (
     BasicEventSelector,
     CollectionError,
     ConfigRecorder,

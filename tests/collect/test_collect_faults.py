@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from auditor.collect import CollectOptions, collect
-from auditor.snapshot import CollectionError, Snapshot
+from auditor.aws.collect import CollectOptions, collect
+from auditor.model.snapshot import CollectionError, Snapshot
 from tests.collect.conftest import (
     CALLER,
     REGION,

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto.cloudtrail.models import cloudtrail_backends
 
-from auditor.collect import CollectError, CollectOptions, collect
-from auditor.snapshot import CollectionError, Organization
+from auditor.aws.collect import CollectError, CollectOptions, collect
+from auditor.model.snapshot import CollectionError, Organization
 from tests.collect.conftest import (
     CALLER,
     REGION,

@@ -23,15 +23,15 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sts.models import sts_backends
 
-from auditor.checkapi import Settings, Status
-from auditor.collect import CollectOptions, collect_with_sessions
-from auditor.collect._aws import AccountAccess, AssumedRole, Aws, RoleSpec, make_config
-from auditor.engine import run_check
-from auditor.logscan import read_trail_evidence
-from auditor.pipeline import EvaluationOptions, build_results
-from auditor.progress import NullProgress
-from auditor.registry import all_checks
-from auditor.snapshot import CollectionError
+from auditor.app.pipeline import EvaluationOptions, build_results
+from auditor.aws.collect import CollectOptions, collect_with_sessions
+from auditor.aws.collect._aws import AccountAccess, AssumedRole, Aws, RoleSpec, make_config
+from auditor.aws.trail_logs import read_trail_evidence
+from auditor.engine.checkapi import Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
+from auditor.model.progress import NullProgress
+from auditor.model.snapshot import CollectionError
 from tests.cli.test_logscan import _put_log_file, seed_accounts_with_a_log_file
 from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account
 from tests.collect.test_collect_organization import _organization

@@ -9,7 +9,7 @@ recorders in both regions; signed log and digest files for the log window.
 
 Then, for every IAM action in ``policy/iam-policy.json`` and every API
 operation the scan calls for it, one scan (collection, log reading, digest
-validation, evaluation: :func:`auditor.scanjob.run_scan_job`) runs with only
+validation, evaluation: :func:`auditor.app.scanjob.run_scan_job`) runs with only
 that operation failing on the wire (:mod:`tests.collect.aws_wire`):
 
 - refused: AccessDenied as the service sends it;
@@ -36,15 +36,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from auditor.checkapi import Status
-from auditor.cis import CIS_ITEMS, METRIC_NAMESPACE
-from auditor.collect import CollectOptions
-from auditor.errors import AuditorError
+from auditor.app.pipeline import EvaluationOptions
+from auditor.app.scanjob import ScanJob, run_scan_job
+from auditor.aws.collect import CollectOptions
+from auditor.engine.checkapi import Status
+from auditor.engine.registry import all_checks
+from auditor.engine.results import Finding
 from auditor.integrity.fixtures import build_chain, generate_demo_key
-from auditor.pipeline import EvaluationOptions
-from auditor.registry import all_checks
-from auditor.results import Finding
-from auditor.scanjob import ScanJob, run_scan_job
+from auditor.model.errors import AuditorError
+from auditor.semantics.cis import CIS_ITEMS, METRIC_NAMESPACE
 from tests.collect.aws_wire import (
     DENIED,
     THROTTLED,
@@ -382,8 +382,8 @@ def test_matrix_summary() -> None:
 def test_a_lone_trail_whose_selectors_were_refused_is_not_said_to_record_nothing() -> None:
     """The matrix's GetEventSelectors case: the PASS stands (one trail cannot be billed twice),
     but the message used to claim "no trail records management events", which nobody saw."""
-    from auditor.checkapi import Settings
-    from auditor.engine import run_check
+    from auditor.engine.checkapi import Settings
+    from auditor.engine.runner import run_check
     from checks.trail_duplicate_management_copies import CHECK
     from tests.builders import denied, sound_snapshot, sound_trail, with_account
 

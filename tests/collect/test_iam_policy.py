@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from auditor.collect import CollectOptions, collect
+from auditor.aws.collect import CollectOptions, collect
 from tests.collect.conftest import (
     SCAN_REGIONS,
     assume,
@@ -118,7 +118,7 @@ def _actions_of(path: Path) -> set[str]:
 def test_write_features_policy_is_exactly_the_write_calls_of_history_and_notify(session: boto3.Session) -> None:
     """--history s3:// and --notify-sns (here through the Lambda runner, which does both) need exactly
     the optional policy's actions beyond the read-only policy: no more, no fewer."""
-    from auditor.aws_lambda import LambdaConfig, run
+    from auditor.aws.lambda_handler import LambdaConfig, run
 
     client(session, "s3").create_bucket(Bucket="audit-history")
     topic = client(session, "sns").create_topic(Name="new-failures")["TopicArn"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from auditor.checkapi import Settings, Status
-from auditor.collect._orgtrails import attach_organization_trails
-from auditor.engine import run_check
-from auditor.registry import all_checks
-from auditor.snapshot import AccountSnapshot, CollectionError, OrgAccount, Organization
+from auditor.aws.collect._orgtrails import attach_organization_trails
+from auditor.engine.checkapi import Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
+from auditor.model.snapshot import AccountSnapshot, CollectionError, OrgAccount, Organization
 from tests.builders import ACCOUNT, sound_snapshot
 
 MEMBER = "222222222222"

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.collect import _parse as parse
-from auditor.collect._aws import AccountAccess, Aws, make_config
-from auditor.snapshot import BasicEventSelector, DataResource, FieldSelector
+from auditor.aws.collect import _parse as parse
+from auditor.aws.collect._aws import AccountAccess, Aws, make_config
+from auditor.model.snapshot import BasicEventSelector, DataResource, FieldSelector
 
 
 def test_times_are_iso_utc_with_z() -> None:

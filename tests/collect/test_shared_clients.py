@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from auditor.collect import CollectOptions, collect
-from auditor.collect._aws import AccountAccess, Aws, Credentials, UnboundCallError, make_config
-from auditor.snapshot import CollectionError
+from auditor.aws.collect import CollectOptions, collect
+from auditor.aws.collect._aws import AccountAccess, Aws, Credentials, UnboundCallError, make_config
+from auditor.model.snapshot import CollectionError
 from tests.collect.conftest import CALLER, REGION, SCAN_REGIONS, assume, client, seed_configured_account
 
 _KEY_IN_AUTH = re.compile(r"Credential=([^/]+)/")

@@ -8,11 +8,11 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from auditor.baseline import load_baseline
-from auditor.checkapi import Severity, Status
-from auditor.gate import waiver_matches
-from auditor.mapping import load_profiles
-from auditor.resources import schema_text
+from auditor.engine.checkapi import Severity, Status
+from auditor.gate.baseline import load_baseline
+from auditor.gate.decision import waiver_matches
+from auditor.mapping.frameworks import load_profiles
+from auditor.model.package_data import schema_text
 from tests.gate.builders import finding
 
 ROOT = Path(__file__).resolve().parents[2]

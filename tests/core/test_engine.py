@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from auditor.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine import evaluate, run_check, worst_failing_severity
-from auditor.snapshot import AccountSnapshot, CollectionError
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.engine.runner import evaluate, run_check, worst_failing_severity
+from auditor.model.snapshot import AccountSnapshot, CollectionError
 from tests.builders import ACCOUNT, sound_snapshot
 
 META = CheckMeta(id="test-check", title="t", severity=Severity.HIGH, section="trail",
@@ -62,6 +62,6 @@ def test_severity_override_and_worst_failing() -> None:
 
 
 def snap_settings():  # type: ignore[no-untyped-def]
-    from auditor.checkapi import Settings
+    from auditor.engine.checkapi import Settings
 
     return Settings()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.errors import AuditorError
-from auditor.registry import ENTRY_POINT_GROUP, all_checks
+from auditor.engine.registry import ENTRY_POINT_GROUP, all_checks
+from auditor.model.errors import AuditorError
 
 PLUGIN = textwrap.dedent('''
-    from auditor.checkapi import Check, CheckMeta, Remediation, Severity, Status
+    from auditor.engine.checkapi import Check, CheckMeta, Remediation, Severity, Status
 
     META = CheckMeta(id="acme-trail-naming", title="Trails follow the Acme naming rule",
                      severity=Severity.LOW, section="trail", resource_type="AwsCloudTrailTrail",
@@ -45,7 +45,7 @@ def test_entry_point_check_is_registered_and_runs(tmp_path: Path, monkeypatch: p
     _install(tmp_path, "acme_naming", PLUGIN, "acme_naming:CHECK", monkeypatch)
     checks = {c.meta.id: c for c in all_checks()}
     assert "acme-trail-naming" in checks and "trail-enabled" in checks
-    from auditor.engine import evaluate
+    from auditor.engine.runner import evaluate
     from tests.builders import sound_snapshot
 
     (finding,) = evaluate(sound_snapshot(), [checks["acme-trail-naming"]])

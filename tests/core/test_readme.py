@@ -67,7 +67,7 @@ def _usage_commands() -> list[list[str]]:
 
 def test_every_readme_command_line_parses() -> None:
     """The parser accepts each example as written (a renamed or removed option breaks this)."""
-    from auditor.cli import build_parser
+    from auditor.app.cli import build_parser
 
     commands = _usage_commands()
     assert len(commands) >= 8

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.errors import AuditorError
-from auditor.snapshot_io import load_snapshot, save_snapshot
+from auditor.model.errors import AuditorError
+from auditor.model.snapshot_io import load_snapshot, save_snapshot
 from tests.builders import sound_snapshot
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from auditor.errors import AuditorError, ValidationError
-from auditor.resources import schema_text
-from auditor.schemagen import snapshot_schema
-from auditor.snapshot import CollectionError, Snapshot
-from auditor.snapshot_io import load_snapshot, save_snapshot
+from auditor.model.errors import AuditorError, ValidationError
+from auditor.model.package_data import schema_text
+from auditor.model.schemagen import snapshot_schema
+from auditor.model.snapshot import CollectionError, Snapshot
+from auditor.model.snapshot_io import load_snapshot, save_snapshot
 from tests.builders import denied, sound_snapshot, with_bucket, with_trail
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import yaml
 
-from auditor.cli import build_parser
+from auditor.app.cli import build_parser
 from tests.cli.conftest import moto_server  # noqa: F401  (fixture)
 from tests.deploy.conftest import ROOT, load_template
 
@@ -109,7 +109,7 @@ def test_lambda_artefact_builds_as_documented_and_its_handler_imports(tmp_path: 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "build" / "trail-auditor-lambda.zip").stat().st_size > 0
     assert not (tmp_path / "build" / "lambda" / "moto").exists(), "the demo extra stays out"
-    probe = ("import sys\nfrom auditor.aws_lambda import handler\nimport auditor.report, auditor.scanjob\n"
+    probe = ("import sys\nfrom auditor.aws.lambda_handler import handler\nimport auditor.report, auditor.app.scanjob\n"
              "assert 'weasyprint' not in sys.modules\n"
              "try:\n    handler({'bogus': 1}, None)\nexcept Exception as exc:\n    print(type(exc).__name__)\n")
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path / "build" / "lambda")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from auditor.aws_lambda import PAYLOAD_SCHEMA
+from auditor.aws.lambda_handler import PAYLOAD_SCHEMA
 from tests.deploy.conftest import load_template, load_terraform
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.checkapi import Severity, Status
-from auditor.results import ControlVerdict, Finding, FrameworkVerdict, Results, ScanInfo, finding_id, summarise
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict, Results, ScanInfo, finding_id, summarise
 
 ACCOUNT = "111122223333"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.baseline import load_baseline
-from auditor.checkapi import Severity
-from auditor.errors import AuditorError, ValidationError
+from auditor.engine.checkapi import Severity
+from auditor.gate.baseline import load_baseline
+from auditor.model.errors import AuditorError, ValidationError
 
 EXAMPLE = """\
 version: 1

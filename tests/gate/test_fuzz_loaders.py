@@ -4,7 +4,7 @@ For the snapshot, results and baseline loaders, hypothesis generates random
 JSON and YAML, mutations of valid documents (a random field replaced by a
 random value), deep nesting, aliases, wrong types, huge numbers and lone
 surrogates. The only allowed outcomes are a loaded object or an
-:class:`~auditor.errors.AuditorError` whose message names the file; any other
+:class:`~auditor.model.errors.AuditorError` whose message names the file; any other
 exception is a crash and fails the test. Memory stays bounded: the peak
 traced allocation of every example is checked.
 
@@ -25,11 +25,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.baseline import load_baseline
-from auditor.checkapi import Status
-from auditor.errors import AuditorError
-from auditor.results_io import load_results
-from auditor.snapshot_io import load_snapshot
+from auditor.engine.checkapi import Status
+from auditor.engine.results_io import load_results
+from auditor.gate.baseline import load_baseline
+from auditor.model.errors import AuditorError
+from auditor.model.snapshot_io import load_snapshot
 from tests.builders import sound_snapshot
 from tests.gate.builders import finding, results
 

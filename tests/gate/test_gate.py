@@ -6,10 +6,10 @@ import json
 from datetime import date
 from pathlib import Path
 
-from auditor.baseline import Baseline, Waiver
-from auditor.checkapi import Severity, Status
-from auditor.cli import main
-from auditor.gate import apply_baseline, diff
+from auditor.app.cli import main
+from auditor.engine.checkapi import Severity, Status
+from auditor.gate.baseline import Baseline, Waiver
+from auditor.gate.decision import apply_baseline, diff
 from tests.gate.builders import ACCOUNT, finding, results
 
 TODAY = date(2026, 11, 23)

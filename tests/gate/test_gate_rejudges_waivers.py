@@ -12,12 +12,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from auditor.baseline import Baseline, Waiver
-from auditor.checkapi import Severity, Status
-from auditor.cli import main
-from auditor.gate import apply_baseline
-from auditor.results import Results
-from auditor.results_io import load_results
+from auditor.app.cli import main
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import Results
+from auditor.engine.results_io import load_results
+from auditor.gate.baseline import Baseline, Waiver
+from auditor.gate.decision import apply_baseline
 from tests.gate.builders import ACCOUNT, finding, results
 
 TODAY = date(2026, 11, 23)

@@ -8,9 +8,9 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
-from auditor.checkapi import Status
-from auditor.history import LocalStore, S3Store, key_for, record
-from auditor.notify import notify_new_failures, summary_text
+from auditor.engine.checkapi import Status
+from auditor.gate.history import LocalStore, S3Store, key_for, record
+from auditor.gate.notify import notify_new_failures, summary_text
 from tests.gate.builders import finding, results
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from auditor.checkapi import Status
-from auditor.cli import main
-from auditor.errors import AuditorError
-from auditor.history import LocalStore, key_for, new_failures, record
-from auditor.snapshot_io import save_snapshot
+from auditor.app.cli import main
+from auditor.engine.checkapi import Status
+from auditor.gate.history import LocalStore, key_for, new_failures, record
+from auditor.model.errors import AuditorError
+from auditor.model.snapshot_io import save_snapshot
 from tests.builders import sound_snapshot
 from tests.gate.builders import finding, results
 

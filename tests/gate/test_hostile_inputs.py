@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from auditor.baseline import load_baseline
-from auditor.checkapi import Status
-from auditor.errors import AuditorError
-from auditor.fsio import InputError, parse_json, read_input
-from auditor.results_io import load_results
-from auditor.snapshot_io import load_snapshot
+from auditor.engine.checkapi import Status
+from auditor.engine.results_io import load_results
+from auditor.gate.baseline import load_baseline
+from auditor.model.errors import AuditorError
+from auditor.model.fsio import InputError, parse_json, read_input
+from auditor.model.snapshot_io import load_snapshot
 from tests.cli.conftest import cli_path
 from tests.gate.builders import finding, results
 

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from auditor.aws_lambda import CONFIGURATION_ONLY, LambdaConfig, handler
-from auditor.errors import ValidationError
+from auditor.aws.lambda_handler import CONFIGURATION_ONLY, LambdaConfig, handler
+from auditor.model.errors import ValidationError
 
 ENV = {"TRAIL_AUDITOR_OUTPUT_BUCKET": "audit-results"}
 
@@ -82,7 +82,7 @@ def test_hostile_event_is_refused_before_any_aws_call(monkeypatch: pytest.Monkey
 
 @mock_aws
 def test_handler_scans_stores_renders_and_notifies(monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor.demo.seed import seed_organization
+    from auditor.aws.demo_seed import seed_organization
 
     seed_organization(("us-east-1",))
     s3 = boto3.client("s3", region_name="us-east-1")

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from auditor.aws_lambda import LambdaConfig
+from auditor.aws.lambda_handler import LambdaConfig
 from tests.cli.conftest import moto_server, run_cli  # noqa: F401  (fixture)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "recipes.md"
@@ -35,7 +35,7 @@ def test_the_doc_has_the_recipes() -> None:
 
 def test_recipe_commands_run(moto_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    from auditor.demo.seed import seed_organization
+    from auditor.aws.demo_seed import seed_organization
 
     seed_organization(("us-east-1",))
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="acme-audit-history")

@@ -1,7 +1,7 @@
 """Issue 17 item 8: no output write follows a link planted before the run.
 
 Each writer (every report format, results, snapshot, gate -o, history) goes
-through auditor.fsio.write_file / write_in_tree: a new file in the target
+through auditor.model.fsio.write_file / write_in_tree: a new file in the target
 folder, then a rename that replaces a link instead of writing where it points.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.checkapi import Status
-from auditor.cli import main
-from auditor.fsio import write_file
+from auditor.app.cli import main
+from auditor.engine.checkapi import Status
+from auditor.model.fsio import write_file
+from auditor.model.snapshot_io import save_snapshot
 from auditor.report import ReportOptions, render
-from auditor.snapshot_io import save_snapshot
 from tests.builders import sound_snapshot
 from tests.gate.builders import finding, results
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.checkapi import Check, CheckResult, Settings, Severity, Status
-from auditor.engine import run_check
+from auditor.engine.checkapi import Check, CheckResult, Settings, Severity, Status
+from auditor.engine.runner import run_check
 from auditor.integrity import FileKeySource, verify_local
 from auditor.integrity.fixtures import build_chain, utc, write_objects
-from auditor.snapshot import Snapshot
+from auditor.model.snapshot import Snapshot
 from tests.builders import ACCOUNT, REGION, TRAIL_ARN, sound_snapshot, with_trail
 
 CHECK: Check = importlib.import_module("auditor.builtin_checks.logs_digest_integrity").CHECK

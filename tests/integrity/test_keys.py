@@ -13,10 +13,10 @@ import pytest
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.errors import AuditorError
 from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource, verify_s3
 from auditor.integrity.fixtures import build_chain, put_objects, utc
 from auditor.integrity.keys import load_public_key
+from auditor.model.errors import AuditorError
 
 KeyPair = tuple[rsa.RSAPrivateKey, list[dict[str, str]]]
 START = utc(2026, 11, 1)

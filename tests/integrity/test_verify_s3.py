@@ -347,7 +347,7 @@ def test_seeded_demo_chain_shows_the_two_tampered_log_files(s3: Any, signing_key
 
 
 def test_bad_time_range_is_a_user_error(s3: Any, signing_key: KeyPair) -> None:
-    from auditor.errors import AuditorError
+    from auditor.model.errors import AuditorError
 
     with pytest.raises(AuditorError):
         verify_s3(

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from auditor.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine import run_check
+from auditor.engine.checkapi import Check, CheckResult, Settings, Status
+from auditor.engine.runner import run_check
 from auditor.logs import read_local
-from auditor.snapshot import Snapshot
+from auditor.model.snapshot import Snapshot
 from tests.builders import ACCOUNT, BUCKET, KEY_ARN, NOW, sound_snapshot
 from tests.logs.factory import FIXTURES, WIDE, event, hours, write_records
 

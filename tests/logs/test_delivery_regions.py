@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
 from auditor.logs import read_local
 from tests.builders import REGIONS, sound_snapshot, with_trail
 from tests.checks.test_fail_closed_logs import LOG_CHECKS, log_key, quiet_events, run

@@ -34,7 +34,7 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
 from auditor.logs import read_local
 from auditor.logs.reader import WorkerConfig, process_path
 from tests.logs.factory import WIDE, event

@@ -24,7 +24,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
 from auditor.logs import LogWindow, read_local
 from auditor.logs.parse import CLIP, DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUES
 from auditor.logs.rules import root_invoked_by_service
@@ -314,7 +314,7 @@ def test_which_invokers_are_a_service_acting_for_root(invoked_by: Any, service: 
 
 
 def test_the_root_alarm_keeps_the_cis_pattern() -> None:
-    from auditor import cis
+    from auditor.semantics import cis
 
     assert "$.userIdentity.invokedBy NOT EXISTS" in cis.item_by_number("4.3").pattern
 

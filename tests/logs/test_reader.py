@@ -12,8 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.errors import AuditorError
 from auditor.logs import LogWindow, merge_evidence, parse_since, read_local
+from auditor.model.errors import AuditorError
 from tests.logs.factory import FIXTURES, WIDE, event, write_records
 
 SCHEMA = json.loads(

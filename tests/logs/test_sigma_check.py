@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.checkapi import Settings, Status
-from auditor.engine import run_check
+from auditor.engine.checkapi import Settings, Status
+from auditor.engine.registry import all_checks
+from auditor.engine.runner import run_check
 from auditor.logs import LogWindow, read_local
-from auditor.registry import all_checks
-from auditor.snapshot import Snapshot
+from auditor.model.snapshot import Snapshot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 STRATUS = FIXTURES / "stratus" / "detonation-logs"

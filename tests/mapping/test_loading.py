@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from auditor.checkapi import Severity, Status
-from auditor.errors import AuditorError, ValidationError
-from auditor.mapping import (
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import Finding
+from auditor.mapping.frameworks import (
     COST_ONLY_CHECKS,
     apply_mappings,
     check_coverage,
     load_frameworks,
     load_profiles,
 )
-from auditor.results import Finding
+from auditor.model.errors import AuditorError, ValidationError
 from tests.mapping.catalogue import ALARMS, CATALOGUE
 
 SHIPPED_IDS = {
@@ -106,7 +106,7 @@ def test_cis_monitoring_items_follow_the_metric_filter_order(fid: str) -> None:
 
 
 def test_shipped_mappings_cover_the_registered_checks() -> None:
-    from auditor.registry import all_checks
+    from auditor.engine.registry import all_checks
 
     registered = {c.meta.id for c in all_checks()}
     missing = CATALOGUE - registered

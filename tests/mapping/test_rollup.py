@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.checkapi import Settings, Severity, Status
-from auditor.mapping import (
+from auditor.engine.checkapi import Settings, Severity, Status
+from auditor.engine.results import ControlVerdict, Finding, Results, ScanInfo
+from auditor.mapping.frameworks import (
     CONTROL_STATUSES,
     Control,
     Framework,
@@ -17,7 +18,6 @@ from auditor.mapping import (
     manual_controls,
     recompute_verdicts,
 )
-from auditor.results import ControlVerdict, Finding, Results, ScanInfo
 
 
 def finding(check_id: str, status: Status, resource: str = "r1") -> Finding:

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor.checkapi import Severity, Status
-from auditor.results import (
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import (
     ControlVerdict,
     Finding,
     FrameworkVerdict,

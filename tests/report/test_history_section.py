@@ -1,6 +1,6 @@
 """Scan history in the HTML/PDF reports: change since the last scan, score trend, history problems.
 
-The history is produced by the real :func:`auditor.history.record` over a
+The history is produced by the real :func:`auditor.gate.history.record` over a
 local store of three scans, so the report is tested against what scheduled
 scans actually attach to the results, not a hand-written imitation.
 """
@@ -16,13 +16,13 @@ from typing import Any
 import pypdf
 import pytest
 
-from auditor.checkapi import Severity, Status
-from auditor.history import LocalStore, record
+from auditor.engine.checkapi import Severity, Status
+from auditor.engine.results import Finding, Results, ScanInfo, finding_id, summarise
+from auditor.gate.history import LocalStore, record
 from auditor.report.html import render_html, view_for
 from auditor.report.interface import ReportOptions
 from auditor.report.pdf import render_pdf_bytes
 from auditor.report.viewmodel import MAX_DRIFT_ROWS, build_view
-from auditor.results import Finding, Results, ScanInfo, finding_id, summarise
 from tests.report.sample import SCRIPT, sample_results
 
 OPTIONS = ReportOptions(org_name="Acme Payments Ltd", generated_at="2026-11-20T13:00:00Z")

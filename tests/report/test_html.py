@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import resources
+from auditor.model import package_data as resources
 from auditor.report.html import environment, render_html, view_for
 from auditor.report.interface import ReportOptions
 from tests.report.sample import BIG, SCAN_ID, SNAPSHOT_SHA, hostile_results, sample_results

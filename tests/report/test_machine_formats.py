@@ -12,9 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
+from auditor.engine.results import Results
 from auditor.report import ReportError, ReportOptions, render, render_to, renderer_for
-from auditor.results import Results
 from tests.report.sample import HOSTILE, hostile_results
 
 VENDOR = Path(__file__).resolve().parents[2] / "auditor" / "schemas" / "vendor"

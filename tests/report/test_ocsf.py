@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
+from auditor.engine.results import Results
 from auditor.report.ocsf import OCSF_VERSION, ocsf_findings
-from auditor.results import Results
 from tests.report.sample import sample_results
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
+from auditor.engine.results import Results
 from auditor.report.sarif import sarif_document
-from auditor.results import Results
 from tests.report.sample import sample_results
 
 SCHEMA = Path(__file__).resolve().parents[2] / "auditor" / "schemas" / "vendor" / "sarif-schema-2.1.0.json"

@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
+from auditor.engine.results import Results, summarise
 from auditor.report.html import render_html, view_for
 from auditor.report.interface import ReportOptions
-from auditor.results import Results, summarise
 from tests.report.sample import sample_results
 from tests.report.test_history_section import history_results
 

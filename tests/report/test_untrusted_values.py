@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from auditor.engine.results import Results
+from auditor.model.textsafe import safe_https_url
 from auditor.report import ReportOptions, render, render_to
 from auditor.report.html import render_html, view_for
 from auditor.report.ocsf import ocsf_findings
 from auditor.report.sarif import sarif_document
-from auditor.results import Results
-from auditor.textsafe import safe_https_url
 from tests.report.sample import sample_results
 
 FORMATS = ["json", "html", "csv", "sarif", "junit", "ocsf"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.checkapi import Status
+from auditor.engine.checkapi import Status
 from auditor.report.viewmodel import MAX_LIST_ROWS, anchor, as_text, build_view, clip
 from tests.report.sample import sample_results, scaled_results
 

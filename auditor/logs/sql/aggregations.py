@@ -22,10 +22,10 @@ import functools
 import sqlglot
 from sqlglot import exp
 
-from auditor import cis
 from auditor.logs.aggregate import _READ_PREFIXES, PRINCIPAL_SAMPLES, SAMPLES
 from auditor.logs.sql.compiler import compile_pattern_expr, lit
 from auditor.logs.sql.queries import ACCOUNT_SQL, REGION_SQL, Scope, scope_predicate, table_name
+from auditor.semantics import cis
 
 WRITE_SQL = (
     f"(COALESCE(readonly = 'false', FALSE) OR (readonly IS NULL AND NOT regexp_like(eventname, "

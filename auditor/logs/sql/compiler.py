@@ -1,7 +1,7 @@
 """One rule compiler: the definitions the stream evaluates, as SQL over the Athena table.
 
 Inputs are exactly what the streaming engine evaluates: the parsed CIS filter
-patterns (:mod:`auditor.filterpattern`), the rules' event-name and field
+patterns (:mod:`auditor.semantics.filterpattern`), the rules' event-name and field
 pre-filters and predicates (:mod:`auditor.logs.rules`), and the compiled Sigma
 trees (:mod:`auditor.logs.sigma`). Output is a sqlglot expression pair per
 rule, rendered per dialect (Trino for Athena, DuckDB locally): no rule is
@@ -35,11 +35,11 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from auditor.errors import AuditorError
-from auditor.filterpattern import And, Comparison, Expr, Not, Or, Value, compile_pattern
 from auditor.logs.rules import Rule
 from auditor.logs.sigma import Node, SigmaRuleSpec
 from auditor.logs.sql import schema
+from auditor.model.errors import AuditorError
+from auditor.semantics.filterpattern import And, Comparison, Expr, Not, Or, Value, compile_pattern
 
 __all__ = [
     "Bounds",
@@ -335,7 +335,7 @@ def _cis_comparison(c: Comparison) -> Bounds:
 
 
 def compile_pattern_expr(expr: Expr) -> Bounds:
-    """A parsed CIS filter pattern (:mod:`auditor.filterpattern`) as bounds."""
+    """A parsed CIS filter pattern (:mod:`auditor.semantics.filterpattern`) as bounds."""
     if isinstance(expr, Comparison):
         return _cis_comparison(expr)
     if isinstance(expr, Not):

@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from auditor.errors import AuditorError
 from auditor.logs.sql import schema
+from auditor.model.errors import AuditorError
 
 #: CloudTrail was launched in November 2013: no log is older.
 FIRST_DAY = "2013/11/01"

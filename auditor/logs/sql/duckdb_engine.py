@@ -33,8 +33,6 @@ import duckdb
 import orjson
 from sqlglot import exp
 
-from auditor.errors import AuditorError
-from auditor.filterpattern import compile_pattern, matches
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_earliest, sample, to_document
 from auditor.logs.parse import (
@@ -50,6 +48,8 @@ from auditor.logs.reader import log_files, read_bounded
 from auditor.logs.rules import PREDICATES, RULES, Rule
 from auditor.logs.sql import aggregations, queries, schema
 from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
+from auditor.model.errors import AuditorError
+from auditor.semantics.filterpattern import compile_pattern, matches
 
 TABLE = "cloudtrail"
 #: Parts of the evidence document this engine does not compute yet (checks relying on them ERROR).

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 import sqlglot
 from sqlglot import exp
 
-from auditor.errors import AuditorError
 from auditor.logs.aggregate import SAMPLES
 from auditor.logs.sql.compiler import FALSE, CompiledRule, and_, lit, not_
+from auditor.model.errors import AuditorError
 
 #: The scope an event belongs to, as :func:`auditor.logs.aggregate.scope_of` decides it
 #: (the partitions stand for the account and region in the file's name).

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import sqlglot
 
-from auditor.filterpattern import compile_pattern
 from auditor.logs.aggregate import Params
 from auditor.logs.rules import RULES, Rule
 from auditor.logs.sql import duckdb_engine, queries
 from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_pattern_expr
+from auditor.semantics.filterpattern import compile_pattern
 
 PARAMS = Params(since="2026-01-01T00:00:00Z", until="2026-02-01T00:00:00Z")
 SCOPE = queries.Scope(PARAMS.since, PARAMS.until)
@@ -93,7 +93,7 @@ def test_trino_text_parses_back_to_the_same_statement() -> None:
 
 
 def test_a_table_name_that_is_not_plain_identifiers_is_refused() -> None:
-    from auditor.errors import AuditorError
+    from auditor.model.errors import AuditorError
 
     with pytest.raises(AuditorError, match="table name"):
         queries.match_query("db.t; DROP TABLE x", compile_builtin(RULES[0]), SCOPE)

@@ -6,9 +6,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from auditor.errors import AuditorError
 from auditor.logs.sql import duckdb_engine, schema
 from auditor.logs.sql.ddl import athena_ddl
+from auditor.model.errors import AuditorError
 
 
 def _properties(ddl: str) -> dict[str, str]:

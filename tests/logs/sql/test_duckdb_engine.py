@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.checkapi import Status
-from auditor.errors import AuditorError
+from auditor.engine.checkapi import Status
 from auditor.logs.sql import duckdb_engine, queries
+from auditor.model.errors import AuditorError
 from tests.logs.factory import event, write_records
 from tests.logs.test_checks import logs_only, run
 

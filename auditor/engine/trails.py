@@ -1,0 +1,534 @@
+"""Shared reasoning of the trail-* checks: which trails cover an account, and three-valued proof.
+
+A coverage check asks "does some trail prove this account is covered?". Each
+candidate trail answers with a :class:`Judgement`: proven (``ok`` True),
+disproven (False) or unknown (None, because a piece of its evidence is a
+CollectionError). The account PASSes if any trail proves it, is ERROR if none
+proves it but some could not be judged, and FAILs only when every trail was
+judged and none qualifies. A lack of evidence therefore never reads as a PASS
+nor as a FAIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.model.snapshot import (
+    AccountSnapshot,
+    CollectionError,
+    EventSelectors,
+    KmsKey,
+    Snapshot,
+    Trail,
+    TrailStatus,
+)
+from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
+
+GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One trail's answer to one question: True, False or None (unknown), and why."""
+
+    ok: bool | None
+    reason: str
+    errors: tuple[CollectionError, ...] = ()
+
+    @classmethod
+    def yes(cls, reason: str) -> Judgement:
+        """Proven."""
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str) -> Judgement:
+        """Disproven."""
+        return cls(False, reason)
+
+    @classmethod
+    def unknown(cls, reason: str, *errors: CollectionError) -> Judgement:
+        """Could not be judged."""
+        return cls(None, reason, tuple(errors))
+
+
+def all_of(*judgements: Judgement) -> Judgement:
+    """AND in three values: any False decides; otherwise any unknown makes it unknown."""
+    for j in judgements:
+        if j.ok is False:
+            return j
+    unknown = [j for j in judgements if j.ok is None]
+    if unknown:
+        return Judgement(None, "; ".join(j.reason for j in unknown),
+                         tuple(e for j in unknown for e in j.errors))
+    return Judgement(True, "; ".join(j.reason for j in judgements))
+
+
+# --------------------------------------------------------------------------- trail resolution
+
+
+def _first_known(values: Iterable[Any]) -> Any:
+    """The first value that is not a CollectionError or None, else the first error, else None."""
+    first_error: Any = None
+    for v in values:
+        if v is None:
+            continue
+        if not isinstance(v, CollectionError):
+            return v
+        first_error = first_error or v
+    return first_error
+
+
+def trail_copies(snapshot: Snapshot, arn: str) -> list[Trail]:
+    """Every copy of a trail across the accounts in scope, the owner's copy first."""
+    owner: list[Trail] = []
+    others: list[Trail] = []
+    for acc in snapshot.accounts:
+        for t in acc.trails:
+            if t.arn == arn:
+                (owner if acc.account_id == t.owner_account_id else others).append(t)
+    return owner + others
+
+
+def resolve_trail(snapshot: Snapshot, trail: Trail) -> Trail:
+    """The authoritative view of a trail, merging what every copy in scope could read.
+
+    Configuration comes from :meth:`Snapshot.trail` (the owner's copy when the
+    owner is in scope). Status and selectors come from the first copy that
+    could read them, so an organisation trail seen from a member account is
+    judged by the owner's evidence, or by the member's when the owner's read
+    failed; only when every copy failed does the error remain.
+    """
+    base = snapshot.trail(trail.arn) or trail
+    copies = [base, *[c for c in trail_copies(snapshot, trail.arn) if c is not base]]
+    if not any(c is trail for c in copies):
+        copies.append(trail)
+    return replace(
+        base,
+        status=_first_known(c.status for c in copies),
+        event_selectors=_first_known(c.event_selectors for c in copies),
+        insight_selectors=_first_known_insights(copies),
+    )
+
+
+def _first_known_insights(copies: Sequence[Trail]) -> tuple[str, ...] | CollectionError:
+    first_error: CollectionError | None = None
+    for c in copies:
+        if isinstance(c.insight_selectors, CollectionError):
+            first_error = first_error or c.insight_selectors
+        else:
+            return c.insight_selectors
+    return first_error if first_error is not None else ()
+
+
+def covering_trails(snapshot: Snapshot, account: AccountSnapshot) -> list[Trail]:
+    """Trails that log this account's activity, resolved to their authoritative copy.
+
+    Those are the account's own trails and organisation trails owned by
+    another account; a non-organisation trail of another account does not
+    log this account and is left out.
+    """
+    out: list[Trail] = []
+    for t in account.trails:
+        if t.owner_account_id == account.account_id or t.is_organization_trail:
+            out.append(resolve_trail(snapshot, t))
+    return out
+
+
+def owned_trails(account: AccountSnapshot) -> list[Trail]:
+    """Trails this account owns: the ones per-trail checks judge here."""
+    return [t for t in account.trails if t.owner_account_id == account.account_id]
+
+
+def trail_listing_errors(account: AccountSnapshot) -> list[tuple[str, CollectionError]]:
+    """(region, error) for each scanned region whose DescribeTrails failed.
+
+    A trail homed in such a region (a single-region one, or any trail when
+    every listing failed) may be missing from ``account.trails``: "no trail
+    here" is then unknown, not a fact.
+    """
+    return [(r.region, r.trail_arns) for r in account.regions
+            if isinstance(r.trail_arns, CollectionError)]
+
+
+def trails_may_be_missing(snapshot: Snapshot) -> list[str]:
+    """Why the snapshot's trails may be incomplete: unreadable accounts, unlisted regions.
+
+    Checks that narrow log evidence to "the trails' buckets/keys" use it: a
+    resource of a trail nobody could list is otherwise silently ignored.
+    """
+    reasons: list[str] = []
+    for acc in snapshot.accounts:
+        if acc.access_error is not None:
+            reasons.append(f"account {acc.account_id} could not be read")
+        reasons.extend(f"the trails of account {acc.account_id} in {region} could not be listed"
+                       for region, _ in trail_listing_errors(acc))
+    return reasons
+
+
+def narrowed_or_unknown(
+    narrow: Iterable[CheckResult],
+    broad: Iterable[CheckResult],
+    missing: Sequence[str],
+    what: str,
+) -> Iterator[CheckResult]:
+    """The narrowed results, with a PASS turned into ERROR where the broad reading FAILs.
+
+    ``narrow`` judges only the known trails' resources, ``broad`` every
+    resource. When trails may be missing, a change the narrow reading ignores
+    may concern one of theirs: that scope cannot PASS.
+    """
+    if not missing:
+        yield from narrow
+        return
+    by_scope = {(r.account_id, r.region): r for r in broad}
+    for res in narrow:
+        other = by_scope.get((res.account_id, res.region))
+        if res.status is Status.PASS and other is not None and other.status is Status.FAIL:
+            total = other.evidence.get("total", "some")
+            res = replace(res, status=Status.ERROR, evidence={**other.evidence,
+                                                              "trails_may_be_missing": list(missing)},
+                          message=(f"{total} {what} in account {res.account_id} ({res.region}) "
+                                   "concern resources not known to belong to a trail, but the "
+                                   "trail list is incomplete (" + "; ".join(missing) + "), so "
+                                   "they may concern one: nothing can be concluded"))
+        yield res
+
+
+def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[CheckResult]:
+    """ERROR per region whose trails could not be listed: a trail homed there goes unjudged."""
+    return [
+        ctx.result(account.account_id, region, Status.ERROR,
+                   f"the trails of region {region} could not be listed, so a trail homed there "
+                   f"is not judged: {err.reason()}",
+                   resource_id=account.account_id, resource_type="AwsAccount",
+                   evidence={"collection_error": error_evidence(err)})
+        for region, err in trail_listing_errors(account)
+    ]
+
+
+def trail_covers_region(trail: Trail, region: str) -> bool:
+    """A multi-region trail covers every region; another trail only its home region."""
+    return trail.is_multi_region or trail.home_region == region
+
+
+# --------------------------------------------------------------------------- judgements
+
+
+def logging_judgement(trail: Trail) -> Judgement:
+    """Whether GetTrailStatus proves the trail is logging."""
+    st = trail.status
+    if isinstance(st, CollectionError):
+        return Judgement.unknown(f"status of trail {trail.name} unreadable: {st.reason()}", st)
+    if st is None:
+        return Judgement.unknown(f"status of trail {trail.name} was not collected")
+    if st.is_logging:
+        return Judgement.yes(f"trail {trail.name} is logging")
+    return Judgement.no(f"trail {trail.name} is not logging")
+
+
+def selectors_of(trail: Trail) -> tuple[EventSelectors | None, Judgement | None]:
+    """The trail's selectors, or an unknown judgement explaining why they cannot be used."""
+    sel = trail.event_selectors
+    if isinstance(sel, CollectionError):
+        return None, Judgement.unknown(
+            f"event selectors of trail {trail.name} unreadable: {sel.reason()}", sel)
+    if sel is None:
+        return None, Judgement.unknown(f"event selectors of trail {trail.name} were not collected")
+    return sel, None
+
+
+def management_judgement(trail: Trail, *, complete: bool) -> Judgement:
+    """Whether the trail records management events (all of them when ``complete``)."""
+    sel, problem = selectors_of(trail)
+    if problem is not None or sel is None:
+        return problem or Judgement.unknown("no selectors")
+    cov: ManagementCoverage = management_coverage(sel)
+    ok = cov.complete if complete else cov.any
+    text = f"trail {trail.name} {cov.describe()}"
+    return Judgement(ok, text)
+
+
+def s3_data_judgement(trail: Trail, *, write: bool) -> Judgement:
+    """Whether the trail records S3 object-level write (or read) events for all buckets."""
+    kind = "write" if write else "read"
+    sel, problem = selectors_of(trail)
+    if problem is not None or sel is None:
+        return problem or Judgement.unknown("no selectors")
+    cov = s3_data_coverage(sel)
+    if cov.write if write else cov.read:
+        return Judgement.yes(f"trail {trail.name} records S3 object {kind} events for all buckets")
+    partial = f" (only partial selectors: {'; '.join(cov.partial)})" if cov.partial else ""
+    return Judgement.no(
+        f"trail {trail.name} does not record S3 object {kind} events for all buckets{partial}")
+
+
+def multi_region_judgement(trail: Trail) -> Judgement:
+    """Whether the trail is multi-region."""
+    if trail.is_multi_region:
+        return Judgement.yes(f"trail {trail.name} is multi-region")
+    return Judgement.no(f"trail {trail.name} is single-region ({trail.home_region})")
+
+
+def account_result(
+    ctx: CheckContext,
+    account: AccountSnapshot,
+    judged: Sequence[tuple[Trail, Judgement]],
+    *,
+    what: str,
+    region: str = GLOBAL,
+    no_trail_message: str | None = None,
+) -> CheckResult:
+    """PASS if some trail proves ``what``; ERROR if none does and some are unknown; else FAIL."""
+    evidence: dict[str, Any] = {
+        "trails": [{"arn": t.arn, "owner_account_id": t.owner_account_id,
+                    "verdict": {True: "proven", False: "not met", None: "unknown"}[j.ok],
+                    "reason": j.reason} for t, j in judged],
+    }
+    kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
+    proving = [(t, j) for t, j in judged if j.ok is True]
+    if proving:
+        t, _ = proving[0]
+        return ctx.result(account.account_id, region, Status.PASS,
+                          f"trail {t.name} ({t.arn}) {what}", evidence=evidence,
+                          resource_arn=None, **kwargs)
+    unknown = [(t, j) for t, j in judged if j.ok is None]
+    # An account-wide question is open while some region's trails could not be listed:
+    # an unlisted trail might prove it. (A regional result needs only its own listing.)
+    unlisted = trail_listing_errors(account) if region == GLOBAL else []
+    if unknown or unlisted:
+        errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
+        if errors:
+            evidence["collection_errors"] = [error_evidence(e) for e in errors]
+        reasons = "; ".join([j.reason for _, j in unknown]
+                            + [f"the trails of region {r} could not be listed ({e.reason()})"
+                               for r, e in unlisted])
+        return ctx.result(account.account_id, region, Status.ERROR,
+                          f"cannot prove that a trail {what}: {reasons}", evidence=evidence,
+                          **kwargs)
+    if not judged:
+        msg = no_trail_message or f"no trail {what}: the account has no trail"
+    else:
+        msg = f"no trail {what}: " + "; ".join(j.reason for _, j in judged)
+    return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
+
+
+def error_evidence(err: CollectionError) -> dict[str, str]:
+    """A CollectionError as JSON evidence."""
+    return {"account_id": err.account_id, "region": err.region, "service": err.service,
+            "operation": err.operation, "error_code": err.error_code, "message": err.message,
+            "resource": err.resource}
+
+
+def coverage_check(
+    ctx: CheckContext,
+    judge: Callable[[Trail], Judgement],
+    *,
+    what: str,
+) -> Iterator[CheckResult]:
+    """One account-level result per accessible account for a coverage question."""
+    for account in ctx.accounts():
+        trails = covering_trails(ctx.snapshot, account)
+        yield account_result(ctx, account, [(t, judge(t)) for t in trails], what=what)
+
+
+def s3_data_events_check(ctx: CheckContext, *, write: bool) -> Iterator[CheckResult]:
+    """One result per account: a multi-region, logging trail records S3 object write/read events.
+
+    The CIS 3.8 (write) and 3.9 (read) checks ask the same question of opposite
+    event kinds; one implementation keeps their conditions identical.
+    """
+    kind = "write" if write else "read"
+
+    def judge(trail: Trail) -> Judgement:
+        return all_of(multi_region_judgement(trail), logging_judgement(trail),
+                      s3_data_judgement(trail, write=write))
+
+    return coverage_check(
+        ctx, judge,
+        what=f"is multi-region, logging and records S3 object {kind} events for all buckets",
+    )
+
+
+def per_owned_trail(
+    ctx: CheckContext,
+    judge: Callable[[AccountSnapshot, Trail], CheckResult],
+) -> Iterator[CheckResult]:
+    """One result per trail an account owns; NOT_APPLICABLE for an account that owns none.
+
+    Regions whose trails could not be listed add an ERROR each (and replace
+    the NOT_APPLICABLE): a trail homed there would otherwise go unjudged in silence.
+    """
+    for account in ctx.accounts():
+        owned = owned_trails(account)
+        unlisted = unlisted_trail_errors(ctx, account)
+        if not owned:
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
+            continue
+        for trail in owned:
+            yield judge(account, trail)
+        yield from unlisted
+
+
+def not_applicable_no_owned_trail(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
+    """NOT_APPLICABLE for an account without a trail of its own, naming foreign trails."""
+    foreign = [t for t in account.trails if t.owner_account_id != account.account_id]
+    if foreign:
+        names = ", ".join(f"{t.arn} (owned by {t.owner_account_id}"
+                          + ("" if ctx.snapshot.account(t.owner_account_id)
+                             else ", not in scope: not judged by this scan") + ")"
+                          for t in foreign)
+        msg = f"no trail owned by this account; trails of other accounts are judged there: {names}"
+    else:
+        msg = "no trail in this account"
+    return ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE, msg,
+                      resource_id=account.account_id, resource_type="AwsAccount")
+
+
+def trail_result(
+    ctx: CheckContext,
+    trail: Trail,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+    *,
+    account_id: str | None = None,
+) -> CheckResult:
+    """A result about one trail, in its home region."""
+    return ctx.result(account_id or trail.owner_account_id, trail.home_region, status,
+                      f"trail {trail.name}: {message}", resource_id=trail.name,
+                      resource_arn=trail.arn, resource_type="AwsCloudTrailTrail",
+                      evidence=evidence)
+
+
+def trail_status_or_error(ctx: CheckContext, trail: Trail) -> TrailStatus | CheckResult:
+    """The trail's status, or the ERROR result to yield when it could not be read."""
+    st = trail.status
+    if isinstance(st, CollectionError):
+        return ctx.error(st, resource_id=trail.name, resource_arn=trail.arn,
+                         region=trail.home_region, account_id=trail.owner_account_id,
+                         resource_type="AwsCloudTrailTrail")
+    if st is None:
+        return trail_result(ctx, trail, Status.ERROR,
+                            "trail status was not collected; nothing can be concluded")
+    return st
+
+
+def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
+    """Hours between an ISO time and the snapshot's collection time; None if unparseable."""
+    try:
+        return (ctx.now - parse_time(iso_time)).total_seconds() / 3600.0
+    except ValueError:
+        return None
+
+
+def delivery_age_problem(
+    ctx: CheckContext,
+    trail: Trail,
+    delivered: str | None,
+    what: str,
+    evidence: dict[str, Any],
+    *,
+    account_id: str,
+) -> str | CheckResult | None:
+    """Judge the last ``what`` (e.g. "delivery") time against Settings.delivery_max_age_hours.
+
+    Returns the FAIL reason when no delivery is recorded or the last one is too
+    old, None when it is fresh, and the ERROR result to return as is when the
+    time cannot be parsed (fail closed: an unreadable time proves nothing).
+    Records ``delivery_age_hours`` in ``evidence`` once the age is known.
+    Shared by the S3 and CloudWatch Logs delivery checks so both apply the
+    same freshness rule.
+    """
+    if delivered is None:
+        return f"no {what} recorded"
+    age = age_hours(ctx, delivered)
+    if age is None:
+        return trail_result(ctx, trail, Status.ERROR,
+                            f"last {what} time {delivered!r} is not a valid timestamp; "
+                            "nothing can be concluded", evidence, account_id=account_id)
+    evidence["delivery_age_hours"] = round(age, 2)
+    limit = ctx.settings.delivery_max_age_hours
+    if age > limit:
+        return f"last {what} {delivered} is {age:.1f} h old (limit {limit} h)"
+    return None
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A KMS key as used by the trails of one account."""
+
+    account_id: str
+    key_ref: str
+    trails: tuple[Trail, ...]
+    key: KmsKey | None
+
+
+def keys_in_use(ctx: CheckContext) -> Iterator[tuple[AccountSnapshot, list[KeyUse]]]:
+    """Per accessible account: the keys its own trails encrypt with (deduplicated)."""
+    for account in ctx.accounts():
+        by_ref: dict[str, list[Trail]] = {}
+        for t in owned_trails(account):
+            if t.kms_key_id:
+                by_ref.setdefault(t.kms_key_id, []).append(t)
+        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref))
+                for ref, ts in by_ref.items()]
+        yield account, uses
+
+
+def per_key(
+    ctx: CheckContext,
+    judge: Callable[[KeyUse, KmsKey], CheckResult],
+) -> Iterator[CheckResult]:
+    """One result per key used by owned trails; NOT_APPLICABLE when there is none to judge."""
+    for account, uses in keys_in_use(ctx):
+        unlisted = unlisted_trail_errors(ctx, account)
+        if not owned_trails(account):
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
+            continue
+        yield from unlisted
+        if not uses:
+            if not unlisted:
+                yield ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE,
+                                 "no trail of this account is encrypted with a KMS key "
+                                 "(see trail-kms-encryption)",
+                                 resource_id=account.account_id, resource_type="AwsAccount")
+            continue
+        for use in uses:
+            if use.key is None:
+                yield key_result(ctx, use, Status.ERROR,
+                                 "the key was not collected with the snapshot; nothing can be "
+                                 "concluded about it")
+                continue
+            yield judge(use, use.key)
+
+
+def key_result(
+    ctx: CheckContext,
+    use: KeyUse,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+) -> CheckResult:
+    """A result about one key, in the key's region (or the first trail's home region)."""
+    region = use.key.region if use.key is not None else use.trails[0].home_region
+    arn = use.key_ref
+    if use.key is not None and not isinstance(use.key.metadata, CollectionError):
+        arn = use.key.metadata.arn
+    ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
+    return ctx.result(use.account_id, region, status, f"key {arn}: {message}",
+                      resource_id=arn, resource_arn=arn if arn.startswith("arn:") else None,
+                      resource_type="AwsKmsKey", evidence=ev)
+
+
+def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
+    """ERROR for a key whose evidence could not be read."""
+    res = key_result(ctx, use, Status.ERROR,
+                     f"evidence could not be collected: {err.reason()}",
+                     {"collection_error": error_evidence(err)})
+    return res

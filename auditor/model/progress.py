@@ -1,0 +1,54 @@
+"""How the collector reports progress, without knowing who displays it.
+
+The collector runs many AWS calls on worker threads; the CLI wants a live
+display (accounts x regions done, calls made, errors). Keeping the interface a
+small Protocol means the collection layer never imports a UI library and tests
+can pass a recording sink. Every method may be called from any worker thread,
+so implementations must be thread-safe.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from auditor.model.snapshot import CollectionError
+
+__all__ = ["NullProgress", "ProgressSink"]
+
+
+class ProgressSink(Protocol):
+    """Receives collection progress events (called from worker threads)."""
+
+    def start(self, total_tasks: int) -> None:
+        """Called once, when the number of (account, region) units to scan is known."""
+
+    def task_done(self, account_id: str, region: str) -> None:
+        """One (account, region) unit finished (its trails, logs, alarms, Config)."""
+
+    def call_made(self, service: str, operation: str) -> None:
+        """One AWS API call is about to be sent (retries are not counted again)."""
+
+    def error(self, err: CollectionError) -> None:
+        """A piece of evidence could not be collected; it is also in Snapshot.errors."""
+
+    def finish(self) -> None:
+        """Collection is over (called even when it ended early)."""
+
+
+class NullProgress:
+    """A sink that ignores everything: the default when nobody is watching."""
+
+    def start(self, total_tasks: int) -> None:
+        """Ignore."""
+
+    def task_done(self, account_id: str, region: str) -> None:
+        """Ignore."""
+
+    def call_made(self, service: str, operation: str) -> None:
+        """Ignore."""
+
+    def error(self, err: CollectionError) -> None:
+        """Ignore."""
+
+    def finish(self) -> None:
+        """Ignore."""

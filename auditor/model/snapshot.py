@@ -1,0 +1,534 @@
+"""The snapshot: everything the collector saw, and everything it could not see.
+
+A snapshot is the single input of every configuration check. It is a tree of
+frozen dataclasses, built by :mod:`auditor.aws.collect` (the only layer that talks
+to AWS) or loaded from JSON, so that an audit can be re-evaluated offline.
+
+Fail-closed convention: any field whose evidence had to be fetched from AWS is
+typed ``X | CollectionError``. A ``CollectionError`` in that place means "we
+could not see it" and checks must turn it into an ERROR result, never a PASS.
+``None`` means "AWS answered that it is not configured" (for example
+NoSuchBucketPolicy), which is a fact a check may judge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.model import serde
+
+SNAPSHOT_SCHEMA_VERSION = 1
+
+JsonDict = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """One piece of evidence that could not be collected, and why."""
+
+    account_id: str
+    region: str
+    service: str
+    operation: str
+    error_code: str
+    message: str
+    resource: str = ""
+
+    def reason(self) -> str:
+        """A one-line, user-facing explanation."""
+        where = f" for {self.resource}" if self.resource else ""
+        return (
+            f"{self.service}:{self.operation}{where} failed in account {self.account_id}"
+            f" ({self.region}): {self.error_code}: {self.message}"
+        )
+
+
+# --------------------------------------------------------------------------- trails
+
+
+@dataclass(frozen=True)
+class TrailStatus:
+    """GetTrailStatus, times as ISO 8601 UTC strings."""
+
+    is_logging: bool
+    latest_delivery_time: str | None = None
+    latest_delivery_error: str | None = None
+    latest_digest_delivery_time: str | None = None
+    latest_digest_delivery_error: str | None = None
+    latest_cloudwatch_logs_delivery_time: str | None = None
+    latest_cloudwatch_logs_delivery_error: str | None = None
+    start_logging_time: str | None = None
+    stop_logging_time: str | None = None
+
+
+@dataclass(frozen=True)
+class DataResource:
+    """A basic event selector's DataResources entry."""
+
+    type: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BasicEventSelector:
+    """A basic (legacy) event selector."""
+
+    read_write_type: str = "All"  # All | ReadOnly | WriteOnly
+    include_management_events: bool = True
+    exclude_management_event_sources: tuple[str, ...] = ()
+    data_resources: tuple[DataResource, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    """One field condition of an advanced event selector."""
+
+    field: str
+    equals: tuple[str, ...] = ()
+    starts_with: tuple[str, ...] = ()
+    ends_with: tuple[str, ...] = ()
+    not_equals: tuple[str, ...] = ()
+    not_starts_with: tuple[str, ...] = ()
+    not_ends_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdvancedEventSelector:
+    """An advanced event selector: all its field selectors must match."""
+
+    name: str | None = None
+    field_selectors: tuple[FieldSelector, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventSelectors:
+    """GetEventSelectors: a trail uses either basic or advanced selectors."""
+
+    basic: tuple[BasicEventSelector, ...] = ()
+    advanced: tuple[AdvancedEventSelector, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trail:
+    """One trail, deduplicated by ARN (shadow copies are not separate trails)."""
+
+    arn: str
+    name: str
+    home_region: str
+    owner_account_id: str
+    is_multi_region: bool
+    is_organization_trail: bool
+    include_global_service_events: bool
+    log_file_validation_enabled: bool
+    s3_bucket_name: str | None
+    s3_key_prefix: str | None = None
+    kms_key_id: str | None = None
+    cloudwatch_logs_log_group_arn: str | None = None
+    cloudwatch_logs_role_arn: str | None = None
+    sns_topic_arn: str | None = None
+    status: TrailStatus | CollectionError | None = None
+    event_selectors: EventSelectors | CollectionError | None = None
+    #: InsightType values, e.g. ("ApiCallRateInsight",); () when none configured.
+    insight_selectors: tuple[str, ...] | CollectionError = ()
+    #: Regions whose DescribeTrails listed this trail (home and shadow copies).
+    seen_in_regions: tuple[str, ...] = ()
+    #: True for an organisation trail attached to a member account by the collector:
+    #: the member is an ACTIVE account of the organisation whose in-scope account owns
+    #: the trail, but the member's own DescribeTrails did not list it (moto never does;
+    #: AWS does unless the listing failed). An organisation trail logs every member.
+    inferred_from_organization: bool = False
+
+
+# --------------------------------------------------------------------------- buckets
+
+
+@dataclass(frozen=True)
+class AclGrant:
+    """One ACL grant; grantee_uri is set for group grantees (AllUsers...)."""
+
+    permission: str
+    grantee_type: str
+    grantee_id: str | None = None
+    grantee_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class BucketAcl:
+    """GetBucketAcl."""
+
+    owner_id: str | None
+    grants: tuple[AclGrant, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicAccessBlock:
+    """Bucket- or account-level Block Public Access settings."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+
+    @property
+    def fully_on(self) -> bool:
+        """All four settings are on."""
+        return (
+            self.block_public_acls
+            and self.ignore_public_acls
+            and self.block_public_policy
+            and self.restrict_public_buckets
+        )
+
+
+@dataclass(frozen=True)
+class Versioning:
+    """GetBucketVersioning; status None means never enabled."""
+
+    status: str | None = None  # Enabled | Suspended | None
+    mfa_delete: str | None = None  # Enabled | Disabled | None
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """GetObjectLockConfiguration."""
+
+    enabled: bool
+    mode: str | None = None  # COMPLIANCE | GOVERNANCE
+    days: int | None = None
+    years: int | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A lifecycle transition (current or noncurrent versions)."""
+
+    storage_class: str
+    days: int | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule, normalised."""
+
+    id: str | None
+    enabled: bool
+    prefix: str = ""  # from Filter.Prefix, Filter.And.Prefix or legacy Prefix
+    has_tag_filter: bool = False
+    expiration_days: int | None = None
+    expiration_date: str | None = None
+    noncurrent_expiration_days: int | None = None
+    transitions: tuple[Transition, ...] = ()
+    noncurrent_transitions: tuple[Transition, ...] = ()
+
+
+@dataclass(frozen=True)
+class BucketLogging:
+    """GetBucketLogging when enabled."""
+
+    target_bucket: str
+    target_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class BucketEncryption:
+    """GetBucketEncryption default rule."""
+
+    sse_algorithm: str  # AES256 | aws:kms | aws:kms:dsse
+    kms_master_key_id: str | None = None
+    bucket_key_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A trail's destination bucket, read once with its owner's credentials.
+
+    ``existence`` is "exists", "missing" (NoSuchBucket) or a CollectionError
+    (for example a bucket owned by an account outside the scan's scope, code
+    ``OutOfScope``). When the bucket could not be read, every configuration
+    field carries the same CollectionError.
+    """
+
+    name: str
+    existence: str | CollectionError
+    owner_account_id: str | None = None
+    region: str | CollectionError | None = None
+    policy: JsonDict | CollectionError | None = None
+    acl: BucketAcl | CollectionError | None = None
+    public_access_block: PublicAccessBlock | CollectionError | None = None
+    versioning: Versioning | CollectionError | None = None
+    object_lock: ObjectLock | CollectionError | None = None
+    lifecycle: tuple[LifecycleRule, ...] | CollectionError | None = None
+    logging: BucketLogging | CollectionError | None = None
+    encryption: BucketEncryption | CollectionError | None = None
+    #: Bytes in S3 Standard, from CloudWatch's daily BucketSizeBytes metric (latest
+    #: datapoint). Informational (a cost estimate), never a compliance verdict: a
+    #: CollectionError here is only the reason the size is unknown and turns no check
+    #: to ERROR. None: no datapoint (a new or empty bucket) or not collected.
+    size_bytes: int | CollectionError | None = None
+
+
+# --------------------------------------------------------------------------- KMS
+
+
+@dataclass(frozen=True)
+class KeyMetadata:
+    """KMS DescribeKey."""
+
+    key_id: str
+    arn: str
+    key_state: str
+    enabled: bool
+    key_manager: str  # CUSTOMER | AWS
+    key_spec: str = "SYMMETRIC_DEFAULT"
+    origin: str = "AWS_KMS"
+    deletion_date: str | None = None
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    """A trail's KMS key, read once however many trails share it."""
+
+    key_ref: str  # the KmsKeyId as the trail names it (ARN)
+    account_id: str
+    region: str
+    metadata: KeyMetadata | CollectionError
+    rotation_enabled: bool | CollectionError | None = None  # None: not applicable
+    policy: JsonDict | CollectionError | None = None
+
+
+# --------------------------------------------------------------------------- regional
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    """A CloudWatch Logs log group that a trail delivers to."""
+
+    name: str
+    arn: str
+    retention_days: int | None = None  # None: never expire
+
+
+@dataclass(frozen=True)
+class MetricTransformation:
+    """Where a metric filter publishes."""
+
+    metric_name: str
+    metric_namespace: str
+    metric_value: str = "1"
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """DescribeMetricFilters entry."""
+
+    log_group_name: str
+    name: str
+    pattern: str
+    transformations: tuple[MetricTransformation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """DescribeAlarms entry (metric alarms)."""
+
+    name: str
+    arn: str
+    metric_name: str | None
+    namespace: str | None
+    actions_enabled: bool = True
+    alarm_actions: tuple[str, ...] = ()
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """SNS subscription; arn "PendingConfirmation" means unconfirmed."""
+
+    arn: str
+    protocol: str
+    endpoint: str | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the subscription has been confirmed."""
+        return self.arn.startswith("arn:")
+
+
+@dataclass(frozen=True)
+class TopicSubscriptions:
+    """ListSubscriptionsByTopic for one topic an alarm notifies."""
+
+    topic_arn: str
+    subscriptions: tuple[Subscription, ...] | CollectionError = ()
+
+
+@dataclass(frozen=True)
+class ConfigRecorder:
+    """AWS Config recorder and its status."""
+
+    name: str
+    all_supported: bool = False
+    include_global_resource_types: bool = False
+    recording: bool | None = None
+    last_status: str | None = None
+
+
+@dataclass(frozen=True)
+class RegionSnapshot:
+    """What was collected in one region of one account."""
+
+    region: str
+    #: ARNs DescribeTrails(includeShadowTrails=True) listed in this region.
+    trail_arns: tuple[str, ...] | CollectionError = ()
+    log_groups: tuple[LogGroup, ...] | CollectionError = ()
+    metric_filters: tuple[MetricFilter, ...] | CollectionError = ()
+    alarms: tuple[Alarm, ...] | CollectionError = ()
+    topics: tuple[TopicSubscriptions, ...] = ()
+    config_recorders: tuple[ConfigRecorder, ...] | CollectionError = ()
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """One account. ``access_error`` set means nothing else could be read."""
+
+    account_id: str
+    name: str | None = None
+    access_error: CollectionError | None = None
+    #: True for the organisation's management account (or a delegated admin).
+    is_organization_management: bool | None = None
+    enabled_regions: tuple[str, ...] = ()
+    disabled_regions: tuple[str, ...] = ()
+    regions: tuple[RegionSnapshot, ...] = ()
+    #: Every trail this account's DescribeTrails listed, deduplicated by ARN.
+    trails: tuple[Trail, ...] = ()
+    s3_account_public_access_block: PublicAccessBlock | CollectionError | None = None
+
+    def region(self, name: str) -> RegionSnapshot | None:
+        """The snapshot of one region, if it was scanned."""
+        for reg in self.regions:
+            if reg.region == name:
+                return reg
+        return None
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    """An account listed by Organizations ListAccounts."""
+
+    account_id: str
+    name: str = ""
+    status: str = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class Organization:
+    """DescribeOrganization plus ListAccounts."""
+
+    id: str
+    management_account_id: str
+    accounts: tuple[OrgAccount, ...] = ()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one collection saw. Checks are pure functions of this."""
+
+    collected_at: str  # ISO 8601 UTC; also the "now" of every check
+    tool_version: str
+    partition: str = "aws"
+    caller_account_id: str = ""
+    requested_regions: tuple[str, ...] | None = None
+    organization: Organization | CollectionError | None = None
+    accounts: tuple[AccountSnapshot, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    keys: tuple[KmsKey, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+    #: Log evidence (auditor.logs) and digest validation (auditor.integrity),
+    #: kept as their own JSON documents so that they re-evaluate offline.
+    log_evidence: JsonDict | None = None
+    integrity: JsonDict | None = None
+    schema_version: int = SNAPSHOT_SCHEMA_VERSION
+
+    # -- lookups used by checks ------------------------------------------------
+
+    def account(self, account_id: str) -> AccountSnapshot | None:
+        """The account with this id, if it is in scope."""
+        for acc in self.accounts:
+            if acc.account_id == account_id:
+                return acc
+        return None
+
+    def bucket(self, name: str) -> Bucket | None:
+        """The collected bucket with this name."""
+        for b in self.buckets:
+            if b.name == name:
+                return b
+        return None
+
+    def key(self, key_ref: str) -> KmsKey | None:
+        """The collected key a trail names (by ARN, id or alias ARN)."""
+        for k in self.keys:
+            if k.key_ref == key_ref:
+                return k
+            if not isinstance(k.metadata, CollectionError) and key_ref in (
+                k.metadata.arn,
+                k.metadata.key_id,
+            ):
+                return k
+        return None
+
+    def trail(self, arn: str) -> Trail | None:
+        """The most complete copy of a trail: its owner's, if the owner is in scope."""
+        owner_copy = None
+        any_copy = None
+        for acc in self.accounts:
+            for t in acc.trails:
+                if t.arn == arn:
+                    any_copy = any_copy or t
+                    if acc.account_id == t.owner_account_id:
+                        owner_copy = t
+        return owner_copy or any_copy
+
+    def accessible_accounts(self) -> Iterator[AccountSnapshot]:
+        """Accounts whose credentials worked."""
+        return (a for a in self.accounts if a.access_error is None)
+
+    # -- persistence -----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the document the schema describes)."""
+        doc: dict[str, Any] = serde.to_jsonable(self)
+        return doc
+
+    def sha256(self) -> str:
+        """SHA-256 of the canonical JSON form: what reports cite.
+
+        Unkeyed, so it identifies the evidence and detects corruption; it does
+        not prove the snapshot was not edited (see :mod:`auditor.model.snapshot_io`).
+        """
+        return hashlib.sha256(canonical_json(self.to_dict())).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
+        """Rebuild from :meth:`to_dict` output (validate it first)."""
+        return serde.from_jsonable(cls, data)
+
+
+def canonical_json(data: Any) -> bytes:
+    """Deterministic JSON bytes (sorted keys, no whitespace) for hashing."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def is_error(value: object) -> bool:
+    """True when a collected field holds a CollectionError."""
+    return isinstance(value, CollectionError)
