@@ -1,4 +1,7 @@
-"""Compatibility path for Lambda functions configured with ``auditor.aws_lambda.handler``."""
+"""The Lambda handler path the deploy templates and recipes publish: ``auditor.aws_lambda.handler``.
+
+A stable name for deployed functions; the code lives in :mod:`auditor.aws.lambda_handler`.
+"""
 
 from __future__ import annotations
 

@@ -162,7 +162,7 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
 
     # the function and its role
     function = client(session, "lambda").get_function(FunctionName=outputs["ScanFunctionName"])["Configuration"]
-    assert function["Handler"] == "auditor.aws.lambda_handler.handler" and function["Role"] == outputs["ScannerRoleArn"]
+    assert function["Handler"] == "auditor.aws_lambda.handler" and function["Role"] == outputs["ScannerRoleArn"]
     iam = client(session, "iam")
     role_name = outputs["ScannerRoleArn"].rsplit("/", 1)[1]
     (trust,) = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]["Statement"]
