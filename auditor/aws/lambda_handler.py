@@ -1,4 +1,4 @@
-"""Scheduled scans on AWS Lambda (the function's handler path is ``auditor.aws_lambda.handler``, which re-exports this module's).
+"""Scheduled scans on AWS Lambda; deployed functions name it ``auditor.aws_lambda.handler`` (a re-export).
 
 EventBridge invokes the function on a schedule; the handler scans, stores
 results in the history prefix (comparing with the last scan), renders reports
