@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 
 from auditor.aws.collect import CollectOptions, collect
+from tests.collect.aws_wire import iam_action
 from tests.collect.conftest import (
     SCAN_REGIONS,
     assume,
@@ -18,20 +19,6 @@ from tests.collect.conftest import (
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
 
-#: botocore service name -> IAM service prefix
-IAM_PREFIX = {"s3control": "s3", "logs": "logs", "cloudwatch": "cloudwatch", "config": "config"}
-
-#: API operations whose IAM action is named differently (AWS Service Authorization Reference).
-IAM_ACTION = {
-    ("s3", "HeadBucket"): "s3:ListBucket",
-    ("s3", "ListObjectsV2"): "s3:ListBucket",
-    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
-    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
-    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
-    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
-    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
-    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
-}
 
 
 def _allowed_actions() -> set[str]:
@@ -42,10 +29,6 @@ def _allowed_actions() -> set[str]:
         listed = statement["Action"]
         actions.update([listed] if isinstance(listed, str) else listed)
     return actions
-
-
-def _iam_action(service: str, operation: str) -> str:
-    return IAM_ACTION.get((service, operation), f"{IAM_PREFIX.get(service, service)}:{operation}")
 
 
 def test_policy_is_read_only_apart_from_assume_role() -> None:
@@ -82,7 +65,7 @@ def test_every_call_of_a_full_collection_is_in_the_policy(session: boto3.Session
 
     assert snap.errors and all(e.error_code == "OutOfScope" for e in snap.errors)
     allowed = _allowed_actions()
-    missing = sorted(_iam_action(s, o) for s, o in called if _iam_action(s, o) not in allowed)
+    missing = sorted(iam_action(s, o) for s, o in called if iam_action(s, o) not in allowed)
     assert missing == []
     # the test really saw the scan: the calls of every service are there
     services = {s for s, _ in called}
@@ -135,8 +118,8 @@ def test_write_features_policy_is_exactly_the_write_calls_of_history_and_notify(
     finally:
         boto3.DEFAULT_SESSION = None
     assert summary["notified"] and summary["reports"], "both write features really ran"
-    writes = {_iam_action(s, o) for s, o in called if not o.startswith(READ_VERBS)}
-    reads = {_iam_action(s, o) for s, o in called if o.startswith(READ_VERBS)}
+    writes = {iam_action(s, o) for s, o in called if not o.startswith(READ_VERBS)}
+    reads = {iam_action(s, o) for s, o in called if o.startswith(READ_VERBS)}
     assert writes == _actions_of(WRITE_POLICY)
     assert reads <= _allowed_actions()
     assert not _actions_of(WRITE_POLICY) & _allowed_actions(), "the read-only policy stays read-only"

@@ -20,8 +20,8 @@ import pytest
 
 from auditor.aws.collect import CollectOptions, collect
 from auditor.aws.lambda_handler import LambdaConfig, run
+from tests.collect.aws_wire import iam_action
 from tests.collect.conftest import REGION, SCAN_REGIONS, assume, client, seed_configured_account
-from tests.collect.test_iam_policy import _iam_action
 from tests.deploy.conftest import DEPLOY, POLICY, load_template
 
 TEMPLATES = sorted((DEPLOY / "cloudformation").glob("*.yaml"))
@@ -113,7 +113,7 @@ def test_audit_role_deploys_into_a_member_and_the_scan_goes_through_it(session: 
     # own enforcement could not parse), so hold every call of the scan against the deployed role's policy
     granted = {a for s in _document(document["PolicyDocument"])["Statement"]
                for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert {_iam_action(s, o) for s, o in called} <= granted
+    assert {iam_action(s, o) for s, o in called} <= granted
 
 
 def test_audit_role_write_statements_are_opt_in(session: boto3.Session) -> None:
