@@ -579,7 +579,9 @@ def _verify_chain(run: _Run, scope: Scope, refs: Sequence[DigestRef], known: set
         run.files.extend(logs_of.get(d.ref.key, []))
     run.files.extend(link_results)
 
-    _find_gaps(run, scope, [d for d in chain if d.found and d.data is not None])
+    # A digest that exists but could not be read (a refused or throttled GetObject) covers its
+    # hour as far as anyone knows: it is that scope's ERROR (above), never a delivery gap.
+    _find_gaps(run, scope, [d for d in chain if (d.found and d.data is not None) or d.error is not None])
 
 
 def _find_gaps(run: _Run, scope: Scope, chain: Sequence[_Digest]) -> None:

@@ -8,8 +8,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from moto import mock_aws
 
 from auditor.integrity import FileKeySource, IntegrityReport, summary_lines, verify_s3
 from auditor.integrity.fixtures import (
@@ -23,6 +25,7 @@ from auditor.integrity.fixtures import (
     utc,
 )
 from auditor.integrity.timeutil import KEY_DATE_FORMAT
+from tests.collect.aws_wire import DENIED, Wire
 
 BUCKET = "acme-cloudtrail-logs"
 PREFIX = "org"
@@ -360,3 +363,20 @@ def test_bad_time_range_is_a_user_error(s3: Any, signing_key: KeyPair) -> None:
             START,
             FileKeySource.from_entries(signing_key[1]),
         )
+
+
+def test_digests_that_cannot_be_read_are_errors_not_a_delivery_gap(signing_key: KeyPair) -> None:
+    """A refused GetObject (the answer S3 sends, parsed by botocore) is ERROR evidence; no gap is invented."""
+    with mock_aws():
+        writer = boto3.client("s3", region_name=REGION)
+        writer.create_bucket(Bucket=BUCKET)
+        chain = _chain(signing_key)
+        put_objects(writer, BUCKET, chain.objects)
+        session = boto3.Session(region_name=REGION)
+        Wire(session).fail("s3", "GetObject", DENIED)  # hooks before the client: clients copy them
+        s3 = session.client("s3")
+        report = verify_s3(s3, BUCKET, PREFIX, ACCOUNT, [REGION], START, END,
+                           FileKeySource.from_entries(signing_key[1]), trail_arn=chain.trail_arn)
+    assert report.digest_gaps == ()
+    assert report.errors and all(e.operation.endswith("GetObject") for e in report.errors)
+    assert report.digests_valid == 0
