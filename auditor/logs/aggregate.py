@@ -522,7 +522,7 @@ def anomalies(part: Partial, params: Params) -> list[dict[str, Any]]:
         total = sum(counts.values())
         sq = sum(c * c for c in counts.values())
         worst: dict[str, Any] | None = None
-        for hour, c in counts.items():
+        for hour, c in sorted(counts.items()):  # ties go to the earliest hour, whatever the merge order
             if c < params.anomaly_min_count:
                 continue
             m = (total - c) / (n_hours - 1)
