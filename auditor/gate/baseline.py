@@ -19,9 +19,10 @@ import yaml
 
 from auditor.engine.checkapi import Severity
 from auditor.model.errors import ValidationError
-from auditor.model.fsio import MAX_BASELINE_BYTES, MAX_DEPTH, read_input
+from auditor.model.fsio import MAX_BASELINE_BYTES, read_input
 from auditor.model.package_data import schema_text
 from auditor.model.validation import describe, field_path
+from auditor.model.yamlsafe import parse_yaml
 
 
 @dataclass(frozen=True)
@@ -78,48 +79,6 @@ def _line_of(root: yaml.Node | None, path: list[Any]) -> int | None:
     return line
 
 
-class _BaselineLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses aliases and nesting deeper than MAX_DEPTH while composing.
-
-    Aliases are refused outright rather than counted: nine levels of anchors
-    in 400 bytes expand to billions of nodes, a baseline is short enough to
-    write out in full, and a reviewer reading a waiver should see every field
-    where it stands. Depth is bounded here because the composer recurses once
-    per level and would otherwise end in RecursionError.
-    """
-
-    _depth = 0
-
-    def _mark(self) -> Any:
-        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
-        return event.start_mark
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a baseline; write the value out", self._mark())
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self._mark())
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    """Keep ``2027-06-30`` as written: the schema and the waiver code read dates from text.
-
-    PyYAML's own timestamp constructor raises ValueError on ``2027-13-45``,
-    which matches its pattern but is no date.
-    """
-    return str(loader.construct_scalar(node))
-
-
-_BaselineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
-
-
 def _plain(value: Any, path: Path) -> Any:
     """The YAML value as JSON-ready data: dates and other non-JSON scalars as text, keys as text.
 
@@ -146,25 +105,6 @@ def _plain_key(key: Any, path: Path) -> str:
     return text if isinstance(text, str) else json.dumps(text)
 
 
-def _parse(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
-    loader: _BaselineLoader | None = None
-    try:
-        loader = _BaselineLoader(text)  # the reader already refuses control characters here
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except (ValueError, TypeError, OverflowError) as exc:  # a constructor met a value it cannot build
-        raise ValidationError(f"{path}: not valid YAML: a value cannot be read ({type(exc).__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "malformed"
-        raise ValidationError(f"{path}{where}: not valid YAML: {str(problem)[:120]}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return data, root
-
-
 def load_baseline(path: Path) -> Baseline:
     """Read and validate a baseline file; errors name the file, line and field.
 
@@ -177,7 +117,7 @@ def load_baseline(path: Path) -> Baseline:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    data, root = _parse(text, path)
+    data, root = parse_yaml(text, str(path), what="a baseline")
     data = _plain(data, path)
     schema = json.loads(schema_text("baseline.schema.json"))
     validator = jsonschema.Draft202012Validator(schema)

@@ -57,12 +57,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jsonschema
-import yaml
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict
 from auditor.model.errors import AuditorError, ValidationError
+from auditor.model.fsio import MAX_MAPPING_BYTES, read_input
 from auditor.model.package_data import package_path, schema_text
+from auditor.model.yamlsafe import parse_yaml
 
 AUTOMATED = "automated"
 PARTIAL = "partial"
@@ -195,22 +196,29 @@ def _validate(document: Any, schema_name: str, source: str) -> None:
 
 
 def _read_yaml(node: Traversable | Path, source: str) -> Any:
-    """Parse one YAML file with safe_load only: mapping files are untrusted input."""
+    """Parse one YAML file: mapping folders given with ``--mappings`` are untrusted input.
+
+    A file of the user's folder is read as any input file is (regular, at most
+    MAX_MAPPING_BYTES); every file is parsed without aliases and with a depth
+    bound (:func:`auditor.model.yamlsafe.parse_yaml`).
+    """
     try:
-        text = node.read_text(encoding="utf-8")
+        if isinstance(node, Path):
+            text = read_input(node, what="mapping file", limit=MAX_MAPPING_BYTES).decode("utf-8")
+        else:
+            text = node.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditorError(f"{source}: cannot read: {exc}") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{source}: not valid YAML: {exc}") from exc
+    data, _ = parse_yaml(text, source, what="a mapping file")
+    return data
 
 
 def _yaml_files(folder: Traversable | Path) -> list[Traversable | Path]:
     files = [
         node
         for node in folder.iterdir()
-        if node.is_file() and node.name.endswith((".yaml", ".yml"))
+        # not is_dir(): a FIFO or device named *.yaml is refused by the reader, never skipped quietly
+        if not node.is_dir() and node.name.endswith((".yaml", ".yml"))
     ]
     return sorted(files, key=lambda n: n.name)
 

@@ -40,6 +40,8 @@ MIB = 1024 * KIB
 
 #: Largest baseline file read (a baseline is a page of YAML; 1 MiB is far beyond any real one).
 MAX_BASELINE_BYTES = 1 * MIB
+#: Largest framework mapping or retention profile YAML read (shipped ones are under 20 KiB).
+MAX_MAPPING_BYTES = 1 * MIB
 #: Largest results, previous-results or history entry read.
 MAX_RESULTS_BYTES = 256 * MIB
 #: Largest snapshot read.

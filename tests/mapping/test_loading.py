@@ -183,7 +183,7 @@ def test_duplicate_control_id_is_refused(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", "id: [unclosed\n")
-    with pytest.raises(ValidationError, match=re.escape(str(path)) + ": not valid YAML"):
+    with pytest.raises(ValidationError, match=re.escape(str(path)) + ":2: not valid YAML"):  # file and line
         load_frameworks(CATALOGUE, extra_dirs=[tmp_path])
 
 
