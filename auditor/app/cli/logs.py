@@ -1,0 +1,144 @@
+"""`logs` and `verify-logs`: evidence from log files and digest validation without a scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditor import __version__
+from auditor.app.cli.options import (
+    EXIT_CODES,
+    EXIT_FAIL,
+    EXIT_OK,
+    REGIONS_HELP,
+    Command,
+    add_common,
+    add_output,
+    csv_list,
+)
+from auditor.app.cli.outputs import (
+    check_evaluation,
+    check_outputs,
+    finish,
+    load_baseline,
+    write_output,
+)
+from auditor.app.console import (
+    plural,
+    print_lines,
+    stderr_console,
+)
+from auditor.app.pipeline import build_results
+from auditor.model.errors import AuditorError
+from auditor.model.snapshot import Snapshot
+
+
+def add_parsers(command: Command) -> None:
+    """Add this module's subcommands."""
+    lg = command("logs", "run the evidence checks on log files alone",
+                 "trail-auditor logs ./cloudtrail-logs --since 30d --rules ./sigma",
+                 "trail-auditor logs s3://my-trail-bucket/AWSLogs/ --since 2026-11-01 --until 2026-12-01",
+                 codes=EXIT_CODES + "\n(an empty folder, or one without CloudTrail files, exits 3)")
+    lg.add_argument("source", metavar="PATH|s3://BUCKET/PREFIX",
+                    help="a folder of CloudTrail .json/.json.gz files, or an S3 prefix")
+    lg.add_argument("--since", default="30d", help="start of the window: 30d, 12h or a date (default 30d)")
+    lg.add_argument("--until", default=None, help="end of the window: a date, or 12h for 12 hours ago (default now)")
+    lg.add_argument("--rules", type=Path, default=None, help="folder of Sigma rules")
+    lg.add_argument("--profile", default=None, help="AWS named profile for an s3:// source")
+    lg.add_argument("--endpoint-url", default=None, help="S3 endpoint for an s3:// source (moto, LocalStack)")
+    add_output(lg)
+    add_common(lg)
+
+    vl = command("verify-logs", "validate digest files and log files (like validate-logs)",
+                 "trail-auditor verify-logs --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/org "
+                 "--start-time 2026-11-01T00:00:00Z",
+                 "trail-auditor verify-logs ./bucket-copy --public-keys keys.json -o -",
+                 codes="exit codes: 0 every digest and log file valid; 1 some invalid or missing; 2 usage or\n"
+                       "input error; 4 internal error (a bug)")
+    vl.add_argument("source", nargs="?", default=None, metavar="FOLDER",
+                    help="offline: a local folder mirroring the bucket layout")
+    vl.add_argument("--trail-arn", default=None, help="the trail whose digests are validated")
+    vl.add_argument("--bucket", default=None, help="digest bucket (default: the trail's)")
+    vl.add_argument("--prefix", default=None, help="the trail's S3 key prefix (default: the trail's)")
+    vl.add_argument("--account-id", default=None, help="account whose digests are read (default: the trail's)")
+    vl.add_argument("--organization-id", default=None, help="organisation id of an organisation trail's keys")
+    vl.add_argument("--regions", type=csv_list, default=None, help=f"regions to validate ({REGIONS_HELP})")
+    vl.add_argument("--start-time", required=False, default=None,
+                    help="validate digests from this time (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
+    vl.add_argument("--end-time", default=None, help="validate digests up to this time (default now)")
+    vl.add_argument("--public-keys", type=Path, default=None, help="offline public keys (JSON)")
+    vl.add_argument("--profile", default=None, help="AWS named profile")
+    vl.add_argument("--endpoint-url", default=None, help="send every AWS call to this endpoint")
+    vl.add_argument("-o", "--output", default=None, help="per-file results as JSON here ('-' stdout)")
+    add_common(vl)
+
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """Evidence checks on log files alone."""
+    from auditor.logs import LogWindow, parse_since, read_local
+
+    console = stderr_console(args.quiet)
+    now = datetime.now(UTC)
+    window = LogWindow(since=parse_since(args.since, now),
+                       until=parse_since(args.until, now) if args.until else now)
+    if window.since >= window.until:
+        raise AuditorError(f"--since ({window.since:%Y-%m-%d %H:%M}) must be before --until")
+    if args.rules is not None and not args.rules.is_dir():
+        raise AuditorError(f"--rules {args.rules}: not a folder")
+    baseline = load_baseline(args)
+    evaluation = check_evaluation(args, baseline, sections=("logs",))
+    check_outputs(args)
+    source: str = args.source
+    if source.startswith("s3://"):
+        from auditor.aws.trail_logs import read_s3_source
+
+        evidence = read_s3_source(source, window, rules_dir=args.rules, profile=args.profile,
+                                  endpoint_url=args.endpoint_url)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise AuditorError(f"{path}: no such file or folder")
+        with console.status("Reading log files..."):
+            evidence = read_local(path, window, rules_dir=args.rules)
+    snapshot = Snapshot(collected_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), tool_version=__version__,
+                        log_evidence=evidence)
+    problems = evidence.get("file_problems", [])
+    files_read = int(evidence.get("files_read", 0) or 0)
+    nothing = files_read == 0 and not problems
+    if nothing:
+        stderr_console().print(f"no CloudTrail files under {source} (looked for .json and .json.gz); "
+                               "every log check is ERROR", markup=False, highlight=False)
+    else:
+        console.print(f"read {plural(files_read, 'file')}, {plural(int(evidence.get('events_read', 0) or 0), 'event')},"
+                      f" {plural(len(problems), 'file problem')}", markup=False, highlight=False)
+        problem_console = stderr_console()  # unreadable files are errors: shown under -q too
+        print_lines(problem_console, [f"  problem: {p.get('path')}: {p.get('reason')}" for p in problems[:20]])
+        if len(problems) > 20:
+            print_lines(problem_console, [f"  ... and {len(problems) - 20} more (see results.json)"])
+    results = build_results(snapshot, evaluation)
+    return finish(results, args, console, baseline, summary=not nothing)
+
+
+def cmd_verify_logs(args: argparse.Namespace) -> int:
+    """Validate digest chains and log files."""
+    from auditor.aws.trail_logs import verify_logs_command
+
+    console = stderr_console(args.quiet)
+    report, lines = verify_logs_command(args)
+    print_lines(console, lines)
+    if args.output:
+        text = json.dumps(report.to_dict(), indent=2)
+        if args.output == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            write_output(Path(args.output), text)
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+
+RUN = {"logs": cmd_logs, "verify-logs": cmd_verify_logs}
