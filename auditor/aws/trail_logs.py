@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.aws.collect import AccountAccessError, AccountSessions, CollectOptions, open_account_sessions
+from auditor.aws.error_pages import install
 from auditor.model.errors import AuditorError
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
 
@@ -241,7 +242,7 @@ def read_s3_source(url: str, window: Any, *, rules_dir: Path | None, profile: st
     bucket, _, prefix = url[len("s3://"):].partition("/")
     if not bucket:
         raise AuditorError(f"{url}: expected s3://BUCKET[/PREFIX]")
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    session = install(boto3.Session(profile_name=profile) if profile else boto3.Session())
     s3 = _client(session, "s3", endpoint_url)
     if prefix and "AWSLogs" not in prefix:
         prefix = _join(prefix, "AWSLogs/")
@@ -288,7 +289,7 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     if len(arn_parts) < 6 or not arn_parts[5].startswith("trail/"):
         raise AuditorError(f"{args.trail_arn}: not a trail ARN")
     region, owner = arn_parts[3], arn_parts[4]
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = install(boto3.Session(profile_name=args.profile) if args.profile else boto3.Session())
     ct = _client(session, "cloudtrail", args.endpoint_url, region)
     bucket, prefix = args.bucket, args.prefix
     try:

@@ -128,16 +128,23 @@ def cmd_verify_logs(args: argparse.Namespace) -> int:
     """Validate digest chains and log files."""
     from auditor.aws.trail_logs import verify_logs_command
 
-    console = stderr_console(args.quiet)
     report, lines = verify_logs_command(args)
-    print_lines(console, lines)
+    # The first four lines are the validate-logs style header (range asked, range found, digest and
+    # log counts); the rest name each invalid file, digest gap and unreadable source. -q keeps those.
+    header, problems = lines[:4], lines[4:]
+    # No digest at all for the range is missing evidence, not "every digest valid" (exit 1, as documented).
+    ok = report.ok and report.digests_total > 0
+    if not args.quiet:
+        print_lines(stderr_console(), header)
+    if problems or (args.quiet and not ok):
+        print_lines(stderr_console(), problems or header)
     if args.output:
         text = json.dumps(report.to_dict(), indent=2)
         if args.output == "-":
             sys.stdout.write(text + "\n")
         else:
             write_output(Path(args.output), text)
-    return EXIT_OK if report.ok else EXIT_FAIL
+    return EXIT_OK if ok else EXIT_FAIL
 
 
 

@@ -95,12 +95,14 @@ def collect(
 
 
 def _session(options: CollectOptions, session: boto3.Session | None) -> boto3.Session:
-    """The caller's session, else one for ``options.profile``."""
+    """The caller's session, else one for ``options.profile``; error pages cut (:mod:`auditor.aws.error_pages`)."""
+    from auditor.aws.error_pages import install
+
     if session is not None:
-        return session
+        return install(session)
     import boto3
 
-    return boto3.Session(profile_name=options.profile)
+    return install(boto3.Session(profile_name=options.profile))
 
 
 def _aws(

@@ -20,15 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
+from xml.etree.ElementTree import ParseError
 
 from botocore import xform_name
 from botocore.config import Config
 from botocore.credentials import Credentials as BotocoreCredentials
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.model.errors import AuditorError
+from auditor.model.excerpt import error_excerpt
 from auditor.model.redact import register_secret
 from auditor.model.snapshot import CollectionError
 
@@ -476,10 +479,12 @@ class Aws:
             code = str(err.get("Code") or "ClientError")
             if code in not_configured:
                 return NOT_CONFIGURED
-            message = str(err.get("Message") or exc)
-        except BotoCoreError as exc:
+            message = _answer(exc, str(err.get("Message") or exc))
+        except (BotoCoreError, ResponseParserError, ParseError) as exc:
+            # ResponseParserError / ParseError: a body that is not AWS's (botocore's GetBucketLocation
+            # handler parses even an error page as XML)
             code = type(exc).__name__
-            message = str(exc)
+            message = error_excerpt(str(exc))
         failure = CollectionError(
             account_id=access.account_id,
             region=region,
@@ -496,6 +501,15 @@ class Aws:
     def report(self, failure: CollectionError) -> None:
         """Record a failure that a caller created or decided to keep."""
         self._on_error(failure)
+
+
+def _answer(exc: ClientError, message: str) -> str:
+    """The error's message as evidence: a web page (a proxy's 500) cut to its status and a tag-free excerpt."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    excerpt = error_excerpt(message)
+    if excerpt != message and status:
+        return f"HTTP {status}: {excerpt}"
+    return excerpt
 
 
 class AccountAccessError(AuditorError):
