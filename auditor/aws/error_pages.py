@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 
 from auditor.model.excerpt import error_excerpt
+from auditor.model.redact import redact
 
 __all__ = ["install"]
 
@@ -38,7 +39,8 @@ def cut_error_page(response_dict: dict[str, Any], **_: Any) -> None:
     if status < 300 or not isinstance(body, bytes) or not body:
         return
     if _is_page(response_dict.get("headers"), body):
-        text = error_excerpt(body[:_READ].decode("utf-8", "replace"))
+        # redacted before the cut: a secret a proxy echoed must not be split past recognition
+        text = error_excerpt(redact(body[:_READ].decode("utf-8", "replace")))
         response_dict["body"] = f"HTTP {status}: {text}".encode()
 
 

@@ -31,7 +31,7 @@ from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.model.errors import AuditorError
-from auditor.model.excerpt import error_excerpt
+from auditor.model.excerpt import error_excerpt, is_markup
 from auditor.model.redact import register_secret
 from auditor.model.snapshot import CollectionError
 
@@ -479,19 +479,20 @@ class Aws:
             code = str(err.get("Code") or "ClientError")
             if code in not_configured:
                 return NOT_CONFIGURED
-            message = _answer(exc, str(err.get("Message") or exc))
+            message = _answer(exc, str(err.get("Message") or exc), self._secrets)
         except (BotoCoreError, ResponseParserError, ParseError) as exc:
             # ResponseParserError / ParseError: a body that is not AWS's (botocore's GetBucketLocation
             # handler parses even an error page as XML)
             code = type(exc).__name__
-            message = error_excerpt(str(exc))
+            message = scrub(str(exc), self._secrets)
+            message = error_excerpt(message) if is_markup(message) else message
         failure = CollectionError(
             account_id=access.account_id,
             region=region,
             service=service,
             operation=operation,
             error_code=code,
-            message=scrub(message, self._secrets),
+            message=message,
             resource=resource,
         )
         if record:
@@ -503,13 +504,17 @@ class Aws:
         self._on_error(failure)
 
 
-def _answer(exc: ClientError, message: str) -> str:
-    """The error's message as evidence: a web page (a proxy's 500) cut to its status and a tag-free excerpt."""
+def _answer(exc: ClientError, message: str, secrets: Any) -> str:
+    """The error's message as evidence, secrets scrubbed first; a web page cut to its status and an excerpt.
+
+    Only markup is cut: an AWS message is kept whole (results.json keeps it), and the
+    scrubbing comes before any cut, so a secret is never split past recognition.
+    """
+    message = scrub(message, secrets)
+    if not is_markup(message):
+        return message
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    excerpt = error_excerpt(message)
-    if excerpt != message and status:
-        return f"HTTP {status}: {excerpt}"
-    return excerpt
+    return f"HTTP {status}: {error_excerpt(message)}" if status else error_excerpt(message)
 
 
 class AccountAccessError(AuditorError):
