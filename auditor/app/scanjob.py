@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.app.console import RichWork
 from auditor.app.pipeline import EvaluationOptions, build_results
 from auditor.aws.collect import CollectOptions, collect_with_sessions
 from auditor.engine.results import Results
@@ -74,6 +75,7 @@ def run_scan_job(
             public_keys=job.public_keys,
             console=console,
             sessions=sessions,
+            work=RichWork(console) if console is not None else None,
         )
     digest = None
     if job.snapshot_path is not None:

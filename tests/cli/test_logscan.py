@@ -89,6 +89,16 @@ def _put_log_file(session: boto3.Session, creds: Any, bucket: str, account: str)
     client(session, "s3", creds=creds).put_object(Bucket=bucket, Key=key, Body=body)
 
 
+class _Work:
+    """A WorkProgress that records every update."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[str, int, int]] = []
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        self.updates.append((phase, done, total))
+
+
 def seed_accounts_with_a_log_file(session: boto3.Session, accounts: tuple[str, ...]) -> dict[str, Any]:
     """Each account configured (trail, bucket, key; see seed_configured_account) with one log file."""
     seeded = {}
@@ -111,8 +121,14 @@ def test_logs_are_read_with_the_role_the_collector_assumed_once_per_account(sess
     wire = _Wire(session)
 
     snap, sessions = collect_with_sessions(options, session=session)
-    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
+    work = _Work()
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions, work=work)
 
+    # progress: the trail's files, then its digest chains (one account), each to its total
+    phases = {phase: (done, total) for phase, done, total in work.updates}
+    trail = next(t.name for t in snap.accounts[0].trails)
+    assert phases[f"Reading logs of {trail} (files)"] == (1, 1), work.updates
+    assert phases.get(f"Validating digests of {trail} (accounts)", (1, 1)) == (1, 1), work.updates
     role_arn = f"arn:aws:iam::{member}:role/Audit"
     assert wire.assumed == [(role_arn, "trail-auditor")]
     # and AWS's side agrees: one role session for the whole run, not one more for the logs

@@ -28,6 +28,7 @@ from auditor.app.cli.outputs import (
     write_output,
 )
 from auditor.app.console import (
+    RichWork,
     plural,
     print_lines,
     stderr_console,
@@ -98,13 +99,14 @@ def cmd_logs(args: argparse.Namespace) -> int:
         from auditor.aws.trail_logs import read_s3_source
 
         evidence = read_s3_source(source, window, rules_dir=args.rules, profile=args.profile,
-                                  endpoint_url=args.endpoint_url)
+                                  endpoint_url=args.endpoint_url, work=RichWork(console))
     else:
         path = Path(source)
         if not path.exists():
             raise AuditorError(f"{path}: no such file or folder")
-        with console.status("Reading log files..."):
-            evidence = read_local(path, window, rules_dir=args.rules)
+        work = RichWork(console)
+        evidence = read_local(path, window, rules_dir=args.rules,
+                              progress=lambda done, total: work.update(f"Reading {path} (files)", done, total))
     snapshot = Snapshot(collected_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), tool_version=__version__,
                         log_evidence=evidence)
     problems = evidence.get("file_problems", [])

@@ -155,7 +155,9 @@ def make_config(
     answers can hold a call (``scan --connect-timeout/--read-timeout/--max-attempts``).
     """
     return Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        # total_max_attempts counts the first attempt too (botocore's max_attempts would not): the
+        # documented meaning of --max-attempts, "attempts per AWS call, retries included"
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         user_agent_extra=USER_AGENT_EXTRA,
