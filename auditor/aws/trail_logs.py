@@ -53,7 +53,8 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
     renewed before it expires. Without them, each account's role is assumed on first
     use, once.
     """
-    from auditor.integrity import FileKeySource, merge_reports, verify_s3
+    from auditor.aws.digest_source import verify_s3
+    from auditor.integrity import FileKeySource, merge_reports
     from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
 
     now = now or datetime.now(UTC)
@@ -260,13 +261,13 @@ def _time(value: str | None, default: datetime) -> datetime:
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     """`trail-auditor verify-logs`: online through S3 or offline from a folder."""
+    from auditor.aws.digest_source import verify_s3
     from auditor.integrity import (
         CloudTrailKeySource,
         CombinedKeySource,
         FileKeySource,
         summary_lines,
         verify_local,
-        verify_s3,
     )
 
     now = datetime.now(UTC)
