@@ -42,6 +42,7 @@ from auditor.engine.results import Results
 from auditor.gate.baseline import Baseline
 from auditor.model.errors import AuditorError
 from auditor.model.excerpt import error_excerpt
+from auditor.model.log_evidence import LogEvidence
 from auditor.model.redact import redact, register_secret
 from auditor.model.snapshot import Snapshot
 from auditor.model.textsafe import clean_text
@@ -653,7 +654,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         with console.status("Reading log files..."):
             evidence = read_local(path, window, rules_dir=args.rules)
     snapshot = Snapshot(collected_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), tool_version=__version__,
-                        log_evidence=evidence)
+                        log_evidence=LogEvidence.from_dict(evidence))
     problems = evidence.get("file_problems", [])
     files_read = int(evidence.get("files_read", 0) or 0)
     nothing = files_read == 0 and not problems

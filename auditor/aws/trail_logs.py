@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.aws.collect import AccountAccessError, AccountSessions, CollectOptions, open_account_sessions
 from auditor.model.errors import AuditorError
+from auditor.model.log_evidence import LogEvidence
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
@@ -124,8 +125,8 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
                 "(no trail log bucket)", window,
                 "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
                 "account that owns the trail (for an organisation trail, the management account)"))
-    evidence = merge_evidence(docs)
-    integrity = merge_reports(reports).to_dict() if reports else None
+    evidence = LogEvidence.from_dict(merge_evidence(docs))
+    integrity = merge_reports(reports).document() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
 
 
