@@ -56,7 +56,13 @@ def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if tp is Any:
         return {}
     if origin in (Union, types.UnionType):
-        options = [_schema_for(a, defs) for a in get_args(tp)]
+        args = get_args(tp)
+        struct = [a for a in args if isinstance(a, type) and issubclass(a, msgspec.Struct)]
+        if len(args) == 2 and type(None) in args and struct:
+            # A typed document or nothing: "if null, fine; else the document". Unlike anyOf, this
+            # lets a validator report the document's own errors at their paths (log_evidence.files_read).
+            return {"if": {"type": "null"}, "else": _struct_schema(struct[0], defs)}
+        options = [_schema_for(a, defs) for a in args]
         return {"anyOf": options}
     if tp is type(None):
         return {"type": "null"}
