@@ -4,7 +4,7 @@ From the log files: hours with events per account and region (and, for files
 named as CloudTrail names them, the delivery stamps); a gap between the first
 and last active hour longer than ``logs_gap_tolerance_hours`` (default 24:
 quiet regions legitimately produce no file for hours) FAILs. From digest
-validation (``Snapshot.integrity["digest_gaps"]``): hourly digests are
+validation (``Snapshot.integrity.digest_gaps``): hourly digests are
 delivered even when empty, so a digest gap longer than
 ``logs_digest_gap_tolerance_hours`` (default 2) FAILs.
 """
