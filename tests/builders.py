@@ -252,3 +252,27 @@ def alarm(name: str, metric: str, namespace: str = "CISBenchmark") -> Alarm:
     """An enabled alarm notifying the sound topic."""
     return Alarm(name=name, arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
                  metric_name=metric, namespace=namespace, alarm_actions=(TOPIC_ARN,))
+
+
+def integrity_doc(**parts: Any) -> dict[str, Any]:
+    """A digest integrity document (Snapshot.integrity) with nothing in it but ``parts``.
+
+    The document is typed and validated when a snapshot is built, so a test that
+    needs only its digest gaps or validated chains still gives a whole document.
+    """
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "scope": {"source": "local", "location": "digests", "trails": [], "accounts": [], "regions": [],
+                  "range": {"start": None, "end": None}},
+        "digests_total": 0,
+        "digests_valid": 0,
+        "log_files_total": 0,
+        "log_files_valid": 0,
+        "files": [],
+        "failures": {},
+        "failure_counts": {},
+        "digest_gaps": [],
+        "errors": [],
+        "validated": [],
+    }
+    return {**doc, **parts}

@@ -120,9 +120,8 @@ def build_results(
     regions = sorted({r.region for a in snapshot.accounts for r in a.regions})
     log_window = None
     if snapshot.log_evidence is not None:
-        window = snapshot.log_evidence.get("window")
-        if isinstance(window, Mapping):
-            log_window = {"since": str(window.get("since", "")), "until": str(window.get("until", ""))}
+        window = snapshot.log_evidence.window
+        log_window = {"since": window.since, "until": window.until}
     started = started_at or snapshot.collected_at
     digest = snapshot_sha256 or snapshot.sha256()
     evaluated = now_iso()

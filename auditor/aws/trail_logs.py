@@ -28,6 +28,7 @@ from auditor.aws.collect import (
 )
 from auditor.aws.error_pages import install
 from auditor.model.errors import AuditorError
+from auditor.model.log_evidence import LogEvidence
 from auditor.model.progress import NullWork, WorkProgress
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
 
@@ -62,7 +63,8 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
     renewed before it expires. Without them, each account's role is assumed on first
     use, once. ``work`` hears the files read per trail and the digest chains validated.
     """
-    from auditor.integrity import FileKeySource, merge_reports, verify_s3
+    from auditor.aws.digest_source import verify_s3
+    from auditor.integrity import FileKeySource, merge_reports
 
     work = work or NullWork()
     from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
@@ -138,8 +140,8 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
                 "(no trail log bucket)", window,
                 "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
                 "account that owns the trail (for an organisation trail, the management account)"))
-    evidence = merge_evidence(docs)
-    integrity = merge_reports(reports).to_dict() if reports else None
+    evidence = LogEvidence.from_dict(merge_evidence(docs))
+    integrity = merge_reports(reports).document() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
 
 
@@ -281,13 +283,13 @@ def _time(value: str | None, default: datetime) -> datetime:
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     """`trail-auditor verify-logs`: online through S3 or offline from a folder."""
+    from auditor.aws.digest_source import verify_s3
     from auditor.integrity import (
         CloudTrailKeySource,
         CombinedKeySource,
         FileKeySource,
         summary_lines,
         verify_local,
-        verify_s3,
     )
 
     now = datetime.now(UTC)

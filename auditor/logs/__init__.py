@@ -5,7 +5,8 @@ one streaming pass, evaluates the single-event rules (CIS patterns and our
 own, as filter patterns), optional Sigma rules and the aggregations (failed
 logins, access denied, rate anomalies, region activity, delivery continuity),
 and returns a JSON-ready evidence document, stored in ``Snapshot.log_evidence``
-and judged offline by the ``logs-*`` checks.
+(typed there as :class:`auditor.model.log_evidence.LogEvidence`) and judged
+offline by the ``logs-*`` checks.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.model import serde
+from auditor.model.integrity_report import IntegrityDocument
+from auditor.model.log_evidence import LogEvidence
 
 SNAPSHOT_SCHEMA_VERSION = 1
 
@@ -451,11 +453,21 @@ class Snapshot:
     buckets: tuple[Bucket, ...] = ()
     keys: tuple[KmsKey, ...] = ()
     errors: tuple[CollectionError, ...] = ()
-    #: Log evidence (auditor.logs) and digest validation (auditor.integrity),
-    #: kept as their own JSON documents so that they re-evaluate offline.
-    log_evidence: JsonDict | None = None
-    integrity: JsonDict | None = None
+    #: Log evidence (auditor.logs) and digest validation (auditor.integrity), typed
+    #: documents of their own (auditor.model.log_evidence, auditor.model.integrity_report)
+    #: so that they re-evaluate offline. Given as JSON (a Mapping), each is typed and
+    #: validated here: a document that does not fit its model raises ValueError.
+    log_evidence: LogEvidence | None = None
+    integrity: IntegrityDocument | None = None
     schema_version: int = SNAPSHOT_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        raw_logs: object = self.log_evidence
+        if isinstance(raw_logs, Mapping):
+            object.__setattr__(self, "log_evidence", LogEvidence.from_dict(raw_logs))
+        raw_integrity: object = self.integrity
+        if isinstance(raw_integrity, Mapping):
+            object.__setattr__(self, "integrity", IntegrityDocument.from_dict(raw_integrity))
 
     # -- lookups used by checks ------------------------------------------------
 

@@ -36,6 +36,9 @@ def load_snapshot(path: Path) -> Snapshot:
     The file is read through :func:`auditor.model.fsio.read_input` (regular file,
     at most MAX_SNAPSHOT_BYTES) and parsed with a depth bound; whatever the
     schema lets through must still fit the model, or it is an input error.
+    The schema includes the log-evidence and digest-integrity documents' (generated
+    from their models), so a malformed document is reported at its field
+    (``log_evidence.files_read``), and the model types both documents again.
     The SHA-256 is unkeyed: it detects corruption, not a deliberate edit.
     """
     data = read_input(path, what="snapshot", limit=MAX_SNAPSHOT_BYTES)

@@ -35,6 +35,7 @@ from auditor.app.console import (
 )
 from auditor.app.pipeline import build_results
 from auditor.model.errors import AuditorError
+from auditor.model.log_evidence import LogEvidence
 from auditor.model.snapshot import Snapshot
 
 
@@ -108,7 +109,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         evidence = read_local(path, window, rules_dir=args.rules,
                               progress=lambda done, total: work.update(f"Reading {path} (files)", done, total))
     snapshot = Snapshot(collected_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"), tool_version=__version__,
-                        log_evidence=evidence)
+                        log_evidence=LogEvidence.from_dict(evidence))
     problems = evidence.get("file_problems", [])
     files_read = int(evidence.get("files_read", 0) or 0)
     nothing = files_read == 0 and not problems
