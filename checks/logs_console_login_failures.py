@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.model.arn import GLOBAL
 
 META = CheckMeta(
     id="logs-console-login-failures",
@@ -93,7 +94,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             else f"no user or address reached {threshold} failed console logins in {window} "
             f"minutes in account {account}"
         )
-        yield judge.verdict(ctx, doc, account, judge.GLOBAL, bool(over), msg, ev)
+        yield judge.verdict(ctx, doc, account, GLOBAL, bool(over), msg, ev)
 
 
 CHECK = Check(META, evaluate)

@@ -26,6 +26,7 @@ from auditor.engine.checkapi import (
     parse_time,
 )
 from auditor.engine.trails import covering_trails
+from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import TrailStatus
 
 META = CheckMeta(
@@ -81,7 +82,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             set(judge.regions_of(doc, account))
             | {g["region"] for g in digest_gaps if g["account_id"] == account}
         )
-        for region in regions or [judge.GLOBAL]:
+        for region in regions or [GLOBAL]:
             c = coverage.get((account, region), {})
             event_gaps = gaps(c.get("event_hours", []), tol)
             file_gaps = gaps(c.get("file_hours", []), tol)

@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.model.arn import GLOBAL
 
 META = CheckMeta(
     id="logs-sigma-matches",
@@ -56,7 +57,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     ]
     if not rules:
         for account in judge.accounts_in_scope(ctx, doc):
-            yield ctx.result(account, judge.GLOBAL, Status.NOT_APPLICABLE,
+            yield ctx.result(account, GLOBAL, Status.NOT_APPLICABLE,
                              "no Sigma rule was loaded (give a folder of rules with --rules)",
                              resource_id=account, resource_type="AwsAccount",
                              evidence={"unsupported": unsupported[:50]})
@@ -66,7 +67,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         mine = [m for m in matches if m.get("account_id") == account]
         regions = sorted(set(judge.regions_of(doc, account)) | {str(m.get("region")) for m in mine})
         if not regions:
-            yield judge.verdict(ctx, doc, account, judge.GLOBAL, False, "", {})
+            yield judge.verdict(ctx, doc, account, GLOBAL, False, "", {})
             continue
         for region in regions:
             here = [m for m in mine if m.get("region") == region]

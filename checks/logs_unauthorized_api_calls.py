@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.model.arn import GLOBAL
 
 META = CheckMeta(
     id="logs-unauthorized-api-calls",
@@ -79,7 +80,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             if over
             else f"no principal reached {threshold} denied calls in one hour in account {account}"
         )
-        yield judge.verdict(ctx, doc, account, judge.GLOBAL, bool(over), msg, ev)
+        yield judge.verdict(ctx, doc, account, GLOBAL, bool(over), msg, ev)
 
 
 CHECK = Check(META, evaluate)

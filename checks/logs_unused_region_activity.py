@@ -24,6 +24,8 @@ from auditor.engine.checkapi import (
     Status,
     parse_time,
 )
+from auditor.model.arn import GLOBAL
+from auditor.model.timefmt import hour_stamp
 
 META = CheckMeta(
     id="logs-unused-region-activity",
@@ -79,11 +81,11 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     days = judge.setting(ctx, "logs_region_detection_days", 7)
     detect = min(timedelta(days=days), (until - since) / 2)
     cut_at = (until - detect).replace(minute=0, second=0, microsecond=0)
-    cut = cut_at.strftime("%Y-%m-%dT%H:00:00Z")
+    cut = hour_stamp(cut_at)
     cut_day = cut[:10]
     coverage = {(c["account_id"], c["region"]): c for c in doc.get("coverage", [])}
     for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [judge.GLOBAL]
+        regions = judge.regions_of(doc, account) or [GLOBAL]
         account_baseline = sum(
             _hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account
         )
@@ -96,7 +98,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 if baseline == 0
                 else sum(v[1] for d, v in c.get("days", {}).items() if d >= cut_day)
             )
-            judged = region not in (judge.GLOBAL, "unknown")
+            judged = region not in (GLOBAL, "unknown")
             failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
             events = [e for e in c.get("first_writes", []) if str(e.get("eventTime", "")) >= cut]
             ev = {

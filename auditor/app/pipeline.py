@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from auditor.engine.registry import all_checks
 from auditor.engine.results import Finding, Results, ScanInfo, summarise
 from auditor.engine.runner import evaluate
 from auditor.mapping.frameworks import apply_mappings, load_frameworks, load_profiles
+from auditor.model import timefmt
 from auditor.model.errors import AuditorError
 from auditor.model.snapshot import Snapshot
 from auditor.model.validation import validate
@@ -41,7 +41,7 @@ class EvaluationOptions:
 
 def now_iso() -> str:
     """UTC now as ISO 8601 with a Z suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timefmt.now_iso()
 
 
 def select_checks(options: EvaluationOptions, available: Sequence[Check] | None = None) -> list[Check]:

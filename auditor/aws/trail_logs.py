@@ -21,8 +21,10 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from auditor.aws.collect import AccountAccessError, AccountSessions, CollectOptions, open_account_sessions
+from auditor.model.arn import parse_arn
 from auditor.model.errors import AuditorError
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
+from auditor.model.timefmt import parse_iso
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
 
@@ -179,7 +181,7 @@ def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequen
     """A validation report whose every chain of ``trail`` is unreadable for ``reason`` (ERROR)."""
     from auditor.integrity import IntegrityReport, Scope
     from auditor.integrity.model import SourceError
-    from auditor.integrity.timeutil import iso
+    from auditor.model.timefmt import iso
 
     scopes = tuple(Scope(account, region, trail.arn) for account in accounts for region in regions)
     resource = f"s3://{trail.s3_bucket_name}/{_join(trail.s3_key_prefix, '')}"
@@ -203,7 +205,7 @@ def _unlisted_integrity(account_id: str, err: CollectionError, window: Any) -> A
     """A validation report whose one chain (the account in the failed region) is unreadable for ``err``."""
     from auditor.integrity import IntegrityReport, Scope
     from auditor.integrity.model import SourceError
-    from auditor.integrity.timeutil import iso
+    from auditor.model.timefmt import iso
 
     scope = Scope(account_id, err.region, "")
     return IntegrityReport(
@@ -252,10 +254,9 @@ def _time(value: str | None, default: datetime) -> datetime:
     if not value:
         return default
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         raise AuditorError(f"{value!r}: expected an ISO 8601 time such as 2026-11-01T00:00:00Z") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
@@ -284,10 +285,10 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
         return report, summary_lines(report)
     if not args.trail_arn:
         raise AuditorError("give --trail-arn (online) or a FOLDER with --public-keys (offline)")
-    arn_parts = args.trail_arn.split(":")
-    if len(arn_parts) < 6 or not arn_parts[5].startswith("trail/"):
+    arn = parse_arn(args.trail_arn)
+    if arn is None or not arn.resource.startswith("trail/"):
         raise AuditorError(f"{args.trail_arn}: not a trail ARN")
-    region, owner = arn_parts[3], arn_parts[4]
+    region, owner = arn.region, arn.account
     session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
     ct = _client(session, "cloudtrail", args.endpoint_url, region)
     bucket, prefix = args.bucket, args.prefix

@@ -40,6 +40,7 @@ from auditor.engine.checkapi import (
     Status,
 )
 from auditor.engine.trails import covering_trails, trail_listing_errors
+from auditor.model.arn import GLOBAL, log_group_name, parse_arn
 from auditor.model.snapshot import (
     AccountSnapshot,
     Alarm,
@@ -55,7 +56,6 @@ from auditor.semantics.filterpattern import PatternError, SatisfactionResult, co
 
 __all__ = ["PERMISSIONS", "alarm_evaluator", "alarm_meta", "evaluate_account"]
 
-GLOBAL = "global"
 
 #: IAM actions the alarm checks' evidence needs.
 PERMISSIONS: tuple[str, ...] = (
@@ -100,32 +100,9 @@ def _error(depth: int, message: str, trail: Trail | None, *errors: CollectionErr
 # --------------------------------------------------------------------------- ARNs
 
 
-@dataclass(frozen=True)
-class _Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-
-def _parse_arn(arn: str) -> _Arn | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return _Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
-
-
-def _log_group_name(arn: _Arn) -> str | None:
-    """``log-group:NAME`` or ``log-group:NAME:*`` -> NAME."""
-    kind, _, rest = arn.resource.partition(":")
-    if kind != "log-group" or not rest:
-        return None
-    return rest[:-2] if rest.endswith(":*") else rest
-
 
 def _is_sns_topic(action: str) -> bool:
-    arn = _parse_arn(action)
+    arn = parse_arn(action)
     return arn is not None and arn.service == "sns" and bool(arn.resource)
 
 
@@ -226,7 +203,7 @@ def _filter_link(item: CisItem, trail: Trail, group: str, region: str,
 
 def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: Trail,
                 mf: MetricFilter, alarm: Alarm, topic_arn: str) -> _Outcome:
-    parsed = _parse_arn(topic_arn)
+    parsed = parse_arn(topic_arn)
     acc_id = parsed.account if parsed and parsed.account else owner.account_id
     reg_name = parsed.region if parsed and parsed.region else region
     acc, problem = ((owner, None) if acc_id == owner.account_id
@@ -290,8 +267,8 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
     if stop is not None:
         return [stop]
     group_arn = trail.cloudwatch_logs_log_group_arn or ""
-    parsed = _parse_arn(group_arn)
-    group = _log_group_name(parsed) if parsed else None
+    parsed = parse_arn(group_arn)
+    group = log_group_name(parsed) if parsed else None
     if parsed is None or group is None:
         return [_error(_FILTER, f"trail {trail.name} names an unrecognised log group ARN "
                                 f"{group_arn!r}", trail)]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import CheckContext, CheckResult
+from auditor.model.arn import GLOBAL
 
 
 def rate_anomaly_results(ctx: CheckContext, kind: str, noun: str) -> Iterator[CheckResult]:
@@ -27,7 +28,7 @@ def rate_anomaly_results(ctx: CheckContext, kind: str, noun: str) -> Iterator[Ch
         return
     found = [a for a in doc.get("rate_anomalies", []) if a.get("kind") == kind]
     for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [judge.GLOBAL]
+        regions = judge.regions_of(doc, account) or [GLOBAL]
         for region in regions:
             mine = [a for a in found if a["account_id"] == account and a["region"] == region]
             ev = {"anomalies": mine, "total": len(mine), "parameters": doc.get("parameters", {})}

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import KeyMetadata
 
 __all__ = ["Status"]
 
 NO_EVIDENCE = "log files were not read: run with --logs-since or `trail-auditor logs`"
-GLOBAL = "global"
 Doc = Mapping[str, Any]
 
 

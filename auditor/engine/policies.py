@@ -21,6 +21,7 @@ from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status
 from auditor.engine.trails import unlisted_trail_errors
+from auditor.model.arn import arn_part
 from auditor.model.snapshot import Bucket, CollectionError, PublicAccessBlock, Trail
 from auditor.model.wildcard import glob_match
 
@@ -227,8 +228,7 @@ def _concrete_value(key: str, value: str) -> bool:
         except ValueError:
             return False
     if key in _ARN_KEYS and value.startswith("arn:"):
-        parts = value.split(":", 5)
-        account = parts[4] if len(parts) > 4 else ""
+        account = arn_part(value, 4)
         # An ARN with a wildcard account matches every account in AWS.
         return not ("*" in account or "?" in account)
     return True

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
@@ -26,8 +27,6 @@ from auditor.model.snapshot import (
     TrailStatus,
 )
 from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
-
-GLOBAL = "global"
 
 
 @dataclass(frozen=True)

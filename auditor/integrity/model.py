@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.integrity.timeutil import parse_iso
+from auditor.model.timefmt import parse_iso
 
 INTEGRITY_SCHEMA_VERSION = 1
 

@@ -64,8 +64,8 @@ from auditor.integrity.model import (
     SourceError,
 )
 from auditor.integrity.store import LocalStore, ObjectNotFound, ObjectStore, SourceReadError
-from auditor.integrity.timeutil import aware, iso, parse_iso, parse_key_date
 from auditor.model.errors import AuditorError
+from auditor.model.timefmt import aware, iso, parse_iso, parse_key_date
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 DEFAULT_GAP_TOLERANCE_HOURS = 2.0

@@ -28,6 +28,7 @@ from typing import Any
 
 from auditor.engine.checkapi import Severity, Status, parse_time
 from auditor.engine.results import Finding, Results
+from auditor.model.arn import partition_of
 from auditor.model.textsafe import safe_https_url, without_surrogates
 from auditor.report.interface import Renderer, ReportOptions, write_text
 
@@ -58,14 +59,6 @@ def _millis(timestamp: str) -> int:
         return 0
 
 
-def _partition(arn: str | None) -> str:
-    if arn and arn.startswith("arn:"):
-        parts = arn.split(":")
-        if len(parts) > 1 and parts[1]:
-            return parts[1]
-    return "aws"
-
-
 def ocsf_finding(f: Finding, results: Results, event_time: int) -> dict[str, Any]:
     """One finding as an OCSF Compliance Finding."""
     severity_id, severity = SEVERITY_ID[f.severity]
@@ -77,7 +70,7 @@ def ocsf_finding(f: Finding, results: Results, event_time: int) -> dict[str, Any
         "uid": f.resource_arn or f.resource_id,
         "name": f.resource_id,
         "type": f.resource_type,
-        "cloud_partition": _partition(f.resource_arn),
+        "cloud_partition": partition_of(f.resource_arn),
     }
     if f.region and f.region != "global":
         resource["region"] = f.region
