@@ -17,7 +17,6 @@ from auditor.engine.checkapi import (
 from auditor.engine.trails import (
     all_of,
     covering_trails,
-    error_evidence,
     logging_judgement,
     management_judgement,
     trail_covers_region,
@@ -121,7 +120,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 yield ctx.result(account.account_id, reg.region, Status.FAIL, msg,
                                  resource_id=account.account_id, evidence=ev)
             elif n + len(unknown) > 1:
-                ev["collection_errors"] = [error_evidence(e) for _, j in unknown for e in j.errors]
+                ev["collection_errors"] = [e.evidence() for _, j in unknown for e in j.errors]
                 reasons = "; ".join(j.reason for _, j in unknown)
                 yield ctx.result(account.account_id, reg.region, Status.ERROR,
                                  f"cannot count the trails recording management events in "

@@ -136,18 +136,7 @@ def build_results(
         log_window=log_window,
         snapshot_sha256=digest,
         profile=settings.profile,
-        errors=tuple(
-            {
-                "account_id": e.account_id,
-                "region": e.region,
-                "service": e.service,
-                "operation": e.operation,
-                "error_code": e.error_code,
-                "message": e.message,
-                "resource": e.resource,
-            }
-            for e in snapshot.errors
-        ),
+        errors=tuple(e.evidence() for e in snapshot.errors),
     )
     results = Results(
         scan=scan,

@@ -298,12 +298,6 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
     return out
 
 
-def _error_evidence(err: CollectionError) -> dict[str, str]:
-    return {"account_id": err.account_id, "region": err.region, "service": err.service,
-            "operation": err.operation, "error_code": err.error_code, "message": err.message,
-            "resource": err.resource}
-
-
 def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot) -> CheckResult:
     """One account's verdict for one CIS monitoring item (see the module docstring)."""
     trails = covering_trails(ctx.snapshot, account)
@@ -326,7 +320,7 @@ def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot)
     }
     errors = [e for o in outcomes if o.status is Status.ERROR for e in o.errors]
     if chosen.status is Status.ERROR and errors:
-        evidence["collection_errors"] = [_error_evidence(e) for e in errors]
+        evidence["collection_errors"] = [e.evidence() for e in errors]
     message = chosen.message
     if chosen.status is Status.ERROR:
         reasons = list(dict.fromkeys(o.message for o in outcomes if o.status is Status.ERROR))

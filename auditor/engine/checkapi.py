@@ -191,15 +191,7 @@ class CheckContext:
             resource_id=resource_id,
             resource_arn=resource_arn,
             resource_type=resource_type,
-            evidence={
-                "collection_error": {
-                    "service": err.service,
-                    "operation": err.operation,
-                    "error_code": err.error_code,
-                    "message": err.message,
-                    "resource": err.resource,
-                }
-            },
+            evidence={"collection_error": err.evidence(located=False)},
         )
 
 

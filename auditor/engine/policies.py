@@ -450,7 +450,7 @@ def judge_log_buckets(
             err = bucket.existence
             if err.error_code == "OutOfScope":
                 verdict = Verdict(Status.ERROR, out_of_scope_message(bucket, err),
-                                  {"collection_error": _error_evidence(err)})
+                                  {"collection_error": err.evidence(located=False)})
             else:
                 verdict = err
         elif not judge_existence and bucket.existence != "exists":
@@ -467,11 +467,6 @@ def judge_log_buckets(
                          resource_id=target.name, resource_arn=arn,
                          evidence={**verdict.evidence, "trails": trail_arns})
     yield from _uncovered_accounts(ctx, covered)
-
-
-def _error_evidence(err: CollectionError) -> dict[str, str]:
-    return {"service": err.service, "operation": err.operation, "error_code": err.error_code,
-            "message": err.message, "resource": err.resource}
 
 
 def _uncovered_accounts(ctx: CheckContext, covered: set[str]) -> Iterator[CheckResult]:

@@ -203,7 +203,7 @@ def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[C
                    f"the trails of region {region} could not be listed, so a trail homed there "
                    f"is not judged: {err.reason()}",
                    resource_id=account.account_id, resource_type="AwsAccount",
-                   evidence={"collection_error": error_evidence(err)})
+                   evidence={"collection_error": err.evidence()})
         for region, err in trail_listing_errors(account)
     ]
 
@@ -300,7 +300,7 @@ def account_result(
     if unknown or unlisted:
         errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
         if errors:
-            evidence["collection_errors"] = [error_evidence(e) for e in errors]
+            evidence["collection_errors"] = [e.evidence() for e in errors]
         reasons = "; ".join([j.reason for _, j in unknown]
                             + [f"the trails of region {r} could not be listed ({e.reason()})"
                                for r, e in unlisted])
@@ -312,13 +312,6 @@ def account_result(
     else:
         msg = f"no trail {what}: " + "; ".join(j.reason for _, j in judged)
     return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
-
-
-def error_evidence(err: CollectionError) -> dict[str, str]:
-    """A CollectionError as JSON evidence."""
-    return {"account_id": err.account_id, "region": err.region, "service": err.service,
-            "operation": err.operation, "error_code": err.error_code, "message": err.message,
-            "resource": err.resource}
 
 
 def coverage_check(
@@ -529,5 +522,5 @@ def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResu
     """ERROR for a key whose evidence could not be read."""
     res = key_result(ctx, use, Status.ERROR,
                      f"evidence could not be collected: {err.reason()}",
-                     {"collection_error": error_evidence(err)})
+                     {"collection_error": err.evidence()})
     return res

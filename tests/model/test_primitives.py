@@ -41,3 +41,14 @@ def test_arn_parts_are_lenient_for_truncated_arns() -> None:
     assert partition_of("arn:aws-us-gov:iam::1:root") == "aws-us-gov"
     assert partition_of(None) == partition_of("") == "aws"
     assert GLOBAL == "global"
+
+
+def test_a_collection_error_is_one_evidence_shape() -> None:
+    from auditor.model.snapshot import CollectionError
+
+    err = CollectionError("111111111111", "eu-west-1", "s3", "GetBucketPolicy", "AccessDenied", "no", "b")
+    assert err.evidence() == {"account_id": "111111111111", "region": "eu-west-1", "service": "s3",
+                              "operation": "GetBucketPolicy", "error_code": "AccessDenied",
+                              "message": "no", "resource": "b"}
+    assert err.evidence(located=False) == {"service": "s3", "operation": "GetBucketPolicy",
+                                           "error_code": "AccessDenied", "message": "no", "resource": "b"}
