@@ -13,7 +13,8 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, judge_log_buckets
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -54,17 +55,17 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.logging, CollectionError):
         return bucket.logging
     if bucket.logging is None:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} has server access logging off: reads "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has server access logging off: reads "
                        "and deletions of the audit logs leave no record")
     evidence = {"target_bucket": bucket.logging.target_bucket,
                 "target_prefix": bucket.logging.target_prefix}
     note = (" (into itself: prefer a separate bucket)"
             if bucket.logging.target_bucket == bucket.name else "")
-    return Verdict(Status.PASS, f"bucket {bucket.name} logs server access to "
+    return Judgement(Status.PASS, f"bucket {bucket.name} logs server access to "
                    f"{bucket.logging.target_bucket}{note}", evidence)
 
 

@@ -14,8 +14,9 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, judge_log_buckets
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 #: Classes whose objects must be restored before they can be read.
@@ -86,7 +87,7 @@ def _early(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
     return out
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     need = ctx.settings.hot_retention_days
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
@@ -94,9 +95,9 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _early(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
                        f"{need} days logs must stay immediately available", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
+    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
                    f"least {need} days", evidence)
 
 

@@ -14,10 +14,10 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     PUBLIC_GRANTEE_URIS,
     LogBucketTarget,
-    Verdict,
     effective_block,
     judge_log_buckets,
     public_allow_statements,
@@ -89,7 +89,7 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     owner = ctx.snapshot.account(bucket.owner_account_id or target.trail_account_id)
     if owner is None:
         account_bpa: Any = CollectionError(
@@ -132,18 +132,18 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
                 else:
                     unknown.extend(block_errors)
     if problems:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} is public: " + " and ".join(problems)
+        return Judgement(Status.FAIL, f"bucket {bucket.name} is public: " + " and ".join(problems)
                        + " (Block Public Access does not neutralise them)", evidence)
     if unknown:
         err = unknown[0]
-        return Verdict(Status.ERROR,
+        return Judgement(Status.ERROR,
                        f"bucket {bucket.name} may be public: Block Public Access is not fully on "
                        f"and evidence could not be collected: {err.reason()}",
                        {**evidence, "collection_errors": [e.reason() for e in unknown]})
     if block["ignore_public_acls"] and block["restrict_public_buckets"]:
-        return Verdict(Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public "
+        return Judgement(Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public "
                        "ACLs and policies", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} has no public ACL grant or unrestricted "
+    return Judgement(Status.PASS, f"bucket {bucket.name} has no public ACL grant or unrestricted "
                    "wildcard-principal Allow statement", evidence)
 
 

@@ -14,9 +14,9 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,
-    Verdict,
     actions_cover,
     has_service_principal,
     is_allow,
@@ -86,7 +86,7 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.policy, CollectionError):
         return bucket.policy
     grants: list[tuple[str, bool]] = []
@@ -101,17 +101,17 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     if not grants:
         what = "has no bucket policy" if bucket.policy is None else \
             "has no policy statement allowing cloudtrail.amazonaws.com to s3:PutObject"
-        return Verdict(Status.FAIL, f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
                        "here through a pinned grant (if delivery works, it goes through a "
                        "broader statement; see bucket-not-public and trail-delivery-health)",
                        evidence)
     loose = [sid for sid, ok in grants if not ok]
     if loose:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
                        "cloudtrail.amazonaws.com write without an aws:SourceArn or "
                        "aws:SourceAccount condition, so any account's trail can deliver here",
                        evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by "
+    return Judgement(Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by "
                    "aws:SourceArn/aws:SourceAccount", evidence)
 
 

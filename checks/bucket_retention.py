@@ -14,8 +14,9 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, judge_log_buckets
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 META = CheckMeta(
@@ -83,21 +84,21 @@ def _shortfalls(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
     return out
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     need, profile = ctx.settings.retention_days, ctx.settings.profile
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
     evidence: dict[str, Any] = {"required_days": need, "profile": profile,
                                 "log_prefixes": list(target.log_prefixes())}
     if not bucket.lifecycle:
-        return Verdict(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
+        return Judgement(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
                        f"expires (profile {profile} requires {need} days)", evidence)
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _shortfalls(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
                        f"the {need} days profile {profile} requires", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
+    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
                    f"(profile {profile})", evidence)
 
 

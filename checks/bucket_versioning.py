@@ -13,7 +13,8 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, judge_log_buckets
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -49,15 +50,15 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.versioning, CollectionError):
         return bucket.versioning
     status = bucket.versioning.status if bucket.versioning is not None else None
     evidence = {"versioning_status": status}
     if status == "Enabled":
-        return Verdict(Status.PASS, f"bucket {bucket.name} has versioning enabled", evidence)
+        return Judgement(Status.PASS, f"bucket {bucket.name} has versioning enabled", evidence)
     state = "suspended" if status == "Suspended" else "never enabled"
-    return Verdict(Status.FAIL, f"bucket {bucket.name} has versioning {state}: a deleted or "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has versioning {state}: a deleted or "
                    "overwritten log file cannot be recovered", evidence)
 
 

@@ -27,7 +27,7 @@ is ERROR: the alarms cannot be seen from here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.engine.checkapi import (
@@ -39,6 +39,7 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import covering_trails, trail_listing_errors
 from auditor.model.arn import GLOBAL, log_group_name, parse_arn
 from auditor.model.snapshot import (
@@ -72,29 +73,25 @@ PERMISSIONS: tuple[str, ...] = (
 _TRAIL, _FILTER, _ALARM, _ACTION, _SUBSCRIPTION, _DONE = range(6)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """The verdict of one candidate path."""
+@dataclass(frozen=True, kw_only=True)
+class _Outcome(Judgement):
+    """The judgement of one candidate path, and how far along the chain it got."""
 
-    status: Status
     depth: int
-    message: str
     region: str = GLOBAL
     trail: Trail | None = None
     metric_filter: MetricFilter | None = None
-    errors: tuple[CollectionError, ...] = ()
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def _fail(depth: int, message: str, trail: Trail | None, **kw: Any) -> _Outcome:
     region = trail.home_region if trail else GLOBAL
-    return _Outcome(Status.FAIL, depth, message, region, trail, **kw)
+    return _Outcome(Status.FAIL, message, depth=depth, region=region, trail=trail, **kw)
 
 
 def _error(depth: int, message: str, trail: Trail | None, *errors: CollectionError,
            **kw: Any) -> _Outcome:
     region = trail.home_region if trail else GLOBAL
-    return _Outcome(Status.ERROR, depth, message, region, trail, errors=errors, **kw)
+    return _Outcome(Status.ERROR, message, errors=errors, depth=depth, region=region, trail=trail, **kw)
 
 
 # --------------------------------------------------------------------------- ARNs
@@ -210,8 +207,8 @@ def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: 
                     else _in_scope(snapshot, acc_id, trail, "SNS topic subscriptions"))
     if acc is None:
         assert problem is not None
-        return _Outcome(problem.status, _SUBSCRIPTION, problem.message, trail.home_region, trail,
-                        mf, problem.errors)
+        return _Outcome(problem.status, problem.message, errors=problem.errors, depth=_SUBSCRIPTION,
+                        region=trail.home_region, trail=trail, metric_filter=mf)
     reg = acc.region(reg_name)
     topic = None if reg is None else next((t for t in reg.topics if t.topic_arn == topic_arn), None)
     if topic is None:
@@ -229,10 +226,11 @@ def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: 
         return _fail(_SUBSCRIPTION, f"SNS topic {topic_arn} of alarm {alarm.name} has no "
                                     f"confirmed subscription ({detail})",
                      trail, metric_filter=mf, evidence=ev)
-    return _Outcome(Status.PASS, _DONE,
+    return _Outcome(Status.PASS,
                     f"metric filter {mf.name!r} on the log group of trail {trail.name} feeds alarm "
                     f"{alarm.name}, which notifies SNS topic {topic_arn} ({len(confirmed)} "
-                    "confirmed subscription(s))", trail.home_region, trail, mf, evidence=ev)
+                    "confirmed subscription(s))", ev, depth=_DONE, region=trail.home_region, trail=trail,
+                    metric_filter=mf)
 
 
 def _alarm_links(snapshot: Snapshot, owner: AccountSnapshot, reg: RegionSnapshot, trail: Trail,

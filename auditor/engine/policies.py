@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import unlisted_trail_errors
 from auditor.model.arn import arn_part
 from auditor.model.snapshot import Bucket, CollectionError, PublicAccessBlock, Trail
@@ -395,16 +396,7 @@ def log_bucket_targets(ctx: CheckContext) -> list[LogBucketTarget]:
     return [LogBucketTarget(name, tuple(trails)) for name, trails in by_name.items()]
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A bucket check's judgement of one bucket, before it becomes a CheckResult."""
-
-    status: Status
-    message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-
-
-BucketJudge = Callable[[LogBucketTarget, Bucket], Verdict | CollectionError]
+BucketJudge = Callable[[LogBucketTarget, Bucket], Judgement | CollectionError]
 
 
 def out_of_scope_message(bucket: Bucket, err: CollectionError) -> str:
@@ -445,16 +437,16 @@ def judge_log_buckets(
                              resource_id=target.name, resource_arn=arn,
                              evidence={"trails": trail_arns})
             continue
-        verdict: Verdict | CollectionError
+        verdict: Judgement | CollectionError
         if not judge_existence and isinstance(bucket.existence, CollectionError):
             err = bucket.existence
             if err.error_code == "OutOfScope":
-                verdict = Verdict(Status.ERROR, out_of_scope_message(bucket, err),
+                verdict = Judgement(Status.ERROR, out_of_scope_message(bucket, err),
                                   {"collection_error": err.evidence(located=False)})
             else:
                 verdict = err
         elif not judge_existence and bucket.existence != "exists":
-            verdict = Verdict(Status.NOT_APPLICABLE,
+            verdict = Judgement(Status.NOT_APPLICABLE,
                               f"bucket {target.name} does not exist; see bucket-exists")
         else:
             verdict = judge(target, bucket)
@@ -463,9 +455,8 @@ def judge_log_buckets(
                             account_id=account_id)
             yield replace(res, evidence={**res.evidence, "trails": trail_arns})
             continue
-        yield ctx.result(account_id, region, verdict.status, verdict.message,
-                         resource_id=target.name, resource_arn=arn,
-                         evidence={**verdict.evidence, "trails": trail_arns})
+        yield verdict.result(ctx, account_id, region, resource_id=target.name, resource_arn=arn,
+                             evidence={"trails": trail_arns})
     yield from _uncovered_accounts(ctx, covered)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.engine.judgement import Judgement
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import (
     AccountSnapshot,
@@ -29,30 +30,6 @@ from auditor.model.snapshot import (
 from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """One trail's answer to one question: True, False or None (unknown), and why."""
-
-    ok: bool | None
-    reason: str
-    errors: tuple[CollectionError, ...] = ()
-
-    @classmethod
-    def yes(cls, reason: str) -> Judgement:
-        """Proven."""
-        return cls(True, reason)
-
-    @classmethod
-    def no(cls, reason: str) -> Judgement:
-        """Disproven."""
-        return cls(False, reason)
-
-    @classmethod
-    def unknown(cls, reason: str, *errors: CollectionError) -> Judgement:
-        """Could not be judged."""
-        return cls(None, reason, tuple(errors))
-
-
 def all_of(*judgements: Judgement) -> Judgement:
     """AND in three values: any False decides; otherwise any unknown makes it unknown."""
     for j in judgements:
@@ -60,9 +37,8 @@ def all_of(*judgements: Judgement) -> Judgement:
             return j
     unknown = [j for j in judgements if j.ok is None]
     if unknown:
-        return Judgement(None, "; ".join(j.reason for j in unknown),
-                         tuple(e for j in unknown for e in j.errors))
-    return Judgement(True, "; ".join(j.reason for j in judgements))
+        return Judgement.unknown("; ".join(j.message for j in unknown), *(e for j in unknown for e in j.errors))
+    return Judgement.yes("; ".join(j.message for j in judgements))
 
 
 # --------------------------------------------------------------------------- trail resolution
@@ -247,7 +223,7 @@ def management_judgement(trail: Trail, *, complete: bool) -> Judgement:
     cov: ManagementCoverage = management_coverage(sel)
     ok = cov.complete if complete else cov.any
     text = f"trail {trail.name} {cov.describe()}"
-    return Judgement(ok, text)
+    return Judgement.of(ok, text)
 
 
 def s3_data_judgement(trail: Trail, *, write: bool) -> Judgement:
@@ -284,7 +260,7 @@ def account_result(
     evidence: dict[str, Any] = {
         "trails": [{"arn": t.arn, "owner_account_id": t.owner_account_id,
                     "verdict": {True: "proven", False: "not met", None: "unknown"}[j.ok],
-                    "reason": j.reason} for t, j in judged],
+                    "reason": j.message} for t, j in judged],
     }
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
     proving = [(t, j) for t, j in judged if j.ok is True]
@@ -301,7 +277,7 @@ def account_result(
         errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
         if errors:
             evidence["collection_errors"] = [e.evidence() for e in errors]
-        reasons = "; ".join([j.reason for _, j in unknown]
+        reasons = "; ".join([j.message for _, j in unknown]
                             + [f"the trails of region {r} could not be listed ({e.reason()})"
                                for r, e in unlisted])
         return ctx.result(account.account_id, region, Status.ERROR,
@@ -310,7 +286,7 @@ def account_result(
     if not judged:
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
-        msg = f"no trail {what}: " + "; ".join(j.reason for _, j in judged)
+        msg = f"no trail {what}: " + "; ".join(j.message for _, j in judged)
     return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
 
 
