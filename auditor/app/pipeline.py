@@ -17,7 +17,7 @@ from auditor.engine.checkapi import Check, Settings, Severity, Status
 from auditor.engine.registry import all_checks
 from auditor.engine.results import Finding, Results, ScanInfo, summarise
 from auditor.engine.runner import evaluate
-from auditor.mapping.frameworks import apply_mappings, load_frameworks, load_profiles
+from auditor.mapping.frameworks import apply_mappings, load_frameworks, load_profiles, select_profile
 from auditor.model import timefmt
 from auditor.model.errors import AuditorError
 from auditor.model.snapshot import Snapshot
@@ -60,13 +60,7 @@ def select_checks(options: EvaluationOptions, available: Sequence[Check] | None 
 
 def settings_for(options: EvaluationOptions) -> Settings:
     """Evaluation settings from the chosen retention profile and trust list."""
-    profiles = load_profiles(list(options.mapping_dirs))
-    if options.retention_profile not in profiles:
-        raise AuditorError(
-            f"unknown retention profile {options.retention_profile!r};"
-            f" available: {', '.join(sorted(profiles))}"
-        )
-    prof = profiles[options.retention_profile]
+    prof = select_profile(load_profiles(list(options.mapping_dirs)), options.retention_profile)
     return Settings(
         retention_days=prof.retention_days,
         hot_retention_days=prof.hot_retention_days,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -482,9 +481,3 @@ def get_path(event: dict[str, Any], dotted: tuple[str, ...]) -> Any:
             return None
         cur = cur.get(part)
     return cur
-
-
-def iter_events(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[dict[str, Any]]:
-    """Events only (for tools that do not need the problems)."""
-    events, _ = decode(path, raw, max_bytes)
-    yield from events
