@@ -21,16 +21,14 @@ Mapping:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from auditor.engine.checkapi import Severity, Status, parse_time
 from auditor.engine.results import Finding, Results
 from auditor.model.arn import partition_of
-from auditor.model.textsafe import safe_https_url, without_surrogates
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.model.textsafe import safe_https_url
+from auditor.report.interface import ReportOptions, TextRenderer, json_text
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003
@@ -144,17 +142,13 @@ def ocsf_findings(results: Results) -> list[dict[str, Any]]:
     return [ocsf_finding(f, results, event_time) for f in results.findings]
 
 
-class OcsfRenderer(Renderer):
+class OcsfRenderer(TextRenderer):
     """``--format ocsf``."""
 
     name = "ocsf"
     extension = ".json"
     default_filename = "ocsf.json"
 
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the OCSF array."""
-        return [write_text(out_path, self.render_text(results, options))]
-
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The OCSF findings as a JSON array."""
-        return without_surrogates(json.dumps(ocsf_findings(results), indent=2, ensure_ascii=False)) + "\n"
+        return json_text(ocsf_findings(results))
