@@ -25,6 +25,7 @@ from auditor.engine.checkapi import (
     Severity,
     parse_time,
 )
+from auditor.engine.logchecks import LOG_PERMISSIONS
 from auditor.engine.trails import covering_trails
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import TrailStatus
@@ -44,7 +45,7 @@ META = CheckMeta(
         "and fix it; keep log file validation on so digests prove continuity.",
     ),
     references=("PCI DSS 10.7.2", "CIS AWS 3.1"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Event-hour gaps use a 24 h default tolerance (a quiet region has no events for "
     "hours); digest gaps use 2 h. The time after the last delivered file is not judged "
     "from logs alone (trail-delivery-health judges freshness).",

@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
 from auditor.model.arn import GLOBAL
 
 META = CheckMeta(
@@ -33,7 +34,7 @@ META = CheckMeta(
         url="https://sigmahq.io/docs/basics/rules.html",
     ),
     references=("PCI DSS 10.4.1", "NIST SP 800-53 SI-4", "SigmaHQ rules/cloud/aws/cloudtrail"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Unsupported rules "
     "(modifiers not implemented, correlations, aggregations) are reported, never silently dropped.",
 )
@@ -44,12 +45,8 @@ def _sigma(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     return section if isinstance(section, Mapping) else {}
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: judge.Doc) -> Iterator[CheckResult]:
     """One FAIL per matched rule and scope; PASS per scope where loaded rules matched nothing."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     sigma = _sigma(doc)
     rules = list(sigma.get("rules", []))
     unsupported = [
@@ -92,4 +89,4 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             yield judge.no_files_result(ctx, doc, account, region)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

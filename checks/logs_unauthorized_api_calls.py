@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
 from auditor.model.arn import GLOBAL
 
 META = CheckMeta(
@@ -29,17 +30,13 @@ META = CheckMeta(
         "the permissions if the workload is legitimate.",
     ),
     references=("CIS AWS 4.1", "PCI DSS 10.2.1.4"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Counted per clock hour.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: judge.Doc) -> Iterator[CheckResult]:
     """One result per account: FAIL listing principals over the hourly threshold."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     threshold = int(judge.setting(ctx, "logs_unauthorized_threshold", 20))
     entries = doc.get("access_denied", [])
     for account in judge.accounts_in_scope(ctx, doc):
@@ -83,4 +80,4 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         yield judge.verdict(ctx, doc, account, GLOBAL, bool(over), msg, ev)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

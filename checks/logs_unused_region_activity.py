@@ -24,6 +24,7 @@ from auditor.engine.checkapi import (
     Status,
     parse_time,
 )
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
 from auditor.model.arn import GLOBAL
 from auditor.model.timefmt import hour_stamp
 
@@ -41,7 +42,7 @@ META = CheckMeta(
         summary="Confirm the activity; disable unused regions with an SCP on aws:RequestedRegion.",
     ),
     references=("MITRE ATT&CK T1535",),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Judged by the hour from the evidence's per-region event hours; 'global' and unknown "
     "regions are ignored; an account without any event in the baseline is NOT_APPLICABLE.",
 )
@@ -62,7 +63,7 @@ def _hours_before(coverage: dict[str, Any], cut: datetime) -> int:
     return n
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: judge.Doc) -> Iterator[CheckResult]:
     """One result per account and region.
 
     The baseline is judged by the hour, from the coverage's event hours: a
@@ -72,10 +73,6 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     is NOT_APPLICABLE: an empty baseline is then no evidence that a region
     was unused.
     """
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     since = parse_time(doc["window"]["since"])
     until = parse_time(doc["window"]["until"])
     days = judge.setting(ctx, "logs_region_detection_days", 7)
@@ -135,4 +132,4 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             yield judge.no_files_result(ctx, doc, account, region)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))
