@@ -14,6 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.policydocs import policy, start_config_recorder, trail_write_statement
+
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 SCAN_REGIONS = (REGION, OTHER_REGION)
@@ -84,20 +86,8 @@ def seed_configured_account(
     bucket = f"{prefix}-cloudtrail-logs-{account_id}"
     s3 = mk("s3")
     s3.create_bucket(Bucket=bucket)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    write = trail_write_statement(bucket, {"StringEquals": {"aws:SourceAccount": account_id}})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(write)))
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket,
@@ -142,16 +132,7 @@ def seed_configured_account(
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         AlarmActions=[topic_arn],
     )
-    config = mk("config")
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{account_id}:role/config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    start_config_recorder(mk("config"), account_id, bucket)
     ct = mk("cloudtrail")
     trail_arn = ct.create_trail(
         Name=f"{prefix}-trail",
