@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
 )
 from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import log_rules, rule_name
-from auditor.engine.policies import LogBucketTarget, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 #: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
@@ -115,10 +112,5 @@ def _size_evidence(size: int | CollectionError | None) -> dict[str, Any]:
     return {"size_bytes": size, "size_gib": round(size / GIB, 1)}
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

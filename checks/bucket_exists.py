@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
 )
 from auditor.engine.judgement import Judgement
-from auditor.engine.policies import LogBucketTarget, judge_log_buckets, out_of_scope_message
+from auditor.engine.policies import LogBucketTarget, bucket_check, out_of_scope_message
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -108,9 +104,4 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    "neither scanned nor trusted", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b), judge_existence=True)
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge, judge_existence=True)

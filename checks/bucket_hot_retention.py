@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
 )
 from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
-from auditor.engine.policies import LogBucketTarget, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 #: Classes whose objects must be restored before they can be read.
@@ -101,10 +98,5 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    f"least {need} days", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
@@ -18,8 +15,8 @@ from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     PUBLIC_GRANTEE_URIS,
     LogBucketTarget,
+    bucket_check,
     effective_block,
-    judge_log_buckets,
     public_allow_statements,
 )
 from auditor.model.snapshot import Bucket, CollectionError
@@ -147,9 +144,4 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    "wildcard-principal Allow statement", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
@@ -18,9 +15,9 @@ from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,
     actions_cover,
+    bucket_check,
     has_service_principal,
     is_allow,
-    judge_log_buckets,
     restricting_conditions,
     statements,
 )
@@ -115,9 +112,4 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    "aws:SourceArn/aws:SourceAccount", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

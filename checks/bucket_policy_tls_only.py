@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
@@ -18,10 +15,10 @@ from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,
     actions_cover,
+    bucket_check,
     condition_entries,
     is_deny,
     is_wildcard_principal,
-    judge_log_buckets,
     requires_bool,
     resources_cover,
     statements,
@@ -123,9 +120,4 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    "aws:SecureTransport = false: requests over plain HTTP are accepted", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

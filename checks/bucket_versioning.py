@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from auditor.engine.checkapi import (
-    Check,
     CheckContext,
     CheckMeta,
-    CheckResult,
     Remediation,
     Severity,
     Status,
 )
 from auditor.engine.judgement import Judgement
-from auditor.engine.policies import LogBucketTarget, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -62,10 +58,5 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                    "overwritten log file cannot be recovered", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.trails import unlisted_trail_errors
 from auditor.model.arn import arn_part
@@ -397,6 +397,21 @@ def log_bucket_targets(ctx: CheckContext) -> list[LogBucketTarget]:
 
 
 BucketJudge = Callable[[LogBucketTarget, Bucket], Judgement | CollectionError]
+
+
+def bucket_check(
+    meta: CheckMeta,
+    judge: Callable[[CheckContext, LogBucketTarget, Bucket], Judgement | CollectionError],
+    *,
+    judge_existence: bool = False,
+) -> Check:
+    """A bucket-* check: ``judge`` on every trail destination bucket (see :func:`judge_log_buckets`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per trail destination bucket."""
+        return judge_log_buckets(ctx, lambda t, b: judge(ctx, t, b), judge_existence=judge_existence)
+
+    return Check(meta, evaluate)
 
 
 def out_of_scope_message(bucket: Bucket, err: CollectionError) -> str:
