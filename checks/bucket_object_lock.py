@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.engine.checkapi import (
-    CheckContext,
-    CheckMeta,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError

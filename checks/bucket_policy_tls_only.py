@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine.checkapi import (
-    CheckContext,
-    CheckMeta,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.engine.checkapi import (
-    CheckContext,
-    CheckMeta,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
 from auditor.engine.policies import LogBucketTarget, bucket_check
