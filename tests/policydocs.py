@@ -50,3 +50,24 @@ def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
     })
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def archive_rule(transition_days: int, expiration_days: int, noncurrent_days: int) -> dict[str, Any]:
+    """A lifecycle rule on AWSLogs/: to GLACIER after ``transition_days``, expiring after ``expiration_days``."""
+    return {
+        "ID": "archive",
+        "Status": "Enabled",
+        "Filter": {"Prefix": "AWSLogs/"},
+        "Transitions": [{"Days": transition_days, "StorageClass": "GLACIER"}],
+        "Expiration": {"Days": expiration_days},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days},
+    }
+
+
+def put_alarm(cloudwatch: Any, name: str, metric: str, namespace: str, topic_arn: str) -> None:
+    """An alarm on any occurrence of ``namespace/metric`` (sum >= 1 in five minutes) notifying ``topic_arn``."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic_arn],
+    )

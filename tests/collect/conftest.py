@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tests.policydocs import policy, start_config_recorder, trail_write_statement
+from tests.policydocs import archive_rule, policy, put_alarm, start_config_recorder, trail_write_statement
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -91,18 +91,7 @@ def seed_configured_account(
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "archive",
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": "AWSLogs/"},
-                    "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
-                    "Expiration": {"Days": 400},
-                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
-                }
-            ]
-        },
+        LifecycleConfiguration={"Rules": [archive_rule(90, 400, 30)]},
     )
     key_arn = mk("kms").create_key(Description="cloudtrail")["KeyMetadata"]["Arn"]
     mk("kms").enable_key_rotation(KeyId=key_arn)
@@ -121,17 +110,7 @@ def seed_configured_account(
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="secops@example.com")
     alarm_name = "root-usage"
-    mk("cloudwatch").put_metric_alarm(
-        AlarmName=alarm_name,
-        MetricName="RootUsage",
-        Namespace="CISBenchmark",
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[topic_arn],
-    )
+    put_alarm(mk("cloudwatch"), alarm_name, "RootUsage", "CISBenchmark", topic_arn)
     start_config_recorder(mk("config"), account_id, bucket)
     ct = mk("cloudtrail")
     trail_arn = ct.create_trail(

@@ -63,7 +63,14 @@ from tests.collect.conftest import (
     new_session,
     seed_configured_account,
 )
-from tests.policydocs import policy, start_config_recorder, tls_deny_statement, trail_write_statement
+from tests.policydocs import (
+    archive_rule,
+    policy,
+    put_alarm,
+    start_config_recorder,
+    tls_deny_statement,
+    trail_write_statement,
+)
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
 ROLE = "Audit"
@@ -124,14 +131,8 @@ def _seed_account(
     if tls_only:
         statements.append(tls_deny_statement(bucket, sid="TlsOnly"))
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(*statements)))
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "archive",
-        "Status": "Enabled",
-        "Filter": {"Prefix": "AWSLogs/"},
-        "Transitions": [{"Days": 120, "StorageClass": "GLACIER"}],
-        "Expiration": {"Days": 2600},
-        "NoncurrentVersionExpiration": {"NoncurrentDays": 2600},
-    }]})
+    lifecycle = {"Rules": [archive_rule(120, 2600, 2600)]}
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=lifecycle)
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": seeded.key_arn}}
     ]})
@@ -149,11 +150,7 @@ def _seed_account(
                 {"metricName": item.metric_name, "metricNamespace": METRIC_NAMESPACE, "metricValue": "1"}
             ],
         )
-        cloudwatch.put_metric_alarm(
-            AlarmName=item.metric_name, MetricName=item.metric_name, Namespace=METRIC_NAMESPACE,
-            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[seeded.topic_arn],
-        )
+        put_alarm(cloudwatch, item.metric_name, item.metric_name, METRIC_NAMESPACE, seeded.topic_arn)
     start_config_recorder(mk("config", SCAN_REGIONS[1]), account_id, bucket)
     trail = mk("cloudtrail")
     trail.put_event_selectors(TrailName=seeded.trail_arn, EventSelectors=[{
