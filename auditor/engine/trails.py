@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
 from auditor.engine.judgement import Judgement
@@ -28,6 +28,8 @@ from auditor.model.snapshot import (
     TrailStatus,
 )
 from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
+
+_T = TypeVar("_T")
 
 
 def all_of(*judgements: Judgement) -> Judgement:
@@ -371,17 +373,26 @@ def trail_result(
                       evidence=evidence)
 
 
+def collected_or_error(ctx: CheckContext, trail: Trail, value: _T | CollectionError | None, what: str,
+                       account_id: str | None = None) -> _T | CheckResult:
+    """A collected field of ``trail``, or the ERROR result to yield when it could not be read.
+
+    ``what`` names the field for the message ("trail status was"); ``account_id`` is
+    the account the result is about (default: the trail's owner).
+    """
+    if isinstance(value, CollectionError):
+        return ctx.error(value, resource_id=trail.name, resource_arn=trail.arn,
+                         region=trail.home_region, account_id=account_id or trail.owner_account_id,
+                         resource_type="AwsCloudTrailTrail")
+    if value is None:
+        return trail_result(ctx, trail, Status.ERROR, f"{what} not collected; nothing can be concluded",
+                            account_id=account_id)
+    return value
+
+
 def trail_status_or_error(ctx: CheckContext, trail: Trail) -> TrailStatus | CheckResult:
     """The trail's status, or the ERROR result to yield when it could not be read."""
-    st = trail.status
-    if isinstance(st, CollectionError):
-        return ctx.error(st, resource_id=trail.name, resource_arn=trail.arn,
-                         region=trail.home_region, account_id=trail.owner_account_id,
-                         resource_type="AwsCloudTrailTrail")
-    if st is None:
-        return trail_result(ctx, trail, Status.ERROR,
-                            "trail status was not collected; nothing can be concluded")
-    return st
+    return collected_or_error(ctx, trail, trail.status, "trail status was")
 
 
 def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
