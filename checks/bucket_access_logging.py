@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -54,24 +45,19 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.logging, CollectionError):
         return bucket.logging
     if bucket.logging is None:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} has server access logging off: reads "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has server access logging off: reads "
                        "and deletions of the audit logs leave no record")
     evidence = {"target_bucket": bucket.logging.target_bucket,
                 "target_prefix": bucket.logging.target_prefix}
     note = (" (into itself: prefer a separate bucket)"
             if bucket.logging.target_bucket == bucket.name else "")
-    return Verdict(Status.PASS, f"bucket {bucket.name} logs server access to "
+    return Judgement(Status.PASS, f"bucket {bucket.name} logs server access to "
                    f"{bucket.logging.target_bucket}{note}", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import log_rules, rule_name
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 #: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
@@ -78,13 +70,13 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
     rules = [rule_name(r) for r in log_rules(target, bucket.lifecycle) if r.transitions]
     evidence: dict[str, Any] = {"transition_rules": rules, **_size_evidence(bucket.size_bytes)}
     if rules:
-        return Verdict(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "
+        return Judgement(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "
                        f"{', '.join(rules)})", evidence)
     prices = (f"S3 Standard ${STANDARD_PRICE}/GB-month vs Glacier Instant Retrieval "
               f"${GLACIER_IR_PRICE}/GB-month, us-east-1 list prices")
@@ -101,7 +93,7 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
         evidence["estimated_monthly_saving_usd"] = round(monthly, 2)
         saving = (f"moving its {gib:,.1f} GiB in S3 Standard would save about ${monthly:,.2f} "
                   f"per month ({prices})")
-    return Verdict(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: "
                    + saving, evidence)
 
 
@@ -114,10 +106,5 @@ def _size_evidence(size: int | CollectionError | None) -> dict[str, Any]:
     return {"size_bytes": size, "size_gib": round(size / GIB, 1)}
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -58,29 +49,24 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     enc = bucket.encryption
     if isinstance(enc, CollectionError):
         return enc
     if enc is None:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} has no default encryption",
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has no default encryption",
                        {"sse_algorithm": None})
     evidence = {"sse_algorithm": enc.sse_algorithm, "kms_master_key_id": enc.kms_master_key_id,
                 "trail_uses_kms": target.uses_kms}
     if enc.sse_algorithm.startswith("aws:kms"):
-        return Verdict(Status.PASS, f"bucket {bucket.name} encrypts by default with "
+        return Judgement(Status.PASS, f"bucket {bucket.name} encrypts by default with "
                        f"{enc.sse_algorithm}", evidence)
     if target.uses_kms:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} defaults to SSE-S3 "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} defaults to SSE-S3 "
                        f"({enc.sse_algorithm}) while its trail encrypts with KMS", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} encrypts by default with SSE-S3, as its "
+    return Judgement(Status.PASS, f"bucket {bucket.name} encrypts by default with SSE-S3, as its "
                    "trail does not use KMS", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

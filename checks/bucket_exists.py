@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets, out_of_scope_message
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check, out_of_scope_message
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -63,7 +54,7 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     scanned = {a.account_id for a in ctx.snapshot.accounts}
     trusted = set(ctx.settings.trusted_accounts)
     owner = bucket.owner_account_id
@@ -73,43 +64,38 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
         if err.error_code != "OutOfScope":
             return err
         if owner and owner in trusted:
-            return Verdict(Status.PASS,
+            return Judgement(Status.PASS,
                            f"bucket {bucket.name} is owned by trusted account {owner} (outside "
                            "the scan, so its configuration is not judged here)", evidence)
         if owner and owner not in scanned:
-            return Verdict(Status.FAIL,
+            return Judgement(Status.FAIL,
                            f"bucket {bucket.name} is owned by account {owner}, which is neither "
                            "scanned nor trusted: the logs may be read or lost by a third party",
                            evidence)
-        return Verdict(Status.ERROR, out_of_scope_message(bucket, err) +
+        return Judgement(Status.ERROR, out_of_scope_message(bucket, err) +
                        ("; its owner could not be proved to be one of the trusted accounts "
                         f"{', '.join(sorted(trusted))}" if trusted else ""), evidence)
     if bucket.existence == "missing":
-        return Verdict(Status.FAIL,
+        return Judgement(Status.FAIL,
                        f"bucket {bucket.name} does not exist: the trail delivers nothing and "
                        "anyone can create the name and receive the logs", evidence)
     if bucket.existence != "exists":
-        return Verdict(Status.ERROR,
+        return Judgement(Status.ERROR,
                        f"bucket {bucket.name} has an unknown existence state "
                        f"{bucket.existence!r}", evidence)
     if owner is None:
         if trusted:
-            return Verdict(Status.ERROR,
+            return Judgement(Status.ERROR,
                            f"bucket {bucket.name} exists but its owner was not reported, so it "
                            "cannot be proved to be a scanned or trusted account", evidence)
-        return Verdict(Status.PASS, f"bucket {bucket.name} exists and was read with scanned "
+        return Judgement(Status.PASS, f"bucket {bucket.name} exists and was read with scanned "
                        "credentials (owner not reported)", evidence)
     if owner in scanned or owner in trusted:
         where = "a scanned" if owner in scanned else "a trusted"
-        return Verdict(Status.PASS, f"bucket {bucket.name} exists, owned by {where} account "
+        return Judgement(Status.PASS, f"bucket {bucket.name} exists, owned by {where} account "
                        f"{owner}", evidence)
-    return Verdict(Status.FAIL, f"bucket {bucket.name} is owned by account {owner}, which is "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} is owned by account {owner}, which is "
                    "neither scanned nor trusted", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b), judge_existence=True)
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge, judge_existence=True)

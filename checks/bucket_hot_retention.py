@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 #: Classes whose objects must be restored before they can be read.
@@ -86,7 +78,7 @@ def _early(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
     return out
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     need = ctx.settings.hot_retention_days
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
@@ -94,16 +86,11 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _early(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
                        f"{need} days logs must stay immediately available", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
+    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
                    f"least {need} days", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

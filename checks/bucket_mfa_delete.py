@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -56,15 +47,15 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     versioning, lock = bucket.versioning, bucket.object_lock
     if not isinstance(versioning, CollectionError) and versioning is not None \
             and versioning.mfa_delete == "Enabled":
-        return Verdict(Status.PASS, f"bucket {bucket.name} has MFA delete enabled",
+        return Judgement(Status.PASS, f"bucket {bucket.name} has MFA delete enabled",
                        {"mfa_delete": "Enabled"})
     if not isinstance(lock, CollectionError) and lock is not None and lock.enabled \
             and lock.mode == "COMPLIANCE" and (lock.days or lock.years):
-        return Verdict(Status.PASS, f"bucket {bucket.name} has MFA delete off, but Object Lock "
+        return Judgement(Status.PASS, f"bucket {bucket.name} has MFA delete off, but Object Lock "
                        "in compliance mode forbids deleting locked log versions",
                        {"mfa_delete": getattr(versioning, "mfa_delete", None),
                         "object_lock_mode": lock.mode})
@@ -72,15 +63,10 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
         return versioning
     if isinstance(lock, CollectionError):
         return lock
-    return Verdict(Status.FAIL, f"bucket {bucket.name} has MFA delete off and no compliance-mode "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has MFA delete off and no compliance-mode "
                    "Object Lock: credentials alone can permanently delete log versions",
                    {"mfa_delete": versioning.mfa_delete if versioning else None})
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     PUBLIC_GRANTEE_URIS,
     LogBucketTarget,
-    Verdict,
+    bucket_check,
     effective_block,
-    judge_log_buckets,
     public_allow_statements,
 )
 from auditor.model.snapshot import Bucket, CollectionError
@@ -89,7 +80,7 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     owner = ctx.snapshot.account(bucket.owner_account_id or target.trail_account_id)
     if owner is None:
         account_bpa: Any = CollectionError(
@@ -132,24 +123,19 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
                 else:
                     unknown.extend(block_errors)
     if problems:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} is public: " + " and ".join(problems)
+        return Judgement(Status.FAIL, f"bucket {bucket.name} is public: " + " and ".join(problems)
                        + " (Block Public Access does not neutralise them)", evidence)
     if unknown:
         err = unknown[0]
-        return Verdict(Status.ERROR,
+        return Judgement(Status.ERROR,
                        f"bucket {bucket.name} may be public: Block Public Access is not fully on "
                        f"and evidence could not be collected: {err.reason()}",
                        {**evidence, "collection_errors": [e.reason() for e in unknown]})
     if block["ignore_public_acls"] and block["restrict_public_buckets"]:
-        return Verdict(Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public "
+        return Judgement(Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public "
                        "ACLs and policies", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} has no public ACL grant or unrestricted "
+    return Judgement(Status.PASS, f"bucket {bucket.name} has no public ACL grant or unrestricted "
                    "wildcard-principal Allow statement", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

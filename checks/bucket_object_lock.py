@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -55,32 +46,27 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     lock = bucket.object_lock
     if isinstance(lock, CollectionError):
         return lock
     if lock is None or not lock.enabled:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} does not have Object Lock enabled: log "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} does not have Object Lock enabled: log "
                        "objects can be deleted or overwritten", {"object_lock_enabled": False})
     period = f"{lock.days} days" if lock.days else f"{lock.years} years" if lock.years else None
     evidence = {"object_lock_enabled": True, "mode": lock.mode, "days": lock.days,
                 "years": lock.years}
     if lock.mode is None or period is None:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} has Object Lock enabled but no default "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has Object Lock enabled but no default "
                        "retention: new log files are not locked", evidence)
     if lock.mode == "COMPLIANCE":
-        return Verdict(Status.PASS, f"bucket {bucket.name} locks log objects in compliance mode "
+        return Judgement(Status.PASS, f"bucket {bucket.name} locks log objects in compliance mode "
                        f"for {period}", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} locks log objects in {lock.mode.lower()} "
+    return Judgement(Status.PASS, f"bucket {bucket.name} locks log objects in {lock.mode.lower()} "
                    f"mode for {period}; note: principals with s3:BypassGovernanceRetention can "
                    "still delete them (compliance mode is preferred)",
                    {**evidence, "note": "governance mode can be bypassed"})
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

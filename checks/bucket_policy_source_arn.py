@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,
-    Verdict,
     actions_cover,
+    bucket_check,
     has_service_principal,
     is_allow,
-    judge_log_buckets,
     restricting_conditions,
     statements,
 )
@@ -86,7 +77,7 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.policy, CollectionError):
         return bucket.policy
     grants: list[tuple[str, bool]] = []
@@ -101,23 +92,18 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     if not grants:
         what = "has no bucket policy" if bucket.policy is None else \
             "has no policy statement allowing cloudtrail.amazonaws.com to s3:PutObject"
-        return Verdict(Status.FAIL, f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
                        "here through a pinned grant (if delivery works, it goes through a "
                        "broader statement; see bucket-not-public and trail-delivery-health)",
                        evidence)
     loose = [sid for sid, ok in grants if not ok]
     if loose:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
                        "cloudtrail.amazonaws.com write without an aws:SourceArn or "
                        "aws:SourceAccount condition, so any account's trail can deliver here",
                        evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by "
+    return Judgement(Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by "
                    "aws:SourceArn/aws:SourceAccount", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     LogBucketTarget,
-    Verdict,
     actions_cover,
+    bucket_check,
     condition_entries,
     is_deny,
     is_wildcard_principal,
-    judge_log_buckets,
     requires_bool,
     resources_cover,
     statements,
@@ -88,11 +79,11 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.policy, CollectionError):
         return bucket.policy
     if bucket.policy is None:
-        return Verdict(Status.FAIL, f"bucket {bucket.name} has no bucket policy, so requests "
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has no bucket policy, so requests "
                        "over plain HTTP are accepted")
     partition = ctx.snapshot.partition
     objects = [f"arn:{partition}:s3:::{bucket.name}/{p}x" for p in target.log_prefixes()]
@@ -114,18 +105,13 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdic
     missing = [a for a in REQUIRED_ACTIONS if a not in covered]
     evidence: dict[str, Any] = {"deny_statements": sids, "uncovered_actions": missing}
     if not missing:
-        return Verdict(Status.PASS, f"bucket {bucket.name} denies non-TLS requests "
+        return Judgement(Status.PASS, f"bucket {bucket.name} denies non-TLS requests "
                        f"(statement {', '.join(sids)})", evidence)
     if sids:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: the aws:SecureTransport Deny does not "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: the aws:SecureTransport Deny does not "
                        f"cover {', '.join(missing)} on the log objects", evidence)
-    return Verdict(Status.FAIL, f"bucket {bucket.name} has no Deny statement on "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has no Deny statement on "
                    "aws:SecureTransport = false: requests over plain HTTP are accepted", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)

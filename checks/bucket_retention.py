@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.lifecycle import before_days_pass, rule_violations
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
 META = CheckMeta(
@@ -83,28 +75,23 @@ def _shortfalls(ctx: CheckContext, rule: LifecycleRule) -> list[str]:
     return out
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     need, profile = ctx.settings.retention_days, ctx.settings.profile
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
     evidence: dict[str, Any] = {"required_days": need, "profile": profile,
                                 "log_prefixes": list(target.log_prefixes())}
     if not bucket.lifecycle:
-        return Verdict(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
+        return Judgement(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
                        f"expires (profile {profile} requires {need} days)", evidence)
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _shortfalls(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Verdict(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
+        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
                        f"the {need} days profile {profile} requires", evidence)
-    return Verdict(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
+    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
                    f"(profile {profile})", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.policies import LogBucketTarget, Verdict, judge_log_buckets
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
 META = CheckMeta(
@@ -49,22 +40,17 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Verdict | CollectionError:
+def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgement | CollectionError:
     if isinstance(bucket.versioning, CollectionError):
         return bucket.versioning
     status = bucket.versioning.status if bucket.versioning is not None else None
     evidence = {"versioning_status": status}
     if status == "Enabled":
-        return Verdict(Status.PASS, f"bucket {bucket.name} has versioning enabled", evidence)
+        return Judgement(Status.PASS, f"bucket {bucket.name} has versioning enabled", evidence)
     state = "suspended" if status == "Suspended" else "never enabled"
-    return Verdict(Status.FAIL, f"bucket {bucket.name} has versioning {state}: a deleted or "
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has versioning {state}: a deleted or "
                    "overwritten log file cannot be recovered", evidence)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per trail destination bucket."""
-    return judge_log_buckets(ctx, lambda t, b: _judge(ctx, t, b))
-
-
-CHECK = Check(META, evaluate)
+CHECK = bucket_check(META, _judge)
 

@@ -15,6 +15,7 @@ from auditor.engine.checkapi import (
     Status,
 )
 from auditor.engine.trails import unlisted_trail_errors
+from auditor.model.arn import log_group_name, parse_arn
 from auditor.model.snapshot import CollectionError, LogGroup, Trail
 
 META = CheckMeta(
@@ -54,12 +55,11 @@ META = CheckMeta(
 
 def _parse_arn(arn: str) -> tuple[str | None, str | None, str]:
     """(region, account, name) of a log-group ARN, tolerating the ``:*`` suffix."""
-    if arn.endswith(":*"):
-        arn = arn[:-2]
-    parts = arn.split(":", 6)
-    if len(parts) == 7 and parts[2] == "logs" and parts[5] == "log-group":
-        return parts[3] or None, parts[4] or None, parts[6]
-    return None, None, arn
+    parsed = parse_arn(arn)
+    name = log_group_name(parsed) if parsed and parsed.service == "logs" else None
+    if parsed is None or name is None:
+        return None, None, _strip(arn)
+    return parsed.region or None, parsed.account or None, name
 
 
 def _strip(arn: str) -> str:

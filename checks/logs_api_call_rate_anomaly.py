@@ -8,10 +8,8 @@ minimum volume); the evidence document holds the hours that stood out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.engine.logchecks import rate_anomaly_results
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rate_check
 from auditor.model.log_evidence import AnomalyKind
 
 META = CheckMeta(
@@ -29,15 +27,10 @@ META = CheckMeta(
         "expected; enable CloudTrail Insights for continuous detection.",
     ),
     references=("CloudTrail Insights ApiCallRateInsight",),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Baseline: hours from the scope's first to last active hour; parameters k, minimum "
     "count and minimum baseline hours are recorded in evidence.parameters.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the anomalous hours."""
-    yield from rate_anomaly_results(ctx, AnomalyKind.API_CALL, "write API")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rate_check(META, AnomalyKind.API_CALL, "write API")

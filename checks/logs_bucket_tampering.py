@@ -12,8 +12,7 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
-from auditor.model.log_evidence import LogRuleMatch
+from auditor.engine.logchecks import LOG_PERMISSIONS, narrowed_rules
 
 META = CheckMeta(
     id="logs-bucket-tampering",
@@ -30,7 +29,7 @@ META = CheckMeta(
         "SCP denying these actions and MFA delete.",
     ),
     references=("CIS AWS 4.8", "PCI DSS 10.3.2"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="DeleteObject is matched only for keys under AWSLogs/ (CloudTrail's layout); "
     "PutBucketVersioning only when it suspends versioning.",
 )
@@ -39,23 +38,8 @@ META = CheckMeta(
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing changes to the log bucket."""
     buckets = judge.trail_buckets(ctx)
-    if buckets:
-
-        def keep(r: LogRuleMatch) -> bool:
-            return r.resource in buckets
-
-        # A trail that could not be listed may deliver to another bucket: its changes
-        # must not be ignored into a PASS.
-        yield from narrowed_or_unknown(
-            judge.judge_rules(ctx, META.id, "log bucket changes", keep),
-            judge.judge_rules(ctx, META.id, "bucket changes"),
-            trails_may_be_missing(ctx.snapshot),
-            "bucket changes",
-        )
-    else:
-        yield from judge.judge_rules(
-            ctx, META.id, "bucket changes", note="no trail known: changes to any bucket are listed"
-        )
+    yield from narrowed_rules(ctx, bool(buckets), lambda r: r.resource in buckets, "log bucket changes",
+                              "bucket changes", "no trail known: changes to any bucket are listed")
 
 
 CHECK = Check(META, evaluate)

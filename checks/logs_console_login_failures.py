@@ -14,6 +14,9 @@ from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
+from auditor.model.arn import GLOBAL
+from auditor.model.log_evidence import LogEvidence
 
 META = CheckMeta(
     id="logs-console-login-failures",
@@ -30,7 +33,7 @@ META = CheckMeta(
         "address if hostile.",
     ),
     references=("CIS AWS 4.6", "PCI DSS 8.3.4"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Failures are ConsoleLogin events with responseElements.ConsoleLogin=Failure or "
     "errorMessage 'Failed authentication'; windows slide by minute.",
 )
@@ -52,12 +55,8 @@ def peak(minutes: Mapping[str, int], window: int) -> tuple[int, str | None]:
     return best, start
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     """One result per account: FAIL listing the users and addresses over the threshold."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     threshold = int(judge.setting(ctx, "logs_login_failures_threshold", 5))
     window = int(judge.setting(ctx, "logs_login_failures_window_minutes", 15))
     entries = doc.console_login_failures
@@ -96,7 +95,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             else f"no user or address reached {threshold} failed console logins in {window} "
             f"minutes in account {account}"
         )
-        yield judge.verdict(ctx, doc, account, judge.GLOBAL, bool(over), msg, ev)
+        yield judge.verdict(ctx, doc, account, GLOBAL, bool(over), msg, ev)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

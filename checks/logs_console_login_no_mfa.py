@@ -6,10 +6,8 @@ the account (CIS 4.2).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-console-login-no-mfa",
@@ -26,14 +24,9 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.2", "PCI DSS 8.4.2"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="CIS 4.2 pattern, restricted to successful sign-ins by IAM users.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "successful console logins without MFA")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "successful console logins without MFA")

@@ -25,7 +25,9 @@ from auditor.engine.checkapi import (
     Severity,
     parse_time,
 )
+from auditor.engine.logchecks import LOG_PERMISSIONS
 from auditor.engine.trails import covering_trails
+from auditor.model.arn import GLOBAL
 from auditor.model.integrity_report import IntegrityDocument
 from auditor.model.snapshot import TrailStatus
 
@@ -44,7 +46,7 @@ META = CheckMeta(
         "and fix it; keep log file validation on so digests prove continuity.",
     ),
     references=("PCI DSS 10.7.2", "CIS AWS 3.1"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Event-hour gaps use a 24 h default tolerance (a quiet region has no events for "
     "hours); digest gaps use 2 h. The time after the last delivered file is not judged "
     "from logs alone (trail-delivery-health judges freshness).",
@@ -79,7 +81,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             set(judge.regions_of(doc, account))
             | {g.region for g in digest_gaps if g.account_id == account}
         )
-        for region in regions or [judge.GLOBAL]:
+        for region in regions or [GLOBAL]:
             c = coverage.get((account, region))
             event_gaps = gaps(c.event_hours if c else (), tol)
             file_gaps = gaps(c.file_hours if c else (), tol)

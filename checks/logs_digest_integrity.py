@@ -20,6 +20,7 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.logchecks import LOG_PERMISSIONS
 from auditor.model.integrity_report import FileKind, FileStatus, IntegrityChain, IntegrityDocument
 
 MAX_LISTED_FAILURES = 50
@@ -57,7 +58,7 @@ META = CheckMeta(
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-cli.html",
     ),
     references=("PCI DSS 10.3.4", "HIPAA 164.312(c)(1)", "GDPR Art. 32", "NIST SP 800-53 SI-7"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket", "cloudtrail:ListPublicKeys"),
+    permissions=(*LOG_PERMISSIONS, "cloudtrail:ListPublicKeys"),
     notes=(
         "Judged per validated chain (account, region, trail). A chain with no digest file at all "
         "in the range FAILs (nothing proves the logs), unless the trail has validation off, which "

@@ -6,10 +6,8 @@ listed so a reviewer can confirm each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-iam-policy-changes",
@@ -26,14 +24,9 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.4", "PCI DSS 10.4.1"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="FAIL (info) means 'changes exist to review', not a defect.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "IAM policy changes")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "IAM policy changes")

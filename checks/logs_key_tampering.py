@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
-from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
+from auditor.engine.logchecks import LOG_PERMISSIONS, narrowed_rules
 from auditor.model.log_evidence import LogRuleMatch
 
 META = CheckMeta(
@@ -29,7 +29,7 @@ META = CheckMeta(
         cli="aws kms cancel-key-deletion --key-id KEY && aws kms enable-key --key-id KEY",
     ),
     references=("CIS AWS 4.7",),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Restricted to the trails' keys (ARN or id) when the snapshot has trails.",
 )
 
@@ -37,27 +37,13 @@ META = CheckMeta(
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing changes to the trail key."""
     keys = judge.trail_keys(ctx)
-    if keys:
 
-        def keep(r: LogRuleMatch) -> bool:
-            res = r.resource if isinstance(r.resource, str) else ""
-            return res in keys or res.rsplit("/", 1)[-1] in keys
+    def keep(r: LogRuleMatch) -> bool:
+        res = r.resource if isinstance(r.resource, str) else ""
+        return res in keys or res.rsplit("/", 1)[-1] in keys
 
-        # A trail that could not be listed may use another key: its changes
-        # must not be ignored into a PASS.
-        yield from narrowed_or_unknown(
-            judge.judge_rules(ctx, META.id, "trail key changes", keep),
-            judge.judge_rules(ctx, META.id, "KMS key changes"),
-            trails_may_be_missing(ctx.snapshot),
-            "KMS key changes",
-        )
-    else:
-        yield from judge.judge_rules(
-            ctx,
-            META.id,
-            "KMS key changes",
-            note="no trail key known: changes to any key are listed",
-        )
+    yield from narrowed_rules(ctx, bool(keys), keep, "trail key changes", "KMS key changes",
+                              "no trail key known: changes to any key are listed")
 
 
 CHECK = Check(META, evaluate)

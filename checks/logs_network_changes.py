@@ -6,10 +6,8 @@ exposure; they are listed for review.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-network-changes",
@@ -26,14 +24,9 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.10", "CIS AWS 4.11", "CIS AWS 4.12", "CIS AWS 4.13", "CIS AWS 4.14"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="FAIL (info) means 'changes exist to review', not a defect.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "network configuration changes")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "network configuration changes")

@@ -7,10 +7,8 @@ moves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-privilege-escalation",
@@ -31,14 +29,9 @@ META = CheckMeta(
         cli="",
     ),
     references=("MITRE ATT&CK T1098",),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Inline policies and trust policies are parsed from requestParameters.policyDocument.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "privilege escalation events")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "privilege escalation events")

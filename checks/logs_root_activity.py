@@ -6,10 +6,8 @@ rare and reviewed (CIS 4.3).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-root-activity",
@@ -28,7 +26,7 @@ META = CheckMeta(
         cli="",
     ),
     references=("CIS AWS 4.3", "CIS AWS 1.7"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes=(
         "CIS 4.3's intent evaluated on each event: a root identity outside AwsServiceEvent is "
         "human use unless userIdentity.invokedBy names an AWS service acting for root "
@@ -39,9 +37,4 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "root user actions")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "root user actions")

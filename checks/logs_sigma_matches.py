@@ -16,7 +16,9 @@ from msgspec import UnsetType
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.model.log_evidence import LogSigmaMatch
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
+from auditor.model.arn import GLOBAL
+from auditor.model.log_evidence import LogEvidence, LogSigmaMatch
 
 META = CheckMeta(
     id="logs-sigma-matches",
@@ -34,7 +36,7 @@ META = CheckMeta(
         url="https://sigmahq.io/docs/basics/rules.html",
     ),
     references=("PCI DSS 10.4.1", "NIST SP 800-53 SI-4", "SigmaHQ rules/cloud/aws/cloudtrail"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Unsupported rules "
     "(modifiers not implemented, correlations, aggregations) are reported, never silently dropped.",
 )
@@ -44,18 +46,14 @@ def _level(m: LogSigmaMatch) -> str | None:
     return None if isinstance(m.level, UnsetType) else m.level
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     """One FAIL per matched rule and scope; PASS per scope where loaded rules matched nothing."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     sigma = doc.sigma
     rules = sigma.rules
     unsupported = [{"id": u.id, "title": u.title, "reason": u.reason} for u in sigma.unsupported]
     if not rules:
         for account in judge.accounts_in_scope(ctx, doc):
-            yield ctx.result(account, judge.GLOBAL, Status.NOT_APPLICABLE,
+            yield ctx.result(account, GLOBAL, Status.NOT_APPLICABLE,
                              "no Sigma rule was loaded (give a folder of rules with --rules)",
                              resource_id=account, resource_type="AwsAccount",
                              evidence={"unsupported": unsupported[:50]})
@@ -65,7 +63,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         mine = [m for m in matches if m.account_id == account]
         regions = sorted(set(judge.regions_of(doc, account)) | {m.region for m in mine})
         if not regions:
-            yield judge.verdict(ctx, doc, account, judge.GLOBAL, False, "", {})
+            yield judge.verdict(ctx, doc, account, GLOBAL, False, "", {})
             continue
         for region in regions:
             here = [m for m in mine if m.region == region]
@@ -90,4 +88,4 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             yield judge.no_files_result(ctx, doc, account, region)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

@@ -6,10 +6,8 @@ data store deletion blinds the audit trail; attackers do it first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, rules_check
 
 META = CheckMeta(
     id="logs-trail-tampering",
@@ -30,7 +28,7 @@ META = CheckMeta(
         cli="aws cloudtrail start-logging --name TRAIL",
     ),
     references=("CIS AWS 4.5", "PCI DSS 10.2.1.6"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes=(
         "Every successful call is listed: whether PutEventSelectors reduced coverage cannot be "
         "told from one event, so the reviewer judges."
@@ -38,9 +36,4 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and region: FAIL listing the matching events."""
-    yield from judge.judge_rules(ctx, META.id, "CloudTrail configuration changes")
-
-
-CHECK = Check(META, evaluate)
+CHECK = rules_check(META, "CloudTrail configuration changes")

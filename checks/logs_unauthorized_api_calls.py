@@ -13,6 +13,9 @@ from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
+from auditor.model.arn import GLOBAL
+from auditor.model.log_evidence import LogEvidence
 
 META = CheckMeta(
     id="logs-unauthorized-api-calls",
@@ -29,17 +32,13 @@ META = CheckMeta(
         "the permissions if the workload is legitimate.",
     ),
     references=("CIS AWS 4.1", "PCI DSS 10.2.1.4"),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Counted per clock hour.",
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     """One result per account: FAIL listing principals over the hourly threshold."""
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     threshold = int(judge.setting(ctx, "logs_unauthorized_threshold", 20))
     entries = doc.access_denied
     for account in judge.accounts_in_scope(ctx, doc):
@@ -82,7 +81,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             if over
             else f"no principal reached {threshold} denied calls in one hour in account {account}"
         )
-        yield judge.verdict(ctx, doc, account, judge.GLOBAL, bool(over), msg, ev)
+        yield judge.verdict(ctx, doc, account, GLOBAL, bool(over), msg, ev)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

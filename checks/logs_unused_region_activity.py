@@ -23,7 +23,10 @@ from auditor.engine.checkapi import (
     Status,
     parse_time,
 )
-from auditor.model.log_evidence import LogCoverage
+from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
+from auditor.model.arn import GLOBAL
+from auditor.model.log_evidence import LogCoverage, LogEvidence
+from auditor.model.timefmt import hour_stamp
 
 META = CheckMeta(
     id="logs-unused-region-activity",
@@ -39,7 +42,7 @@ META = CheckMeta(
         summary="Confirm the activity; disable unused regions with an SCP on aws:RequestedRegion.",
     ),
     references=("MITRE ATT&CK T1535",),
-    permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
+    permissions=LOG_PERMISSIONS,
     notes="Judged by the hour from the evidence's per-region event hours; 'global' and unknown "
     "regions are ignored; an account without any event in the baseline is NOT_APPLICABLE.",
 )
@@ -60,7 +63,7 @@ def _hours_before(coverage: LogCoverage | None, cut: datetime) -> int:
     return n
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     """One result per account and region.
 
     The baseline is judged by the hour, from the coverage's event hours: a
@@ -70,20 +73,16 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     is NOT_APPLICABLE: an empty baseline is then no evidence that a region
     was unused.
     """
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
     since = parse_time(doc.window.since)
     until = parse_time(doc.window.until)
     days = judge.setting(ctx, "logs_region_detection_days", 7)
     detect = min(timedelta(days=days), (until - since) / 2)
     cut_at = (until - detect).replace(minute=0, second=0, microsecond=0)
-    cut = cut_at.strftime("%Y-%m-%dT%H:00:00Z")
+    cut = hour_stamp(cut_at)
     cut_day = cut[:10]
     coverage = {(c.account_id, c.region): c for c in doc.coverage}
     for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [judge.GLOBAL]
+        regions = judge.regions_of(doc, account) or [GLOBAL]
         account_baseline = sum(
             _hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account
         )
@@ -97,7 +96,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 recent_writes = c.write_count
             else:
                 recent_writes = sum(v[1] for d, v in c.days.items() if d >= cut_day)
-            judged = region not in (judge.GLOBAL, "unknown")
+            judged = region not in (GLOBAL, "unknown")
             failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
             first_writes = c.first_write_samples if c is not None else ()
             events = [e.to_dict() for e in first_writes if str(e.eventTime) >= cut]
@@ -135,4 +134,4 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             yield judge.no_files_result(ctx, doc, account, region)
 
 
-CHECK = Check(META, evaluate)
+CHECK = Check(META, with_evidence(evaluate))

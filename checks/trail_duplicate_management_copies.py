@@ -17,7 +17,6 @@ from auditor.engine.checkapi import (
 from auditor.engine.trails import (
     all_of,
     covering_trails,
-    error_evidence,
     logging_judgement,
     management_judgement,
     trail_covers_region,
@@ -103,7 +102,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             unknown = [(t, j) for t, j in judged if j.ok is None]
             ev: dict[str, Any] = {
                 "copies": [t.arn for t in copies],
-                "unknown": [{"arn": t.arn, "reason": j.reason} for t, j in unknown],
+                "unknown": [{"arn": t.arn, "reason": j.message} for t, j in unknown],
                 "price_per_100k_events_usd": PRICE_PER_100K_EVENTS,
             }
             n = len(copies)
@@ -121,8 +120,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 yield ctx.result(account.account_id, reg.region, Status.FAIL, msg,
                                  resource_id=account.account_id, evidence=ev)
             elif n + len(unknown) > 1:
-                ev["collection_errors"] = [error_evidence(e) for _, j in unknown for e in j.errors]
-                reasons = "; ".join(j.reason for _, j in unknown)
+                ev["collection_errors"] = [e.evidence() for _, j in unknown for e in j.errors]
+                reasons = "; ".join(j.message for _, j in unknown)
                 yield ctx.result(account.account_id, reg.region, Status.ERROR,
                                  f"cannot count the trails recording management events in "
                                  f"{reg.region}: {reasons}",
@@ -134,7 +133,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                     # One trail that could not be judged cannot be a duplicate of anything:
                     # the verdict stands, but the message must not claim what was not seen.
                     msg = (f"at most one trail ({unknown[0][0].name}) can record management events "
-                           f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].reason})")
+                           f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].message})")
                 else:
                     msg = (f"no trail records management events in {reg.region} "
                            "(no duplicate cost; coverage is judged by trail-multi-region)")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import (
-    Judgement,
     all_of,
     coverage_check,
     logging_judgement,

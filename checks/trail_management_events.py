@@ -13,8 +13,8 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
-from auditor.engine.trails import per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
+from auditor.engine.trails import collected_or_error, per_owned_trail, trail_result
+from auditor.model.snapshot import AccountSnapshot, Trail
 from auditor.semantics.event_selectors import management_coverage
 
 META = CheckMeta(
@@ -68,15 +68,9 @@ META = CheckMeta(
 
 
 def _judge(account: AccountSnapshot, trail: Trail, ctx: CheckContext) -> CheckResult:
-    sel = trail.event_selectors
-    if isinstance(sel, CollectionError):
-        return ctx.error(sel, resource_id=trail.name, resource_arn=trail.arn,
-                         region=trail.home_region, account_id=account.account_id,
-                         resource_type="AwsCloudTrailTrail")
-    if sel is None:
-        return trail_result(ctx, trail, Status.ERROR,
-                            "event selectors were not collected; nothing can be concluded",
-                            account_id=account.account_id)
+    sel = collected_or_error(ctx, trail, trail.event_selectors, "event selectors were", account.account_id)
+    if isinstance(sel, CheckResult):
+        return sel
     cov = management_coverage(sel)
     status = Status.PASS if cov.complete else Status.FAIL
     return trail_result(ctx, trail, status, cov.describe(),

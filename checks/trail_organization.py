@@ -13,7 +13,9 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
-from auditor.engine.trails import GLOBAL, Judgement, account_result, logging_judgement, owned_trails
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import account_result, logging_judgement, owned_trails
+from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import CollectionError, Trail
 
 META = CheckMeta(

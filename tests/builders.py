@@ -37,6 +37,7 @@ from auditor.model.snapshot import (
     Transition,
     Versioning,
 )
+from tests.policydocs import policy, tls_deny_statement, trail_write_statement
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -96,36 +97,14 @@ def sound_trail(**changes: Any) -> Trail:
 
 def sound_bucket(**changes: Any) -> Bucket:
     """A private, versioned, object-locked log bucket with a good policy and lifecycle."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*",
-                "Condition": {
-                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                     "aws:SourceArn": TRAIL_ARN}
-                },
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
+    write = trail_write_statement(BUCKET, {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                            "aws:SourceArn": TRAIL_ARN}})
     bucket = Bucket(
         name=BUCKET,
         existence="exists",
         owner_account_id=ACCOUNT,
         region=REGION,
-        policy=policy,
+        policy=policy(write, tls_deny_statement(BUCKET)),
         acl=BucketAcl(owner_id="abc", grants=()),
         public_access_block=PublicAccessBlock(True, True, True, True),
         versioning=Versioning(status="Enabled", mfa_delete="Enabled"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ from auditor.engine.checkapi import Check, Settings, Severity, Status
 from auditor.engine.registry import all_checks
 from auditor.engine.results import Finding, Results, ScanInfo, summarise
 from auditor.engine.runner import evaluate
-from auditor.mapping.frameworks import apply_mappings, load_frameworks, load_profiles
+from auditor.mapping.frameworks import apply_mappings, load_frameworks, load_profiles, select_profile
+from auditor.model import timefmt
 from auditor.model.errors import AuditorError
 from auditor.model.snapshot import Snapshot
 from auditor.model.validation import validate
@@ -41,7 +41,7 @@ class EvaluationOptions:
 
 def now_iso() -> str:
     """UTC now as ISO 8601 with a Z suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timefmt.now_iso()
 
 
 def select_checks(options: EvaluationOptions, available: Sequence[Check] | None = None) -> list[Check]:
@@ -60,13 +60,7 @@ def select_checks(options: EvaluationOptions, available: Sequence[Check] | None 
 
 def settings_for(options: EvaluationOptions) -> Settings:
     """Evaluation settings from the chosen retention profile and trust list."""
-    profiles = load_profiles(list(options.mapping_dirs))
-    if options.retention_profile not in profiles:
-        raise AuditorError(
-            f"unknown retention profile {options.retention_profile!r};"
-            f" available: {', '.join(sorted(profiles))}"
-        )
-    prof = profiles[options.retention_profile]
+    prof = select_profile(load_profiles(list(options.mapping_dirs)), options.retention_profile)
     return Settings(
         retention_days=prof.retention_days,
         hot_retention_days=prof.hot_retention_days,
@@ -135,18 +129,7 @@ def build_results(
         log_window=log_window,
         snapshot_sha256=digest,
         profile=settings.profile,
-        errors=tuple(
-            {
-                "account_id": e.account_id,
-                "region": e.region,
-                "service": e.service,
-                "operation": e.operation,
-                "error_code": e.error_code,
-                "message": e.message,
-                "resource": e.resource,
-            }
-            for e in snapshot.errors
-        ),
+        errors=tuple(e.evidence() for e in snapshot.errors),
     )
     results = Results(
         scan=scan,

@@ -30,6 +30,8 @@ from typing import Any
 
 import boto3
 
+from auditor.model.timefmt import iso
+
 MANAGEMENT_ACCOUNT = "123456789012"
 ROLE_NAME = "OrganizationAccountAccessRole"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -274,7 +276,7 @@ def _event(when: datetime, name: str, source: str, account: str, region: str,
     ev: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": identity,
-        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventTime": iso(when),
         "eventSource": source,
         "eventName": name,
         "awsRegion": region,

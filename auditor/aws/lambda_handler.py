@@ -44,6 +44,7 @@ from typing import Any
 import boto3
 import jsonschema
 
+from auditor.model.arn import arn_part
 from auditor.model.errors import ValidationError
 
 _REGION = "^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
@@ -217,7 +218,7 @@ def run(config: LambdaConfig) -> dict[str, Any]:
             uploaded.append(f"s3://{config.output_bucket}/{key}")
     message_id = None
     if config.notify_sns:
-        sns = boto3.client("sns", region_name=config.notify_sns.split(":")[3])
+        sns = boto3.client("sns", region_name=arn_part(config.notify_sns, 3))
         message_id = notify_new_failures(sns, config.notify_sns, results)
     return {
         "scan_id": results.scan.id,

@@ -27,10 +27,12 @@ from auditor.aws.collect import (
     open_account_sessions,
 )
 from auditor.aws.error_pages import install
+from auditor.model.arn import parse_arn
 from auditor.model.errors import AuditorError
 from auditor.model.log_evidence import LogEvidence
 from auditor.model.progress import NullWork, WorkProgress
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
+from auditor.model.timefmt import parse_iso
 
 #: The collector's own retry policy, timeouts and user agent (defaults of ``scan``), for
 #: ``verify-logs`` and ``logs s3://`` which have no collection run to borrow clients from.
@@ -196,7 +198,7 @@ def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequen
     """A validation report whose every chain of ``trail`` is unreadable for ``reason`` (ERROR)."""
     from auditor.integrity import IntegrityReport, Scope
     from auditor.integrity.model import SourceError
-    from auditor.integrity.timeutil import iso
+    from auditor.model.timefmt import iso
 
     scopes = tuple(Scope(account, region, trail.arn) for account in accounts for region in regions)
     resource = f"s3://{trail.s3_bucket_name}/{_join(trail.s3_key_prefix, '')}"
@@ -220,7 +222,7 @@ def _unlisted_integrity(account_id: str, err: CollectionError, window: Any) -> A
     """A validation report whose one chain (the account in the failed region) is unreadable for ``err``."""
     from auditor.integrity import IntegrityReport, Scope
     from auditor.integrity.model import SourceError
-    from auditor.integrity.timeutil import iso
+    from auditor.model.timefmt import iso
 
     scope = Scope(account_id, err.region, "")
     return IntegrityReport(
@@ -275,10 +277,9 @@ def _time(value: str | None, default: datetime) -> datetime:
     if not value:
         return default
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         raise AuditorError(f"{value!r}: expected an ISO 8601 time such as 2026-11-01T00:00:00Z") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
@@ -307,10 +308,10 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
         return report, summary_lines(report)
     if not args.trail_arn:
         raise AuditorError("give --trail-arn (online) or a FOLDER with --public-keys (offline)")
-    arn_parts = args.trail_arn.split(":")
-    if len(arn_parts) < 6 or not arn_parts[5].startswith("trail/"):
+    arn = parse_arn(args.trail_arn)
+    if arn is None or not arn.resource.startswith("trail/"):
         raise AuditorError(f"{args.trail_arn}: not a trail ARN")
-    region, owner = arn_parts[3], arn_parts[4]
+    region, owner = arn.region, arn.account
     session = install(boto3.Session(profile_name=args.profile) if args.profile else boto3.Session())
     ct = _client(session, "cloudtrail", args.endpoint_url, region)
     bucket, prefix = args.bucket, args.prefix

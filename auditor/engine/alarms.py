@@ -27,7 +27,7 @@ is ERROR: the alarms cannot be seen from here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from auditor.engine.checkapi import (
@@ -39,7 +39,9 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import covering_trails, trail_listing_errors
+from auditor.model.arn import GLOBAL, log_group_name, parse_arn
 from auditor.model.snapshot import (
     AccountSnapshot,
     Alarm,
@@ -55,7 +57,6 @@ from auditor.semantics.filterpattern import PatternError, SatisfactionResult, co
 
 __all__ = ["PERMISSIONS", "alarm_evaluator", "alarm_meta", "evaluate_account"]
 
-GLOBAL = "global"
 
 #: IAM actions the alarm checks' evidence needs.
 PERMISSIONS: tuple[str, ...] = (
@@ -72,60 +73,33 @@ PERMISSIONS: tuple[str, ...] = (
 _TRAIL, _FILTER, _ALARM, _ACTION, _SUBSCRIPTION, _DONE = range(6)
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    """The verdict of one candidate path."""
+@dataclass(frozen=True, kw_only=True)
+class _Outcome(Judgement):
+    """The judgement of one candidate path, and how far along the chain it got."""
 
-    status: Status
     depth: int
-    message: str
     region: str = GLOBAL
     trail: Trail | None = None
     metric_filter: MetricFilter | None = None
-    errors: tuple[CollectionError, ...] = ()
-    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def _fail(depth: int, message: str, trail: Trail | None, **kw: Any) -> _Outcome:
     region = trail.home_region if trail else GLOBAL
-    return _Outcome(Status.FAIL, depth, message, region, trail, **kw)
+    return _Outcome(Status.FAIL, message, depth=depth, region=region, trail=trail, **kw)
 
 
 def _error(depth: int, message: str, trail: Trail | None, *errors: CollectionError,
            **kw: Any) -> _Outcome:
     region = trail.home_region if trail else GLOBAL
-    return _Outcome(Status.ERROR, depth, message, region, trail, errors=errors, **kw)
+    return _Outcome(Status.ERROR, message, errors=errors, depth=depth, region=region, trail=trail, **kw)
 
 
 # --------------------------------------------------------------------------- ARNs
 
 
-@dataclass(frozen=True)
-class _Arn:
-    partition: str
-    service: str
-    region: str
-    account: str
-    resource: str
-
-
-def _parse_arn(arn: str) -> _Arn | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
-        return None
-    return _Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
-
-
-def _log_group_name(arn: _Arn) -> str | None:
-    """``log-group:NAME`` or ``log-group:NAME:*`` -> NAME."""
-    kind, _, rest = arn.resource.partition(":")
-    if kind != "log-group" or not rest:
-        return None
-    return rest[:-2] if rest.endswith(":*") else rest
-
 
 def _is_sns_topic(action: str) -> bool:
-    arn = _parse_arn(action)
+    arn = parse_arn(action)
     return arn is not None and arn.service == "sns" and bool(arn.resource)
 
 
@@ -226,15 +200,15 @@ def _filter_link(item: CisItem, trail: Trail, group: str, region: str,
 
 def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: Trail,
                 mf: MetricFilter, alarm: Alarm, topic_arn: str) -> _Outcome:
-    parsed = _parse_arn(topic_arn)
+    parsed = parse_arn(topic_arn)
     acc_id = parsed.account if parsed and parsed.account else owner.account_id
     reg_name = parsed.region if parsed and parsed.region else region
     acc, problem = ((owner, None) if acc_id == owner.account_id
                     else _in_scope(snapshot, acc_id, trail, "SNS topic subscriptions"))
     if acc is None:
         assert problem is not None
-        return _Outcome(problem.status, _SUBSCRIPTION, problem.message, trail.home_region, trail,
-                        mf, problem.errors)
+        return _Outcome(problem.status, problem.message, errors=problem.errors, depth=_SUBSCRIPTION,
+                        region=trail.home_region, trail=trail, metric_filter=mf)
     reg = acc.region(reg_name)
     topic = None if reg is None else next((t for t in reg.topics if t.topic_arn == topic_arn), None)
     if topic is None:
@@ -252,10 +226,11 @@ def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: 
         return _fail(_SUBSCRIPTION, f"SNS topic {topic_arn} of alarm {alarm.name} has no "
                                     f"confirmed subscription ({detail})",
                      trail, metric_filter=mf, evidence=ev)
-    return _Outcome(Status.PASS, _DONE,
+    return _Outcome(Status.PASS,
                     f"metric filter {mf.name!r} on the log group of trail {trail.name} feeds alarm "
                     f"{alarm.name}, which notifies SNS topic {topic_arn} ({len(confirmed)} "
-                    "confirmed subscription(s))", trail.home_region, trail, mf, evidence=ev)
+                    "confirmed subscription(s))", ev, depth=_DONE, region=trail.home_region, trail=trail,
+                    metric_filter=mf)
 
 
 def _alarm_links(snapshot: Snapshot, owner: AccountSnapshot, reg: RegionSnapshot, trail: Trail,
@@ -290,8 +265,8 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
     if stop is not None:
         return [stop]
     group_arn = trail.cloudwatch_logs_log_group_arn or ""
-    parsed = _parse_arn(group_arn)
-    group = _log_group_name(parsed) if parsed else None
+    parsed = parse_arn(group_arn)
+    group = log_group_name(parsed) if parsed else None
     if parsed is None or group is None:
         return [_error(_FILTER, f"trail {trail.name} names an unrecognised log group ARN "
                                 f"{group_arn!r}", trail)]
@@ -321,12 +296,6 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
     return out
 
 
-def _error_evidence(err: CollectionError) -> dict[str, str]:
-    return {"account_id": err.account_id, "region": err.region, "service": err.service,
-            "operation": err.operation, "error_code": err.error_code, "message": err.message,
-            "resource": err.resource}
-
-
 def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot) -> CheckResult:
     """One account's verdict for one CIS monitoring item (see the module docstring)."""
     trails = covering_trails(ctx.snapshot, account)
@@ -349,7 +318,7 @@ def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot)
     }
     errors = [e for o in outcomes if o.status is Status.ERROR for e in o.errors]
     if chosen.status is Status.ERROR and errors:
-        evidence["collection_errors"] = [_error_evidence(e) for e in errors]
+        evidence["collection_errors"] = [e.evidence() for e in errors]
     message = chosen.message
     if chosen.status is Status.ERROR:
         reasons = list(dict.fromkeys(o.message for o in outcomes if o.status is Status.ERROR))

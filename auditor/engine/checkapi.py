@@ -35,10 +35,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from auditor.model.snapshot import AccountSnapshot, CollectionError, RegionSnapshot, Snapshot
+from auditor.model.timefmt import parse_iso
 
 
 class Status(enum.StrEnum):
@@ -190,15 +191,7 @@ class CheckContext:
             resource_id=resource_id,
             resource_arn=resource_arn,
             resource_type=resource_type,
-            evidence={
-                "collection_error": {
-                    "service": err.service,
-                    "operation": err.operation,
-                    "error_code": err.error_code,
-                    "message": err.message,
-                    "resource": err.resource,
-                }
-            },
+            evidence={"collection_error": err.evidence(located=False)},
         )
 
 
@@ -213,7 +206,5 @@ class Check:
     evaluate: Evaluator
 
 
-def parse_time(value: str) -> datetime:
-    """Parse an ISO 8601 timestamp (with Z or offset) into an aware datetime."""
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+#: Checks parse AWS times with this (the one parser, auditor.model.timefmt).
+parse_time = parse_iso

@@ -7,11 +7,75 @@ log-reading package stays free of per-check wording.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import CheckContext, CheckResult
-from auditor.model.log_evidence import AnomalyKind
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Evaluator
+from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
+from auditor.model.arn import GLOBAL
+from auditor.model.log_evidence import AnomalyKind, LogEvidence, LogRuleMatch
+
+#: What every logs-* check needs: the trails (to find their buckets) and the log files.
+LOG_PERMISSIONS = ("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket")
+
+
+def with_evidence(body: Callable[[CheckContext, LogEvidence], Iterable[CheckResult]]) -> Evaluator:
+    """An evaluator that runs ``body`` on the log evidence, or is NOT_APPLICABLE where logs were not read."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        doc = judge.evidence(ctx)
+        if doc is None:
+            yield from judge.not_applicable(ctx)
+            return
+        yield from body(ctx, doc)
+
+    evaluate.__doc__ = body.__doc__
+    return evaluate
+
+
+def rules_check(meta: CheckMeta, what: str) -> Check:
+    """A check that lists the events its rule (``meta.id``) matched: one result per account and region."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        yield from judge.judge_rules(ctx, meta.id, what)
+
+    return Check(meta, evaluate)
+
+
+def narrowed_rules(
+    ctx: CheckContext,
+    known: bool,
+    keep: Callable[[LogRuleMatch], bool],
+    narrow: str,
+    broad: str,
+    unknown_note: str,
+) -> Iterator[CheckResult]:
+    """The rule's events on the trails' own resources (``keep``), or on every resource.
+
+    With ``known`` (the trails' buckets or keys were found), events on those are
+    judged (``narrow`` names them), unless a trail may be missing from the snapshot:
+    then a change elsewhere could be to its resource, so it is not ignored into a
+    PASS. Without ``known``, every matching event is listed (``broad``), with the note.
+    """
+    check_id = ctx.meta.id
+    if not known:
+        yield from judge.judge_rules(ctx, check_id, broad, note=unknown_note)
+        return
+    yield from narrowed_or_unknown(
+        judge.judge_rules(ctx, check_id, narrow, keep),
+        judge.judge_rules(ctx, check_id, broad),
+        trails_may_be_missing(ctx.snapshot),
+        broad,
+    )
+
+
+def rate_check(meta: CheckMeta, kind: AnomalyKind, noun: str) -> Check:
+    """A check that lists the ``kind`` rate anomalies (see :func:`rate_anomaly_results`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        yield from rate_anomaly_results(ctx, kind, noun)
+
+    return Check(meta, evaluate)
 
 
 def rate_anomaly_results(ctx: CheckContext, kind: AnomalyKind, noun: str) -> Iterator[CheckResult]:
@@ -22,13 +86,13 @@ def rate_anomaly_results(ctx: CheckContext, kind: AnomalyKind, noun: str) -> Ite
     "error code"). Both rate checks judge the same way, so they share this
     rather than each keeping a copy that could drift.
     """
-    doc = judge.evidence(ctx)
-    if doc is None:
-        yield from judge.not_applicable(ctx)
-        return
+    yield from with_evidence(lambda ctx, doc: _rate_anomalies(ctx, doc, kind, noun))(ctx)
+
+
+def _rate_anomalies(ctx: CheckContext, doc: LogEvidence, kind: AnomalyKind, noun: str) -> Iterator[CheckResult]:
     found = [a for a in doc.rate_anomalies if a.kind is kind]
     for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [judge.GLOBAL]
+        regions = judge.regions_of(doc, account) or [GLOBAL]
         for region in regions:
             mine = [a for a in found if a.account_id == account and a.region == region]
             ev = {"anomalies": [a.to_dict() for a in mine], "total": len(mine), "parameters": doc.parameters_dict()}

@@ -16,9 +16,12 @@ Every logs-* check follows the same fail-closed rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.judgement import Judgement
+from auditor.model.arn import GLOBAL
 from auditor.model.log_evidence import (
     LogCoverage,
     LogEvent,
@@ -32,7 +35,6 @@ from auditor.model.snapshot import KeyMetadata
 __all__ = ["Status"]
 
 NO_EVIDENCE = "log files were not read: run with --logs-since or `trail-auditor logs`"
-GLOBAL = "global"
 #: The evidence document; None where a check judges other evidence alone
 #: (logs-delivery-continuity on digest gaps): no coverage, no file problem.
 Doc = LogEvidence | None
@@ -202,38 +204,22 @@ def verdict(
         ev["file_problems"] = _problem_evidence(problems)
     rid = resource_id or f"{account}/{region}"
     rtype = resource_type or "AwsAccount"
+    judgement: Judgement
     if not failing and not has_data(doc, account, region):
         why = "no log file could be read" if problems else "no log event was found in the window"
-        return ctx.result(
-            account,
-            region,
-            Status.ERROR,
-            f"{why} for account {account} ({region}): nothing can be concluded" + _note(problems),
-            resource_id=rid,
-            resource_type=rtype,
-            evidence=ev,
-        )
-    if not failing and lossy(problems):
+        judgement = Judgement(Status.ERROR, f"{why} for account {account} ({region}): nothing can be concluded", ev)
+    elif not failing and lossy(problems):
         n = len({p.path for p in lossy(problems)})
-        return ctx.result(
-            account,
-            region,
+        judgement = Judgement(
             Status.ERROR,
             f"{message}, but {n} log file(s) of this scope could not be (fully) read and could hold "
-            "exactly what this check looks for: not assessed" + _note(problems),
-            resource_id=rid,
-            resource_type=rtype,
-            evidence=ev,
+            "exactly what this check looks for: not assessed",
+            ev,
         )
-    return ctx.result(
-        account,
-        region,
-        Status.FAIL if failing else Status.PASS,
-        message + _note(problems),
-        resource_id=rid,
-        resource_type=rtype,
-        evidence=ev,
-    )
+    else:
+        judgement = Judgement(Status.FAIL if failing else Status.PASS, message, ev)
+    judgement = replace(judgement, message=judgement.message + _note(problems))
+    return judgement.result(ctx, account, region, resource_id=rid, resource_type=rtype)
 
 
 def rule_matches(

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import unlisted_trail_errors
+from auditor.model.arn import arn_part
 from auditor.model.snapshot import Bucket, CollectionError, PublicAccessBlock, Trail
 from auditor.model.wildcard import glob_match
 
@@ -227,8 +229,7 @@ def _concrete_value(key: str, value: str) -> bool:
         except ValueError:
             return False
     if key in _ARN_KEYS and value.startswith("arn:"):
-        parts = value.split(":", 5)
-        account = parts[4] if len(parts) > 4 else ""
+        account = arn_part(value, 4)
         # An ARN with a wildcard account matches every account in AWS.
         return not ("*" in account or "?" in account)
     return True
@@ -395,16 +396,22 @@ def log_bucket_targets(ctx: CheckContext) -> list[LogBucketTarget]:
     return [LogBucketTarget(name, tuple(trails)) for name, trails in by_name.items()]
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """A bucket check's judgement of one bucket, before it becomes a CheckResult."""
-
-    status: Status
-    message: str
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+BucketJudge = Callable[[LogBucketTarget, Bucket], Judgement | CollectionError]
 
 
-BucketJudge = Callable[[LogBucketTarget, Bucket], Verdict | CollectionError]
+def bucket_check(
+    meta: CheckMeta,
+    judge: Callable[[CheckContext, LogBucketTarget, Bucket], Judgement | CollectionError],
+    *,
+    judge_existence: bool = False,
+) -> Check:
+    """A bucket-* check: ``judge`` on every trail destination bucket (see :func:`judge_log_buckets`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per trail destination bucket."""
+        return judge_log_buckets(ctx, lambda t, b: judge(ctx, t, b), judge_existence=judge_existence)
+
+    return Check(meta, evaluate)
 
 
 def out_of_scope_message(bucket: Bucket, err: CollectionError) -> str:
@@ -445,16 +452,16 @@ def judge_log_buckets(
                              resource_id=target.name, resource_arn=arn,
                              evidence={"trails": trail_arns})
             continue
-        verdict: Verdict | CollectionError
+        verdict: Judgement | CollectionError
         if not judge_existence and isinstance(bucket.existence, CollectionError):
             err = bucket.existence
             if err.error_code == "OutOfScope":
-                verdict = Verdict(Status.ERROR, out_of_scope_message(bucket, err),
-                                  {"collection_error": _error_evidence(err)})
+                verdict = Judgement(Status.ERROR, out_of_scope_message(bucket, err),
+                                  {"collection_error": err.evidence(located=False)})
             else:
                 verdict = err
         elif not judge_existence and bucket.existence != "exists":
-            verdict = Verdict(Status.NOT_APPLICABLE,
+            verdict = Judgement(Status.NOT_APPLICABLE,
                               f"bucket {target.name} does not exist; see bucket-exists")
         else:
             verdict = judge(target, bucket)
@@ -463,15 +470,9 @@ def judge_log_buckets(
                             account_id=account_id)
             yield replace(res, evidence={**res.evidence, "trails": trail_arns})
             continue
-        yield ctx.result(account_id, region, verdict.status, verdict.message,
-                         resource_id=target.name, resource_arn=arn,
-                         evidence={**verdict.evidence, "trails": trail_arns})
+        yield verdict.result(ctx, account_id, region, resource_id=target.name, resource_arn=arn,
+                             evidence={"trails": trail_arns})
     yield from _uncovered_accounts(ctx, covered)
-
-
-def _error_evidence(err: CollectionError) -> dict[str, str]:
-    return {"service": err.service, "operation": err.operation, "error_code": err.error_code,
-            "message": err.message, "resource": err.resource}
 
 
 def _uncovered_accounts(ctx: CheckContext, covered: set[str]) -> Iterator[CheckResult]:

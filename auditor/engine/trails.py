@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.engine.judgement import Judgement
+from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
@@ -27,31 +29,7 @@ from auditor.model.snapshot import (
 )
 from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
 
-GLOBAL = "global"
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """One trail's answer to one question: True, False or None (unknown), and why."""
-
-    ok: bool | None
-    reason: str
-    errors: tuple[CollectionError, ...] = ()
-
-    @classmethod
-    def yes(cls, reason: str) -> Judgement:
-        """Proven."""
-        return cls(True, reason)
-
-    @classmethod
-    def no(cls, reason: str) -> Judgement:
-        """Disproven."""
-        return cls(False, reason)
-
-    @classmethod
-    def unknown(cls, reason: str, *errors: CollectionError) -> Judgement:
-        """Could not be judged."""
-        return cls(None, reason, tuple(errors))
+_T = TypeVar("_T")
 
 
 def all_of(*judgements: Judgement) -> Judgement:
@@ -61,9 +39,8 @@ def all_of(*judgements: Judgement) -> Judgement:
             return j
     unknown = [j for j in judgements if j.ok is None]
     if unknown:
-        return Judgement(None, "; ".join(j.reason for j in unknown),
-                         tuple(e for j in unknown for e in j.errors))
-    return Judgement(True, "; ".join(j.reason for j in judgements))
+        return Judgement.unknown("; ".join(j.message for j in unknown), *(e for j in unknown for e in j.errors))
+    return Judgement.yes("; ".join(j.message for j in judgements))
 
 
 # --------------------------------------------------------------------------- trail resolution
@@ -204,7 +181,7 @@ def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[C
                    f"the trails of region {region} could not be listed, so a trail homed there "
                    f"is not judged: {err.reason()}",
                    resource_id=account.account_id, resource_type="AwsAccount",
-                   evidence={"collection_error": error_evidence(err)})
+                   evidence={"collection_error": err.evidence()})
         for region, err in trail_listing_errors(account)
     ]
 
@@ -248,7 +225,7 @@ def management_judgement(trail: Trail, *, complete: bool) -> Judgement:
     cov: ManagementCoverage = management_coverage(sel)
     ok = cov.complete if complete else cov.any
     text = f"trail {trail.name} {cov.describe()}"
-    return Judgement(ok, text)
+    return Judgement.of(ok, text)
 
 
 def s3_data_judgement(trail: Trail, *, write: bool) -> Judgement:
@@ -285,7 +262,7 @@ def account_result(
     evidence: dict[str, Any] = {
         "trails": [{"arn": t.arn, "owner_account_id": t.owner_account_id,
                     "verdict": {True: "proven", False: "not met", None: "unknown"}[j.ok],
-                    "reason": j.reason} for t, j in judged],
+                    "reason": j.message} for t, j in judged],
     }
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
     proving = [(t, j) for t, j in judged if j.ok is True]
@@ -301,8 +278,8 @@ def account_result(
     if unknown or unlisted:
         errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
         if errors:
-            evidence["collection_errors"] = [error_evidence(e) for e in errors]
-        reasons = "; ".join([j.reason for _, j in unknown]
+            evidence["collection_errors"] = [e.evidence() for e in errors]
+        reasons = "; ".join([j.message for _, j in unknown]
                             + [f"the trails of region {r} could not be listed ({e.reason()})"
                                for r, e in unlisted])
         return ctx.result(account.account_id, region, Status.ERROR,
@@ -311,15 +288,8 @@ def account_result(
     if not judged:
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
-        msg = f"no trail {what}: " + "; ".join(j.reason for _, j in judged)
+        msg = f"no trail {what}: " + "; ".join(j.message for _, j in judged)
     return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
-
-
-def error_evidence(err: CollectionError) -> dict[str, str]:
-    """A CollectionError as JSON evidence."""
-    return {"account_id": err.account_id, "region": err.region, "service": err.service,
-            "operation": err.operation, "error_code": err.error_code, "message": err.message,
-            "resource": err.resource}
 
 
 def coverage_check(
@@ -403,17 +373,26 @@ def trail_result(
                       evidence=evidence)
 
 
+def collected_or_error(ctx: CheckContext, trail: Trail, value: _T | CollectionError | None, what: str,
+                       account_id: str | None = None) -> _T | CheckResult:
+    """A collected field of ``trail``, or the ERROR result to yield when it could not be read.
+
+    ``what`` names the field for the message ("trail status was"); ``account_id`` is
+    the account the result is about (default: the trail's owner).
+    """
+    if isinstance(value, CollectionError):
+        return ctx.error(value, resource_id=trail.name, resource_arn=trail.arn,
+                         region=trail.home_region, account_id=account_id or trail.owner_account_id,
+                         resource_type="AwsCloudTrailTrail")
+    if value is None:
+        return trail_result(ctx, trail, Status.ERROR, f"{what} not collected; nothing can be concluded",
+                            account_id=account_id)
+    return value
+
+
 def trail_status_or_error(ctx: CheckContext, trail: Trail) -> TrailStatus | CheckResult:
     """The trail's status, or the ERROR result to yield when it could not be read."""
-    st = trail.status
-    if isinstance(st, CollectionError):
-        return ctx.error(st, resource_id=trail.name, resource_arn=trail.arn,
-                         region=trail.home_region, account_id=trail.owner_account_id,
-                         resource_type="AwsCloudTrailTrail")
-    if st is None:
-        return trail_result(ctx, trail, Status.ERROR,
-                            "trail status was not collected; nothing can be concluded")
-    return st
+    return collected_or_error(ctx, trail, trail.status, "trail status was")
 
 
 def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
@@ -530,5 +509,5 @@ def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResu
     """ERROR for a key whose evidence could not be read."""
     res = key_result(ctx, use, Status.ERROR,
                      f"evidence could not be collected: {err.reason()}",
-                     {"collection_error": error_evidence(err)})
+                     {"collection_error": err.evidence()})
     return res

@@ -14,14 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from auditor.engine.checkapi import Severity
 from auditor.model.errors import ValidationError
 from auditor.model.fsio import MAX_BASELINE_BYTES, read_input
-from auditor.model.package_data import schema_text
-from auditor.model.validation import describe, field_path
+from auditor.model.validation import validate
 from auditor.model.yamlsafe import parse_yaml
 
 
@@ -119,15 +117,12 @@ def load_baseline(path: Path) -> Baseline:
         raise ValidationError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     data, root = parse_yaml(text, str(path), what="a baseline")
     data = _plain(data, path)
-    schema = json.loads(schema_text("baseline.schema.json"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        msgs = []
-        for e in errors[:5]:
-            line = _line_of(root, list(e.absolute_path))
-            msgs.append(f"{path}{f':{line}' if line else ''}: {field_path(e.absolute_path)}: {describe(e)}")
-        raise ValidationError("; ".join(msgs))
+
+    def at_line(field: list[Any]) -> str:
+        line = _line_of(root, field)
+        return f":{line}: " if line else ": "
+
+    validate(data, "baseline.schema.json", str(path), locate=at_line)
     waivers = []
     for i, w in enumerate(data.get("waivers", [])):
         line = _line_of(root, ["waivers", i])

@@ -41,8 +41,8 @@ from auditor.integrity.model import (
     SourceError,
 )
 from auditor.integrity.store import ObjectNotFound, ObjectStore, SourceReadError
-from auditor.integrity.timeutil import iso, parse_iso
 from auditor.model.errors import AuditorError
+from auditor.model.timefmt import iso, parse_iso
 
 # --------------------------------------------------------------------------- loading
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from auditor.integrity.timeutil import parse_key_date
+from auditor.model.timefmt import parse_key_date
 
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 

@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from auditor.integrity.digest import SIGNATURE_ALGORITHM, string_to_sign
 from auditor.integrity.store import SIDECAR_SUFFIX
-from auditor.integrity.timeutil import KEY_DATE_FORMAT, aware, iso
+from auditor.model.arn import Arn
+from auditor.model.timefmt import KEY_DATE_FORMAT, aware, iso
 
 
 def generate_demo_key(bits: int = 2048) -> tuple[rsa.RSAPrivateKey, list[dict[str, str]]]:
@@ -319,9 +320,9 @@ def _summary(chain: DemoChain, tampered: dict[str, str]) -> dict[str, Any]:
 def _trail_kwargs(trail_arn: str | None, org_id: str | None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"org_id": org_id}
     if trail_arn:
-        parts = trail_arn.split(":")
-        kwargs["home_region"] = parts[3]
-        kwargs["trail_name"] = parts[5].split("/", 1)[1]
+        arn = Arn.parse(trail_arn)
+        kwargs["home_region"] = arn.region
+        kwargs["trail_name"] = arn.resource_name
     return kwargs
 
 

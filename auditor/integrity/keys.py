@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from auditor.integrity.timeutil import aware, parse_iso
 from auditor.model.errors import AuditorError
+from auditor.model.timefmt import aware, parse_iso
 
 #: DER bytes (as ListPublicKeys returns, PKCS #1 or SubjectPublicKeyInfo) or PEM text.
 KeyMaterial = bytes | str

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.integrity.timeutil import parse_iso
 from auditor.model.integrity_report import (
     INTEGRITY_SCHEMA_VERSION,
     FailureKind,
     FileStatus,
     IntegrityDocument,
 )
+from auditor.model.timefmt import parse_iso
 
 __all__ = [
     "INTEGRITY_SCHEMA_VERSION",

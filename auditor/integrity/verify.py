@@ -60,8 +60,9 @@ from auditor.integrity.digest import DigestRef, parse_digest_key
 from auditor.integrity.keys import PublicKeySource
 from auditor.integrity.model import IntegrityReport, Scope, SourceError
 from auditor.integrity.store import LocalStore, ObjectStore, SourceReadError
-from auditor.integrity.timeutil import aware, iso
+from auditor.model.arn import parse_arn
 from auditor.model.errors import AuditorError
+from auditor.model.timefmt import aware, iso
 
 DEFAULT_GAP_TOLERANCE_HOURS = 2.0
 
@@ -98,10 +99,10 @@ def verify_bucket(
 
     want_name = want_home = None
     if trail_arn:
-        parts = trail_arn.split(":")
-        if len(parts) < 6 or "/" not in parts[5]:
+        arn = parse_arn(trail_arn)
+        if arn is None or "/" not in arn.resource:
             raise AuditorError(f"invalid trail ARN: {trail_arn}")
-        want_home, want_name = parts[3], parts[5].split("/", 1)[1]
+        want_home, want_name = arn.region, arn.resource_name
     base = f"{prefix.strip('/')}/" if prefix and prefix.strip("/") else ""
     org = f"{org_id}/" if org_id else ""
     days = days_between(start, end + timedelta(hours=1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from auditor.logs.reader import (
     run_pool,
 )
 from auditor.model.errors import AuditorError
+from auditor.model.timefmt import iso, parse_iso
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -73,20 +74,15 @@ def parse_since(text: str, now: datetime) -> datetime:
         return now - unit[m.group(2)]
     raw = text.strip()
     try:
-        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return parse_iso(raw)
     except ValueError:
         raise AuditorError(f"cannot read time {text!r}: use 30d, 12h, 2026-11-01 or an ISO 8601 timestamp") from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _iso_up(dt: datetime) -> str:
     """``dt`` rounded up to a whole second: CloudTrail stamps events to the second, so an
     event stamped 12:00:00 may have happened before an ``until`` of 12:00:00.7."""
-    return _iso(dt + timedelta(microseconds=(1_000_000 - dt.microsecond) % 1_000_000))
+    return iso(dt + timedelta(microseconds=(1_000_000 - dt.microsecond) % 1_000_000))
 
 
 def _config(
@@ -100,7 +96,7 @@ def _config(
     unsupported: list[sigma_mod.UnsupportedRule] = []
     if rules_dir is not None:
         specs, unsupported = sigma_mod.load_rules(rules_dir)
-    params = Params(since=_iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes, max_values=max_values)
+    params = Params(since=iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes, max_values=max_values)
     return WorkerConfig(params, tuple(specs), fast), specs, unsupported
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.logs import sigma as sigma_mod
+from auditor.logs.definitions import (
+    READ_PREFIXES as _READ_PREFIXES,  # the write rule inlined below is definitions.is_write
+)
 from auditor.logs.parse import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_VALUES,
@@ -32,21 +35,6 @@ from auditor.semantics.filterpattern import Pattern, compile_pattern, matches
 SAMPLES = 50
 PRINCIPAL_SAMPLES = 10
 EVIDENCE_SCHEMA_VERSION = 1
-_READ_PREFIXES = (
-    "Get",
-    "List",
-    "Describe",
-    "Head",
-    "Lookup",
-    "BatchGet",
-    "Search",
-    "Scan",
-    "Query",
-    "Select",
-    "Check",
-    "Verify",
-    "Test",
-)
 _DENIED_EXCLUDED_IP = "delivery.logs.amazonaws.com"
 
 
@@ -292,14 +280,6 @@ class Matcher:
         if self.sigma_any:
             cands = [*cands, *self.sigma_any]
         return [s for s in cands if sigma_mod.evaluate(s.node, event)]
-
-
-def is_write(event: dict[str, Any], name: str) -> bool:
-    """readOnly false; when the field is absent, judged from the API verb."""
-    ro = event.get("readOnly")
-    if ro is None:
-        return not name.startswith(_READ_PREFIXES)
-    return ro is False or ro == "false"
 
 
 def _login_failed(event: dict[str, Any]) -> bool:

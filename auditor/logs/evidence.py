@@ -20,16 +20,16 @@ from auditor.logs.aggregate import (
     SAMPLES,
     keep_earliest,
 )
+from auditor.model.timefmt import hour_stamp, parse_iso
 
 
 def hours_from_ranges(ranges: Iterable[Sequence[str]]) -> set[str]:
     """Every hour stamp in [first, last] hour ranges (the inverse of :func:`hours_to_ranges`)."""
     out: set[str] = set()
     for first, last in ranges:
-        cur = datetime.fromisoformat(first.replace("Z", "+00:00"))
-        end = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        cur, end = parse_iso(first), parse_iso(last)
         while cur <= end:
-            out.add(cur.strftime("%Y-%m-%dT%H:00:00Z"))
+            out.add(hour_stamp(cur))
             cur += timedelta(hours=1)
     return out
 
@@ -39,7 +39,7 @@ def hours_to_ranges(hours: set[str]) -> list[list[str]]:
     out: list[list[str]] = []
     prev: datetime | None = None
     for h in sorted(hours):
-        cur = datetime.fromisoformat(h.replace("Z", "+00:00"))
+        cur = parse_iso(h)
         if prev is not None and cur - prev == timedelta(hours=1):
             out[-1][1] = h
         else:

@@ -37,13 +37,15 @@ import orjson
 
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import (
-    _READ_PREFIXES,
     Bucket,
     Matcher,
     Params,
     Partial,
     process_events,
     sample,
+)
+from auditor.logs.definitions import (
+    READ_PREFIXES as _READ_PREFIXES,  # the write rule inlined below is definitions.is_write
 )
 from auditor.logs.parse import CLIP, parse_file_name, valid_time
 from auditor.semantics import filterpattern
@@ -81,7 +83,7 @@ class SlimRecord(msgspec.Struct, gc=False):
     errorCode: Any = None
     eventID: Any = None  # with eventTime, the order of samples
     userIdentity: SlimIdentity | None = None
-    # parse._FORWARDER_KEYS: present => not a plain CloudTrail record
+    # definitions.FORWARDER_KEYS: present => not a plain CloudTrail record
     evt: _Absent = _UNSET
     http: _Absent = _UNSET
     network: _Absent = _UNSET

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import orjson
+
+from auditor.logs.definitions import FORWARDER_KEYS
 
 #: Default limit on one file's decompressed size. A real CloudTrail file is a few MB;
 #: parsing costs several times the text (about 32x for ``[{},{},...]``), so the limit
@@ -47,8 +48,6 @@ _EVENT_TIME = re.compile(
 #: Fields without which an object is not a CloudTrail event we can judge.
 REQUIRED_FIELDS = ("eventTime", "eventName", "eventSource")
 
-#: Keys a log forwarder adds beside (or around) the CloudTrail fields.
-_FORWARDER_KEYS = frozenset({"evt", "http", "network", "@timestamp", "@version", "ddsource", "ddtags", "aws"})
 
 _FILE_NAME = re.compile(r"(?P<account>\d{12})_CloudTrail(?:-Insight)?_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)")
 
@@ -383,7 +382,7 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
     bad_time = 0
     first_bad_time = ""
     missing: dict[str, int] = {}
-    forwarder = _FORWARDER_KEYS.isdisjoint
+    forwarder = FORWARDER_KEYS.isdisjoint
     for rec in records:
         if not isinstance(rec, dict):
             rejected += 1
@@ -452,7 +451,7 @@ def unwrap(rec: dict[str, Any]) -> tuple[dict[str, Any], int]:
     ``network``) and Logstash-style shippers (``@timestamp`` instead of
     ``eventTime``). Returns the record and 1 if it was changed.
     """
-    out = {k: v for k, v in rec.items() if k not in _FORWARDER_KEYS}
+    out = {k: v for k, v in rec.items() if k not in FORWARDER_KEYS}
     for inner in ("detail", "message", "_source"):
         nested = rec.get(inner)
         if isinstance(nested, dict) and _is_event(nested):
@@ -482,9 +481,3 @@ def get_path(event: dict[str, Any], dotted: tuple[str, ...]) -> Any:
             return None
         cur = cur.get(part)
     return cur
-
-
-def iter_events(path: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[dict[str, Any]]:
-    """Events only (for tools that do not need the problems)."""
-    events, _ = decode(path, raw, max_bytes)
-    yield from events

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from auditor.logs.parse import get_path
+from auditor.model.arn import arn_part
 from auditor.semantics import cis
 
 
@@ -229,7 +230,7 @@ def _external_trust(event: dict[str, Any]) -> bool:
                 continue
             if v == "*":
                 return True
-            acct = v if v.isdigit() else (v.split(":")[4] if v.count(":") >= 5 else "")
+            acct = v if v.isdigit() else arn_part(v, 4)
             if acct and acct != own:
                 return True
     return False

@@ -48,21 +48,18 @@ error naming both files; nothing is silently overridden.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Protocol
-
-import jsonschema
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict
 from auditor.model.errors import AuditorError, ValidationError
 from auditor.model.fsio import MAX_MAPPING_BYTES, read_input
-from auditor.model.package_data import package_path, schema_text
+from auditor.model.package_data import package_path
+from auditor.model.validation import validate
 from auditor.model.yamlsafe import parse_yaml
 
 AUTOMATED = "automated"
@@ -149,22 +146,6 @@ class RetentionProfile:
 # --------------------------------------------------------------------------- loading
 
 
-@cache
-def _validator(schema_name: str) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_text(schema_name))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    validator: jsonschema.protocols.Validator = cls(schema)
-    return validator
-
-
-def _field_path(path: Iterable[Any]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(document)"
-
-
 def _control_label(document: Any, path: Sequence[Any]) -> str:
     """' control 10.2.1' when the error lies inside a control, else ''."""
     if len(path) >= 2 and path[0] == "controls" and isinstance(path[1], int):
@@ -180,19 +161,7 @@ def _control_label(document: Any, path: Sequence[Any]) -> str:
 
 def _validate(document: Any, schema_name: str, source: str) -> None:
     """Raise ValidationError naming the file, the control (if any) and the field."""
-    errors = sorted(
-        _validator(schema_name).iter_errors(document),
-        key=lambda e: [str(p) for p in e.absolute_path],
-    )
-    if not errors:
-        return
-    lines = []
-    for err in errors[:5]:
-        path = list(err.absolute_path)
-        where = f"{_control_label(document, path)} field {_field_path(path)}"
-        lines.append(f"{source}:{where}: {err.message}")
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-    raise ValidationError("; ".join(lines) + more)
+    validate(document, schema_name, source, locate=lambda path: f":{_control_label(document, path)} field ")
 
 
 def _read_yaml(node: Traversable | Path, source: str) -> Any:

@@ -48,6 +48,15 @@ class CollectionError:
             f" ({self.region}): {self.error_code}: {self.message}"
         )
 
+    def evidence(self, *, located: bool = True) -> dict[str, str]:
+        """The error as JSON evidence (the one shape results, reports and scans use).
+
+        ``located=False`` leaves out account and region, for a result that states them itself.
+        """
+        where = {"account_id": self.account_id, "region": self.region} if located else {}
+        return {**where, "service": self.service, "operation": self.operation,
+                "error_code": self.error_code, "message": self.message, "resource": self.resource}
+
 
 # --------------------------------------------------------------------------- trails
 

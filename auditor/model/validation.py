@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -81,11 +82,32 @@ def describe(error: jsonschema.ValidationError) -> str:
     return f"fails the schema's {kind!r} rule ({text[:60]}{'...' if len(text) > 60 else ''})"
 
 
-def validate(document: Any, schema_name: str, source: str) -> None:
-    """Raise ValidationError naming ``source`` and the first offending fields (value-free, see describe)."""
-    errors = sorted(validator(schema_name).iter_errors(document), key=lambda e: list(e.absolute_path))
+def _path_key(path: Iterable[Any]) -> list[tuple[int, int, str]]:
+    """Sort key for error paths that mix indexes and names (indexes in numeric order)."""
+    return [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in path]
+
+
+#: How a caller says where in its file a field lies (a line number, a control id);
+#: given the field's path, it returns the text between the source and the field.
+Locate = Callable[[list[Any]], str]
+
+
+def _colon(path: list[Any]) -> str:
+    return ": "
+
+
+def validate(document: Any, schema_name: str, source: str, *, locate: Locate = _colon) -> None:
+    """Raise ValidationError naming ``source`` and the first offending fields (value-free, see describe).
+
+    Each of at most five lines reads ``{source}{locate(path)}{field}: {what is wrong}``;
+    by default ``locate`` gives ": " (``snapshot.json: scan.id: is a number, expected string``).
+    """
+    errors = sorted(validator(schema_name).iter_errors(document), key=lambda e: _path_key(e.absolute_path))
     if not errors:
         return
-    lines = [f"{source}: {field_path(e.absolute_path)}: {describe(e)}" for e in errors[:5]]
+    lines = []
+    for e in errors[:5]:
+        path = list(e.absolute_path)
+        lines.append(f"{source}{locate(path)}{field_path(path)}: {describe(e)}")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     raise ValidationError("; ".join(lines) + more)

@@ -7,13 +7,12 @@ stylesheet lives in ``@media print`` so one template set serves both.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import jinja2
 
 from auditor.engine.results import Results
 from auditor.model import package_data as resources
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.report.interface import ReportOptions, TextRenderer
 from auditor.report.viewmodel import ReportView, build_view
 
 TEMPLATE = "report.html.j2"
@@ -55,16 +54,12 @@ def render_html(view: ReportView) -> str:
     return environment().get_template(TEMPLATE).render(view=view)
 
 
-class HtmlRenderer(Renderer):
+class HtmlRenderer(TextRenderer):
     """``--format html``."""
 
     name = "html"
     extension = ".html"
     default_filename = "report.html"
-
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the HTML report."""
-        return [write_text(out_path, self.render_text(results, options))]
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The HTML report as text."""

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import abc
 import importlib
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from auditor.engine.results import Results
 from auditor.model.errors import AuditorError
 from auditor.model.fsio import write_file
+from auditor.model.textsafe import without_surrogates
 
 PageSize = Literal["A4", "Letter"]
 
@@ -87,6 +89,23 @@ class Renderer(abc.ABC):
         raise ReportError(f"the {self.name} format is binary and cannot be written to stdout")
 
 
+class TextRenderer(Renderer):
+    """A format whose whole output is one text document: :meth:`render_text`, written to one file."""
+
+    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
+        """Write :meth:`render_text` to ``out_path``."""
+        return [write_text(out_path, self.render_text(results, options))]
+
+    @abc.abstractmethod
+    def render_text(self, results: Results, options: ReportOptions) -> str:
+        """The whole output as text."""
+
+
+def json_text(document: Any) -> str:
+    """A JSON document as report text: indented, UTF-8, lone surrogates as U+FFFD."""
+    return without_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
 def renderer_for(fmt: str) -> Renderer:
     """The renderer registered under ``fmt`` (case-insensitive)."""
     key = fmt.strip().lower()
@@ -153,15 +172,15 @@ def render_to(
 
 def write_text(path: Path, text: str) -> Path:
     """Write UTF-8 text (atomically, never through a link), turning OS errors into a ReportError."""
-    try:
-        write_file(path, text)
-    except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror}") from exc
-    return path
+    return _write(path, text)
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
     """Write bytes (atomically, never through a link), turning OS errors into a ReportError."""
+    return _write(path, data)
+
+
+def _write(path: Path, data: bytes | str) -> Path:
     try:
         write_file(path, data)
     except OSError as exc:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from pathlib import Path
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import Finding, Results
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.report.interface import ReportOptions, TextRenderer
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_ATTR = 1000
@@ -95,16 +94,12 @@ def junit_tree(results: Results) -> ET.Element:
     return root
 
 
-class JunitRenderer(Renderer):
+class JunitRenderer(TextRenderer):
     """``--format junit``."""
 
     name = "junit"
     extension = ".xml"
     default_filename = "junit.xml"
-
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the JUnit XML file."""
-        return [write_text(out_path, self.render_text(results, options))]
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The JUnit XML document."""

@@ -21,15 +21,14 @@ Mapping:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from auditor.engine.checkapi import Severity, Status, parse_time
 from auditor.engine.results import Finding, Results
-from auditor.model.textsafe import safe_https_url, without_surrogates
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.model.arn import partition_of
+from auditor.model.textsafe import safe_https_url
+from auditor.report.interface import ReportOptions, TextRenderer, json_text
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003
@@ -58,14 +57,6 @@ def _millis(timestamp: str) -> int:
         return 0
 
 
-def _partition(arn: str | None) -> str:
-    if arn and arn.startswith("arn:"):
-        parts = arn.split(":")
-        if len(parts) > 1 and parts[1]:
-            return parts[1]
-    return "aws"
-
-
 def ocsf_finding(f: Finding, results: Results, event_time: int) -> dict[str, Any]:
     """One finding as an OCSF Compliance Finding."""
     severity_id, severity = SEVERITY_ID[f.severity]
@@ -77,7 +68,7 @@ def ocsf_finding(f: Finding, results: Results, event_time: int) -> dict[str, Any
         "uid": f.resource_arn or f.resource_id,
         "name": f.resource_id,
         "type": f.resource_type,
-        "cloud_partition": _partition(f.resource_arn),
+        "cloud_partition": partition_of(f.resource_arn),
     }
     if f.region and f.region != "global":
         resource["region"] = f.region
@@ -151,17 +142,13 @@ def ocsf_findings(results: Results) -> list[dict[str, Any]]:
     return [ocsf_finding(f, results, event_time) for f in results.findings]
 
 
-class OcsfRenderer(Renderer):
+class OcsfRenderer(TextRenderer):
     """``--format ocsf``."""
 
     name = "ocsf"
     extension = ".json"
     default_filename = "ocsf.json"
 
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the OCSF array."""
-        return [write_text(out_path, self.render_text(results, options))]
-
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The OCSF findings as a JSON array."""
-        return without_surrogates(json.dumps(ocsf_findings(results), indent=2, ensure_ascii=False)) + "\n"
+        return json_text(ocsf_findings(results))

@@ -34,16 +34,14 @@ code scanning"):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from auditor.engine.checkapi import Severity, Status
 from auditor.engine.results import Finding, Results
 from auditor.model.textsafe import safe_https_url, without_surrogates
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.report.interface import ReportOptions, TextRenderer, json_text
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL: Mapping[Severity, str] = {
@@ -245,17 +243,13 @@ def sarif_document(results: Results) -> dict[str, Any]:
     }
 
 
-class SarifRenderer(Renderer):
+class SarifRenderer(TextRenderer):
     """``--format sarif``."""
 
     name = "sarif"
     extension = ".sarif"
     default_filename = "results.sarif"
 
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the SARIF log."""
-        return [write_text(out_path, self.render_text(results, options))]
-
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The SARIF log as JSON text."""
-        return without_surrogates(json.dumps(sarif_document(results), indent=2, ensure_ascii=False)) + "\n"
+        return json_text(sarif_document(results))

@@ -39,6 +39,13 @@ def edit_statement(sid: str, **changes: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------- bucket-policy-tls-only
 
 
+
+def policy_without(sid: str) -> dict[str, Any]:
+    """The sound bucket policy without its statement ``sid``."""
+    p = policy()
+    p["Statement"] = [s for s in p["Statement"] if s["Sid"] != sid]
+    return p
+
 def test_tls_no_policy_fails() -> None:
     res = run(TLS, with_policy(None))
     assert res.status is Status.FAIL
@@ -50,8 +57,7 @@ def test_tls_policy_unreadable_is_error() -> None:
 
 
 def test_tls_without_deny_statement_fails() -> None:
-    p = policy()
-    p["Statement"] = [s for s in p["Statement"] if s["Sid"] != "DenyInsecureTransport"]
+    p = policy_without("DenyInsecureTransport")
     res = run(TLS, with_policy(p))
     assert res.status is Status.FAIL
     assert "aws:SecureTransport" in res.message
@@ -133,8 +139,7 @@ def test_every_cloudtrail_write_statement_must_be_pinned() -> None:
 
 
 def test_no_cloudtrail_write_statement_fails_with_explanation() -> None:
-    p = policy()
-    p["Statement"] = [s for s in p["Statement"] if s["Sid"] != "AWSCloudTrailWrite"]
+    p = policy_without("AWSCloudTrailWrite")
     res = run(SRC, with_policy(p))
     assert res.status is Status.FAIL
     assert "CloudTrail cannot deliver" in res.message

@@ -14,6 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.policydocs import archive_rule, policy, put_alarm, start_config_recorder, trail_write_statement
+
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 SCAN_REGIONS = (REGION, OTHER_REGION)
@@ -84,35 +86,12 @@ def seed_configured_account(
     bucket = f"{prefix}-cloudtrail-logs-{account_id}"
     s3 = mk("s3")
     s3.create_bucket(Bucket=bucket)
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    write = trail_write_statement(bucket, {"StringEquals": {"aws:SourceAccount": account_id}})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(write)))
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket,
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "archive",
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": "AWSLogs/"},
-                    "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
-                    "Expiration": {"Days": 400},
-                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
-                }
-            ]
-        },
+        LifecycleConfiguration={"Rules": [archive_rule(90, 400, 30)]},
     )
     key_arn = mk("kms").create_key(Description="cloudtrail")["KeyMetadata"]["Arn"]
     mk("kms").enable_key_rotation(KeyId=key_arn)
@@ -131,27 +110,8 @@ def seed_configured_account(
     topic_arn = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint="secops@example.com")
     alarm_name = "root-usage"
-    mk("cloudwatch").put_metric_alarm(
-        AlarmName=alarm_name,
-        MetricName="RootUsage",
-        Namespace="CISBenchmark",
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[topic_arn],
-    )
-    config = mk("config")
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{account_id}:role/config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    put_alarm(mk("cloudwatch"), alarm_name, "RootUsage", "CISBenchmark", topic_arn)
+    start_config_recorder(mk("config"), account_id, bucket)
     ct = mk("cloudtrail")
     trail_arn = ct.create_trail(
         Name=f"{prefix}-trail",

@@ -64,6 +64,14 @@ from tests.collect.conftest import (
     new_session,
     seed_configured_account,
 )
+from tests.policydocs import (
+    archive_rule,
+    policy,
+    put_alarm,
+    start_config_recorder,
+    tls_deny_statement,
+    trail_write_statement,
+)
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
 ROLE = "Audit"
@@ -120,34 +128,12 @@ def _seed_account(
                             trail_name=f"{prefix}-trail", home_region=REGION)
         for obj in chain.objects:
             s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body, Metadata=obj.metadata)
-    statements: list[dict[str, Any]] = [
-        {
-                "Sid": "AWSCloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*",
-                "Condition": {"StringEquals": {"aws:SourceArn": seeded.trail_arn}},
-        },
-    ]
+    statements = [trail_write_statement(bucket, {"StringEquals": {"aws:SourceArn": seeded.trail_arn}})]
     if tls_only:
-        statements.append({
-                "Sid": "TlsOnly",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        })
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "archive",
-        "Status": "Enabled",
-        "Filter": {"Prefix": "AWSLogs/"},
-        "Transitions": [{"Days": 120, "StorageClass": "GLACIER"}],
-        "Expiration": {"Days": 2600},
-        "NoncurrentVersionExpiration": {"NoncurrentDays": 2600},
-    }]})
+        statements.append(tls_deny_statement(bucket, sid="TlsOnly"))
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(*statements)))
+    lifecycle = {"Rules": [archive_rule(120, 2600, 2600)]}
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=lifecycle)
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": seeded.key_arn}}
     ]})
@@ -165,19 +151,8 @@ def _seed_account(
                 {"metricName": item.metric_name, "metricNamespace": METRIC_NAMESPACE, "metricValue": "1"}
             ],
         )
-        cloudwatch.put_metric_alarm(
-            AlarmName=item.metric_name, MetricName=item.metric_name, Namespace=METRIC_NAMESPACE,
-            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[seeded.topic_arn],
-        )
-    config = mk("config", SCAN_REGIONS[1])
-    config.put_configuration_recorder(ConfigurationRecorder={
-        "name": "default",
-        "roleARN": f"arn:aws:iam::{account_id}:role/config",
-        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-    })
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
+        put_alarm(cloudwatch, item.metric_name, item.metric_name, METRIC_NAMESPACE, seeded.topic_arn)
+    start_config_recorder(mk("config", SCAN_REGIONS[1]), account_id, bucket)
     trail = mk("cloudtrail")
     trail.put_event_selectors(TrailName=seeded.trail_arn, EventSelectors=[{
         "ReadWriteType": "All",

@@ -17,6 +17,7 @@ from auditor.aws.digest_source import verify_s3
 from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource
 from auditor.integrity.fixtures import build_chain, put_objects, utc
 from auditor.integrity.keys import load_public_key
+from auditor.integrity.model import IntegrityReport
 from auditor.model.errors import AuditorError
 
 KeyPair = tuple[rsa.RSAPrivateKey, list[dict[str, str]]]
@@ -48,44 +49,30 @@ def _api_entry(entry: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _verify_four_hours(s3: Any, signing_key: KeyPair, client: Any) -> IntegrityReport:
+    """Seed a four-hour chain signed by ``signing_key`` and verify it with keys from ``client``."""
+    chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
+    put_objects(s3, "acme-trail-logs", chain.objects)
+    return verify_s3(s3, "acme-trail-logs", None, "111111111111", ["us-east-1"], START,
+                     START + timedelta(hours=4), CloudTrailKeySource(client))
+
+
 def test_cloudtrail_list_public_keys_keys_validate_a_chain(
     s3: Any, signing_key: KeyPair, attacker_key: KeyPair
 ) -> None:
-    chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
-    put_objects(s3, "acme-trail-logs", chain.objects)
     client, stubber = _cloudtrail_with_keys([_api_entry(attacker_key[1][0]), _api_entry(signing_key[1][0])], pages=2)
     with stubber:
-        report = verify_s3(
-            s3,
-            "acme-trail-logs",
-            None,
-            "111111111111",
-            ["us-east-1"],
-            START,
-            START + timedelta(hours=4),
-            CloudTrailKeySource(client),
-        )
+        report = _verify_four_hours(s3, signing_key, client)
         stubber.assert_no_pending_responses()
     assert report.failures() == [] and report.digests_valid == 4
 
 
 def test_cloudtrail_key_source_failure_is_an_error_not_a_pass(s3: Any, signing_key: KeyPair) -> None:
-    chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
-    put_objects(s3, "acme-trail-logs", chain.objects)
     client = boto3.client("cloudtrail", region_name="us-east-1")
     stubber = Stubber(client)
     stubber.add_client_error("list_public_keys", "AccessDeniedException", "not allowed")
     with stubber:
-        report = verify_s3(
-            s3,
-            "acme-trail-logs",
-            None,
-            "111111111111",
-            ["us-east-1"],
-            START,
-            START + timedelta(hours=4),
-            CloudTrailKeySource(client),
-        )
+        report = _verify_four_hours(s3, signing_key, client)
     assert report.digests_valid == 0
     assert {f.status.value for f in report.files} == {"error"}
     assert report.errors and report.errors[0].operation == "cloudtrail:ListPublicKeys"

@@ -25,7 +25,7 @@ from auditor.integrity.fixtures import (
     sign_digest,
     utc,
 )
-from auditor.integrity.timeutil import KEY_DATE_FORMAT
+from auditor.model.timefmt import KEY_DATE_FORMAT
 from tests.collect.aws_wire import DENIED, Wire
 
 BUCKET = "acme-cloudtrail-logs"

@@ -8,12 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from auditor.logs import read_local
-from auditor.logs.sigma import evaluate, load_rules
+from auditor.logs.sigma import SigmaRuleSpec, evaluate, load_rules
 from tests.logs.factory import FIXTURES, WIDE, event, write_records
 
 SIGMA = FIXTURES / "sigma"
 DISABLE_LOGGING = "4db60cc0-36fb-42b7-9b58-a5b53019fb74"
 
+
+
+def only_rule(folder: Path, text: str) -> SigmaRuleSpec:
+    """The one rule ``text`` defines, which must be supported."""
+    (folder / "r.yml").write_text(text)
+    [spec], unsupported = load_rules(folder)
+    assert not unsupported
+    return spec
 
 def test_every_sigmahq_cloudtrail_rule_evaluates() -> None:
     files = sorted((SIGMA / "rules").rglob("*.yml"))
@@ -56,9 +64,7 @@ level: medium
 
 
 def test_cidr_numeric_windash_and_fieldref_prefix_modifiers(tmp_path: Path) -> None:
-    (tmp_path / "r.yml").write_text(MODIFIERS)
-    [spec], unsupported = load_rules(tmp_path)
-    assert not unsupported
+    spec = only_rule(tmp_path, MODIFIERS)
     t = datetime(2026, 1, 1, tzinfo=UTC)
     base = event("GetObject", t, source="s3.amazonaws.com", sourceIPAddress="198.51.100.7",
                  additionalEventData={"bytesTransferredOut": 500}, userIdentity={"userName": "alice"})
@@ -121,9 +127,7 @@ level: high
 
 
 def test_modifiers_and_conditions_are_evaluated(tmp_path: Path) -> None:
-    (tmp_path / "r.yml").write_text(RULE)
-    [spec], unsupported = load_rules(tmp_path)
-    assert not unsupported
+    spec = only_rule(tmp_path, RULE)
     t = datetime(2026, 1, 1, tzinfo=UTC)
     hit = event("PutBucketPolicy", t, source="s3.amazonaws.com", userAgent="aws-cli/2 Linux/6")
     assert evaluate(spec.node, hit)

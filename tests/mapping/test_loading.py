@@ -55,6 +55,16 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+def refusal(tmp_path: Path, old: str, new: str) -> str:
+    """The message refusing GOOD_FRAMEWORK with ``old`` replaced by ``new``; it names the file."""
+    path = write(tmp_path, "broken.yaml", GOOD_FRAMEWORK.replace(old, new))
+    with pytest.raises(ValidationError) as info:
+        load_frameworks(CATALOGUE, extra_dirs=[tmp_path])
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
 # ----------------------------------------------------------------- shipped frameworks
 
 
@@ -130,12 +140,7 @@ def test_unknown_selected_framework_lists_the_available_ids() -> None:
 
 
 def test_missing_control_title_names_file_control_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "broken.yaml", GOOD_FRAMEWORK.replace(
-        "    title: Every account has a trail\n", ""))
-    with pytest.raises(ValidationError) as info:
-        load_frameworks(CATALOGUE, extra_dirs=[tmp_path])
-    message = str(info.value)
-    assert str(path) in message
+    message = refusal(tmp_path, "    title: Every account has a trail\n", "")
     assert "control LOG-1" in message
     assert "controls[0]" in message and "'title' is a required property" in message
 
@@ -148,23 +153,13 @@ def test_missing_framework_title_names_the_file(tmp_path: Path) -> None:
 
 
 def test_bad_automation_value_names_file_control_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "broken.yaml", GOOD_FRAMEWORK.replace(
-        "automation: automated", "automation: mostly"))
-    with pytest.raises(ValidationError) as info:
-        load_frameworks(CATALOGUE, extra_dirs=[tmp_path])
-    message = str(info.value)
-    assert str(path) in message
+    message = refusal(tmp_path, "automation: automated", "automation: mostly")
     assert "control LOG-1 field controls[0].automation" in message
     assert "'mostly'" in message
 
 
 def test_unknown_check_id_names_file_control_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "broken.yaml", GOOD_FRAMEWORK.replace(
-        "[trail-enabled, trail-multi-region]", "[trail-enabled, trail-multiregion]"))
-    with pytest.raises(ValidationError) as info:
-        load_frameworks(CATALOGUE, extra_dirs=[tmp_path])
-    message = str(info.value)
-    assert str(path) in message
+    message = refusal(tmp_path, "[trail-enabled, trail-multi-region]", "[trail-enabled, trail-multiregion]")
     assert "control LOG-1 field controls[0].checks[1]" in message
     assert "'trail-multiregion'" in message
 

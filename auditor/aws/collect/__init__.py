@@ -33,6 +33,7 @@ from auditor.aws.collect._aws import (
 from auditor.aws.collect._orgtrails import attach_organization_trails
 from auditor.aws.collect._parse import now_iso
 from auditor.aws.collect._scan import CollectError, Scan, ScanSettings
+from auditor.model.arn import partition_of
 from auditor.model.progress import NullProgress, ProgressSink
 from auditor.model.snapshot import CollectionError, Snapshot
 
@@ -349,7 +350,7 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
                            f"answered sts:GetCallerIdentity with: {error_excerpt(scrub(str(exc)))}") from exc
     account = str(ident.get("Account", ""))
     if options.regions:
-        partition = [*str(ident.get("Arn", "")).split(":"), "", ""][1] or "aws"
+        partition = partition_of(str(ident.get("Arn", "")))
         foreign = [r for r in options.regions if _partition_of(session, r) not in (partition, None)]
         if foreign:
             raise CollectError(f"--regions: {', '.join(foreign)} not enabled in account {account}: "

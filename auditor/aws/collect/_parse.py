@@ -36,6 +36,7 @@ from auditor.model.snapshot import (
     Transition,
     Versioning,
 )
+from auditor.model.timefmt import iso
 
 Raw = Mapping[str, Any]
 
@@ -43,9 +44,7 @@ Raw = Mapping[str, Any]
 def iso_utc(value: object) -> str | None:
     """A botocore timestamp (datetime) or AWS string as ISO 8601 UTC with Z; '' is None."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(value)
     if isinstance(value, str) and value:
         return value
     return None
@@ -62,12 +61,6 @@ def _str_or_none(value: object) -> str | None:
 
 def _strs(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(str(v) for v in values or ())
-
-
-def arn_part(arn: str, index: int) -> str:
-    """Field ``index`` of an ARN (1 partition, 2 service, 3 region, 4 account), '' if absent."""
-    parts = arn.split(":", 5)
-    return parts[index] if arn.startswith("arn:") and len(parts) > index else ""
 
 
 def trail_status(raw: Raw) -> TrailStatus:

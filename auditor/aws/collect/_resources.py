@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.aws.collect import _parse as parse
 from auditor.aws.collect._aws import NOT_CONFIGURED, AccountAccess, Aws, as_dict, not_collected
+from auditor.model.arn import arn_part
 from auditor.model.snapshot import Bucket, CollectionError, KmsKey
 
 _MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
@@ -314,8 +315,8 @@ class Resources:
     # ------------------------------------------------------------------ keys
 
     def _key(self, key_ref: str, requester: AccountAccess, trail_home: str, state: dict[str, Any]) -> None:
-        key_account = parse.arn_part(key_ref, 4) or requester.account_id
-        region = parse.arn_part(key_ref, 3) or trail_home
+        key_account = arn_part(key_ref, 4) or requester.account_id
+        region = arn_part(key_ref, 3) or trail_home
         access = self._accessible.get(key_account) or requester
         state["account_id"], state["region"] = key_account, region
         desc = self._aws.call(access, "kms", region, "DescribeKey", resource=key_ref, KeyId=key_ref)

@@ -40,6 +40,7 @@ from auditor.aws.collect._aws import (
 )
 from auditor.aws.collect._resources import Resources
 from auditor.aws.collect._runner import Counter, Runner
+from auditor.model.arn import arn_part
 from auditor.model.errors import AuditorError
 from auditor.model.progress import ProgressSink
 from auditor.model.snapshot import (
@@ -139,14 +140,14 @@ class _Account:
 
     def _trail(self, arn: str) -> Trail:
         raw = self.trail_raw[arn]
-        home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+        home = str(raw.get("HomeRegion") or arn_part(arn, 3))
         details = self.trail_details.get(arn, {})
         a = self.account_id
         return Trail(
             arn=arn,
             name=str(raw.get("Name", "")),
             home_region=home,
-            owner_account_id=parse.arn_part(arn, 4),
+            owner_account_id=arn_part(arn, 4),
             is_multi_region=bool(raw.get("IsMultiRegionTrail", False)),
             is_organization_trail=bool(raw.get("IsOrganizationTrail", False)),
             include_global_service_events=bool(raw.get("IncludeGlobalServiceEvents", False)),
@@ -220,7 +221,7 @@ class Scan:
             reason = ident.reason() if isinstance(ident, CollectionError) else "no answer"
             raise CollectError(f"cannot identify the AWS caller (check credentials): {reason}")
         self._caller = str(ident.get("Account", ""))
-        self._partition = parse.arn_part(str(ident.get("Arn", "")), 1) or "aws"
+        self._partition = arn_part(str(ident.get("Arn", "")), 1) or "aws"
         self._home = self._pick_home_region(self._session.region_name)
         caller_access = AccountAccess(account_id=self._caller)
 
@@ -505,7 +506,7 @@ class Scan:
         with self._lock:
             for t in listed:
                 arn = str(t["TrailARN"])
-                home = str(t.get("HomeRegion") or parse.arn_part(arn, 3))
+                home = str(t.get("HomeRegion") or arn_part(arn, 3))
                 acc.trail_raw.setdefault(arn, dict(t))
                 acc.trail_seen.setdefault(arn, set()).add(region)
                 if arn not in acc.claimed and (home == region or home not in acc.enabled):
@@ -514,8 +515,8 @@ class Scan:
                 lg_arn = str(t.get("CloudWatchLogsLogGroupArn") or "")
                 if (
                     home == region
-                    and parse.arn_part(lg_arn, 3) == region
-                    and parse.arn_part(lg_arn, 4) == acc.account_id
+                    and arn_part(lg_arn, 3) == region
+                    and arn_part(lg_arn, 4) == acc.account_id
                 ):
                     group_names.add(_log_group_name(lg_arn))
         for arn, home, custom in to_claim:
@@ -538,7 +539,7 @@ class Scan:
             for arn in sorted(set(acc.trail_raw) - acc.claimed):
                 raw = acc.trail_raw[arn]
                 acc.claimed.add(arn)
-                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+                home = str(raw.get("HomeRegion") or arn_part(arn, 3))
                 custom = bool(raw.get("HasCustomEventSelectors", False))
                 self._submit_trail_details(acc, acc.access, None, arn, home, custom)
 
@@ -626,10 +627,10 @@ class Scan:
         alarms = tuple(parse.alarm(a) for a in as_dict(res).get("MetricAlarms") or ())
         reg.alarms = alarms
         topics = sorted(
-            {action for alarm in alarms for action in alarm.alarm_actions if parse.arn_part(action, 2) == "sns"}
+            {action for alarm in alarms for action in alarm.alarm_actions if arn_part(action, 2) == "sns"}
         )
         for topic in topics:
-            topic_region = parse.arn_part(topic, 3) or reg.region
+            topic_region = arn_part(topic, 3) or reg.region
             sub = self._aws.call(
                 access,
                 "sns",
@@ -690,8 +691,8 @@ class Scan:
             acc = self._accounts[account_id]
             for arn in sorted(acc.trail_raw):
                 raw = acc.trail_raw[arn]
-                requester = accessible.get(parse.arn_part(arn, 4)) or accessible[account_id]
-                home = str(raw.get("HomeRegion") or parse.arn_part(arn, 3))
+                requester = accessible.get(arn_part(arn, 4)) or accessible[account_id]
+                home = str(raw.get("HomeRegion") or arn_part(arn, 3))
                 if raw.get("S3BucketName"):
                     resources.request_bucket(str(raw["S3BucketName"]), requester)
                 if raw.get("KmsKeyId"):

@@ -22,14 +22,15 @@ import functools
 import sqlglot
 from sqlglot import exp
 
-from auditor.logs.aggregate import _READ_PREFIXES, PRINCIPAL_SAMPLES, SAMPLES
+from auditor.logs.aggregate import PRINCIPAL_SAMPLES, SAMPLES
+from auditor.logs.definitions import READ_PREFIXES, SERVICE_EVENT
 from auditor.logs.sql.compiler import compile_pattern_expr, lit
 from auditor.logs.sql.queries import ACCOUNT_SQL, REGION_SQL, Scope, scope_predicate, table_name
 from auditor.semantics import cis
 
 WRITE_SQL = (
     f"(COALESCE(readonly = 'false', FALSE) OR (readonly IS NULL AND NOT regexp_like(eventname, "
-    f"{lit('^(' + '|'.join(_READ_PREFIXES) + ')')}))) AND COALESCE(eventtype <> 'AwsServiceEvent', TRUE)"
+    f"{lit('^(' + '|'.join(READ_PREFIXES) + ')')}))) AND COALESCE(eventtype <> {lit(SERVICE_EVENT)}, TRUE)"
 )
 ERROR_SQL = "COALESCE(errorcode <> '', FALSE)"
 PRINCIPAL_SQL = ("COALESCE(NULLIF(useridentity.arn, ''), NULLIF(useridentity.principalid, ''), "
