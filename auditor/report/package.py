@@ -24,14 +24,15 @@ import io
 import json
 import stat
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.engine.results import Results
 from auditor.model.errors import AuditorError
 from auditor.model.fsio import InputError, parse_json, read_input
-from auditor.report.interface import ReportError, write_bytes
+from auditor.report.interface import ReportError, ReportOptions, write_bytes
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
@@ -147,6 +148,30 @@ def manifest_bytes(files: Mapping[str, bytes], *, tool_version: str, created_at:
                   for name, data in sorted(files.items())],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def evidence_members(results: Results, *, snapshot_text: str | None = None, log_evidence: Any = None,
+                     integrity: Any = None, reports: Sequence[Path] = ()) -> dict[str, bytes]:
+    """What an evidence package holds: ``results.json`` (as ``--format json`` writes it), the snapshot,
+    ``log-evidence.json``, ``integrity.json`` and every report file under ``reports/``."""
+    from auditor.report.jsonfmt import JsonRenderer
+
+    results_bytes = JsonRenderer().render_text(results, ReportOptions()).encode("utf-8")
+    members: dict[str, bytes] = {"results.json": results_bytes}
+    if snapshot_text is not None:
+        members["snapshot.json"] = snapshot_text.encode("utf-8")
+    if log_evidence is not None:
+        members["log-evidence.json"] = json.dumps(log_evidence, indent=1, ensure_ascii=False).encode("utf-8")
+    if integrity is not None:
+        members["integrity.json"] = json.dumps(integrity, indent=1, ensure_ascii=False).encode("utf-8")
+    for path in reports:
+        try:
+            data = read_input(path, what="report", limit=MAX_MEMBER_BYTES)
+        except InputError as exc:
+            raise ReportError(f"evidence package: {exc}") from None
+        if data != results_bytes:  # results.json is already the package's own copy
+            members[f"reports/{path.name}"] = data
+    return members
 
 
 def build_package(out: Path, files: Mapping[str, bytes], *, tool_version: str, created_at: str,
