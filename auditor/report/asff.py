@@ -137,7 +137,7 @@ def _note(f: Finding, updated_at: str) -> dict[str, str]:
             "UpdatedAt": updated_at}
 
 
-def asff_finding(f: Finding, results: Results, timestamp: str) -> dict[str, Any]:
+def asff_finding(f: Finding, results: Results, timestamp: str, updated_at: str | None = None) -> dict[str, Any]:
     """One finding in ASFF."""
     account = account_of(f, results)
     region = region_of(f, results)
@@ -182,7 +182,7 @@ def asff_finding(f: Finding, results: Results, timestamp: str) -> dict[str, Any]
         "Region": region,
         "Types": [FINDING_TYPE],
         "CreatedAt": timestamp,
-        "UpdatedAt": timestamp,
+        "UpdatedAt": updated_at or timestamp,
         "Severity": {"Label": "INFORMATIONAL" if passed else SEVERITY_LABEL[f.severity],
                      "Original": f.severity.value},
         "Title": _cut(f.title, MAX_TITLE),
@@ -203,14 +203,21 @@ def asff_finding(f: Finding, results: Results, timestamp: str) -> dict[str, Any]
             recommendation["Url"] = url
         finding["Remediation"] = {"Recommendation": recommendation}
     if f.status is Status.WAIVED:
-        finding["Note"] = _note(f, timestamp)
+        finding["Note"] = _note(f, updated_at or timestamp)
     return finding
 
 
 def asff_findings(results: Results) -> list[dict[str, Any]]:
-    """Every finding in ASFF, in the results' order."""
+    """Every finding in ASFF, in the results' order.
+
+    ``CreatedAt`` is the collection's time; ``UpdatedAt`` is when the results
+    were computed (``evaluate`` with another baseline gives a later one), so
+    Security Hub takes a re-evaluation as an update, and re-importing the same
+    results changes nothing.
+    """
     timestamp = _timestamp(results.scan.finished_at or results.scan.started_at)
-    return [asff_finding(f, results, timestamp) for f in results.findings]
+    updated = results.scan.evaluated_at if (results.scan.evaluated_at or "") > timestamp else None
+    return [asff_finding(f, results, timestamp, updated) for f in results.findings]
 
 
 class AsffRenderer(Renderer):

@@ -105,3 +105,13 @@ def test_the_format_writes_findings_asff_json(results: Results, tmp_path: Path) 
     written = render(results, ["asff"], tmp_path)
     assert written == [tmp_path / "findings.asff.json"]
     assert json.loads(written[0].read_text(encoding="utf-8")) == asff_findings(results)
+
+
+def test_a_re_evaluation_is_an_update_the_same_results_are_not(results: Results) -> None:
+    first = asff_findings(results)[0]
+    assert first["CreatedAt"] == first["UpdatedAt"] == results.scan.finished_at
+    assert asff_findings(results)[0] == first
+    later = replace(results, scan=replace(results.scan, evaluated_at="2026-12-01T08:00:00Z"))
+    again = asff_findings(later)[0]
+    assert (again["Id"], again["CreatedAt"], again["UpdatedAt"]) == (first["Id"], first["CreatedAt"],
+                                                                      "2026-12-01T08:00:00Z")
