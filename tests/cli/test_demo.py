@@ -171,3 +171,10 @@ def test_demo_writes_asff_oscal_and_a_signed_evidence_package_it_verified(demo_r
             "manifest.json.sig", "reports/report.pdf", "reports/findings.asff.json"} <= names
     again = run_cli(["verify-package", str(package), "--public-key", str(public)])
     assert again.returncode == 0 and "signature valid" in again.stderr
+
+
+def test_demo_oscal_validates_against_nists_schema_with_the_real_control_ids(demo_run: DemoOutput) -> None:
+    from tests.report.oscal_schema import assessment_results_validator, errors
+
+    doc = json.loads((demo_run.out / "assessment-results.oscal.json").read_text())
+    assert errors(assessment_results_validator(), doc) == []

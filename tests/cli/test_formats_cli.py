@@ -134,3 +134,23 @@ def test_a_non_ed25519_key_is_refused(tmp_path: Path) -> None:
     proc = run_cli(["evaluate", str(tmp_path / "missing.json"), "--evidence-package", str(tmp_path / "p.zip"),
                     "--sign-key", str(key)], cwd=tmp_path)
     assert proc.returncode == 2 and "not an Ed25519 key" in proc.stderr
+
+
+def test_verify_package_lists_a_traversal_member_and_writes_nothing(tmp_path: Path) -> None:
+    from auditor.report.package import build_package
+
+    work = tmp_path / "work"
+    work.mkdir()
+    good = build_package(tmp_path / "good.zip", {"results.json": b"{}"}, tool_version="1",
+                         created_at="2026-01-01T00:00:00Z")
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(evil, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("../escaped.txt", b"owned")
+        zout.writestr("\x1b[2Jclear", b"x")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    proc = run_cli(["verify-package", str(evil)], cwd=work)
+    assert proc.returncode == 1
+    assert "../escaped.txt: path climbs out" in proc.stderr and "\x1b" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
