@@ -160,8 +160,8 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
     Besides the reports, the demo writes a signed evidence package
     (``evidence-package.zip`` unless ``evidence_package`` names another file) and
     verifies it. Without ``sign_key`` it signs with a key made for this run and
-    writes only its public half (``evidence-package.pub.pem``) beside the package,
-    so `trail-auditor verify-package --public-key` can be tried on it.
+    writes only its public half (``<package>.pub.pem``) beside the package, so
+    `trail-auditor verify-package --public-key` can be tried on it.
     """
     from auditor.app.console import print_summary
     from auditor.report import ReportOptions, render
@@ -177,7 +177,7 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
         print_summary(console, results)
         console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False,
                       highlight=False)
-        for f in (*files, package, public_pem):
+        for f in (*files, package, *([public_pem] if public_pem else [])):
             console.print(f"  {f}", markup=False, highlight=False)
         console.print(f"Evidence package verified: {verdict}", markup=False, highlight=False)
         console.print("The demo's findings are intentional: the simulated organisation is "
@@ -187,8 +187,8 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
 
 
 def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[Path], out: Path,
-                       sign_key: Any = None) -> tuple[Path, Path, str]:
-    """Write the demo's signed evidence package and verify it; (package, public key file, verdict)."""
+                       sign_key: Any = None) -> tuple[Path, Path | None, str]:
+    """Write the demo's signed evidence package and verify it; (package, public key file or None, verdict)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -205,8 +205,10 @@ def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[
     package = build_package(out, members, tool_version=__version__,
                             created_at=results.scan.evaluated_at or results.scan.finished_at,
                             scan_id=results.scan.id, sign_key=key)
-    public_pem = out.with_name(out.stem + ".pub.pem")
-    write_file(public_pem, key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    public_pem = None
+    if sign_key is None:  # the run's own key: leave its public half to verify with (the user has theirs)
+        public_pem = out.with_name(out.stem + ".pub.pem")
+        write_file(public_pem, key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
     report = verify_package(package, key.public_key())
     if not report.ok:  # our own package, just written: failing to verify it is a bug
         raise RuntimeError(f"the demo's evidence package did not verify: {report.problems[:3]}")
