@@ -151,3 +151,30 @@ def test_packaged_demo_rules_load_with_exactly_one_unsupported_correlation() -> 
     assert [(u.id, u.reason) for u in unsupported] == [
         (DENIED_BURST_CORRELATION, "correlation rules (aggregation across events) are not supported")]
     assert all(s.title.startswith("Demo - ") for s in specs)
+
+
+def test_demo_writes_asff_oscal_and_a_signed_evidence_package_it_verified(demo_run: DemoOutput) -> None:
+    from tests.report.asff_model import problems
+
+    out, proc = demo_run.out, demo_run.proc
+    asff = json.loads((out / "findings.asff.json").read_text())
+    assert len(asff) == len(demo_run.doc["findings"]) and problems(asff) == []
+    oscal = json.loads((out / "assessment-results.oscal.json").read_text())["assessment-results"]
+    assert {r["props"][0]["value"] for r in oscal["results"]} == {fw["id"] for fw in demo_run.doc["frameworks"]}
+    package, public = out / "evidence-package.zip", out / "evidence-package.pub.pem"
+    assert "Evidence package verified:" in proc.stderr and "signature valid" in proc.stderr
+    import zipfile
+
+    with zipfile.ZipFile(package) as zf:
+        names = set(zf.namelist())
+    assert {"results.json", "snapshot.json", "log-evidence.json", "integrity.json", "manifest.json",
+            "manifest.json.sig", "reports/report.pdf", "reports/findings.asff.json"} <= names
+    again = run_cli(["verify-package", str(package), "--public-key", str(public)])
+    assert again.returncode == 0 and "signature valid" in again.stderr
+
+
+def test_demo_oscal_validates_against_nists_schema_with_the_real_control_ids(demo_run: DemoOutput) -> None:
+    from tests.report.oscal_schema import assessment_results_validator, errors
+
+    doc = json.loads((demo_run.out / "assessment-results.oscal.json").read_text())
+    assert errors(assessment_results_validator(), doc) == []

@@ -124,7 +124,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         if len(problems) > 20:
             print_lines(problem_console, [f"  ... and {len(problems) - 20} more (see results.json)"])
     results = build_results(snapshot, evaluation)
-    return finish(results, args, console, baseline, summary=not nothing)
+    return finish(results, args, console, baseline, summary=not nothing, snapshot=snapshot)
 
 
 def cmd_verify_logs(args: argparse.Namespace) -> int:

@@ -145,6 +145,27 @@ def add_output(p: argparse.ArgumentParser, default_fail_on: str = DEFAULT_FAIL_O
     g.add_argument("--notify-sns", default=None, metavar="TOPIC_ARN",
                    help="publish a summary to this SNS topic when new failures appear (after the "
                         "results are written; a failure to publish is reported, exit 2 at least)")
+    add_securityhub(g)
+    add_evidence_package(g)
+
+
+def add_securityhub(g: argparse._ActionsContainer) -> None:
+    """--securityhub-import and its region (scan, evaluate, logs, report)."""
+    g.add_argument("--securityhub-import", action="store_true",
+                   help="also send the findings (ASFF) to AWS Security Hub with BatchImportFindings, after "
+                        "the results are written; a write: needs policy/iam-policy-securityhub.json; a "
+                        "failure is reported, exit 2 at least")
+    g.add_argument("--securityhub-region", default=None, metavar="REGION",
+                   help="the Security Hub region imported into (default: the profile's or AWS_REGION)")
+
+
+def add_evidence_package(g: argparse._ActionsContainer) -> None:
+    """--evidence-package and --sign-key (scan, evaluate, logs, demo)."""
+    g.add_argument("--evidence-package", type=Path, default=None, metavar="FILE.zip",
+                   help="also write a zip of the results, snapshot, reports and evidence with a SHA-256 "
+                        "manifest (check it with `trail-auditor verify-package`)")
+    g.add_argument("--sign-key", type=Path, default=None, metavar="KEY.pem",
+                   help="sign the package's manifest with this Ed25519 private key (PEM, unencrypted)")
 
 
 def error_line(message: str) -> None:

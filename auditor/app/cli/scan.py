@@ -137,7 +137,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         snapshot_path=args.snapshot,
     )
     outcome = run_scan_job(job, progress=RichProgress(console), console=console)
-    return finish(outcome.results, args, console, baseline)
+    return finish(outcome.results, args, console, baseline, snapshot=outcome.snapshot)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -150,7 +150,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_outputs(args)
     snapshot = load_snapshot(args.snapshot_file)
     results = build_results(snapshot, evaluation, finished_at=snapshot.collected_at)
-    return finish(results, args, console, baseline)
+    return finish(results, args, console, baseline, snapshot=snapshot)
 
 
 
