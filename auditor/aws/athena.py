@@ -29,7 +29,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -308,11 +308,7 @@ def scope_of(window: LogWindow, listing: Listing, info: TableInfo) -> queries.Sc
     return queries.Scope(since, until, accounts, regions)
 
 
-def remote_window(window: LogWindow) -> tuple[str, str]:
-    """The window as the stream's Params holds it (until rounded up to a whole second)."""
-    until = window.until + timedelta(microseconds=(1_000_000 - window.until.microsecond) % 1_000_000)
-    return (window.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+remote_window = remote.window_text
 
 
 def _partial(listing: Listing, window: LogWindow) -> Partial:
@@ -456,15 +452,20 @@ def read_athena(
     return doc
 
 
-def run_query(options: AthenaOptions, sql: str, window: LogWindow, *, session: boto3.Session | None = None,
+def run_query(options: AthenaOptions, build: Callable[[queries.Scope, str], str], window: LogWindow, *,
+              session: boto3.Session | None = None,
               runner_options: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """`trail-auditor query --engine athena`: one statement over the table, and what it cost."""
+    """`trail-auditor query --engine athena`: one statement over the table, and what it cost.
+
+    ``build(scope, table)`` gives the Trino text once the scope (the accounts and
+    regions an injected projection needs) is known from the listing.
+    """
     db, table = split_table(options.table)
     c = clients(options, session)
     info = table_info(c.glue, db, table)
     listing = list_window(c.s3, info.location, window, info.enum("account"), info.enum("region"))
     scope = scope_of(window, listing, info)
-    text = rewrite_query(sql, options.table, scope)
+    text = build(scope, options.table)
     limit = options.max_scan_bytes
     if limit is not None:
         if listing.problems:
@@ -485,9 +486,4 @@ def run_query(options: AthenaOptions, sql: str, window: LogWindow, *, session: b
     return rows, stats
 
 
-def rewrite_query(sql: str, table: str, scope: queries.Scope) -> str:
-    """The user's statement, ``cloudtrail`` standing for the window's rows of ``table`` (Trino text)."""
-    from auditor.logs.sql.adhoc import windowed
-
-    return windowed(sql, table, scope).sql(dialect="trino")
 

@@ -28,10 +28,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlglot import exp
 
+from auditor.logs import LogWindow
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Params, Partial, to_document
 from auditor.logs.rules import RULES
@@ -203,6 +205,13 @@ def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigm
         except Unsupported:
             continue
     return n
+
+
+def window_text(window: LogWindow) -> tuple[str, str]:
+    """The window as the stream's Params holds it (until rounded up to a whole second)."""
+    until = window.until + timedelta(microseconds=(1_000_000 - window.until.microsecond) % 1_000_000)
+    return (window.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def cost_usd(scanned_bytes: int) -> float:

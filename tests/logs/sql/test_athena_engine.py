@@ -28,12 +28,12 @@ from moto.athena.models import QueryResults, athena_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
-from auditor.aws.athena import AthenaOptions, AthenaRunner, Budget, read_athena, run_query
+from auditor.aws.athena import AthenaOptions, AthenaRunner, read_athena, run_query
 from auditor.engine.checkapi import Status
 from auditor.logs import LogWindow
 from auditor.logs.aggregate import Params
 from auditor.logs.rules import RULES
-from auditor.logs.sql import ddl, duckdb_engine, queries, remote, schema
+from auditor.logs.sql import adhoc, ddl, duckdb_engine, queries, remote, schema
 from tests.logs.factory import FIXTURES, event, hours, write_records
 from tests.logs.test_checks import LOG_CHECKS, logs_only, run
 
@@ -322,7 +322,7 @@ def test_polling_backs_off_until_the_query_succeeds(athena: Athena) -> None:
 def test_a_query_past_the_time_limit_is_stopped(athena: Athena) -> None:
     state_manager.set_transition("athena::execution", {"progression": "manual", "times": 10_000})
     runner = _runner(athena, timeout=0.02, poll_first=0.005, poll_max=0.005)
-    with pytest.raises(remote.QueryFailed, match="timed out after 0.02 s") as err:
+    with pytest.raises(remote.QueryFailed, match=r"timed out after 0\.02 s") as err:
         runner.rows(f"SELECT 1 AS x FROM {TABLE}")  # noqa: S608
     assert err.value.query_id and athena.backend.executions[err.value.query_id].status == "CANCELLED"
 
@@ -371,7 +371,8 @@ def test_results_are_paginated_typed_and_the_header_row_dropped(athena: Athena) 
 
 def test_a_user_query_runs_windowed_and_reports_its_cost(athena: Athena) -> None:
     sql = "SELECT eventname, count(*) AS n FROM cloudtrail WHERE errorcode = 'AccessDenied' GROUP BY 1"
-    rows, stats = run_query(athena.options(), sql, WINDOW, session=athena.session,
+    rows, stats = run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"),
+                            WINDOW, session=athena.session,
                             runner_options={"poll_first": 0.001})
     assert rows == [{"eventname": "GetSecretValue", "n": 45}]
     assert "day >= '2026/11/02'" in stats["sql"] and TABLE in stats["sql"]
