@@ -46,6 +46,13 @@ from auditor.logs.s3source import S3Object, day_prefixes, list_objects
 from auditor.logs.sql import queries, remote
 from auditor.model.errors import AuditorError
 
+#: What Athena does with the caller's permissions while running a query (not API calls of ours,
+#: so no test can record them; ``policy/iam-policy-athena.json`` grants them beside our calls):
+#: read the table's definition and partitions, read the trail bucket, write and read the results.
+SERVICE_SIDE_ACTIONS = frozenset({
+    "glue:GetDatabase", "glue:GetPartitions", "glue:GetTable",
+    "s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject",
+})
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
 GB = 10**9
 #: Athena keeps a query at most this long by default before it is stopped (seconds).
@@ -300,11 +307,22 @@ def list_window(s3: Any, location: str, window: LogWindow, accounts: Sequence[st
     return Listing(objects, problems, scopes)
 
 
+def _within(table_values: Sequence[str], wanted: Sequence[str]) -> tuple[str, ...]:
+    """The values to list: the wanted ones inside the table's enum (either may be empty: no limit)."""
+    if not wanted:
+        return tuple(table_values)
+    return tuple(v for v in wanted if not table_values or v in table_values) or ("(none)",)
+
+
 def scope_of(window: LogWindow, listing: Listing, info: TableInfo) -> queries.Scope:
-    """The statements' scope: the window, and the accounts and regions the listing found."""
+    """The statements' scope: the window, and the accounts and regions the listing found.
+
+    Listed, not the table's enum: an enum value without objects in the window costs nothing
+    to leave out, and an injected projection needs the names.
+    """
     since, until = remote_window(window)
-    accounts = info.enum("account") or tuple(sorted({s.split("/")[0] for s in listing.scopes}))
-    regions = info.enum("region") or tuple(sorted({s.split("/")[1] for s in listing.scopes}))
+    accounts = tuple(sorted({s.split("/")[0] for s in listing.scopes}))
+    regions = tuple(sorted({s.split("/")[1] for s in listing.scopes}))
     return queries.Scope(since, until, accounts, regions)
 
 
@@ -382,8 +400,13 @@ def read_athena(
     session: boto3.Session | None = None,
     runner_options: dict[str, Any] | None = None,
     made: Clients | None = None,
+    accounts: Sequence[str] = (),
+    regions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The evidence document, computed by Athena over ``options.table``.
+
+    ``accounts``/``regions`` (a scan's scope) restrict what is listed and queried,
+    within the table's own enum projections when it has them.
 
     Never raises for evidence that could not be seen: a table that cannot be
     read, lacks a column, a listing that failed under a budget, an estimate
@@ -410,7 +433,8 @@ def read_athena(
         if missing:
             refused = f"table {options.table} lacks the column(s) {', '.join(missing)} the statements read"
         try:
-            listing = list_window(c.s3, info.location, window, info.enum("account"), info.enum("region"))
+            listing = list_window(c.s3, info.location, window, _within(info.enum("account"), accounts),
+                                  _within(info.enum("region"), regions))
         except AuditorError as exc:
             listing.problems.append(FileProblem(info.location, str(exc)))
         scope = scope_of(window, listing, info)

@@ -377,3 +377,45 @@ def test_a_user_query_runs_windowed_and_reports_its_cost(athena: Athena) -> None
     assert rows == [{"eventname": "GetSecretValue", "n": 45}]
     assert "day >= '2026/11/02'" in stats["sql"] and TABLE in stats["sql"]
     assert stats["state"] == "SUCCEEDED" and stats["estimated_cost_usd"] == 0
+
+
+# --------------------------------------------------------------------------- permissions
+
+POLICY = Path(__file__).resolve().parents[3] / "policy" / "iam-policy-athena.json"
+
+
+def _policy_actions() -> set[str]:
+    actions: set[str] = set()
+    for statement in json.loads(POLICY.read_text())["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: Athena) -> None:
+    """Our calls (recorded on the wire, a stopped query included) plus what Athena does with the
+    caller's permissions (SERVICE_SIDE_ACTIONS): no more, no fewer."""
+    from auditor.aws.athena import SERVICE_SIDE_ACTIONS
+    from tests.collect.aws_wire import iam_action
+
+    called: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        called.add((model.service_model.service_name, model.name))
+
+    athena.session.events.register("before-call", record)
+    athena.read()
+    sql = "SELECT eventname FROM cloudtrail WHERE eventname = 'CreateBucket'"
+    run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"), WINDOW,
+              session=athena.session, runner_options={"poll_first": 0.001})
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
+    _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
+    athena.read(max_scan_gb=100)
+    ours = {iam_action(s, o) for s, o in called}
+    assert ours == {"athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+                    "athena:StopQueryExecution", "glue:GetTable", "s3:ListBucket"}
+    assert _policy_actions() == ours | SERVICE_SIDE_ACTIONS
+    read_only = json.loads((POLICY.parent / "iam-policy.json").read_text())
+    assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), \
+        "the read-only policy stays free of Athena (a separate, opt-in policy)"
