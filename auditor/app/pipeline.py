@@ -118,11 +118,19 @@ def build_results(
     frameworks = load_frameworks({c.meta.id for c in available}, list(options.mapping_dirs), options.frameworks)
     mapped, verdicts = apply_mappings(findings, frameworks, settings)
     regions = sorted({r.region for a in snapshot.accounts for r in a.regions})
-    log_window = None
+    log_window: dict[str, Any] | None = None
     if snapshot.log_evidence is not None:
         window = snapshot.log_evidence.get("window")
         if isinstance(window, Mapping):
             log_window = {"since": str(window.get("since", "")), "until": str(window.get("until", ""))}
+            athena = snapshot.log_evidence.get("athena")
+            if isinstance(athena, Mapping):  # what the Athena engine scanned and cost (docs/sql-engine.md)
+                log_window["engine"] = "athena"
+                stats: dict[str, Any] = {
+                    k: athena.get(k) for k in ("table", "statements", "estimated_scan_bytes", "data_scanned_bytes",
+                                               "engine_execution_ms", "estimated_cost_usd", "refused")}
+                stats["failed_queries"] = len(snapshot.log_evidence.get("failed_queries") or [])
+                log_window["athena"] = stats
     started = started_at or snapshot.collected_at
     digest = snapshot_sha256 or snapshot.sha256()
     evaluated = now_iso()

@@ -233,13 +233,26 @@ def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athen
     assert all(q["state"] == "SUCCEEDED" for q in stats["queries"])
 
 
-def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena) -> None:
+def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena, tmp_path: Path) -> None:
     _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=2 * 10**9)
     doc = athena.read()
     stats = doc["athena"]
     assert stats["data_scanned_bytes"] == 2 * 10**9 * stats["statements"]
     assert stats["estimated_cost_usd"] == pytest.approx(stats["data_scanned_bytes"] / 1e12 * 5)
     assert doc["failed_queries"] == []
+    # into the results and the report
+    from auditor.app.pipeline import EvaluationOptions, build_results
+    from auditor.report import render_to
+
+    results = build_results(logs_only(doc), EvaluationOptions(sections=("logs",)))
+    window = results.to_dict()["scan"]["log_window"]
+    assert window["engine"] == "athena"
+    assert window["athena"]["estimated_cost_usd"] == stats["estimated_cost_usd"]
+    assert window["athena"]["data_scanned_bytes"] == stats["data_scanned_bytes"]
+    html = tmp_path / "report.html"
+    render_to(results, "html", html)
+    gb = stats["data_scanned_bytes"] / 1e9
+    assert f"(Athena: {gb:.3f} GB scanned, about ${stats['estimated_cost_usd']:.4f})" in html.read_text()
 
 
 # --------------------------------------------------------------------------- fail closed
