@@ -151,3 +151,14 @@ def test_packaged_demo_rules_load_with_exactly_one_unsupported_correlation() -> 
     assert [(u.id, u.reason) for u in unsupported] == [
         (DENIED_BURST_CORRELATION, "correlation rules (aggregation across events) are not supported")]
     assert all(s.title.startswith("Demo - ") for s in specs)
+
+
+def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: DemoOutput) -> None:
+    """Reviewable text for the Athena engine on the demo's bucket: nothing is run."""
+    ddl = (demo_run.out / "athena-table.sql").read_text()
+    assert ddl.startswith("CREATE EXTERNAL TABLE `default`.`cloudtrail_logs`") and "/AWSLogs/o-" in ddl
+    sql = (demo_run.out / "athena-explain.sql").read_text()
+    statements = [s for s in sql.split(";\n") if "SELECT" in s]
+    assert len(statements) > 35, "the built-in rules, the aggregations and the demo's Sigma rules"
+    assert all("day >= " in s and "FROM default.cloudtrail_logs" in s for s in statements)
+    assert "CAST(t.useridentity AS JSON)" in sql
