@@ -166,3 +166,69 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
     assert "athena: " in athena.stderr and "GB scanned" in athena.stderr
     evidence = json.loads(athena.stdout)
     assert any(f["status"] == "FAIL" for f in evidence["findings"]), "not vacuous"
+
+
+def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               ) -> None:
+    """`scan --logs-since --engine athena`: the scanned account's logs judged from Athena's answers.
+
+    moto's Athena is taught to answer each query as DuckDB does over the same files (its
+    StartQueryExecution registers that answer first): the CLI makes its own AWS session.
+    """
+    from moto import mock_aws
+    from moto.athena.models import AthenaBackend, QueryResults
+
+    from auditor.app.cli import main
+    from tests.collect.conftest import CALLER, new_session, seed_configured_account
+
+    root = tmp_path / "bucket"
+    _corpus(root, CALLER)
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(k, v)
+    since, until = "2026-11-03T00:00:00Z", "2100-01-01T00:00:00Z"
+    loaded = duckdb_engine.load(root, duckdb_engine.Params(since, until))
+    loaded.con.execute("CREATE SCHEMA trail")
+    loaded.con.execute("CREATE VIEW trail.cloudtrail_logs AS SELECT * FROM cloudtrail")
+    original = AthenaBackend.start_query_execution
+    started: list[str] = []
+
+    def answering(self: Any, query: str, *args: Any, **kwargs: Any) -> str:
+        started.append(query)
+        cur = loaded.con.execute(queries.duckdb_from_trino(query))
+        cols = [(d[0], _athena_type(str(d[1]))) for d in cur.description]
+        rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
+        rows += [{"Data": [_cell(n, v, root) for (n, _), v in zip(cols, r, strict=True)]} for r in cur.fetchall()]
+        self.query_results_queue.append(QueryResults(rows, [{"Name": n, "Type": t} for n, t in cols]))
+        return str(original(self, query, *args, **kwargs))
+
+    monkeypatch.setattr(AthenaBackend, "start_query_execution", answering)
+    with mock_aws():
+        session = new_session()
+        seed_configured_account(session)
+        s3 = session.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        for f in sorted(root.rglob("*.json.gz")):
+            s3.upload_file(str(f), BUCKET, str(f.relative_to(root)))
+        glue = session.client("glue", region_name=REGION)
+        glue.create_database(DatabaseInput={"Name": "trail"})
+        spec = ddl.TableSpec(BUCKET, database="trail")
+        glue.create_table(DatabaseName="trail", TableInput={
+            "Name": "cloudtrail_logs",
+            "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
+                                  "Location": spec.root},
+            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+            "Parameters": ddl.projection(spec),
+        })
+        out = tmp_path / "results.json"
+        code = main(["scan", "--regions", REGION, "--logs-since", "2026-11-03", "--engine", "athena",
+                     "--athena-table", "trail.cloudtrail_logs", "--snapshot", str(tmp_path / "snap.json"),
+                     "-o", str(out), "--format", "json", "-q"])
+    loaded.con.close()
+    assert code in (1, 3)
+    doc = json.loads(out.read_text())
+    assert doc["scan"]["log_window"]["engine"] == "athena"
+    assert doc["scan"]["log_window"]["athena"]["failed_queries"] == 0
+    assert started and all(f"account IN ('{CALLER}')" in q for q in started)
+    status = {(f["check_id"], f["status"]) for f in doc["findings"] if f["account_id"] == CALLER}
+    assert ("logs-root-activity", "FAIL") in status and ("logs-trail-tampering", "FAIL") in status

@@ -45,35 +45,37 @@ WINDOW = LogWindow(datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 6, tzin
 SIGMA = ("aws_cloudtrail_disable_logging.yml", "aws_root_account_usage.yml")
 
 
-def _corpus(root: Path) -> None:
+def _corpus(root: Path, acct: str = ACCOUNT) -> None:
     """Three days of hourly writes with root use, failed logins, denied calls and a StopLogging."""
     start = datetime(2026, 11, 3, tzinfo=UTC)
     for i, h in enumerate(hours(start, 72)):
-        evs = [event("RunInstances", h + timedelta(minutes=m)) for m in (1, 7)]
-        evs.append(event("DescribeInstances", h + timedelta(minutes=3), read_only=True))
+        evs = [event("RunInstances", h + timedelta(minutes=m), account=acct) for m in (1, 7)]
+        evs.append(event("DescribeInstances", h + timedelta(minutes=3), read_only=True, account=acct))
         if i % 10 == 0:
             evs.append(event("ConsoleLogin", h + timedelta(minutes=5), source="signin.amazonaws.com",
-                             userIdentity={"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root",
-                                           "accountId": ACCOUNT, "principalId": ACCOUNT},
+                             account=acct, userIdentity={"type": "Root", "arn": f"arn:aws:iam::{acct}:root",
+                                           "accountId": acct, "principalId": acct},
                              responseElements={"ConsoleLogin": "Success"},
                              additionalEventData={"MFAUsed": "No"}))
         if i % 7 == 0:
             evs.extend(event("ConsoleLogin", h + timedelta(minutes=9, seconds=s), source="signin.amazonaws.com",
-                             user="mallory", errorMessage="Failed authentication",
+                             user="mallory", errorMessage="Failed authentication", account=acct,
                              responseElements={"ConsoleLogin": "Failure"}) for s in range(6))
         if i % 5 == 0:
             evs.extend(event("GetSecretValue", h + timedelta(minutes=11, seconds=s),
                              source="secretsmanager.amazonaws.com", user="eve", errorCode="AccessDenied",
+                             account=acct,
                              errorMessage="not authorized", read_only=True) for s in range(3))
         if i == 40:
             evs.append(event("StopLogging", h + timedelta(minutes=13), source="cloudtrail.amazonaws.com",
+                             account=acct,
                              requestParameters={"name": "org-trail"},
-                             resources=[{"ARN": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/org-trail",
-                                         "accountId": ACCOUNT, "type": "AWS::CloudTrail::Trail"}],
+                             resources=[{"ARN": f"arn:aws:cloudtrail:{REGION}:{acct}:trail/org-trail",
+                                         "accountId": acct, "type": "AWS::CloudTrail::Trail"}],
                              tlsDetails={"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
                                          "clientProvidedHostHeader": "cloudtrail.us-east-1.amazonaws.com"}))
-        key = (f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
-               f"{ACCOUNT}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz")
+        key = (f"AWSLogs/{acct}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
+               f"{acct}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz")
         write_records(root / key, evs)
 
 
