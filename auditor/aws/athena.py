@@ -201,11 +201,10 @@ class AthenaRunner:
             stats.data_scanned_bytes = int(st.get("DataScannedInBytes", 0) or 0)
             stats.engine_execution_ms = int(st.get("EngineExecutionTimeInMillis", 0) or 0)
             limit = self.budget.max_bytes
-            if limit is not None and self.budget.scanned + stats.data_scanned_bytes > limit:
-                if stats.state in _DONE:
-                    self.budget.scanned += stats.data_scanned_bytes
-                    stats.reason = f"scanned past the budget of {limit / GB:g} GB"
-                    raise remote.QueryFailed(query_id, stats.reason)
+            # a query that already ended has cost what it cost: its result is used, and the
+            # spent budget refuses the next statement (rows())
+            over = limit is not None and self.budget.scanned + stats.data_scanned_bytes > limit
+            if over and limit is not None and stats.state not in _DONE:
                 failed = self._stop(stats, f"stopped: the scan passed the budget of {limit / GB:g} GB "
                                            f"({(self.budget.scanned + stats.data_scanned_bytes) / GB:.3f} GB)")
                 self.budget.scanned += stats.data_scanned_bytes

@@ -434,3 +434,13 @@ def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: At
     read_only = json.loads((POLICY.parent / "iam-policy.json").read_text())
     assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), \
         "the read-only policy stays free of Athena (a separate, opt-in policy)"
+
+
+def test_a_query_that_finished_past_the_budget_is_used_and_nothing_more_runs(athena: Athena) -> None:
+    _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=10**12)
+    doc = athena.read(max_scan_gb=100)
+    (only,) = doc["athena"]["queries"]
+    assert only["state"] == "SUCCEEDED" and only["reason"] is None
+    assert doc["failed_queries"] and all(f["reason"] == "not run: the budget of 100 GB is spent"
+                                         for f in doc["failed_queries"])
+    assert all(r.status is Status.ERROR for r in run("logs_root_activity", logs_only(doc)))
