@@ -169,7 +169,7 @@ def add_athena(p: argparse.ArgumentParser, engines: tuple[str, ...] = ENGINES, d
     """--engine and the Athena engine's options (checked by :func:`check_engine` before any AWS call)."""
     g = p.add_argument_group("SQL engines (docs/sql-engine.md)")
     g.add_argument("--engine", choices=engines, default=default,
-                   help=f"how the log evidence is computed: {', '.join(engines)} (default {default}); "
+                   help=f"where the log queries run: {', '.join(engines)} (default {default}); "
                         "duckdb runs the SQL embedded over a local folder, athena runs it where the data lives")
     g.add_argument("--athena-table", default=None, metavar="DB.TABLE",
                    help="the Athena table over the trail bucket (see `trail-auditor athena-ddl`); "
@@ -179,8 +179,8 @@ def add_athena(p: argparse.ArgumentParser, engines: tuple[str, ...] = ENGINES, d
     g.add_argument("--athena-output", default=None, metavar="s3://BUCKET/PREFIX",
                    help="where Athena writes query results (Athena writes there; default: the work group's)")
     g.add_argument("--max-scan-gb", type=gigabytes, default=None, metavar="N",
-                   help="refuse (every log check ERROR) when the estimated bytes to scan pass N GB, and stop "
-                        "a running query whose statistics pass it")
+                   help="refuse a run whose estimated scan passes N GB (the log checks ERROR; `query` exits 2), "
+                        "and stop a running query whose statistics pass it")
     g.add_argument("--athena-region", default=None, help="region of the Athena work group and table "
                                                          "(default: the profile's, else us-east-1)")
 
