@@ -178,3 +178,14 @@ def test_demo_oscal_validates_against_nists_schema_with_the_real_control_ids(dem
 
     doc = json.loads((demo_run.out / "assessment-results.oscal.json").read_text())
     assert errors(assessment_results_validator(), doc) == []
+
+
+def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: DemoOutput) -> None:
+    """Reviewable text for the Athena engine on the demo's bucket: nothing is run."""
+    ddl = (demo_run.out / "athena-table.sql").read_text()
+    assert ddl.startswith("CREATE EXTERNAL TABLE `default`.`cloudtrail_logs`") and "/AWSLogs/o-" in ddl
+    sql = (demo_run.out / "athena-explain.sql").read_text()
+    statements = [s for s in sql.split(";\n") if "SELECT" in s]
+    assert len(statements) > 35, "the built-in rules, the aggregations and the demo's Sigma rules"
+    assert all("day >= " in s and "FROM default.cloudtrail_logs" in s for s in statements)
+    assert "CAST(t.useridentity AS JSON)" in sql

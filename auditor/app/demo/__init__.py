@@ -142,6 +142,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
                                            rules_dir=demo_rules_dir(), console=console, now=now,
                                            sessions=sessions)
             output_dir.mkdir(parents=True, exist_ok=True)
+            _write_athena_files(output_dir, org.org_bucket, org.org_id, now - timedelta(hours=WINDOW_HOURS), now)
             snapshot_path = output_dir / "snapshot.json"
             digest = save_snapshot(snapshot, snapshot_path)
             results = build_results(snapshot, EvaluationOptions(), started_at=started,
@@ -149,6 +150,24 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
             return results, snapshot_path
     finally:
         _restore(saved)
+
+
+def _write_athena_files(output_dir: Path, bucket: str, org_id: str, since: datetime, until: datetime) -> None:
+    """The Athena engine on the demo's bucket, as text to review: the table's DDL and the statements
+    ``logs --engine athena --explain`` prints for the demo's window and Sigma rules (nothing runs)."""
+    from auditor.logs import LogWindow
+    from auditor.logs.sigma import load_rules
+    from auditor.logs.sql.ddl import athena_ddl
+    from auditor.logs.sql.explain import explain
+    from auditor.logs.sql.queries import Scope
+    from auditor.logs.sql.remote import window_text
+    from auditor.model.fsio import write_file
+
+    write_file(output_dir / "athena-table.sql", athena_ddl(bucket, org_id=org_id, database="default",
+                                                           table="cloudtrail_logs"))
+    specs, _ = load_rules(demo_rules_dir())
+    write_file(output_dir / "athena-explain.sql",
+               explain("default.cloudtrail_logs", Scope(*window_text(LogWindow(since, until))), specs))
 
 
 def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf", "asff", "oscal"),
