@@ -77,6 +77,8 @@ FAULT_GROUPS: dict[str, list[Fault]] = {
         ("s3", "GetBucketLocation", lambda s: _bucket(s).region),
         ("s3", "GetPublicAccessBlock", lambda s: _bucket(s).public_access_block),
         ("kms", "GetKeyPolicy", lambda s: _key(s).policy),
+        ("cloudtrail", "ListTags", lambda s: _trail(s).tags),
+        ("cloudwatch-logs", "DescribeResourcePolicies", lambda s: _home(s).log_resource_policies),
     ],
     "bucket-calls": [
         ("s3", "GetBucketVersioning", lambda s: _bucket(s).versioning),
