@@ -16,7 +16,7 @@ META = CheckMeta(
     resource_type="AwsCloudTrailTrail",
     rationale=(
         "An SNS notification per delivered log file lets a SIEM or a pipeline pick logs up as "
-        "they arrive, and its silence is an early sign that delivery stopped."
+        "they arrive. Its silence is also an early sign that delivery stopped."
     ),
     remediation=Remediation(
         summary="Give the trail an SNS topic whose policy lets cloudtrail.amazonaws.com publish.",
