@@ -6,8 +6,10 @@ Order of work:
    fatal call, because without it there is nothing to scan);
 2. per account, in parallel: AssumeRole, then DescribeRegions and (outside
    the caller's organisation) DescribeOrganization;
-3. per account and region, in parallel: trails, log groups and metric
-   filters, alarms and their topics, Config recorders; per account: S3
+3. per account and region, in parallel: trails (status, selectors, Insights,
+   and the tags of the trails the account owns), log groups with their metric
+   filters and the region's log resource policies, alarms and their topics,
+   Config recorders; per account: S3
    ListBuckets (to find bucket owners) and account-level Block Public Access;
 4. each distinct bucket and KMS key, once, with the owner's credentials
    (see :mod:`auditor.aws.collect._resources`).
