@@ -616,6 +616,8 @@ class Scan:
             groups.extend(
                 parse.log_group(g) for g in as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
             )
+        # read before the filters, so that a refused DescribeMetricFilters leaves them known
+        reg.log_resource_policies = self._log_resource_policies(access, reg.region, groups)
         filters: list[MetricFilter] = []
         for group in groups:
             res = self._aws.call(
@@ -634,7 +636,6 @@ class Scan:
             filters.extend(parse.metric_filter(f) for f in as_dict(res).get("metricFilters") or ())
         reg.log_groups = tuple(groups)
         reg.metric_filters = tuple(filters)
-        reg.log_resource_policies = self._log_resource_policies(access, reg.region, groups)
 
     def _log_resource_policies(
         self, access: AccountAccess, region: str, groups: list[LogGroup]
