@@ -34,6 +34,8 @@ class EvaluationOptions:
     mapping_dirs: Sequence[Path] = ()
     retention_profile: str = "pci"
     trusted_accounts: tuple[str, ...] = ()
+    #: Tag keys every trail must carry (the baseline's required_tags; trail-tags).
+    required_tags: tuple[str, ...] = ()
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     #: Restrict to these check ids (None: all).
     only_checks: Sequence[str] | None = None
@@ -74,6 +76,7 @@ def settings_for(options: EvaluationOptions) -> Settings:
         hot_retention_days=prof.hot_retention_days,
         profile=prof.name,
         trusted_accounts=tuple(options.trusted_accounts),
+        required_tags=tuple(options.required_tags),
     )
 
 

@@ -189,3 +189,25 @@ def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: 
     assert len(statements) > 35, "the built-in rules, the aggregations and the demo's Sigma rules"
     assert all("day >= " in s and "FROM default.cloudtrail_logs" in s for s in statements)
     assert "CAST(t.useridentity AS JSON)" in sql
+
+
+#: The configuration checks of issue 14: the demo organisation shows each one passing and failing.
+WAVE_2_CHECKS = ("trail-tags", "trail-sns-notification", "trail-lambda-data-events",
+                 "trail-dynamodb-data-events", "trail-network-activity-events",
+                 "loggroup-kms-encryption", "loggroup-resource-policy")
+
+
+@pytest.mark.parametrize("check_id", WAVE_2_CHECKS)
+def test_demo_shows_each_new_configuration_check_passing_and_failing(demo_run: DemoOutput, check_id: str) -> None:
+    statuses = {f["status"] for f in demo_run.doc["findings"] if f["check_id"] == check_id}
+    assert {"PASS", "FAIL"} <= statuses, (check_id, statuses)
+
+
+def test_demo_data_events_pass_through_a_read_only_and_a_write_only_selector_together(
+        demo_run: DemoOutput) -> None:
+    dynamo = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-dynamodb-data-events"]
+    passing = [f for f in dynamo if f["status"] == "PASS"]
+    assert passing and all("workload-data-events" in f["message"] for f in passing)
+    lam = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-lambda-data-events"
+           and f["status"] == "FAIL"]
+    assert lam and all("function:payments" in json.dumps(f["evidence"]) for f in lam)

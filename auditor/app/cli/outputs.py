@@ -63,7 +63,9 @@ def eval_options(args: argparse.Namespace, baseline: Baseline | None,
     chosen = getattr(args, "retention_profile", None)
     frameworks = getattr(args, "frameworks", None)
     profile = chosen or "pci"
+    required_tags: tuple[str, ...] = ()
     if baseline is not None:
+        required_tags = baseline.required_tags
         overrides = dict(baseline.severity_overrides)
         trusted = tuple(sorted({*trusted, *baseline.trusted_accounts}))
         profile = chosen or baseline.profile or profile  # the command line wins over the baseline
@@ -73,6 +75,7 @@ def eval_options(args: argparse.Namespace, baseline: Baseline | None,
         mapping_dirs=tuple(getattr(args, "mappings", []) or []),
         retention_profile=profile,
         trusted_accounts=trusted,
+        required_tags=required_tags,
         severity_overrides=overrides,
         sections=sections,
     )
