@@ -12,7 +12,7 @@ the Trino dialect, transpiled to DuckDB: what runs here is what Athena would
 run. Rows the compiler could not decide in SQL (the residual) are rebuilt
 into events and judged by the stream's own evaluators.
 
-The evidence document has the shape :func:`auditor.logs.aggregate.to_document`
+The evidence document has the shape :func:`auditor.logs.document.to_document`
 gives (rule matches from :mod:`~auditor.logs.sql.queries`, coverage, rates,
 denied calls and failed logins from :mod:`~auditor.logs.sql.aggregations`).
 A part not computed would be listed under ``not_computed``; a rule whose
@@ -34,7 +34,8 @@ import orjson
 from sqlglot import exp
 
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_earliest, sample, to_document
+from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_earliest, sample
+from auditor.logs.document import to_document
 from auditor.logs.parse import (
     DEFAULT_MAX_BYTES,
     FileProblem,
