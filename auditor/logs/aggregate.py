@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.parse import (
+    CLIP,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_VALUES,
     FileName,
@@ -75,19 +76,54 @@ def sample(event: dict[str, Any], path: str, resource: str | None = None) -> dic
     principal = None
     if isinstance(ident, dict):
         principal = ident.get("arn") or ident.get("principalId") or ident.get("type")
+    get = event.get
+    return sample_of(
+        get("eventTime"),
+        get("eventName"),
+        get("eventSource"),
+        principal,
+        get("sourceIPAddress"),
+        get("userAgent"),
+        get("awsRegion"),
+        get("eventID"),
+        get("errorCode"),
+        path,
+        resource,
+    )
+
+
+def sample_of(
+    t: Any,
+    name: Any,
+    source: Any,
+    principal: Any,
+    ip: Any,
+    agent: Any,
+    region: Any,
+    eid: Any,
+    error: Any,
+    path: str,
+    resource: str | None = None,
+) -> dict[str, Any]:
+    """:func:`sample` of the fields already taken from the event (the one definition of a sample).
+
+    A string short enough is kept as it is without a call (what
+    :func:`~auditor.logs.parse.as_text` returns for it): samples are built for
+    a good share of the events read.
+    """
     out: dict[str, Any] = {
-        "eventTime": as_text(event.get("eventTime")),
-        "eventName": as_text(event.get("eventName")),
-        "eventSource": as_text(event.get("eventSource")),
-        "principal": as_text(principal),
-        "sourceIPAddress": as_text(event.get("sourceIPAddress")),
-        "userAgent": as_text(event.get("userAgent")),
-        "awsRegion": as_text(event.get("awsRegion")),
-        "eventID": as_text(event.get("eventID")),
+        "eventTime": t if type(t) is str and len(t) <= CLIP else as_text(t),
+        "eventName": name if type(name) is str and len(name) <= CLIP else as_text(name),
+        "eventSource": source if type(source) is str and len(source) <= CLIP else as_text(source),
+        "principal": principal if type(principal) is str and len(principal) <= CLIP else as_text(principal),
+        "sourceIPAddress": ip if type(ip) is str and len(ip) <= CLIP else as_text(ip),
+        "userAgent": agent if type(agent) is str and len(agent) <= CLIP else as_text(agent),
+        "awsRegion": region if type(region) is str and len(region) <= CLIP else as_text(region),
+        "eventID": eid if type(eid) is str and len(eid) <= CLIP else as_text(eid),
         "file": path,
     }
-    if event.get("errorCode"):
-        out["errorCode"] = as_text(event.get("errorCode"))
+    if error:
+        out["errorCode"] = as_text(error)
     if resource is not None:
         out["resource"] = resource
     return out
