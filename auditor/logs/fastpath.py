@@ -542,11 +542,14 @@ def _count_and_sample(part: Partial, recs: Sequence[SlimRecord], groups: Iterabl
     """
     counts: Counter[tuple[tuple[str, str, str | None], str]] = Counter()
     fed: dict[_Sink, list[list[int]]] = {}
+    times = [r.eventTime for r in recs]
     for g in groups:
         if not g.at:
             continue
         ck = g.count
-        counts.update(Counter([(ck, recs[i].eventTime[:13]) for i in g.at]))
+        # count whole eventTimes first (C code, hashes cached on the strings), then fold to hours
+        for t, c in Counter(map(times.__getitem__, g.at)).items():
+            counts[(ck, t[:13])] += c
         for sink in g.sinks:
             fed.setdefault(sink, []).append(g.at)
     days, event_hours, hourly = part.days, part.event_hours, part.hourly

@@ -1,11 +1,13 @@
 """The SQL evidence engine run embedded: DuckDB over a local folder of CloudTrail files.
 
-Files are found and decoded exactly as the streaming reader does
-(:func:`auditor.logs.reader.log_files`, :func:`auditor.logs.parse.file_text`,
-:func:`auditor.logs.parse.decode_text`), with the same problems recorded, so
-an unreadable file is reported, never skipped. The events are then laid out
-with the Athena CloudTrail column types (:mod:`auditor.logs.sql.schema`):
-JSON-text columns hold the JSON text of the object, as Athena reads them.
+Files are found and read exactly as the streaming reader does
+(:func:`auditor.logs.reader.log_files`, :func:`auditor.logs.parse.file_text`),
+with the same problems recorded, so an unreadable file is reported, never
+skipped. The events are laid out with the Athena CloudTrail column types
+(:mod:`auditor.logs.sql.schema`): JSON-text columns hold the JSON text of the
+object, as Athena reads them. A plain CloudTrail file is projected by msgspec
+and typed by DuckDB (:func:`load`, no Python per event); any other file is
+decoded by :func:`auditor.logs.parse.decode_text` as the stream's reference path.
 
 The rules run as the statements :mod:`auditor.logs.sql.queries` builds in
 the Trino dialect, transpiled to DuckDB: what runs here is what Athena would
@@ -181,14 +183,11 @@ def _read(
 # objects where the table has structs, no log-forwarder envelope key): a file that does
 # not fit is loaded the reference way (decode_text, row_of), which reports its problems.
 
-_UNSET = msgspec.UNSET
-
-
 def _proj_struct(name: str, struct: schema.Struct) -> type[msgspec.Struct]:
     fields: list[tuple[str, Any, Any]] = []
     for key, (_col, sub) in struct.items():
         if sub is None:
-            fields.append((key, msgspec.Raw, _UNSET))
+            fields.append((key, msgspec.Raw, msgspec.UNSET))
         else:
             fields.append((key, _proj_struct(name + key, sub) | None, None))
     return msgspec.defstruct(name, fields, gc=False, omit_defaults=True)
@@ -198,12 +197,12 @@ def _proj_record() -> type[msgspec.Struct]:
     fields: list[tuple[str, Any, Any]] = [(k, str) for k in REQUIRED_FIELDS]  # type: ignore[misc]
     for key in [*schema.SCALARS, *schema.JSON_TEXT]:
         if key not in REQUIRED_FIELDS:
-            fields.append((key, msgspec.Raw, _UNSET))
+            fields.append((key, msgspec.Raw, msgspec.UNSET))
     for key, (_col, struct) in schema.STRUCTS.items():
         fields.append((key, _proj_struct("_P" + key, struct) | None, None))
     fields.append(("resources", list[_proj_struct("_Presource", schema.RESOURCE_FIELDS)] | None, None))  # type: ignore[misc]
     for i, key in enumerate(sorted(_FORWARDER_KEYS)):  # present => not a plain CloudTrail record
-        fields.append((f"_fwd{i}", msgspec.UnsetType, msgspec.field(default=_UNSET, name=key)))
+        fields.append((f"_fwd{i}", msgspec.UnsetType, msgspec.field(default=msgspec.UNSET, name=key)))
     return msgspec.defstruct("_PRecord", fields, gc=False, omit_defaults=True)
 
 
