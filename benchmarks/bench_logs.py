@@ -9,7 +9,9 @@ mix of about 1 KB per event, then measures, on the same files in the same run:
 - a decompress-only pass: the same process pool (``auditor.logs.reader.run_pool``),
   the same worker count, the same file reading and the same decompressor
   (``auditor.logs.parse.file_text``, zlib) as our reader: the floor any reader pays,
-- DuckDB ``read_json`` over the same files, when duckdb is importable.
+- DuckDB ``read_json`` over the same files, when duckdb is importable,
+- with ``--sql-engine``, the DuckDB evidence engine (``auditor.logs.sql.duckdb_engine``:
+  load into the Athena-typed table, then every statement), interleaved with ours.
 
 Each measured phase runs in its own child process so that its peak memory
 (RUSAGE_SELF of the phase process plus RUSAGE_CHILDREN for its workers) is its
