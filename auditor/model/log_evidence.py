@@ -241,6 +241,43 @@ class LogIncompleteRule(_Doc, frozen=True, kw_only=True):
     reason: str
 
 
+class LogAthenaQuery(_Doc, frozen=True, kw_only=True):
+    """One Athena query the engine ran: its id, final state, and what it scanned."""
+
+    query_id: str
+    state: str
+    data_scanned_bytes: Count
+    engine_execution_ms: Count
+    reason: str | None
+
+
+class LogAthenaRun(_Doc, frozen=True, kw_only=True):
+    """What the Athena engine scanned and cost (docs/sql-engine.md)."""
+
+    table: str
+    workgroup: str | None
+    output_location: str | None
+    statements: Count
+    objects_in_window: Count
+    bytes_in_window: Count
+    estimated_scan_bytes: Count
+    max_scan_bytes: Count | None
+    data_scanned_bytes: Count
+    engine_execution_ms: Count
+    estimated_cost_usd: float
+    price_usd_per_tb: float
+    queries: tuple[LogAthenaQuery, ...]
+    refused: str | None
+
+
+class LogFailedQuery(_Doc, frozen=True, kw_only=True):
+    """A statement of a SQL engine that failed, was cancelled or was refused, and the checks it served."""
+
+    serves: str
+    query_id: str | None
+    reason: str
+
+
 class LogEvidence(_Doc, frozen=True, kw_only=True):
     """What auditor.logs read from CloudTrail log files over a window.
 
@@ -271,6 +308,10 @@ class LogEvidence(_Doc, frozen=True, kw_only=True):
     not_computed: tuple[str, ...] | UnsetType = UNSET
     #: Rules whose residual (rows SQL could not decide) passed the cap: also unreadable problems.
     incomplete_rules: tuple[LogIncompleteRule, ...] | UnsetType = UNSET
+    #: Statements that failed (Athena engine); each is also an unreadable file problem.
+    failed_queries: tuple[LogFailedQuery, ...] | UnsetType = UNSET
+    #: The Athena engine's run: statements, bytes scanned, cost.
+    athena: LogAthenaRun | UnsetType = UNSET
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LogEvidence:

@@ -124,6 +124,14 @@ class EventSelectors:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """One resource tag (CloudTrail ListTags)."""
+
+    key: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class Trail:
     """One trail, deduplicated by ARN (shadow copies are not separate trails)."""
 
@@ -152,6 +160,10 @@ class Trail:
     #: the trail, but the member's own DescribeTrails did not list it (moto never does;
     #: AWS does unless the listing failed). An organisation trail logs every member.
     inferred_from_organization: bool = False
+    #: ListTags in the trail's home region, read for trails the account owns; () when the
+    #: trail has no tags; None when not collected (a trail of another account, an older
+    #: snapshot): a check needing tags then has nothing to judge and says so.
+    tags: tuple[Tag, ...] | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- buckets
@@ -322,6 +334,23 @@ class LogGroup:
     name: str
     arn: str
     retention_days: int | None = None  # None: never expire
+    #: DescribeLogGroups kmsKeyId: the KMS key ARN encrypting the group; None: not KMS-encrypted
+    #: (CloudWatch Logs' own service-managed encryption only).
+    kms_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LogResourcePolicy:
+    """A CloudWatch Logs resource policy (DescribeResourcePolicies) in one region.
+
+    An account-scoped policy applies to the log groups its statements' Resources
+    name; a resource-scoped one (``resource_arn`` set) to that log group.
+    """
+
+    name: str
+    document: JsonDict | CollectionError
+    scope: str = "ACCOUNT"  # ACCOUNT | RESOURCE
+    resource_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -401,6 +430,9 @@ class RegionSnapshot:
     alarms: tuple[Alarm, ...] | CollectionError = ()
     topics: tuple[TopicSubscriptions, ...] = ()
     config_recorders: tuple[ConfigRecorder, ...] | CollectionError = ()
+    #: CloudWatch Logs resource policies, read in regions holding a trail's log group;
+    #: None when not collected (no trail log group here, or an older snapshot).
+    log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- accounts

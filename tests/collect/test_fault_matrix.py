@@ -334,7 +334,7 @@ BASELINE_PASS = {
     "bucket-access-logging", "bucket-archival-lifecycle", "bucket-default-encryption", "bucket-exists",
     "bucket-hot-retention", "bucket-mfa-delete", "bucket-not-public", "bucket-object-lock",
     "bucket-policy-source-arn", "bucket-policy-tls-only", "bucket-retention", "bucket-versioning",
-    "config-recorder-all-regions", "loggroup-retention",
+    "config-recorder-all-regions", "loggroup-retention", "loggroup-kms-encryption", "loggroup-resource-policy",
     "logs-api-call-rate-anomaly", "logs-api-error-rate-anomaly", "logs-bucket-tampering",
     "logs-console-login-failures", "logs-console-login-no-mfa", "logs-delivery-continuity",
     "logs-digest-integrity", "logs-iam-policy-changes", "logs-key-tampering", "logs-network-changes",
@@ -344,6 +344,7 @@ BASELINE_PASS = {
     "trail-global-service-events", "trail-insights", "trail-kms-encryption", "trail-kms-key-health",
     "trail-kms-key-policy", "trail-kms-key-rotation", "trail-log-file-validation", "trail-management-events",
     "trail-multi-region", "trail-s3-data-events-read", "trail-s3-data-events-write",
+    "trail-tags", "trail-sns-notification",
 }
 
 

@@ -1,6 +1,6 @@
 """The command line: parse, call the library, print, choose the exit code.
 
-One module per group of subcommands (scan, logs, render, listings, demo), each
+One module per group of subcommands (scan, logs, athena, render, package, listings, demo), each
 with ``add_parsers`` and a ``RUN`` table; options and output plumbing are shared
 in :mod:`.options` and :mod:`.outputs`.
 
@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from auditor import __version__
-from auditor.app.cli import demo, listings, logs, render, scan
+from auditor.app.cli import athena, demo, listings, logs, package, render, scan
 from auditor.app.cli.options import EXIT_CODES, EXIT_INTERNAL, EXIT_USAGE, Parser, epilog, error_line
 from auditor.app.console import configure_logging
 from auditor.model.errors import AuditorError
@@ -33,7 +33,7 @@ from auditor.model.textsafe import clean_text
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: Subcommand modules, in the order `--help` lists them.
-_GROUPS = (scan, logs, render, listings, demo)
+_GROUPS = (scan, logs, athena, render, package, listings, demo)
 
 #: Subcommand name -> the function that runs it (replaceable in tests).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

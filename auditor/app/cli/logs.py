@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from auditor import __version__
 from auditor.app.cli.options import (
@@ -16,8 +17,10 @@ from auditor.app.cli.options import (
     EXIT_OK,
     REGIONS_HELP,
     Command,
+    add_athena,
     add_common,
     add_output,
+    check_engine,
     csv_list,
 )
 from auditor.app.cli.outputs import (
@@ -44,14 +47,24 @@ def add_parsers(command: Command) -> None:
     lg = command("logs", "run the evidence checks on log files alone",
                  "trail-auditor logs ./cloudtrail-logs --since 30d --rules ./sigma",
                  "trail-auditor logs s3://my-trail-bucket/AWSLogs/ --since 2026-11-01 --until 2026-12-01",
-                 codes=EXIT_CODES + "\n(an empty folder, or one without CloudTrail files, exits 3)")
-    lg.add_argument("source", metavar="PATH|s3://BUCKET/PREFIX",
-                    help="a folder of CloudTrail .json/.json.gz files, or an S3 prefix")
+                 "trail-auditor logs ./cloudtrail-logs --engine duckdb --since 30d",
+                 "trail-auditor logs --engine athena --athena-table trail.cloudtrail_logs --max-scan-gb 50 --since 30d",
+                 "trail-auditor logs --engine athena --athena-table trail.cloudtrail_logs --explain > review.sql",
+                 codes=EXIT_CODES + "\n(an empty folder, or one without CloudTrail files, exits 3; with --engine "
+                                    "athena, a failed, cancelled,\ntimed-out or over-budget query makes the "
+                                    "checks it feeds ERROR, exit 3)")
+    lg.add_argument("source", nargs="?", default=None, metavar="PATH|s3://BUCKET/PREFIX",
+                    help="a folder of CloudTrail .json/.json.gz files, or an S3 prefix (not with --engine athena: "
+                         "the table names the data)")
     lg.add_argument("--since", default="30d", help="start of the window: 30d, 12h or a date (default 30d)")
     lg.add_argument("--until", default=None, help="end of the window: a date, or 12h for 12 hours ago (default now)")
     lg.add_argument("--rules", type=Path, default=None, help="folder of Sigma rules")
     lg.add_argument("--profile", default=None, help="AWS named profile for an s3:// source")
     lg.add_argument("--endpoint-url", default=None, help="S3 endpoint for an s3:// source (moto, LocalStack)")
+    lg.add_argument("--explain", action="store_true",
+                    help="print the SQL the Athena engine would run (Trino, one ;-terminated statement per "
+                         "query, with its partition predicates) and run nothing")
+    add_athena(lg)
     add_output(lg)
     add_common(lg)
 
@@ -92,11 +105,39 @@ def cmd_logs(args: argparse.Namespace) -> int:
         raise AuditorError(f"--since ({window.since:%Y-%m-%d %H:%M}) must be before --until")
     if args.rules is not None and not args.rules.is_dir():
         raise AuditorError(f"--rules {args.rules}: not a folder")
+    check_engine(args)
+    if args.explain:
+        return explain_logs(args, window)
+    if args.engine == "athena":
+        if args.source is not None:
+            raise AuditorError("--engine athena reads the table, not PATH: give --athena-table only")
+    elif args.source is None:
+        raise AuditorError("give the PATH or s3://BUCKET/PREFIX to read (or --engine athena --athena-table DB.TABLE)")
+    if args.engine == "duckdb" and str(args.source).startswith("s3://"):
+        raise AuditorError("--engine duckdb reads a local folder; for the bucket use --engine athena")
     baseline = load_baseline(args)
     evaluation = check_evaluation(args, baseline, sections=("logs",))
     check_outputs(args)
-    source: str = args.source
-    if source.startswith("s3://"):
+    source: str = args.source or f"athena:{args.athena_table}"
+    if args.engine == "athena":
+        from auditor.aws.athena import AthenaOptions, read_athena
+
+        options = AthenaOptions(table=args.athena_table, workgroup=args.athena_workgroup, output=args.athena_output,
+                                max_scan_gb=args.max_scan_gb, profile=args.profile, endpoint_url=args.endpoint_url,
+                                region=args.athena_region)
+        with console.status("Running the evidence queries on Athena..."):
+            evidence = read_athena(options, window, rules_dir=args.rules)
+        print_athena(console, evidence)
+    elif args.engine == "duckdb":
+        from auditor.logs.sql import duckdb_engine
+        from auditor.logs.sql.remote import window_text
+
+        path = Path(source)
+        if not path.exists():
+            raise AuditorError(f"{path}: no such file or folder")
+        with console.status("Reading log files into DuckDB..."):
+            evidence = duckdb_engine.read_local(path, *window_text(window), rules_dir=args.rules)
+    elif source.startswith("s3://"):
         from auditor.aws.trail_logs import read_s3_source
 
         evidence = read_s3_source(source, window, rules_dir=args.rules, profile=args.profile,
@@ -124,7 +165,33 @@ def cmd_logs(args: argparse.Namespace) -> int:
         if len(problems) > 20:
             print_lines(problem_console, [f"  ... and {len(problems) - 20} more (see results.json)"])
     results = build_results(snapshot, evaluation)
-    return finish(results, args, console, baseline, summary=not nothing)
+    return finish(results, args, console, baseline, summary=not nothing, snapshot=snapshot)
+
+
+def explain_logs(args: argparse.Namespace, window: Any) -> int:
+    """--explain: the Athena statements on stdout, nothing run."""
+    from auditor.logs import sigma as sigma_mod
+    from auditor.logs.sql.explain import explain
+    from auditor.logs.sql.queries import Scope
+    from auditor.logs.sql.remote import window_text
+
+    specs = sigma_mod.load_rules(args.rules)[0] if args.rules is not None else []
+    sys.stdout.write(explain(args.athena_table or "cloudtrail", Scope(*window_text(window)), specs))
+    return EXIT_OK
+
+
+def print_athena(console: Any, evidence: dict[str, Any]) -> None:
+    """One line of what Athena scanned and cost; the refusal or failed queries on stderr even under -q."""
+    stats = evidence.get("athena", {})
+    console.print(f"athena: {len(stats.get('queries', []))} queries, "
+                  f"{int(stats.get('data_scanned_bytes', 0)) / 1e9:.3f} GB scanned "
+                  f"(estimated {int(stats.get('estimated_scan_bytes', 0)) / 1e9:.3f} GB), "
+                  f"about ${float(stats.get('estimated_cost_usd', 0)):.4f}", markup=False, highlight=False)
+    failed = evidence.get("failed_queries", [])
+    if failed:
+        lines = [f"  query failed: {f.get('query_id') or '-'}: {f.get('serves')}: {f.get('reason')}"
+                 for f in failed[:20]]
+        print_lines(stderr_console(), lines)
 
 
 def cmd_verify_logs(args: argparse.Namespace) -> int:

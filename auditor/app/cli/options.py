@@ -145,8 +145,83 @@ def add_output(p: argparse.ArgumentParser, default_fail_on: str = DEFAULT_FAIL_O
     g.add_argument("--notify-sns", default=None, metavar="TOPIC_ARN",
                    help="publish a summary to this SNS topic when new failures appear (after the "
                         "results are written; a failure to publish is reported, exit 2 at least)")
+    add_securityhub(g)
+    add_evidence_package(g)
+
+
+def add_securityhub(g: argparse._ActionsContainer) -> None:
+    """--securityhub-import and its region (scan, evaluate, logs, report)."""
+    g.add_argument("--securityhub-import", action="store_true",
+                   help="also send the findings (ASFF) to AWS Security Hub with BatchImportFindings, after "
+                        "the results are written; a write: needs policy/iam-policy-securityhub.json; a "
+                        "failure is reported, exit 2 at least")
+    g.add_argument("--securityhub-region", default=None, metavar="REGION",
+                   help="the Security Hub region imported into (default: the profile's or AWS_REGION)")
+
+
+def add_evidence_package(g: argparse._ActionsContainer) -> None:
+    """--evidence-package and --sign-key (scan, evaluate, logs, demo)."""
+    g.add_argument("--evidence-package", type=Path, default=None, metavar="FILE.zip",
+                   help="also write a zip of the results, snapshot, reports and evidence with a SHA-256 "
+                        "manifest (check it with `trail-auditor verify-package`)")
+    g.add_argument("--sign-key", type=Path, default=None, metavar="KEY.pem",
+                   help="sign the package's manifest with this Ed25519 private key (PEM, unencrypted)")
 
 
 def error_line(message: str) -> None:
     """One line on stderr, credentials and terminal controls removed."""
     sys.stderr.write(f"trail-auditor: error: {clean_text(redact(message))}\n")
+
+
+def gigabytes(value: str) -> float:
+    try:
+        gb = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of gigabytes: {value!r}") from None
+    if not 0 < gb < 10**9:
+        raise argparse.ArgumentTypeError(f"{value}: give a positive number of gigabytes")
+    return gb
+
+
+ENGINES = ("stream", "duckdb", "athena")
+
+
+def add_athena(p: argparse.ArgumentParser, engines: tuple[str, ...] = ENGINES, default: str = "stream") -> None:
+    """--engine and the Athena engine's options (checked by :func:`check_engine` before any AWS call)."""
+    g = p.add_argument_group("SQL engines (docs/sql-engine.md)")
+    g.add_argument("--engine", choices=engines, default=default,
+                   help=f"where the log queries run: {', '.join(engines)} (default {default}); "
+                        "duckdb runs the SQL embedded over a local folder, athena runs it where the data lives")
+    g.add_argument("--athena-table", default=None, metavar="DB.TABLE",
+                   help="the Athena table over the trail bucket (see `trail-auditor athena-ddl`); "
+                        "needed by --engine athena")
+    g.add_argument("--athena-workgroup", default=None, metavar="WG",
+                   help="Athena work group the queries run in (default: the account's primary)")
+    g.add_argument("--athena-output", default=None, metavar="s3://BUCKET/PREFIX",
+                   help="where Athena writes query results (Athena writes there; default: the work group's)")
+    g.add_argument("--max-scan-gb", type=gigabytes, default=None, metavar="N",
+                   help="refuse a run whose estimated scan passes N GB (the log checks ERROR; `query` exits 2), "
+                        "and stop a running query whose statistics pass it")
+    g.add_argument("--athena-region", default=None, help="region of the Athena work group and table "
+                                                         "(default: the profile's, else us-east-1)")
+
+
+def check_engine(args: argparse.Namespace) -> None:
+    """The engine options fit together (one line, exit 2, before any AWS call)."""
+    engine = getattr(args, "engine", "stream")
+    athena_opts = [o for o, v in (("--athena-table", args.athena_table), ("--athena-workgroup", args.athena_workgroup),
+                                  ("--athena-output", args.athena_output), ("--max-scan-gb", args.max_scan_gb),
+                                  ("--athena-region", args.athena_region)) if v is not None]
+    if engine != "athena" and athena_opts:
+        raise AuditorError(f"{', '.join(athena_opts)} need --engine athena")
+    if engine == "athena":
+        if not args.athena_table:
+            raise AuditorError("--engine athena needs --athena-table DB.TABLE (see `trail-auditor athena-ddl`)")
+        from auditor.logs.sql.queries import table_name
+
+        table_name(args.athena_table)
+        if "." not in args.athena_table:
+            raise AuditorError(f"--athena-table {args.athena_table!r}: expected DB.TABLE")
+        out = args.athena_output
+        if out is not None and (not out.startswith("s3://") or not out[5:].split("/", 1)[0]):
+            raise AuditorError(f"--athena-output {out!r}: expected s3://BUCKET/PREFIX")

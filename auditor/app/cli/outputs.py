@@ -63,7 +63,9 @@ def eval_options(args: argparse.Namespace, baseline: Baseline | None,
     chosen = getattr(args, "retention_profile", None)
     frameworks = getattr(args, "frameworks", None)
     profile = chosen or "pci"
+    required_tags: tuple[str, ...] = ()
     if baseline is not None:
+        required_tags = baseline.required_tags
         overrides = dict(baseline.severity_overrides)
         trusted = tuple(sorted({*trusted, *baseline.trusted_accounts}))
         profile = chosen or baseline.profile or profile  # the command line wins over the baseline
@@ -73,6 +75,7 @@ def eval_options(args: argparse.Namespace, baseline: Baseline | None,
         mapping_dirs=tuple(getattr(args, "mappings", []) or []),
         retention_profile=profile,
         trusted_accounts=trusted,
+        required_tags=required_tags,
         severity_overrides=overrides,
         sections=sections,
     )
@@ -129,6 +132,15 @@ def check_outputs(args: argparse.Namespace) -> None:
     history = getattr(args, "history", None)
     if history and not str(history).startswith("s3://"):
         writable_folder(Path(history), "--history")
+    package = getattr(args, "evidence_package", None)
+    if package is not None:
+        writable_folder(Path(package).parent, "--evidence-package: folder")
+    if getattr(args, "sign_key", None) is not None:
+        if package is None:
+            raise AuditorError("--sign-key signs an evidence package: give --evidence-package FILE.zip too")
+        from auditor.report.package import load_private_key
+
+        load_private_key(args.sign_key)  # a wrong key fails now, not after a long scan
 
 
 def check_evaluation(args: argparse.Namespace, baseline: Baseline | None,
@@ -190,8 +202,74 @@ def notify(args: argparse.Namespace, final: Results, console: Any) -> bool:
     return True
 
 
+def securityhub_import(args: argparse.Namespace, final: Results, console: Any) -> bool:
+    """Send the findings to Security Hub (--securityhub-import); False (and one line on stderr) if that failed.
+
+    Called after the results and reports are written, like :func:`notify`:
+    a denied BatchImportFindings must never cost the scan's results.
+    """
+    from auditor.aws.securityhub import import_findings, securityhub_session
+    from auditor.report.asff import asff_findings
+
+    try:
+        hub, sts, region = securityhub_session(getattr(args, "profile", None),
+                                               getattr(args, "securityhub_region", None),
+                                               getattr(args, "endpoint_url", None))
+        report = import_findings(asff_findings(final), securityhub=hub, sts=sts, region=region)
+    except Exception as exc:  # any failure to import is reported, never fatal to the results
+        from auditor.model.redact import redact as scrubbed
+
+        error_line(f"--securityhub-import: could not import the findings ({type(exc).__name__}: "
+                   f"{scrubbed(str(exc))}); the results were written")
+        return False
+    console.print(f"imported {report.imported} of {plural(report.sent, 'finding')} into Security Hub "
+                  f"({report.account_id or 'unknown account'}, {region}) in {plural(report.batches, 'call')}",
+                  markup=False, highlight=False)
+    if report.skipped_other_accounts:
+        console.print(f"  not imported: {plural(report.skipped_other_accounts, 'finding')} of other accounts "
+                      f"({', '.join(report.accounts_skipped[:5])}{', ...' if len(report.accounts_skipped) > 5 else ''}"
+                      "); Security Hub takes a custom finding only from its own account",
+                      markup=False, highlight=False)
+    for fid, code, message in report.failed[:20]:
+        error_line(f"--securityhub-import: {fid}: {code}: {message}")
+    if report.error is not None:
+        error_line(f"--securityhub-import: stopped after {plural(report.sent, 'finding')}: {report.error}; "
+                   "the results were written")
+    elif report.failed:
+        error_line(f"--securityhub-import: Security Hub refused {plural(len(report.failed), 'finding')}; "
+                   "the results were written")
+    return report.ok
+
+
+def package_members(final: Results, written: Sequence[Path], snapshot: Any) -> dict[str, bytes]:
+    """The evidence package's members for these results, their snapshot and the reports written."""
+    from auditor.report.package import evidence_members
+
+    if snapshot is None:
+        return evidence_members(final, reports=written)
+    from auditor.model.snapshot_io import snapshot_text
+
+    return evidence_members(final, snapshot_text=snapshot_text(snapshot)[0], log_evidence=snapshot.log_evidence,
+                            integrity=snapshot.integrity, reports=written)
+
+
+def write_package(args: argparse.Namespace, final: Results, written: Sequence[Path], snapshot: Any,
+                  console: Any) -> Path:
+    """Write --evidence-package (signed with --sign-key); return its path."""
+    from auditor import __version__
+    from auditor.report.package import build_package, load_private_key
+
+    key = load_private_key(args.sign_key) if getattr(args, "sign_key", None) is not None else None
+    path = build_package(Path(args.evidence_package), package_members(final, written, snapshot),
+                         tool_version=__version__, created_at=final.scan.evaluated_at or final.scan.finished_at,
+                         scan_id=final.scan.id, sign_key=key)
+    console.print(f"wrote {path} (evidence package{', signed' if key is not None else ''})",
+                  markup=False, highlight=False)
+    return path
+
+
 def finish(results: Results, args: argparse.Namespace, console: Any, baseline: Baseline | None,
-            *, summary: bool = True) -> int:
+            *, summary: bool = True, snapshot: Any = None) -> int:
     """Baseline, history, the summary on stderr, the outputs, then notification; the exit code.
 
     ``summary=False`` when the command already said in one line why nothing
@@ -228,7 +306,9 @@ def finish(results: Results, args: argparse.Namespace, console: Any, baseline: B
         print_errors(stderr_console(), final)  # -q hides everything but errors; missing evidence is one
     elif summary:
         print_summary(console, final)
-    write_outputs(final, output_target(args), console)
+    written = write_outputs(final, output_target(args), console)
+    if getattr(args, "evidence_package", None) is not None:
+        write_package(args, final, written, snapshot, console)
     if store is not None:
         from auditor.gate.history import store_entry
 
@@ -237,6 +317,8 @@ def finish(results: Results, args: argparse.Namespace, console: Any, baseline: B
         raise history_error
     code = exit_code(final.findings, fail_on, allow_incomplete)
     if getattr(args, "notify_sns", None) and not notify(args, final, console):
+        code = code if code in (EXIT_FAIL, EXIT_INCOMPLETE) else EXIT_USAGE
+    if getattr(args, "securityhub_import", False) and not securityhub_import(args, final, console):
         code = code if code in (EXIT_FAIL, EXIT_INCOMPLETE) else EXIT_USAGE
     return code
 

@@ -15,8 +15,10 @@ from auditor.app.cli.options import (
     ALL_FORMATS,
     EXIT_INCOMPLETE,
     EXIT_OK,
+    EXIT_USAGE,
     Command,
     add_common,
+    add_securityhub,
     csv_list,
     formats,
     page_size,
@@ -25,6 +27,7 @@ from auditor.app.cli.options import (
 from auditor.app.cli.outputs import (
     load_results,
     output_target,
+    securityhub_import,
     write_output,
     write_outputs,
 )
@@ -41,7 +44,8 @@ def add_parsers(command: Command) -> None:
     rp = command("report", "render saved results in another format",
                  "trail-auditor report results.json --format pdf -o audit.pdf --org-name Acme",
                  "trail-auditor report results.json --format sarif,csv --output-dir out",
-                 codes="exit codes: 0 written; 2 usage or input error; 4 internal error (a bug)")
+                 codes="exit codes: 0 written; 2 usage or input error, or --securityhub-import failed;\n"
+                       "4 internal error (a bug)")
     rp.add_argument("results_file", type=Path, metavar="RESULTS.json", help="a results.json file")
     rp.add_argument("--format", type=formats, default=("html",),
                     help=f"comma-separated: {','.join(ALL_FORMATS)} (default html)")
@@ -52,6 +56,7 @@ def add_parsers(command: Command) -> None:
     page_size(rp)
     rp.add_argument("--frameworks", type=csv_list, default=None,
                     help="only these frameworks (of those the results were mapped to)")
+    add_securityhub(rp)
     add_common(rp)
 
     gt = command("gate", "decide pass/fail for CI from results and a baseline",
@@ -74,6 +79,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     console = stderr_console(args.quiet)
     results = only_frameworks(load_results(args.results_file), args.frameworks)
     write_outputs(results, output_target(args), console)
+    if args.securityhub_import and not securityhub_import(args, results, console):
+        return EXIT_USAGE
     return EXIT_OK
 
 

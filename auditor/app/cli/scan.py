@@ -14,9 +14,11 @@ from auditor.app.cli.options import (
     REGIONS_HELP,
     Command,
     account_ids,
+    add_athena,
     add_common,
     add_output,
     attempts,
+    check_engine,
     csv_list,
     seconds,
 )
@@ -40,7 +42,9 @@ def add_parsers(command: Command) -> None:
                    "trail-auditor scan --profile audit --regions us-east-1,eu-west-1",
                    "trail-auditor scan --organization --role-name OrganizationAccountAccessRole "
                    "--logs-since 30d --snapshot snap.json",
-                   "trail-auditor scan -o - | jq .summary")
+                   "trail-auditor scan -o - | jq .summary",
+                   "trail-auditor scan --logs-since 30d --engine athena --athena-table trail.cloudtrail_logs "
+                   "--max-scan-gb 100")
     aws = scan.add_argument_group("AWS access")
     aws.add_argument("--profile", default=None, help="AWS named profile (standard boto3 chain otherwise)")
     aws.add_argument("--regions", type=csv_list, default=None,
@@ -69,6 +73,7 @@ def add_parsers(command: Command) -> None:
     logs.add_argument("--rules", type=Path, default=None, help="folder of Sigma rules for the log evidence")
     logs.add_argument("--public-keys", type=Path, default=None,
                       help="digest public keys file (offline) instead of CloudTrail ListPublicKeys")
+    add_athena(scan, engines=("stream", "athena"))
     scan.add_argument("--snapshot", type=Path, default=None,
                       help="also save the collected evidence here (for `trail-auditor evaluate`)")
     add_output(scan)
@@ -111,6 +116,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise AuditorError(f"--logs-since: {exc}") from exc
     if args.rules is not None and not args.rules.is_dir():
         raise AuditorError(f"--rules {args.rules}: not a folder")
+    check_engine(args)
+    athena = None
+    if args.engine == "athena":
+        if logs_since is None:
+            raise AuditorError("--engine athena computes the log evidence: give --logs-since (and not --no-logs)")
+        from auditor.aws.athena import AthenaOptions
+
+        athena = AthenaOptions(table=args.athena_table, workgroup=args.athena_workgroup, output=args.athena_output,
+                               max_scan_gb=args.max_scan_gb, profile=args.profile, endpoint_url=args.endpoint_url,
+                               region=args.athena_region)
     check_outputs(args)
     options = CollectOptions(
         profile=args.profile,
@@ -135,9 +150,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         rules_dir=args.rules,
         public_keys=args.public_keys,
         snapshot_path=args.snapshot,
+        athena=athena,
     )
     outcome = run_scan_job(job, progress=RichProgress(console), console=console)
-    return finish(outcome.results, args, console, baseline)
+    return finish(outcome.results, args, console, baseline, snapshot=outcome.snapshot)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -150,7 +166,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     check_outputs(args)
     snapshot = load_snapshot(args.snapshot_file)
     results = build_results(snapshot, evaluation, finished_at=snapshot.collected_at)
-    return finish(results, args, console, baseline)
+    return finish(results, args, console, baseline, snapshot=snapshot)
 
 
 

@@ -150,6 +150,15 @@ def residual_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | N
     return _statement("residual", table, "''", and_(scope_predicate(scope), undecided))
 
 
+def candidates_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr:
+    """Every row the rule may match (its upper bound), earliest first, at most RESIDUAL_CAP + 1.
+
+    For investigations (``trail-auditor query --sigma``): the caller keeps the rows the
+    stream's evaluator matches, so the result is exact.
+    """
+    return _statement("residual", table, "''", and_(scope_predicate(scope), rule.bounds.upper))
+
+
 def rule_statements(table: str, rules: Sequence[CompiledRule], scope: Scope) -> list[tuple[str, str, exp.Expr]]:
     """Every statement the rules need: (rule id, "match" or "residual", AST)."""
     out: list[tuple[str, str, exp.Expr]] = []
