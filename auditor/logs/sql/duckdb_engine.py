@@ -54,6 +54,11 @@ from auditor.semantics.filterpattern import compile_pattern, matches
 TABLE = "cloudtrail"
 #: Parts of the evidence document this engine does not compute yet (checks relying on them ERROR).
 NOT_COMPUTED: tuple[str, ...] = ()
+#: Sigma correlation rules are judged by the streaming reader only (over its kept base-rule matches).
+CORRELATIONS_UNSUPPORTED = (
+    "correlation rules (event_count, value_count, temporal) are not compiled to SQL; "
+    "the streaming reader evaluates them"
+)
 
 
 # --------------------------------------------------------------------------- loading
@@ -388,7 +393,12 @@ def read_local(
     specs: list[sigma_mod.SigmaRuleSpec] = []
     unsupported: list[sigma_mod.UnsupportedRule] = []
     if rules_dir is not None:
-        specs, unsupported = sigma_mod.load_rules(rules_dir)
+        rs = sigma_mod.load_ruleset(rules_dir)
+        specs, unsupported = rs.specs, rs.unsupported
+        unsupported += [
+            sigma_mod.UnsupportedRule(c.id, c.title, c.path, f"SQL engine: {CORRELATIONS_UNSUPPORTED}")
+            for c in rs.correlations
+        ]
     loaded = load(path, params)
     try:
         return evaluate(loaded, params, [str(path)], specs, unsupported)

@@ -51,6 +51,16 @@ SIGMA = {
     "nested": "requestParameters.a.b|contains: 'İ'",
     "unicode": "requestParameters.bucketName|contains: 'ß'",
     "empty-contains": "requestParameters.name|contains: ''",
+    # string tests on objects read their canonical JSON text (issue 14)
+    "object-contains": "requestParameters|contains: '\"name\":'",
+    "object-contains-value": "responseElements|contains: 'abc'",
+    "object-endswith": "requestParameters|endswith: '}'",
+    "nested-object": "requestParameters.a|contains: '\"b\"'",
+    # a bare * is a string wildcard, never a JSON null (issue 14)
+    "star": "errorCode: '*'",
+    "star-nested": "requestParameters.name: '*'",
+    "star-object": "additionalEventData: '*'",
+    "null-top": "errorCode: null",
 }
 
 TEXTS = [
