@@ -33,8 +33,10 @@ META = CheckMeta(
     ),
     references=("PCI DSS 10.4.1", "NIST SP 800-53 SI-4", "SigmaHQ rules/cloud/aws/cloudtrail"),
     permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
-    notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Unsupported rules "
-    "(modifiers not implemented, correlations, aggregations) are reported, never silently dropped.",
+    notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Correlation rules "
+    "(event_count, value_count, temporal) fire over the whole window. Unsupported rules (modifiers not "
+    "implemented, old pipe-syntax aggregations, fields CloudTrail does not record) are reported, never "
+    "silently dropped.",
 )
 
 
@@ -71,14 +73,20 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         for region in regions:
             here = [m for m in mine if m.get("region") == region]
             for m in here:
+                corr = m.get("correlation")
+                what = (f"fired for {m.get('total')} group(s) ({corr.get('type')} correlation)"
+                        if isinstance(corr, Mapping) else f"matched {m.get('total')} event(s)")
+                evidence = {"rule_id": m.get("rule_id"), "title": m.get("title"), "level": m.get("level"),
+                            "total": m.get("total"), "events": list(m.get("events", []))[:50],
+                            "rules_evaluated": len(rules), "unsupported": unsupported[:50]}
+                if isinstance(corr, Mapping):
+                    evidence["correlation"] = dict(corr)
                 yield ctx.result(
                     account, region, Status.FAIL,
-                    f"Sigma rule \"{m.get('title')}\" ({m.get('rule_id')}, level {m.get('level')}) matched "
-                    f"{m.get('total')} event(s) in account {account} ({region})",
+                    f"Sigma rule \"{m.get('title')}\" ({m.get('rule_id')}, level {m.get('level')}) {what} "
+                    f"in account {account} ({region})",
                     resource_id=f"sigma:{m.get('rule_id')}",
-                    evidence={"rule_id": m.get("rule_id"), "title": m.get("title"), "level": m.get("level"),
-                              "total": m.get("total"), "events": list(m.get("events", []))[:50],
-                              "rules_evaluated": len(rules), "unsupported": unsupported[:50]},
+                    evidence=evidence,
                 )
             if not here:
                 yield judge.verdict(

@@ -244,7 +244,8 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     raw_corr: list[tuple[str, Any]] = []
     for rel, text in texts:
         try:
-            coll = SigmaCollection.from_yaml(text, collect_errors=True)
+            # references are resolved across the folder below (a correlation may name a rule of another file)
+            coll = SigmaCollection.from_yaml(text, collect_errors=True, resolve_references=False)
         except Exception as exc:  # pySigma raises many types on bad YAML
             out.unsupported.append(UnsupportedRule("", Path(rel).stem, rel, f"cannot be loaded: {exc}"))
             continue
@@ -569,18 +570,44 @@ def _values(event: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
     return cur
 
 
+#: Longest string value :func:`json_text` reads as an embedded JSON document.
+EMBEDDED_JSON_MAX = 1024 * 1024
+
+
+def _embedded(v: Any, depth: int = 4) -> Any:
+    """``v`` with string values that are JSON documents (``{...}``, ``[...]``) replaced by what they hold."""
+    if isinstance(v, dict):
+        return {k: _embedded(x, depth) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_embedded(x, depth) for x in v]
+    if isinstance(v, str) and depth > 0 and v[:1] in ("{", "[") and len(v) <= EMBEDDED_JSON_MAX:
+        try:
+            doc = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return v
+        return _embedded(doc, depth - 1) if isinstance(doc, dict | list) else v
+    return v
+
+
 def json_text(v: dict[str, Any] | list[Any]) -> str | None:
     """An object's canonical JSON text, what Sigma string tests on it read.
 
     Compact (no spaces), keys in the order the record holds them (as CloudTrail
     wrote them), strings with JSON's minimal escaping (non-ASCII kept as UTF-8):
-    the text of the Athena table's STRING column for that field. None for a
-    value JSON cannot write (nesting past orjson's limit): it has no text to match.
+    the text of the Athena table's STRING column for that field. One addition:
+    a string value that is itself a JSON document starting with ``{`` or ``[``
+    (an IAM policy, which CloudTrail records as text inside requestParameters)
+    is written as the JSON it holds, so ``requestParameters|contains: '"Allow"'``
+    reads the policy's ``"Allow"`` and not ``\\"Allow\\"`` (SigmaHQ's S3 Browser rule
+    could never match otherwise). None for a value JSON cannot write (nesting past
+    orjson's limit): it has no text to match.
     """
-    try:
-        return orjson.dumps(v).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return None
+    for expand in (_embedded, lambda x: x):  # an embedded document too deep to expand: as written
+        try:
+            return orjson.dumps(expand(v)).decode()
+        except (TypeError, orjson.JSONEncodeError, RecursionError):
+            continue
+    return None
 
 
 def _as_text(v: Any) -> str | None:

@@ -360,10 +360,20 @@ def _sigma_text(a: Access) -> str:
             f"OR {a.json_text()} IN ('true', 'false') THEN {a.json_text()} END)")
 
 
+#: A JSON string value starting with { or [ in compact JSON text: possibly an embedded JSON
+#: document, which the stream's canonical text writes as the JSON it holds (sigma.json_text).
+_EMBEDDED = r'[:\[,]"[\[{]'
+
+
 def _nested_object(a: Access) -> str:
-    """An object below the top of a JSON-text column: the engine's JSON text of it may differ from the
-    stream's (key order, escapes), so such rows go to the residual."""
-    return "FALSE" if a.typed or a.whole else f"{a.json_text()} LIKE '{{%'"
+    """Objects whose SQL text may differ from the stream's canonical text: below the top of a JSON-text
+    column (the engine's JSON text of it: key order, escapes), or holding an embedded JSON document
+    (the stream expands it). Such rows go to the residual."""
+    if a.typed:
+        return "FALSE"
+    if a.whole:
+        return f"({a.column} LIKE '{{%' AND regexp_like({a.column}, {lit(_EMBEDDED)}))"
+    return f"{a.json_text()} LIKE '{{%'"
 
 
 def _sigma_ambiguous(a: Access, text: str) -> exp.Expr:

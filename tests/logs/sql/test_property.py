@@ -68,6 +68,7 @@ TEXTS = [
     "*", "%", "_", "\\", "Yes", "yes", "No", "Success", "Failure", "Root", "root", "true", "false",
     "arn:aws:iam::aws:policy/AdministratorAccess", "ARN:AWS:IAM::aws:policy/administratoraccess",
     "arn:aws:iam::123456789012:root", "AWSLogs/1/x", "Suspended", "10.1.2.3", "11.0.0.1", "-x", "/x",
+    '{"name":"b"}', '["abc"]', "{", "[]", '{"a": "x\\"y"}',
 ]
 text = st.sampled_from(TEXTS) | st.text(max_size=4)
 scalar = st.one_of(text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, -0.0, 12345678901234567890]),
