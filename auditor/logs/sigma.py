@@ -602,9 +602,9 @@ def json_text(v: dict[str, Any] | list[Any]) -> str | None:
     could never match otherwise). None for a value JSON cannot write (nesting past
     orjson's limit): it has no text to match.
     """
-    for expand in (_embedded, lambda x: x):  # an embedded document too deep to expand: as written
+    for expand in (True, False):  # an embedded document too deep to expand: as written
         try:
-            return orjson.dumps(expand(v)).decode()
+            return orjson.dumps(_embedded(v) if expand else v).decode()
         except (TypeError, orjson.JSONEncodeError, RecursionError):
             continue
     return None

@@ -106,7 +106,8 @@ def test_the_stream_and_sql_engines_agree_on_them(tmp_path: Path) -> None:
 
 def test_canonical_json_text_is_compact_in_record_order_with_embedded_documents_expanded() -> None:
     assert json_text({"b": 1, "a": {"é": [True, None]}}) == '{"b":1,"a":{"é":[true,null]}}'
-    assert json_text({"p": '{"x": "y"}', "q": "{not json", "r": "[1, 2]"}) == '{"p":{"x":"y"},"q":"{not json","r":[1,2]}'
+    expanded = json_text({"p": '{"x": "y"}', "q": "{not json", "r": "[1, 2]"})
+    assert expanded == '{"p":{"x":"y"},"q":"{not json","r":[1,2]}'
 
 
 def _rule(tmp_path: Path, selection: str, condition: str = "sel") -> SigmaRuleSpec:
