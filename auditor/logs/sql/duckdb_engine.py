@@ -38,6 +38,7 @@ from auditor.logs.aggregate import Bucket, Params, Partial, add_problems, keep_e
 from auditor.logs.parse import (
     DEFAULT_MAX_BYTES,
     FileProblem,
+    as_text,
     clip,
     decode_text,
     file_text,
@@ -271,7 +272,7 @@ def run_rule(
             res = ""
             if resource_field is not None:
                 rv = get_path(ev, resource_field)
-                res = str(rv) if rv is not None else ""
+                res = as_text(rv) or ""  # the stream's key (aggregate.process_events), not str()
             b = buckets.setdefault((row["_account"], row["_region"], res), Bucket())
             b.total += 1
             b.events.append(sample(ev, row["_file"], res or None))
