@@ -52,7 +52,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         yield from judge.not_applicable(ctx)
         return
     sigma = _sigma(doc)
-    rules = list(sigma.get("rules", []))
+    rules = list(sigma.get("rules", [])) + list(sigma.get("correlations", []))  # correlations are rules too
     unsupported = [
         {"id": u.get("id"), "title": u.get("title"), "reason": u.get("reason")} for u in sigma.get("unsupported", [])
     ]

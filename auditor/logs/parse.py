@@ -342,7 +342,10 @@ def _json_lines(
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
     if len(lines) < 2:
-        return [], invalid
+        objs = _concatenated(raw)
+        if objs is None:
+            return [], invalid
+        return _from_records(path, objs, "concatenated JSON")
     try:
         if not isinstance(orjson.loads(lines[0]), dict):
             return [], invalid
@@ -361,6 +364,31 @@ def _json_lines(
     if bad:
         problems.append(FileProblem(path, f"{bad} of {len(lines)} lines are not valid JSON", "partial", bad))
     return events, problems
+
+
+def _concatenated(raw: bytes | bytearray) -> list[Any] | None:
+    """Objects written back to back without a separator (``{...}{...}``, Kinesis Data Firehose's
+    default when no newline delimiter is configured), or None when the text is not exactly that."""
+    import json
+
+    text = raw.decode("utf-8").strip()
+    if not text.startswith("{") or "}{" not in text:
+        return None
+    dec = json.JSONDecoder()
+    objs: list[Any] = []
+    pos = 0
+    try:
+        while pos < len(text):
+            obj, end = dec.raw_decode(text, pos)
+            if not isinstance(obj, dict):
+                return None
+            objs.append(obj)
+            while end < len(text) and text[end] in " \t\r\n":
+                end += 1
+            pos = end
+    except (ValueError, RecursionError):
+        return None
+    return objs if len(objs) >= 2 else None
 
 
 def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[FileProblem]]:

@@ -123,3 +123,14 @@ def test_malformed_eventbridge_events_are_reported_not_judged(bad: dict[str, Any
     assert partial.records == 1 and "EventBridge events without a CloudTrail record" in partial.reason
     events, problems = decode("y.json", json.dumps(bad).encode())
     assert events == [] and [p.kind for p in problems] == ["unreadable"]
+
+
+def test_firehose_concatenated_records_without_a_delimiter(tmp_path: Path) -> None:
+    """Firehose writes records back to back unless a newline delimiter is configured."""
+    recs = _records(FILES[0])
+    text = "".join(json.dumps(envelope(r), separators=(",", ":")) for r in recs)
+    events, problems = decode("firehose-1-2026-01-05-10-00-00-x", text.encode())
+    assert events == recs and [p.kind for p in problems] == ["normalised"]
+    # one broken object among them: not guessed at, the file is invalid JSON
+    events, problems = decode("broken", (text[:-1] + "{").encode())
+    assert events == [] and [p.kind for p in problems] == ["unreadable"]

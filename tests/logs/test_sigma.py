@@ -93,10 +93,14 @@ def test_deprecated_aggregation_rules_are_reported_unsupported() -> None:
     assert all("pipe syntax" in u.reason or "timeframe" in u.reason for u in aws)
 
 
-def test_placeholder_rules_are_reported_unsupported() -> None:
+def test_placeholder_rules_without_values_are_reported_unsupported() -> None:
+    """With values from a pipeline they evaluate: tests/logs/test_sigma_correlation.py."""
     specs, unsupported = load_rules(SIGMA / "rules-placeholder")
     assert not specs
-    assert [u.reason for u in unsupported] == ["placeholders (%name%) need a processing pipeline"]
+    assert [u.reason for u in unsupported] == [
+        "SigmaValueError: Placeholder replacement variable 'Legitimate_Countries' doesn't exists. "
+        "(define it under vars: in a processing pipeline file in the rules folder)"
+    ]
 
 
 def test_disable_logging_rule_fires_on_the_cloudtrail_stop_detonation(stratus_doc: dict[str, Any]) -> None:
