@@ -342,10 +342,10 @@ def _json_lines(
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
     if len(lines) < 2:
-        objs = _concatenated(raw)
-        if objs is None:
+        back_to_back = _concatenated(raw)
+        if back_to_back is None:
             return [], invalid
-        return _from_records(path, objs, "concatenated JSON")
+        return _from_records(path, back_to_back, "concatenated JSON")
     try:
         if not isinstance(orjson.loads(lines[0]), dict):
             return [], invalid
