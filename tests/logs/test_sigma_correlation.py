@@ -259,3 +259,16 @@ def test_a_pipeline_may_not_run_commands_or_fetch_files(tmp_path: Path) -> None:
     rs = load_ruleset(rules)
     reasons = sorted(u.reason for u in rs.unsupported)
     assert reasons[1] == "processing pipeline refused: transformations command_placeholders not allowed"
+
+
+def test_merged_evidence_of_several_buckets_keeps_correlations(tmp_path: Path) -> None:
+    from auditor.logs import merge_evidence
+
+    rules = _rules(tmp_path, BURST)
+    a = _read(tmp_path / "a", rules, [[_login(T + timedelta(minutes=i), False) for i in range(5)]])
+    b = _read(tmp_path / "b", rules, [[_login(T + timedelta(minutes=i), False, ip="192.0.2.5") for i in range(5)]])
+    m = merge_evidence([a, b])
+    assert [c["id"] for c in m["sigma"]["correlations"]] == [IDS["burst"]]
+    [hit] = _hits(m, IDS["burst"])
+    assert hit["total"] == 2
+    assert sorted(g["group"]["sourceIPAddress"] for g in hit["correlation"]["groups"]) == ["192.0.2.5", "203.0.113.9"]
