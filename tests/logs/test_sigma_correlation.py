@@ -176,16 +176,28 @@ def test_what_cannot_be_evaluated_is_reported_with_its_reason(tmp_path: Path, ca
     assert u.id == "55555555-0000-0000-0000-000000000001" and reason in u.reason, u.reason
 
 
-def test_the_sql_engine_reports_correlations_unsupported_and_agrees_on_the_rest(tmp_path: Path) -> None:
-    rules = _rules(tmp_path, BURST, SPRAY)
+@pytest.mark.parametrize("kind", ["temporal", "temporal_ordered"])
+def test_the_sql_engine_gives_the_stream_s_correlation_matches(tmp_path: Path, kind: str) -> None:
+    rules = _rules(tmp_path, BURST, SPRAY, THEN_OK.replace("{kind}", kind))
     evs = [_login(T + timedelta(minutes=i), False, user=str(i)) for i in range(6)]
-    stream = _read(tmp_path, rules, [evs])
+    evs += [_login(T + timedelta(minutes=7), True), _login(T, True, ip="192.0.2.77"),
+            _login(T + timedelta(minutes=1), False, ip="192.0.2.77")]
+    evs += [_login(T + timedelta(minutes=i), False, ip="198.51.100.1", user="a") for i in range(6)]
+    for i, e in enumerate(evs):
+        e["eventID"] = f"ev-{i:02d}"
+    stream = _read(tmp_path, rules, [evs[:8], evs[8:]])
     duck = duck_read(tmp_path / "logs", "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", rules_dir=rules)
-    assert {m["rule_id"] for m in stream["sigma"]["matches"]} == {IDS["burst"], IDS["spray"]}
-    assert duck["sigma"]["matches"] == []  # base rules are correlation-only in both engines
-    refused = {u["id"]: u["reason"] for u in duck["sigma"]["unsupported"]}
-    assert set(refused) == {IDS["burst"], IDS["spray"]}
-    assert all(r.startswith("SQL engine: correlation rules") for r in refused.values())
+    assert {m["rule_id"] for m in stream["sigma"]["matches"]} == {IDS["burst"], IDS["spray"], IDS["then"]}
+    assert duck["sigma"]["matches"] == stream["sigma"]["matches"]
+    assert duck["sigma"]["correlations"] == stream["sigma"]["correlations"]
+    assert duck["sigma"]["unsupported"] == stream["sigma"]["unsupported"] == []
+
+
+def test_the_sql_engine_refuses_a_correlation_field_the_table_cannot_hold(tmp_path: Path) -> None:
+    rules = _rules(tmp_path, BURST.replace("[sourceIPAddress]", "[sessionCredentialFromConsole]"))
+    duck = duck_read(tmp_path, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", rules_dir=rules)
+    [u] = duck["sigma"]["unsupported"]
+    assert u["id"] == IDS["burst"] and u["reason"].startswith("SQL engine: correlation field sessionCredentialFromConsole")
 
 
 CHECK = next(c for c in all_checks() if c.meta.id == "logs-sigma-matches")

@@ -150,6 +150,17 @@ def residual_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | N
     return _statement("residual", table, "''", and_(scope_predicate(scope), undecided))
 
 
+def candidates_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | None:
+    """Every row the rule may match (its upper bound), for the stream's evaluator to judge one by one.
+
+    What a Sigma correlation needs from its base rules: each match with its fields, not a count.
+    At most :data:`RESIDUAL_CAP` + 1 rows, like the residual. None when no row can match.
+    """
+    if rule.bounds.upper.sql() == FALSE.sql():
+        return None
+    return _statement("residual", table, "''", and_(scope_predicate(scope), rule.bounds.upper))
+
+
 def rule_statements(table: str, rules: Sequence[CompiledRule], scope: Scope) -> list[tuple[str, str, exp.Expr]]:
     """Every statement the rules need: (rule id, "match" or "residual", AST)."""
     out: list[tuple[str, str, exp.Expr]] = []
