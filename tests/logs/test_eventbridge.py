@@ -134,3 +134,13 @@ def test_firehose_concatenated_records_without_a_delimiter(tmp_path: Path) -> No
     # one broken object among them: not guessed at, the file is invalid JSON
     events, problems = decode("broken", (text[:-1] + "{").encode())
     assert events == [] and [p.kind for p in problems] == ["unreadable"]
+
+
+def test_the_eventbridge_fixture_reads_every_record_and_reports_the_foreign_event() -> None:
+    doc = read_local(FIXTURES / "eventbridge", WIDE, rules_dir=RULES, workers=1)
+    plain = read_local(STRATUS, WIDE, rules_dir=RULES, workers=1)
+    assert doc["events_read"] == plain["events_read"] > 0
+    assert _matches(doc)[:2] == _matches(plain)[:2]
+    [bad] = [p for p in doc["file_problems"] if p["kind"] == "partial"]
+    assert bad["path"].endswith("firehose-lines.jsonl.gz") and bad["malformed_records"] == 1
+    assert doc["events_malformed"] == 1
