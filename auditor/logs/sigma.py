@@ -163,12 +163,12 @@ CORRELATION_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered
 def load_rules(rules_dir: Path) -> tuple[list[SigmaRuleSpec], list[UnsupportedRule]]:
     """The single-event rules of a folder, and the rest as unsupported (see :func:`load_ruleset`).
 
-    Correlation rules are listed as unsupported here: only a reader that keeps
-    their base rules' matches over the window (:func:`load_ruleset`) evaluates them.
+    Correlation rules are listed as unsupported here: only the readers that keep
+    their base rules' matches over the window (given :func:`load_ruleset`) evaluate them.
     """
     rs = load_ruleset(rules_dir)
     extra = [
-        UnsupportedRule(c.id, c.title, c.path, "correlation rule: evaluated only by the streaming reader")
+        UnsupportedRule(c.id, c.title, c.path, "correlation rule: judged over the window (load_ruleset), not per event")
         for c in rs.correlations
     ]
     return rs.specs, rs.unsupported + extra
@@ -763,7 +763,7 @@ def correlate(spec: CorrelationSpec, events: Sequence[CorrelationEvent]) -> list
         groups.setdefault(ev[3], []).append(ev)
     out: list[dict[str, Any]] = []
     for group, evs in groups.items():
-        evs.sort(key=lambda e: (e[0], e[1], e[2]))
+        evs.sort(key=lambda e: (e[0], e[1], e[2], str(e[7].get("file"))))  # whatever the merge order
         times = [_epoch(e[0]) for e in evs]
         j = 0
         values: dict[str, int] = {}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from auditor.engine.checkapi import Settings, Status
@@ -18,6 +19,7 @@ from auditor.logs.sigma import evaluate, load_ruleset
 from auditor.logs.sql.duckdb_engine import read_local as duck_read
 from auditor.model.snapshot import Snapshot
 from tests.logs.factory import FIXTURES, WIDE, event, write_records
+from tests.logs.test_reader import SCHEMA
 
 T = datetime(2026, 1, 5, 10, tzinfo=UTC)
 BASE = """title: console login failed
@@ -212,6 +214,7 @@ def _check(doc: dict[str, Any]) -> list[Any]:
 def test_a_firing_correlation_is_a_fail_finding(tmp_path: Path) -> None:
     rules = _rules(tmp_path, BURST)
     doc = _read(tmp_path, rules, [[_login(T + timedelta(minutes=i), False) for i in range(6)]])
+    jsonschema.validate(doc, SCHEMA)
     [fail] = [r for r in _check(doc) if r.status is Status.FAIL]
     assert fail.resource_id == f"sigma:{IDS['burst']}" and "console login brute force" in fail.message
     assert fail.evidence["correlation"]["groups"][0]["count"] == 6
