@@ -19,7 +19,8 @@ from typing import Any
 
 import boto3
 
-from auditor.integrity import FileKeySource, verify_s3
+from auditor.aws.digest_source import verify_s3
+from auditor.integrity import FileKeySource
 from auditor.integrity.fixtures import build_chain, generate_demo_key, put_objects
 
 BUCKET = "bench-cloudtrail-logs"

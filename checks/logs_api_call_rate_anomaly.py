@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.engine.logchecks import rate_anomaly_results
+from auditor.model.log_evidence import AnomalyKind
 
 META = CheckMeta(
     id="logs-api-call-rate-anomaly",
@@ -36,7 +37,7 @@ META = CheckMeta(
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing the anomalous hours."""
-    yield from rate_anomaly_results(ctx, "api_call", "write API")
+    yield from rate_anomaly_results(ctx, AnomalyKind.API_CALL, "write API")
 
 
 CHECK = Check(META, evaluate)

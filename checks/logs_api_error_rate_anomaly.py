@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.engine.logchecks import rate_anomaly_results
+from auditor.model.log_evidence import AnomalyKind
 
 META = CheckMeta(
     id="logs-api-error-rate-anomaly",
@@ -36,7 +37,7 @@ META = CheckMeta(
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing the anomalous hours."""
-    yield from rate_anomaly_results(ctx, "api_error", "error code")
+    yield from rate_anomaly_results(ctx, AnomalyKind.API_ERROR, "error code")
 
 
 CHECK = Check(META, evaluate)

@@ -8,12 +8,12 @@ on log files alone every bucket is (and the result says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
+from auditor.model.log_evidence import LogRuleMatch
 
 META = CheckMeta(
     id="logs-bucket-tampering",
@@ -41,8 +41,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     buckets = judge.trail_buckets(ctx)
     if buckets:
 
-        def keep(r: Mapping[str, Any]) -> bool:
-            return r.get("resource") in buckets
+        def keep(r: LogRuleMatch) -> bool:
+            return r.resource in buckets
 
         # A trail that could not be listed may deliver to another bucket: its changes
         # must not be ignored into a PASS.

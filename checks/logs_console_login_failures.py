@@ -8,8 +8,9 @@ window (default 5 failures in 15 minutes, settings
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
@@ -35,7 +36,7 @@ META = CheckMeta(
 )
 
 
-def peak(minutes: dict[str, int], window: int) -> tuple[int, str | None]:
+def peak(minutes: Mapping[str, int], window: int) -> tuple[int, str | None]:
     """The largest count within any ``window``-minute span, and where it starts."""
     stamps = sorted((datetime.strptime(m, "%Y-%m-%dT%H:%M"), c) for m, c in minutes.items())
     best, start = 0, None
@@ -59,26 +60,28 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         return
     threshold = int(judge.setting(ctx, "logs_login_failures_threshold", 5))
     window = int(judge.setting(ctx, "logs_login_failures_window_minutes", 15))
-    entries = doc.get("console_login_failures", [])
+    entries = doc.console_login_failures
     for account in judge.accounts_in_scope(ctx, doc):
-        over = []
+        over: list[dict[str, Any]] = []
+        offenders = []
         for e in entries:
-            if e["account_id"] != account:
+            if e.account_id != account:
                 continue
-            n, start = peak(e["minutes"], window)
+            n, start = peak(e.minutes, window)
             if n >= threshold:
+                offenders.append(e)
                 over.append(
                     {
-                        "key_type": e["key_type"],
-                        "key": e["key"],
+                        "key_type": e.key_type,
+                        "key": e.key,
                         "failures": n,
                         "window_start": start,
-                        "total": sum(e["minutes"].values()),
-                        "events": e["events"],
+                        "total": sum(e.minutes.values()),
+                        "events": [x.to_dict() for x in e.events],
                     }
                 )
         total = sum(o["failures"] for o in over)
-        events = judge.merge_events(over)
+        events = judge.merge_events(offenders)
         ev = {
             "threshold": threshold,
             "window_minutes": window,

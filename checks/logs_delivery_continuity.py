@@ -4,7 +4,7 @@ From the log files: hours with events per account and region (and, for files
 named as CloudTrail names them, the delivery stamps); a gap between the first
 and last active hour longer than ``logs_gap_tolerance_hours`` (default 24:
 quiet regions legitimately produce no file for hours) FAILs. From digest
-validation (``Snapshot.integrity["digest_gaps"]``): hourly digests are
+validation (``Snapshot.integrity.digest_gaps``): hourly digests are
 delivered even when empty, so a digest gap longer than
 ``logs_digest_gap_tolerance_hours`` (default 2) FAILs.
 """
@@ -26,6 +26,7 @@ from auditor.engine.checkapi import (
     parse_time,
 )
 from auditor.engine.trails import covering_trails
+from auditor.model.integrity_report import IntegrityDocument
 from auditor.model.snapshot import TrailStatus
 
 META = CheckMeta(
@@ -64,35 +65,32 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region."""
     doc = judge.evidence(ctx)
     integrity = ctx.snapshot.integrity
-    if doc is None and not (integrity and "digest_gaps" in integrity):
+    if doc is None and integrity is None:
         yield from judge.not_applicable(ctx)
         return
-    doc = doc or {"coverage": [], "file_problems": [], "window": None}
     tol = judge.setting(ctx, "logs_gap_tolerance_hours", 24)
     dtol = judge.setting(ctx, "logs_digest_gap_tolerance_hours", 2)
-    digest_gaps = [
-        g for g in (integrity or {}).get("digest_gaps", []) if float(g.get("hours", 0)) > dtol
-    ]
-    coverage = {(c["account_id"], c["region"]): c for c in doc.get("coverage", [])}
+    digest_gaps = [g for g in (integrity.digest_gaps if integrity else ()) if g.hours > dtol]
+    coverage = {(c.account_id, c.region): c for c in judge.coverage_of(doc)}
     accounts = judge.accounts_in_scope(ctx, doc)
-    accounts += sorted({g["account_id"] for g in digest_gaps} - set(accounts))
+    accounts += sorted({g.account_id for g in digest_gaps} - set(accounts))
     for account in accounts:
         regions = sorted(
             set(judge.regions_of(doc, account))
-            | {g["region"] for g in digest_gaps if g["account_id"] == account}
+            | {g.region for g in digest_gaps if g.account_id == account}
         )
         for region in regions or [judge.GLOBAL]:
-            c = coverage.get((account, region), {})
-            event_gaps = gaps(c.get("event_hours", []), tol)
-            file_gaps = gaps(c.get("file_hours", []), tol)
-            dg = [g for g in digest_gaps if g["account_id"] == account and g["region"] == region]
+            c = coverage.get((account, region))
+            event_gaps = gaps(c.event_hours if c else (), tol)
+            file_gaps = gaps(c.file_hours if c else (), tol)
+            dg = [g for g in digest_gaps if g.account_id == account and g.region == region]
             failing = bool(event_gaps or file_gaps or dg)
             ev = {
                 "tolerance_hours": tol,
                 "digest_tolerance_hours": dtol,
                 "event_gaps": event_gaps,
                 "file_gaps": file_gaps,
-                "digest_gaps": dg,
+                "digest_gaps": [g.to_dict() for g in dg],
                 "total": len(event_gaps) + len(file_gaps) + len(dg),
             }
             parts = []
@@ -135,7 +133,9 @@ def _covered(ctx: CheckContext, account: str, region: str) -> bool:
     )
 
 
-def _no_files(ctx: CheckContext, doc: Any, account: str, region: str, integrity: Any) -> CheckResult:
+def _no_files(
+    ctx: CheckContext, doc: judge.Doc, account: str, region: str, integrity: IntegrityDocument | None
+) -> CheckResult:
     """A scanned region without a single log file in the window.
 
     If a logging trail covers it, files were expected: FAIL, unless validated
@@ -144,19 +144,19 @@ def _no_files(ctx: CheckContext, doc: Any, account: str, region: str, integrity:
     """
     if judge.problems_for(doc, account, region):
         return judge.verdict(ctx, doc, account, region, False, "", {})
-    validated = {(v.get("account_id"), v.get("region")) for v in (integrity or {}).get("validated", [])}
+    validated = {(v.account_id, v.region) for v in (integrity.validated if integrity else ())}
     if (account, region) in validated:
         return ctx.result(account, region, judge.Status.PASS,
                           f"account {account} ({region}): no log file in the window, but validated hourly "
                           "digests without gaps prove logging ran (no activity)",
-                          resource_id=f"{account}/{region}", evidence={"window": doc.get("window")})
+                          resource_id=f"{account}/{region}", evidence={"window": judge.window_of(doc)})
     if not _covered(ctx, account, region):
         return judge.no_files_result(ctx, doc, account, region)
     return ctx.result(account, region, judge.Status.FAIL,
                       f"account {account} ({region}): a logging trail covers this region but no log file "
                       "was delivered in the whole window",
                       resource_id=f"{account}/{region}",
-                      evidence={"window": doc.get("window"), "files_read": doc.get("files_read"),
+                      evidence={"window": judge.window_of(doc), "files_read": judge.files_read_of(doc),
                                 "total": 1})
 
 

@@ -8,7 +8,7 @@ trail). The check never reads S3 itself, so it re-evaluates offline.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from auditor.engine.checkapi import (
@@ -20,6 +20,7 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
+from auditor.model.integrity_report import FileKind, FileStatus, IntegrityChain, IntegrityDocument
 
 MAX_LISTED_FAILURES = 50
 
@@ -66,14 +67,6 @@ META = CheckMeta(
 )
 
 
-def _key(item: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (
-        str(item.get("account_id", "")),
-        str(item.get("region", "")),
-        str(item.get("trail_arn", "")),
-    )
-
-
 def _validation_off(ctx: CheckContext, account_id: str, trail_arn: str) -> bool:
     """The snapshot says this chain's trail (or every trail of the account) has validation off."""
     if trail_arn:
@@ -85,8 +78,8 @@ def _validation_off(ctx: CheckContext, account_id: str, trail_arn: str) -> bool:
     )
 
 
-def _judge(ctx: CheckContext, report: Mapping[str, Any], scope: Mapping[str, Any]) -> CheckResult:
-    account_id, region, trail_arn = _key(scope)
+def _judge(ctx: CheckContext, report: IntegrityDocument, scope: IntegrityChain) -> CheckResult:
+    account_id, region, trail_arn = chain = scope.chain
     resource_id = trail_arn or f"{account_id}/{region}"
     arn = trail_arn or None
     trail = ctx.snapshot.trail(trail_arn) if trail_arn else None
@@ -108,34 +101,34 @@ def _judge(ctx: CheckContext, report: Mapping[str, Any], scope: Mapping[str, Any
             resource_id=resource_id,
             resource_arn=arn,
         )
-    mine = [f for f in report.get("files", []) if _key(f) == (account_id, region, trail_arn)]
-    errors = [e for e in report.get("errors", []) if _key(e) == (account_id, region, trail_arn)]
-    gaps = [g for g in report.get("digest_gaps", []) if _key(g) == (account_id, region, trail_arn)]
-    failures = [f for f in mine if f.get("status") not in ("valid", "error")]
-    unreadable = [f for f in mine if f.get("status") == "error"]
-    digests = [f for f in mine if f.get("kind") == "digest"]
-    logs = [f for f in mine if f.get("kind") == "log"]
-    counts = Counter(str(f.get("failure_kind")) for f in failures)
+    mine = [f for f in report.files if f.chain == chain]
+    errors = [e for e in report.errors if e.chain == chain]
+    gaps = [g for g in report.digest_gaps if g.chain == chain]
+    failures = [f for f in mine if f.status not in (FileStatus.VALID, FileStatus.ERROR)]
+    unreadable = [f for f in mine if f.status is FileStatus.ERROR]
+    digests = [f for f in mine if f.kind is FileKind.DIGEST]
+    logs = [f for f in mine if f.kind is FileKind.LOG]
+    counts = Counter(str(f.failure_kind.value if f.failure_kind else None) for f in failures)
     evidence: dict[str, Any] = {
-        "range": report.get("scope", {}).get("range"),
+        "range": report.scope.range.to_dict(),
         "digests_total": len(digests),
-        "digests_valid": sum(1 for f in digests if f.get("status") == "valid"),
+        "digests_valid": sum(1 for f in digests if f.status is FileStatus.VALID),
         "log_files_total": len(logs),
-        "log_files_valid": sum(1 for f in logs if f.get("status") == "valid"),
+        "log_files_valid": sum(1 for f in logs if f.status is FileStatus.VALID),
         "failure_counts": dict(sorted(counts.items())),
         "failures": [
             {
-                "failure_kind": f.get("failure_kind"),
-                "kind": f.get("kind"),
-                "path": f.get("path"),
-                "detail": f.get("detail"),
+                "failure_kind": f.failure_kind.value if f.failure_kind else None,
+                "kind": f.kind.value,
+                "path": f.path,
+                "detail": f.detail,
             }
             for f in failures[:MAX_LISTED_FAILURES]
         ],
         "failures_listed": min(len(failures), MAX_LISTED_FAILURES),
         "failures_total": len(failures),
         "digest_gaps": len(gaps),
-        "errors": [dict(e) for e in errors[:MAX_LISTED_FAILURES]],
+        "errors": [e.to_dict() for e in errors[:MAX_LISTED_FAILURES]],
     }
     if failures:
         summary = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(counts.items()))
@@ -149,12 +142,12 @@ def _judge(ctx: CheckContext, report: Mapping[str, Any], scope: Mapping[str, Any
             evidence=evidence,
         )
     if errors or unreadable:
-        first = errors[0] if errors else {"error_code": "unreadable", "message": unreadable[0].get("detail")}
+        code, why = (errors[0].error_code, errors[0].message) if errors else ("unreadable", unreadable[0].detail)
         return ctx.result(
             account_id,
             region,
             Status.ERROR,
-            f"digest or log files could not be read: {first.get('error_code')}: {first.get('message')}",
+            f"digest or log files could not be read: {code}: {why}",
             resource_id=resource_id,
             resource_arn=arn,
             evidence=evidence,
@@ -196,12 +189,11 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 resource_type="AwsAccount",
             )
         return
-    scopes: Sequence[Mapping[str, Any]] = report.get("validated", [])
     seen: set[tuple[str, str, str]] = set()
-    for scope in scopes:
-        if _key(scope) in seen:
+    for scope in report.validated:
+        if scope.chain in seen:
             continue
-        seen.add(_key(scope))
+        seen.add(scope.chain)
         yield _judge(ctx, report, scope)
     covered = {k[0] for k in seen}
     for account_id in accounts:

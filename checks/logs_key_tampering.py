@@ -6,12 +6,12 @@ CloudTrail from writing (or anyone from reading) encrypted logs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
+from auditor.model.log_evidence import LogRuleMatch
 
 META = CheckMeta(
     id="logs-key-tampering",
@@ -39,8 +39,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     keys = judge.trail_keys(ctx)
     if keys:
 
-        def keep(r: Mapping[str, Any]) -> bool:
-            res = str(r.get("resource") or "")
+        def keep(r: LogRuleMatch) -> bool:
+            res = r.resource if isinstance(r.resource, str) else ""
             return res in keys or res.rsplit("/", 1)[-1] in keys
 
         # A trail that could not be listed may use another key: its changes

@@ -10,11 +10,14 @@ evidence of every result with the reason, so coverage is explicit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
+
+from msgspec import UnsetType
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.model.log_evidence import LogSigmaMatch
 
 META = CheckMeta(
     id="logs-sigma-matches",
@@ -40,9 +43,8 @@ META = CheckMeta(
 )
 
 
-def _sigma(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-    section = doc.get("sigma")
-    return section if isinstance(section, Mapping) else {}
+def _level(m: LogSigmaMatch) -> str | None:
+    return None if isinstance(m.level, UnsetType) else m.level
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
@@ -51,11 +53,10 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     if doc is None:
         yield from judge.not_applicable(ctx)
         return
-    sigma = _sigma(doc)
-    rules = list(sigma.get("rules", [])) + list(sigma.get("correlations", []))  # correlations are rules too
-    unsupported = [
-        {"id": u.get("id"), "title": u.get("title"), "reason": u.get("reason")} for u in sigma.get("unsupported", [])
-    ]
+    sigma = doc.sigma
+    correlations = () if isinstance(sigma.correlations, UnsetType) else sigma.correlations
+    rules = (*sigma.rules, *correlations)  # correlation rules are evaluated rules too
+    unsupported = [{"id": u.id, "title": u.title, "reason": u.reason} for u in sigma.unsupported]
     if not rules:
         for account in judge.accounts_in_scope(ctx, doc):
             yield ctx.result(account, judge.GLOBAL, Status.NOT_APPLICABLE,
@@ -63,29 +64,29 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                              resource_id=account, resource_type="AwsAccount",
                              evidence={"unsupported": unsupported[:50]})
         return
-    matches = [m for m in sigma.get("matches", []) if isinstance(m, Mapping)]
+    matches = sigma.matches
     for account in judge.accounts_in_scope(ctx, doc):
-        mine = [m for m in matches if m.get("account_id") == account]
-        regions = sorted(set(judge.regions_of(doc, account)) | {str(m.get("region")) for m in mine})
+        mine = [m for m in matches if m.account_id == account]
+        regions = sorted(set(judge.regions_of(doc, account)) | {m.region for m in mine})
         if not regions:
             yield judge.verdict(ctx, doc, account, judge.GLOBAL, False, "", {})
             continue
         for region in regions:
-            here = [m for m in mine if m.get("region") == region]
+            here = [m for m in mine if m.region == region]
             for m in here:
-                corr = m.get("correlation")
-                what = (f"fired for {m.get('total')} group(s) ({corr.get('type')} correlation)"
-                        if isinstance(corr, Mapping) else f"matched {m.get('total')} event(s)")
-                evidence = {"rule_id": m.get("rule_id"), "title": m.get("title"), "level": m.get("level"),
-                            "total": m.get("total"), "events": list(m.get("events", []))[:50],
-                            "rules_evaluated": len(rules), "unsupported": unsupported[:50]}
-                if isinstance(corr, Mapping):
-                    evidence["correlation"] = dict(corr)
+                corr = None if isinstance(m.correlation, UnsetType) else m.correlation
+                what = (f"fired for {m.total} group(s) ({corr.type} correlation)" if corr is not None
+                        else f"matched {m.total} event(s)")
+                evidence: dict[str, Any] = {"rule_id": m.rule_id, "title": m.title, "level": _level(m),
+                                            "total": m.total, "events": [e.to_dict() for e in m.events[:50]],
+                                            "rules_evaluated": len(rules), "unsupported": unsupported[:50]}
+                if corr is not None:
+                    evidence["correlation"] = corr.to_dict()
                 yield ctx.result(
                     account, region, Status.FAIL,
-                    f"Sigma rule \"{m.get('title')}\" ({m.get('rule_id')}, level {m.get('level')}) {what} "
+                    f"Sigma rule \"{m.title}\" ({m.rule_id}, level {_level(m)}) {what} "
                     f"in account {account} ({region})",
-                    resource_id=f"sigma:{m.get('rule_id')}",
+                    resource_id=f"sigma:{m.rule_id}",
                     evidence=evidence,
                 )
             if not here:

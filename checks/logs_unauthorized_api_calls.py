@@ -9,6 +9,7 @@ the evidence; FAIL at or above the threshold (default 20 in one hour, setting
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
@@ -40,30 +41,32 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         yield from judge.not_applicable(ctx)
         return
     threshold = int(judge.setting(ctx, "logs_unauthorized_threshold", 20))
-    entries = doc.get("access_denied", [])
+    entries = doc.access_denied
     for account in judge.accounts_in_scope(ctx, doc):
-        over = []
+        over: list[dict[str, Any]] = []
+        offenders = []
         counts = []
         for e in entries:
-            if e["account_id"] != account:
+            if e.account_id != account:
                 continue
-            hour, n = max(e["hours"].items(), key=lambda kv: kv[1]) if e["hours"] else ("", 0)
+            hour, n = max(e.hours.items(), key=lambda kv: kv[1]) if e.hours else ("", 0)
             counts.append(
                 {
-                    "principal": e["principal"],
-                    "total": e["total"],
+                    "principal": e.principal,
+                    "total": e.total,
                     "peak_hour": hour,
                     "peak_count": n,
                 }
             )
             if n >= threshold:
+                offenders.append(e)
                 over.append(
                     {
-                        "principal": e["principal"],
+                        "principal": e.principal,
                         "peak_hour": hour + ":00:00Z",
                         "peak_count": n,
-                        "total": e["total"],
-                        "events": e["events"],
+                        "total": e.total,
+                        "events": [x.to_dict() for x in e.events],
                     }
                 )
         ev = {
@@ -71,7 +74,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             "per_principal": counts,
             "offenders": over,
             "total": sum(o["total"] for o in over),
-            "events": judge.merge_events(over),
+            "events": judge.merge_events(offenders),
         }
         msg = (
             f"{len(over)} principal(s) reached {threshold} denied calls in one hour in "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import (
@@ -24,6 +23,7 @@ from auditor.engine.checkapi import (
     Status,
     parse_time,
 )
+from auditor.model.log_evidence import LogCoverage
 
 META = CheckMeta(
     id="logs-unused-region-activity",
@@ -45,14 +45,14 @@ META = CheckMeta(
 )
 
 
-def _hours_before(coverage: dict[str, Any], cut: datetime) -> int:
+def _hours_before(coverage: LogCoverage | None, cut: datetime) -> int:
     """Hours before ``cut`` (a whole hour) in which this scope had events.
 
     Counted from the [first, last] ranges by arithmetic, not by listing the
     hours: a loaded snapshot's ranges may span millennia.
     """
     n = 0
-    for first, last in coverage.get("event_hours", []):
+    for first, last in coverage.event_hours if coverage is not None else ():
         start = parse_time(first)
         end = min(parse_time(last), cut - timedelta(hours=1))
         if end >= start:
@@ -74,33 +74,35 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     if doc is None:
         yield from judge.not_applicable(ctx)
         return
-    since = parse_time(doc["window"]["since"])
-    until = parse_time(doc["window"]["until"])
+    since = parse_time(doc.window.since)
+    until = parse_time(doc.window.until)
     days = judge.setting(ctx, "logs_region_detection_days", 7)
     detect = min(timedelta(days=days), (until - since) / 2)
     cut_at = (until - detect).replace(minute=0, second=0, microsecond=0)
     cut = cut_at.strftime("%Y-%m-%dT%H:00:00Z")
     cut_day = cut[:10]
-    coverage = {(c["account_id"], c["region"]): c for c in doc.get("coverage", [])}
+    coverage = {(c.account_id, c.region): c for c in doc.coverage}
     for account in judge.accounts_in_scope(ctx, doc):
         regions = judge.regions_of(doc, account) or [judge.GLOBAL]
         account_baseline = sum(
             _hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account
         )
         for region in regions:
-            c: dict[str, Any] = coverage.get((account, region), {})
+            c = coverage.get((account, region))
             baseline = _hours_before(c, cut_at)
             # with no event before the cut, every write of the scope is recent
-            recent_writes = (
-                int(c.get("writes", 0))
-                if baseline == 0
-                else sum(v[1] for d, v in c.get("days", {}).items() if d >= cut_day)
-            )
+            if c is None:
+                recent_writes = 0
+            elif baseline == 0:
+                recent_writes = c.write_count
+            else:
+                recent_writes = sum(v[1] for d, v in c.days.items() if d >= cut_day)
             judged = region not in (judge.GLOBAL, "unknown")
             failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
-            events = [e for e in c.get("first_writes", []) if str(e.get("eventTime", "")) >= cut]
+            first_writes = c.first_write_samples if c is not None else ()
+            events = [e.to_dict() for e in first_writes if str(e.eventTime) >= cut]
             ev = {
-                "baseline_since": doc["window"]["since"],
+                "baseline_since": doc.window.since,
                 "baseline_until": cut,
                 "baseline_hours_with_events": baseline,
                 "account_baseline_hours_with_events": account_baseline,
@@ -114,11 +116,11 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                     region,
                     Status.NOT_APPLICABLE,
                     f"region {region} of account {account}: no baseline, the account has no log event "
-                    f"between {doc['window']['since']} and {cut} (the window is too short or the logs "
+                    f"between {doc.window.since} and {cut} (the window is too short or the logs "
                     "start at the cut): whether the region was unused cannot be judged",
                     resource_id=f"{account}/{region}",
                     resource_type="AwsAccount",
-                    evidence={**ev, "window": doc.get("window"), "files_read": doc.get("files_read")},
+                    evidence={**ev, "window": doc.window.to_dict(), "files_read": doc.files_read},
                 )
                 continue
             msg = (

@@ -12,6 +12,7 @@ from typing import Any
 
 from auditor.model.snapshot import (
     AccountSnapshot,
+    AdvancedEventSelector,
     Alarm,
     BasicEventSelector,
     Bucket,
@@ -22,6 +23,7 @@ from auditor.model.snapshot import (
     ConfigRecorder,
     DataResource,
     EventSelectors,
+    FieldSelector,
     KeyMetadata,
     KmsKey,
     LifecycleRule,
@@ -31,6 +33,7 @@ from auditor.model.snapshot import (
     RegionSnapshot,
     Snapshot,
     Subscription,
+    Tag,
     TopicSubscriptions,
     Trail,
     TrailStatus,
@@ -59,7 +62,8 @@ def denied(operation: str, service: str = "cloudtrail", region: str = REGION,
 
 
 def sound_trail(**changes: Any) -> Trail:
-    """A logging, multi-region, encrypted, validated trail with R+W management and S3 data events."""
+    """A logging, multi-region, encrypted, validated, tagged trail notifying SNS, with R+W management
+    events and S3, Lambda and DynamoDB data events for all resources."""
     trail = Trail(
         arn=TRAIL_ARN,
         name="org-trail",
@@ -84,12 +88,16 @@ def sound_trail(**changes: Any) -> Trail:
                 BasicEventSelector(
                     read_write_type="All",
                     include_management_events=True,
-                    data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),),
+                    data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),
+                                    DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),
+                                    DataResource("AWS::DynamoDB::Table", ("arn:aws:dynamodb",))),
                 ),
             )
         ),
         insight_selectors=("ApiCallRateInsight", "ApiErrorRateInsight"),
         seen_in_regions=REGIONS,
+        sns_topic_arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:cloudtrail-deliveries",
+        tags=(Tag("owner", "security"), Tag("purpose", "audit")),
     )
     return replace(trail, **changes)
 
@@ -178,7 +186,8 @@ def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
     reg = RegionSnapshot(
         region=region,
         trail_arns=(TRAIL_ARN,),
-        log_groups=(LogGroup(LOG_GROUP, LOG_GROUP_ARN, None),) if home else (),
+        log_groups=(LogGroup(LOG_GROUP, LOG_GROUP_ARN, None, KEY_ARN),) if home else (),
+        log_resource_policies=() if home else None,
         metric_filters=(),
         alarms=(),
         topics=(TopicSubscriptions(TOPIC_ARN, (Subscription(f"{TOPIC_ARN}:sub-1", "email",
@@ -219,6 +228,25 @@ def sound_snapshot(**changes: Any) -> Snapshot:
     return replace(snap, **changes)
 
 
+def advanced_selectors() -> EventSelectors:
+    """The sound trail's selectors in the advanced dialect, plus network activity events."""
+    def sel(name: str, *fields: FieldSelector) -> AdvancedEventSelector:
+        return AdvancedEventSelector(name, fields)
+
+    def data(rtype: str) -> FieldSelector:
+        return FieldSelector("resources.type", equals=(rtype,))
+
+    category = lambda c: FieldSelector("eventCategory", equals=(c,))  # noqa: E731
+    return EventSelectors(advanced=(
+        sel("Management events", category("Management")),
+        sel("S3 objects", category("Data"), data("AWS::S3::Object")),
+        sel("Lambda invokes", category("Data"), data("AWS::Lambda::Function")),
+        sel("DynamoDB items", category("Data"), data("AWS::DynamoDB::Table")),
+        sel("VPC endpoint activity", category("NetworkActivity"),
+            FieldSelector("eventSource", equals=("s3.amazonaws.com", "kms.amazonaws.com"))),
+    ))
+
+
 def with_account(snap: Snapshot, **changes: Any) -> Snapshot:
     """The snapshot with its first account changed."""
     first, *rest = snap.accounts
@@ -252,3 +280,27 @@ def alarm(name: str, metric: str, namespace: str = "CISBenchmark") -> Alarm:
     """An enabled alarm notifying the sound topic."""
     return Alarm(name=name, arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
                  metric_name=metric, namespace=namespace, alarm_actions=(TOPIC_ARN,))
+
+
+def integrity_doc(**parts: Any) -> dict[str, Any]:
+    """A digest integrity document (Snapshot.integrity) with nothing in it but ``parts``.
+
+    The document is typed and validated when a snapshot is built, so a test that
+    needs only its digest gaps or validated chains still gives a whole document.
+    """
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "scope": {"source": "local", "location": "digests", "trails": [], "accounts": [], "regions": [],
+                  "range": {"start": None, "end": None}},
+        "digests_total": 0,
+        "digests_valid": 0,
+        "log_files_total": 0,
+        "log_files_valid": 0,
+        "files": [],
+        "failures": {},
+        "failure_counts": {},
+        "digest_gaps": [],
+        "errors": [],
+        "validated": [],
+    }
+    return {**doc, **parts}

@@ -141,19 +141,21 @@ class RichProgress:
         self._label = label
         self._lock = threading.Lock()
         self._calls = 0
+        self._retries = 0
         self._errors = 0
         self._started_display = False
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("regions  {task.fields[calls]} API calls  {task.fields[errors]} errors"),
+            TextColumn("regions  {task.fields[calls]} API calls  {task.fields[retries]} retries  "
+                       "{task.fields[errors]} errors"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
             disable=console.quiet or not console.is_terminal,
         )
-        self._task = self._progress.add_task(label, total=None, calls=0, errors=0)
+        self._task = self._progress.add_task(label, total=None, calls=0, retries=0, errors=0)
         self._started = time.monotonic()
 
     def start(self, total_tasks: int) -> None:
@@ -175,6 +177,14 @@ class RichProgress:
         if calls % 10 == 0:
             self._progress.update(self._task, calls=calls)
 
+    def retried(self, service: str, operation: str) -> None:
+        """An AWS API call is sent again (shown at once: a throttled scan should say why it is slow)."""
+        with self._lock:
+            self._retries += 1
+            retries = self._retries
+        self._progress.update(self._task, retries=retries,
+                              description=clean_text(f"{self._label} (retrying {service}:{operation})"))
+
     def error(self, err: CollectionError) -> None:
         """A piece of evidence could not be collected."""
         with self._lock:
@@ -188,20 +198,66 @@ class RichProgress:
         A collection that failed before it started (no credentials, endpoint
         unreachable) prints nothing here: "done" would contradict the error.
         """
-        self._progress.update(self._task, calls=self._calls, errors=self._errors)
+        self._progress.update(self._task, calls=self._calls, retries=self._retries, errors=self._errors)
         self._progress.stop()
         if not self._started_display:
             return
         elapsed = time.monotonic() - self._started
         self._console.print(
             f"{self._label}: done in {elapsed:.1f}s, {plural(self._calls, 'API call')}, "
-            f"{plural(self._errors, 'collection error')}"
+            f"{plural(self._retries, 'retry', 'retries')}, {plural(self._errors, 'collection error')}"
         )
 
     @property
     def calls(self) -> int:
         """API calls counted so far."""
         return self._calls
+
+    @property
+    def retries(self) -> int:
+        """Retried attempts counted so far."""
+        return self._retries
+
+
+class RichWork:
+    """A WorkProgress (see auditor.model.progress): one bar per phase (files read, digest chains validated).
+
+    Shown on a terminal only, and gone when the phase ends (the phase's own summary line follows).
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._lock = threading.Lock()
+        self._tasks: dict[str, Any] = {}
+        self._running = False
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=console.quiet or not console.is_terminal,
+        )
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        """Move the phase's bar (started on its first update, stopped when every phase is done)."""
+        with self._lock:
+            if not self._running:
+                self._progress.start()
+                self._running = True
+            task = self._tasks.get(phase)
+            if task is None:
+                task = self._tasks[phase] = self._progress.add_task(clean_text(phase), total=total)
+            self._progress.update(task, completed=done, total=max(total, done))
+            if all(t.finished for t in self._progress.tasks):
+                self._progress.stop()
+                self._running = False
+
+    def close(self) -> None:
+        """Stop the display (a phase may end early, e.g. on an unreadable bucket)."""
+        with self._lock:
+            self._progress.stop()
+            self._running = False
 
 
 def _summary_order(per_check: dict[str, dict[str, int]], severity: dict[str, str]) -> list[str]:

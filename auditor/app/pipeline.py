@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from msgspec import UnsetType
+
 from auditor import __version__
 from auditor.engine.checkapi import Check, Settings, Severity, Status
 from auditor.engine.registry import all_checks
@@ -32,6 +34,8 @@ class EvaluationOptions:
     mapping_dirs: Sequence[Path] = ()
     retention_profile: str = "pci"
     trusted_accounts: tuple[str, ...] = ()
+    #: Tag keys every trail must carry (the baseline's required_tags; trail-tags).
+    required_tags: tuple[str, ...] = ()
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     #: Restrict to these check ids (None: all).
     only_checks: Sequence[str] | None = None
@@ -72,6 +76,7 @@ def settings_for(options: EvaluationOptions) -> Settings:
         hot_retention_days=prof.hot_retention_days,
         profile=prof.name,
         trusted_accounts=tuple(options.trusted_accounts),
+        required_tags=tuple(options.required_tags),
     )
 
 
@@ -118,11 +123,21 @@ def build_results(
     frameworks = load_frameworks({c.meta.id for c in available}, list(options.mapping_dirs), options.frameworks)
     mapped, verdicts = apply_mappings(findings, frameworks, settings)
     regions = sorted({r.region for a in snapshot.accounts for r in a.regions})
-    log_window = None
+    log_window: dict[str, Any] | None = None
     if snapshot.log_evidence is not None:
-        window = snapshot.log_evidence.get("window")
-        if isinstance(window, Mapping):
-            log_window = {"since": str(window.get("since", "")), "until": str(window.get("until", ""))}
+        window = snapshot.log_evidence.window
+        log_window = {"since": window.since, "until": window.until}
+        athena = snapshot.log_evidence.athena
+        if not isinstance(athena, UnsetType):  # what the Athena engine scanned and cost (docs/sql-engine.md)
+            log_window["engine"] = "athena"
+            stats: dict[str, Any] = {
+                "table": athena.table, "statements": athena.statements,
+                "estimated_scan_bytes": athena.estimated_scan_bytes, "data_scanned_bytes": athena.data_scanned_bytes,
+                "engine_execution_ms": athena.engine_execution_ms, "estimated_cost_usd": athena.estimated_cost_usd,
+                "refused": athena.refused}
+            failed = snapshot.log_evidence.failed_queries
+            stats["failed_queries"] = 0 if isinstance(failed, UnsetType) else len(failed)
+            log_window["athena"] = stats
     started = started_at or snapshot.collected_at
     digest = snapshot_sha256 or snapshot.sha256()
     evaluated = now_iso()

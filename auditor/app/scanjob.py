@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.app.console import RichWork
 from auditor.app.pipeline import EvaluationOptions, build_results
 from auditor.aws.collect import CollectOptions, collect_with_sessions
 from auditor.engine.results import Results
@@ -37,6 +38,9 @@ class ScanJob:
     public_keys: Path | None = None
     #: Also save the collected evidence here (its SHA-256 goes into the results).
     snapshot_path: Path | None = None
+    #: Compute the log evidence with Athena over this table instead of reading the files
+    #: (an :class:`auditor.aws.athena.AthenaOptions`; digests are then not validated).
+    athena: Any = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,24 @@ def run_scan_job(
     only (for example when the scan cannot start).
     """
     snapshot, sessions = collect_with_sessions(job.collect, progress=progress, session=session)
-    if job.logs_since:
+    if job.logs_since and job.athena is not None:
+        from dataclasses import replace
+        from datetime import UTC, datetime
+
+        from auditor.aws.athena import read_athena
+        from auditor.logs import LogWindow, parse_since
+        from auditor.model.log_evidence import LogEvidence
+
+        now = datetime.now(UTC)
+        accounts = [a.account_id for a in snapshot.accessible_accounts()]
+        regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
+        if console is not None:
+            console.print(f"Running the evidence queries on Athena ({job.athena.table})", markup=False,
+                          highlight=False)
+        evidence = read_athena(job.athena, LogWindow(parse_since(job.logs_since, now), now),
+                               rules_dir=job.rules_dir, accounts=accounts, regions=regions)
+        snapshot = replace(snapshot, log_evidence=LogEvidence.from_dict(evidence))
+    elif job.logs_since:
         from auditor.aws.trail_logs import read_trail_evidence
 
         snapshot = read_trail_evidence(
@@ -74,6 +95,7 @@ def run_scan_job(
             public_keys=job.public_keys,
             console=console,
             sessions=sessions,
+            work=RichWork(console) if console is not None else None,
         )
     digest = None
     if job.snapshot_path is not None:

@@ -5,15 +5,20 @@ This module WRITES to (simulated) AWS and is only ever run against moto by
 scenario is chosen so that most checks have something to say:
 
 - management account: an organisation trail (multi-region, validated, KMS,
-  CloudWatch Logs) with some CIS metric filters and alarms, one alarm without
-  an action, one filter missing a clause; S3 data events for writes only; no
-  Insights; AWS Config only in the first region.
+  tagged, notifying SNS, CloudWatch Logs into a KMS-encrypted log group) with
+  some CIS metric filters and alarms, one alarm without an action, one filter
+  missing a clause; S3 data events, and Lambda invoke events for one function
+  only; no Insights; AWS Config only in the first region.
 - log-archive account: the organisation trail's bucket, versioned and private,
   its writes restricted to the trail, but no TLS-only statement and a lifecycle
   that moves logs to Glacier after 30 days and expires them after 400 (fine for
   PCI, short for HIPAA), no access logging.
-- workload account: its own single-region trail, unvalidated and unencrypted,
-  into a bucket with a public-read ACL and no versioning; no AWS Config.
+- workload account: its own single-region trail, unvalidated, unencrypted and
+  untagged, into a bucket with a public-read ACL and no versioning, delivering
+  to an unencrypted log group that a resource policy lets another account write
+  to; a second, multi-region trail for data events only (advanced selectors:
+  every Lambda function, every DynamoDB table through a read-only plus a
+  write-only selector, VPC endpoint network activity); no AWS Config.
 
 Log files with attack-like events and a signed digest chain (one log file
 modified and one deleted after signing) are written to the log bucket.
@@ -31,6 +36,8 @@ from typing import Any
 import boto3
 
 MANAGEMENT_ACCOUNT = "123456789012"
+#: An account outside the organisation that the workload's log group is shared with.
+PARTNER_ACCOUNT = "999988887777"
 ROLE_NAME = "OrganizationAccountAccessRole"
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 HOME = "us-east-1"
@@ -216,7 +223,7 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
     kms.enable_key_rotation(KeyId=key["KeyId"])
     logs = sess.client("logs")
     group = "org-cloudtrail"
-    logs.create_log_group(logGroupName=group)
+    logs.create_log_group(logGroupName=group, kmsKeyId=key["Arn"])
     logs.put_retention_policy(logGroupName=group, retentionInDays=90)
     group_arn = f"arn:aws:logs:{HOME}:{MANAGEMENT_ACCOUNT}:log-group:{group}:*"
     sns = sess.client("sns")
@@ -239,10 +246,16 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
                     IsOrganizationTrail=True, IncludeGlobalServiceEvents=True,
                     EnableLogFileValidation=True, KmsKeyId=key["Arn"],
                     CloudWatchLogsLogGroupArn=group_arn,
-                    CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs")
+                    CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs",
+                    SnsTopicName="security-alarms",
+                    TagsList=[{"Key": "owner", "Value": "security"},
+                              {"Key": "purpose", "Value": "organization-audit"}])
+    # Lambda invokes of one function only: trail-lambda-data-events says which selector falls short.
     ct.put_event_selectors(TrailName="org-trail", EventSelectors=[{
         "ReadWriteType": "All", "IncludeManagementEvents": True,
-        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+                          {"Type": "AWS::Lambda::Function",
+                           "Values": [f"arn:aws:lambda:{HOME}:{MANAGEMENT_ACCOUNT}:function:payments"]}]}])
     ct.start_logging(Name="org-trail")
     config = sess.client("config", region_name=regions[0])
     config.put_configuration_recorder(ConfigurationRecorder={
@@ -258,12 +271,41 @@ def _seed_workload(sess: boto3.Session, bucket: str, account_id: str) -> None:
     s3 = sess.client("s3", region_name=region)
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    logs = sess.client("logs", region_name=region)
+    group = "workload-trail"
+    logs.create_log_group(logGroupName=group)  # no KMS key: loggroup-kms-encryption FAILs here
+    # A partner account may write into the trail's log group: loggroup-resource-policy FAILs here.
+    logs.put_resource_policy(policyName="partner-forwarding", policyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "PartnerWrites", "Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:root"},
+                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*"}]}))
     ct = sess.client("cloudtrail", region_name=region)
     ct.create_trail(Name="workload-trail", S3BucketName=bucket, IsMultiRegionTrail=False,
-                    IncludeGlobalServiceEvents=False, EnableLogFileValidation=False)
+                    IncludeGlobalServiceEvents=False, EnableLogFileValidation=False,
+                    CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*",
+                    CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/CloudTrailToLogs")
     ct.put_event_selectors(TrailName="workload-trail", EventSelectors=[{
         "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
     ct.start_logging(Name="workload-trail")
+    # Data events only, in the advanced dialect: the account's Lambda, DynamoDB and network
+    # activity checks PASS here (DynamoDB through a read-only and a write-only selector together).
+    def data(name: str, rtype: str, *extra: dict[str, Any]) -> dict[str, Any]:
+        return {"Name": name, "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                                  {"Field": "resources.type", "Equals": [rtype]}, *extra]}
+
+    ct.create_trail(Name="workload-data-events", S3BucketName=bucket, IsMultiRegionTrail=True,
+                    IncludeGlobalServiceEvents=True, EnableLogFileValidation=True)
+    ct.put_event_selectors(TrailName="workload-data-events", AdvancedEventSelectors=[
+        data("Lambda invokes", "AWS::Lambda::Function"),
+        data("DynamoDB reads", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["true"]}),
+        data("DynamoDB writes", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["false"]}),
+        {"Name": "VPC endpoint activity", "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+            {"Field": "eventSource", "Equals": ["s3.amazonaws.com", "kms.amazonaws.com"]}]},
+    ])
+    ct.start_logging(Name="workload-data-events")
 
 
 # --------------------------------------------------------------------------- log files

@@ -1,4 +1,8 @@
-"""S3 access for digest validation: the only module of auditor.integrity that talks to AWS.
+"""S3 access for digest validation: the part of digest validation that talks to AWS.
+
+:func:`verify_s3` validates the digest chains in an S3 bucket: it opens the
+buckets as :class:`S3Store` and hands them to
+:func:`auditor.integrity.verify.verify_bucket`, which is storage-agnostic.
 
 Read-only: ListObjectsV2 and GetObject. "Not found" becomes ObjectNotFound
 (a finding: the file is missing); every other error becomes SourceReadError
@@ -7,11 +11,16 @@ Read-only: ListObjectsV2 and GetObject. "Not found" becomes ObjectNotFound
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.integrity.store import ObjectNotFound, SourceReadError, StoredObject
+from auditor.integrity.keys import PublicKeySource
+from auditor.integrity.model import IntegrityReport
+from auditor.integrity.store import ObjectNotFound, ObjectStore, SourceReadError, StoredObject
+from auditor.integrity.verify import DEFAULT_GAP_TOLERANCE_HOURS, verify_bucket
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
@@ -63,3 +72,46 @@ class S3Store:
     def location(self, key: str) -> str:
         """s3://bucket/key."""
         return f"s3://{self.bucket}/{key}"
+
+
+def verify_s3(
+    s3_client: Any,
+    bucket: str,
+    prefix: str | None,
+    account_id: str,
+    regions: Sequence[str],
+    start: datetime,
+    end: datetime,
+    keys: PublicKeySource,
+    org_id: str | None = None,
+    trail_arn: str | None = None,
+    workers: int = 8,
+    gap_tolerance_hours: float = DEFAULT_GAP_TOLERANCE_HOURS,
+) -> IntegrityReport:
+    """Validate the digests of one account in an S3 bucket, read through ``s3_client``.
+
+    Every argument but the client means what it means for
+    :func:`auditor.integrity.verify.verify_bucket`; a digest that says it sits
+    in another bucket is read from that bucket with the same client.
+    """
+    stores: dict[str, ObjectStore] = {}
+
+    def store_for(name: str) -> ObjectStore:
+        if name not in stores:
+            stores[name] = S3Store(s3_client, name)
+        return stores[name]
+
+    return verify_bucket(
+        store_for,
+        bucket,
+        prefix,
+        account_id,
+        regions,
+        start,
+        end,
+        keys,
+        org_id=org_id,
+        trail_arn=trail_arn,
+        workers=workers,
+        gap_tolerance_hours=gap_tolerance_hours,
+    )

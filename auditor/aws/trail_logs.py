@@ -10,21 +10,31 @@ Failures to read become recorded problems in those documents, never silence.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auditor.aws.collect import AccountAccessError, AccountSessions, CollectOptions, open_account_sessions
+from auditor.aws.collect import (
+    AccountAccessError,
+    AccountSessions,
+    CollectOptions,
+    make_config,
+    open_account_sessions,
+)
+from auditor.aws.error_pages import install
 from auditor.model.errors import AuditorError
+from auditor.model.log_evidence import LogEvidence
+from auditor.model.progress import NullWork, WorkProgress
 from auditor.model.snapshot import Bucket, CollectionError, Snapshot, Trail
 
-_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
+#: The collector's own retry policy, timeouts and user agent (defaults of ``scan``), for
+#: ``verify-logs`` and ``logs s3://`` which have no collection run to borrow clients from.
+_CONFIG = make_config(16)
 
 
 def _client(session: boto3.Session, service: str, endpoint_url: str | None,
@@ -45,15 +55,18 @@ def _logging_trails(snapshot: Snapshot) -> list[Trail]:
 def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: str,
                         rules_dir: Path | None = None, public_keys: Path | None = None,
                         console: Any = None, now: datetime | None = None,
-                        sessions: AccountSessions | None = None) -> Snapshot:
+                        sessions: AccountSessions | None = None, work: WorkProgress | None = None) -> Snapshot:
     """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot.
 
     ``sessions`` are the collection run's (:func:`auditor.aws.collect.collect_with_sessions`):
     each bucket owner's account is then read with the role the collector assumed,
     renewed before it expires. Without them, each account's role is assumed on first
-    use, once.
+    use, once. ``work`` hears the files read per trail and the digest chains validated.
     """
-    from auditor.integrity import FileKeySource, merge_reports, verify_s3
+    from auditor.aws.digest_source import verify_s3
+    from auditor.integrity import FileKeySource, merge_reports
+
+    work = work or NullWork()
     from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
 
     now = now or datetime.now(UTC)
@@ -89,13 +102,16 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
                           markup=False, highlight=False)
         prefix = _join(trail.s3_key_prefix, "AWSLogs/")
         docs.append(read_s3(s3, trail.s3_bucket_name or "", prefix, window, accounts=scope_accounts,
-                            regions=trail_regions or None, rules_dir=rules_dir))
+                            regions=trail_regions or None, rules_dir=rules_dir,
+                            progress=_files_progress(work, f"Reading logs of {trail.name} (files)")))
         if trail.log_file_validation_enabled:
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
             else:
                 keys = _caller_key_sources(sessions, snapshot.caller_account_id, trail_regions)
-            for account in scope_accounts:
+            phase = f"Validating digests of {trail.name} (accounts)"
+            work.update(phase, 0, len(scope_accounts))
+            for done, account in enumerate(scope_accounts, 1):
                 try:
                     reports.append(verify_s3(
                         s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
@@ -104,6 +120,7 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
                 except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
                     reports.append(_unreadable_integrity(trail, [account], trail_regions, window,
                                                          "cloudtrail:ValidateLogs", type(exc).__name__, str(exc)))
+                work.update(phase, done, len(scope_accounts))
     if not docs:
         # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
         # "could not be assessed", not as "logs were not read" (which --no-logs means).
@@ -123,8 +140,8 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
                 "(no trail log bucket)", window,
                 "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
                 "account that owns the trail (for an organisation trail, the management account)"))
-    evidence = merge_evidence(docs)
-    integrity = merge_reports(reports).to_dict() if reports else None
+    evidence = LogEvidence.from_dict(merge_evidence(docs))
+    integrity = merge_reports(reports).document() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
 
 
@@ -234,18 +251,24 @@ def _unreadable(trail: Trail, window: Any, reason: str) -> dict[str, Any]:
 
 
 def read_s3_source(url: str, window: Any, *, rules_dir: Path | None, profile: str | None,
-                   endpoint_url: str | None) -> dict[str, Any]:
+                   endpoint_url: str | None, work: WorkProgress | None = None) -> dict[str, Any]:
     """`trail-auditor logs s3://BUCKET/PREFIX`."""
     from auditor.logs import read_s3
 
     bucket, _, prefix = url[len("s3://"):].partition("/")
     if not bucket:
         raise AuditorError(f"{url}: expected s3://BUCKET[/PREFIX]")
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    session = install(boto3.Session(profile_name=profile) if profile else boto3.Session())
     s3 = _client(session, "s3", endpoint_url)
     if prefix and "AWSLogs" not in prefix:
         prefix = _join(prefix, "AWSLogs/")
-    return read_s3(s3, bucket, prefix or "AWSLogs/", window, rules_dir=rules_dir)
+    progress = _files_progress(work or NullWork(), f"Reading {url} (files)")
+    return read_s3(s3, bucket, prefix or "AWSLogs/", window, rules_dir=rules_dir, progress=progress)
+
+
+def _files_progress(work: WorkProgress, phase: str) -> Callable[[int, int], None]:
+    """The log reader's ``progress(done, total)`` reported as one phase of ``work``."""
+    return lambda done, total: work.update(phase, done, total)
 
 
 def _time(value: str | None, default: datetime) -> datetime:
@@ -260,13 +283,13 @@ def _time(value: str | None, default: datetime) -> datetime:
 
 def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     """`trail-auditor verify-logs`: online through S3 or offline from a folder."""
+    from auditor.aws.digest_source import verify_s3
     from auditor.integrity import (
         CloudTrailKeySource,
         CombinedKeySource,
         FileKeySource,
         summary_lines,
         verify_local,
-        verify_s3,
     )
 
     now = datetime.now(UTC)
@@ -288,7 +311,7 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     if len(arn_parts) < 6 or not arn_parts[5].startswith("trail/"):
         raise AuditorError(f"{args.trail_arn}: not a trail ARN")
     region, owner = arn_parts[3], arn_parts[4]
-    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    session = install(boto3.Session(profile_name=args.profile) if args.profile else boto3.Session())
     ct = _client(session, "cloudtrail", args.endpoint_url, region)
     bucket, prefix = args.bucket, args.prefix
     try:

@@ -123,6 +123,9 @@ class Settings:
     #: Freshness limit for deliveries (trail-delivery-health, trail-cloudwatch-logs).
     delivery_max_age_hours: int = 24
     loggroup_min_retention_days: int = 365
+    #: Tag keys every trail must carry (the baseline's ``required_tags``, trail-tags); none
+    #: required: any tag passes.
+    required_tags: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

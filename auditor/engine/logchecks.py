@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import CheckContext, CheckResult
+from auditor.model.log_evidence import AnomalyKind
 
 
-def rate_anomaly_results(ctx: CheckContext, kind: str, noun: str) -> Iterator[CheckResult]:
+def rate_anomaly_results(ctx: CheckContext, kind: AnomalyKind, noun: str) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing the ``kind`` rate anomalies found there.
 
     ``kind`` selects the evidence's ``rate_anomalies`` entries (``api_call``,
@@ -25,16 +26,16 @@ def rate_anomaly_results(ctx: CheckContext, kind: str, noun: str) -> Iterator[Ch
     if doc is None:
         yield from judge.not_applicable(ctx)
         return
-    found = [a for a in doc.get("rate_anomalies", []) if a.get("kind") == kind]
+    found = [a for a in doc.rate_anomalies if a.kind is kind]
     for account in judge.accounts_in_scope(ctx, doc):
         regions = judge.regions_of(doc, account) or [judge.GLOBAL]
         for region in regions:
-            mine = [a for a in found if a["account_id"] == account and a["region"] == region]
-            ev = {"anomalies": mine, "total": len(mine), "parameters": doc.get("parameters", {})}
+            mine = [a for a in found if a.account_id == account and a.region == region]
+            ev = {"anomalies": [a.to_dict() for a in mine], "total": len(mine), "parameters": doc.parameters_dict()}
             msg = (
                 f"{len(mine)} {noun}(s) rose far above their hourly baseline in account "
                 f"{account} ({region}): "
-                + ", ".join(f"{a['name']} x{a['count']} at {a['hour']}" for a in mine[:5])
+                + ", ".join(f"{a.name} x{a.count} at {a.hour}" for a in mine[:5])
                 if mine
                 else f"no {noun} rose above its hourly baseline in account {account} ({region})"
             )

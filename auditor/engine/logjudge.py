@@ -1,4 +1,4 @@
-"""Shared judging logic for the logs-* checks (pure functions of the evidence document).
+"""Shared judging logic for the logs-* checks (pure functions of the typed evidence document).
 
 Every logs-* check follows the same fail-closed rules:
 - no evidence document: NOT_APPLICABLE per account, saying how to produce one;
@@ -16,21 +16,59 @@ Every logs-* check follows the same fail-closed rules:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.model.log_evidence import (
+    LogCoverage,
+    LogEvent,
+    LogEvidence,
+    LogFileProblem,
+    LogRuleMatch,
+    ProblemKind,
+)
 from auditor.model.snapshot import KeyMetadata
 
 __all__ = ["Status"]
 
 NO_EVIDENCE = "log files were not read: run with --logs-since or `trail-auditor logs`"
 GLOBAL = "global"
-Doc = Mapping[str, Any]
+#: The evidence document; None where a check judges other evidence alone
+#: (logs-delivery-continuity on digest gaps): no coverage, no file problem.
+Doc = LogEvidence | None
 
 
-def evidence(ctx: CheckContext) -> Doc | None:
+class HasEvents(Protocol):
+    """An evidence entry with sample events."""
+
+    @property
+    def events(self) -> Sequence[LogEvent]:
+        """The entry's sample events."""
+        ...
+
+
+def evidence(ctx: CheckContext) -> LogEvidence | None:
     """The evidence document, if logs were read."""
     return ctx.snapshot.log_evidence
+
+
+def coverage_of(doc: Doc) -> Sequence[LogCoverage]:
+    """The document's coverage entries (none without a document)."""
+    return () if doc is None else doc.coverage
+
+
+def _file_problems(doc: Doc) -> Sequence[LogFileProblem]:
+    return () if doc is None else doc.file_problems
+
+
+def window_of(doc: Doc) -> dict[str, Any] | None:
+    """The window as JSON, for evidence (None without a document)."""
+    return None if doc is None else doc.window.to_dict()
+
+
+def files_read_of(doc: Doc) -> int | None:
+    """Files read, for evidence (None without a document)."""
+    return None if doc is None else doc.files_read
 
 
 def not_applicable(ctx: CheckContext) -> Iterator[CheckResult]:
@@ -54,15 +92,15 @@ def accounts_in_scope(ctx: CheckContext, doc: Doc) -> list[str]:
         return accs
     # Scope comes from the events; a file name's account alone (coverage with file hours but
     # no event) does not create a scope: CloudTrail names files for the delivering account.
-    seen = {c["account_id"] for c in doc.get("coverage", []) if c.get("events", 0) > 0}
-    seen |= {p["account_id"] for p in doc.get("file_problems", []) if p.get("account_id")}
+    seen = {c.account_id for c in coverage_of(doc) if c.events > 0}
+    seen |= {p.account for p in _file_problems(doc) if p.account}
     return sorted(seen) or ["unknown"]
 
 
 def regions_of(doc: Doc, account: str) -> list[str]:
     """Regions with events or file problems for one account."""
-    regs = {c["region"] for c in doc.get("coverage", []) if c["account_id"] == account and c.get("events", 0) > 0}
-    regs |= {p["region"] for p in doc.get("file_problems", []) if p.get("account_id") == account and p.get("region")}
+    regs = {c.region for c in coverage_of(doc) if c.account_id == account and c.events > 0}
+    regs |= {p.where for p in _file_problems(doc) if p.account == account and p.where}
     return sorted(regs)
 
 
@@ -96,23 +134,23 @@ def no_files_result(ctx: CheckContext, doc: Doc, account: str, region: str) -> C
         "(logs-delivery-continuity judges whether one was expected)",
         resource_id=f"{account}/{region}",
         resource_type="AwsAccount",
-        evidence={"window": doc.get("window"), "files_read": doc.get("files_read")},
+        evidence={"window": window_of(doc), "files_read": files_read_of(doc)},
     )
 
 
-def lossy(problems: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def lossy(problems: Sequence[LogFileProblem]) -> list[LogFileProblem]:
     """Problems through which events may have been lost (unreadable or partly read files)."""
-    return [p for p in problems if p.get("kind", "unreadable") in ("unreadable", "partial")]
+    return [p for p in problems if p.lossy]
 
 
-def problems_for(doc: Doc, account: str, region: str | None = None) -> list[dict[str, Any]]:
+def problems_for(doc: Doc, account: str, region: str | None = None) -> list[LogFileProblem]:
     """File problems that concern a scope (problems of unknown scope concern every scope)."""
     out = []
-    for p in doc.get("file_problems", []):
-        if p.get("kind") == "normalised":
+    for p in _file_problems(doc):
+        if p.kind is ProblemKind.NORMALISED:
             continue
-        acc = p.get("account_id")
-        reg = p.get("region")
+        acc = p.account
+        reg = p.where
         if acc is None or (acc == account and (region is None or region == GLOBAL or reg in (None, region))):
             out.append(p)
     return out
@@ -121,20 +159,20 @@ def problems_for(doc: Doc, account: str, region: str | None = None) -> list[dict
 def has_data(doc: Doc, account: str, region: str | None = None) -> bool:
     """Whether any event of this scope was read."""
     return any(
-        c["account_id"] == account and (region in (None, GLOBAL) or c["region"] == region) and c.get("events", 0) > 0
-        for c in doc.get("coverage", [])
+        c.account_id == account and (region in (None, GLOBAL) or c.region == region) and c.events > 0
+        for c in coverage_of(doc)
     )
 
 
-def _note(problems: Sequence[Mapping[str, Any]]) -> str:
+def _note(problems: Sequence[LogFileProblem]) -> str:
     if not problems:
         return ""
-    n = len({p["path"] for p in problems})
+    n = len({p.path for p in problems})
     return f"; {n} log file(s) could not be fully read (see evidence.file_problems)"
 
 
-def _problem_evidence(problems: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [dict(p) for p in problems[:50]]
+def _problem_evidence(problems: Sequence[LogFileProblem]) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in problems[:50]]
 
 
 def verdict(
@@ -152,13 +190,13 @@ def verdict(
     problems = problems_for(doc, account, region)
     ev: dict[str, Any] = {
         **evidence_,
-        "window": doc.get("window"),
-        "files_read": doc.get("files_read"),
-        "events_read": doc.get("events_read"),
+        "window": window_of(doc),
+        "files_read": files_read_of(doc),
+        "events_read": None if doc is None else doc.events_read,
         # what was not judged, said in the result itself: events stamped outside the window
         # and records that could not be read as events (their files are in file_problems)
-        "events_outside_window": doc.get("events_outside_window", 0),
-        "events_malformed": doc.get("events_malformed", 0),
+        "events_outside_window": 0 if doc is None else doc.outside_window,
+        "events_malformed": 0 if doc is None else doc.malformed,
     }
     if problems:
         ev["file_problems"] = _problem_evidence(problems)
@@ -176,7 +214,7 @@ def verdict(
             evidence=ev,
         )
     if not failing and lossy(problems):
-        n = len({p["path"] for p in lossy(problems)})
+        n = len({p.path for p in lossy(problems)})
         return ctx.result(
             account,
             region,
@@ -199,24 +237,28 @@ def verdict(
 
 
 def rule_matches(
-    doc: Doc, check_id: str, keep: Callable[[Mapping[str, Any]], bool] | None = None
-) -> list[Mapping[str, Any]]:
+    doc: LogEvidence, check_id: str, keep: Callable[[LogRuleMatch], bool] | None = None
+) -> list[LogRuleMatch]:
     """The evidence's rule entries for one check (optionally filtered, e.g. by resource)."""
-    return [r for r in doc.get("rules", []) if r["check_id"] == check_id and (keep is None or keep(r))]
+    return [r for r in doc.rules if r.check_id == check_id and (keep is None or keep(r))]
 
 
-def merge_events(entries: Iterable[Mapping[str, Any]], limit: int = 50) -> list[Mapping[str, Any]]:
-    """The earliest events across entries."""
-    events = [e for r in entries for e in r.get("events", [])]
-    events.sort(key=lambda e: (str(e.get("eventTime") or ""), str(e.get("eventID") or "")))
-    return events[:limit]
+def earliest(events: Iterable[LogEvent], limit: int = 50) -> list[dict[str, Any]]:
+    """The earliest events, as JSON for evidence."""
+    ordered = sorted(events, key=lambda e: (str(e.eventTime or ""), str(e.eventID or "")))
+    return [e.to_dict() for e in ordered[:limit]]
+
+
+def merge_events(entries: Iterable[HasEvents], limit: int = 50) -> list[dict[str, Any]]:
+    """The earliest events across entries, as JSON for evidence."""
+    return earliest((e for r in entries for e in r.events), limit)
 
 
 def judge_rules(
     ctx: CheckContext,
     check_id: str,
     what: str,
-    keep: Callable[[Mapping[str, Any]], bool] | None = None,
+    keep: Callable[[LogRuleMatch], bool] | None = None,
     note: str = "",
 ) -> Iterator[CheckResult]:
     """One result per account and region: FAIL with the matched events, PASS when none."""
@@ -226,19 +268,19 @@ def judge_rules(
         return
     matches = rule_matches(doc, check_id, keep)
     for account in accounts_in_scope(ctx, doc):
-        regions = sorted(set(regions_of(doc, account)) | {r["region"] for r in matches if r["account_id"] == account})
+        regions = sorted(set(regions_of(doc, account)) | {r.region for r in matches if r.account_id == account})
         if not regions:
             yield verdict(ctx, doc, account, GLOBAL, False, "", {})
             continue
         for region in regions:
-            mine = [r for r in matches if r["account_id"] == account and r["region"] == region]
-            total = sum(int(r["total"]) for r in mine)
+            mine = [r for r in matches if r.account_id == account and r.region == region]
+            total = sum(r.total for r in mine)
             ev: dict[str, Any] = {
                 "total": total,
                 "events": merge_events(mine),
-                "rules": sorted({r["rule_id"] for r in mine}),
+                "rules": sorted({r.rule_id for r in mine}),
             }
-            resources = sorted({r["resource"] for r in mine if r.get("resource")})
+            resources = sorted({r.resource for r in mine if isinstance(r.resource, str) and r.resource})
             if resources:
                 ev["resources"] = resources
             if note:

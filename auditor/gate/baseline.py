@@ -56,6 +56,8 @@ class Baseline:
     fail_on: Severity = Severity.HIGH
     profile: str | None = None
     trusted_accounts: tuple[str, ...] = ()
+    #: Tag keys every trail must carry (trail-tags); empty: any tag passes.
+    required_tags: tuple[str, ...] = ()
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     allow_incomplete: bool = False
     waivers: tuple[Waiver, ...] = ()
@@ -145,6 +147,7 @@ def load_baseline(path: Path) -> Baseline:
         fail_on=Severity(data.get("fail_on", "high")),
         profile=data.get("profile"),
         trusted_accounts=tuple(data.get("trusted_accounts", [])),
+        required_tags=tuple(data.get("required_tags", [])),
         severity_overrides={k: Severity(v) for k, v in data.get("severity_overrides", {}).items()},
         allow_incomplete=bool(data.get("allow_incomplete", False)),
         waivers=tuple(waivers),

@@ -2,10 +2,15 @@
 
 Public API (what the CLI calls)::
 
-    verify_s3(s3_client, bucket, prefix, account_id, regions, start, end, keys, ...)
+    verify_bucket(store_for, bucket, prefix, account_id, regions, start, end, keys, ...)
     verify_local(folder, start, end, keys)
     summary_lines(report)
     CloudTrailKeySource(cloudtrail_client), FileKeySource(path), CombinedKeySource(*sources)
+
+Reading digests from S3 is AWS glue: ``auditor.aws.digest_source.verify_s3``
+opens the buckets and calls ``verify_bucket``. The modules: ``digest`` (a
+digest's key, fields and signature), ``chain`` (the chain walk), ``verify``
+(the entry points), ``model`` (the report), ``keys``, ``store``.
 
 The report (:class:`IntegrityReport`, ``to_dict()``) goes into
 ``Snapshot.integrity``; ``logs-digest-integrity`` judges it.
@@ -13,6 +18,7 @@ The report (:class:`IntegrityReport`, ``to_dict()``) goes into
 
 from __future__ import annotations
 
+from auditor.integrity.digest import parse_digest
 from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain, write_demo_chain
 from auditor.integrity.keys import (
     CloudTrailKeySource,
@@ -30,10 +36,9 @@ from auditor.integrity.model import (
 )
 from auditor.integrity.verify import (
     merge_reports,
-    parse_digest,
     summary_lines,
+    verify_bucket,
     verify_local,
-    verify_s3,
 )
 
 __all__ = [
@@ -52,7 +57,7 @@ __all__ = [
     "parse_digest",
     "seed_signed_chain",
     "summary_lines",
+    "verify_bucket",
     "verify_local",
-    "verify_s3",
     "write_demo_chain",
 ]

@@ -22,9 +22,9 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from auditor.integrity.digest import SIGNATURE_ALGORITHM, string_to_sign
 from auditor.integrity.store import SIDECAR_SUFFIX
 from auditor.integrity.timeutil import KEY_DATE_FORMAT, aware, iso
-from auditor.integrity.verify import SIGNATURE_ALGORITHM, string_to_sign
 
 
 def generate_demo_key(bits: int = 2048) -> tuple[rsa.RSAPrivateKey, list[dict[str, str]]]:

@@ -1,51 +1,37 @@
 """The integrity report: what digest validation found, as a JSON-ready value.
 
 The report is the only thing that leaves :mod:`auditor.integrity`. It is stored
-in ``Snapshot.integrity`` (via :meth:`IntegrityReport.to_dict`) so that the
-``logs-digest-integrity`` and ``logs-delivery-continuity`` checks can judge it
-offline, and it validates against ``auditor/schemas/integrity.schema.json``.
+in ``Snapshot.integrity`` as the typed document
+:class:`auditor.model.integrity_report.IntegrityDocument` (:meth:`IntegrityReport.document`;
+:meth:`IntegrityReport.to_dict` is its JSON) so that the ``logs-digest-integrity``
+and ``logs-delivery-continuity`` checks can judge it offline. The enums
+(:class:`FailureKind`, :class:`FileStatus`) live with the document.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.integrity.timeutil import parse_iso
+from auditor.model.integrity_report import (
+    INTEGRITY_SCHEMA_VERSION,
+    FailureKind,
+    FileStatus,
+    IntegrityDocument,
+)
 
-INTEGRITY_SCHEMA_VERSION = 1
-
-
-class FailureKind(enum.StrEnum):
-    """Every way a digest chain or a log file can fail, reported separately.
-
-    The kinds are distinct because they mean different things to an auditor: a
-    modified log is tampering with evidence, a gap in digests is logging that
-    was switched off, an unreadable source is missing evidence (ERROR).
-    """
-
-    LOG_FILE_MODIFIED = "log_file_modified"
-    LOG_FILE_MISSING = "log_file_missing"
-    DIGEST_MISSING = "digest_missing"
-    DIGEST_MOVED = "digest_moved"
-    DIGEST_CONTENT_ALTERED = "digest_content_altered"
-    SIGNATURE_INVALID = "signature_invalid"
-    SIGNATURE_METADATA_MISSING = "signature_metadata_missing"
-    PUBLIC_KEY_NOT_FOUND = "public_key_not_found"
-    CHAIN_BROKEN = "chain_broken"
-    #: The evidence could not be read (AccessDenied, throttling...): ERROR, not FAIL.
-    SOURCE_UNREADABLE = "source_unreadable"
-
-
-class FileStatus(enum.StrEnum):
-    """The verdict on one digest or log file."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    MISSING = "missing"
-    ERROR = "error"
+__all__ = [
+    "INTEGRITY_SCHEMA_VERSION",
+    "DigestGap",
+    "FailureKind",
+    "FileResult",
+    "FileStatus",
+    "IntegrityReport",
+    "Scope",
+    "SourceError",
+]
 
 
 @dataclass(frozen=True)
@@ -177,6 +163,10 @@ class IntegrityReport:
     def ok(self) -> bool:
         """No failure, no unreadable source and nothing missing from the record."""
         return not self.failures() and not self.errors
+
+    def document(self) -> IntegrityDocument:
+        """The typed document stored in ``Snapshot.integrity``."""
+        return IntegrityDocument.from_dict(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document stored in ``Snapshot.integrity`` (see the schema)."""

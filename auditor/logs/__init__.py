@@ -5,7 +5,8 @@ one streaming pass, evaluates the single-event rules (CIS patterns and our
 own, as filter patterns), optional Sigma rules and the aggregations (failed
 logins, access denied, rate anomalies, region activity, delivery continuity),
 and returns a JSON-ready evidence document, stored in ``Snapshot.log_evidence``
-and judged offline by the ``logs-*`` checks.
+(typed there as :class:`auditor.model.log_evidence.LogEvidence`) and judged
+offline by the ``logs-*`` checks.
 """
 
 from __future__ import annotations
@@ -140,8 +141,12 @@ def read_s3(
     max_bytes: int = DEFAULT_MAX_BYTES,
     fast: bool = True,
     max_values: int = DEFAULT_MAX_VALUES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """The evidence document for a trail's bucket: only the window's day prefixes are listed."""
+    """The evidence document for a trail's bucket: only the window's day prefixes are listed.
+
+    ``progress(done, total)`` hears each object read (total: the objects listed for the window).
+    """
     from auditor.logs import s3source
 
     cfg, rs = _config(window, rules_dir, max_bytes, fast, max_values)
@@ -160,7 +165,7 @@ def read_s3(
                 yield process_bytes, (url, data, None if workers > 1 else cfg)
 
     total = len(objects) + len(problems)
-    part = run_pool(tasks(), cfg, workers, total, batch=batch_size(total, workers))
+    part = run_pool(tasks(), cfg, workers, total, progress, batch=batch_size(total, workers))
     # listing problems are not files: do not count them as files read
     part.files_read -= len(problems)
     source = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MAX_EXCERPT", "error_excerpt"]
+__all__ = ["MAX_EXCERPT", "error_excerpt", "is_markup"]
 
 MAX_EXCERPT = 240
 
@@ -19,6 +19,11 @@ _MARKUP = re.compile(r"<!doctype|<html|<head|<body|<title|<h1|<div|<p>", re.IGNO
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"\s+")
+
+
+def is_markup(text: str) -> bool:
+    """Does ``text`` carry a web page's markup (not just any ``<word>``)?"""
+    return bool(_MARKUP.search(text))
 
 
 def error_excerpt(text: str, limit: int = MAX_EXCERPT) -> str:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from auditor.model.snapshot import CollectionError
 
-__all__ = ["NullProgress", "ProgressSink"]
+__all__ = ["NullProgress", "NullWork", "ProgressSink", "WorkProgress"]
 
 
 class ProgressSink(Protocol):
@@ -27,6 +27,9 @@ class ProgressSink(Protocol):
 
     def call_made(self, service: str, operation: str) -> None:
         """One AWS API call is about to be sent (retries are not counted again)."""
+
+    def retried(self, service: str, operation: str) -> None:
+        """An AWS API call is sent again (throttled, a 5xx, a dropped connection), before its answer counts."""
 
     def error(self, err: CollectionError) -> None:
         """A piece of evidence could not be collected; it is also in Snapshot.errors."""
@@ -47,8 +50,25 @@ class NullProgress:
     def call_made(self, service: str, operation: str) -> None:
         """Ignore."""
 
+    def retried(self, service: str, operation: str) -> None:
+        """Ignore."""
+
     def error(self, err: CollectionError) -> None:
         """Ignore."""
 
     def finish(self) -> None:
+        """Ignore."""
+
+
+class WorkProgress(Protocol):
+    """Receives progress of a long phase after collection: log files read, digest chains validated."""
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        """``done`` of ``total`` units of ``phase`` (e.g. "Reading logs of org-trail") are finished."""
+
+
+class NullWork:
+    """Ignores progress: the default when nobody is watching (the Lambda, tests)."""
+
+    def update(self, phase: str, done: int, total: int) -> None:
         """Ignore."""

@@ -7,6 +7,8 @@ copy of the model that drifts; instead the type hints drive both directions.
 Rules: dataclasses become objects; tuples become arrays; ``Mapping`` fields
 hold plain JSON; a ``CollectionError`` inside a union is written as
 ``{"collection_error": {...}}`` so that it can never be mistaken for data.
+The typed documents inside the snapshot (``log_evidence``, ``integrity``) are
+msgspec structs, which msgspec itself converts and validates.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin
 
+import msgspec
+
 T = TypeVar("T")
 
 ERROR_KEY = "collection_error"
@@ -26,6 +30,8 @@ ERROR_KEY = "collection_error"
 
 def to_jsonable(value: Any) -> Any:
     """Convert a dataclass tree to JSON-ready dicts, lists and scalars."""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
@@ -75,6 +81,8 @@ def _convert(tp: Any, data: Any) -> Any:
         return [_convert(arg, v) for v in data]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(data)
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return msgspec.convert(data, tp)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if tp.__name__ == "CollectionError" and isinstance(data, Mapping) and ERROR_KEY in data:
             data = data[ERROR_KEY]
@@ -107,7 +115,7 @@ def _matches(tp: Any, data: Any) -> bool:
         return isinstance(data, list | tuple)
     if origin in (dict, Mapping) or tp in (dict, Mapping):
         return isinstance(data, Mapping)
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and (dataclasses.is_dataclass(tp) or issubclass(tp, msgspec.Struct)):
         return isinstance(data, Mapping)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return any(data == m.value for m in tp)

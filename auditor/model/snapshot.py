@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.model import serde
+from auditor.model.integrity_report import IntegrityDocument
+from auditor.model.log_evidence import LogEvidence
 
 SNAPSHOT_SCHEMA_VERSION = 1
 
@@ -113,6 +115,14 @@ class EventSelectors:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """One resource tag (CloudTrail ListTags)."""
+
+    key: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class Trail:
     """One trail, deduplicated by ARN (shadow copies are not separate trails)."""
 
@@ -141,6 +151,10 @@ class Trail:
     #: the trail, but the member's own DescribeTrails did not list it (moto never does;
     #: AWS does unless the listing failed). An organisation trail logs every member.
     inferred_from_organization: bool = False
+    #: ListTags in the trail's home region, read for trails the account owns; () when the
+    #: trail has no tags; None when not collected (a trail of another account, an older
+    #: snapshot): a check needing tags then has nothing to judge and says so.
+    tags: tuple[Tag, ...] | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- buckets
@@ -311,6 +325,23 @@ class LogGroup:
     name: str
     arn: str
     retention_days: int | None = None  # None: never expire
+    #: DescribeLogGroups kmsKeyId: the KMS key ARN encrypting the group; None: not KMS-encrypted
+    #: (CloudWatch Logs' own service-managed encryption only).
+    kms_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LogResourcePolicy:
+    """A CloudWatch Logs resource policy (DescribeResourcePolicies) in one region.
+
+    An account-scoped policy applies to the log groups its statements' Resources
+    name; a resource-scoped one (``resource_arn`` set) to that log group.
+    """
+
+    name: str
+    document: JsonDict | CollectionError
+    scope: str = "ACCOUNT"  # ACCOUNT | RESOURCE
+    resource_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -390,6 +421,9 @@ class RegionSnapshot:
     alarms: tuple[Alarm, ...] | CollectionError = ()
     topics: tuple[TopicSubscriptions, ...] = ()
     config_recorders: tuple[ConfigRecorder, ...] | CollectionError = ()
+    #: CloudWatch Logs resource policies, read in regions holding a trail's log group;
+    #: None when not collected (no trail log group here, or an older snapshot).
+    log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- accounts
@@ -451,11 +485,21 @@ class Snapshot:
     buckets: tuple[Bucket, ...] = ()
     keys: tuple[KmsKey, ...] = ()
     errors: tuple[CollectionError, ...] = ()
-    #: Log evidence (auditor.logs) and digest validation (auditor.integrity),
-    #: kept as their own JSON documents so that they re-evaluate offline.
-    log_evidence: JsonDict | None = None
-    integrity: JsonDict | None = None
+    #: Log evidence (auditor.logs) and digest validation (auditor.integrity), typed
+    #: documents of their own (auditor.model.log_evidence, auditor.model.integrity_report)
+    #: so that they re-evaluate offline. Given as JSON (a Mapping), each is typed and
+    #: validated here: a document that does not fit its model raises ValueError.
+    log_evidence: LogEvidence | None = None
+    integrity: IntegrityDocument | None = None
     schema_version: int = SNAPSHOT_SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        raw_logs: object = self.log_evidence
+        if isinstance(raw_logs, Mapping):
+            object.__setattr__(self, "log_evidence", LogEvidence.from_dict(raw_logs))
+        raw_integrity: object = self.integrity
+        if isinstance(raw_integrity, Mapping):
+            object.__setattr__(self, "integrity", IntegrityDocument.from_dict(raw_integrity))
 
     # -- lookups used by checks ------------------------------------------------
 

@@ -18,13 +18,18 @@ from auditor.model.snapshot import Snapshot
 from auditor.model.validation import validate
 
 
+def snapshot_text(snapshot: Snapshot) -> tuple[str, str]:
+    """The snapshot file's text (as :func:`save_snapshot` writes it) and its SHA-256."""
+    digest = snapshot.sha256()
+    doc = {"format": "trail-auditor-snapshot", "sha256": digest, "snapshot": snapshot.to_dict()}
+    return json.dumps(doc, indent=1, ensure_ascii=False), digest
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> str:
     """Write the snapshot with its SHA-256 (atomically, never through a link); return the digest."""
-    body = snapshot.to_dict()
-    digest = snapshot.sha256()
-    doc = {"format": "trail-auditor-snapshot", "sha256": digest, "snapshot": body}
+    text, digest = snapshot_text(snapshot)
     try:
-        write_file(path, json.dumps(doc, indent=1, ensure_ascii=False))
+        write_file(path, text)
     except OSError as exc:
         raise AuditorError(f"cannot write snapshot {path}: {exc.strerror}") from None
     return digest
@@ -36,6 +41,9 @@ def load_snapshot(path: Path) -> Snapshot:
     The file is read through :func:`auditor.model.fsio.read_input` (regular file,
     at most MAX_SNAPSHOT_BYTES) and parsed with a depth bound; whatever the
     schema lets through must still fit the model, or it is an input error.
+    The schema includes the log-evidence and digest-integrity documents' (generated
+    from their models), so a malformed document is reported at its field
+    (``log_evidence.files_read``), and the model types both documents again.
     The SHA-256 is unkeyed: it detects corruption, not a deliberate edit.
     """
     data = read_input(path, what="snapshot", limit=MAX_SNAPSHOT_BYTES)

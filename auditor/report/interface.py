@@ -31,6 +31,8 @@ _REGISTRY: dict[str, str] = {
     "sarif": "auditor.report.sarif:SarifRenderer",
     "junit": "auditor.report.junit:JunitRenderer",
     "ocsf": "auditor.report.ocsf:OcsfRenderer",
+    "asff": "auditor.report.asff:AsffRenderer",
+    "oscal": "auditor.report.oscal:OscalRenderer",
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)

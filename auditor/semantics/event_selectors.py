@@ -296,3 +296,132 @@ def s3_data_coverage(selectors: EventSelectors) -> S3DataCoverage:
         read = read or r
         write = write or w
     return S3DataCoverage(read=read, write=write, partial=tuple(partial))
+
+
+# --------------------------------------------------------------------------- other data events
+
+
+@dataclass(frozen=True)
+class DataResourceKind:
+    """One data-event resource type and the forms that select every resource of it.
+
+    ``service`` is the ARN service part ("lambda", "dynamodb"); a basic
+    DataResources value ``arn:<partition>:<service>`` (optionally followed by ``:``)
+    selects every resource, and an advanced ``resources.ARN`` StartsWith passes
+    when every such ARN in every region and account starts with it.
+    """
+
+    resource_type: str
+    service: str
+    event_source: str
+    label: str
+
+    def all_resources_value(self, value: str) -> bool:
+        """A basic DataResources value meaning "every resource of this type"."""
+        return any(value in (f"arn:{p}:{self.service}", f"arn:{p}:{self.service}:") for p in _PARTITIONS)
+
+    def arn_covers_all(self, conditions: Sequence[FieldSelector]) -> bool:
+        """resources.ARN conditions that every ARN of this type satisfies."""
+        for fs in conditions:
+            if fs.equals or fs.ends_with or fs.not_equals or fs.not_starts_with or fs.not_ends_with:
+                return False
+            if not fs.starts_with:
+                return False
+            if not any(f"arn:{p}:{self.service}:".startswith(v) for v in fs.starts_with for p in _PARTITIONS):
+                return False
+        return True
+
+
+LAMBDA_FUNCTIONS = DataResourceKind("AWS::Lambda::Function", "lambda", "lambda.amazonaws.com",
+                                    "Lambda functions")
+DYNAMODB_TABLES = DataResourceKind("AWS::DynamoDB::Table", "dynamodb", "dynamodb.amazonaws.com",
+                                   "DynamoDB tables")
+
+
+@dataclass(frozen=True)
+class DataCoverage:
+    """Whether read and write data events of one resource kind are recorded for every resource.
+
+    Read and write are judged separately, so a read-only selector and a
+    write-only one together give full coverage, and either alone does not.
+    ``partial`` explains selectors that record only some resources or events.
+    """
+
+    read: bool
+    write: bool
+    partial: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Read and write events for every resource."""
+        return self.read and self.write
+
+    def as_evidence(self) -> dict[str, object]:
+        """A JSON-ready summary for a result's evidence."""
+        return {"read_all": self.read, "write_all": self.write, "partial": list(self.partial)}
+
+
+def data_coverage(selectors: EventSelectors, kind: DataResourceKind) -> DataCoverage:
+    """Whether the selectors record ``kind``'s read and write data events for all resources."""
+    read = write = False
+    partial: list[str] = []
+    for sel in selectors.basic:
+        rw = sel.read_write_type
+        for res in sel.data_resources:
+            if res.type != kind.resource_type:
+                continue
+            if any(kind.all_resources_value(v) for v in res.values):
+                read = read or rw in ("All", "ReadOnly")
+                write = write or rw in ("All", "WriteOnly")
+                if rw not in ("All", "ReadOnly", "WriteOnly"):
+                    partial.append(f"basic selector: unknown ReadWriteType {rw!r}")
+                elif rw != "All":
+                    partial.append(f"basic selector: {kind.label}, {rw} only")
+            else:
+                partial.append(f"basic selector: {kind.label} " + ", ".join(res.values[:5])
+                               + (" ..." if len(res.values) > 5 else ""))
+    for adv in selectors.advanced:
+        fields = _fields(adv)
+        label = adv.name or "unnamed advanced selector"
+        category = fields.pop("eventCategory", None)
+        rtype = fields.pop("resources.type", None)
+        if not category or not _all_match(category, "Data"):
+            continue
+        if not rtype or not _all_match(rtype, kind.resource_type):
+            continue
+        r, w = _read_write(fields.pop("readOnly", None))
+        source = fields.pop("eventSource", None)
+        if source and not _all_match(source, kind.event_source):
+            continue
+        arn = fields.pop("resources.ARN", None)
+        restrictions: list[str] = []
+        if arn and not kind.arn_covers_all(arn):
+            restrictions.append(f"resources.ARN limits the {kind.label}")
+        restrictions.extend(f"condition on {name}" for name in sorted(fields))
+        if restrictions:
+            partial.append(f"{label}: " + "; ".join(restrictions))
+            continue
+        if r != w:
+            partial.append(f"{label}: {'read' if r else 'write'} events only")
+        read = read or r
+        write = write or w
+    return DataCoverage(read=read, write=write, partial=tuple(partial))
+
+
+def network_activity_sources(selectors: EventSelectors) -> tuple[str, ...]:
+    """Event sources whose network activity events (VPC endpoint) the advanced selectors record.
+
+    A selector with ``eventCategory`` NetworkActivity must name its event
+    sources (``eventSource`` Equals); other conditions (``errorCode``,
+    ``vpcEndpointId``) narrow it but it still records something, so its
+    sources are listed. Basic selectors cannot record network activity.
+    """
+    sources: set[str] = set()
+    for adv in selectors.advanced:
+        fields = _fields(adv)
+        category = fields.get("eventCategory")
+        if not category or not _all_match(category, "NetworkActivity"):
+            continue
+        for fs in fields.get("eventSource", ()):
+            sources.update(fs.equals)
+    return tuple(sorted(sources))

@@ -45,6 +45,7 @@ from auditor.model.snapshot import (
     Bucket,
     BucketAcl,
     CollectionError,
+    LogResourcePolicy,
     MetricFilter,
     MetricTransformation,
     ObjectLock,
@@ -61,6 +62,7 @@ from tests.builders import (
     REGION,
     REGIONS,
     TRAIL_ARN,
+    advanced_selectors,
     alarm,
     denied,
     sound_region,
@@ -106,7 +108,13 @@ def full_snapshot(item: CisItem = CIS_ITEMS[0]) -> Snapshot:
 
 
 def base_of(check: Check) -> Snapshot:
-    """The snapshot a check is expected to pass on."""
+    """The snapshot a check is expected to pass on.
+
+    Network activity events exist only in the advanced selector dialect: that check's base
+    has the sound trail's selectors written as advanced selectors, plus network activity.
+    """
+    if check.meta.id == "trail-network-activity-events":
+        return with_trail(FULL, event_selectors=advanced_selectors())
     item = CIS_BY_CHECK.get(check.meta.id)
     return FULL if item is None else full_snapshot(item)
 
@@ -206,6 +214,10 @@ EXAMPLES: dict[type, list[Any]] = {
     BucketAcl: [BucketAcl("abc", (AclGrant("READ", "Group", grantee_uri=ALL_USERS),))],
     Organization: [Organization("o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER))),
                    Organization("o-example", MEMBER, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)))],
+    # a region without a trail log group: its resource policies are not collected (None)
+    tuple[LogResourcePolicy, ...]: [(LogResourcePolicy("shared", {"Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+        "Action": "logs:PutLogEvents", "Resource": "*"}]}),)],
 }
 
 
@@ -394,6 +406,7 @@ HAND_MADE: dict[str, tuple[str, Snapshot]] = {
     "trail-kms-encryption": ("trail without a key", with_trail(FULL, kms_key_id=None)),
     "trail-log-file-validation": ("validation off",
                                   with_trail(FULL, log_file_validation_enabled=False)),
+    "trail-sns-notification": ("trail without a topic", with_trail(FULL, sns_topic_arn=None)),
 }
 
 

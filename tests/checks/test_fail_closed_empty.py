@@ -36,6 +36,7 @@ IDS = [c.meta.id for c in CONFIG]
 ANSWERED_BY_A_LISTED_TRAIL = frozenset({
     "trail-enabled", "trail-global-service-events", "trail-insights", "trail-organization",
     "trail-s3-data-events-read", "trail-s3-data-events-write",
+    "trail-lambda-data-events", "trail-dynamodb-data-events", "trail-network-activity-events",
     *(c.meta.id for c in CONFIG if c.meta.id.startswith("alarm-")),
 })
 

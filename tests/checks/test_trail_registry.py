@@ -24,6 +24,11 @@ EXPECTED = {
     "trail-s3-data-events-read": Severity.MEDIUM,
     "trail-insights": Severity.LOW,
     "trail-duplicate-management-copies": Severity.LOW,
+    "trail-tags": Severity.LOW,
+    "trail-sns-notification": Severity.LOW,
+    "trail-lambda-data-events": Severity.LOW,
+    "trail-dynamodb-data-events": Severity.LOW,
+    "trail-network-activity-events": Severity.INFO,
 }
 
 

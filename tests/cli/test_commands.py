@@ -61,6 +61,27 @@ def test_verify_logs_offline_clean_and_tampered(tmp_path: Path) -> None:
     assert "modified" in tampered.stderr.lower() or "invalid" in tampered.stderr.lower()
 
 
+def test_verify_logs_quiet_prints_only_the_problems(tmp_path: Path) -> None:
+    key, public = generate_demo_key()
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps(public))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
+    clean, bad = tmp_path / "clean", tmp_path / "bad"
+    write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, 4, key)
+    write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, 4, key, tamper=True)
+    window = ["--start-time", (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "--end-time", (start + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    ok = run_cli(["verify-logs", str(clean), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    assert ok.returncode == 0 and ok.stderr == "", ok.stderr
+    tampered = run_cli(["verify-logs", str(bad), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    assert tampered.returncode == 1
+    assert "INVALID" in tampered.stderr and "Results requested" not in tampered.stderr, tampered.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_cli(["verify-logs", str(empty), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    assert nothing.returncode == 1 and "No digest files found" in nothing.stderr, nothing.stderr
+
+
 def test_verify_logs_needs_keys_offline(tmp_path: Path) -> None:
     proc = run_cli(["verify-logs", str(tmp_path)], cwd=tmp_path)
     assert proc.returncode == 2 and "--public-keys" in proc.stderr

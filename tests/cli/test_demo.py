@@ -168,3 +168,63 @@ def test_packaged_demo_rules_load_with_one_correlation_evaluated_and_one_unsuppo
         (BULK_SECRETS_VALUE_SUM,
          "correlation type value_sum is not supported (only event_count, value_count, temporal, temporal_ordered)")]
     assert all(s.title.startswith("Demo - ") for s in rs.specs)
+
+
+def test_demo_writes_asff_oscal_and_a_signed_evidence_package_it_verified(demo_run: DemoOutput) -> None:
+    from tests.report.asff_model import problems
+
+    out, proc = demo_run.out, demo_run.proc
+    asff = json.loads((out / "findings.asff.json").read_text())
+    assert len(asff) == len(demo_run.doc["findings"]) and problems(asff) == []
+    oscal = json.loads((out / "assessment-results.oscal.json").read_text())["assessment-results"]
+    assert {r["props"][0]["value"] for r in oscal["results"]} == {fw["id"] for fw in demo_run.doc["frameworks"]}
+    package, public = out / "evidence-package.zip", out / "evidence-package.pub.pem"
+    assert "Evidence package verified:" in proc.stderr and "signature valid" in proc.stderr
+    import zipfile
+
+    with zipfile.ZipFile(package) as zf:
+        names = set(zf.namelist())
+    assert {"results.json", "snapshot.json", "log-evidence.json", "integrity.json", "manifest.json",
+            "manifest.json.sig", "reports/report.pdf", "reports/findings.asff.json"} <= names
+    again = run_cli(["verify-package", str(package), "--public-key", str(public)])
+    assert again.returncode == 0 and "signature valid" in again.stderr
+
+
+def test_demo_oscal_validates_against_nists_schema_with_the_real_control_ids(demo_run: DemoOutput) -> None:
+    from tests.report.oscal_schema import assessment_results_validator, errors
+
+    doc = json.loads((demo_run.out / "assessment-results.oscal.json").read_text())
+    assert errors(assessment_results_validator(), doc) == []
+
+
+def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: DemoOutput) -> None:
+    """Reviewable text for the Athena engine on the demo's bucket: nothing is run."""
+    ddl = (demo_run.out / "athena-table.sql").read_text()
+    assert ddl.startswith("CREATE EXTERNAL TABLE `default`.`cloudtrail_logs`") and "/AWSLogs/o-" in ddl
+    sql = (demo_run.out / "athena-explain.sql").read_text()
+    statements = [s for s in sql.split(";\n") if "SELECT" in s]
+    assert len(statements) > 35, "the built-in rules, the aggregations and the demo's Sigma rules"
+    assert all("day >= " in s and "FROM default.cloudtrail_logs" in s for s in statements)
+    assert "CAST(t.useridentity AS JSON)" in sql
+
+
+#: The configuration checks of issue 14: the demo organisation shows each one passing and failing.
+WAVE_2_CHECKS = ("trail-tags", "trail-sns-notification", "trail-lambda-data-events",
+                 "trail-dynamodb-data-events", "trail-network-activity-events",
+                 "loggroup-kms-encryption", "loggroup-resource-policy")
+
+
+@pytest.mark.parametrize("check_id", WAVE_2_CHECKS)
+def test_demo_shows_each_new_configuration_check_passing_and_failing(demo_run: DemoOutput, check_id: str) -> None:
+    statuses = {f["status"] for f in demo_run.doc["findings"] if f["check_id"] == check_id}
+    assert {"PASS", "FAIL"} <= statuses, (check_id, statuses)
+
+
+def test_demo_data_events_pass_through_a_read_only_and_a_write_only_selector_together(
+        demo_run: DemoOutput) -> None:
+    dynamo = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-dynamodb-data-events"]
+    passing = [f for f in dynamo if f["status"] == "PASS"]
+    assert passing and all("workload-data-events" in f["message"] for f in passing)
+    lam = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-lambda-data-events"
+           and f["status"] == "FAIL"]
+    assert lam and all("function:payments" in json.dumps(f["evidence"]) for f in lam)

@@ -89,6 +89,16 @@ def _put_log_file(session: boto3.Session, creds: Any, bucket: str, account: str)
     client(session, "s3", creds=creds).put_object(Bucket=bucket, Key=key, Body=body)
 
 
+class _Work:
+    """A WorkProgress that records every update."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[str, int, int]] = []
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        self.updates.append((phase, done, total))
+
+
 def seed_accounts_with_a_log_file(session: boto3.Session, accounts: tuple[str, ...]) -> dict[str, Any]:
     """Each account configured (trail, bucket, key; see seed_configured_account) with one log file."""
     seeded = {}
@@ -111,15 +121,21 @@ def test_logs_are_read_with_the_role_the_collector_assumed_once_per_account(sess
     wire = _Wire(session)
 
     snap, sessions = collect_with_sessions(options, session=session)
-    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
+    work = _Work()
+    snap = read_trail_evidence(snap, options, since="1d", sessions=sessions, work=work)
 
+    # progress: the trail's files, then its digest chains (one account), each to its total
+    phases = {phase: (done, total) for phase, done, total in work.updates}
+    trail = next(t.name for t in snap.accounts[0].trails)
+    assert phases[f"Reading logs of {trail} (files)"] == (1, 1), work.updates
+    assert phases.get(f"Validating digests of {trail} (accounts)", (1, 1)) == (1, 1), work.updates
     role_arn = f"arn:aws:iam::{member}:role/Audit"
     assert wire.assumed == [(role_arn, "trail-auditor")]
     # and AWS's side agrees: one role session for the whole run, not one more for the logs
     sessions_in_member = [r for r in sts_backends[member]["aws"].assumed_roles if r.role_arn == role_arn]
     assert len(sessions_in_member) == 1
     assert wire.s3_keys == set(wire.issued)  # every S3 read, bucket config and logs, as that session
-    evidence = snap.log_evidence
+    evidence = snap.log_evidence.to_dict() if snap.log_evidence is not None else None
     assert evidence is not None
     assert evidence["files_read"] == 1 and evidence["events_read"] == 1, evidence.get("file_problems")
 
@@ -133,7 +149,7 @@ def test_an_account_whose_role_cannot_be_assumed_is_an_unreadable_source(session
     snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
 
     assert snap.log_evidence is not None
-    (problem,) = snap.log_evidence["file_problems"]
+    (problem,) = snap.log_evidence.to_dict()["file_problems"]
     assert problem["path"] == f"s3://{BUCKET}"
     assert f"cannot open a session in {ACCOUNT}" in problem["reason"] and "AccessDenied" in problem["reason"]
     for check in (c for c in all_checks() if c.meta.id in ("logs-root-activity", "logs-trail-tampering")):
@@ -180,9 +196,9 @@ def test_no_caller_credentials_for_list_public_keys_is_an_error_not_a_crash(
     snap = read_trail_evidence(snap, CollectOptions(role_name="Audit"), since="1d", sessions=sessions)
 
     assert snap.log_evidence is not None
-    assert snap.log_evidence["files_read"] == 1, snap.log_evidence.get("file_problems")  # the rest still ran
-    assert snap.integrity is not None and snap.integrity["errors"]
-    for error in snap.integrity["errors"]:
+    assert snap.log_evidence.files_read == 1, snap.log_evidence.file_problems  # the rest still ran
+    assert snap.integrity is not None and snap.integrity.to_dict()["errors"]
+    for error in snap.integrity.to_dict()["errors"]:
         assert error["operation"] == "cloudtrail:ListPublicKeys"
         assert "NoCredentialsError" in error["message"] and CALLER in error["message"]
     results = _digest_integrity(snap)
@@ -203,16 +219,16 @@ def test_an_account_refused_at_log_time_is_an_error_for_its_trail_only(session: 
     sessions = open_account_sessions(options, caller_account_id=CALLER, session=session)
     snap = read_trail_evidence(snap, options, since="1d", sessions=sessions)
 
-    evidence = snap.log_evidence
+    evidence = snap.log_evidence.to_dict() if snap.log_evidence is not None else None
     assert evidence is not None
     assert evidence["files_read"] == 1, evidence.get("file_problems")  # the readable account's file
     (problem,) = evidence["file_problems"]
     assert problem["path"] == f"s3://{seeded[refused].bucket}" and "trust policy changed" in problem["reason"]
     assert snap.integrity is not None
-    refused_errors = [e for e in snap.integrity["errors"] if e["account_id"] == refused]
+    refused_errors = [e for e in snap.integrity.to_dict()["errors"] if e["account_id"] == refused]
     assert refused_errors and all("trust policy changed" in e["message"] for e in refused_errors)
     assert not any("trust policy changed" in e["message"]
-                   for e in snap.integrity["errors"] if e["account_id"] == readable)
+                   for e in snap.integrity.to_dict()["errors"] if e["account_id"] == readable)
     by_trail = {r.resource_id: r for r in _digest_integrity(snap)}
     refused_result = by_trail[seeded[refused].trail_arn]
     assert refused_result.status is Status.ERROR and "trust policy changed" in str(refused_result.evidence)

@@ -90,7 +90,7 @@ def test_a_scan_job_with_a_log_window_reads_the_trails_logs(session: boto3.Sessi
 
     outcome = run_scan_job(job, session=session)
 
-    evidence = outcome.snapshot.log_evidence
+    evidence = outcome.snapshot.log_evidence.to_dict() if outcome.snapshot.log_evidence is not None else None
     assert evidence is not None
     assert len(evidence["sources"]) == 2  # the management account's and the member's trail buckets
     assert not [p for p in evidence["file_problems"] if "cannot open a session" in p["reason"]]

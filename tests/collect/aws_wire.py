@@ -89,6 +89,17 @@ THROTTLED: Final = Fault(
     },
 )
 
+#: A proxy or a broken endpoint in front of AWS: every attempt gets a long HTML 500 page.
+ERROR_PAGE: Final = Fault("ErrorPage", {p: ("500", 500) for p in ("json", "query", "ec2", "rest-xml")})
+
+#: The page ERROR_PAGE answers with: markup, a script, and over 4 KB of text.
+ERROR_PAGE_BODY: Final = (
+    b"<!doctype html><html><head><title>500 Internal Server Error</title>"
+    b"<style>body{font-family:sans-serif}</style><script>var trace='x';</script></head>"
+    b"<body><h1>Internal Server Error</h1><p>The proxy could not reach the upstream service.</p>"
+    + b"<div>" + b"diagnostic padding " * 250 + b"</div></body></html>"
+)
+
 #: Codes some services send instead of their protocol's usual one (as AWS documents them).
 _SERVICE_CODES: Final = {
     ("AccessDenied", "sns"): ("AuthorizationError", 403),
@@ -201,6 +212,8 @@ class Wire:
         service = _SERVICE_BY_ID.get(service_id, service_id)
         key = (service, operation)
         fault = self._faults.get(key)
+        if fault is ERROR_PAGE:
+            return AWSResponse(request.url, 500, {"Content-Type": "text/html"}, _Body(ERROR_PAGE_BODY))
         if fault is not None:
             model = self._model(service)
             code, status = fault.for_service(service, model.resolved_protocol)

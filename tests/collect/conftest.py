@@ -118,7 +118,7 @@ def seed_configured_account(
     mk("kms").enable_key_rotation(KeyId=key_arn)
     logs = mk("logs")
     log_group = f"{prefix}-cloudtrail"
-    logs.create_log_group(logGroupName=log_group)
+    logs.create_log_group(logGroupName=log_group, kmsKeyId=key_arn)
     logs.put_retention_policy(logGroupName=log_group, retentionInDays=400)
     log_group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}:*"
     logs.put_metric_filter(
@@ -161,6 +161,8 @@ def seed_configured_account(
         KmsKeyId=key_arn,
         CloudWatchLogsLogGroupArn=log_group_arn,
         CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/cloudtrail-logs",
+        SnsTopicName=f"{prefix}-alarms",
+        TagsList=[{"Key": "owner", "Value": "security"}],
     )["TrailARN"]
     ct.start_logging(Name=trail_arn)
     return Seeded(

@@ -239,3 +239,29 @@ def test_snapshot_round_trips_through_dict(session: boto3.Session) -> None:
     snap = _scan(session)
 
     assert Snapshot.from_dict(snap.to_dict()) == snap
+
+
+def test_trail_tags_log_group_key_and_resource_policies_are_collected(session: boto3.Session) -> None:
+    """ListTags of the owned trail, kmsKeyId of its log group, the region's log resource policies."""
+    import json
+
+    seeded: Seeded = seed_configured_account(session)
+    document = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+        "Action": "logs:PutLogEvents", "Resource": seeded.log_group_arn}]}
+    client(session, "logs").put_resource_policy(policyName="partner", policyDocument=json.dumps(document))
+
+    snap = _scan(session)
+
+    assert snap.errors == ()
+    trail = snap.accounts[0].trails[0]
+    assert [(t.key, t.value) for t in trail.tags or ()] == [("owner", "security")]
+    assert trail.sns_topic_arn == seeded.topic_arn
+    home = snap.accounts[0].region(REGION)
+    assert home is not None
+    assert [g.kms_key_id for g in home.log_groups] == [seeded.key_arn]  # type: ignore[union-attr]
+    assert isinstance(home.log_resource_policies, tuple)
+    assert [(p.name, p.document) for p in home.log_resource_policies] == [("partner", document)]
+    # no trail log group elsewhere: nothing read there, and said so (None, not "no policies")
+    other = [r for r in snap.accounts[0].regions if r.region != REGION]
+    assert other and all(r.log_resource_policies is None for r in other)

@@ -77,6 +77,12 @@ FAULT_GROUPS: dict[str, list[Fault]] = {
         ("s3", "GetBucketLocation", lambda s: _bucket(s).region),
         ("s3", "GetPublicAccessBlock", lambda s: _bucket(s).public_access_block),
         ("kms", "GetKeyPolicy", lambda s: _key(s).policy),
+        ("cloudtrail", "ListTags", lambda s: _trail(s).tags),
+        ("cloudwatch-logs", "DescribeResourcePolicies", lambda s: _home(s).log_resource_policies),
+    ],
+    "log-group-follow-ups": [
+        ("cloudwatch-logs", "DescribeMetricFilters", lambda s: _home(s).metric_filters),
+        ("cloudwatch-logs", "DescribeResourcePolicies", lambda s: _home(s).log_resource_policies),
     ],
     "bucket-calls": [
         ("s3", "GetBucketVersioning", lambda s: _bucket(s).versioning),
@@ -188,3 +194,13 @@ def test_credentials_never_appear_in_error_messages(session: boto3.Session) -> N
     for err in snap.errors:
         assert "ASIAIOSFODNN7EXAMPLE" not in err.message
         assert "<redacted>" in err.message
+
+
+def test_refused_metric_filters_leave_the_log_resource_policies_read(session: boto3.Session) -> None:
+    seed_configured_account(session)
+    deny(session, "cloudwatch-logs", "DescribeMetricFilters")
+
+    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+
+    assert isinstance(_home(snap).metric_filters, CollectionError)
+    assert _home(snap).log_resource_policies == ()

@@ -140,6 +140,7 @@ class RecordingProgress:
         self.total: int | None = None
         self.done: list[tuple[str, str]] = []
         self.calls: list[tuple[str, str]] = []
+        self.retries: list[tuple[str, str]] = []
         self.errors: list[Any] = []
         self.finished = False
 
@@ -153,6 +154,10 @@ class RecordingProgress:
     def call_made(self, service: str, operation: str) -> None:
         with self.lock:
             self.calls.append((service, operation))
+
+    def retried(self, service: str, operation: str) -> None:
+        with self.lock:
+            self.retries.append((service, operation))
 
     def error(self, err: Any) -> None:
         with self.lock:
@@ -197,3 +202,40 @@ def test_trail_is_read_in_its_home_region_even_when_listing_there_failed(
     assert trail.arn == seeded.trail_arn and trail.seen_in_regions == (OTHER_REGION,)
     assert not isinstance(trail.status, CollectionError) and trail.status is not None
     assert trail.status.is_logging
+
+
+def test_progress_hears_every_retry_of_a_throttled_call(session: boto3.Session) -> None:
+    from tests.collect.aws_wire import THROTTLED, Wire, instant_backoff
+
+    seed_configured_account(session)
+    wire = Wire(session)
+    wire.fail("cloudwatch", "DescribeAlarms", THROTTLED)
+    progress = RecordingProgress()
+    with instant_backoff():
+        collect(CollectOptions(regions=SCAN_REGIONS, max_attempts=4), progress=progress, session=session)
+    sent = wire.attempts[("cloudwatch", "DescribeAlarms")]
+    calls = [c for c in progress.calls if c[1] == "DescribeAlarms"]
+    assert calls and sent == 4 * len(calls)  # every call sent max_attempts times
+    assert len(progress.retries) == sent - len(calls)  # every attempt after the first is heard
+    assert {op for _, op in progress.retries} == {"DescribeAlarms"}
+
+
+def test_console_progress_counts_retries() -> None:
+    import io
+
+    from rich.console import Console
+
+    from auditor.app.console import RichProgress
+
+    out = io.StringIO()
+    progress = RichProgress(Console(file=out, force_terminal=True, width=120))
+    progress.start(1)
+    progress.call_made("cloudwatch", "DescribeAlarms")
+    progress.retried("cloudwatch", "DescribeAlarms")
+    progress.retried("cloudwatch", "DescribeAlarms")
+    progress.task_done("111122223333", "us-east-1")
+    progress.finish()
+    assert progress.retries == 2
+    import re
+
+    assert "1 API call, 2 retries, 0 collection errors" in re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())

@@ -293,7 +293,7 @@ def test_an_organisation_scan_and_its_log_read_outlast_the_role_sessions(session
     assert sum(1 for m in role_keys.values() if m == workload) >= 3
     assert sum(1 for c in wire.assume_calls if workload in c["RoleArn"]) >= 3
     # and everything succeeded: the log file was read, and nothing anywhere says the token expired
-    assert snap.log_evidence is not None and snap.log_evidence["files_read"] == 1, snap.log_evidence
+    assert snap.log_evidence is not None and snap.log_evidence.to_dict()["files_read"] == 1, snap.log_evidence
     assert not [e for e in snap.errors if e.account_id in members], snap.errors
     text = json.dumps(results.to_dict(), default=str)
     assert "ExpiredToken" not in text and "CredentialRefreshError" not in text
@@ -319,14 +319,15 @@ def test_a_renewal_refused_during_the_log_read_is_an_error_for_that_account_only
     clock.offset = timedelta(hours=1, minutes=1)  # both role sessions expired; only one can be renewed
     snap = read_trail_evidence(snap, options, since="1d", sessions=sessions, now=clock.now())
 
-    evidence = snap.log_evidence
+    evidence = snap.log_evidence.to_dict() if snap.log_evidence is not None else None
     assert evidence is not None and evidence["files_read"] == 1, evidence  # the readable account's file
     problems = evidence["file_problems"]
     assert problems and all("CredentialRefreshError" in p["reason"] or "renew" in p["reason"] for p in problems)
     assert all(seeded[refused].bucket in p["path"] for p in problems), problems
     assert snap.integrity is not None
-    assert all(e["account_id"] == refused for e in snap.integrity["errors"] if "renew" in e["message"])
-    assert any(e["account_id"] == refused and "trust policy changed" in e["message"] for e in snap.integrity["errors"])
+    errors = snap.integrity.to_dict()["errors"]
+    assert all(e["account_id"] == refused for e in errors if "renew" in e["message"])
+    assert any(e["account_id"] == refused and "trust policy changed" in e["message"] for e in errors)
     (check,) = (c for c in all_checks() if c.meta.id == "logs-digest-integrity")
     by_trail = {r.resource_id: r for r in run_check(snap, check, Settings())}
     assert by_trail[seeded[refused].trail_arn].status is Status.ERROR

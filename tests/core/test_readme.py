@@ -99,3 +99,12 @@ def test_permissions_section_points_to_the_deploy_templates() -> None:
     assert {"deploy/cloudformation/audit-role.yaml", "deploy/cloudformation/scheduled-scan.yaml",
             "deploy/terraform/", "docs/deploy.md", "action.yml"} <= set(links)
     assert all((ROOT / link).exists() for link in links)
+
+
+def test_readme_says_athena_writes_query_results_and_links_its_policy() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Permissions", 1)[1].split("\n## ", 1)[0]
+    assert "Athena writes every query's results to the query-results\noutput location" in section
+    assert "(policy/iam-policy-athena.json)" in section
+    first_screen = "\n".join(readme.splitlines()[:24])
+    assert "athena" not in first_screen.lower()

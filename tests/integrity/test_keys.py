@@ -13,7 +13,8 @@ import pytest
 from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource, verify_s3
+from auditor.aws.digest_source import verify_s3
+from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource
 from auditor.integrity.fixtures import build_chain, put_objects, utc
 from auditor.integrity.keys import load_public_key
 from auditor.model.errors import AuditorError

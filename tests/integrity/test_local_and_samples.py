@@ -13,13 +13,13 @@ from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import auditor
+from auditor.aws.digest_source import verify_s3
 from auditor.integrity import (
     FileKeySource,
     merge_reports,
     parse_digest,
     summary_lines,
     verify_local,
-    verify_s3,
     write_demo_chain,
 )
 from auditor.integrity.fixtures import build_chain, utc, write_objects

@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
-from auditor.integrity import FileKeySource, IntegrityReport, summary_lines, verify_s3
+from auditor.aws.digest_source import verify_s3
+from auditor.integrity import FileKeySource, IntegrityReport, summary_lines
 from auditor.integrity.fixtures import (
     DemoChain,
     DemoObject,

@@ -14,7 +14,7 @@ from auditor.engine.checkapi import Check, CheckResult, Settings, Status
 from auditor.engine.runner import run_check
 from auditor.logs import read_local
 from auditor.model.snapshot import Snapshot
-from tests.builders import ACCOUNT, BUCKET, KEY_ARN, NOW, sound_snapshot
+from tests.builders import ACCOUNT, BUCKET, KEY_ARN, NOW, integrity_doc, sound_snapshot
 from tests.logs.factory import FIXTURES, WIDE, event, hours, write_records
 
 LOG_CHECKS = (
@@ -307,10 +307,10 @@ def test_digest_gaps_from_integrity_fail_beyond_two_hours(tmp_path: Path) -> Non
         "hours": 3,
     }
     short = {**gap, "hours": 2}
-    snap = replace(logs_only(doc), integrity={"digest_gaps": [gap]})
+    snap = replace(logs_only(doc), integrity=integrity_doc(digest_gaps=[gap]))
     [fail] = failing(run("logs_delivery_continuity", snap))
     assert fail.evidence["digest_gaps"] == [gap]
-    snap2 = replace(logs_only(doc), integrity={"digest_gaps": [short]})
+    snap2 = replace(logs_only(doc), integrity=integrity_doc(digest_gaps=[short]))
     assert not failing(run("logs_delivery_continuity", snap2))
 
 

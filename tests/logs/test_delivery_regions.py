@@ -7,7 +7,7 @@ from pathlib import Path
 
 from auditor.engine.checkapi import Status
 from auditor.logs import read_local
-from tests.builders import REGIONS, sound_snapshot, with_trail
+from tests.builders import REGIONS, integrity_doc, sound_snapshot, with_trail
 from tests.checks.test_fail_closed_logs import LOG_CHECKS, log_key, quiet_events, run
 from tests.logs.factory import WIDE, write_records
 
@@ -29,8 +29,8 @@ def test_region_covered_by_a_logging_trail_without_files_fails(tmp_path: Path) -
 
 def test_validated_digests_prove_a_quiet_region_logged(tmp_path: Path) -> None:
     snap = sound_snapshot(log_evidence=_evidence_for_first_region_only(tmp_path),
-                          integrity={"digest_gaps": [], "validated": [
-                              {"account_id": "111111111111", "region": REGIONS[1], "trail_arn": "x"}]})
+                          integrity=integrity_doc(digest_gaps=[], validated=[
+                              {"account_id": "111111111111", "region": REGIONS[1], "trail_arn": "x"}]))
     assert {r.region: r.status for r in run(snap, CHECK)}[REGIONS[1]] is Status.PASS
 
 

@@ -14,6 +14,9 @@ TRAIL = (
     "trail-kms-key-policy", "trail-delivery-health", "trail-cloudwatch-logs",
     "trail-s3-data-events-write", "trail-s3-data-events-read", "trail-insights",
     "trail-duplicate-management-copies",
+    # Coverage wave 2 (issue 14), beyond checks.md (which allows new ids).
+    "trail-tags", "trail-sns-notification", "trail-lambda-data-events", "trail-dynamodb-data-events",
+    "trail-network-activity-events",
 )
 BUCKET = (
     "bucket-exists", "bucket-not-public", "bucket-policy-tls-only", "bucket-policy-source-arn",
@@ -29,7 +32,7 @@ ALARMS = (
     "alarm-security-group-changes", "alarm-nacl-changes", "alarm-network-gateway-changes",
     "alarm-route-table-changes", "alarm-vpc-changes", "alarm-organizations-changes",
 )
-MONITORING = ("loggroup-retention", *ALARMS)
+MONITORING = ("loggroup-retention", "loggroup-kms-encryption", "loggroup-resource-policy", *ALARMS)
 ACCOUNT = ("config-recorder-all-regions",)
 LOGS = (
     "logs-delivery-continuity", "logs-digest-integrity", "logs-trail-tampering",

@@ -21,7 +21,7 @@ from auditor.model.errors import AuditorError, ValidationError
 from tests.mapping.catalogue import ALARMS, CATALOGUE
 
 SHIPPED_IDS = {
-    "pci-dss-4.0.1", "hipaa", "gdpr", "cis-aws-3.0", "cis-aws-5.0", "nist-800-53-r5", "soc2",
+    "pci-dss-4.0.1", "hipaa", "gdpr", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-6.0", "nist-800-53-r5", "soc2",
 }
 
 GOOD_FRAMEWORK = """\
@@ -103,6 +103,23 @@ def test_cis_monitoring_items_follow_the_metric_filter_order(fid: str) -> None:
     for number, alarm in enumerate(ALARMS, start=1):
         assert by_id[f"4.{number}"].checks == (alarm,)
     assert by_id["3.2"].checks == ("trail-log-file-validation",)
+
+
+def test_cis_6_renumbers_logging_to_4_and_monitoring_to_5_with_the_same_checks() -> None:
+    """v6.0's 4.n and 5.n are v5.0's 3.n and 4.n: same checks, same automation, new numbers."""
+    (v5,) = load_frameworks(CATALOGUE, selected=["cis-aws-5.0"])
+    (v6,) = load_frameworks(CATALOGUE, selected=["cis-aws-6.0"])
+    old = {c.id: c for c in v5.controls}
+    new = {c.id: c for c in v6.controls}
+    assert set(new) == {f"{int(i.split('.')[0]) + 1}.{i.split('.')[1]}" for i in old}
+    for cid, ctrl in old.items():
+        section, number = cid.split(".")
+        moved = new[f"{int(section) + 1}.{number}"]
+        assert (moved.checks, moved.automation, moved.title) == (ctrl.checks, ctrl.automation, ctrl.title)
+    for number, alarm in enumerate(ALARMS, start=1):
+        assert new[f"5.{number}"].checks == (alarm,)
+    manual = [c for c in v6.controls if c.automation == "manual"]
+    assert manual and all(c.notes.strip().startswith("Not checked by trail-auditor. Supply") for c in manual)
 
 
 def test_shipped_mappings_cover_the_registered_checks() -> None:

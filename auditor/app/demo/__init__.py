@@ -3,7 +3,8 @@
 Everything runs in-process against moto: seed the organisation
 (auditor.aws.demo_seed), collect exactly as a real scan does, read the log files
 and validate the signed digest chain, evaluate, map to frameworks and write
-results.json with the HTML and PDF reports. The logs are also matched against
+results.json with the HTML, PDF, ASFF and OSCAL reports, then a signed evidence
+package that it verifies. The logs are also matched against
 the demo's own Sigma rules (auditor/app/demo/sigma/), one of which is a correlation
 the evaluator reports as unsupported, so every log capability shows.
 """
@@ -141,6 +142,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
                                            rules_dir=demo_rules_dir(), console=console, now=now,
                                            sessions=sessions)
             output_dir.mkdir(parents=True, exist_ok=True)
+            _write_athena_files(output_dir, org.org_bucket, org.org_id, now - timedelta(hours=WINDOW_HOURS), now)
             snapshot_path = output_dir / "snapshot.json"
             digest = save_snapshot(snapshot, snapshot_path)
             results = build_results(snapshot, EvaluationOptions(), started_at=started,
@@ -150,10 +152,36 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
         _restore(saved)
 
 
-def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf"),
+def _write_athena_files(output_dir: Path, bucket: str, org_id: str, since: datetime, until: datetime) -> None:
+    """The Athena engine on the demo's bucket, as text to review: the table's DDL and the statements
+    ``logs --engine athena --explain`` prints for the demo's window and Sigma rules (nothing runs)."""
+    from auditor.logs import LogWindow
+    from auditor.logs.sigma import load_rules
+    from auditor.logs.sql.ddl import athena_ddl
+    from auditor.logs.sql.explain import explain
+    from auditor.logs.sql.queries import Scope
+    from auditor.logs.sql.remote import window_text
+    from auditor.model.fsio import write_file
+
+    write_file(output_dir / "athena-table.sql", athena_ddl(bucket, org_id=org_id, database="default",
+                                                           table="cloudtrail_logs"))
+    specs, _ = load_rules(demo_rules_dir())
+    write_file(output_dir / "athena-explain.sql",
+               explain("default.cloudtrail_logs", Scope(*window_text(LogWindow(since, until))), specs))
+
+
+def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf", "asff", "oscal"),
              org_name: str = "Example Corp (demo)", label: str = "DEMO - SIMULATED DATA",
-             page_size: str = "A4", console: Any = None) -> int:
-    """Run the demo end to end; print where the outputs are; return the scan's exit code."""
+             page_size: str = "A4", console: Any = None, evidence_package: Path | None = None,
+             sign_key: Any = None) -> int:
+    """Run the demo end to end; print where the outputs are; return the scan's exit code.
+
+    Besides the reports, the demo writes a signed evidence package
+    (``evidence-package.zip`` unless ``evidence_package`` names another file) and
+    verifies it. Without ``sign_key`` it signs with a key made for this run and
+    writes only its public half (``<package>.pub.pem``) beside the package, so
+    `trail-auditor verify-package --public-key` can be tried on it.
+    """
     from auditor.app.console import print_summary
     from auditor.report import ReportOptions, render
 
@@ -161,13 +189,48 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
     files = render(results, list(formats), output_dir,
                    ReportOptions(org_name=org_name, label=label,
                                  page_size="Letter" if page_size == "Letter" else "A4"))
+    package, public_pem, verdict = write_demo_package(results, snapshot_path, files,
+                                                      evidence_package or output_dir / "evidence-package.zip",
+                                                      sign_key)
     if console is not None:
         print_summary(console, results)
         console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False,
                       highlight=False)
-        for f in files:
+        for f in (*files, package, *([public_pem] if public_pem else [])):
             console.print(f"  {f}", markup=False, highlight=False)
+        console.print(f"Evidence package verified: {verdict}", markup=False, highlight=False)
         console.print("The demo's findings are intentional: the simulated organisation is "
                       "configured with a realistic mix of sound and broken settings.")
     # The demo succeeded if it produced its outputs; its findings are the point, not a failure.
     return 0
+
+
+def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[Path], out: Path,
+                       sign_key: Any = None) -> tuple[Path, Path | None, str]:
+    """Write the demo's signed evidence package and verify it; (package, public key file or None, verdict)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from auditor import __version__
+    from auditor.model.fsio import write_file
+    from auditor.model.snapshot_io import load_snapshot
+    from auditor.report.package import build_package, evidence_members, key_fingerprint, verify_package
+
+    key = sign_key or Ed25519PrivateKey.generate()
+    snapshot = load_snapshot(snapshot_path)
+    members = evidence_members(results, snapshot_text=snapshot_path.read_text(encoding="utf-8"),
+                               log_evidence=snapshot.log_evidence, integrity=snapshot.integrity,
+                               reports=reports)
+    package = build_package(out, members, tool_version=__version__,
+                            created_at=results.scan.evaluated_at or results.scan.finished_at,
+                            scan_id=results.scan.id, sign_key=key)
+    public_pem = None
+    if sign_key is None:  # the run's own key: leave its public half to verify with (the user has theirs)
+        public_pem = out.with_name(out.stem + ".pub.pem")
+        write_file(public_pem, key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    report = verify_package(package, key.public_key())
+    if not report.ok:  # our own package, just written: failing to verify it is a bug
+        raise RuntimeError(f"the demo's evidence package did not verify: {report.problems[:3]}")
+    verdict = (f"{len(report.verified)} members match the manifest, signature valid "
+               f"(key sha256:{key_fingerprint(key.public_key())[:16]})")
+    return package, public_pem, verdict

@@ -48,6 +48,7 @@ __all__ = [
     "check_access",
     "collect",
     "collect_with_sessions",
+    "make_config",
     "open_account_sessions",
 ]
 
@@ -95,12 +96,14 @@ def collect(
 
 
 def _session(options: CollectOptions, session: boto3.Session | None) -> boto3.Session:
-    """The caller's session, else one for ``options.profile``."""
+    """The caller's session, else one for ``options.profile``; error pages cut (:mod:`auditor.aws.error_pages`)."""
+    from auditor.aws.error_pages import install
+
     if session is not None:
-        return session
+        return install(session)
     import boto3
 
-    return boto3.Session(profile_name=options.profile)
+    return install(boto3.Session(profile_name=options.profile))
 
 
 def _aws(
@@ -150,7 +153,14 @@ def collect_with_sessions(
         if model is not None:
             sink.call_made(model.service_model.service_name, model.name)
 
+    def on_request(request: Any = None, operation_name: str = "", event_name: str = "", **_: Any) -> None:
+        # botocore makes a new request for every attempt and counts the attempts in its context
+        attempt = (getattr(request, "context", None) or {}).get("retries", {}).get("attempt", 1)
+        if attempt > 1:
+            sink.retried(event_name.split(".")[1] if event_name.count(".") >= 2 else "", operation_name)
+
     session.events.register("before-parameter-build", on_call, unique_id=_HOOK_ID)
+    session.events.register("request-created", on_request, unique_id=_HOOK_ID + "-retries")
     try:
         aws = _aws(session, options, on_error, clock)
         settings = ScanSettings(
@@ -166,6 +176,7 @@ def collect_with_sessions(
         snapshot = scan.run(now_iso())
     finally:
         session.events.unregister("before-parameter-build", unique_id=_HOOK_ID)
+        session.events.unregister("request-created", unique_id=_HOOK_ID + "-retries")
         sink.finish()
     ordered = tuple(
         sorted(

@@ -20,15 +20,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
+from xml.etree.ElementTree import ParseError
 
 from botocore import xform_name
 from botocore.config import Config
 from botocore.credentials import Credentials as BotocoreCredentials
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.parsers import ResponseParserError
 
 from auditor import __version__
 from auditor.model.errors import AuditorError
+from auditor.model.excerpt import error_excerpt, is_markup
 from auditor.model.redact import register_secret
 from auditor.model.snapshot import CollectionError
 
@@ -152,7 +155,9 @@ def make_config(
     answers can hold a call (``scan --connect-timeout/--read-timeout/--max-attempts``).
     """
     return Config(
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        # total_max_attempts counts the first attempt too (botocore's max_attempts would not): the
+        # documented meaning of --max-attempts, "attempts per AWS call, retries included"
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         user_agent_extra=USER_AGENT_EXTRA,
@@ -476,17 +481,20 @@ class Aws:
             code = str(err.get("Code") or "ClientError")
             if code in not_configured:
                 return NOT_CONFIGURED
-            message = str(err.get("Message") or exc)
-        except BotoCoreError as exc:
+            message = _answer(exc, str(err.get("Message") or exc), self._secrets)
+        except (BotoCoreError, ResponseParserError, ParseError) as exc:
+            # ResponseParserError / ParseError: a body that is not AWS's (botocore's GetBucketLocation
+            # handler parses even an error page as XML)
             code = type(exc).__name__
-            message = str(exc)
+            message = scrub(str(exc), self._secrets)
+            message = error_excerpt(message) if is_markup(message) else message
         failure = CollectionError(
             account_id=access.account_id,
             region=region,
             service=service,
             operation=operation,
             error_code=code,
-            message=scrub(message, self._secrets),
+            message=message,
             resource=resource,
         )
         if record:
@@ -496,6 +504,19 @@ class Aws:
     def report(self, failure: CollectionError) -> None:
         """Record a failure that a caller created or decided to keep."""
         self._on_error(failure)
+
+
+def _answer(exc: ClientError, message: str, secrets: Any) -> str:
+    """The error's message as evidence, secrets scrubbed first; a web page cut to its status and an excerpt.
+
+    Only markup is cut: an AWS message is kept whole (results.json keeps it), and the
+    scrubbing comes before any cut, so a secret is never split past recognition.
+    """
+    message = scrub(message, secrets)
+    if not is_markup(message):
+        return message
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return f"HTTP {status}: {error_excerpt(message)}" if status else error_excerpt(message)
 
 
 class AccountAccessError(AuditorError):

@@ -20,6 +20,7 @@ from auditor.model.snapshot import (
     BucketAcl,
     BucketEncryption,
     BucketLogging,
+    CollectionError,
     ConfigRecorder,
     DataResource,
     EventSelectors,
@@ -27,11 +28,13 @@ from auditor.model.snapshot import (
     KeyMetadata,
     LifecycleRule,
     LogGroup,
+    LogResourcePolicy,
     MetricFilter,
     MetricTransformation,
     ObjectLock,
     PublicAccessBlock,
     Subscription,
+    Tag,
     TrailStatus,
     Transition,
     Versioning,
@@ -319,7 +322,36 @@ def log_group(raw: Raw) -> LogGroup:
         name=str(raw.get("logGroupName", "")),
         arn=str(raw.get("arn", "")),
         retention_days=int(retention) if retention is not None else None,
+        kms_key_id=_str_or_none(raw.get("kmsKeyId")),
     )
+
+
+def log_resource_policy(raw: Raw, account_id: str, region: str) -> LogResourcePolicy:
+    """DescribeResourcePolicies entry; an unparsable document is kept as the reason it is unknown."""
+    name = str(raw.get("policyName", ""))
+    document: dict[str, Any] | CollectionError
+    try:
+        document = _json_object(raw.get("policyDocument", ""))
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        document = CollectionError(account_id=account_id, region=region, service="logs",
+                                   operation="DescribeResourcePolicies", error_code="UnparsablePolicy",
+                                   message=f"policy document is not readable JSON: {exc}", resource=name)
+    return LogResourcePolicy(
+        name=name,
+        document=document,
+        scope=str(raw.get("policyScope") or "ACCOUNT"),
+        resource_arn=_str_or_none(raw.get("resourceArn")),
+    )
+
+
+def trail_tags(raw: Raw, arn: str) -> tuple[Tag, ...]:
+    """ListTags for one trail: its TagsList, sorted by key."""
+    tags: list[Tag] = []
+    for entry in raw.get("ResourceTagList") or ():
+        if entry.get("ResourceId") == arn:
+            tags.extend(Tag(key=str(t.get("Key", "")), value=str(t.get("Value") or ""))
+                        for t in entry.get("TagsList") or ())
+    return tuple(sorted(tags, key=lambda t: t.key))
 
 
 def metric_filter(raw: Raw) -> MetricFilter:

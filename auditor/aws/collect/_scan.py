@@ -6,8 +6,10 @@ Order of work:
    fatal call, because without it there is nothing to scan);
 2. per account, in parallel: AssumeRole, then DescribeRegions and (outside
    the caller's organisation) DescribeOrganization;
-3. per account and region, in parallel: trails, log groups and metric
-   filters, alarms and their topics, Config recorders; per account: S3
+3. per account and region, in parallel: trails (status, selectors, Insights,
+   and the tags of the trails the account owns), log groups with their metric
+   filters and the region's log resource policies, alarms and their topics,
+   Config recorders; per account: S3
    ListBuckets (to find bucket owners) and account-level Block Public Access;
 4. each distinct bucket and KMS key, once, with the owner's credentials
    (see :mod:`auditor.aws.collect._resources`).
@@ -46,6 +48,7 @@ from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
     LogGroup,
+    LogResourcePolicy,
     MetricFilter,
     OrgAccount,
     Organization,
@@ -85,6 +88,7 @@ class _Region:
     alarms: tuple[Any, ...] | CollectionError = ()
     topics: list[TopicSubscriptions] = field(default_factory=list)
     config_recorders: tuple[Any, ...] | CollectionError = ()
+    log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
 
     def __post_init__(self) -> None:
         a, r = self.account_id, self.region
@@ -103,6 +107,7 @@ class _Region:
             alarms=self.alarms,
             topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)),
             config_recorders=self.config_recorders,
+            log_resource_policies=self.log_resource_policies,
         )
 
 
@@ -160,6 +165,9 @@ class _Account:
             status=details.get("status", not_collected(a, home, "cloudtrail", "GetTrailStatus")),
             event_selectors=details.get("selectors", not_collected(a, home, "cloudtrail", "GetEventSelectors")),
             insight_selectors=details.get("insights", not_collected(a, home, "cloudtrail", "GetInsightSelectors")),
+            tags=details.get("tags", not_collected(a, home, "cloudtrail", "ListTags"))
+            if parse.arn_part(arn, 4) == a
+            else None,
             seen_in_regions=tuple(sorted(self.trail_seen.get(arn, ()))),
         )
 
@@ -577,8 +585,17 @@ class Scan:
             )
             details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(as_dict(res))
 
+        def tags() -> None:
+            res = self._aws.call(access, "cloudtrail", home, "ListTags", resource=arn, paginate=True,
+                                 ResourceIdList=[arn])
+            details["tags"] = res if isinstance(res, CollectionError) else parse.trail_tags(as_dict(res), arn)
+
         unit = reg.unit if reg is not None else None
-        for name, fn in (("status", status), ("selectors", selectors), ("insights", insights)):
+        tasks: list[tuple[str, Callable[[], None]]] = [
+            ("status", status), ("selectors", selectors), ("insights", insights)]
+        if parse.arn_part(arn, 4) == acc.account_id:  # tags are read from the owner only
+            tasks.append(("tags", tags))
+        for name, fn in tasks:
             self._submit(f"trail {name} {arn}", fn, unit)
 
     def _log_groups(self, access: AccountAccess, reg: _Region, names: list[str]) -> None:
@@ -599,6 +616,8 @@ class Scan:
             groups.extend(
                 parse.log_group(g) for g in as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
             )
+        # read before the filters, so that a refused DescribeMetricFilters leaves them known
+        reg.log_resource_policies = self._log_resource_policies(access, reg.region, groups)
         filters: list[MetricFilter] = []
         for group in groups:
             res = self._aws.call(
@@ -617,6 +636,23 @@ class Scan:
             filters.extend(parse.metric_filter(f) for f in as_dict(res).get("metricFilters") or ())
         reg.log_groups = tuple(groups)
         reg.metric_filters = tuple(filters)
+
+    def _log_resource_policies(
+        self, access: AccountAccess, region: str, groups: list[LogGroup]
+    ) -> tuple[LogResourcePolicy, ...] | CollectionError:
+        """The account-scoped resource policies of the region, then each trail group's own."""
+        found: dict[tuple[str, str, str | None], LogResourcePolicy] = {}
+        requests: list[tuple[str, dict[str, Any]]] = [("", {})]
+        requests += [(g.name, {"policyScope": "RESOURCE", "resourceArn": _group_arn(g.arn)}) for g in groups]
+        for resource, params in requests:
+            res = self._aws.call(access, "logs", region, "DescribeResourcePolicies", resource=resource,
+                                 paginate=True, **params)
+            if isinstance(res, CollectionError):
+                return res
+            for raw in as_dict(res).get("resourcePolicies") or ():
+                pol = parse.log_resource_policy(raw, access.account_id, region)
+                found.setdefault((pol.name, pol.scope, pol.resource_arn), pol)
+        return tuple(found[k] for k in sorted(found, key=lambda k: (k[0], k[1], k[2] or "")))
 
     def _alarms(self, access: AccountAccess, reg: _Region) -> None:
         res = self._aws.call(access, "cloudwatch", reg.region, "DescribeAlarms", paginate=True)
@@ -697,6 +733,11 @@ class Scan:
                 if raw.get("KmsKeyId"):
                     resources.request_key(str(raw["KmsKeyId"]), requester, home)
         return resources
+
+
+def _group_arn(arn: str) -> str:
+    """A log group ARN without the ``:*`` DescribeLogGroups appends."""
+    return arn[:-2] if arn.endswith(":*") else arn
 
 
 def _log_group_name(arn: str) -> str:

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import orjson
@@ -220,7 +220,21 @@ class RuleRun:
     incomplete: str | None = None
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+class RowSource(Protocol):
+    """Anything else that runs a statement and returns its rows (the Athena runner)."""
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """The statement's rows as column -> value."""
+        ...
+
+
+#: Where statements run: the embedded DuckDB connection, or a remote query service.
+Connection = duckdb.DuckDBPyConnection | RowSource
+
+
+def _fetch(con: Connection, sql: str) -> list[dict[str, Any]]:
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return con.rows(sql)
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -241,7 +255,7 @@ def statements(
 
 
 def run_rule(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     sql: tuple[str | None, str | None],
     judge: Callable[[dict[str, Any]], bool],
     resource_field: tuple[str, ...] | None = None,
@@ -277,7 +291,7 @@ def run_rule(
 
 
 def aggregate(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     part: Partial,
     scope: queries.Scope,
     render: Callable[[exp.Expr], str] = queries.duckdb,

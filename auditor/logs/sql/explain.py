@@ -15,6 +15,7 @@ from auditor.logs import sigma as sigma_mod
 from auditor.logs.rules import RULES, Rule
 from auditor.logs.sql import aggregations, queries
 from auditor.logs.sql.compiler import CompiledRule, Unsupported, compile_builtin, compile_sigma
+from auditor.logs.sql.remote import athena_statement
 
 
 def _comment(text: str) -> str:
@@ -33,8 +34,9 @@ def explain(
     queries.table_name(table)
     out: list[str] = [
         _comment(f"trail-auditor: Athena statements over {table}, events from {scope.since} until {scope.until}"),
-        _comment("accounts: " + (", ".join(scope.accounts) or "all (an injected projection needs them)")),
-        _comment("regions: " + (", ".join(scope.regions) or "all (an injected projection needs them)")),
+        _comment("accounts: " + (", ".join(scope.accounts) or "all (when run, the engine names those it lists "
+                                                                "under the window's prefixes)")),
+        _comment("regions: " + (", ".join(scope.regions) or "all (likewise)")),
         "",
     ]
     compiled: list[tuple[str, CompiledRule]] = [(f"rule {r.id} ({r.check_id})", compile_builtin(r)) for r in rules]
@@ -47,10 +49,10 @@ def explain(
         for _, kind, stmt in queries.rule_statements(table, [rule], scope):
             what = "match" if kind == "match" else "residual: rows judged by the stream's evaluator"
             out.append(_comment(f"{label}: {what}"))
-            out.append(stmt.sql(dialect="trino", pretty=pretty) + ";")
+            out.append(athena_statement(stmt).sql(dialect="trino", pretty=pretty) + ";")
             out.append("")
     for name, stmt in aggregations.statements(table, scope):
         out.append(_comment(f"aggregation {name}"))
-        out.append(stmt.sql(dialect="trino", pretty=pretty) + ";")
+        out.append(athena_statement(stmt).sql(dialect="trino", pretty=pretty) + ";")
         out.append("")
     return "\n".join(out)

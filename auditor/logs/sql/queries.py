@@ -150,14 +150,12 @@ def residual_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | N
     return _statement("residual", table, "''", and_(scope_predicate(scope), undecided))
 
 
-def candidates_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr | None:
-    """Every row the rule may match (its upper bound), for the stream's evaluator to judge one by one.
+def candidates_query(table: str, rule: CompiledRule, scope: Scope) -> exp.Expr:
+    """Every row the rule may match (its upper bound), earliest first, at most RESIDUAL_CAP + 1.
 
-    What a Sigma correlation needs from its base rules: each match with its fields, not a count.
-    At most :data:`RESIDUAL_CAP` + 1 rows, like the residual. None when no row can match.
+    For investigations (``trail-auditor query --sigma``): the caller keeps the rows the
+    stream's evaluator matches, so the result is exact.
     """
-    if rule.bounds.upper.sql() == FALSE.sql():
-        return None
     return _statement("residual", table, "''", and_(scope_predicate(scope), rule.bounds.upper))
 
 

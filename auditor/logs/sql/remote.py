@@ -1,0 +1,219 @@
+"""The SQL evidence engine over a query service (Athena): the same statements, the same judges.
+
+Nothing here talks to AWS: :mod:`auditor.aws.athena` provides a :class:`Runner`
+(start, poll, paginate, cancel) and this module runs the statements of
+:mod:`~auditor.logs.sql.queries` and :mod:`~auditor.logs.sql.aggregations`
+through it, rendered in the Trino dialect, and fills the same
+:class:`~auditor.logs.aggregate.Partial` the DuckDB engine fills, with the
+same functions (:func:`~auditor.logs.sql.duckdb_engine.run_rule`,
+:func:`~auditor.logs.sql.duckdb_engine.aggregate`). The evidence document,
+and so every check, mapping and report, is the one the other engines give.
+
+Two differences from the DuckDB statements, both in what a row brings back:
+Athena's GetQueryResults returns every value as text, and a ROW (struct) or
+ARRAY value as Trino's display text, which cannot be read back reliably. The
+row-returning statements therefore name the data columns instead of ``t.*``
+and cast ``useridentity``, ``tlsdetails`` and ``resources`` to JSON
+(:func:`athena_statement`); the runner reads values back by their column type.
+
+Fail closed: a statement that failed, was cancelled, timed out or passed the
+scan budget raises :class:`QueryFailed`; the rule or aggregation it served is
+then recorded under ``failed_queries`` and as an unreadable problem of every
+scope, so the logs-* checks ERROR with the query id and the reason instead of
+judging a partial result.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlglot import exp
+
+from auditor.logs import LogWindow
+from auditor.logs import sigma as sigma_mod
+from auditor.logs.aggregate import Params, Partial, to_document
+from auditor.logs.rules import RULES
+from auditor.logs.sql import aggregations, queries, schema
+from auditor.logs.sql.compiler import Unsupported
+from auditor.logs.sql.duckdb_engine import RowSource, aggregate, builtin_judge, run_rule, statements
+from auditor.model.errors import AuditorError
+
+#: Athena's on-demand price: 5 US dollars per terabyte (10**12 bytes) scanned.
+USD_PER_TB = 5.0
+#: Struct and array columns, returned as JSON text (their display text is not parseable).
+JSON_COLUMNS = ("useridentity", "tlsdetails", "resources")
+
+
+class QueryFailed(AuditorError):
+    """A statement that gave no complete result: failed, cancelled, timed out or over budget."""
+
+    def __init__(self, query_id: str | None, reason: str) -> None:
+        self.query_id = query_id
+        self.reason = reason
+        super().__init__(f"query {query_id or '(not started)'}: {reason}")
+
+
+#: Runs one statement (Trino text) and returns its rows, typed; raises :class:`QueryFailed`.
+Runner = RowSource
+
+
+def _projection() -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    for c in schema.columns():
+        col = exp.column(c.name, table="t")
+        if c.name in JSON_COLUMNS:
+            out.append(exp.alias_(exp.cast(col, exp.DataType.build("JSON")), c.name))
+        else:
+            out.append(col)
+    return out
+
+
+def athena_statement(stmt: exp.Expr) -> exp.Expr:
+    """The statement with every ``t.*`` replaced by the data columns, structs and arrays as JSON."""
+    out = stmt.copy()
+    for select in out.find_all(exp.Select):
+        exprs = select.expressions
+        if any(isinstance(e, exp.Column) and isinstance(e.this, exp.Star) and e.table == "t" for e in exprs):
+            new: list[exp.Expr] = []
+            for e in exprs:
+                if isinstance(e, exp.Column) and isinstance(e.this, exp.Star) and e.table == "t":
+                    new.extend(_projection())
+                else:
+                    new.append(e)
+            select.set("expressions", new)
+    return out
+
+
+def athena_text(stmt: exp.Expr) -> str:
+    """What Athena runs for one statement (Trino dialect)."""
+    return athena_statement(stmt).sql(dialect="trino")
+
+
+def needed_columns() -> set[str]:
+    """The columns every statement may read: the documented data columns and the partitions."""
+    return {c.name for c in schema.columns()} | set(schema.PARTITIONS)
+
+
+@dataclass
+class Failure:
+    """One statement that gave no result, and what it served."""
+
+    serves: str
+    query_id: str | None
+    reason: str
+
+
+@dataclass
+class RemoteRun:
+    """What running the statements recorded, besides the partial."""
+
+    failures: list[Failure] = field(default_factory=list)
+
+
+def _guard(run: RemoteRun, serves: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except QueryFailed as exc:
+        run.failures.append(Failure(serves, exc.query_id, exc.reason))
+        return None
+
+
+def evaluate(
+    runner: Runner,
+    part: Partial,
+    params: Params,
+    scope: queries.Scope,
+    table: str,
+    sources: Sequence[str],
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+    render: Callable[[exp.Expr], str] = athena_text,
+    refused: str | None = None,
+) -> dict[str, Any]:
+    """The evidence document, every statement run through ``runner``.
+
+    ``part`` already holds what is known without a query (files listed, their
+    delivery hours, listing problems). ``refused``: why no statement may run at all
+    (a table missing columns, a scan estimate over the budget); every part is then
+    a failure with that reason.
+    """
+    run = RemoteRun()
+    queries.table_name(table)
+
+    def guarded(serves: str, call: Callable[[], Any]) -> Any:
+        if refused is not None:
+            run.failures.append(Failure(serves, None, refused))
+            return None
+        return _guard(run, serves, call)
+
+    guarded("aggregations (coverage, rates, denied calls, console logins)",
+            lambda: aggregate(runner, part, scope, render, table))
+    for rule in RULES:
+        sql = statements(rule, scope, render, table)
+        got = guarded(f"rule {rule.id} ({rule.check_id})",
+                      functools.partial(run_rule, runner, sql, builtin_judge(rule), rule.resource_field))
+        if got is not None:
+            for (acct, region, res), b in got.buckets.items():
+                part.rules[(rule.id, acct, region, res)] = b
+            if got.incomplete:
+                run.failures.append(Failure(f"rule {rule.id} ({rule.check_id})", None, got.incomplete))
+    kept: list[sigma_mod.SigmaRuleSpec] = []
+    dropped = list(unsupported)
+    for spec in sigma_rules:
+        try:
+            sql = statements(spec, scope, render, table)
+        except Unsupported as exc:
+            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
+            continue
+        kept.append(spec)
+        got = guarded(f"sigma {spec.id} (logs-sigma-matches)",
+                      functools.partial(run_rule, runner, sql, functools.partial(sigma_mod.evaluate, spec.node)))
+        if got is not None:
+            for (acct, region, _), b in got.buckets.items():
+                part.sigma[(spec.id, acct, region)] = b
+            if got.incomplete:
+                run.failures.append(Failure(f"sigma {spec.id} (logs-sigma-matches)", None, got.incomplete))
+    doc = to_document(part, params, sources, kept, dropped)
+    doc["engine"] = "athena"
+    #: Athena applies the window inside each statement: events outside it are never counted.
+    doc["not_computed"] = ["events_outside_window"]
+    doc["failed_queries"] = [
+        {"serves": f.serves, "query_id": f.query_id, "reason": f.reason} for f in run.failures
+    ]
+    for f in run.failures:
+        where = f"athena query {f.query_id}" if f.query_id else "athena (no query run)"
+        doc["file_problems"].append(
+            {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
+             "account_id": None, "region": None})
+    doc["files_with_problems"] = len({p["path"] for p in doc["file_problems"]})
+    doc["files_unreadable"] = len({p["path"] for p in doc["file_problems"] if p["kind"] == "unreadable"})
+    return doc
+
+
+def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = ()) -> int:
+    """How many statements :func:`evaluate` runs (each one scans the window's objects once)."""
+    n = len(aggregations.statements(table, scope))
+    for rule in RULES:
+        n += sum(s is not None for s in statements(rule, scope, athena_text, table))
+    for spec in sigma_rules:
+        try:
+            n += sum(s is not None for s in statements(spec, scope, athena_text, table))
+        except Unsupported:
+            continue
+    return n
+
+
+def window_text(window: LogWindow) -> tuple[str, str]:
+    """The window as the stream's Params holds it (until rounded up to a whole second)."""
+    until = window.until + timedelta(microseconds=(1_000_000 - window.until.microsecond) % 1_000_000)
+    return (window.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def cost_usd(scanned_bytes: int) -> float:
+    """Athena's on-demand price for bytes scanned (USD_PER_TB per 10**12 bytes)."""
+    return round(scanned_bytes / 1e12 * USD_PER_TB, 6)

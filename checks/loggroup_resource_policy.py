@@ -1,0 +1,88 @@
+"""loggroup-resource-policy: no resource policy shares the trail's log group with other accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.engine.trailconfig import foreign_grants, log_group_result, trail_log_groups
+from auditor.engine.trails import error_evidence
+from auditor.model.snapshot import CollectionError
+
+META = CheckMeta(
+    id="loggroup-resource-policy",
+    title="No resource policy lets other accounts read or write the trail's log group",
+    severity=Severity.MEDIUM,
+    section="monitoring",
+    resource_type="AwsLogsLogGroup",
+    rationale=(
+        "A CloudWatch Logs resource policy can let principals of another account (or anyone) "
+        "write to or read the log group the CIS alarms watch: forged events can then trip or "
+        "drown the alarms, and read access discloses every recorded call."
+    ),
+    remediation=Remediation(
+        summary=("Remove or narrow the statements that grant other accounts logs:* actions on the "
+                 "trail's log group; give services an aws:SourceAccount or aws:SourceArn condition."),
+        cli=("aws logs describe-resource-policies\n"
+             "aws logs delete-resource-policy --policy-name <name>"),
+        terraform=(
+            'resource "aws_cloudwatch_log_resource_policy" "services" {\n'
+            '  policy_name     = "delivery"\n'
+            "  policy_document = data.aws_iam_policy_document.logs_delivery.json\n"
+            "  # statements for services only, each with an aws:SourceAccount condition\n"
+            "}"
+        ),
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html",
+    ),
+    references=("CloudWatch Logs user guide: resource-based policies",),
+    permissions=("cloudtrail:DescribeTrails", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies"),
+    notes=(
+        "Reads the region's account-scoped resource policies and the log group's own "
+        "resource-scoped ones. A statement FAILs the group when it allows a write or read action "
+        "(PutLogEvents, CreateLogStream, DeleteLogGroup, GetLogEvents, StartQuery...) on it to an "
+        "AWS principal of an account other than the owner and the trusted accounts, to Principal "
+        "'*' or NotPrincipal without an aws:SourceAccount/SourceArn condition naming only those "
+        "accounts, or to a service principal without such a condition (the confused-deputy case). "
+        "aws:PrincipalOrgID alone still shares with other accounts of the organisation and FAILs."
+    ),
+)
+
+
+def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+    """One result per owned trail's log group."""
+    for item in trail_log_groups(ctx):
+        if isinstance(item, CheckResult):
+            yield item
+            continue
+        policies = item.resource_policies
+        if isinstance(policies, CollectionError):
+            yield ctx.error(policies, resource_id=item.name, resource_arn=item.arn, region=item.region,
+                            account_id=item.account_id)
+            continue
+        if policies is None:
+            yield log_group_result(ctx, item, Status.ERROR, "the region's log resource policies were not "
+                                   "collected; nothing can be concluded")
+            continue
+        unreadable = [p for p in policies if isinstance(p.document, CollectionError)]
+        if unreadable:
+            errs = [p.document for p in unreadable if isinstance(p.document, CollectionError)]
+            yield log_group_result(ctx, item, Status.ERROR,
+                                   "resource policy " + ", ".join(p.name for p in unreadable)
+                                   + " could not be read: " + errs[0].reason(),
+                                   {"collection_errors": [error_evidence(e) for e in errs]})
+            continue
+        grants = [g for p in policies for g in foreign_grants(p, item.arn, item.account_id,
+                                                              ctx.settings.trusted_accounts)]
+        ev = {"policies": [p.name for p in policies], "grants": [g.as_evidence() for g in grants]}
+        if grants:
+            who = sorted({pr for g in grants for pr in g.principals})
+            yield log_group_result(ctx, item, Status.FAIL,
+                                   f"resource policy {grants[0].policy} lets {', '.join(who)} "
+                                   f"{'/'.join(grants[0].actions[:3])} on it", ev)
+        else:
+            yield log_group_result(ctx, item, Status.PASS,
+                                   f"no resource policy opens it to other accounts ({len(policies)} "
+                                   "policies read)", ev)
+
+
+CHECK = Check(META, evaluate)

@@ -1,0 +1,446 @@
+"""The Athena engine against moto's Athena, Glue and S3.
+
+moto records queries without running them; GetQueryResults returns results a
+test registered. Here every StartQueryExecution is answered with what DuckDB
+returns for the very text Athena received (Trino, transpiled by sqlglot) over
+the same files, encoded as Athena encodes results (text values, a header row,
+JSON for the struct columns). Failed, slow and expensive queries are injected
+on the wire (botocore ``after-call`` hooks on GetQueryExecution), as AWS would
+report them; moto's own state machine gives the QUEUED -> RUNNING -> SUCCEEDED
+progression and records StopQueryExecution.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import duckdb
+import pytest
+from moto import mock_aws
+from moto.athena.models import QueryResults, athena_backends
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_api import state_manager
+
+from auditor.aws.athena import AthenaOptions, AthenaRunner, read_athena, run_query
+from auditor.engine.checkapi import Status
+from auditor.logs import LogWindow
+from auditor.logs.aggregate import Params
+from auditor.logs.rules import RULES
+from auditor.logs.sql import adhoc, ddl, duckdb_engine, queries, remote, schema
+from tests.logs.factory import FIXTURES, event, hours, write_records
+from tests.logs.test_checks import LOG_CHECKS, logs_only, run
+
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+BUCKET = "org-trail-logs"
+TABLE = "trail.cloudtrail_logs"
+WINDOW = LogWindow(datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC))
+SIGMA = ("aws_cloudtrail_disable_logging.yml", "aws_root_account_usage.yml")
+
+
+def _corpus(root: Path, acct: str = ACCOUNT) -> None:
+    """Three days of hourly writes with root use, failed logins, denied calls and a StopLogging."""
+    start = datetime(2026, 11, 3, tzinfo=UTC)
+    for i, h in enumerate(hours(start, 72)):
+        evs = [event("RunInstances", h + timedelta(minutes=m), account=acct) for m in (1, 7)]
+        evs.append(event("DescribeInstances", h + timedelta(minutes=3), read_only=True, account=acct))
+        if i % 10 == 0:
+            evs.append(event("ConsoleLogin", h + timedelta(minutes=5), source="signin.amazonaws.com",
+                             account=acct, userIdentity={"type": "Root", "arn": f"arn:aws:iam::{acct}:root",
+                                           "accountId": acct, "principalId": acct},
+                             responseElements={"ConsoleLogin": "Success"},
+                             additionalEventData={"MFAUsed": "No"}))
+        if i % 7 == 0:
+            evs.extend(event("ConsoleLogin", h + timedelta(minutes=9, seconds=s), source="signin.amazonaws.com",
+                             user="mallory", errorMessage="Failed authentication", account=acct,
+                             responseElements={"ConsoleLogin": "Failure"}) for s in range(6))
+        if i % 5 == 0:
+            evs.extend(event("GetSecretValue", h + timedelta(minutes=11, seconds=s),
+                             source="secretsmanager.amazonaws.com", user="eve", errorCode="AccessDenied",
+                             account=acct,
+                             errorMessage="not authorized", read_only=True) for s in range(3))
+        if i == 40:
+            evs.append(event("StopLogging", h + timedelta(minutes=13), source="cloudtrail.amazonaws.com",
+                             account=acct,
+                             requestParameters={"name": "org-trail"},
+                             resources=[{"ARN": f"arn:aws:cloudtrail:{REGION}:{acct}:trail/org-trail",
+                                         "accountId": acct, "type": "AWS::CloudTrail::Trail"}],
+                             tlsDetails={"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                                         "clientProvidedHostHeader": "cloudtrail.us-east-1.amazonaws.com"}))
+        key = (f"AWSLogs/{acct}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
+               f"{acct}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz")
+        write_records(root / key, evs)
+
+
+@dataclass
+class Athena:
+    """A moto account with the trail bucket, the Glue table, and DuckDB answering each query."""
+
+    session: boto3.Session
+    root: Path
+    rules: Path
+    con: duckdb.DuckDBPyConnection
+    started: list[str] = field(default_factory=list)
+
+    @property
+    def backend(self) -> Any:
+        return athena_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+    def options(self, **kw: Any) -> AthenaOptions:
+        return AthenaOptions(table=TABLE, workgroup="primary", output=f"s3://{BUCKET}-results/q/", **kw)
+
+    def read(self, runner_options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        fast = {"poll_first": 0.001, "poll_max": 0.004}
+        return read_athena(self.options(**kw), WINDOW, rules_dir=self.rules, session=self.session,
+                           runner_options={**fast, **(runner_options or {})})
+
+    def answer(self, params: dict[str, Any], **_: Any) -> None:
+        """Register DuckDB's answer to the statement about to start, encoded as Athena returns it."""
+        sql = params["QueryString"]
+        self.started.append(sql)
+        cur = self.con.execute(queries.duckdb_from_trino(sql))
+        cols = [(d[0], _athena_type(str(d[1]))) for d in cur.description]
+        rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
+        for r in cur.fetchall():
+            rows.append({"Data": [_cell(name, v, self.root) for (name, _), v in zip(cols, r, strict=True)]})
+        info = [{"Name": n, "Label": n, "Type": t} for n, t in cols]
+        self.backend.query_results_queue.append(QueryResults(rows=rows, column_info=info))
+
+
+def _athena_type(duck: str) -> str:
+    d = duck.upper()
+    if d == "BOOLEAN":
+        return "boolean"
+    if d in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT"):
+        return "bigint"
+    if d == "JSON":
+        return "json"
+    if d == "DOUBLE":
+        return "double"
+    return "varchar"
+
+
+def _cell(name: str, v: Any, root: Path) -> dict[str, str]:
+    if v is None:
+        return {}
+    if isinstance(v, bool):
+        return {"VarCharValue": "true" if v else "false"}
+    if name == "_file":  # Athena's "$path" is the object's URL
+        return {"VarCharValue": str(v).replace(str(root) + "/", f"s3://{BUCKET}/")}
+    if isinstance(v, dict | list):
+        raise AssertionError(f"{name}: a struct came back without a JSON cast")
+    return {"VarCharValue": str(v)}
+
+
+@pytest.fixture
+def athena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Athena]:
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(k, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    root = tmp_path / "bucket"
+    _corpus(root)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in SIGMA:
+        shutil.copy(FIXTURES / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail" / name, rules / name)
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        s3 = session.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.create_bucket(Bucket=f"{BUCKET}-results")
+        for f in sorted(root.rglob("*.json.gz")):
+            s3.upload_file(str(f), BUCKET, str(f.relative_to(root)))
+        glue = session.client("glue")
+        glue.create_database(DatabaseInput={"Name": "trail"})
+        spec = ddl.TableSpec(BUCKET, database="trail")
+        glue.create_table(DatabaseName="trail", TableInput={
+            "Name": "cloudtrail_logs",
+            "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
+                                  "Location": spec.root},
+            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+            "Parameters": ddl.projection(spec),
+        })
+        params = Params(*remote_window())
+        loaded = duckdb_engine.load(root, params)
+        loaded.con.execute("CREATE SCHEMA trail")
+        loaded.con.execute("CREATE VIEW trail.cloudtrail_logs AS SELECT * FROM cloudtrail")
+        a = Athena(session, root, rules, loaded.con)
+        session.events.register("provide-client-params.athena.StartQueryExecution", a.answer)
+        try:
+            yield a
+        finally:
+            loaded.con.close()
+            state_manager.unset_transition("athena::execution")
+
+
+def remote_window() -> tuple[str, str]:
+    from auditor.aws.athena import remote_window as rw
+
+    return rw(WINDOW)
+
+
+def _in_s3(doc: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The DuckDB engine's document with local paths as the S3 URLs Athena's "$path" gives."""
+    text = json.dumps(doc).replace(json.dumps(str(root) + "/")[1:-1], f"s3://{BUCKET}/")
+    return dict(json.loads(text))
+
+
+def _failing_on(session: boto3.Session, when: Any, state: str, reason: str = "", scanned: int = 0) -> None:
+    """GetQueryExecution answers ``state`` (and bytes scanned) for the queries ``when`` selects."""
+
+    def hook(parsed: dict[str, Any], **_: Any) -> None:
+        qe = parsed.get("QueryExecution", {})
+        if when(qe.get("Query", "")):
+            qe["Status"]["State"] = state
+            if reason:
+                qe["Status"]["StateChangeReason"] = reason
+                qe["Status"]["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1301}
+            qe["Statistics"]["DataScannedInBytes"] = scanned
+
+    session.events.register("after-call.athena.GetQueryExecution", hook)
+
+
+# --------------------------------------------------------------------------- same findings
+
+
+def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athena: Athena) -> None:
+    since, until = remote_window()
+    duck = _in_s3(duckdb_engine.read_local(athena.root, since, until, rules_dir=athena.rules), athena.root)
+    doc = athena.read()
+    assert doc["failed_queries"] == []
+    assert doc["engine"] == "athena" and duck["engine"] == "duckdb"
+    for key in ("rules", "coverage", "console_login_failures", "access_denied", "rate_anomalies",
+                "files_read", "events_read", "file_problems"):
+        assert doc[key] == duck[key], key
+    assert doc["sigma"]["matches"] == duck["sigma"]["matches"]
+    # not vacuous: the corpus makes rules, Sigma rules, denied calls and failed logins match
+    assert {r["check_id"] for r in doc["rules"]} >= {"logs-root-activity", "logs-trail-tampering"}
+    assert doc["sigma"]["matches"] and doc["access_denied"] and doc["console_login_failures"]
+    for module in LOG_CHECKS:
+        assert run(module, logs_only(doc)) == run(module, logs_only(duck)), module
+    # what Athena ran: Trino text, each restricted to the window's days and the listed scope
+    assert athena.started and all("day >= '2026/11/02'" in s and f"account IN ('{ACCOUNT}')" in s
+                                  for s in athena.started)
+    assert len(athena.started) == doc["athena"]["statements"]
+    stats = doc["athena"]
+    assert stats["objects_in_window"] == 72 and stats["bytes_in_window"] > 0
+    assert stats["estimated_scan_bytes"] == stats["bytes_in_window"] * stats["statements"]
+    assert all(q["state"] == "SUCCEEDED" for q in stats["queries"])
+
+
+def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena, tmp_path: Path) -> None:
+    _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=2 * 10**9)
+    doc = athena.read()
+    stats = doc["athena"]
+    assert stats["data_scanned_bytes"] == 2 * 10**9 * stats["statements"]
+    assert stats["estimated_cost_usd"] == pytest.approx(stats["data_scanned_bytes"] / 1e12 * 5)
+    assert doc["failed_queries"] == []
+    # into the results and the report
+    from auditor.app.pipeline import EvaluationOptions, build_results
+    from auditor.report import render_to
+
+    results = build_results(logs_only(doc), EvaluationOptions(sections=("logs",)))
+    window = results.to_dict()["scan"]["log_window"]
+    assert window["engine"] == "athena"
+    assert window["athena"]["estimated_cost_usd"] == stats["estimated_cost_usd"]
+    assert window["athena"]["data_scanned_bytes"] == stats["data_scanned_bytes"]
+    html = tmp_path / "report.html"
+    render_to(results, "html", html)
+    gb = stats["data_scanned_bytes"] / 1e9
+    assert f"(Athena: {gb:.3f} GB scanned, about ${stats['estimated_cost_usd']:.4f})" in html.read_text()
+
+
+# --------------------------------------------------------------------------- fail closed
+
+
+def _rule_sql(check_id: str) -> set[str]:
+    """The Athena text of the statements of the rules feeding one check."""
+    scope = queries.Scope(*remote_window(), (ACCOUNT,), (REGION,))
+    out = {s for r in RULES if r.check_id == check_id
+           for s in duckdb_engine.statements(r, scope, remote.athena_text, TABLE) if s is not None}
+    assert out
+    return out
+
+
+def test_a_failed_query_makes_the_checks_it_feeds_error_with_query_id_and_reason(athena: Athena) -> None:
+    sqls = _rule_sql("logs-root-activity")
+    _failing_on(athena.session, lambda q: q in sqls, "FAILED", "HIVE_BAD_DATA: malformed record")
+    doc = athena.read()
+    (failed,) = doc["failed_queries"]
+    assert failed["serves"].endswith("(logs-root-activity)") and failed["query_id"]
+    assert failed["reason"].startswith("FAILED: HIVE_BAD_DATA: malformed record")
+    results = run("logs_root_activity", logs_only(doc))
+    assert results and all(r.status is Status.ERROR for r in results)
+    assert failed["query_id"] in json.dumps([r.evidence for r in results], default=str)
+
+
+def test_an_estimate_over_the_budget_runs_nothing_and_every_check_errors(athena: Athena) -> None:
+    doc = athena.read(max_scan_gb=1e-6)  # 1000 bytes: the corpus is larger
+    assert athena.started == [] and doc["athena"]["queries"] == []
+    assert "exceeds --max-scan-gb" in doc["athena"]["refused"]
+    assert doc["failed_queries"] and all("exceeds --max-scan-gb" in f["reason"] for f in doc["failed_queries"])
+    for module in ("logs_root_activity", "logs_delivery_continuity", "logs_unauthorized_api_calls"):
+        results = run(module, logs_only(doc))
+        assert results and all(r.status is Status.ERROR for r in results), module
+
+
+def test_a_running_query_past_the_budget_is_stopped_and_errors(athena: Athena) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
+    _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
+    doc = athena.read(max_scan_gb=100)  # the estimate passes; the first query's statistics do not
+    first = doc["athena"]["queries"][0]
+    assert first["state"] == "CANCELLED" and "passed the budget of 100 GB" in first["reason"]
+    assert athena.backend.executions[first["query_id"]].status == "CANCELLED"  # StopQueryExecution reached AWS
+    assert len(doc["athena"]["queries"]) == 1, "nothing more runs once the budget is spent"
+    assert all(f["reason"].startswith(("stopped: the scan passed", "not run: the budget"))
+               for f in doc["failed_queries"])
+    assert all(r.status is Status.ERROR for r in run("logs_trail_tampering", logs_only(doc)))
+
+
+def test_a_table_missing_a_column_runs_nothing(athena: Athena) -> None:
+    glue = athena.session.client("glue")
+    cols = [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns() if c.name != "tlsdetails"]
+    glue.update_table(DatabaseName="trail", TableInput={
+        "Name": "cloudtrail_logs", "StorageDescriptor": {"Columns": cols, "Location": f"s3://{BUCKET}/AWSLogs/"},
+        "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+        "Parameters": ddl.projection(ddl.TableSpec(BUCKET, database="trail"))})
+    doc = athena.read()
+    assert athena.started == []
+    assert "lacks the column(s) tlsdetails" in doc["athena"]["refused"]
+    assert all(r.status is Status.ERROR for r in run("logs_root_activity", logs_only(doc)))
+
+
+# --------------------------------------------------------------------------- the API flow
+
+
+def _runner(athena: Athena, **kw: Any) -> AthenaRunner:
+    return AthenaRunner(athena.session.client("athena"), "trail", "primary", f"s3://{BUCKET}-results/q/", **kw)
+
+
+def test_polling_backs_off_until_the_query_succeeds(athena: Athena) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 3})
+    delays: list[float] = []
+    runner = _runner(athena, poll_first=0.01, poll_max=0.03, sleep=delays.append)
+    rows = runner.rows(f"SELECT count(*) AS n FROM {TABLE} WHERE day = '2026/11/04'")  # noqa: S608
+    assert len(rows) == 1 and rows[0]["n"] > 0
+    assert delays[:3] == [0.01, 0.02, 0.03] and len(delays) >= 3
+    assert runner.queries[0].state == "SUCCEEDED"
+
+
+def test_a_query_past_the_time_limit_is_stopped(athena: Athena) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 10_000})
+    runner = _runner(athena, timeout=0.02, poll_first=0.005, poll_max=0.005)
+    with pytest.raises(remote.QueryFailed, match=r"timed out after 0\.02 s") as err:
+        runner.rows(f"SELECT 1 AS x FROM {TABLE}")  # noqa: S608
+    assert err.value.query_id and athena.backend.executions[err.value.query_id].status == "CANCELLED"
+
+
+def test_cancelled_by_someone_else_is_an_error_with_the_reason(athena: Athena) -> None:
+    _failing_on(athena.session, lambda q: True, "CANCELLED", "Query cancelled by user")
+    with pytest.raises(remote.QueryFailed, match="CANCELLED: Query cancelled by user"):
+        _runner(athena).rows(f"SELECT 1 AS x FROM {TABLE}")  # noqa: S608
+
+
+def test_a_refused_start_is_an_error_without_query_id(athena: Athena) -> None:
+    runner = AthenaRunner(athena.session.client("athena"), "trail", "no-such-workgroup")
+    with pytest.raises(remote.QueryFailed, match="StartQueryExecution refused") as err:
+        runner.rows("SELECT 1")
+    assert err.value.query_id is None
+
+
+def test_results_are_paginated_typed_and_the_header_row_dropped(athena: Athena) -> None:
+    """Athena pages results (1,000 rows at most per page); moto returns one page, so pages are cut on the wire."""
+    pages: list[str | None] = []
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["next"] = params.get("NextToken")
+
+    def cut(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        start = int(context.get("next") or 0)
+        rows = parsed["ResultSet"]["Rows"]
+        parsed["ResultSet"]["Rows"] = rows[start:start + 2]
+        pages.append(context.get("next"))
+        if start + 2 < len(rows):
+            parsed["NextToken"] = str(start + 2)
+
+    athena.session.events.register("provide-client-params.athena.GetQueryResults", remember)
+    athena.session.events.register("after-call.athena.GetQueryResults", cut)
+    sql = ("SELECT * FROM (VALUES (1, true, 'a', NULL), (2, false, 'b', 'x'), (3, NULL, NULL, 'y'), "
+           "(4, true, 'true', 'z')) AS v(n, flag, s, t) ORDER BY n")
+    rows = _runner(athena).rows(sql)
+    assert rows == [
+        {"n": 1, "flag": True, "s": "a", "t": None},
+        {"n": 2, "flag": False, "s": "b", "t": "x"},
+        {"n": 3, "flag": None, "s": None, "t": "y"},
+        {"n": 4, "flag": True, "s": "true", "t": "z"},
+    ]
+    assert pages == [None, "2", "4"]  # header + 4 rows, two per page
+
+
+def test_a_user_query_runs_windowed_and_reports_its_cost(athena: Athena) -> None:
+    sql = "SELECT eventname, count(*) AS n FROM cloudtrail WHERE errorcode = 'AccessDenied' GROUP BY 1"
+    rows, stats = run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"),
+                            WINDOW, session=athena.session,
+                            runner_options={"poll_first": 0.001})
+    assert rows == [{"eventname": "GetSecretValue", "n": 45}]
+    assert "day >= '2026/11/02'" in stats["sql"] and TABLE in stats["sql"]
+    assert stats["state"] == "SUCCEEDED" and stats["estimated_cost_usd"] == 0
+
+
+# --------------------------------------------------------------------------- permissions
+
+POLICY = Path(__file__).resolve().parents[3] / "policy" / "iam-policy-athena.json"
+
+
+def _policy_actions() -> set[str]:
+    actions: set[str] = set()
+    for statement in json.loads(POLICY.read_text())["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: Athena) -> None:
+    """Our calls (recorded on the wire, a stopped query included) plus what Athena does with the
+    caller's permissions (SERVICE_SIDE_ACTIONS): no more, no fewer."""
+    from auditor.aws.athena import SERVICE_SIDE_ACTIONS
+    from tests.collect.aws_wire import iam_action
+
+    called: set[tuple[str, str]] = set()
+
+    def record(model: Any, **_: Any) -> None:
+        called.add((model.service_model.service_name, model.name))
+
+    athena.session.events.register("before-call", record)
+    athena.read()
+    sql = "SELECT eventname FROM cloudtrail WHERE eventname = 'CreateBucket'"
+    run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"), WINDOW,
+              session=athena.session, runner_options={"poll_first": 0.001})
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
+    _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
+    athena.read(max_scan_gb=100)
+    ours = {iam_action(s, o) for s, o in called}
+    assert ours == {"athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+                    "athena:StopQueryExecution", "glue:GetTable", "s3:ListBucket"}
+    assert _policy_actions() == ours | SERVICE_SIDE_ACTIONS
+    read_only = json.loads((POLICY.parent / "iam-policy.json").read_text())
+    assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), \
+        "the read-only policy stays free of Athena (a separate, opt-in policy)"
+
+
+def test_a_query_that_finished_past_the_budget_is_used_and_nothing_more_runs(athena: Athena) -> None:
+    _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=10**12)
+    doc = athena.read(max_scan_gb=100)
+    (only,) = doc["athena"]["queries"]
+    assert only["state"] == "SUCCEEDED" and only["reason"] is None
+    assert doc["failed_queries"] and all(f["reason"] == "not run: the budget of 100 GB is spent"
+                                         for f in doc["failed_queries"])
+    assert all(r.status is Status.ERROR for r in run("logs_root_activity", logs_only(doc)))
