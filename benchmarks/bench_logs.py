@@ -9,7 +9,9 @@ mix of about 1 KB per event, then measures, on the same files in the same run:
 - a decompress-only pass: the same process pool (``auditor.logs.reader.run_pool``),
   the same worker count, the same file reading and the same decompressor
   (``auditor.logs.parse.file_text``, zlib) as our reader: the floor any reader pays,
-- DuckDB ``read_json`` over the same files, when duckdb is importable.
+- DuckDB ``read_json`` over the same files, when duckdb is importable,
+- with ``--sql-engine``, the DuckDB evidence engine (``auditor.logs.sql.duckdb_engine``:
+  load into the Athena-typed table, then every statement), interleaved with ours.
 
 Each measured phase runs in its own child process so that its peak memory
 (RUSAGE_SELF of the phase process plus RUSAGE_CHILDREN for its workers) is its
@@ -17,7 +19,7 @@ own. Our reader and the decompress-only floor run ``--repeat`` times each,
 interleaved (DuckDB ``--repeat`` times after them); each phase reports its
 fastest wall time, its least CPU time and its largest peak memory. Usage::
 
-    python benchmarks/bench_logs.py --events 1000000 [--repeat 3] [--keep DIR] [--reference]
+    python benchmarks/bench_logs.py --events 1000000 [--repeat 3] [--keep DIR] [--reference] [--sql-engine]
 """
 
 from __future__ import annotations
@@ -249,6 +251,16 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
         tasks = ((fn, (f,)) for f in files)
         part = run_pool(tasks, cfg, workers, len(files), batch=batch_size(len(files), workers))
         out["bytes" if name == "decompress" else "events"] = part.events_read
+    elif name == "sql-engine":
+        from auditor.logs.sql import duckdb_engine
+
+        iso = "%Y-%m-%dT%H:%M:%SZ"
+        since, until = (START - timedelta(days=1)).strftime(iso), (START + timedelta(days=DAYS + 1)).strftime(iso)
+        doc = duckdb_engine.read_local(folder, since, until)
+        out["seconds"] = time.perf_counter() - t0
+        out["cpu"] = _cpu_seconds() - c0
+        out["events"] = doc["events_read"]
+        out["rule_matches"] = sum(r["total"] for r in doc["rules"])
     elif name == "duckdb":
         import duckdb
 
@@ -321,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reference", action="store_true", help="also time the full-parse reference path (read_local(fast=False))"
     )
+    parser.add_argument(
+        "--sql-engine", action="store_true", help="also time the DuckDB evidence engine (auditor.logs.sql)"
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -345,9 +360,12 @@ def main(argv: list[str] | None = None) -> int:
         # interleaved, so that a slow spell of the machine does not fall on one phase only
         floor: dict[str, Any] = {}
         ours: dict[str, Any] = {}
+        engine: dict[str, Any] = {}
         for _ in range(max(1, args.repeat)):
             floor = _best(floor, _run_phase("decompress", folder, args.workers))
             ours = _best(ours, _run_phase("ours", folder, args.workers))
+            if args.sql_engine:
+                engine = _best(engine, _run_phase("sql-engine", folder, args.workers))
         slim = _run_phase("slim-decode", folder, args.workers, args.repeat)
         ref = _run_phase("reference", folder, args.workers) if args.reference else None
         try:
@@ -405,6 +423,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"duckdb / ours = {duck['seconds'] / ours['seconds']:.2f}x (target >= 5x); "
                 f"duckdb / decompress-only = {duck['seconds'] / floor['seconds']:.2f}x "
                 f"(the most any reader using this decompressor could reach)"
+            )
+        if engine and "error" in engine:
+            print(f"DuckDB engine failed: {engine['error']}")
+        elif engine:
+            print(
+                f"DuckDB evidence engine (auditor.logs.sql, DuckDB's default threads, in-process load): "
+                f"{engine['events']:,} events, {engine['rule_matches']:,} rule matches, {engine['seconds']:.2f} s, "
+                f"{engine['cpu']:.2f} CPU s, peak {engine['peak_mb']:.0f} MB; engine / stream = "
+                f"{engine['seconds'] / ours['seconds']:.2f}x wall, {engine['cpu'] / ours['cpu']:.2f}x CPU"
             )
         print(f"peak memory target < 500 MB: {'met' if ours['peak_mb'] < 500 else 'NOT met'}")
     finally:

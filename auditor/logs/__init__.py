@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Params, add_problems, to_document
+from auditor.logs.aggregate import Params, add_problems
+from auditor.logs.document import to_document
 from auditor.logs.evidence import merge_evidence
 from auditor.logs.parse import DEFAULT_MAX_BYTES, DEFAULT_MAX_VALUES, FileProblem
 from auditor.logs.reader import (

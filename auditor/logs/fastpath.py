@@ -28,8 +28,11 @@ being reported as invalid JSON.
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -38,12 +41,13 @@ import orjson
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import (
     _READ_PREFIXES,
+    SAMPLES,
     Bucket,
     Matcher,
     Params,
     Partial,
     process_events,
-    sample,
+    sample_of,
 )
 from auditor.logs.parse import CLIP, parse_file_name, valid_time
 from auditor.semantics import filterpattern
@@ -351,28 +355,25 @@ def _pattern_paths(expr: filterpattern.Expr) -> set[tuple[filterpattern.Segment,
 _PENDING = "\x00pending"
 
 
-def _placeholder(t: str, r: SlimRecord, i: int) -> dict[str, Any]:
+def _placeholder(r: SlimRecord, i: int) -> dict[str, Any]:
     """A kept sample's sort key (eventTime, eventID) and where its record is; filled after the pass."""
-    return {"eventTime": t, "eventID": r.eventID, _PENDING: i}
+    return {"eventTime": r.eventTime, "eventID": r.eventID, _PENDING: i}
 
 
 def _sample_of(s: SampleRecord, path: str) -> dict[str, Any]:
-    """:func:`auditor.logs.aggregate.sample` of a decoded :class:`SampleRecord` (the one definition of a sample)."""
+    """:func:`auditor.logs.aggregate.sample` of a decoded :class:`SampleRecord`."""
     ident = s.userIdentity
-    return sample(
-        {
-            "eventTime": s.eventTime,
-            "eventName": s.eventName,
-            "eventSource": s.eventSource,
-            "sourceIPAddress": s.sourceIPAddress,
-            "userAgent": s.userAgent,
-            "awsRegion": s.awsRegion,
-            "eventID": s.eventID,
-            "errorCode": s.errorCode,
-            "userIdentity": None
-            if ident is None
-            else {"arn": ident.arn, "principalId": ident.principalId, "type": ident.type},
-        },
+    principal = None if ident is None else ident.arn or ident.principalId or ident.type
+    return sample_of(
+        s.eventTime,
+        s.eventName,
+        s.eventSource,
+        principal,
+        s.sourceIPAddress,
+        s.userAgent,
+        s.awsRegion,
+        s.eventID,
+        s.errorCode,
         path,
     )
 
@@ -388,10 +389,70 @@ def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
                     evs[j] = _sample_of(_SAMPLE.decode(raws[at]), path)
 
 
+class _Decline(Exception):
+    """The fast path cannot vouch for this file: the reference path reads it."""
+
+
+class _Group:
+    """Records sharing every slim field a decision reads: they are judged once, counted together."""
+
+    __slots__ = ("at", "count", "full", "sinks")
+
+    def __init__(self, full: bool, count: tuple[str, str, str | None], sinks: tuple[_Sink, ...]) -> None:
+        self.full = full
+        #: (account, region, eventName of a write or None): what the hourly counts are keyed by
+        self.count = count
+        #: buckets each member feeds a sample to
+        self.sinks = sinks
+        #: indices (in the file) of the members judged here, in file order
+        self.at: list[int] = []
+
+
+#: A bucket a group's members go to: (write bucket?, its key in Partial.writes or Partial.rules).
+_Sink = tuple[bool, tuple[str, ...]]
+_GroupKey = tuple[str, str | None, str | None, bool | str | None, str | None, str, str | None]
+
+
+def _group(k: _GroupKey, plan: Plan) -> _Group:
+    """What the reference pass would do with any record of these slim fields (no errorCode, no residual)."""
+    name, acct, region, ro, etype, src, utype = k
+    if len(name) > CLIP or (acct is not None and len(acct) > CLIP) or (region is not None and len(region) > CLIP):
+        raise _Decline  # keys the reference path clips (parse.clip)
+    write = (ro is False or ro == "false" or (ro is None and not name.startswith(_READ_PREFIXES))) and (
+        etype != "AwsServiceEvent"
+    )
+    full = (
+        name in plan.names
+        or name.lower() in plan.names_lower
+        # a record without its own scope is placed by fields the slim record lacks
+        or not acct
+        or not region
+        or (bool(plan.sources_lower) and src.lower() in plan.sources_lower)
+        or (utype is not None and (utype in plan.types or utype.lower() in plan.types_lower))
+    )
+    if full:
+        return _Group(True, ("", "", None), ())
+    assert acct is not None and region is not None
+    sinks: list[_Sink] = []
+    ev = {"eventName": name, "eventSource": src}
+    # rules judged on eventName/eventSource alone (aggregate.process_events, same order)
+    for rule_id, pattern in plan.slim_rules.get(name, ()):
+        if pattern is None or filterpattern.matches(pattern, ev):
+            sinks.append((False, (rule_id, acct, region, "")))
+    if write:
+        sinks.append((True, (acct, region)))
+    return _Group(False, (acct, region, name if write else None), tuple(sinks))
+
+
 def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
     """One file's partial aggregates from its JSON bytes, or None: use the reference path.
 
-    The returned partial is trimmed (:meth:`Partial.trim`).
+    Records are grouped by the slim fields the decisions read (:class:`_Group`):
+    each group is judged once, and its members are counted per hour with one
+    :class:`collections.Counter` and sampled (the earliest few, as
+    :class:`~auditor.logs.aggregate.Bucket` keeps them) after the pass, so the
+    per-record work is a tuple, a dictionary lookup and an append. The
+    returned partial is trimmed (:meth:`Partial.trim`).
     """
     if plan.all_full:
         return None
@@ -405,112 +466,97 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
         recs: Sequence[SlimRecord] = _WIDE.decode(data).Records if residual else _SLIM.decode(data).Records
     except (msgspec.DecodeError, RecursionError):
         return None
+    since, until = params.since, params.until
+    groups: dict[_GroupKey, _Group] = {}
+    ok_times: set[str] = set()
+    full_at: list[int] = []
+    outside = 0
+    evaluate = sigma_mod.evaluate
+    try:
+        for i, r in enumerate(recs):
+            t = r.eventTime
+            if t not in ok_times:
+                if not valid_time(t):
+                    return None  # a malformed record: the reference path reports it
+                ok_times.add(t)
+            if t < since or t >= until:
+                outside += 1
+                continue
+            ident = r.userIdentity
+            k = (
+                r.eventName,
+                r.recipientAccountId,
+                r.awsRegion,
+                r.readOnly,
+                r.eventType,
+                r.eventSource,
+                None if ident is None else ident.type,
+            )
+            g = groups.get(k)
+            if g is None:
+                g = groups[k] = _group(k, plan)
+            # errors feed the access-denied and error counts, which read the whole event
+            if g.full or r.errorCode:
+                full_at.append(i)
+                continue
+            if residual:
+                assert isinstance(r, WideRecord)
+                view = slim_view(r)
+                if any(evaluate(node, view) for node in residual):
+                    full_at.append(i)
+                    continue
+            g.at.append(i)
+    except _Decline:
+        return None
     part = Partial(files_read=1)
     fn = parse_file_name(path)
     if fn.account_id and fn.region and fn.stamp:
         part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
-    since, until = params.since, params.until
-    days = part.days
-    event_hours = part.event_hours
-    hourly = part.hourly
-    writes = part.writes
-    names, names_lower = plan.names, plan.names_lower
-    sources_lower = plan.sources_lower
-    types, types_lower = plan.types, plan.types_lower
-    check_types = bool(types or types_lower)
-    evaluate = sigma_mod.evaluate
-    #: per eventName: (parsed in full?, rules judged on the slim record, write when readOnly is absent?)
-    name_state: dict[str, tuple[bool, tuple[tuple[str, filterpattern.Pattern | None], ...], bool]] = {}
-    slim_rules = plan.slim_rules
-    rules = part.rules
-    matches = filterpattern.matches
-    source_full: dict[str, bool] = {}
-    full_at: list[int] = []
-    type_full: dict[str, bool] = {}
-    #: (account, region, hour, eventName of a write or None) -> events
-    counts: dict[tuple[str, str, str, str | None], int] = {}
-    outside = read = 0
-    pending = False
-    for i, r in enumerate(recs):
-        t = r.eventTime
-        if not valid_time(t):
-            return None  # a malformed record: the reference path reports it
-        if t < since or t >= until:
-            outside += 1
+    pending = _count_and_sample(part, recs, groups.values())
+    part.events_outside_window += outside
+    if full_at or pending:
+        try:
+            raws = _RAW.decode(data).Records
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if len(raws) != len(recs):
+            return None
+        if full_at:
+            try:
+                evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
+            except orjson.JSONDecodeError:
+                return None
+            process_events(part, path, evs, params, matcher, fn)
+        part.trim()
+        if pending:
+            _fill_samples(part, raws, path)
+        return part
+    return part.trim()
+
+
+def _count_and_sample(part: Partial, recs: Sequence[SlimRecord], groups: Iterable[_Group]) -> bool:
+    """Fold the groups' members into the partial, as the reference does record by record.
+
+    Per (scope, hour, write API) counts feed the days, event hours and hourly
+    write counts; each bucket a group feeds gets its count and a placeholder for
+    each of its earliest members (filled by :func:`_fill_samples`). Whether
+    any placeholder was kept.
+    """
+    counts: Counter[tuple[tuple[str, str, str | None], str]] = Counter()
+    fed: dict[_Sink, list[list[int]]] = {}
+    times = [r.eventTime for r in recs]
+    for g in groups:
+        if not g.at:
             continue
-        name = r.eventName
-        acct = r.recipientAccountId
-        region = r.awsRegion
-        if len(name) > CLIP or (acct is not None and len(acct) > CLIP) or (region is not None and len(region) > CLIP):
-            return None  # keys the reference path clips (parse.clip)
-        state = name_state.get(name)
-        if state is None:
-            full_name = name in names or name.lower() in names_lower
-            state = name_state[name] = (
-                full_name,
-                () if full_name else slim_rules.get(name, ()),
-                not name.startswith(_READ_PREFIXES),
-            )
-        # errors feed the access-denied and error counts, which read the whole event; a record
-        # without its own scope is placed by fields the slim record lacks
-        full = state[0] or bool(r.errorCode) or not acct or not region
-        if not full:
-            if sources_lower:
-                src = r.eventSource
-                sf = source_full.get(src)
-                if sf is None:
-                    sf = source_full[src] = src.lower() in sources_lower
-                full = sf
-            if not full and check_types:
-                ident = r.userIdentity
-                if ident is not None:
-                    ut = ident.type
-                    if ut is not None:
-                        tf = type_full.get(ut)
-                        if tf is None:
-                            tf = type_full[ut] = ut in types or ut.lower() in types_lower
-                        full = tf
-            if not full and residual:
-                assert isinstance(r, WideRecord)
-                view = slim_view(r)
-                for node in residual:
-                    if evaluate(node, view):
-                        full = True
-                        break
-        if full:
-            full_at.append(i)
-            continue
-        assert acct is not None and region is not None
-        slim = state[1]
-        if slim:  # rules judged on eventName/eventSource alone (aggregate.process_events, same order)
-            ev = {"eventName": name, "eventSource": r.eventSource}
-            for rule_id, pattern in slim:
-                if pattern is not None and not matches(pattern, ev):
-                    continue
-                rk = (rule_id, acct, region, "")
-                b = rules.get(rk)
-                if b is None:
-                    b = rules[rk] = Bucket()
-                if b.wants(t):
-                    b.keep(_placeholder(t, r, i))
-                    pending = True
-        ro = r.readOnly
-        if (ro is False or ro == "false" or (ro is None and state[2])) and r.eventType != "AwsServiceEvent":
-            key: tuple[str, str, str, str | None] = (acct, region, t[:13], name)
-            ak = (acct, region)
-            wb = writes.get(ak)
-            if wb is None:
-                wb = writes[ak] = Bucket()
-            wb.total += 1  # Bucket.wants, inlined
-            cut = wb.cutoff
-            if cut is None or t <= cut:
-                wb.keep(_placeholder(t, r, i))
-                pending = True
-        else:
-            key = (acct, region, t[:13], None)
-        counts[key] = counts.get(key, 0) + 1
-    # fold the per-(scope, hour, write API) counts: what the reference does event by event
-    for (acct, region, hour, wname), c in counts.items():
+        ck = g.count
+        # count whole eventTimes first (C code, hashes cached on the strings), then fold to hours
+        for t, c in Counter(map(times.__getitem__, g.at)).items():
+            counts[(ck, t[:13])] += c
+        for sink in g.sinks:
+            fed.setdefault(sink, []).append(g.at)
+    days, event_hours, hourly = part.days, part.event_hours, part.hourly
+    read = 0
+    for ((acct, region, wname), hour), c in counts.items():
         ak = (acct, region)
         per_day = days.get(ak)
         if per_day is None:
@@ -530,23 +576,21 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
             if h is None:
                 h = hourly[hk] = {}
             h[hour] = h.get(hour, 0) + c
-    part.events_outside_window += outside
     part.events_read += read
-    if full_at or pending:
-        try:
-            raws = _RAW.decode(data).Records
-        except (msgspec.DecodeError, RecursionError):
-            return None
-        if len(raws) != len(recs):
-            return None
-        if full_at:
-            try:
-                evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
-            except orjson.JSONDecodeError:
-                return None
-            process_events(part, path, evs, params, matcher, fn)
-        part.trim()
-        if pending:
-            _fill_samples(part, raws, path)
-        return part
-    return part.trim()
+
+    def order(i: int) -> tuple[str, str]:  # aggregate._sample_key of the record's sample
+        r = recs[i]
+        return (r.eventTime, str(r.eventID or ""))
+
+    for (is_write, key), lists in fed.items():
+        at = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))  # file order
+        into: dict[Any, Bucket] = part.writes if is_write else part.rules
+        b = into.get(key)
+        if b is None:
+            b = into[key] = Bucket()
+        b.total += len(at)
+        if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to (stable on ties)
+            at = heapq.nsmallest(SAMPLES, at, key=order)
+            b.cutoff = recs[at[-1]].eventTime
+        b.events.extend(_placeholder(recs[i], i) for i in at)
+    return bool(fed)

@@ -150,6 +150,11 @@ def manifest_bytes(files: Mapping[str, bytes], *, tool_version: str, created_at:
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _plain(document: Any) -> Any:
+    """A snapshot's typed document (LogEvidence, IntegrityDocument) as the JSON it reads and writes."""
+    return document.to_dict() if hasattr(document, "to_dict") else document
+
+
 def evidence_members(results: Results, *, snapshot_text: str | None = None, log_evidence: Any = None,
                      integrity: Any = None, reports: Sequence[Path] = ()) -> dict[str, bytes]:
     """What an evidence package holds: ``results.json`` (as ``--format json`` writes it), the snapshot,
@@ -161,9 +166,9 @@ def evidence_members(results: Results, *, snapshot_text: str | None = None, log_
     if snapshot_text is not None:
         members["snapshot.json"] = snapshot_text.encode("utf-8")
     if log_evidence is not None:
-        members["log-evidence.json"] = json.dumps(log_evidence, indent=1, ensure_ascii=False).encode("utf-8")
+        members["log-evidence.json"] = json.dumps(_plain(log_evidence), indent=1, ensure_ascii=False).encode("utf-8")
     if integrity is not None:
-        members["integrity.json"] = json.dumps(integrity, indent=1, ensure_ascii=False).encode("utf-8")
+        members["integrity.json"] = json.dumps(_plain(integrity), indent=1, ensure_ascii=False).encode("utf-8")
     for path in reports:
         try:
             data = read_input(path, what="report", limit=MAX_MEMBER_BYTES)

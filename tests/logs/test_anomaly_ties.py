@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.logs.aggregate import Params, Partial, anomalies
+from auditor.logs.aggregate import Params, Partial
+from auditor.logs.document import anomalies
 
 
 def _partial(hour_order: list[str]) -> Partial:

@@ -3,7 +3,7 @@
 Each statement returns small results (counts per key and hour, and the
 earliest samples per key), from which the engine fills the same
 :class:`~auditor.logs.aggregate.Partial` fields the stream fills, so
-:func:`~auditor.logs.aggregate.to_document` (ranges, anomalies) is shared.
+:func:`~auditor.logs.document.to_document` (ranges, anomalies) is shared.
 Definitions follow :func:`auditor.logs.aggregate.process_events`:
 
 * a write: ``readOnly`` false, or absent and the API verb not a read verb;

@@ -35,7 +35,8 @@ from sqlglot import exp
 
 from auditor.logs import LogWindow
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Params, Partial, to_document
+from auditor.logs.aggregate import Params, Partial
+from auditor.logs.document import to_document
 from auditor.logs.rules import RULES
 from auditor.logs.sql import aggregations, queries, schema
 from auditor.logs.sql.compiler import Unsupported

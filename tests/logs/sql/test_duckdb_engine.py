@@ -56,3 +56,34 @@ def test_unreadable_files_are_reported_as_the_stream_reports_them(tmp_path: Path
 def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(AuditorError, match="does not exist"):
         duckdb_engine.read_local(tmp_path / "nope", SINCE, UNTIL)
+
+
+def test_plain_files_are_projected_into_the_same_rows_the_reference_builds(tmp_path: Path) -> None:
+    """The projection (msgspec + DuckDB typing) must give the table row_of gives, column for column."""
+    evs = [
+        event("PutBucketPolicy", WHEN, source="s3.amazonaws.com",
+              requestParameters={"bucketName": "b", "n": [1, 2.5], "s": "é\"x"}),
+        {**event("ConsoleLogin", WHEN, source="signin.amazonaws.com"), "responseElements": {"ConsoleLogin": "Failure"},
+         "additionalEventData": "text", "resources": [{"ARN": "arn:x", "type": {"nested": True}}],
+         "tlsDetails": {"tlsVersion": "TLSv1.3"}, "readOnly": True},
+    ]
+    path = tmp_path / "111111111111_CloudTrail_us-east-1_20260105T1000Z_x.json"
+    path.write_text(json.dumps({"Records": evs}))
+    params = duckdb_engine.Params(since=SINCE, until=UNTIL)
+    assert duckdb_engine._project(path.read_bytes(), params) is not None, "this plain file must be projected"
+    loaded = duckdb_engine.load(tmp_path, params)
+    got = duckdb_engine._fetch(loaded.con, "SELECT * FROM cloudtrail")
+    want = [duckdb_engine.row_of(ev, str(path), "111111111111", "us-east-1") for ev in evs]
+    assert got == want  # JSON-text columns included, byte for byte
+    assert loaded.part.events_read == 2 and loaded.part.file_hours
+
+
+def test_a_forwarder_envelope_is_not_projected_but_loaded_the_reference_way(tmp_path: Path) -> None:
+    wrapped = {**event("CreateUser", WHEN, source="iam.amazonaws.com"), "ddsource": "cloudtrail"}
+    write_records(tmp_path / "x.json.gz", [wrapped])
+    params = duckdb_engine.Params(since=SINCE, until=UNTIL)
+    text = duckdb_engine._file_bytes(tmp_path / "x.json.gz", params)
+    assert not isinstance(text, duckdb_engine.FileProblem)
+    assert duckdb_engine._project(text, params) is None
+    doc = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert doc["events_read"] == 1 and [p["kind"] for p in doc["file_problems"]] == ["normalised"]

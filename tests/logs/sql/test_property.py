@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.aggregate import Matcher, Params, Partial, process_events, to_document
+from auditor.logs.aggregate import Matcher, Params, Partial, process_events
+from auditor.logs.document import to_document
 from auditor.logs.sql import duckdb_engine, queries
 
 SINCE, UNTIL = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
