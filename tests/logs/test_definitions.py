@@ -12,6 +12,7 @@ import pytest
 from auditor.logs import definitions as defs
 from auditor.logs import read_local
 from auditor.logs.fastpath import SlimRecord
+from auditor.logs.parse import EVENTBRIDGE_KEY
 from auditor.logs.sql.aggregations import WRITE_SQL
 from tests.logs.factory import WIDE, event, write_records
 
@@ -47,9 +48,10 @@ def test_the_write_rule(read_only: Any, name: str, event_type: Any, write: bool)
 
 
 def test_the_fast_path_declines_every_forwarder_key() -> None:
-    """The slim record types each forwarder key as absent, so a forwarded record falls back."""
+    """The slim record types each forwarder key (and the EventBridge envelope's key) as absent,
+    so a forwarded or bridged record falls back to the reference path."""
     declined = {f.encode_name for f in msgspec.structs.fields(SlimRecord) if f.default is msgspec.UNSET}
-    assert declined == defs.FORWARDER_KEYS
+    assert declined == defs.FORWARDER_KEYS | {EVENTBRIDGE_KEY}
 
 
 def test_the_sql_write_rule_is_built_from_the_shared_verbs() -> None:

@@ -103,6 +103,15 @@ def test_letter_page_size_option() -> None:
     assert re.search(r"CONFIDENTIAL", a4.pages[1].extract_text() or "")
 
 
+def test_progress_hears_layout_then_the_page_count() -> None:
+    small = sample_results(accounts=("111111111111",))
+    stages: list[str] = []
+    data = render_pdf_bytes(small, ReportOptions(progress=stages.append))
+    pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
+    assert stages == ["Rendering the PDF report: laying out the pages (WeasyPrint)...",
+                      f"Rendering the PDF report: writing {pages} pages..."]
+
+
 @pytest.fixture()
 def http_server() -> Iterator[tuple[str, list[str]]]:
     """A real HTTP server on 127.0.0.1 that records every path asked of it."""
