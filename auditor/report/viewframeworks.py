@@ -39,8 +39,7 @@ def _score(score: float | None) -> str:
 
 
 def _why(c: ControlVerdict) -> Mapping[str, str]:
-    why = getattr(c, "why", None)
-    return why if isinstance(why, Mapping) else {}
+    return c.why if isinstance(c.why, Mapping) else {}
 
 
 def _reasons(

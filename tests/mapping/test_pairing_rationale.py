@@ -1,4 +1,4 @@
-"""Each check→control pairing says why the check evidences the control; controls are decided by checks that mean them."""
+"""Each check→control pairing says why the check evidences the control; checks that mean it decide it."""
 
 from __future__ import annotations
 
