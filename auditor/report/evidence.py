@@ -44,6 +44,7 @@ SCREEN_ONLY_KEYS = frozenset(
         "title",
         "failures_listed",
         "range",
+        "log_group",
     }
 )
 
@@ -196,9 +197,6 @@ def _filters(value: Sequence[Any], limit: int, cis: str) -> str:
         shown = [f"'{n}'" for n in unrelated[:MAX_EVIDENCE_ENTRIES]]
         lines.append(clip(f"{_joined(shown, len(unrelated))} match{'es' if len(unrelated) == 1 else ''} "
                           f"none of the {len(needed)} {clause} clause{'s' if len(needed) != 1 else ''}", limit))
-    if needed and unrelated and not groups:
-        wanted = list(needed)
-        lines.append(clip(f"{clause} needs: {_joined(wanted[:MAX_EVIDENCE_ENTRIES], len(wanted))}", limit))
     return _lines(lines + other, lambda v, n: str(v), limit)
 
 

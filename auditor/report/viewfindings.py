@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from auditor.engine.checkapi import Severity, Status
@@ -45,12 +46,12 @@ from auditor.report.viewtypes import (
 
 DETAIL_PRIORITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.NOT_APPLICABLE: 3}
 #: Event rows per finding printed in the PDF (the HTML shows up to MAX_EVENTS_PER_FINDING).
-PRINTED_EVENTS = 8
+PRINTED_EVENTS = 5
 #: Event columns printed in the PDF; the others (the file path...) are on screen only.
 PRINTED_EVENT_KEYS = frozenset({"eventTime", "eventName", "eventSource", "principal", "sourceIPAddress", "awsRegion"})
 INTEGRITY_CHECK = "logs-digest-integrity"
-#: Longer Terraform (the 20-line alarm modules) is on screen only; the PDF keeps the summary and CLI.
-PRINTED_TERRAFORM_LINES = 15
+#: Longer Terraform modules are on screen only; the PDF keeps the summary, the CLI and short Terraform.
+PRINTED_TERRAFORM_LINES = 9
 
 
 def severity_key(value: Any) -> str:
@@ -105,6 +106,7 @@ def finding_row(f: Finding, check_anchor: Mapping[str, str], limit: int) -> Find
         evidence.append(EvidenceItem(clip(label(str(key)), short), text, printed))
     waiver = tuple(EvidenceItem(clip(str(k), short), as_text(v, limit)) for k, v in sorted((f.waiver or {}).items()))
     resource = f.resource_arn or f.resource_id
+    redundant = resource in (f.account_id, f"{f.account_id}/{f.region}")
     message = reason_text(f.message, limit) if f.status is Status.ERROR else clip(f.message, limit)
     return FindingRow(
         id=f.id,
@@ -123,7 +125,24 @@ def finding_row(f: Finding, check_anchor: Mapping[str, str], limit: int) -> Find
         evidence=tuple(evidence),
         event_count=events,
         waiver=waiver,
+        resource_shown=not redundant,
     )
+
+
+def merge_identical(rows: Sequence[FindingRow]) -> list[FindingRow]:
+    """Rows whose result, reason and evidence are the same in several places become one row naming them all."""
+    out: list[FindingRow] = []
+    index: dict[tuple[Any, ...], int] = {}
+    for r in rows:
+        key = (r.status, r.message, r.evidence, r.waiver, r.event_count)
+        if r.event_count or r.waiver or key not in index:
+            index.setdefault(key, len(out))
+            out.append(r)
+            continue
+        first = out[index[key]]
+        place = f"{r.account_id} · {r.region}" + (f" · {r.resource}" if r.resource_shown else "")
+        out[index[key]] = replace(first, also=(*first.also, place), also_anchors=(*first.also_anchors, r.anchor))
+    return out
 
 
 def remedy_of(remedy: Mapping[str, Any], limit: int) -> Remedy:
@@ -162,8 +181,9 @@ def check_groups(
             (f for f in items if f.status in (Status.FAIL, Status.ERROR, Status.WAIVED)),
             key=lambda f: (DETAIL_PRIORITY.get(f.status, 9), -f.severity.rank, f.account_id, f.resource_id),
         )
-        rows = tuple(finding_row(f, check_anchor, limit) for f in notable[:cap])
-        detailed.extend(rows)
+        full = [finding_row(f, check_anchor, limit) for f in notable[:cap]]
+        detailed.extend(full)
+        rows = tuple(merge_identical(full))
         passed = sorted({clip(f.resource_arn or f.resource_id, short) for f in items if f.status is Status.PASS})
         worst = next((s.value for s in STATUS_ORDER if counts.get(s)), Status.PASS.value)
         groups.append(
@@ -179,7 +199,7 @@ def check_groups(
                 ),
                 remediation=remedy_of(first.remediation, limit),
                 rows=rows,
-                omitted_rows=len(notable) - len(rows),
+                omitted_rows=len(notable) - len(full),
                 passed_resources=tuple(passed[:MAX_COMPACT_RESOURCES]),
                 passed_omitted=max(0, len(passed) - MAX_COMPACT_RESOURCES),
                 worst=worst,

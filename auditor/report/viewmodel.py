@@ -160,6 +160,7 @@ def build_view(
         replace(g, remedy_ref=refs.get(g.check_id, ""), remedy_anchor=anchor("cat", g.check_id)) for g in groups
     )
     remedies = {f.check_id: f.remediation for f in findings}
+    same_as = _same_steps(refs, remedies)
 
     permissions = sorted(
         {
@@ -180,7 +181,9 @@ def build_view(
             references=tuple(clip(r, short) for r in _strings(c.get("references"))),
             permissions=tuple(clip(p, short) for p in _strings(c.get("permissions"))),
             remedy_ref=refs.get(cid, ""),
-            remediation=remedy_of(remedies[cid], limit) if cid in refs and cid in remedies else None,
+            remediation=replace(remedy_of(remedies[cid], limit), same_as=same_as.get(cid, ""))
+            if cid in refs and cid in remedies
+            else None,
             findings_href=f"#{check_anchor[cid]}" if cid in check_anchor else "",
         )
         for cid, c in sorted(catalogue_meta.items())
@@ -236,6 +239,31 @@ def build_view(
         out_of_scope_results=len(outside),
         not_applicable_total=by_status.get(Status.NOT_APPLICABLE.value, 0),
     )
+
+
+#: A CLI of at least this many lines whose first line matches an earlier entry's is "the same steps".
+SAME_STEPS_MIN_LINES = 6
+
+
+def _same_steps(refs: Mapping[str, str], remedies: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Check id -> the R-number of an earlier entry whose CLI follows the same steps (same opening line, length).
+
+    The alarm checks share one three-step recipe; the PDF prints it once and
+    names the entry it follows for the others (the HTML keeps every CLI).
+    """
+    first: dict[tuple[str, int], str] = {}
+    out: dict[str, str] = {}
+    for cid, ref in sorted(refs.items(), key=lambda kv: int(kv[1].split("-")[1])):
+        cli = str(remedies.get(cid, {}).get("cli", ""))
+        lines = cli.strip().split("\n")
+        if len(lines) < SAME_STEPS_MIN_LINES:
+            continue
+        key = (lines[0], len(lines))
+        if key in first:
+            out[cid] = first[key]
+        else:
+            first[key] = ref
+    return out
 
 
 def _scan_error(error: Mapping[str, Any], limit: int) -> str:

@@ -185,6 +185,11 @@ class FindingRow:
     evidence: tuple[EvidenceItem, ...]
     event_count: int
     waiver: tuple[EvidenceItem, ...]
+    #: False when the resource only repeats the account and region (not printed again).
+    resource_shown: bool = True
+    #: Other places ("account · region · resource") with the very same result, merged into this row.
+    also: tuple[str, ...] = ()
+    also_anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,8 @@ class Remedy:
     href: str = ""
     #: Whether the Terraform is printed in the PDF (long modules are on screen only).
     terraform_printed: bool = True
+    #: "R-n" when the CLI has the same steps as an earlier entry (then printed on screen only).
+    same_as: str = ""
 
 
 @dataclass(frozen=True)
