@@ -29,6 +29,10 @@ CONTROL_STATUS_LABELS: Mapping[str, str] = {
 #: Characters of the one-line reason in the matrix, and in the executive summary.
 REASON_CHARS = 180
 SUMMARY_REASON_CHARS = 100
+RETENTION_REASON = (
+    "the scan's retention profile requires less than this control does, so its passing retention checks"
+    " cannot show it (rescan with --retention-profile hipaa or a longer profile)"
+)
 _ORDER = ("FAIL", "NOT_ASSESSED", "PASS", "NOT_APPLICABLE", "MANUAL")
 
 
@@ -130,6 +134,7 @@ def control_row(
         notes=clip(c.notes, limit),
         waived=c.waived,
         reasons=_reasons(c, by_id, finding_href, check_anchor),
+        retention_satisfied=c.retention_satisfied,
         pairings=tuple(
             Pairing(
                 check_id=clip(cid, short),
@@ -156,14 +161,14 @@ def _summary(rows: Sequence[ControlRow]) -> tuple[SummaryItem, ...]:
             if r.status != status:
                 continue
             lead = next((x for x in r.reasons if x.status in ("FAIL", "ERROR")), None)
-            if lead is None and r.reasons:
+            if lead is None and r.reasons and r.retention_satisfied:
                 lead = r.reasons[0]
             if lead is not None:
                 more = sum(1 for x in r.reasons if x.status == lead.status) - 1
                 tail = f" (+{more} more check{'s' if more != 1 else ''})" if more > 0 else ""
                 reason = f"{lead.check_id}: {_short(lead.summary, SUMMARY_REASON_CHARS)}{tail}"
             else:
-                reason = "the retention profile of this scan is weaker than the control requires"
+                reason = RETENTION_REASON
             same = len({n.split(" ", 1)[-1] for n in r.numbers}) <= 1
             number = r.id if same else " / ".join(r.numbers)
             items.append(SummaryItem(number, f"#{r.anchor}", _short(r.title, 70), r.status, r.status_label, reason))

@@ -115,6 +115,8 @@ class ControlRow:
     pairings: tuple[Pairing, ...] = ()
     #: Versions of a merged framework where the control exists, e.g. ("v3.0 4.7", "v5.0 4.7").
     numbers: tuple[str, ...] = ()
+    #: False when the scan's retention profile is weaker than the control needs (then not assessed).
+    retention_satisfied: bool = True
 
 
 @dataclass(frozen=True)
