@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from auditor.engine.checkapi import Severity, Status
-from auditor.model.excerpt import error_excerpt
+from auditor.model.excerpt import MAX_EXCERPT, error_excerpt
 from auditor.model.textsafe import clean_text
 
 #: Order in which statuses are shown: what needs action first.
@@ -153,5 +153,12 @@ def anchor(prefix: str, raw: str) -> str:
 
 
 def reason_text(message: str, limit: int) -> str:
-    """A finding's message as one safe line: web pages pasted into errors become a tag-free excerpt."""
-    return clip(error_excerpt(message, max(limit, 20)), limit)
+    """A finding's message as safe text; a web page pasted into an error becomes a short tag-free excerpt.
+
+    :func:`auditor.model.excerpt.error_excerpt` decides what is a page (and
+    bounds it to its own short length); other messages are only clipped.
+    """
+    excerpt = error_excerpt(message, min(limit, MAX_EXCERPT))
+    if "<" in message and excerpt.count("<") < message.count("<"):
+        return clip(excerpt, limit)
+    return clip(message, limit)
