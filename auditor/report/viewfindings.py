@@ -46,7 +46,7 @@ from auditor.report.viewtypes import (
 
 DETAIL_PRIORITY = {Status.FAIL: 0, Status.ERROR: 1, Status.WAIVED: 2, Status.NOT_APPLICABLE: 3}
 #: Event rows per finding printed in the PDF (the HTML shows up to MAX_EVENTS_PER_FINDING).
-PRINTED_EVENTS = 5
+PRINTED_EVENTS = 3
 #: Event columns printed in the PDF; the others (the file path...) are on screen only.
 PRINTED_EVENT_KEYS = frozenset({"eventTime", "eventName", "eventSource", "principal", "sourceIPAddress", "awsRegion"})
 INTEGRITY_CHECK = "logs-digest-integrity"
