@@ -31,6 +31,7 @@ from auditor.report.viewfindings import (
     capped,
     check_groups,
     event_blocks,
+    finding_row,
     integrity_rows,
     remedy_of,
     severity_key,
@@ -162,14 +163,8 @@ def build_view(
     remedies = {f.check_id: f.remediation for f in findings}
     same_as = _same_steps(refs, remedies)
 
-    permissions = sorted(
-        {
-            clip(str(p), short)
-            for c in results.checks
-            if str(c.get("id", "")) in in_scope_checks
-            for p in _strings(c.get("permissions"))
-        }
-    )
+    # Every check of the scan, in scope or not: this is what the scan needed, not what the report shows.
+    permissions = sorted({clip(str(p), short) for c in results.checks for p in _strings(c.get("permissions"))})
     catalogue = tuple(
         CatalogueRow(
             id=clip(cid, short),
@@ -191,6 +186,7 @@ def build_view(
     )
 
     by_id = {f.id: f for f in findings}
+    outside_anchor = {f.check_id: anchor("out", f.check_id) for f in outside}
     scan = results.scan
     tool = results.tool
     return ReportView(
@@ -237,6 +233,10 @@ def build_view(
         integrity=integrity_rows(findings, finding_href, limit),
         out_of_scope=_out_of_scope(outside, catalogue_meta),
         out_of_scope_results=len(outside),
+        out_of_scope_rows=tuple(
+            finding_row(f, outside_anchor, limit)
+            for f in [f for f in outside if f.status is not Status.PASS][:MAX_LIST_ROWS]
+        ),
         not_applicable_total=by_status.get(Status.NOT_APPLICABLE.value, 0),
     )
 

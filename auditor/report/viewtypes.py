@@ -465,6 +465,8 @@ class ReportView:
     #: Checks left out because their results serve none of the selected frameworks.
     out_of_scope: tuple[OutOfScopeCheck, ...] = ()
     out_of_scope_results: int = 0
+    #: Their results needing action, on screen only (the HTML keeps everything).
+    out_of_scope_rows: tuple[FindingRow, ...] = ()
     #: Results with status NOT_APPLICABLE (collapsed to counts in the report).
     not_applicable_total: int = 0
 

@@ -50,6 +50,8 @@ def test_summary_counts_match_the_findings_in_scope_of_the_selected_frameworks()
     assert {o.check_id for o in view.out_of_scope} == {f.check_id for f in results.findings} - {
         f.check_id for f in inside
     }
+    outside_needing = [f.id for f in results.findings if f not in inside and f.status is not Status.PASS]
+    assert [r.id for r in view.out_of_scope_rows] == outside_needing  # listed on screen (HTML)
 
 
 def test_detailed_rows_are_capped_per_check_for_large_scans() -> None:
