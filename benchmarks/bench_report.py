@@ -68,7 +68,15 @@ def main() -> int:
     print(f"pdf: {pdf_s:.2f} s, {pdf.stat().st_size / 1e6:.2f} MB, {pages} pages")
     print(f"peak RSS: {rss:.0f} MB")
 
-    ok = html_s < HTML_TARGET_S and pdf_s < PDF_TARGET_S and rss < RSS_TARGET_MB
+    # The same 5,000 findings without a framework selection: nothing is scoped out of the report.
+    from dataclasses import replace
+
+    t0 = time.perf_counter()
+    render_to(replace(results, frameworks=()), "pdf", out / "report-unscoped.pdf", options)
+    whole_s = time.perf_counter() - t0
+    print(f"pdf, no framework selected (all {len(results.findings)} findings in scope): {whole_s:.2f} s")
+
+    ok = html_s < HTML_TARGET_S and max(pdf_s, whole_s) < PDF_TARGET_S and peak_rss_mb() < RSS_TARGET_MB
     if args.demo_results is not None:
         ok = demo_pages(args.demo_results, out) and ok
     print("PASS" if ok else "FAIL: a target was missed")
