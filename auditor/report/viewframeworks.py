@@ -70,8 +70,8 @@ def _reasons(
                 href=finding_href.get(worst.id) or (f"#{check_anchor[cid]}" if cid in check_anchor else "#findings"),
                 status=worst.status.value,
                 status_label=STATUS_LABELS[worst.status.value],
-                reason=reason_text(f"{worst.account_id}/{worst.region}: {worst.message}", REASON_CHARS),
-                summary=reason_text(worst.message, REASON_CHARS),
+                reason=_short(reason_text(f"{worst.account_id}/{worst.region}: {worst.message}", 2000), REASON_CHARS),
+                summary=_short(reason_text(worst.message, 2000), REASON_CHARS),
                 why_mapped=clip(why.get(cid, ""), 400),
                 more=len(attention) - 1,
             )

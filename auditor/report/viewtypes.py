@@ -118,6 +118,11 @@ class ControlRow:
     #: False when the scan's retention profile is weaker than the control needs (then not assessed).
     retention_satisfied: bool = True
 
+    @property
+    def numbers_differ(self) -> bool:
+        """True when the merged versions number this control differently (then each number is shown)."""
+        return len({n.split(" ", 1)[-1] for n in self.numbers}) > 1
+
 
 @dataclass(frozen=True)
 class SummaryItem:
