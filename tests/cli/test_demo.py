@@ -7,6 +7,7 @@ every test reads what that run produced.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,3 +229,92 @@ def test_demo_data_events_pass_through_a_read_only_and_a_write_only_selector_tog
     lam = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-lambda-data-events"
            and f["status"] == "FAIL"]
     assert lam and all("function:payments" in json.dumps(f["evidence"]) for f in lam)
+
+
+# ---------------------------------------------------------------- issue 16: an assessor's report
+#: Page limits of the demo report (issue 16): all frameworks, and one framework alone.
+DEMO_MAX_PAGES = 45
+SINGLE_FRAMEWORK_MAX_PAGES = 25
+
+
+def _squash(text: str) -> str:
+    """Text without whitespace: PDF extraction breaks lines wherever they wrap."""
+    return "".join(text.split())
+
+
+def _needing_attention(doc: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """(framework, control id, messages of the deciding FAIL/ERROR findings) per failed or not-assessed control."""
+    by_id = {f["id"]: f for f in doc["findings"]}
+    out = []
+    for fw in doc["frameworks"]:
+        for c in fw["controls"]:
+            if c["status"] in ("FAIL", "NOT_ASSESSED"):
+                messages = [by_id[i]["message"] for i in c["findings"] if by_id[i]["status"] in ("FAIL", "ERROR")]
+                out.append((fw["id"], c["id"], messages))
+    return out
+
+
+def test_demo_pdf_fits_the_page_limit(demo_run: DemoOutput) -> None:
+    pages = len(PdfReader(str(demo_run.out / "report.pdf")).pages)
+    assert pages <= DEMO_MAX_PAGES, pages
+
+
+def test_demo_pdf_first_three_pages_say_which_controls_failed_and_why(demo_run: DemoOutput) -> None:
+    pdf = PdfReader(str(demo_run.out / "report.pdf"))
+    first = _squash("\n".join(p.extract_text() or "" for p in pdf.pages[:3]))
+    rest = _squash("\n".join(p.extract_text() or "" for p in pdf.pages[3:]))
+    attention = _needing_attention(demo_run.doc)
+    assert len(attention) > 20  # the demo's organisation fails many controls
+    missing = []
+    for fw, control, messages in attention:
+        if _squash(control) not in first:
+            missing.append(f"{fw} {control}: id")
+        # The reason printed is the opening of a deciding finding's message; a control not
+        # assessed only because the retention profile is too weak says so.
+        if messages and not any(_squash(m)[:40] in first for m in messages):
+            missing.append(f"{fw} {control}: reason")
+        if not messages and _squash("retention profile requires less than this control") not in first:
+            missing.append(f"{fw} {control}: retention reason")
+    assert missing == []
+    assert "Controlmatrix" in rest  # the matrices follow the summary
+
+
+def test_demo_pdf_has_a_printed_table_of_contents_with_page_numbers(demo_run: DemoOutput) -> None:
+    pdf = PdfReader(str(demo_run.out / "report.pdf"))
+    page_one = pdf.pages[0].extract_text() or ""
+    assert "Contents" in page_one
+    exceptions_line = next(line for line in page_one.splitlines() if line.startswith("Exceptions: failed results"))
+    printed = int(exceptions_line.rstrip().rsplit(" ", 1)[-1])
+    texts = [p.extract_text() or "" for p in pdf.pages]
+    heading = next(i for i, t in enumerate(texts, 1) if i > 1 and "Exceptions: failed results by check" in t)
+    assert printed == heading
+
+
+def test_demo_report_renders_evidence_in_words_not_internals(demo_run: DemoOutput) -> None:
+    html = (demo_run.out / "report.html").read_text()
+    assert not re.search(r"=\[\d+ entries\]", html)
+    assert "satisfies=false" not in html and "{6 fields}" not in html
+    # Filter comparisons name the CIS clauses a filter lacks.
+    assert re.search(r"lacks? CIS 4\.\d+ clauses?:", html) or "match none of the" in html
+    # The two CIS versions share one matrix that names both.
+    assert html.count('<h2 class="section" id="fw-cis-aws') == 1
+    assert 'id="fw-cis-aws-3.0"' in html and 'id="fw-cis-aws-5.0"' in html
+    # Every pairing's rationale is there (HTML keeps what the PDF leaves out).
+    assert "Why each mapped check evidences this control" in html
+
+
+def test_a_single_framework_report_is_scoped_and_fits_its_page_limit(demo_run: DemoOutput, tmp_path: Path) -> None:
+    out = tmp_path / "pci"
+    proc = run_cli(["report", str(demo_run.out / "results.json"), "--format", "pdf,html", "--output-dir", str(out),
+                    "--frameworks", "pci-dss-4.0.1"])
+    assert proc.returncode == 0, proc.stderr
+    pdf = PdfReader(str(out / "report.pdf"))
+    assert len(pdf.pages) <= SINGLE_FRAMEWORK_MAX_PAGES, len(pdf.pages)
+    first = _squash("\n".join(p.extract_text() or "" for p in pdf.pages[:3]))
+    for fw, control, _ in _needing_attention(demo_run.doc):
+        if fw == "pci-dss-4.0.1":
+            assert _squash(control) in first, control
+    html = (out / "report.html").read_text()
+    assert "HIPAA Security Rule" not in html  # other frameworks are out of the report
+    assert "trail-duplicate-management-copies" in html  # counted under the scope limits, not lost
+    assert 'id="scope-limits"' in html
