@@ -25,7 +25,6 @@ judging a partial result.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -37,10 +36,8 @@ from auditor.logs import LogWindow
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Params, Partial
 from auditor.logs.document import to_document
-from auditor.logs.rules import RULES
-from auditor.logs.sql import aggregations, queries, schema
-from auditor.logs.sql.compiler import Unsupported
-from auditor.logs.sql.duckdb_engine import RowSource, aggregate, builtin_judge, run_rule, statements
+from auditor.logs.sql import passes, queries, schema
+from auditor.logs.sql.duckdb_engine import RowSource, plan, run_plan, store_run, targets
 from auditor.model.errors import AuditorError
 
 #: Athena's on-demand price: 5 US dollars per terabyte (10**12 bytes) scanned.
@@ -115,14 +112,6 @@ class RemoteRun:
     failures: list[Failure] = field(default_factory=list)
 
 
-def _guard(run: RemoteRun, serves: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except QueryFailed as exc:
-        run.failures.append(Failure(serves, exc.query_id, exc.reason))
-        return None
-
-
 def evaluate(
     runner: Runner,
     part: Partial,
@@ -135,49 +124,36 @@ def evaluate(
     render: Callable[[exp.Expr], str] = athena_text,
     refused: str | None = None,
 ) -> dict[str, Any]:
-    """The evidence document, every statement run through ``runner``.
+    """The evidence document, every pass run through ``runner``.
 
     ``part`` already holds what is known without a query (files listed, their
     delivery hours, listing problems). ``refused``: why no statement may run at all
     (a table missing columns, a scan estimate over the budget); every part is then
-    a failure with that reason.
+    a failure with that reason. A pass that fails is a failure of every part it
+    serves (each rule, each aggregation), with its query id.
     """
     run = RemoteRun()
     queries.table_name(table)
 
-    def guarded(serves: str, call: Callable[[], Any]) -> Any:
+    def guarded(p: passes.Pass, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
         if refused is not None:
-            run.failures.append(Failure(serves, None, refused))
+            run.failures.extend(Failure(s, None, refused) for s in p.serves)
             return None
-        return _guard(run, serves, call)
-
-    guarded("aggregations (coverage, rates, denied calls, console logins)",
-            lambda: aggregate(runner, part, scope, render, table))
-    for rule in RULES:
-        sql = statements(rule, scope, render, table)
-        got = guarded(f"rule {rule.id} ({rule.check_id})",
-                      functools.partial(run_rule, runner, sql, builtin_judge(rule), rule.resource_field))
-        if got is not None:
-            for (acct, region, res), b in got.buckets.items():
-                part.rules[(rule.id, acct, region, res)] = b
-            if got.incomplete:
-                run.failures.append(Failure(f"rule {rule.id} ({rule.check_id})", None, got.incomplete))
-    kept: list[sigma_mod.SigmaRuleSpec] = []
-    dropped = list(unsupported)
-    for spec in sigma_rules:
         try:
-            sql = statements(spec, scope, render, table)
-        except Unsupported as exc:
-            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
+            return call()
+        except QueryFailed as exc:
+            run.failures.extend(Failure(s, exc.query_id, exc.reason) for s in p.serves)
+            return None
+
+    rules, kept, dropped = targets(sigma_rules, unsupported)
+    runs, _ = run_plan(runner, part, scope, rules, render, table, guarded)
+    for i, t in enumerate(rules):
+        got = runs.get(i)
+        if got is None:
             continue
-        kept.append(spec)
-        got = guarded(f"sigma {spec.id} (logs-sigma-matches)",
-                      functools.partial(run_rule, runner, sql, functools.partial(sigma_mod.evaluate, spec.node)))
-        if got is not None:
-            for (acct, region, _), b in got.buckets.items():
-                part.sigma[(spec.id, acct, region)] = b
-            if got.incomplete:
-                run.failures.append(Failure(f"sigma {spec.id} (logs-sigma-matches)", None, got.incomplete))
+        store_run(part, t, got)
+        if got.incomplete:
+            run.failures.append(Failure(t.label, None, got.incomplete))
     doc = to_document(part, params, sources, kept, dropped)
     doc["engine"] = "athena"
     #: Athena applies the window inside each statement: events outside it are never counted.
@@ -196,16 +172,9 @@ def evaluate(
 
 
 def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = ()) -> int:
-    """How many statements :func:`evaluate` runs (each one scans the window's objects once)."""
-    n = len(aggregations.statements(table, scope))
-    for rule in RULES:
-        n += sum(s is not None for s in statements(rule, scope, athena_text, table))
-    for spec in sigma_rules:
-        try:
-            n += sum(s is not None for s in statements(spec, scope, athena_text, table))
-        except Unsupported:
-            continue
-    return n
+    """How many statements :func:`evaluate` runs: each one scans the window's objects once."""
+    rules, _, _ = targets(sigma_rules)
+    return len(plan(table, scope, rules))
 
 
 def window_text(window: LogWindow) -> tuple[str, str]:

@@ -87,3 +87,26 @@ def test_a_forwarder_envelope_is_not_projected_but_loaded_the_reference_way(tmp_
     assert duckdb_engine._project(text, params) is None
     doc = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
     assert doc["events_read"] == 1 and [p["kind"] for p in doc["file_problems"]] == ["normalised"]
+
+
+def test_rules_split_over_several_samples_passes_give_the_same_document(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past Athena's statement length the samplers go into more passes; the evidence does not change."""
+    from auditor.logs.sql import passes
+
+    evs = [event("StopLogging", WHEN, source="cloudtrail.amazonaws.com", requestParameters={"name": "t"}),
+           event("PutUserPolicy", WHEN, source="iam.amazonaws.com", requestParameters={"policyDocument": STAR}),
+           event("ConsoleLogin", WHEN, source="signin.amazonaws.com", errorMessage="Failed authentication",
+                 responseElements={"ConsoleLogin": "Failure"}),
+           event("GetSecretValue", WHEN, errorCode="AccessDenied", read_only=True)]
+    write_records(tmp_path / "x.json.gz", evs)
+    one = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    rules, _, _ = duckdb_engine.targets()
+    scope = queries.Scope(SINCE, UNTIL)
+    assert len(duckdb_engine.plan(duckdb_engine.TABLE, scope, rules)) == 2
+    monkeypatch.setattr(passes, "MAX_STATEMENT_BYTES", 12_000)
+    n = len(duckdb_engine.plan(duckdb_engine.TABLE, scope, rules))
+    assert n > 3
+    split = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert split == one
+    assert one["rules"] and one["console_login_failures"] and one["access_denied"], "not vacuous"
