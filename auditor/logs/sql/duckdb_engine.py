@@ -9,14 +9,16 @@ object, as Athena reads them. A plain CloudTrail file is projected by msgspec
 and typed by DuckDB (:func:`load`, no Python per event); any other file is
 decoded by :func:`auditor.logs.parse.decode_text` as the stream's reference path.
 
-The rules run as the statements :mod:`auditor.logs.sql.queries` builds in
-the Trino dialect, transpiled to DuckDB: what runs here is what Athena would
-run. Rows the compiler could not decide in SQL (the residual) are rebuilt
-into events and judged by the stream's own evaluators.
+The rules and aggregations run as the passes :mod:`auditor.logs.sql.passes`
+builds in the Trino dialect (a counts pass and a samples pass), transpiled to
+DuckDB: what runs here is what Athena would run (:func:`run_plan`, shared with
+:mod:`~auditor.logs.sql.remote`). Rows the compiler could not decide in SQL
+(the residual) are rebuilt into events and judged by the stream's own
+evaluators. :func:`run_rule` runs one rule's own statements (``queries``), the
+form investigations and the compiler's tests use.
 
 The evidence document has the shape :func:`auditor.logs.document.to_document`
-gives (rule matches from :mod:`~auditor.logs.sql.queries`, coverage, rates,
-denied calls and failed logins from :mod:`~auditor.logs.sql.aggregations`).
+gives.
 A part not computed would be listed under ``not_computed``; a rule whose
 residual passed the cap is listed under ``incomplete_rules`` and as an
 unreadable problem, so the checks ERROR instead of judging a partial count.
@@ -518,12 +520,14 @@ class Target:
     compiled: CompiledRule
     judge: Callable[[dict[str, Any]], bool]
     resource_field: tuple[str, ...] | None = None
+    #: The checks the rule feeds.
+    checks: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=64)
 def _builtin_target(rule: Rule) -> Target:
     return Target(f"rule {rule.id} ({rule.check_id})", "builtin", rule.id, compile_builtin(rule),
-                  builtin_judge(rule), rule.resource_field)
+                  builtin_judge(rule), rule.resource_field, (rule.check_id,))
 
 
 def targets(
@@ -542,13 +546,13 @@ def targets(
             continue
         kept.append(spec)
         out.append(Target(f"sigma {spec.id} (logs-sigma-matches)", "sigma", spec.id, compiled,
-                          functools.partial(sigma_mod.evaluate, spec.node)))
+                          functools.partial(sigma_mod.evaluate, spec.node), None, ("logs-sigma-matches",)))
     return out, kept, dropped
 
 
 def plan(table: str, scope: queries.Scope, rules: Sequence[Target]) -> list[passes.Pass]:
     """The statements of a run over these rules (:func:`auditor.logs.sql.passes.plan`)."""
-    return passes.plan(table, scope, [(t.label, t.compiled) for t in rules])
+    return passes.plan(table, scope, [(t.label, t.compiled) for t in rules], feeds=[t.checks for t in rules])
 
 
 def fill_counts(part: Partial, rows: Sequence[dict[str, Any]]) -> None:
@@ -702,20 +706,21 @@ def evaluate(
     scope = queries.Scope(params.since, params.until)
     rules, kept, dropped = targets(sigma_rules, unsupported)
     runs, _ = run_plan(loaded.con, part, scope, rules, render)
-    incomplete: list[dict[str, str]] = []
+    incomplete: list[tuple[Target, str]] = []
     for i, t in enumerate(rules):
         run = runs[i]
         if run.incomplete:
-            incomplete.append({"rule_id": t.rule_id, "reason": run.incomplete})
+            incomplete.append((t, run.incomplete))
         store_run(part, t, run)
     doc = to_document(part, params, sources, kept, dropped)
     doc["engine"] = "duckdb"
     doc["not_computed"] = list(NOT_COMPUTED)
-    doc["incomplete_rules"] = incomplete
-    for p in incomplete:
+    doc["incomplete_rules"] = [{"rule_id": t.rule_id, "reason": why} for t, why in incomplete]
+    for t, why in incomplete:
+        # the rule's checks ERROR (its count is partial); the others judge what they were fed
         doc["file_problems"].append(
-            {"path": f"rule {p['rule_id']}", "reason": p["reason"], "kind": "unreadable",
-             "account_id": None, "region": None})
+            {"path": f"rule {t.rule_id}", "reason": why, "kind": "unreadable",
+             "account_id": None, "region": None, "checks": list(t.checks)})
     return doc
 
 

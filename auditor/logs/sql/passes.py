@@ -36,7 +36,7 @@ import sqlglot
 from sqlglot import exp
 
 from auditor.logs.aggregate import PRINCIPAL_SAMPLES, SAMPLES
-from auditor.logs.sql import schema
+from auditor.logs.sql import queries, schema
 from auditor.logs.sql.aggregations import (
     ERROR_SQL,
     LOGIN_FAILED_SQL,
@@ -46,7 +46,6 @@ from auditor.logs.sql.aggregations import (
     denied_sql,
 )
 from auditor.logs.sql.compiler import FALSE, CompiledRule, and_, not_
-from auditor.logs.sql import queries
 from auditor.logs.sql.queries import ACCOUNT_SQL, REGION_SQL, Scope, scope_predicate, table_name
 
 #: Athena refuses a query string longer than 262,144 bytes; a samples pass is cut below this.
@@ -70,13 +69,15 @@ class Sampler:
     key1: str
     key2: str
     limit: int
+    #: The checks the sampler's rows feed (None: every check).
+    checks: tuple[str, ...] | None = None
 
 
 def _parse(text: str) -> exp.Expr:
     return sqlglot.parse_one(text, read="trino")
 
 
-def rule_sampler(label: str, rule: CompiledRule) -> Sampler:
+def rule_sampler(label: str, rule: CompiledRule, checks: tuple[str, ...] | None = None) -> Sampler:
     """A compiled rule as a sampler: matches per account, region and resource, the earliest 50."""
     if rule.resource is None:
         res, amb = "''", FALSE
@@ -84,7 +85,7 @@ def rule_sampler(label: str, rule: CompiledRule) -> Sampler:
         res, amb = rule.resource[0].sql(dialect="trino"), rule.resource[1]
     decided = and_(rule.bounds.lower, not_(amb))
     undecided = and_(rule.bounds.upper, not_(decided))
-    return Sampler(label, decided, undecided, REGION_SQL, res, SAMPLES)
+    return Sampler(label, decided, undecided, REGION_SQL, res, SAMPLES, checks)
 
 
 #: Labels of the aggregations' samplers (what they serve, in failed_queries and --explain).
@@ -105,10 +106,13 @@ def aggregation_samplers() -> list[Sampler]:
     """The earliest writes per account and region, denied calls and failed logins per principal."""
     denied = f"{ERROR_SQL} AND ({denied_sql()})"
     return [
-        Sampler(FIRST_WRITES, _parse(WRITE_SQL), FALSE, REGION_SQL, "''", SAMPLES),
-        Sampler(DENIED_SAMPLES, _parse(denied), FALSE, PRINCIPAL_SQL, "''", PRINCIPAL_SAMPLES),
-        Sampler(LOGIN_USER_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, LOGIN_USER_SQL, "''", PRINCIPAL_SAMPLES),
-        Sampler(LOGIN_IP_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, _IP_SQL, "''", PRINCIPAL_SAMPLES),
+        Sampler(FIRST_WRITES, _parse(WRITE_SQL), FALSE, REGION_SQL, "''", SAMPLES, ("logs-unused-region-activity",)),
+        Sampler(DENIED_SAMPLES, _parse(denied), FALSE, PRINCIPAL_SQL, "''", PRINCIPAL_SAMPLES,
+                ("logs-unauthorized-api-calls",)),
+        Sampler(LOGIN_USER_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, LOGIN_USER_SQL, "''", PRINCIPAL_SAMPLES,
+                ("logs-console-login-failures",)),
+        Sampler(LOGIN_IP_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, _IP_SQL, "''", PRINCIPAL_SAMPLES,
+                ("logs-console-login-failures",)),
     ]
 
 
@@ -296,19 +300,25 @@ class Pass:
     samplers: tuple[Sampler, ...] = ()
 
     @property
-    def serves(self) -> list[str]:
-        """What the statement feeds, as labels (rules, aggregations)."""
+    def serves(self) -> list[tuple[str, tuple[str, ...] | None]]:
+        """What the statement feeds: (label, the checks it feeds or None for every check).
+
+        The counts pass feeds every check: its coverage says which scopes have events.
+        """
         if not self.samplers:
-            return [COUNTS_LABEL]
-        return [s.label for s in self.samplers]
+            return [(COUNTS_LABEL, None)]
+        return [(s.label, s.checks) for s in self.samplers]
 
 
-def plan(table: str, scope: Scope, rules: Sequence[tuple[str, CompiledRule]], limit: int | None = None) -> list[Pass]:
+def plan(table: str, scope: Scope, rules: Sequence[tuple[str, CompiledRule]], limit: int | None = None,
+         feeds: Sequence[tuple[str, ...]] = ()) -> list[Pass]:
     """Every statement of a run: the counts pass, then the samples pass(es) (rules after the aggregations' samples).
 
-    ``limit``: most bytes of SQL per samples pass (default :data:`MAX_STATEMENT_BYTES`).
+    ``limit``: most bytes of SQL per samples pass (default :data:`MAX_STATEMENT_BYTES`);
+    ``feeds``: per rule, the checks it feeds (none given: every check).
     """
-    samplers = [*_aggregation_samplers()] + [rule_sampler(label, r) for label, r in rules]
+    samplers = [*_aggregation_samplers()] + [
+        rule_sampler(label, r, feeds[i] if i < len(feeds) else None) for i, (label, r) in enumerate(rules)]
     out = [Pass("counts", counts_statement(table, scope))]
     chunks = split(samplers, MAX_STATEMENT_BYTES if limit is None else limit)
     for n, chunk in enumerate(chunks, 1):

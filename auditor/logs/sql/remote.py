@@ -1,13 +1,13 @@
 """The SQL evidence engine over a query service (Athena): the same statements, the same judges.
 
 Nothing here talks to AWS: :mod:`auditor.aws.athena` provides a :class:`Runner`
-(start, poll, paginate, cancel) and this module runs the statements of
-:mod:`~auditor.logs.sql.queries` and :mod:`~auditor.logs.sql.aggregations`
-through it, rendered in the Trino dialect, and fills the same
-:class:`~auditor.logs.aggregate.Partial` the DuckDB engine fills, with the
-same functions (:func:`~auditor.logs.sql.duckdb_engine.run_rule`,
-:func:`~auditor.logs.sql.duckdb_engine.aggregate`). The evidence document,
-and so every check, mapping and report, is the one the other engines give.
+(start, poll, paginate, cancel) and this module runs the passes of
+:mod:`~auditor.logs.sql.passes` (a counts pass and a samples pass: two scans of
+the window for every rule, not one per rule) through it, rendered in the Trino
+dialect, and fills the same :class:`~auditor.logs.aggregate.Partial` the DuckDB
+engine fills, with the same function (:func:`~auditor.logs.sql.duckdb_engine.run_plan`).
+The evidence document, and so every check, mapping and report, is the one the
+other engines give.
 
 Two differences from the DuckDB statements, both in what a row brings back:
 Athena's GetQueryResults returns every value as text, and a ROW (struct) or
@@ -17,10 +17,10 @@ and cast ``useridentity``, ``tlsdetails`` and ``resources`` to JSON
 (:func:`athena_statement`); the runner reads values back by their column type.
 
 Fail closed: a statement that failed, was cancelled, timed out or passed the
-scan budget raises :class:`QueryFailed`; the rule or aggregation it served is
-then recorded under ``failed_queries`` and as an unreadable problem of every
-scope, so the logs-* checks ERROR with the query id and the reason instead of
-judging a partial result.
+scan budget raises :class:`QueryFailed`; every rule and aggregation the pass
+served is then recorded under ``failed_queries`` (one entry each, the same query
+id) and as an unreadable problem of every scope, so the logs-* checks ERROR with
+the query id and the reason instead of judging a partial result.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ class Failure:
     serves: str
     query_id: str | None
     reason: str
+    #: The checks it fed (None: every check).
+    checks: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -137,12 +139,12 @@ def evaluate(
 
     def guarded(p: passes.Pass, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
         if refused is not None:
-            run.failures.extend(Failure(s, None, refused) for s in p.serves)
+            run.failures.extend(Failure(s, None, refused, c) for s, c in p.serves)
             return None
         try:
             return call()
         except QueryFailed as exc:
-            run.failures.extend(Failure(s, exc.query_id, exc.reason) for s in p.serves)
+            run.failures.extend(Failure(s, exc.query_id, exc.reason, c) for s, c in p.serves)
             return None
 
     rules, kept, dropped = targets(sigma_rules, unsupported)
@@ -153,7 +155,7 @@ def evaluate(
             continue
         store_run(part, t, got)
         if got.incomplete:
-            run.failures.append(Failure(t.label, None, got.incomplete))
+            run.failures.append(Failure(t.label, None, got.incomplete, t.checks))
     doc = to_document(part, params, sources, kept, dropped)
     doc["engine"] = "athena"
     #: Athena applies the window inside each statement: events outside it are never counted.
@@ -163,9 +165,11 @@ def evaluate(
     ]
     for f in run.failures:
         where = f"athena query {f.query_id}" if f.query_id else "athena (no query run)"
-        doc["file_problems"].append(
-            {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
-             "account_id": None, "region": None})
+        problem: dict[str, Any] = {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
+                                   "account_id": None, "region": None}
+        if f.checks is not None:  # only the checks it fed ERROR; a part feeding every check: all
+            problem["checks"] = list(f.checks)
+        doc["file_problems"].append(problem)
     doc["files_with_problems"] = len({p["path"] for p in doc["file_problems"]})
     doc["files_unreadable"] = len({p["path"] for p in doc["file_problems"] if p["kind"] == "unreadable"})
     return doc

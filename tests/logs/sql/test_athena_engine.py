@@ -278,7 +278,12 @@ def test_a_run_is_two_scans_whatever_the_rules(athena: Athena) -> None:
     assert remote.statement_count(scope, TABLE) == 2
 
 
+#: Checks judged from the counts pass alone (coverage, hourly rates): a failed samples pass feeds none of them.
+COUNTS_ONLY = ("logs_delivery_continuity", "logs_api_call_rate_anomaly", "logs_api_error_rate_anomaly")
+
+
 def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and_reason(athena: Athena) -> None:
+    whole = athena.read()
     _failing_on(athena.session, _is_samples_pass, "FAILED", "HIVE_BAD_DATA: malformed record")
     doc = athena.read()
     failed = doc["failed_queries"]
@@ -291,6 +296,11 @@ def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and
         results = run(module, logs_only(doc))
         assert results and all(r.status is Status.ERROR for r in results), module
         assert failed[0]["query_id"] in json.dumps([r.evidence for r in results], default=str)
+    # the checks it did not feed judge what they were fed, as without the failure
+    for module in COUNTS_ONLY:
+        results = run(module, logs_only(doc))
+        assert results and results == run(module, logs_only(whole)), module
+    assert any(r.status is Status.PASS for m in COUNTS_ONLY for r in run(m, logs_only(doc))), "not vacuous"
 
 
 def test_a_failed_counts_pass_errors_with_its_query_id(athena: Athena) -> None:
@@ -298,8 +308,11 @@ def test_a_failed_counts_pass_errors_with_its_query_id(athena: Athena) -> None:
     doc = athena.read()
     (failed,) = doc["failed_queries"]
     assert failed["serves"].startswith("aggregations (") and failed["query_id"]
-    results = run("logs_delivery_continuity", logs_only(doc))
-    assert results and all(r.status is Status.ERROR for r in results)
+    for module in LOG_CHECKS:  # its coverage feeds every check
+        results = run(module, logs_only(doc))
+        assert all(r.status in (Status.ERROR, Status.FAIL, Status.NOT_APPLICABLE) for r in results), module
+        assert not any(r.status is Status.PASS for r in results), module
+    assert all(r.status is Status.ERROR for r in run("logs_delivery_continuity", logs_only(doc)))
 
 
 def test_an_estimate_over_the_budget_runs_nothing_and_every_check_errors(athena: Athena) -> None:

@@ -33,6 +33,9 @@ def test_a_residual_over_the_cap_makes_its_check_error_not_pass(tmp_path: Path,
         "incomplete_rules"]
     assert "inline-star-policy" not in [r["rule_id"] for r in capped["rules"]]
     assert [r.status for r in run("logs_privilege_escalation", logs_only(capped))] == [Status.ERROR]
+    # only the checks the capped rule feeds: the others judge what they were fed
+    for module in ("logs_root_activity", "logs_delivery_continuity"):
+        assert run(module, logs_only(capped)) == run(module, logs_only(full)), module
 
 
 def test_json_text_columns_hold_the_object_text_as_athena_reads_them(tmp_path: Path) -> None:
