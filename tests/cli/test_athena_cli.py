@@ -229,3 +229,16 @@ def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, 
     assert started and all(f"account IN ('{CALLER}')" in q for q in started)
     status = {(f["check_id"], f["status"]) for f in doc["findings"] if f["account_id"] == CALLER}
     assert ("logs-root-activity", "FAIL") in status and ("logs-trail-tampering", "FAIL") in status
+
+
+def test_a_failed_folded_statement_is_one_line_naming_what_it_served(capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor.app.cli.logs import print_athena
+    from auditor.app.console import stderr_console
+
+    served = [f"rule r{i} (logs-root-activity)" for i in range(30)]
+    evidence = {"athena": {"queries": [{}]}, "failed_queries": [
+        {"serves": s, "query_id": "q-1", "reason": "FAILED: HIVE_BAD_DATA"} for s in served]}
+    print_athena(stderr_console(), evidence)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "query failed" in line]
+    assert lines == ["  query failed: q-1: FAILED: HIVE_BAD_DATA (serves rule r0 (logs-root-activity), "
+                     "rule r1 (logs-root-activity), rule r2 (logs-root-activity) and 27 more)"]
