@@ -124,11 +124,6 @@ def _undecided_id(i: int) -> int:
     return 2 * i + 1
 
 
-def sampler_of(row_id: int) -> tuple[int, bool]:
-    """(index of the sampler in its pass, whether the row is a residual one) of a row's ``_h``."""
-    return row_id // 2, bool(row_id % 2)
-
-
 def _size(s: Sampler) -> int:
     return len(s.decided.sql(dialect="trino").encode()) + len(s.undecided.sql(dialect="trino").encode()) + 200
 
@@ -208,7 +203,7 @@ def samples_statement(table: str, scope: Scope, samplers: Sequence[Sampler]) -> 
             hits.append(f"CASE WHEN f.{u} THEN {_undecided_id(i)} END")
             resid_ids.append(_undecided_id(i))
     key_cols = [f"{sql} AS {col}" for sql, col in keys.items()]
-    names = [c for c in conds]
+    names = list(conds)
     data = ", ".join(f"f.{c}" for c in _DATA)
     # one row over the cap comes back when the cap is passed (the count says so too)
     lim.extend((r, str(queries.RESIDUAL_CAP + 1)) for r in resid_ids)

@@ -296,6 +296,9 @@ def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and
         results = run(module, logs_only(doc))
         assert results and all(r.status is Status.ERROR for r in results), module
         assert failed[0]["query_id"] in json.dumps([r.evidence for r in results], default=str)
+    for module in LOG_CHECKS:  # fail closed: whatever read the samples pass never passes
+        if module not in COUNTS_ONLY:
+            assert not any(r.status is Status.PASS for r in run(module, logs_only(doc))), module
     # the checks it did not feed judge what they were fed, as without the failure
     for module in COUNTS_ONLY:
         results = run(module, logs_only(doc))
