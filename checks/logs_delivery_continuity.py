@@ -144,7 +144,7 @@ def _no_files(
     digests (hourly even without activity, and without gaps here) prove that
     logging ran. With no covering trail, trail-multi-region reports the gap.
     """
-    if judge.problems_for(doc, account, region):
+    if judge.problems_for(doc, account, region, ctx.meta.id):
         return judge.verdict(ctx, doc, account, region, False, "", {})
     validated = {(v.account_id, v.region) for v in (integrity.validated if integrity else ())}
     if (account, region) in validated:

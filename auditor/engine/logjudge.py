@@ -8,6 +8,8 @@ Every logs-* check follows the same fail-closed rules:
   window, is ERROR, never PASS; a scope where some files could not be read (or
   were read only in part) is FAIL when what was read already proves it, and
   otherwise ERROR: the unread files could hold exactly what the check looks for;
+  a problem that names the checks it concerns (a failed SQL statement, which fed
+  only those) counts for those checks only;
 - a region the snapshot scanned but for which no log file was found gets an
   explicit NOT_APPLICABLE saying so (logs-delivery-continuity judges whether a
   file was expected there), never silence.
@@ -126,7 +128,7 @@ def unseen_regions(ctx: CheckContext, doc: Doc, account: str, judged: Iterable[s
 
 def no_files_result(ctx: CheckContext, doc: Doc, account: str, region: str) -> CheckResult:
     """A scanned region without any log file: ERROR if files failed to read, else NOT_APPLICABLE."""
-    if problems_for(doc, account, region):
+    if problems_for(doc, account, region, ctx.meta.id):
         return verdict(ctx, doc, account, region, False, "", {})
     return ctx.result(
         account,
@@ -145,11 +147,18 @@ def lossy(problems: Sequence[LogFileProblem]) -> list[LogFileProblem]:
     return [p for p in problems if p.lossy]
 
 
-def problems_for(doc: Doc, account: str, region: str | None = None) -> list[LogFileProblem]:
-    """File problems that concern a scope (problems of unknown scope concern every scope)."""
+def problems_for(
+    doc: Doc, account: str, region: str | None = None, check_id: str | None = None
+) -> list[LogFileProblem]:
+    """File problems that concern a scope (problems of unknown scope concern every scope).
+
+    With ``check_id``, a problem that names the checks it concerns (a failed SQL statement
+    names the checks it fed) is left out of the others' judgement; a problem naming no
+    check concerns every check.
+    """
     out = []
     for p in _file_problems(doc):
-        if p.kind is ProblemKind.NORMALISED:
+        if p.kind is ProblemKind.NORMALISED or not p.concerns(check_id):
             continue
         acc = p.account
         reg = p.where
@@ -189,7 +198,7 @@ def verdict(
     resource_type: str | None = None,
 ) -> CheckResult:
     """PASS/FAIL for one scope, or ERROR when that scope's logs could not be read at all."""
-    problems = problems_for(doc, account, region)
+    problems = problems_for(doc, account, region, ctx.meta.id)
     ev: dict[str, Any] = {
         **evidence_,
         "window": window_of(doc),

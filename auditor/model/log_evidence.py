@@ -103,6 +103,13 @@ class LogFileProblem(_Doc, frozen=True, kw_only=True):
     malformed_records: int | UnsetType = UNSET
     account_id: str | UnsetType | None = UNSET
     region: str | UnsetType | None = UNSET
+    #: The checks whose inputs this problem makes incomplete (a failed SQL statement names
+    #: those it fed); unset: every check, as for a file that could hold any event.
+    checks: tuple[str, ...] | UnsetType = UNSET
+
+    def concerns(self, check_id: str | None) -> bool:
+        """Whether the problem makes this check's inputs incomplete (no check named: yes)."""
+        return check_id is None or isinstance(self.checks, UnsetType) or check_id in self.checks
 
     @property
     def account(self) -> str | None:

@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from auditor.aws.athena import remote_window
-from auditor.logs.rules import RULES
-from auditor.logs.sql import aggregations, ddl, duckdb_engine, queries, remote, schema
+from auditor.logs.sql import ddl, duckdb_engine, queries, remote, schema
 from tests.cli.conftest import run_cli
 from tests.logs.factory import FIXTURES
 from tests.logs.sql.test_athena_engine import ACCOUNT, BUCKET, REGION, WINDOW, _athena_type, _cell, _corpus
@@ -73,7 +72,7 @@ def test_explain_prints_one_statement_per_query_with_partition_predicates_and_ru
     assert proc.returncode == 0, proc.stderr
     statements = [s for s in proc.stdout.split(";\n") if "SELECT" in s]
     scope = queries.Scope(*remote_window(WINDOW))
-    assert len(statements) == remote.statement_count(scope, "trail.cloudtrail_logs")
+    assert len(statements) == remote.statement_count(scope, "trail.cloudtrail_logs") == 2
     for s in statements:
         assert "day >= '2026/11/02'" in s and "day <= '2026/11/07'" in s and "trail.cloudtrail_logs" in s
     assert proc.stdout.rstrip().endswith(";")
@@ -115,11 +114,9 @@ def test_query_recipes_on_duckdb_write_csv_and_json(tmp_path: Path) -> None:
 
 
 def _statements(table: str, scope: queries.Scope) -> list[str]:
-    """What the engine runs, in its order: the aggregations, then each rule's match and residual."""
-    out = [remote.athena_text(stmt) for _, stmt in aggregations.statements(table, scope)]
-    for rule in RULES:
-        out.extend(s for s in duckdb_engine.statements(rule, scope, remote.athena_text, table) if s is not None)
-    return out
+    """What the engine runs, in its order: the counts pass, then the samples pass (every rule)."""
+    rules, _, _ = duckdb_engine.targets()
+    return [remote.athena_text(p.stmt) for p in duckdb_engine.plan(table, scope, rules)]
 
 
 def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_path: Path,
@@ -232,3 +229,16 @@ def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, 
     assert started and all(f"account IN ('{CALLER}')" in q for q in started)
     status = {(f["check_id"], f["status"]) for f in doc["findings"] if f["account_id"] == CALLER}
     assert ("logs-root-activity", "FAIL") in status and ("logs-trail-tampering", "FAIL") in status
+
+
+def test_a_failed_folded_statement_is_one_line_naming_what_it_served(capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor.app.cli.logs import print_athena
+    from auditor.app.console import stderr_console
+
+    served = [f"rule r{i} (logs-root-activity)" for i in range(30)]
+    evidence = {"athena": {"queries": [{}]}, "failed_queries": [
+        {"serves": s, "query_id": "q-1", "reason": "FAILED: HIVE_BAD_DATA"} for s in served]}
+    print_athena(stderr_console(), evidence)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "query failed" in line]
+    assert lines == ["  query failed: q-1: FAILED: HIVE_BAD_DATA (serves rule r0 (logs-root-activity), "
+                     "rule r1 (logs-root-activity), rule r2 (logs-root-activity) and 27 more)"]

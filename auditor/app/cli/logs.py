@@ -189,8 +189,14 @@ def print_athena(console: Any, evidence: dict[str, Any]) -> None:
                   f"about ${float(stats.get('estimated_cost_usd', 0)):.4f}", markup=False, highlight=False)
     failed = evidence.get("failed_queries", [])
     if failed:
-        lines = [f"  query failed: {f.get('query_id') or '-'}: {f.get('serves')}: {f.get('reason')}"
-                 for f in failed[:20]]
+        # one folded statement serves many rules: one line per statement (query id and reason)
+        by: dict[tuple[str, str], list[str]] = {}
+        for f in failed:
+            by.setdefault((str(f.get("query_id") or "-"), str(f.get("reason"))), []).append(str(f.get("serves")))
+        lines = []
+        for (qid, reason), serves in list(by.items())[:20]:
+            more = f" and {len(serves) - 3} more" if len(serves) > 3 else ""
+            lines.append(f"  query failed: {qid}: {reason} (serves {', '.join(serves[:3])}{more})")
         print_lines(stderr_console(), lines)
 
 

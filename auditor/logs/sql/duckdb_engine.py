@@ -9,14 +9,16 @@ object, as Athena reads them. A plain CloudTrail file is projected by msgspec
 and typed by DuckDB (:func:`load`, no Python per event); any other file is
 decoded by :func:`auditor.logs.parse.decode_text` as the stream's reference path.
 
-The rules run as the statements :mod:`auditor.logs.sql.queries` builds in
-the Trino dialect, transpiled to DuckDB: what runs here is what Athena would
-run. Rows the compiler could not decide in SQL (the residual) are rebuilt
-into events and judged by the stream's own evaluators.
+The rules and aggregations run as the passes :mod:`auditor.logs.sql.passes`
+builds in the Trino dialect (a counts pass and a samples pass), transpiled to
+DuckDB: what runs here is what Athena would run (:func:`run_plan`, shared with
+:mod:`~auditor.logs.sql.remote`). Rows the compiler could not decide in SQL
+(the residual) are rebuilt into events and judged by the stream's own
+evaluators. :func:`run_rule` runs one rule's own statements (``queries``), the
+form investigations and the compiler's tests use.
 
 The evidence document has the shape :func:`auditor.logs.document.to_document`
-gives (rule matches from :mod:`~auditor.logs.sql.queries`, coverage, rates,
-denied calls and failed logins from :mod:`~auditor.logs.sql.aggregations`).
+gives.
 A part not computed would be listed under ``not_computed``; a rule whose
 residual passed the cap is listed under ``incomplete_rules`` and as an
 unreadable problem, so the checks ERROR instead of judging a partial count.
@@ -54,8 +56,8 @@ from auditor.logs.parse import (
 )
 from auditor.logs.reader import log_files, read_bounded
 from auditor.logs.rules import PREDICATES, RULES, Rule
-from auditor.logs.sql import aggregations, queries, schema
-from auditor.logs.sql.compiler import Unsupported, access, compile_builtin, compile_sigma
+from auditor.logs.sql import passes, queries, schema
+from auditor.logs.sql.compiler import CompiledRule, Unsupported, access, compile_builtin, compile_sigma
 from auditor.model.errors import AuditorError
 from auditor.semantics.filterpattern import compile_pattern, matches
 
@@ -491,44 +493,6 @@ def run_rule(
     return RuleRun(buckets, incomplete)
 
 
-def aggregate(
-    con: Connection,
-    part: Partial,
-    scope: queries.Scope,
-    render: Callable[[exp.Expr], str] = queries.duckdb,
-    table: str = TABLE,
-) -> None:
-    """Fill the partial's coverage, rate, denied and login fields from the aggregation statements."""
-    results = {name: _fetch(con, render(stmt)) for name, stmt in aggregations.statements(table, scope)}
-    for r in results["counts"]:
-        acct, region, hour, n = r["_account"], r["_region"], r["_hour"], int(r["_n"])
-        ak = (acct, region)
-        day = part.days.setdefault(ak, {}).setdefault(hour[:10], [0, 0])
-        day[0] += n
-        part.event_hours.setdefault(ak, set()).add(hour)
-        if r["_write"]:
-            day[1] += n
-            h = part.hourly.setdefault(("call", acct, region, r["_name"]), {})
-            h[hour] = h.get(hour, 0) + n
-        if r["_error"] is not None:
-            h = part.hourly.setdefault(("error", acct, region, r["_error"]), {})
-            h[hour] = h.get(hour, 0) + n
-    for r in results["first_writes"]:
-        part.writes.setdefault((r["_account"], r["_region"]), Bucket()).events.append(
-            sample(event_of(r), r["_file"]))
-    for r in results["denied_hours"]:
-        part.denied.setdefault((r["_account"], r["_key"]), {})[r["_hour"]] = int(r["_n"])
-    for r in results["denied_samples"]:
-        part.denied_samples.setdefault((r["_account"], r["_key"]), Bucket()).events.append(
-            sample(event_of(r), r["_file"]))
-    for kind in ("user", "ip"):
-        for r in results[f"login_{kind}_minutes"]:
-            part.login_failures.setdefault((r["_account"], kind, r["_key"]), {})[r["_minute"]] = int(r["_n"])
-        for r in results[f"login_{kind}_samples"]:
-            part.login_samples.setdefault((r["_account"], kind, r["_key"]), Bucket()).events.append(
-                sample(event_of(r), r["_file"]))
-
-
 def builtin_judge(rule: Rule) -> Callable[[dict[str, Any]], bool]:
     """The stream's decision for one built-in rule (pre-filter, pattern, predicate)."""
     pattern = compile_pattern(rule.pattern) if rule.pattern else None
@@ -542,6 +506,188 @@ def builtin_judge(rule: Rule) -> Callable[[dict[str, Any]], bool]:
         return (pattern is None or matches(pattern, ev)) and (predicate is None or predicate(ev))
 
     return judge
+
+
+# --------------------------------------------------------------------------- the folded passes
+
+
+@dataclass(frozen=True)
+class Target:
+    """One rule a run evaluates: what it serves, its SQL bounds, the stream's judge for the residual."""
+
+    label: str
+    kind: str  # "builtin" or "sigma"
+    rule_id: str
+    compiled: CompiledRule
+    judge: Callable[[dict[str, Any]], bool]
+    resource_field: tuple[str, ...] | None = None
+    #: The checks the rule feeds.
+    checks: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin_target(rule: Rule) -> Target:
+    return Target(f"rule {rule.id} ({rule.check_id})", "builtin", rule.id, compile_builtin(rule),
+                  builtin_judge(rule), rule.resource_field, (rule.check_id,))
+
+
+def targets(
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+) -> tuple[list[Target], list[sigma_mod.SigmaRuleSpec], list[sigma_mod.UnsupportedRule]]:
+    """Every rule a run evaluates (built-in, then the Sigma rules SQL can hold), the Sigma rules kept and dropped."""
+    out = [_builtin_target(r) for r in RULES]
+    kept: list[sigma_mod.SigmaRuleSpec] = []
+    dropped = list(unsupported)
+    for spec in sigma_rules:
+        try:
+            compiled = compile_sigma(spec)
+        except Unsupported as exc:
+            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
+            continue
+        kept.append(spec)
+        out.append(Target(f"sigma {spec.id} (logs-sigma-matches)", "sigma", spec.id, compiled,
+                          functools.partial(sigma_mod.evaluate, spec.node), None, ("logs-sigma-matches",)))
+    return out, kept, dropped
+
+
+def plan(table: str, scope: queries.Scope, rules: Sequence[Target]) -> list[passes.Pass]:
+    """The statements of a run over these rules (:func:`auditor.logs.sql.passes.plan`)."""
+    return passes.plan(table, scope, [(t.label, t.compiled) for t in rules], feeds=[t.checks for t in rules])
+
+
+def fill_counts(part: Partial, rows: Sequence[dict[str, Any]]) -> None:
+    """The counts pass's rows into the partial: days, hours, rates, denied calls, failed logins."""
+    for r in rows:
+        acct, n, grouping = r["_account"], int(r["_n"]), int(r["_set"])
+        if grouping == passes.COUNTS:
+            region, hour = r["_region"], r["_hour"]
+            ak = (acct, region)
+            day = part.days.setdefault(ak, {}).setdefault(hour[:10], [0, 0])
+            day[0] += n
+            part.event_hours.setdefault(ak, set()).add(hour)
+            if r["_write"]:
+                day[1] += n
+                h = part.hourly.setdefault(("call", acct, region, r["_name"]), {})
+                h[hour] = h.get(hour, 0) + n
+            if r["_error"] is not None:
+                h = part.hourly.setdefault(("error", acct, region, r["_error"]), {})
+                h[hour] = h.get(hour, 0) + n
+        elif grouping == passes.DENIED:
+            part.denied.setdefault((acct, r["_dkey"]), {})[r["_hour"]] = n
+        elif grouping == passes.LOGIN_USER:
+            part.login_failures.setdefault((acct, "user", r["_luser"]), {})[r["_minute"]] = n
+        elif grouping == passes.LOGIN_IP:
+            part.login_failures.setdefault((acct, "ip", r["_lip"]), {})[r["_minute"]] = n
+
+
+def _sampler_run(
+    rows_of: dict[int, list[dict[str, Any]]],
+    index: int,
+    judge: Callable[[dict[str, Any]], bool],
+    resource_field: tuple[str, ...] | None,
+) -> RuleRun:
+    """One rule's matches from a samples pass: SQL-decided rows plus residual rows the stream judges."""
+    buckets: dict[tuple[str, str, str], Bucket] = {}
+    for row in rows_of.get(2 * index, ()):
+        key = (row["_account"], row["_k1"], row["_k2"] or "")
+        b = buckets.setdefault(key, Bucket())
+        b.total = int(row["_total"])
+        b.events.append(sample(event_of(row), row["_file"], key[2] or None))
+    incomplete = None
+    rows = rows_of.get(2 * index + 1, [])
+    if rows and int(rows[0]["_total"]) > queries.RESIDUAL_CAP:
+        incomplete = f"more than {queries.RESIDUAL_CAP} rows need the stream's evaluator"
+        rows = []
+    for row in rows:
+        ev = event_of(row)
+        if not judge(ev):
+            continue
+        res = ""
+        if resource_field is not None:
+            rv = get_path(ev, resource_field)
+            res = str(rv) if rv is not None else ""
+        b = buckets.setdefault((row["_account"], row["_region"], res), Bucket())
+        b.total += 1
+        b.events.append(sample(ev, row["_file"], res or None))
+    for b in buckets.values():
+        keep_earliest(b.events)
+    return RuleRun(buckets, incomplete)
+
+
+def _fill_aggregation_samples(part: Partial, label: str, rows: Sequence[dict[str, Any]]) -> None:
+    for r in rows:
+        if label == passes.FIRST_WRITES:
+            key: tuple[str, ...] = (r["_account"], r["_k1"])
+            store: dict[Any, Bucket] = part.writes
+        elif label == passes.DENIED_SAMPLES:
+            key, store = (r["_account"], r["_k1"]), part.denied_samples
+        else:
+            kind = "user" if label == passes.LOGIN_USER_SAMPLES else "ip"
+            key, store = (r["_account"], kind, r["_k1"]), part.login_samples
+        store.setdefault(key, Bucket()).events.append(sample(event_of(r), r["_file"]))
+
+
+#: Runs one pass (its rows, or None when it gave no result: the caller recorded why).
+Guard = Callable[[passes.Pass, Callable[[], list[dict[str, Any]]]], list[dict[str, Any]] | None]
+
+
+def _unguarded(_p: passes.Pass, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
+    return call()
+
+
+def run_plan(
+    con: Connection,
+    part: Partial,
+    scope: queries.Scope,
+    rules: Sequence[Target],
+    render: Callable[[exp.Expr], str] = queries.duckdb,
+    table: str = TABLE,
+    guard: Guard = _unguarded,
+) -> tuple[dict[int, RuleRun], int]:
+    """Run every pass; fill the partial's aggregations; return each rule's run (by index) and the passes run.
+
+    A pass the guard gives no rows for leaves its parts unfilled (the caller recorded the failure).
+    """
+    runs: dict[int, RuleRun] = {}
+    n_agg = len(passes.aggregation_samplers())
+    offset = 0
+    planned = plan(table, scope, rules)
+    for p in planned:
+        sql = render(p.stmt)
+        rows = guard(p, functools.partial(_fetch, con, sql))
+        if not p.samplers:
+            if rows is not None:
+                fill_counts(part, rows)
+            continue
+        if rows is None:
+            if offset < n_agg:  # the counts stand; their samples are lost with this pass (recorded)
+                for dk in part.denied:
+                    part.denied_samples.setdefault(dk, Bucket())
+                for lk in part.login_failures:
+                    part.login_samples.setdefault(lk, Bucket())
+        else:
+            rows_of: dict[int, list[dict[str, Any]]] = {}
+            for r in rows:
+                rows_of.setdefault(int(r["_h"]), []).append(r)
+            for i, s in enumerate(p.samplers):
+                g = offset + i
+                if g < n_agg:
+                    _fill_aggregation_samples(part, s.label, rows_of.get(2 * i, []))
+                else:
+                    t = rules[g - n_agg]
+                    runs[g - n_agg] = _sampler_run(rows_of, i, t.judge, t.resource_field)
+        offset += len(p.samplers)
+    return runs, len(planned)
+
+
+def store_run(part: Partial, target: Target, run: RuleRun) -> None:
+    """A rule's matches into the partial (built-in rules by resource, Sigma rules per scope)."""
+    for (acct, region, res), b in run.buckets.items():
+        if target.kind == "builtin":
+            part.rules[(target.rule_id, acct, region, res)] = b
+        else:
+            part.sigma[(target.rule_id, acct, region)] = b
 
 
 def evaluate(
@@ -560,30 +706,17 @@ def evaluate(
     """
     part = loaded.part
     scope = queries.Scope(params.since, params.until)
-    aggregate(loaded.con, part, scope, render)
-    incomplete: list[dict[str, str]] = []
-    for rule in RULES:
-        run = run_rule(loaded.con, statements(rule, scope, render), builtin_judge(rule), rule.resource_field)
+    rules, kept, dropped = targets(sigma_rules, unsupported)
+    runs, _ = run_plan(loaded.con, part, scope, rules, render)
+    incomplete: list[tuple[Target, str]] = []
+    for i, t in enumerate(rules):
+        run = runs[i]
         if run.incomplete:
-            incomplete.append({"rule_id": rule.id, "reason": run.incomplete})
-        for (acct, region, res), b in run.buckets.items():
-            part.rules[(rule.id, acct, region, res)] = b
-    kept: list[sigma_mod.SigmaRuleSpec] = []
-    dropped = list(unsupported)
-    for spec in sigma_rules:
-        try:
-            sql = statements(spec, scope, render)
-        except Unsupported as exc:
-            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
-            continue
-        kept.append(spec)
-        run = run_rule(loaded.con, sql, functools.partial(sigma_mod.evaluate, spec.node))
-        if run.incomplete:
-            incomplete.append({"rule_id": spec.id, "reason": run.incomplete})
-        for (acct, region, _), b in run.buckets.items():
-            part.sigma[(spec.id, acct, region)] = b
+            incomplete.append((t, run.incomplete))
+        store_run(part, t, run)
     judged: list[sigma_mod.CorrelationSpec] = []
     by_id = {s.id: s for s in kept}
+    corr_incomplete: list[tuple[str, str]] = []
     for corr in correlations:
         try:
             run_correlation(loaded.con, part, corr, by_id, scope, render)
@@ -592,17 +725,20 @@ def evaluate(
             continue
         except _TooMany as exc:  # not judged on part of the window: incomplete, its checks ERROR
             part.correlation.pop(corr.id, None)
-            incomplete.append({"rule_id": corr.id, "reason": str(exc)})
+            corr_incomplete.append((corr.id, str(exc)))
             continue
         judged.append(corr)
     doc = to_document(part, params, sources, kept, dropped, judged)
     doc["engine"] = "duckdb"
     doc["not_computed"] = list(NOT_COMPUTED)
-    doc["incomplete_rules"] = incomplete
-    for p in incomplete:
+    unfinished = [(t.rule_id, why, list(t.checks)) for t, why in incomplete]
+    unfinished += [(cid, why, ["logs-sigma-matches"]) for cid, why in corr_incomplete]
+    doc["incomplete_rules"] = [{"rule_id": rid, "reason": why} for rid, why, _ in unfinished]
+    for rid, why, checks in unfinished:
+        # the rule's checks ERROR (its count is partial); the others judge what they were fed
         doc["file_problems"].append(
-            {"path": f"rule {p['rule_id']}", "reason": p["reason"], "kind": "unreadable",
-             "account_id": None, "region": None})
+            {"path": f"rule {rid}", "reason": why, "kind": "unreadable",
+             "account_id": None, "region": None, "checks": checks})
     return doc
 
 

@@ -3,8 +3,11 @@
 A pure function: it renders the statements of :mod:`auditor.logs.sql.queries`
 in the Trino dialect, one per query, each ``;``-terminated and restricted to
 the window's ``day`` partitions and, when given, the accounts and regions.
-Comments (``--``) name the rule or aggregation each statement serves; a Sigma rule SQL cannot
-hold is listed with the reason instead of a statement.
+The statements are the folded passes of :mod:`~auditor.logs.sql.passes` (a
+counts pass and one samples pass for every rule, more only when the rules' SQL
+would pass Athena's statement length); comments (``--``) name what each one
+serves, sampler by sampler. A Sigma rule SQL cannot hold is listed with the
+reason instead.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.rules import RULES, Rule
-from auditor.logs.sql import aggregations, queries
+from auditor.logs.sql import passes, queries
 from auditor.logs.sql.compiler import CompiledRule, Unsupported, compile_builtin, compile_sigma
 from auditor.logs.sql.remote import athena_statement
 
@@ -45,14 +48,17 @@ def explain(
             compiled.append((f"sigma {spec.id} ({spec.path})", compile_sigma(spec)))
         except Unsupported as exc:
             out.extend([_comment(f"sigma {spec.id} ({spec.path}): not run: {exc.reason}"), ""])
-    for label, rule in compiled:
-        for _, kind, stmt in queries.rule_statements(table, [rule], scope):
-            what = "match" if kind == "match" else "residual: rows judged by the stream's evaluator"
-            out.append(_comment(f"{label}: {what}"))
-            out.append(athena_statement(stmt).sql(dialect="trino", pretty=pretty) + ";")
-            out.append("")
-    for name, stmt in aggregations.statements(table, scope):
-        out.append(_comment(f"aggregation {name}"))
-        out.append(athena_statement(stmt).sql(dialect="trino", pretty=pretty) + ";")
+    planned = passes.plan(table, scope, compiled)
+    out.append(_comment(f"{len(planned)} statements, each one scan of the window's objects"))
+    out.append("")
+    for p in planned:
+        if not p.samplers:
+            out.append(_comment(f"{p.name}: one scan, GROUPING SETS: {p.serves[0]}"))
+        else:
+            out.append(_comment(f"{p.name}: one scan; _h (row id) = 2 x sampler, + 1 for the residual "
+                                "rows judged by the stream's evaluator"))
+            for i, sampler in enumerate(p.samplers):
+                out.append(_comment(f"  sampler {i}: {sampler.label}"))
+        out.append(athena_statement(p.stmt).sql(dialect="trino", pretty=pretty) + ";")
         out.append("")
     return "\n".join(out)

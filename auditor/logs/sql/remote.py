@@ -1,13 +1,13 @@
 """The SQL evidence engine over a query service (Athena): the same statements, the same judges.
 
 Nothing here talks to AWS: :mod:`auditor.aws.athena` provides a :class:`Runner`
-(start, poll, paginate, cancel) and this module runs the statements of
-:mod:`~auditor.logs.sql.queries` and :mod:`~auditor.logs.sql.aggregations`
-through it, rendered in the Trino dialect, and fills the same
-:class:`~auditor.logs.aggregate.Partial` the DuckDB engine fills, with the
-same functions (:func:`~auditor.logs.sql.duckdb_engine.run_rule`,
-:func:`~auditor.logs.sql.duckdb_engine.aggregate`). The evidence document,
-and so every check, mapping and report, is the one the other engines give.
+(start, poll, paginate, cancel) and this module runs the passes of
+:mod:`~auditor.logs.sql.passes` (a counts pass and a samples pass: two scans of
+the window for every rule, not one per rule) through it, rendered in the Trino
+dialect, and fills the same :class:`~auditor.logs.aggregate.Partial` the DuckDB
+engine fills, with the same function (:func:`~auditor.logs.sql.duckdb_engine.run_plan`).
+The evidence document, and so every check, mapping and report, is the one the
+other engines give.
 
 Two differences from the DuckDB statements, both in what a row brings back:
 Athena's GetQueryResults returns every value as text, and a ROW (struct) or
@@ -17,15 +17,14 @@ and cast ``useridentity``, ``tlsdetails`` and ``resources`` to JSON
 (:func:`athena_statement`); the runner reads values back by their column type.
 
 Fail closed: a statement that failed, was cancelled, timed out or passed the
-scan budget raises :class:`QueryFailed`; the rule or aggregation it served is
-then recorded under ``failed_queries`` and as an unreadable problem of every
-scope, so the logs-* checks ERROR with the query id and the reason instead of
-judging a partial result.
+scan budget raises :class:`QueryFailed`; every rule and aggregation the pass
+served is then recorded under ``failed_queries`` (one entry each, the same query
+id) and as an unreadable problem of every scope, so the logs-* checks ERROR with
+the query id and the reason instead of judging a partial result.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -37,10 +36,8 @@ from auditor.logs import LogWindow
 from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Params, Partial
 from auditor.logs.document import to_document
-from auditor.logs.rules import RULES
-from auditor.logs.sql import aggregations, queries, schema
-from auditor.logs.sql.compiler import Unsupported
-from auditor.logs.sql.duckdb_engine import RowSource, aggregate, builtin_judge, run_rule, statements
+from auditor.logs.sql import passes, queries, schema
+from auditor.logs.sql.duckdb_engine import RowSource, plan, run_plan, store_run, targets
 from auditor.model.errors import AuditorError
 
 #: Athena's on-demand price: 5 US dollars per terabyte (10**12 bytes) scanned.
@@ -106,6 +103,8 @@ class Failure:
     serves: str
     query_id: str | None
     reason: str
+    #: The checks it fed (None: every check).
+    checks: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -113,14 +112,6 @@ class RemoteRun:
     """What running the statements recorded, besides the partial."""
 
     failures: list[Failure] = field(default_factory=list)
-
-
-def _guard(run: RemoteRun, serves: str, call: Callable[[], Any]) -> Any:
-    try:
-        return call()
-    except QueryFailed as exc:
-        run.failures.append(Failure(serves, exc.query_id, exc.reason))
-        return None
 
 
 def evaluate(
@@ -135,49 +126,36 @@ def evaluate(
     render: Callable[[exp.Expr], str] = athena_text,
     refused: str | None = None,
 ) -> dict[str, Any]:
-    """The evidence document, every statement run through ``runner``.
+    """The evidence document, every pass run through ``runner``.
 
     ``part`` already holds what is known without a query (files listed, their
     delivery hours, listing problems). ``refused``: why no statement may run at all
     (a table missing columns, a scan estimate over the budget); every part is then
-    a failure with that reason.
+    a failure with that reason. A pass that fails is a failure of every part it
+    serves (each rule, each aggregation), with its query id.
     """
     run = RemoteRun()
     queries.table_name(table)
 
-    def guarded(serves: str, call: Callable[[], Any]) -> Any:
+    def guarded(p: passes.Pass, call: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
         if refused is not None:
-            run.failures.append(Failure(serves, None, refused))
+            run.failures.extend(Failure(s, None, refused, c) for s, c in p.serves)
             return None
-        return _guard(run, serves, call)
-
-    guarded("aggregations (coverage, rates, denied calls, console logins)",
-            lambda: aggregate(runner, part, scope, render, table))
-    for rule in RULES:
-        sql = statements(rule, scope, render, table)
-        got = guarded(f"rule {rule.id} ({rule.check_id})",
-                      functools.partial(run_rule, runner, sql, builtin_judge(rule), rule.resource_field))
-        if got is not None:
-            for (acct, region, res), b in got.buckets.items():
-                part.rules[(rule.id, acct, region, res)] = b
-            if got.incomplete:
-                run.failures.append(Failure(f"rule {rule.id} ({rule.check_id})", None, got.incomplete))
-    kept: list[sigma_mod.SigmaRuleSpec] = []
-    dropped = list(unsupported)
-    for spec in sigma_rules:
         try:
-            sql = statements(spec, scope, render, table)
-        except Unsupported as exc:
-            dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
+            return call()
+        except QueryFailed as exc:
+            run.failures.extend(Failure(s, exc.query_id, exc.reason, c) for s, c in p.serves)
+            return None
+
+    rules, kept, dropped = targets(sigma_rules, unsupported)
+    runs, _ = run_plan(runner, part, scope, rules, render, table, guarded)
+    for i, t in enumerate(rules):
+        got = runs.get(i)
+        if got is None:
             continue
-        kept.append(spec)
-        got = guarded(f"sigma {spec.id} (logs-sigma-matches)",
-                      functools.partial(run_rule, runner, sql, functools.partial(sigma_mod.evaluate, spec.node)))
-        if got is not None:
-            for (acct, region, _), b in got.buckets.items():
-                part.sigma[(spec.id, acct, region)] = b
-            if got.incomplete:
-                run.failures.append(Failure(f"sigma {spec.id} (logs-sigma-matches)", None, got.incomplete))
+        store_run(part, t, got)
+        if got.incomplete:
+            run.failures.append(Failure(t.label, None, got.incomplete, t.checks))
     doc = to_document(part, params, sources, kept, dropped)
     doc["engine"] = "athena"
     #: Athena applies the window inside each statement: events outside it are never counted.
@@ -187,25 +165,20 @@ def evaluate(
     ]
     for f in run.failures:
         where = f"athena query {f.query_id}" if f.query_id else "athena (no query run)"
-        doc["file_problems"].append(
-            {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
-             "account_id": None, "region": None})
+        problem: dict[str, Any] = {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
+                                   "account_id": None, "region": None}
+        if f.checks is not None:  # only the checks it fed ERROR; a part feeding every check: all
+            problem["checks"] = list(f.checks)
+        doc["file_problems"].append(problem)
     doc["files_with_problems"] = len({p["path"] for p in doc["file_problems"]})
     doc["files_unreadable"] = len({p["path"] for p in doc["file_problems"] if p["kind"] == "unreadable"})
     return doc
 
 
 def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = ()) -> int:
-    """How many statements :func:`evaluate` runs (each one scans the window's objects once)."""
-    n = len(aggregations.statements(table, scope))
-    for rule in RULES:
-        n += sum(s is not None for s in statements(rule, scope, athena_text, table))
-    for spec in sigma_rules:
-        try:
-            n += sum(s is not None for s in statements(spec, scope, athena_text, table))
-        except Unsupported:
-            continue
-    return n
+    """How many statements :func:`evaluate` runs: each one scans the window's objects once."""
+    rules, _, _ = targets(sigma_rules)
+    return len(plan(table, scope, rules))
 
 
 def window_text(window: LogWindow) -> tuple[str, str]:

@@ -260,25 +260,62 @@ def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena, tmp_path
 # --------------------------------------------------------------------------- fail closed
 
 
-def _rule_sql(check_id: str) -> set[str]:
-    """The Athena text of the statements of the rules feeding one check."""
+def _is_samples_pass(sql: str) -> bool:
+    return "CROSS JOIN UNNEST" in sql
+
+
+def test_a_run_is_two_scans_whatever_the_rules(athena: Athena) -> None:
+    """The counts pass (GROUPING SETS) and one samples pass for every rule, Sigma rules included:
+    the window is scanned twice, not once per rule and aggregation."""
+    doc = athena.read()
+    assert doc["sigma"]["rules"], "not vacuous: Sigma rules ran"
+    assert doc["athena"]["statements"] == len(athena.started) == 2
+    assert sum(_is_samples_pass(q) for q in athena.started) == 1
+    assert sum("GROUPING SETS" in q for q in athena.started) == 1
+    stats = doc["athena"]
+    assert stats["estimated_scan_bytes"] == 2 * stats["bytes_in_window"]
     scope = queries.Scope(*remote_window(), (ACCOUNT,), (REGION,))
-    out = {s for r in RULES if r.check_id == check_id
-           for s in duckdb_engine.statements(r, scope, remote.athena_text, TABLE) if s is not None}
-    assert out
-    return out
+    assert remote.statement_count(scope, TABLE) == 2
 
 
-def test_a_failed_query_makes_the_checks_it_feeds_error_with_query_id_and_reason(athena: Athena) -> None:
-    sqls = _rule_sql("logs-root-activity")
-    _failing_on(athena.session, lambda q: q in sqls, "FAILED", "HIVE_BAD_DATA: malformed record")
+#: Checks judged from the counts pass alone (coverage, hourly rates): a failed samples pass feeds none of them.
+COUNTS_ONLY = ("logs_delivery_continuity", "logs_api_call_rate_anomaly", "logs_api_error_rate_anomaly")
+
+
+def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and_reason(athena: Athena) -> None:
+    whole = athena.read()
+    _failing_on(athena.session, _is_samples_pass, "FAILED", "HIVE_BAD_DATA: malformed record")
+    doc = athena.read()
+    failed = doc["failed_queries"]
+    serves = {f["serves"] for f in failed}
+    assert {f"rule {r.id} ({r.check_id})" for r in RULES} <= serves
+    assert any(s.startswith("sigma ") for s in serves) and not any(s.startswith("aggregations (") for s in serves)
+    assert len({f["query_id"] for f in failed}) == 1 and failed[0]["query_id"]
+    assert all(f["reason"].startswith("FAILED: HIVE_BAD_DATA: malformed record") for f in failed)
+    for module in ("logs_root_activity", "logs_trail_tampering"):
+        results = run(module, logs_only(doc))
+        assert results and all(r.status is Status.ERROR for r in results), module
+        assert failed[0]["query_id"] in json.dumps([r.evidence for r in results], default=str)
+    for module in LOG_CHECKS:  # fail closed: whatever read the samples pass never passes
+        if module not in COUNTS_ONLY:
+            assert not any(r.status is Status.PASS for r in run(module, logs_only(doc))), module
+    # the checks it did not feed judge what they were fed, as without the failure
+    for module in COUNTS_ONLY:
+        results = run(module, logs_only(doc))
+        assert results and results == run(module, logs_only(whole)), module
+    assert any(r.status is Status.PASS for m in COUNTS_ONLY for r in run(m, logs_only(doc))), "not vacuous"
+
+
+def test_a_failed_counts_pass_errors_with_its_query_id(athena: Athena) -> None:
+    _failing_on(athena.session, lambda q: "GROUPING SETS" in q, "FAILED", "HIVE_CURSOR_ERROR: gone")
     doc = athena.read()
     (failed,) = doc["failed_queries"]
-    assert failed["serves"].endswith("(logs-root-activity)") and failed["query_id"]
-    assert failed["reason"].startswith("FAILED: HIVE_BAD_DATA: malformed record")
-    results = run("logs_root_activity", logs_only(doc))
-    assert results and all(r.status is Status.ERROR for r in results)
-    assert failed["query_id"] in json.dumps([r.evidence for r in results], default=str)
+    assert failed["serves"].startswith("aggregations (") and failed["query_id"]
+    for module in LOG_CHECKS:  # its coverage feeds every check
+        results = run(module, logs_only(doc))
+        assert all(r.status in (Status.ERROR, Status.FAIL, Status.NOT_APPLICABLE) for r in results), module
+        assert not any(r.status is Status.PASS for r in results), module
+    assert all(r.status is Status.ERROR for r in run("logs_delivery_continuity", logs_only(doc)))
 
 
 def test_an_estimate_over_the_budget_runs_nothing_and_every_check_errors(athena: Athena) -> None:

@@ -33,6 +33,9 @@ def test_a_residual_over_the_cap_makes_its_check_error_not_pass(tmp_path: Path,
         "incomplete_rules"]
     assert "inline-star-policy" not in [r["rule_id"] for r in capped["rules"]]
     assert [r.status for r in run("logs_privilege_escalation", logs_only(capped))] == [Status.ERROR]
+    # only the checks the capped rule feeds: the others judge what they were fed
+    for module in ("logs_root_activity", "logs_delivery_continuity"):
+        assert run(module, logs_only(capped)) == run(module, logs_only(full)), module
 
 
 def test_json_text_columns_hold_the_object_text_as_athena_reads_them(tmp_path: Path) -> None:
@@ -87,3 +90,26 @@ def test_a_forwarder_envelope_is_not_projected_but_loaded_the_reference_way(tmp_
     assert duckdb_engine._project(text, params) is None
     doc = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
     assert doc["events_read"] == 1 and [p["kind"] for p in doc["file_problems"]] == ["normalised"]
+
+
+def test_rules_split_over_several_samples_passes_give_the_same_document(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past Athena's statement length the samplers go into more passes; the evidence does not change."""
+    from auditor.logs.sql import passes
+
+    evs = [event("StopLogging", WHEN, source="cloudtrail.amazonaws.com", requestParameters={"name": "t"}),
+           event("PutUserPolicy", WHEN, source="iam.amazonaws.com", requestParameters={"policyDocument": STAR}),
+           event("ConsoleLogin", WHEN, source="signin.amazonaws.com", errorMessage="Failed authentication",
+                 responseElements={"ConsoleLogin": "Failure"}),
+           event("GetSecretValue", WHEN, errorCode="AccessDenied", read_only=True)]
+    write_records(tmp_path / "x.json.gz", evs)
+    one = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    rules, _, _ = duckdb_engine.targets()
+    scope = queries.Scope(SINCE, UNTIL)
+    assert len(duckdb_engine.plan(duckdb_engine.TABLE, scope, rules)) == 2
+    monkeypatch.setattr(passes, "MAX_STATEMENT_BYTES", 12_000)
+    n = len(duckdb_engine.plan(duckdb_engine.TABLE, scope, rules))
+    assert n > 3
+    split = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
+    assert split == one
+    assert one["rules"] and one["console_login_failures"] and one["access_denied"], "not vacuous"

@@ -6,7 +6,7 @@ import sqlglot
 from sqlglot import exp
 
 from auditor.logs.rules import RULES
-from auditor.logs.sql import aggregations, queries
+from auditor.logs.sql import passes, queries
 from auditor.logs.sql.compiler import compile_builtin
 from auditor.logs.sql.explain import explain
 
@@ -20,10 +20,12 @@ def _statements(text: str) -> list[exp.Expr]:
 def test_one_terminated_statement_per_query_and_every_one_parses_as_trino() -> None:
     text = explain("db.cloudtrail", SCOPE)
     stmts = _statements(text)
-    expected = len(queries.rule_statements("t", [compile_builtin(r) for r in RULES], SCOPE)) + len(
-        aggregations.statements("t", SCOPE))
-    assert len(stmts) == expected == text.count(";\n")
+    expected = len(passes.plan("t", SCOPE, [(r.id, compile_builtin(r)) for r in RULES]))
+    assert len(stmts) == expected == text.count(";\n") == 2, "a counts pass and one samples pass"
     assert all(isinstance(s, exp.Select) for s in stmts)
+    assert "-- 2 statements, each one scan of the window's objects" in text
+    for r in RULES:  # every rule is named beside the statement that evaluates it
+        assert "sampler" in text and f"rule {r.id} ({r.check_id})" in text
 
 
 def test_every_statement_prunes_day_to_the_window_and_account_region_to_the_scope() -> None:
