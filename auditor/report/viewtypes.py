@@ -226,6 +226,8 @@ class FindingRow:
     #: Other places ("account · region · resource") with the very same result, merged into this row.
     also: tuple[str, ...] = ()
     also_anchors: tuple[str, ...] = ()
+    #: True when an earlier row of the same check has the same message (print says so instead of repeating it).
+    repeats: bool = False
 
 
 @dataclass(frozen=True)
