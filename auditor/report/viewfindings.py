@@ -183,7 +183,7 @@ def check_groups(
         )
         full = [finding_row(f, check_anchor, limit) for f in notable[:cap]]
         detailed.extend(full)
-        rows = tuple(merge_identical(full))
+        rows = _printed_once(merge_identical(full))
         passed = sorted({clip(f.resource_arn or f.resource_id, short) for f in items if f.status is Status.PASS})
         worst = next((s.value for s in STATUS_ORDER if counts.get(s)), Status.PASS.value)
         groups.append(
@@ -211,6 +211,23 @@ def check_groups(
     sev_rank = {s.value: -s.rank for s in Severity}
     groups.sort(key=lambda g: (rank[g.worst], sev_rank[g.severity], g.check_id))
     return tuple(groups), detailed
+
+
+def _printed_once(rows: Sequence[FindingRow]) -> tuple[FindingRow, ...]:
+    """Rows of one check where print names a message or evidence line an earlier row showed only once.
+
+    The HTML keeps every row whole; on paper a repeated message reads "same reason as above" and a
+    repeated evidence line is left out.
+    """
+    messages: set[str] = set()
+    lines: set[tuple[str, str]] = set()
+    out = []
+    for r in rows:
+        evidence = tuple(replace(e, printed=False) if (e.key, e.value) in lines else e for e in r.evidence)
+        out.append(replace(r, repeats=r.message in messages, evidence=evidence))
+        messages.add(r.message)
+        lines.update((e.key, e.value) for e in r.evidence if e.printed)
+    return tuple(out)
 
 
 def capped(

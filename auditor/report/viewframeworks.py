@@ -9,6 +9,7 @@ verdict is the same in both versions is one row carrying both numbers.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -17,7 +18,16 @@ from auditor.engine.checkapi import Status
 from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict
 from auditor.report.viewfindings import DETAIL_PRIORITY
 from auditor.report.viewtext import MAX_CONTROL_LINKS, STATUS_LABELS, anchor, clip, reason_text
-from auditor.report.viewtypes import ControlLink, ControlReason, ControlRow, Count, FrameworkView, Pairing, SummaryItem
+from auditor.report.viewtypes import (
+    ControlLink,
+    ControlReason,
+    ControlRow,
+    Count,
+    FrameworkView,
+    Pairing,
+    SummaryControl,
+    SummaryItem,
+)
 
 CONTROL_STATUS_LABELS: Mapping[str, str] = {
     "FAIL": "Fail",
@@ -155,7 +165,9 @@ def _short(text: str, limit: int) -> str:
 
 
 def _summary(rows: Sequence[ControlRow]) -> tuple[SummaryItem, ...]:
-    items = []
+    """Failed then not-assessed controls; controls with the same deciding check and reason share one row."""
+    items: list[SummaryItem] = []
+    index: dict[tuple[str, str, str], int] = {}
     for status in ("FAIL", "NOT_ASSESSED"):
         for r in rows:
             if r.status != status:
@@ -164,15 +176,34 @@ def _summary(rows: Sequence[ControlRow]) -> tuple[SummaryItem, ...]:
             if lead is None and r.reasons and r.retention_satisfied:
                 lead = r.reasons[0]
             if lead is not None:
-                more = sum(1 for x in r.reasons if x.status == lead.status) - 1
-                tail = f" (+{more} more check{'s' if more != 1 else ''})" if more > 0 else ""
-                reason = f"{lead.check_id}: {_short(lead.summary, SUMMARY_REASON_CHARS)}{tail}"
+                more = sum(1 for x in r.reasons if x.status not in ("PASS", "NOT_APPLICABLE")) - 1
+                check, href, reason = lead.check_id, lead.href, _short(lead.summary, SUMMARY_REASON_CHARS)
             else:
-                reason = RETENTION_REASON
-            same = len({n.split(" ", 1)[-1] for n in r.numbers}) <= 1
-            number = r.id if same else " / ".join(r.numbers)
-            items.append(SummaryItem(number, f"#{r.anchor}", _short(r.title, 70), r.status, r.status_label, reason))
+                more, check, href, reason = 0, "", f"#{r.anchor}", RETENTION_REASON
+            control = SummaryControl(r.number_label, f"#{r.anchor}", _short(r.title, 70))
+            key = (status, check, reason)
+            if key in index:
+                prev = items[index[key]]
+                items[index[key]] = replace(prev, controls=(*prev.controls, control), more=max(prev.more, more))
+            else:
+                index[key] = len(items)
+                items.append(SummaryItem((control,), r.status, r.status_label, check, href, max(0, more), reason))
     return tuple(items)
+
+
+def short_name(title: str, version: str) -> str:
+    """A framework's short name: its leading acronyms and numbers ("PCI DSS", "NIST SP 800-53"), else the initials
+    of its capitalised words ("GDPR"), with the version when it is a plain number."""
+    words = title.split()
+    lead: list[str] = []
+    for w in words:
+        if w.isupper() or any(ch.isdigit() for ch in w):
+            lead.append(w)
+        else:
+            break
+    name = " ".join(lead) if lead else "".join(w[0] for w in words if w[:1].isupper()) or title
+    plain = re.fullmatch(r"[\d.]+((, | and )[\d.]+)*", version) is not None
+    return clip(f"{name} {version}" if plain and len(version) <= 40 else name, 80)
 
 
 def framework_view(
@@ -223,6 +254,7 @@ def _assemble(
         not_applicable=counts.get("NOT_APPLICABLE", 0),
         attention=_summary(rows),
         source_ids=source_ids,
+        short_title=short_name(title, version),
     )
 
 
@@ -231,20 +263,23 @@ def _merge(views: Sequence[FrameworkView], verdicts: Sequence[FrameworkVerdict])
     first = views[0]
     tags = [f"v{v.version}" for v in views]
 
-    def key(r: ControlRow) -> tuple[str, str, str, tuple[str, ...]]:
-        return (r.id, r.title, r.status, tuple(x.label for x in r.checks))
+    def key(r: ControlRow) -> tuple[str, str, tuple[str, ...]]:
+        # Not the number: CIS v6.0 renumbers the sections (v5.0 3.n is v6.0 4.n) and keeps the items.
+        return (r.title, r.status, tuple(x.label for x in r.checks))
 
     def merged(parts: Sequence[Sequence[ControlRow]]) -> list[ControlRow]:
         out: list[ControlRow] = []
-        index: dict[tuple[str, str, str, tuple[str, ...]], int] = {}
+        index: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
         for tag, rows in zip(tags, parts, strict=True):
             for r in rows:
-                k = key(r)
-                if k in index:
-                    prev = out[index[k]]
-                    out[index[k]] = replace(prev, numbers=(*prev.numbers, f"{tag} {r.id}"))
+                # A row of an earlier version this version has not yet joined, the same number first.
+                free = [i for i in index.get(key(r), []) if not any(n.startswith(f"{tag} ") for n in out[i].numbers)]
+                free.sort(key=lambda i: out[i].id != r.id)
+                if free:
+                    prev = out[free[0]]
+                    out[free[0]] = replace(prev, numbers=(*prev.numbers, f"{tag} {r.id}"))
                 else:
-                    index[k] = len(out)
+                    index.setdefault(key(r), []).append(len(out))
                     out.append(replace(r, numbers=(f"{tag} {r.id}",)))
         return out
 
@@ -253,9 +288,11 @@ def _merge(views: Sequence[FrameworkView], verdicts: Sequence[FrameworkVerdict])
     counts: Counter[str] = Counter()
     for r in (*rows, *manual):
         counts[r.status.upper() if r.status != "other" else "other"] += 1
-    score = " / ".join(f"{tag}: {v.score}" for tag, v in zip(tags, views, strict=True))
+    scores = {v.score for v in views}
+    score = (f"{views[0].score} in each version" if len(scores) == 1
+             else " / ".join(f"{tag}: {v.score}" for tag, v in zip(tags, views, strict=True)))
     fid = "+".join(v.id for v in verdicts)
-    version = " and ".join(v.version for v in views)
+    version = ", ".join(v.version for v in views[:-1]) + f" and {views[-1].version}"
     view = _assemble(fid, first.title, version, score, counts, rows, manual, tuple(v.id for v in verdicts), 300)
     # Keep each version's own anchor reachable: the first is the section id, the rest point to it.
     return replace(view, anchor=first.anchor, extra_anchors=tuple(v.anchor for v in views[1:]))

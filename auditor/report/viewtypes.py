@@ -123,17 +123,44 @@ class ControlRow:
         """True when the merged versions number this control differently (then each number is shown)."""
         return len({n.split(" ", 1)[-1] for n in self.numbers}) > 1
 
+    @property
+    def number_label(self) -> str:
+        """The control's number, or each version's number when they differ: ``3.1 (v3.0.0, v5.0.0), 4.1 (v6.0.0)``."""
+        if not self.numbers_differ:
+            return self.id
+        by_number: dict[str, list[str]] = {}
+        for n in self.numbers:
+            tag, _, number = n.partition(" ")
+            by_number.setdefault(number, []).append(tag)
+        return ", ".join(f"{number} ({', '.join(tags)})" for number, tags in by_number.items())
+
 
 @dataclass(frozen=True)
-class SummaryItem:
-    """A failed or not-assessed control in the executive summary, with its one-line reason."""
+class SummaryControl:
+    """A control named in an executive-summary row: its number (every version's) linked to its matrix row."""
 
     control_id: str
     href: str
     title: str
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One row of the executive summary: the failed or not-assessed controls that share a deciding check and reason."""
+
+    controls: tuple[SummaryControl, ...]
     status: str
     status_label: str
+    #: The deciding check (empty when the reason is the retention profile) and how many more checks do not pass.
+    check_id: str
+    check_href: str
+    more: int
     reason: str
+
+    @property
+    def control_id(self) -> str:
+        """Every control number of the row, comma-separated."""
+        return ", ".join(c.control_id for c in self.controls)
 
 
 @dataclass(frozen=True)
@@ -160,6 +187,8 @@ class FrameworkView:
     source_ids: tuple[str, ...] = ()
     #: Section anchors of the merged versions other than the first (links to them keep working).
     extra_anchors: tuple[str, ...] = ()
+    #: A short name for the executive summary's framework column, e.g. "PCI DSS 4.0.1", "GDPR".
+    short_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +226,8 @@ class FindingRow:
     #: Other places ("account · region · resource") with the very same result, merged into this row.
     also: tuple[str, ...] = ()
     also_anchors: tuple[str, ...] = ()
+    #: True when an earlier row of the same check has the same message (print says so instead of repeating it).
+    repeats: bool = False
 
 
 @dataclass(frozen=True)

@@ -105,12 +105,59 @@ def test_two_versions_of_one_framework_share_one_matrix_with_both_numbers() -> N
     assert reason.check_id == "alarm-cmk-disable-deletion" and "alarm chain broken" in reason.reason
     assert reason.why_mapped == "an alarm fires on key deletion"
     (item,) = fw.attention
-    assert item.control_id == "4.7" and item.reason.startswith("alarm-cmk-disable-deletion: alarm chain broken")
+    assert item.control_id == "4.7" and item.check_id == "alarm-cmk-disable-deletion"
+    assert item.reason.startswith("alarm chain broken")
     html = render_html(view)
     assert 'id="fw-cis-aws-3.0"' in html and 'id="fw-cis-aws-5.0"' in html
     # A control whose verdict differs between the versions stays two rows.
     split = replace(results, frameworks=(_cis("3.0", "FAIL", f.id), _cis("5.0", "PASS", f.id)))
     assert len(build_view(split).frameworks[0].controls) == 2
+
+
+def _cis_numbered(version: str, number: str, fid: str) -> FrameworkVerdict:
+    fw = _cis(version, "FAIL", fid)
+    return replace(fw, controls=(replace(fw.controls[0], id=number),))
+
+
+def test_a_renumbered_version_joins_the_same_row_and_every_number_is_printed() -> None:
+    """CIS v6.0 numbers v5.0's 4.7 as 5.7: one row, one summary line, all three numbers."""
+    f = _finding("alarm-cmk-disable-deletion", Status.FAIL, "alarm chain broken", {"cis": "4.7"})
+    frameworks = (_cis_numbered("3.0", "4.7", f.id), _cis_numbered("5.0", "4.7", f.id),
+                  _cis_numbered("6.0", "5.7", f.id))
+    view = build_view(Results(scan=ScanInfo(id="s", started_at="a", finished_at="b"), findings=(f,),
+                              frameworks=frameworks))
+    (fw,) = view.frameworks
+    (row,) = fw.controls
+    assert row.numbers == ("v3.0.0 4.7", "v5.0.0 4.7", "v6.0.0 5.7")
+    assert row.number_label == "4.7 (v3.0.0, v5.0.0), 5.7 (v6.0.0)"
+    (item,) = fw.attention
+    assert item.control_id == "4.7 (v3.0.0, v5.0.0), 5.7 (v6.0.0)"
+    html = render_html(view)
+    assert html.count('<h2 class="section" id="fw-cis-aws') == 1 and 'id="fw-cis-aws-6.0"' in html
+
+
+def test_controls_failing_for_the_same_check_and_reason_share_one_summary_row() -> None:
+    f = _finding("trail-management-events", Status.FAIL, "trail t: records no management events", {})
+    g = _finding("bucket-mfa-delete", Status.FAIL, "bucket b has MFA delete off", {}, fid="g")
+
+    def control(cid: str, finding: str, check: str) -> ControlVerdict:
+        return ControlVerdict(id=cid, title=f"control {cid}", status="FAIL", automation="automated",
+                              checks=(check,), findings=(finding,))
+
+    fw = FrameworkVerdict(id="pci", title="PCI DSS", version="4.0.1", counts={"FAIL": 3}, score=0.0, controls=(
+        control("10.2.1.2", f.id, f.check_id), control("10.3.2", g.id, g.check_id),
+        control("10.2.2", f.id, f.check_id)))
+    view = build_view(Results(scan=ScanInfo(id="s", started_at="a", finished_at="b"), findings=(f, g),
+                              frameworks=(fw,)))
+    (shown,) = view.frameworks
+    assert shown.short_title == "PCI DSS 4.0.1"
+    assert [(i.control_id, i.check_id) for i in shown.attention] == [
+        ("10.2.1.2, 10.2.2", "trail-management-events"), ("10.3.2", "bucket-mfa-delete")]
+    html = render_html(view)
+    summary = html[html.index('<table class="attention">'):]
+    summary = summary[:summary.index("</table>")]
+    assert summary.count(">PCI DSS 4.0.1</a></td>") == 1  # the framework is named once, on its first row
+    assert summary.count("<tr") == 3  # the header and two rows
 
 
 def test_remediation_is_listed_once_per_check_and_referenced_from_its_exceptions() -> None:
