@@ -469,6 +469,10 @@ class Organization:
     id: str
     management_account_id: str
     accounts: tuple[OrgAccount, ...] = ()
+    #: ListDelegatedAdministrators(ServicePrincipal=cloudtrail.amazonaws.com): the accounts
+    #: that administer CloudTrail for the organisation (their organisation trails are owned
+    #: by the management account). None: not collected (a scan without --organization).
+    cloudtrail_delegated_admins: tuple[str, ...] | CollectionError | None = None
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,46 @@ def test_caller_outside_any_organization_has_no_organization(session: boto3.Sess
     assert [a.account_id for a in snap.accounts] == [CALLER]
     assert snap.accounts[0].is_organization_management is False
     assert snap.errors == ()
+
+
+def test_cloudtrail_delegated_administrators_are_read_with_the_organisation(session: boto3.Session) -> None:
+    """ListDelegatedAdministrators for cloudtrail.amazonaws.com (moto refuses to register that
+    principal, so AWS's answer is put into the parsed response, as botocore would have parsed it)."""
+    log_archive, _ = _organization(session)
+    asked: list[dict[str, Any]] = []
+
+    def as_aws_answers(params: dict[str, Any], **_: Any) -> None:
+        asked.append(dict(params))
+
+    def delegated(parsed: dict[str, Any], **_: Any) -> None:
+        parsed["DelegatedAdministrators"] = [{"Id": log_archive, "Name": "log-archive"}]
+
+    session.events.register("provide-client-params.organizations.ListDelegatedAdministrators", as_aws_answers)
+    session.events.register("after-call.organizations.ListDelegatedAdministrators", delegated)
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    assert isinstance(snap.organization, Organization)
+    assert snap.organization.cloudtrail_delegated_admins == (log_archive,)
+    assert asked and all(p["ServicePrincipal"] == "cloudtrail.amazonaws.com" for p in asked)
+
+
+def test_refused_delegated_administrators_are_an_error_in_their_field(session: boto3.Session) -> None:
+    _organization(session)
+    deny(session, "organizations", "ListDelegatedAdministrators")
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    assert isinstance(snap.organization, Organization)
+    err = snap.organization.cloudtrail_delegated_admins
+    assert isinstance(err, CollectionError)
+    assert (err.operation, err.error_code) == ("ListDelegatedAdministrators", "AccessDenied")
+    assert err in snap.errors
+    assert len(snap.organization.accounts) == 3  # the rest of the organisation was read
+
+
+def test_without_organization_mode_delegated_administrators_are_not_collected(session: boto3.Session) -> None:
+    _organization(session)
+    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+    assert isinstance(snap.organization, Organization)
+    assert snap.organization.cloudtrail_delegated_admins is None

@@ -59,6 +59,9 @@ from auditor.model.snapshot import (
     Trail,
 )
 
+#: The service principal whose delegated administrators may manage organisation trails.
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
 
 class CollectError(AuditorError):
     """The scan could not start at all (for example no usable credentials)."""
@@ -313,7 +316,21 @@ class Scan:
                 key=lambda a: a.account_id,
             )
         )
-        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts)
+        admins = self._aws.call(
+            access,
+            "organizations",
+            self._home,
+            "ListDelegatedAdministrators",
+            paginate=True,
+            ServicePrincipal=CLOUDTRAIL_PRINCIPAL,
+        )
+        delegated: tuple[str, ...] | CollectionError = (
+            admins
+            if isinstance(admins, CollectionError)
+            else tuple(sorted(str(a.get("Id", "")) for a in as_dict(admins).get("DelegatedAdministrators") or ()))
+        )
+        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts,
+                            cloudtrail_delegated_admins=delegated)
 
     def _plan_accounts(self, caller_access: AccountAccess) -> None:
         names: dict[str, str | None] = {}
