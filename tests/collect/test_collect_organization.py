@@ -179,25 +179,45 @@ def test_caller_outside_any_organization_has_no_organization(session: boto3.Sess
 
 
 def test_cloudtrail_delegated_administrators_are_read_with_the_organisation(session: boto3.Session) -> None:
-    """ListDelegatedAdministrators for cloudtrail.amazonaws.com (moto refuses to register that
-    principal, so AWS's answer is put into the parsed response, as botocore would have parsed it)."""
-    log_archive, _ = _organization(session)
-    asked: list[dict[str, Any]] = []
-
-    def as_aws_answers(params: dict[str, Any], **_: Any) -> None:
-        asked.append(dict(params))
-
-    def delegated(parsed: dict[str, Any], **_: Any) -> None:
-        parsed["DelegatedAdministrators"] = [{"Id": log_archive, "Name": "log-archive"}]
-
-    session.events.register("provide-client-params.organizations.ListDelegatedAdministrators", as_aws_answers)
-    session.events.register("after-call.organizations.ListDelegatedAdministrators", delegated)
+    """ListDelegatedAdministrators for cloudtrail.amazonaws.com, registered in moto's Organizations
+    (taught that principal, which moto 5.2 refuses: auditor/aws/demo_moto.py)."""
+    log_archive, workload = _organization(session)
+    org = client(session, "organizations")
+    org.register_delegated_administrator(AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com")
+    org.register_delegated_administrator(AccountId=workload, ServicePrincipal="guardduty.amazonaws.com")
+    calls = CallLog(session)
 
     snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
 
     assert isinstance(snap.organization, Organization)
-    assert snap.organization.cloudtrail_delegated_admins == (log_archive,)
+    assert snap.organization.cloudtrail_delegated_admins == (log_archive,)  # not GuardDuty's
+    asked = [p for s, o, p in calls.calls if (s, o) == ("organizations", "ListDelegatedAdministrators")]
     assert asked and all(p["ServicePrincipal"] == "cloudtrail.amazonaws.com" for p in asked)
+    assert snap.errors == ()
+
+
+def test_organisation_trail_of_the_delegated_admin_is_attributed_to_the_management_account(
+        session: boto3.Session) -> None:
+    """An organisation trail the delegated administrator creates is owned by the management account
+    and listed under its ARN: the administrator's trail-organization passes on it."""
+    from auditor.engine.checkapi import Settings
+    from auditor.engine.registry import builtin_checks
+    from auditor.engine.runner import run_check
+
+    log_archive, workload = _organization(session)
+    client(session, "organizations").register_delegated_administrator(
+        AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com")
+    arn = _org_trail(session, assume(session, log_archive), [log_archive, workload])
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    admin = snap.account(log_archive)
+    assert admin is not None and [t.owner_account_id for t in admin.trails if t.arn == arn] == [CALLER]
+    check = next(c for c in builtin_checks() if c.meta.id == "trail-organization")
+    results = {r.account_id: r for r in run_check(snap, check, Settings())}
+    assert results[log_archive].status.value == "PASS" and "delegated administrator" in results[log_archive].message
+    assert results[workload].status.value == "NOT_APPLICABLE"
+    assert results[CALLER].status.value == "PASS"
 
 
 def test_refused_delegated_administrators_are_an_error_in_their_field(session: boto3.Session) -> None:
