@@ -28,8 +28,9 @@ def _moto_taught_what_it_lacks() -> Iterator[None]:
     scan against moto makes those calls, so every test's moto answers them.
     """
     try:
-        from auditor.aws.demo_moto import taught
         import moto  # noqa: F401
+
+        from auditor.aws.demo_moto import taught
     except ImportError:  # a test environment without the demo extra
         yield
         return

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.engine.lake import lake_note, lake_recorders
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
@@ -288,6 +289,9 @@ def account_result(
                     "reason": j.reason} for t, j in judged],
     }
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
+    lake = lake_recorders(ctx.snapshot, account)
+    if lake:
+        evidence["event_data_stores"] = lake
     proving = [(t, j) for t, j in judged if j.ok is True]
     if proving:
         t, _ = proving[0]
@@ -312,6 +316,8 @@ def account_result(
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
         msg = f"no trail {what}: " + "; ".join(j.reason for _, j in judged)
+    if lake:
+        msg += lake_note(lake)
     return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
 
 

@@ -113,9 +113,11 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
     from auditor.model.snapshot_io import save_snapshot
 
+    from auditor.aws.demo_moto import taught
+
     saved = _isolated_environment()
     try:
-        with mock_aws():
+        with mock_aws(), taught():  # moto lacks CloudTrail Lake and CloudTrail's delegated admin
             started = now_iso()
             org = seed_organization(REGIONS)
             now = datetime.now(UTC).replace(microsecond=0)
