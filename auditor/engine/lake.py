@@ -34,7 +34,7 @@ Judge = Callable[[AccountSnapshot, EventDataStore, EventDataStoreConfig], CheckR
 
 
 def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list[tuple[str, CollectionError]], bool]:
-    """The account's stores (deduplicated by ARN), the regions whose listing failed, and
+    """The stores the account owns (deduplicated by ARN), the regions whose listing failed, and
     whether some region was scanned without collecting stores (an older snapshot)."""
     stores: dict[str, EventDataStore] = {}
     failed: list[tuple[str, CollectionError]] = []
@@ -47,7 +47,8 @@ def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list
             uncollected = True
         else:
             for store in listed:
-                stores.setdefault(store.arn, store)
+                if store.owner_account_id in ("", account.account_id):  # another account's store is judged there
+                    stores.setdefault(store.arn, store)
     return [stores[a] for a in sorted(stores)], failed, uncollected
 
 

@@ -327,7 +327,7 @@ MEMBER = "222222222222"
 def _org_with_member(admins: Any, *, org_trail: bool = True) -> Any:
     from dataclasses import replace
 
-    from auditor.model.snapshot import Organization, OrgAccount
+    from auditor.model.snapshot import OrgAccount, Organization
     from tests.builders import sound_account, sound_trail
 
     trail = sound_trail(is_organization_trail=org_trail)

@@ -265,6 +265,9 @@ PROVEN_WITHOUT: dict[tuple[str, str], tuple[str, Callable[[Finding], bool]]] = {
         "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
     ("trail-duplicate-management-copies", "cloudtrail:GetTrailStatus"): (
         "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
+    ("lake-organization", "organizations:ListDelegatedAdministrators"): (
+        "the management account's role comes from DescribeOrganization; the delegated administrators "
+        "decide only other accounts' stores (none here)", lambda f: f.account_id == CALLER),
     ("trail-multi-region", "cloudtrail:GetEventSelectors"): (
         "per-region findings judge coverage and logging; the global one needs the selectors",
         lambda f: f.region != "global"),
@@ -375,6 +378,8 @@ BASELINE_PASS = {
     "trail-kms-key-policy", "trail-kms-key-rotation", "trail-log-file-validation", "trail-management-events",
     "trail-multi-region", "trail-s3-data-events-read", "trail-s3-data-events-write",
     "trail-tags", "trail-sns-notification",
+    "lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
+    "lake-termination-protection", "lake-ingestion",
 }
 
 
