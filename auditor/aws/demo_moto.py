@@ -49,6 +49,8 @@ _LIST_FIELDS: Final = (
     "MultiRegionEnabled", "OrganizationEnabled", "RetentionPeriod", "CreatedTimestamp", "UpdatedTimestamp",
 )
 _ATTR: Final = "_taught_event_data_stores"
+#: Stores per ListEventDataStores page when the caller gives no MaxResults (tests lower it to page).
+page_size = 1000
 _lock = threading.Lock()
 
 
@@ -121,12 +123,15 @@ def get_event_data_store(self: Any) -> str:
 def list_event_data_stores(self: Any) -> str:
     """ListEventDataStores: the fields AWS lists, MaxResults per page, NextToken to go on."""
     stores = sorted(_stores(self).values(), key=lambda s: (s["CreatedTimestamp"], s["EventDataStoreArn"]))
-    start = int(self._get_param("NextToken") or 0)
-    size = int(self._get_param("MaxResults") or 1000)
+    token = str(self._get_param("NextToken") or "")
+    if token and not (token.startswith("page-") and token[5:].isdigit()):
+        raise _error("InvalidNextTokenException", "A token you provided is not valid.")
+    start = int(token[5:]) if token else 0
+    size = int(self._get_param("MaxResults") or page_size)
     page = stores[start:start + size]
     body: dict[str, Any] = {"EventDataStores": [{k: s[k] for k in _LIST_FIELDS if k in s} for s in page]}
     if start + size < len(stores):
-        body["NextToken"] = str(start + size)
+        body["NextToken"] = f"page-{start + size:08d}"  # AWS's tokens are opaque, 4 to 1000 characters
     return json.dumps(body)
 
 
