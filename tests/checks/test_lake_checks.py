@@ -11,7 +11,7 @@ import pytest
 
 from auditor.engine.checkapi import Check, CheckResult, Settings, Status
 from auditor.engine.runner import run_check
-from auditor.model.snapshot import AccountSnapshot, CollectionError, Organization, OrgAccount, Snapshot
+from auditor.model.snapshot import AccountSnapshot, CollectionError, OrgAccount, Organization, Snapshot
 from tests.builders import (
     ACCOUNT,
     REGION,

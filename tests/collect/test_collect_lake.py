@@ -82,7 +82,7 @@ def test_a_next_token_that_repeats_is_an_incomplete_list_not_a_short_one(session
     client(session, "cloudtrail").create_event_data_store(Name="org-events")
 
     def looping(parsed: dict[str, Any], **_: Any) -> None:
-        parsed["NextToken"] = "same-again"
+        parsed["NextToken"] = "page-00000000"  # a token the server accepts, again and again
 
     session.events.register("after-call.cloudtrail.ListEventDataStores", looping)
     snap = collect(CollectOptions(regions=(REGION,)), session=session)
