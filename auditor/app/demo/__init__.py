@@ -101,6 +101,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     mock_aws = _moto_mock_aws()
     from auditor.app.console import RichProgress
     from auditor.aws.collect import CollectOptions, collect_with_sessions
+    from auditor.aws.demo_moto import taught
     from auditor.aws.demo_seed import (
         HOME,
         REGIONS,
@@ -112,8 +113,6 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     from auditor.aws.trail_logs import read_trail_evidence
     from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
     from auditor.model.snapshot_io import save_snapshot
-
-    from auditor.aws.demo_moto import taught
 
     saved = _isolated_environment()
     try:
