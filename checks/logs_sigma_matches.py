@@ -11,6 +11,7 @@ evidence of every result with the reason, so coverage is explicit.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from msgspec import UnsetType
 
@@ -35,8 +36,10 @@ META = CheckMeta(
     ),
     references=("PCI DSS 10.4.1", "NIST SP 800-53 SI-4", "SigmaHQ rules/cloud/aws/cloudtrail"),
     permissions=("cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket"),
-    notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Unsupported rules "
-    "(modifiers not implemented, correlations, aggregations) are reported, never silently dropped.",
+    notes="Evaluated only when rules are given (--rules DIR); otherwise NOT_APPLICABLE. Correlation rules "
+    "(event_count, value_count, temporal) fire over the whole window. Unsupported rules (modifiers not "
+    "implemented, old pipe-syntax aggregations, fields CloudTrail does not record) are reported, never "
+    "silently dropped.",
 )
 
 
@@ -51,7 +54,8 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         yield from judge.not_applicable(ctx)
         return
     sigma = doc.sigma
-    rules = sigma.rules
+    correlations = () if isinstance(sigma.correlations, UnsetType) else sigma.correlations
+    rules = (*sigma.rules, *correlations)  # correlation rules are evaluated rules too
     unsupported = [{"id": u.id, "title": u.title, "reason": u.reason} for u in sigma.unsupported]
     if not rules:
         for account in judge.accounts_in_scope(ctx, doc):
@@ -70,14 +74,20 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         for region in regions:
             here = [m for m in mine if m.region == region]
             for m in here:
+                corr = None if isinstance(m.correlation, UnsetType) else m.correlation
+                what = (f"fired for {m.total} group(s) ({corr.type} correlation)" if corr is not None
+                        else f"matched {m.total} event(s)")
+                evidence: dict[str, Any] = {"rule_id": m.rule_id, "title": m.title, "level": _level(m),
+                                            "total": m.total, "events": [e.to_dict() for e in m.events[:50]],
+                                            "rules_evaluated": len(rules), "unsupported": unsupported[:50]}
+                if corr is not None:
+                    evidence["correlation"] = corr.to_dict()
                 yield ctx.result(
                     account, region, Status.FAIL,
-                    f"Sigma rule \"{m.title}\" ({m.rule_id}, level {_level(m)}) matched "
-                    f"{m.total} event(s) in account {account} ({region})",
+                    f"Sigma rule \"{m.title}\" ({m.rule_id}, level {_level(m)}) {what} "
+                    f"in account {account} ({region})",
                     resource_id=f"sigma:{m.rule_id}",
-                    evidence={"rule_id": m.rule_id, "title": m.title, "level": _level(m),
-                              "total": m.total, "events": [e.to_dict() for e in m.events[:50]],
-                              "rules_evaluated": len(rules), "unsupported": unsupported[:50]},
+                    evidence=evidence,
                 )
             if not here:
                 yield judge.verdict(

@@ -86,6 +86,8 @@ class ControlVerdict:
     #: False when the scan's retention profile is weaker than the control needs
     #: (it then cannot PASS); kept so that a re-roll-up (gate waivers) stays right.
     retention_satisfied: bool = True
+    #: Per mapped check, why that check evidences this control (the mapping's ``why``).
+    why: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

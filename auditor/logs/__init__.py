@@ -96,13 +96,10 @@ def _config(
     max_bytes: int,
     fast: bool = True,
     max_values: int = DEFAULT_MAX_VALUES,
-) -> tuple[WorkerConfig, list[sigma_mod.SigmaRuleSpec], list[sigma_mod.UnsupportedRule]]:
-    specs: list[sigma_mod.SigmaRuleSpec] = []
-    unsupported: list[sigma_mod.UnsupportedRule] = []
-    if rules_dir is not None:
-        specs, unsupported = sigma_mod.load_rules(rules_dir)
+) -> tuple[WorkerConfig, sigma_mod.Ruleset]:
+    rs = sigma_mod.load_ruleset(rules_dir) if rules_dir is not None else sigma_mod.Ruleset()
     params = Params(since=_iso(window.since), until=_iso_up(window.until), max_bytes=max_bytes, max_values=max_values)
-    return WorkerConfig(params, tuple(specs), fast), specs, unsupported
+    return WorkerConfig(params, tuple(rs.specs), fast), rs
 
 
 def read_local(
@@ -126,11 +123,11 @@ def read_local(
     """
     if not path.exists():
         raise AuditorError(f"log path {path} does not exist")
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast, max_values)
+    cfg, rs = _config(window, rules_dir, max_bytes, fast, max_values)
     files, walk_problems = log_files(path)
     part = read_paths(files, cfg, workers, progress)
     add_problems(part, walk_problems)
-    return to_document(part, cfg.params, [str(path)], specs, unsupported)
+    return to_document(part, cfg.params, [str(path)], rs.specs, rs.unsupported, rs.correlations)
 
 
 def read_s3(
@@ -153,7 +150,7 @@ def read_s3(
     """
     from auditor.logs import s3source
 
-    cfg, specs, unsupported = _config(window, rules_dir, max_bytes, fast, max_values)
+    cfg, rs = _config(window, rules_dir, max_bytes, fast, max_values)
     objects, problems, _scopes = s3source.list_objects(
         s3_client, bucket, prefix, window.since, window.until, accounts, regions
     )
@@ -173,7 +170,7 @@ def read_s3(
     # listing problems are not files: do not count them as files read
     part.files_read -= len(problems)
     source = f"s3://{bucket}/{prefix.strip('/')}" if prefix.strip("/") else f"s3://{bucket}"
-    return to_document(part, cfg.params, [source], specs, unsupported)
+    return to_document(part, cfg.params, [source], rs.specs, rs.unsupported, rs.correlations)
 
 
 def unreadable_source(source: str, window: LogWindow, reason: str,
@@ -183,8 +180,8 @@ def unreadable_source(source: str, window: LogWindow, reason: str,
     It carries one unreadable problem naming the source, so the logs-* checks
     report ERROR for it instead of judging an empty stream as clean.
     """
-    cfg, specs, unsupported = _config(window, None, DEFAULT_MAX_BYTES)
+    cfg, rs = _config(window, None, DEFAULT_MAX_BYTES)
     where = f" (account {account_id})" if account_id else ""
     part = problem_partial(FileProblem(source, f"{reason}{where}"))
     part.files_read = 0
-    return to_document(part, cfg.params, [source], specs, unsupported)
+    return to_document(part, cfg.params, [source], rs.specs, rs.unsupported, rs.correlations)

@@ -209,6 +209,10 @@ class Partial:
     file_hours: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     #: (account, region) -> earliest write events
     writes: dict[tuple[str, str], Bucket] = field(default_factory=dict)
+    #: Sigma correlation id -> its base rules' matches (bounded: sigma.MAX_CORRELATION_EVENTS)
+    correlation: dict[str, list[sigma_mod.CorrelationEvent]] = field(default_factory=dict)
+    #: Sigma correlation id -> matches not kept (over the bound): the correlation is incomplete
+    correlation_dropped: dict[str, int] = field(default_factory=dict)
 
     def trim(self) -> Partial:
         """Drop samples that cannot be among the earliest (before a worker ships this partial).
@@ -261,6 +265,18 @@ class Partial:
             self.file_hours.setdefault(ak, set()).update(hours)
         for ak, b in o.writes.items():
             self.writes.setdefault(ak, Bucket()).merge(b)
+        for cid, evs in o.correlation.items():
+            self.feed_correlation(cid, evs)
+        for cid, n in o.correlation_dropped.items():
+            self.correlation_dropped[cid] = self.correlation_dropped.get(cid, 0) + n
+
+    def feed_correlation(self, cid: str, evs: Sequence[sigma_mod.CorrelationEvent]) -> None:
+        """Keep base-rule matches of a correlation, up to the bound; count the rest as dropped."""
+        mine = self.correlation.setdefault(cid, [])
+        room = sigma_mod.MAX_CORRELATION_EVENTS - len(mine)
+        mine.extend(evs[: max(room, 0)])
+        if len(evs) > room:
+            self.correlation_dropped[cid] = self.correlation_dropped.get(cid, 0) + len(evs) - max(room, 0)
 
 
 def _add_counts(into: dict[str, int], other: dict[str, int]) -> None:
@@ -479,7 +495,12 @@ def process_events(
                 sb = part.sigma.get(sk)
                 if sb is None:
                     sb = part.sigma[sk] = Bucket()
-                sb.add(sample(ev, path))
+                s = sample(ev, path)
+                sb.add(s)
+                for cid, gpaths, vpath in srule.feeds:  # a correlation's base rule: keep the match
+                    group = tuple(sigma_mod.group_value(ev, gp) for gp in gpaths)
+                    value = sigma_mod.group_value(ev, vpath) if vpath is not None else None
+                    part.feed_correlation(cid, [(t, s["eventID"] or "", srule.id, group, value, acct, region, s)])
 
     part.events_outside_window += outside
     part.events_read += read

@@ -90,6 +90,7 @@ def to_document(
     sources: Sequence[str],
     sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
     unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
+    correlations: Sequence[sigma_mod.CorrelationSpec] = (),
 ) -> dict[str, Any]:
     """The JSON-ready evidence document (what Snapshot.log_evidence holds)."""
     rule_meta = {r.id: r for r in RULES}
@@ -112,6 +113,8 @@ def to_document(
     sigma_out = []
     for (sid, acct, region), b in sorted(part.sigma.items()):
         spec = sigma_meta.get(sid)
+        if spec is not None and not spec.standalone:
+            continue  # only a correlation's base rule (Sigma generate: false)
         sigma_out.append(
             {
                 "rule_id": sid,
@@ -158,7 +161,8 @@ def to_document(
         }
         for (a, p), h in sorted(part.denied.items())
     ]
-    problems = sorted(part.problems, key=lambda p: (p["path"], p["reason"]))
+    corr_out, corr_problems = correlation_matches(part, correlations)
+    problems = sorted([*part.problems, *corr_problems], key=lambda p: (p["path"], p["reason"]))
     return {
         "schema_version": EVIDENCE_SCHEMA_VERSION,
         "window": {"since": params.since, "until": params.until},
@@ -186,6 +190,59 @@ def to_document(
         "sigma": {
             "rules": sigma_mod.summarise_rules(sigma_rules),
             "unsupported": [u.to_dict() for u in unsupported],
-            "matches": sigma_out,
+            "correlations": [c.to_dict() for c in correlations],
+            "matches": sigma_out + corr_out,
         },
     }
+
+
+def correlation_matches(
+    part: Partial, correlations: Sequence[sigma_mod.CorrelationSpec]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Sigma correlations judged over the window: matches per (rule, account, region), and problems.
+
+    A correlation whose base-rule matches passed the bound is not judged on
+    part of them: it is an unreadable problem (its checks ERROR) with the reason.
+    """
+    out: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
+    for c in correlations:
+        dropped = part.correlation_dropped.get(c.id, 0)
+        if dropped:
+            problems.append(
+                {
+                    "path": f"sigma correlation {c.id}",
+                    "reason": f"{dropped} base-rule matches over the bound of {sigma_mod.MAX_CORRELATION_EVENTS} "
+                    "kept per correlation: not judged on part of the window",
+                    "kind": "unreadable",
+                    "account_id": None,
+                    "region": None,
+                }
+            )
+            continue
+        per_scope: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for hit in sigma_mod.correlate(c, part.correlation.get(c.id, ())):
+            per_scope.setdefault((hit["account_id"], hit["region"]), []).append(hit)
+        for (acct, region), hits in sorted(per_scope.items()):
+            events = keep_earliest([e for h in hits for e in h["events"]])
+            out.append(
+                {
+                    "rule_id": c.id,
+                    "title": c.title,
+                    "level": c.level,
+                    "account_id": acct,
+                    "region": region,
+                    "total": len(hits),
+                    "events": events,
+                    "correlation": {
+                        "type": c.type,
+                        "timespan_seconds": c.timespan,
+                        "condition": {c.condition[0]: c.condition[1]},
+                        "groups": [
+                            {k: v for k, v in h.items() if k not in ("events", "account_id", "region")}
+                            for h in hits[: sigma_mod.CORRELATION_GROUPS]
+                        ],
+                    },
+                }
+            )
+    return out, problems

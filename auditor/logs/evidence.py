@@ -71,17 +71,26 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     sig: dict[tuple[Any, ...], dict[str, Any]] = {}
     unsupported: dict[str, dict[str, Any]] = {}
     evaluated: dict[str, dict[str, Any]] = {}
+    #: Sigma correlations are judged per document (per bucket read): their matches merge like others
+    correlations: dict[str, dict[str, Any]] = {}
     for d in docs:
         s = d.get("sigma", {})
         for m in s.get("matches", []):
             sk = (m["rule_id"], m["account_id"], m["region"])
+            first = sk not in sig
             cur = sig.setdefault(sk, {**m, "total": 0, "events": []})
             cur["total"] += m["total"]
             cur["events"] = keep_earliest([*cur["events"], *m["events"]], SAMPLES)
+            corr = m.get("correlation")
+            if isinstance(corr, dict) and not first:  # a correlation firing in several buckets: all its groups
+                groups = [*cur["correlation"]["groups"], *corr.get("groups", [])]
+                cur["correlation"] = {**cur["correlation"], "groups": groups[:SAMPLES]}
         for u in s.get("unsupported", []):
             unsupported[u["path"] + u["id"]] = u
         for e in s.get("rules", []):
             evaluated[e["path"] + e["id"]] = e
+        for c in s.get("correlations", []):
+            correlations[c["path"] + c["id"]] = c
     cov: dict[tuple[str, str], dict[str, Any]] = {}
     for d in docs:
         for c in d.get("coverage", []):
@@ -155,6 +164,7 @@ def merge_evidence(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "sigma": {
             "rules": list(evaluated.values()),
             "unsupported": list(unsupported.values()),
+            "correlations": list(correlations.values()),
             "matches": [sig[k] for k in sorted(sig, key=str)],
         },
     }

@@ -94,6 +94,8 @@ class SlimRecord(msgspec.Struct, gc=False):
     aws: _Absent = _UNSET
     at_timestamp: _Absent = msgspec.field(default=_UNSET, name="@timestamp")
     at_version: _Absent = msgspec.field(default=_UNSET, name="@version")
+    # parse.EVENTBRIDGE_KEY: an EventBridge envelope, read from its detail by the reference path
+    detail_type: _Absent = msgspec.field(default=_UNSET, name="detail-type")
 
 
 class WideIdentity(SlimIdentity, gc=False):

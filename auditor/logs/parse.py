@@ -50,6 +50,20 @@ REQUIRED_FIELDS = ("eventTime", "eventName", "eventSource")
 #: Keys a log forwarder adds beside (or around) the CloudTrail fields.
 _FORWARDER_KEYS = frozenset({"evt", "http", "network", "@timestamp", "@version", "ddsource", "ddtags", "aws"})
 
+#: The key of an Amazon EventBridge event's envelope (CloudTrail events forwarded by an
+#: EventBridge rule, often on to S3 through Firehose as JSON lines); the record is its ``detail``.
+EVENTBRIDGE_KEY = "detail-type"
+#: The detail-types EventBridge gives CloudTrail records (API calls, console sign-ins,
+#: service events, Insights).
+EVENTBRIDGE_CLOUDTRAIL = frozenset(
+    {
+        "AWS API Call via CloudTrail",
+        "AWS Console Sign In via CloudTrail",
+        "AWS Service Event via CloudTrail",
+        "AWS Insight via CloudTrail",
+    }
+)
+
 _FILE_NAME = re.compile(r"(?P<account>\d{12})_CloudTrail(?:-Insight)?_(?P<region>[a-z0-9-]+)_(?P<stamp>\d{8}T\d{4}Z)")
 
 
@@ -328,7 +342,10 @@ def _json_lines(
     lines = [ln for ln in raw.split(b"\n") if ln.strip()]
     invalid = [FileProblem(path, f"invalid JSON: {first_error}")]
     if len(lines) < 2:
-        return [], invalid
+        back_to_back = _concatenated(raw)
+        if back_to_back is None:
+            return [], invalid
+        return _from_records(path, back_to_back, "concatenated JSON")
     try:
         if not isinstance(orjson.loads(lines[0]), dict):
             return [], invalid
@@ -349,6 +366,31 @@ def _json_lines(
     return events, problems
 
 
+def _concatenated(raw: bytes | bytearray) -> list[Any] | None:
+    """Objects written back to back without a separator (``{...}{...}``, Kinesis Data Firehose's
+    default when no newline delimiter is configured), or None when the text is not exactly that."""
+    import json
+
+    text = raw.decode("utf-8").strip()
+    if not text.startswith("{") or "}{" not in text:
+        return None
+    dec = json.JSONDecoder()
+    objs: list[Any] = []
+    pos = 0
+    try:
+        while pos < len(text):
+            obj, end = dec.raw_decode(text, pos)
+            if not isinstance(obj, dict):
+                return None
+            objs.append(obj)
+            while end < len(text) and text[end] in " \t\r\n":
+                end += 1
+            pos = end
+    except (ValueError, RecursionError):
+        return None
+    return objs if len(objs) >= 2 else None
+
+
 def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[FileProblem]]:
     if isinstance(doc, dict):
         records = doc.get("Records")
@@ -363,6 +405,8 @@ def _from_document(path: str, doc: Any) -> tuple[list[dict[str, Any]], list[File
             ]
         if all(k in doc for k in REQUIRED_FIELDS):
             return _from_records(path, [doc], "single event")
+        if EVENTBRIDGE_KEY in doc:
+            return _from_records(path, [doc], "EventBridge event")
         keys = ", ".join(clip(str(k)) for k in sorted(doc)[:8])
         return [], [
             FileProblem(
@@ -384,11 +428,19 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
     first_bad_time = ""
     missing: dict[str, int] = {}
     forwarder = _FORWARDER_KEYS.isdisjoint
+    bridged = bad_bridge = 0
     for rec in records:
         if not isinstance(rec, dict):
             rejected += 1
             continue
-        if not forwarder(rec):
+        if EVENTBRIDGE_KEY in rec:
+            inner = eventbridge_detail(rec)
+            if inner is None:
+                bad_bridge += 1
+                continue
+            rec = inner
+            bridged += 1
+        elif not forwarder(rec):
             rec, ok = unwrap(rec)
             unwrapped += ok
         t = rec.get("eventTime")
@@ -407,6 +459,26 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
     if not records:
         return events, problems
     kind = "unreadable" if not events else "partial"
+    if bad_bridge:
+        problems.append(
+            FileProblem(
+                path,
+                f"{bad_bridge} of {len(records)} records ({shape}) are EventBridge events without a CloudTrail "
+                'record (detail-type not "... via CloudTrail", or detail not an object with eventTime, '
+                "eventName and eventSource): not judged",
+                kind,
+                bad_bridge,
+            )
+        )
+    if bridged:
+        problems.append(
+            FileProblem(
+                path,
+                f"{bridged} events were EventBridge events (detail-type ... via CloudTrail); "
+                "read from their detail, the CloudTrail record",
+                "normalised",
+            )
+        )
     if rejected:
         why = ", ".join(f"{n} without {f}" for f, n in sorted(missing.items())) or "not objects"
         problems.append(
@@ -438,6 +510,20 @@ def _from_records(path: str, records: list[Any], shape: str) -> tuple[list[dict[
             )
         )
     return events, problems
+
+
+def eventbridge_detail(rec: dict[str, Any]) -> dict[str, Any] | None:
+    """The CloudTrail record inside an EventBridge event, or None when it holds none.
+
+    Only the CloudTrail detail-types are read, and only a detail that is an
+    object with string eventTime, eventName and eventSource: any other
+    EventBridge event is malformed for a CloudTrail reader (fail closed).
+    """
+    detail = rec.get("detail")
+    kind = rec.get(EVENTBRIDGE_KEY)
+    if not isinstance(kind, str) or kind not in EVENTBRIDGE_CLOUDTRAIL or not isinstance(detail, dict):
+        return None
+    return detail if _is_event(detail) else None
 
 
 def _is_event(rec: dict[str, Any]) -> bool:

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -98,6 +98,8 @@ class Control:
     min_retention_days: int | None = None
     #: The profile must keep at least this many days immediately available.
     min_hot_retention_days: int | None = None
+    #: Per check in ``checks``: why that check evidences this control (shown in reports).
+    why: Mapping[str, str] = field(default_factory=dict)
 
     def retention_satisfied_by(self, retention: RetentionRequirement | None) -> bool:
         """Whether a scan under ``retention`` can evidence this control's retention need."""
@@ -257,6 +259,13 @@ def parse_framework(document: Any, source: str, known_checks: Collection[str]) -
                     f"{source}: control {cid} field controls[{index}].checks[{cindex}]: "
                     f"unknown check id {check_id!r}"
                 )
+        why = raw.get("why") or {}
+        for check_id in why:
+            if check_id not in raw["checks"]:
+                raise ValidationError(
+                    f"{source}: control {cid} field controls[{index}].why.{check_id}: "
+                    f"{check_id!r} is not one of this control's checks"
+                )
         controls.append(
             Control(
                 id=cid,
@@ -268,6 +277,7 @@ def parse_framework(document: Any, source: str, known_checks: Collection[str]) -
                 notes=raw.get("notes", ""),
                 min_retention_days=raw.get("min_retention_days"),
                 min_hot_retention_days=raw.get("min_hot_retention_days"),
+                why={str(k): str(v) for k, v in why.items()},
             )
         )
     return Framework(
@@ -381,6 +391,7 @@ def _control_verdict(
         description=control.description,
         notes=control.notes,
         retention_satisfied=retention_ok,
+        why=dict(control.why),
     )
     if control.automation == MANUAL:
         return base
@@ -463,6 +474,7 @@ def recompute_verdicts(
                     automation=cv.automation,
                     checks=tuple(cv.checks),
                     notes=cv.notes,
+                    why=dict(cv.why),
                 ),
                 cv.retention_satisfied,
             )

@@ -214,8 +214,27 @@ class LogSigmaUnsupported(_Doc, frozen=True, kw_only=True):
     reason: Annotated[str, Meta(min_length=1)]
 
 
+class LogSigmaCorrelationGroup(_Doc, frozen=True, kw_only=True):
+    """One group for which a Sigma correlation fired: its first firing window."""
+
+    group: dict[str, str | None]
+    window_start: str
+    window_end: str
+    count: Number
+    events_in_window: Count
+
+
+class LogSigmaCorrelationHit(_Doc, frozen=True, kw_only=True):
+    """What a correlation match adds to a Sigma match (docs/sigma.md)."""
+
+    type: str
+    timespan_seconds: Count
+    condition: dict[str, Number]
+    groups: tuple[LogSigmaCorrelationGroup, ...]
+
+
 class LogSigmaMatch(_Doc, frozen=True, kw_only=True):
-    """The events one Sigma rule matched in one scope."""
+    """The events one Sigma rule matched in one scope (a correlation: the groups it fired for)."""
 
     rule_id: str
     title: str
@@ -224,6 +243,21 @@ class LogSigmaMatch(_Doc, frozen=True, kw_only=True):
     region: str
     total: int
     events: Samples
+    correlation: LogSigmaCorrelationHit | UnsetType = UNSET
+
+
+class LogSigmaCorrelation(_Doc, frozen=True, kw_only=True):
+    """A Sigma correlation rule judged over the window."""
+
+    id: str
+    title: str
+    level: str | UnsetType = UNSET
+    path: str
+    correlation: str
+    rules: tuple[str, ...]
+    group_by: tuple[str, ...]
+    timespan_seconds: Count
+    condition: dict[str, Number]
 
 
 class LogSigma(_Doc, frozen=True, kw_only=True):
@@ -231,6 +265,8 @@ class LogSigma(_Doc, frozen=True, kw_only=True):
 
     rules: tuple[LogSigmaRule, ...]
     unsupported: tuple[LogSigmaUnsupported, ...]
+    #: Correlation rules judged over the window (absent in documents written before them).
+    correlations: tuple[LogSigmaCorrelation, ...] | UnsetType = UNSET
     matches: tuple[LogSigmaMatch, ...]
 
 

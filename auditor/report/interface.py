@@ -11,8 +11,8 @@ from __future__ import annotations
 import abc
 import importlib
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
@@ -58,6 +58,8 @@ class ReportOptions:
     generated_at: str | None = None
     max_field_chars: int = 2000
     max_rows_per_check: int = 25
+    #: Hears the stages of a slow render (the PDF: laid out, then N pages written); for a console.
+    progress: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.page_size not in ("A4", "Letter"):

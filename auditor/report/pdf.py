@@ -9,6 +9,7 @@ never stops the report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, NoReturn
@@ -45,21 +46,29 @@ def _refusing_fetcher() -> Any:
     return RefuseEveryUrl(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """``html`` printed to PDF with every external resource refused."""
+def html_to_pdf(html: str, progress: Callable[[str], None] | None = None) -> bytes:
+    """``html`` printed to PDF with every external resource refused.
+
+    ``progress`` hears the two stages: layout (most of the time), then writing the pages.
+    """
     try:
         import weasyprint
     except ImportError as exc:  # pragma: no cover - weasyprint is a dependency
         raise ReportError(f"PDF output needs WeasyPrint and its system libraries: {exc}") from exc
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher(), media_type="print")
-    data = document.write_pdf()
+    if progress:
+        progress("Rendering the PDF report: laying out the pages (WeasyPrint)...")
+    laid_out = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher(),
+                               media_type="print").render()
+    if progress:
+        progress(f"Rendering the PDF report: writing {len(laid_out.pages)} pages...")
+    data = laid_out.write_pdf()
     assert isinstance(data, bytes)
     return data
 
 
 def render_pdf_bytes(results: Results, options: ReportOptions) -> bytes:
     """The PDF report as bytes."""
-    return html_to_pdf(render_html(view_for(results, options)))
+    return html_to_pdf(render_html(view_for(results, options)), options.progress)
 
 
 class PdfRenderer(Renderer):

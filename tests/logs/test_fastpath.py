@@ -26,7 +26,7 @@ def _both(path: Path, window: LogWindow = WIDE, rules_dir: Path | None = None) -
     return fast, ref
 
 
-@pytest.mark.parametrize("area", ["invictus", "stratus", "otrf", "forwarder", "malformed"])
+@pytest.mark.parametrize("area", ["invictus", "stratus", "otrf", "forwarder", "malformed", "eventbridge"])
 def test_fast_reader_gives_the_reference_document_on_every_fixture(area: str) -> None:
     fast, ref = _both(FIXTURES / area)
     assert fast == ref

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from auditor.engine.checkapi import Severity
 from auditor.engine.results import Results
 from auditor.gate.baseline import Baseline
 from auditor.model.errors import AuditorError
+from auditor.model.textsafe import clean_text
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def write_outputs(results: Results, out: Out, console: Any) -> list[Path]:
     # PDF rendering takes seconds to tens of seconds: say so instead of going silent.
     notice = "Rendering the PDF report (WeasyPrint; this can take a while)..." if "pdf" in out.formats \
         else "Writing results..."
-    with console.status(notice):
+    with console.status(notice) as status:
+        options = replace(options, progress=lambda stage: status.update(clean_text(stage)))
         if out.output is not None:
             written = render_to(results, out.formats[0], Path(out.output) if out.output != "-" else "-",
                                 options)

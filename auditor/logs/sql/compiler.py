@@ -351,15 +351,34 @@ def compile_pattern_expr(expr: Expr) -> Bounds:
 
 
 def _sigma_text(a: Access) -> str:
-    """The stream's ``_as_text``: strings, integers by their text, booleans as true/false."""
+    """The stream's ``_as_text``: strings, integers by their text, booleans as true/false, and
+    an object as its canonical JSON text, which is what a whole JSON-text column holds."""
     if a.typed:
         return a.typed
-    return (f"(CASE WHEN {a.is_string()} THEN {a.content()} WHEN {a.is_int()} "
+    obj = f"WHEN {a.column} LIKE '{{%' THEN {a.column} " if a.whole else ""
+    return (f"(CASE {obj}WHEN {a.is_string()} THEN {a.content()} WHEN {a.is_int()} "
             f"OR {a.json_text()} IN ('true', 'false') THEN {a.json_text()} END)")
 
 
+#: A JSON string value starting with { or [ in compact JSON text: possibly an embedded JSON
+#: document, which the stream's canonical text writes as the JSON it holds (sigma.json_text).
+_EMBEDDED = r'[:\[,]"[\[{]'
+
+
+def _nested_object(a: Access) -> str:
+    """Objects whose SQL text may differ from the stream's canonical text: below the top of a JSON-text
+    column (the engine's JSON text of it: key order, escapes), or holding an embedded JSON document
+    (the stream expands it). Such rows go to the residual."""
+    if a.typed:
+        return "FALSE"
+    if a.whole:
+        return f"({a.column} LIKE '{{%' AND regexp_like({a.column}, {lit(_EMBEDDED)}))"
+    return f"{a.json_text()} LIKE '{{%'"
+
+
 def _sigma_ambiguous(a: Access, text: str) -> exp.Expr:
-    return _ambiguous(a.is_other_number(), a.array_on_path(), f"regexp_like({text}, {lit(_NON_ASCII)})")
+    return _ambiguous(a.is_other_number(), a.array_on_path(), _nested_object(a),
+                      f"regexp_like({text}, {lit(_NON_ASCII)})")
 
 
 def _sigma_string(op: str, a: Access, want: str, cased: bool) -> Bounds:
@@ -399,13 +418,16 @@ def _sigma_node(node: Node) -> Bounds:
             raise Unsupported(f"{what}: {_WHOLE}")
         cond = _leaf(a.present())
         return Bounds.guarded(cond if node[2] else not_(cond), _ambiguous(a.array_on_path()))
-    if op == "null":
-        if a.typed or a.whole:  # absent, JSON null and '' all match: the table's NULL covers both
-            col = a.typed or a.column
-            empty = f"{col} IS NULL OR {col} = ''" if a.typed else f"{col} IS NULL OR {a.json_text()} = '\"\"'"
-            return Bounds.guarded(_leaf(empty), _ambiguous(a.array_on_path()))
-        empty = f"{a.json_text()} IS NULL OR {a.json_text()} IN ('null', '\"\"')"
+    if op == "null":  # absent or JSON null, never '': the table's NULL covers both at the top
+        if a.typed or a.whole:
+            return Bounds.guarded(_leaf(f"{a.typed or a.column} IS NULL"), _ambiguous(a.array_on_path()))
+        empty = f"{a.json_text()} IS NULL OR {a.json_text()} = 'null'"
         return Bounds.guarded(_leaf(empty), _ambiguous(a.array_on_path()))
+    if op == "any":  # a bare *: any value with text (strings, numbers, booleans, objects), not null
+        if a.typed or a.whole:
+            return Bounds.guarded(_leaf(f"{a.typed or a.column} IS NOT NULL"), _ambiguous(a.array_on_path()))
+        some = f"{a.json_text()} IS NOT NULL AND {a.json_text()} <> 'null'"
+        return Bounds.guarded(_leaf(some), _ambiguous(a.array_on_path()))
     if op in ("eq", "prefix", "suffix", "contains"):
         return _sigma_string(op, a, node[2], bool(node[3]))
     if op in ("re", "glob", "num", "bool", "cidr", "cmp", "fieldref"):

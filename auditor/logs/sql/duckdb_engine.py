@@ -44,6 +44,7 @@ from auditor.logs.parse import (
     DEFAULT_MAX_BYTES,
     REQUIRED_FIELDS,
     FileProblem,
+    as_text,
     clip,
     decode_text,
     file_text,
@@ -54,7 +55,7 @@ from auditor.logs.parse import (
 from auditor.logs.reader import log_files, read_bounded
 from auditor.logs.rules import PREDICATES, RULES, Rule
 from auditor.logs.sql import aggregations, queries, schema
-from auditor.logs.sql.compiler import Unsupported, compile_builtin, compile_sigma
+from auditor.logs.sql.compiler import Unsupported, access, compile_builtin, compile_sigma
 from auditor.model.errors import AuditorError
 from auditor.semantics.filterpattern import compile_pattern, matches
 
@@ -481,7 +482,7 @@ def run_rule(
             res = ""
             if resource_field is not None:
                 rv = get_path(ev, resource_field)
-                res = str(rv) if rv is not None else ""
+                res = as_text(rv) or ""  # the stream's key (aggregate.process_events), not str()
             b = buckets.setdefault((row["_account"], row["_region"], res), Bucket())
             b.total += 1
             b.events.append(sample(ev, row["_file"], res or None))
@@ -550,6 +551,7 @@ def evaluate(
     sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
     unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
     render: Callable[[exp.Expr], str] = queries.duckdb,
+    correlations: Sequence[sigma_mod.CorrelationSpec] = (),
 ) -> dict[str, Any]:
     """The evidence document from the loaded table.
 
@@ -580,7 +582,20 @@ def evaluate(
             incomplete.append({"rule_id": spec.id, "reason": run.incomplete})
         for (acct, region, _), b in run.buckets.items():
             part.sigma[(spec.id, acct, region)] = b
-    doc = to_document(part, params, sources, kept, dropped)
+    judged: list[sigma_mod.CorrelationSpec] = []
+    by_id = {s.id: s for s in kept}
+    for corr in correlations:
+        try:
+            run_correlation(loaded.con, part, corr, by_id, scope, render)
+        except Unsupported as exc:
+            dropped.append(sigma_mod.UnsupportedRule(corr.id, corr.title, corr.path, f"SQL engine: {exc.reason}"))
+            continue
+        except _TooMany as exc:  # not judged on part of the window: incomplete, its checks ERROR
+            part.correlation.pop(corr.id, None)
+            incomplete.append({"rule_id": corr.id, "reason": str(exc)})
+            continue
+        judged.append(corr)
+    doc = to_document(part, params, sources, kept, dropped, judged)
     doc["engine"] = "duckdb"
     doc["not_computed"] = list(NOT_COMPUTED)
     doc["incomplete_rules"] = incomplete
@@ -589,6 +604,53 @@ def evaluate(
             {"path": f"rule {p['rule_id']}", "reason": p["reason"], "kind": "unreadable",
              "account_id": None, "region": None})
     return doc
+
+
+class _TooMany(Exception):
+    pass
+
+
+def run_correlation(
+    con: duckdb.DuckDBPyConnection,
+    part: Partial,
+    corr: sigma_mod.CorrelationSpec,
+    base: dict[str, sigma_mod.SigmaRuleSpec],
+    scope: queries.Scope,
+    render: Callable[[exp.Expr], str],
+    table: str = TABLE,
+) -> None:
+    """Feed a correlation's base-rule matches into ``part``, as the stream's pass does.
+
+    SQL narrows each base rule to its candidate rows (the rule's upper bound);
+    the stream's evaluator judges every candidate and the stream's
+    :func:`~auditor.logs.sigma.correlate` judges the window (in
+    :func:`~auditor.logs.document.to_document`), so both engines give the same
+    matches. Raises Unsupported for a base rule or a group-by field the table
+    cannot hold, _TooMany past the candidate cap (the correlation is incomplete).
+    """
+    for rid in dict.fromkeys(corr.rules):
+        spec = base.get(rid)
+        if spec is None:
+            raise Unsupported(f"base rule {rid} is not compiled to SQL")
+        links = [(g, v) for cid, g, v in spec.feeds if cid == corr.id]
+        for gpaths, vpath in links:
+            for fp in (*gpaths, *((vpath,) if vpath else ())):
+                access(fp, f"correlation field {'.'.join(fp)}")
+        stmt = queries.candidates_query(table, compile_sigma(spec), scope)
+        rows = _fetch(con, render(stmt)) if stmt is not None else []
+        if len(rows) > queries.RESIDUAL_CAP:
+            raise _TooMany(f"more than {queries.RESIDUAL_CAP} candidate rows for base rule {rid}")
+        for row in rows:
+            ev = event_of(row)
+            if not sigma_mod.evaluate(spec.node, ev):
+                continue
+            s = sample(ev, row["_file"])
+            for gpaths, vpath in links:
+                group = tuple(sigma_mod.group_value(ev, gp) for gp in gpaths)
+                value = sigma_mod.group_value(ev, vpath) if vpath is not None else None
+                part.feed_correlation(
+                    corr.id, [(ev["eventTime"], s["eventID"] or "", rid, group, value,
+                               row["_account"], row["_region"], s)])
 
 
 def read_local(
@@ -602,10 +664,12 @@ def read_local(
     params = Params(since=since, until=until, max_bytes=max_bytes)
     specs: list[sigma_mod.SigmaRuleSpec] = []
     unsupported: list[sigma_mod.UnsupportedRule] = []
+    correlations: list[sigma_mod.CorrelationSpec] = []
     if rules_dir is not None:
-        specs, unsupported = sigma_mod.load_rules(rules_dir)
+        rs = sigma_mod.load_ruleset(rules_dir)
+        specs, unsupported, correlations = rs.specs, rs.unsupported, rs.correlations
     loaded = load(path, params)
     try:
-        return evaluate(loaded, params, [str(path)], specs, unsupported)
+        return evaluate(loaded, params, [str(path)], specs, unsupported, correlations=correlations)
     finally:
         loaded.con.close()

@@ -15,7 +15,7 @@ from tests.logs.test_checks import LOG_CHECKS, logs_only, run
 
 RULES_DIR = FIXTURES / "sigma" / "rules"
 SINCE, UNTIL = "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"
-CORPORA = ["invictus/CloudTrail", "stratus/detonation-logs", "otrf", "forwarder", "malformed"]
+CORPORA = ["invictus/CloudTrail", "stratus/detonation-logs", "otrf", "forwarder", "malformed", "eventbridge"]
 
 
 def _matches(doc: dict[str, Any], part: str) -> dict[tuple[Any, ...], tuple[int, list[tuple[str, str]]]]:

@@ -52,6 +52,16 @@ SIGMA = {
     "nested": "requestParameters.a.b|contains: 'İ'",
     "unicode": "requestParameters.bucketName|contains: 'ß'",
     "empty-contains": "requestParameters.name|contains: ''",
+    # string tests on objects read their canonical JSON text (issue 14)
+    "object-contains": "requestParameters|contains: '\"name\":'",
+    "object-contains-value": "responseElements|contains: 'abc'",
+    "object-endswith": "requestParameters|endswith: '}'",
+    "nested-object": "requestParameters.a|contains: '\"b\"'",
+    # a bare * is a string wildcard, never a JSON null (issue 14)
+    "star": "errorCode: '*'",
+    "star-nested": "requestParameters.name: '*'",
+    "star-object": "additionalEventData: '*'",
+    "null-top": "errorCode: null",
 }
 
 TEXTS = [
@@ -59,6 +69,7 @@ TEXTS = [
     "*", "%", "_", "\\", "Yes", "yes", "No", "Success", "Failure", "Root", "root", "true", "false",
     "arn:aws:iam::aws:policy/AdministratorAccess", "ARN:AWS:IAM::aws:policy/administratoraccess",
     "arn:aws:iam::123456789012:root", "AWSLogs/1/x", "Suspended", "10.1.2.3", "11.0.0.1", "-x", "/x",
+    '{"name":"b"}', '["abc"]', "{", "[]", '{"a": "x\\"y"}',
 ]
 text = st.sampled_from(TEXTS) | st.text(max_size=4)
 scalar = st.one_of(text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, -0.0, 12345678901234567890]),
