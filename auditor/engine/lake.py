@@ -127,9 +127,6 @@ def lake_recorders(snapshot: Snapshot, account: AccountSnapshot) -> list[dict[st
 
 
 def lake_note(stores: list[dict[str, Any]]) -> str:
-    """A sentence for a trail-* message: who records the account through CloudTrail Lake."""
-    names = ", ".join(f"{s['name']} ({s['arn']}"
-                      + (", an organisation event data store" if s["organization_enabled"] else "") + ")"
-                      for s in stores)
-    return (f"; the account's events are recorded by CloudTrail Lake event data store(s) {names}, "
-            "which is not a trail (no delivery to S3 or CloudWatch Logs, no digest files)")
+    """A short clause for a trail-* message: who records the account through CloudTrail Lake (ARNs in evidence)."""
+    names = ", ".join(f"{s['name']}" + (" (organisation)" if s["organization_enabled"] else "") for s in stores)
+    return f"; CloudTrail Lake event data store {names} records the account, but a store is not a trail"

@@ -169,7 +169,7 @@ def _unlogged_member(store_changes: dict[str, Any] | None = None) -> Snapshot:
 def test_no_trail_logging_finding_names_the_organisation_event_data_store() -> None:
     res = _member(run("trail-enabled", _unlogged_member()))
     assert res.status is Status.FAIL
-    assert "CloudTrail Lake event data store" in res.message and "organisation event data store" in res.message
+    assert "CloudTrail Lake event data store org-events (organisation) records the account" in res.message
     assert res.evidence["event_data_stores"][0]["arn"] == STORE_ARN
 
 
