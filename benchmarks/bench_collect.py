@@ -70,10 +70,15 @@ def cpu_seconds(pid: int) -> float:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[tuple[str, int]]:
-    """A moto server on a free local port (its url and pid), stopped afterwards."""
+    """A moto server on a free local port (its url and pid), stopped afterwards.
+
+    Taught CloudTrail Lake and the CloudTrail delegated administrator, which moto 5.2
+    lacks and every scan reads (auditor/aws/demo_moto.py), as the demo's moto is.
+    """
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-c", "from auditor.aws.demo_moto import install; install(); "
+         "from moto.server import main; main()", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

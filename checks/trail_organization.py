@@ -14,7 +14,7 @@ from auditor.engine.checkapi import (
     Status,
 )
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import account_result, logging_judgement, owned_trails
+from auditor.engine.trails import account_result, covering_trails, logging_judgement, owned_trails
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import CollectionError, Trail
 
@@ -53,6 +53,7 @@ META = CheckMeta(
     references=("AWS Config cloudtrail-security-trail-enabled", "PCI DSS 10.3.3"),
     permissions=(
         "organizations:DescribeOrganization",
+        "organizations:ListDelegatedAdministrators",
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetTrailStatus",
     ),
@@ -63,7 +64,13 @@ META = CheckMeta(
         "organisation names the account as its management account. Member accounts are "
         "NOT_APPLICABLE because only "
         "those accounts can own an organisation trail. We require the organisation trail to be "
-        "logging as well as to exist: a stopped organisation trail centralises nothing."
+        "logging as well as to exist: a stopped organisation trail centralises nothing. "
+        "The CloudTrail delegated administrator (ListDelegatedAdministrators for "
+        "cloudtrail.amazonaws.com, read with --organization) is judged too: an organisation "
+        "trail it creates is owned by, and listed under, the management account, so it passes "
+        "on a logging organisation trail of the organisation whoever owns it. When the "
+        "delegated administrators could not be read, a member account covered by no logging "
+        "organisation trail is ERROR (it may be the administrator), otherwise NOT_APPLICABLE."
     ),
 )
 
@@ -89,10 +96,27 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
                 yield ctx.error(org, resource_id=aid, region=GLOBAL, account_id=aid)
                 continue
             if org.management_account_id != aid:
+                admins = org.cloudtrail_delegated_admins
+                org_trails = [(t, _judge(t)) for t in covering_trails(ctx.snapshot, account)
+                              if t.is_organization_trail]
+                if isinstance(admins, tuple) and aid in admins:
+                    yield account_result(
+                        ctx, account, org_trails,
+                        what="is a logging organisation trail (this account is CloudTrail's "
+                             "delegated administrator)",
+                        no_trail_message="no organisation trail: this account is CloudTrail's "
+                                         "delegated administrator and no organisation trail covers it")
+                    continue
+                if isinstance(admins, CollectionError) and not any(j.ok for _, j in org_trails):
+                    yield ctx.error(admins, resource_id=aid, region=GLOBAL, account_id=aid)
+                    continue
                 yield ctx.result(aid, GLOBAL, Status.NOT_APPLICABLE,
                                  "member account: only the management or delegated administrator "
                                  "account can own an organisation trail",
-                                 resource_id=aid, evidence={"organization_id": org.id})
+                                 resource_id=aid, evidence={"organization_id": org.id,
+                                                            "cloudtrail_delegated_admins":
+                                                                list(admins) if isinstance(admins, tuple)
+                                                                else None})
                 continue
         judged = [(t, _judge(t)) for t in owned_trails(account)]
         yield account_result(ctx, account, judged, what="is a logging organisation trail",

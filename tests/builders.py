@@ -22,6 +22,8 @@ from auditor.model.snapshot import (
     CollectionError,
     ConfigRecorder,
     DataResource,
+    EventDataStore,
+    EventDataStoreConfig,
     EventSelectors,
     FieldSelector,
     KeyMetadata,
@@ -53,6 +55,7 @@ TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/org-trail"
 LOG_GROUP = "cloudtrail-logs"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP}:*"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:security-alarms"
+STORE_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/0b3c4d5e-1111-2222-3333-444455556666"
 
 
 def denied(operation: str, service: str = "cloudtrail", region: str = REGION,
@@ -159,6 +162,20 @@ def sound_key(**changes: Any) -> KmsKey:
     return replace(key, **changes)
 
 
+def sound_event_data_store(**changes: Any) -> EventDataStore:
+    """An ingesting, multi-region, organisation-enabled CloudTrail Lake store with a customer managed
+    key, termination protection and seven years of retention (every lake-* check passes)."""
+    config = replace(EventDataStoreConfig(
+        status="ENABLED", multi_region_enabled=True, organization_enabled=True,
+        termination_protection_enabled=True, retention_days=2557, kms_key_id=KEY_ARN,
+        billing_mode="FIXED_RETENTION_PRICING",
+        advanced_event_selectors=(AdvancedEventSelector("Default management events", (
+            FieldSelector("eventCategory", equals=("Management",)),)),),
+    ), **{k: v for k, v in changes.items() if k != "config"})
+    return EventDataStore(arn=STORE_ARN, name="org-events", region=REGION,
+                          config=changes.get("config", config))
+
+
 def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
     """A region with the trail listed and Config recording; home region also has log group and topic."""
     home = region == REGION
@@ -172,6 +189,7 @@ def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
         topics=(TopicSubscriptions(TOPIC_ARN, (Subscription(f"{TOPIC_ARN}:sub-1", "email",
                                                             "secops@example.com"),)),) if home else (),
         config_recorders=(ConfigRecorder("default", True, home, True, "SUCCESS"),),
+        event_data_stores=(sound_event_data_store(),) if home else (),
     )
     return replace(reg, **changes)
 

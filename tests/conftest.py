@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,3 +18,22 @@ def _fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _moto_taught_what_it_lacks() -> Iterator[None]:
+    """moto as the demo runs it: taught CloudTrail Lake and the CloudTrail delegated administrator.
+
+    moto 5.2 lacks both (auditor/aws/demo_moto.py says how they are simulated); every
+    scan against moto makes those calls, so every test's moto answers them (session-wide, so that
+    module-scoped seeding fixtures see it too).
+    """
+    try:
+        import moto  # noqa: F401
+
+        from auditor.aws.demo_moto import taught
+    except ImportError:  # a test environment without the demo extra
+        yield
+        return
+    with taught():
+        yield

@@ -20,6 +20,11 @@ scenario is chosen so that most checks have something to say:
   every Lambda function, every DynamoDB table through a read-only plus a
   write-only selector, VPC endpoint network activity); no AWS Config.
 
+- CloudTrail Lake (simulated: moto lacks it, see auditor/aws/demo_moto.py): the
+  management account's organisation event data store is sound; the log archive
+  account, CloudTrail's delegated administrator, has a store for itself only; the
+  workload's store is single-region, short-lived, unprotected and stopped.
+
 Log files with attack-like events and a signed digest chain (one log file
 modified and one deleted after signing) are written to the log bucket.
 """
@@ -35,6 +40,7 @@ from typing import Any
 
 import boto3
 
+from auditor.aws.demo_moto import CLOUDTRAIL_PRINCIPAL
 from auditor.model.timefmt import iso
 
 MANAGEMENT_ACCOUNT = "123456789012"
@@ -129,6 +135,9 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
         status = org.create_account(Email=f"{name}@example.com", AccountName=name)
         ids[name] = status["CreateAccountStatus"]["AccountId"]
     log_archive, workload = ids["log-archive"], ids["workload-prod"]
+    # The log archive account administers CloudTrail for the organisation (moto lacks this
+    # principal; the demo simulates it: auditor/aws/demo_moto.py).
+    org.register_delegated_administrator(AccountId=log_archive, ServicePrincipal=CLOUDTRAIL_PRINCIPAL)
     mgmt = session_for(MANAGEMENT_ACCOUNT)
     archive = session_for(log_archive)
     work = session_for(workload)
@@ -140,6 +149,7 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
     key_arn = _seed_management(mgmt, org_bucket, trail_arn, regions)
     workload_bucket = f"demo-workload-trail-{workload}"
     _seed_workload(work, workload_bucket, workload)
+    _seed_lake(mgmt, archive, work, key_arn)
     seed_bucket_size(work, workload_bucket, "eu-west-1", WORKLOAD_BUCKET_BYTES)
     return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
                    workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
@@ -266,6 +276,26 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     return str(key["Arn"])
+
+
+def _seed_lake(mgmt: boto3.Session, archive: boto3.Session, work: boto3.Session, key_arn: str) -> None:
+    """CloudTrail Lake event data stores (moto lacks Lake; the demo simulates it: auditor/aws/demo_moto.py).
+
+    The management account's organisation store passes every lake-* check; the log
+    archive's (the CloudTrail delegated administrator) records only itself, so
+    lake-organization FAILs there; the workload's fails the others: single-region,
+    90 days, no customer managed key, no termination protection, ingestion stopped.
+    """
+    mgmt.client("cloudtrail").create_event_data_store(
+        Name="org-events", OrganizationEnabled=True, MultiRegionEnabled=True, RetentionPeriod=2557,
+        KmsKeyId=key_arn, TerminationProtectionEnabled=True, BillingMode="FIXED_RETENTION_PRICING")
+    archive.client("cloudtrail").create_event_data_store(
+        Name="archive-events", OrganizationEnabled=False, RetentionPeriod=2557,
+        KmsKeyId=archive.client("kms").create_key(Description="CloudTrail Lake")["KeyMetadata"]["Arn"])
+    ct = work.client("cloudtrail", region_name="eu-west-1")
+    arn = ct.create_event_data_store(Name="workload-events", MultiRegionEnabled=False, RetentionPeriod=90,
+                                     TerminationProtectionEnabled=False)["EventDataStoreArn"]
+    ct.stop_event_data_store_ingestion(EventDataStore=arn)
 
 
 def _seed_workload(sess: boto3.Session, bucket: str, account_id: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
 from auditor.engine.judgement import Judgement
+from auditor.engine.lake import lake_note, lake_recorders
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import (
     AccountSnapshot,
@@ -265,6 +266,9 @@ def account_result(
                     "reason": j.message} for t, j in judged],
     }
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
+    lake = lake_recorders(ctx.snapshot, account)
+    if lake:
+        evidence["event_data_stores"] = lake
     proving = [(t, j) for t, j in judged if j.ok is True]
     if proving:
         t, _ = proving[0]
@@ -289,6 +293,8 @@ def account_result(
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
         msg = f"no trail {what}: " + "; ".join(j.message for _, j in judged)
+    if lake:
+        msg += lake_note(lake)
     return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
 
 

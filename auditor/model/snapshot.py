@@ -166,6 +166,42 @@ class Trail:
     tags: tuple[Tag, ...] | CollectionError | None = None
 
 
+# --------------------------------------------------------------------------- CloudTrail Lake
+
+
+@dataclass(frozen=True)
+class EventDataStoreConfig:
+    """GetEventDataStore: how a CloudTrail Lake event data store is set up."""
+
+    #: CREATED | ENABLED | PENDING_DELETION | STARTING_INGESTION | STOPPING_INGESTION | STOPPED_INGESTION
+    status: str
+    multi_region_enabled: bool
+    organization_enabled: bool
+    termination_protection_enabled: bool
+    #: RetentionPeriod in days; None when AWS did not say.
+    retention_days: int | None = None
+    #: The customer managed KMS key; None: encrypted with a key AWS owns.
+    kms_key_id: str | None = None
+    billing_mode: str | None = None
+    advanced_event_selectors: tuple[AdvancedEventSelector, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventDataStore:
+    """A CloudTrail Lake event data store as ListEventDataStores names it in its home region."""
+
+    arn: str
+    name: str
+    region: str
+    config: EventDataStoreConfig | CollectionError
+
+    @property
+    def owner_account_id(self) -> str:
+        """The account in the ARN (the management account owns an organisation store)."""
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 4 else ""
+
+
 # --------------------------------------------------------------------------- buckets
 
 
@@ -433,6 +469,9 @@ class RegionSnapshot:
     #: CloudWatch Logs resource policies, read in regions holding a trail's log group;
     #: None when not collected (no trail log group here, or an older snapshot).
     log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
+    #: CloudTrail Lake event data stores homed in this region (ListEventDataStores, then
+    #: GetEventDataStore each); None when not collected (an older snapshot).
+    event_data_stores: tuple[EventDataStore, ...] | CollectionError | None = None
 
 
 # --------------------------------------------------------------------------- accounts
@@ -478,6 +517,10 @@ class Organization:
     id: str
     management_account_id: str
     accounts: tuple[OrgAccount, ...] = ()
+    #: ListDelegatedAdministrators(ServicePrincipal=cloudtrail.amazonaws.com): the accounts
+    #: that administer CloudTrail for the organisation (their organisation trails are owned
+    #: by the management account). None: not collected (a scan without --organization).
+    cloudtrail_delegated_admins: tuple[str, ...] | CollectionError | None = None
 
 
 @dataclass(frozen=True)

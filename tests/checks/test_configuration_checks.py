@@ -317,3 +317,52 @@ def test_resource_policies_unreadable_not_collected_or_unparsable_are_errors() -
 def test_resource_policy_not_applicable_without_log_group() -> None:
     snap = with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None)
     assert only(run("loggroup-resource-policy", snap)).status is Status.NOT_APPLICABLE
+
+
+# --------------------------------------------------------------------------- delegated administrator
+
+MEMBER = "222222222222"
+
+
+def _org_with_member(admins: Any, *, org_trail: bool = True) -> Any:
+    from dataclasses import replace
+
+    from auditor.model.snapshot import OrgAccount, Organization
+    from tests.builders import sound_account, sound_trail
+
+    trail = sound_trail(is_organization_trail=org_trail)
+    member = replace(sound_account(), account_id=MEMBER, name="security-tooling",
+                     is_organization_management=False,
+                     trails=(trail,) if org_trail else ())
+    org = Organization("o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)),
+                       cloudtrail_delegated_admins=admins)
+    snap = with_account(sound_snapshot(organization=org), trails=(trail,))
+    return replace(snap, accounts=(*snap.accounts, member))
+
+
+def _member_result(snap: Any) -> CheckResult:
+    return only([r for r in run("trail-organization", snap) if r.account_id == MEMBER])
+
+
+def test_delegated_admin_passes_on_the_management_owned_organisation_trail() -> None:
+    res = _member_result(_org_with_member((MEMBER,)))
+    assert res.status is Status.PASS and "delegated administrator" in res.message
+    # the organisation trail it created is listed under the management account's ARN
+    assert res.evidence["trails"][0]["owner_account_id"] == ACCOUNT
+
+
+def test_delegated_admin_without_organisation_trail_fails() -> None:
+    res = _member_result(_org_with_member((MEMBER,), org_trail=False))
+    assert res.status is Status.FAIL and "delegated administrator" in res.message
+
+
+def test_member_that_is_not_the_delegated_admin_is_not_applicable() -> None:
+    assert _member_result(_org_with_member(("333333333333",))).status is Status.NOT_APPLICABLE
+    assert _member_result(_org_with_member(())).status is Status.NOT_APPLICABLE
+
+
+def test_unreadable_delegated_admins_are_an_error_unless_an_organisation_trail_covers_the_member() -> None:
+    err = denied("ListDelegatedAdministrators", service="organizations")
+    res = _member_result(_org_with_member(err, org_trail=False))
+    assert res.status is Status.ERROR and "ListDelegatedAdministrators" in res.message
+    assert _member_result(_org_with_member(err)).status is Status.NOT_APPLICABLE

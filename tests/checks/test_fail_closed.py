@@ -444,7 +444,9 @@ def in_organisation(snap: Snapshot) -> Snapshot:
         enabled_regions=REGIONS,
         regions=tuple(replace(sound_region(r), log_groups=(), topics=()) for r in REGIONS),
         trails=(copy,), s3_account_public_access_block=PublicAccessBlock(True, True, True, True))
-    org = Organization("o-abc123", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)))
+    # the member administers CloudTrail for the organisation (its trail-organization is judged)
+    org = Organization("o-abc123", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)),
+                       cloudtrail_delegated_admins=(MEMBER,))
     return replace(snap, organization=org, accounts=(*snap.accounts, member))
 
 
@@ -522,6 +524,8 @@ def test_two_unreadable_fields_never_pass_where_either_alone_did_not(check: Chec
     alone = {p: passes(run(set_at(base, p, unreadable(p)), check)) for p, _ in FIELDS}
     created: list[str] = []
     for (p1, _), (p2, _) in itertools.combinations(FIELDS, 2):
+        if p2[:len(p1)] == p1:  # p2 lies inside p1 (a store's config in a region's stores): p1 covers it
+            continue
         both = set_at(set_at(base, p1, unreadable(p1)), p2, unreadable(p2))
         extra = passes(run(both, check)) - (alone[p1] & alone[p2])
         if extra:

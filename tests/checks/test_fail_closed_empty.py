@@ -88,6 +88,9 @@ PASS_WITHOUT_TRAILS = {
     "config-recorder-all-regions": "recorders are their own evidence",
     # A cost check: zero copies of management events cost nothing extra.
     "trail-duplicate-management-copies": "no trail, no duplicate cost",
+    # CloudTrail Lake event data stores are listed per region, independently of trails.
+    **{f"lake-{c}": "event data stores are their own evidence" for c in (
+        "kms-encryption", "multi-region", "organization", "retention", "termination-protection", "ingestion")},
 }
 
 
@@ -104,8 +107,8 @@ def test_trails_that_could_not_be_listed_anywhere_are_an_error_not_absent(check:
     snap = no_trails(BASES[check.meta.id], lambda r: denied("DescribeTrails", region=r))
     results = run(snap, check)
     assert_said_something(check, results)
-    if check.meta.id == "config-recorder-all-regions":
-        return  # recorders do not depend on trails
+    if check.meta.id == "config-recorder-all-regions" or check.meta.id.startswith("lake-"):
+        return  # recorders and event data stores do not depend on trails
     assert statuses(results) == {Status.ERROR}, results
     assert all("DescribeTrails" in r.message for r in results), results
 
@@ -116,7 +119,7 @@ def test_a_region_whose_trails_could_not_be_listed_is_reported(check: Check) -> 
     snap = with_region(BASES[check.meta.id], REGIONS[1],
                        trail_arns=denied("DescribeTrails", region=REGIONS[1]))
     results = run(snap, check)
-    if check.meta.id == "config-recorder-all-regions":
+    if check.meta.id == "config-recorder-all-regions" or check.meta.id.startswith("lake-"):
         return
     if check.meta.id in ANSWERED_BY_A_LISTED_TRAIL:
         # The listed multi-region trail proves the account-level question.

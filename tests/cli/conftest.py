@@ -33,8 +33,10 @@ def cli_path() -> str:
 def moto_server() -> Iterator[str]:
     """Start moto_server on a free loopback port; yield its URL; stop it."""
     port = _free_port()
-    exe = Path(sys.executable).parent / "moto_server"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
+    # moto_server taught what moto 5.2 lacks (CloudTrail Lake, CloudTrail's delegated
+    # administrator), as the demo's moto is: auditor/aws/demo_moto.py
+    cmd = [sys.executable, "-c", "from auditor.aws.demo_moto import install; install(); "
+           "from moto.server import main; main()"]
     proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -52,6 +52,7 @@ FAULT_GROUPS: dict[str, list[Fault]] = {
         ("cloudwatch-logs", "DescribeLogGroups", lambda s: _home(s).log_groups),
         ("cloudwatch", "DescribeAlarms", lambda s: _home(s).alarms),
         ("config-service", "DescribeConfigurationRecorders", lambda s: _home(s).config_recorders),
+        ("cloudtrail", "ListEventDataStores", lambda s: _home(s).event_data_stores),
         ("s3", "GetBucketPolicy", lambda s: _bucket(s).policy),
         (
             "s3-control",

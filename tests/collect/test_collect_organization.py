@@ -176,3 +176,66 @@ def test_caller_outside_any_organization_has_no_organization(session: boto3.Sess
     assert [a.account_id for a in snap.accounts] == [CALLER]
     assert snap.accounts[0].is_organization_management is False
     assert snap.errors == ()
+
+
+def test_cloudtrail_delegated_administrators_are_read_with_the_organisation(session: boto3.Session) -> None:
+    """ListDelegatedAdministrators for cloudtrail.amazonaws.com, registered in moto's Organizations
+    (taught that principal, which moto 5.2 refuses: auditor/aws/demo_moto.py)."""
+    log_archive, workload = _organization(session)
+    org = client(session, "organizations")
+    org.register_delegated_administrator(AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com")
+    org.register_delegated_administrator(AccountId=workload, ServicePrincipal="guardduty.amazonaws.com")
+    calls = CallLog(session)
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    assert isinstance(snap.organization, Organization)
+    assert snap.organization.cloudtrail_delegated_admins == (log_archive,)  # not GuardDuty's
+    asked = [p for s, o, p in calls.calls if (s, o) == ("organizations", "ListDelegatedAdministrators")]
+    assert asked and all(p["ServicePrincipal"] == "cloudtrail.amazonaws.com" for p in asked)
+    assert snap.errors == ()
+
+
+def test_organisation_trail_of_the_delegated_admin_is_attributed_to_the_management_account(
+        session: boto3.Session) -> None:
+    """An organisation trail the delegated administrator creates is owned by the management account
+    and listed under its ARN: the administrator's trail-organization passes on it."""
+    from auditor.engine.checkapi import Settings
+    from auditor.engine.registry import builtin_checks
+    from auditor.engine.runner import run_check
+
+    log_archive, workload = _organization(session)
+    client(session, "organizations").register_delegated_administrator(
+        AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com")
+    arn = _org_trail(session, assume(session, log_archive), [log_archive, workload])
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    admin = snap.account(log_archive)
+    assert admin is not None and [t.owner_account_id for t in admin.trails if t.arn == arn] == [CALLER]
+    check = next(c for c in builtin_checks() if c.meta.id == "trail-organization")
+    results = {r.account_id: r for r in run_check(snap, check, Settings())}
+    assert results[log_archive].status.value == "PASS" and "delegated administrator" in results[log_archive].message
+    assert results[workload].status.value == "NOT_APPLICABLE"
+    assert results[CALLER].status.value == "PASS"
+
+
+def test_refused_delegated_administrators_are_an_error_in_their_field(session: boto3.Session) -> None:
+    _organization(session)
+    deny(session, "organizations", "ListDelegatedAdministrators")
+
+    snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)
+
+    assert isinstance(snap.organization, Organization)
+    err = snap.organization.cloudtrail_delegated_admins
+    assert isinstance(err, CollectionError)
+    assert (err.operation, err.error_code) == ("ListDelegatedAdministrators", "AccessDenied")
+    assert err in snap.errors
+    assert len(snap.organization.accounts) == 3  # the rest of the organisation was read
+
+
+def test_without_organization_mode_delegated_administrators_are_not_collected(session: boto3.Session) -> None:
+    _organization(session)
+    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+    assert isinstance(snap.organization, Organization)
+    assert snap.organization.cloudtrail_delegated_admins is None

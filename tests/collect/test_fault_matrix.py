@@ -5,7 +5,8 @@ checks PASS: a management account and a member, each with a multi-region,
 validated, KMS-encrypted trail delivering to CloudWatch Logs; the CIS metric
 filters and alarms with a subscribed topic; a versioned, encrypted, logged,
 Object-Locked bucket with a TLS-only policy and a long lifecycle; Config
-recorders in both regions; signed log and digest files for the log window.
+recorders in both regions; signed log and digest files for the log window; a
+CloudTrail Lake organisation event data store in the management account.
 
 Then, for every IAM action in ``policy/iam-policy.json`` and every API
 operation the scan calls for it, one scan (collection, log reading, digest
@@ -197,6 +198,10 @@ def world() -> Iterator[World]:
         private_key, public_keys = generate_demo_key()
         _seed_account(session, CALLER, None, "acme", private_key, tls_only=False, cis_alarms=True)
         _seed_account(session, member, assume(session, member), "member", private_key, tls_only=True, cis_alarms=False)
+        # a CloudTrail Lake event data store the lake-* checks all PASS (moto taught Lake: auditor/aws/demo_moto.py)
+        lake_key = client(session, "kms").create_key(Description="lake")["KeyMetadata"]["Arn"]
+        client(session, "cloudtrail").create_event_data_store(
+            Name="org-events", OrganizationEnabled=True, RetentionPeriod=2600, KmsKeyId=lake_key)
         world = World(member=member)
         listed = [{**k, "ValidityStartTime": 946684800, "ValidityEndTime": 4102444800} for k in public_keys]
         with moto_serves_public_keys(listed):
@@ -235,6 +240,9 @@ PROVEN_WITHOUT: dict[tuple[str, str], tuple[str, Callable[[Finding], bool]]] = {
         "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
     ("trail-duplicate-management-copies", "cloudtrail:GetTrailStatus"): (
         "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
+    ("lake-organization", "organizations:ListDelegatedAdministrators"): (
+        "the management account's role comes from DescribeOrganization; the delegated administrators "
+        "decide only other accounts' stores (none here)", lambda f: f.account_id == CALLER),
     ("trail-multi-region", "cloudtrail:GetEventSelectors"): (
         "per-region findings judge coverage and logging; the global one needs the selectors",
         lambda f: f.region != "global"),
@@ -345,6 +353,8 @@ BASELINE_PASS = {
     "trail-kms-key-policy", "trail-kms-key-rotation", "trail-log-file-validation", "trail-management-events",
     "trail-multi-region", "trail-s3-data-events-read", "trail-s3-data-events-write",
     "trail-tags", "trail-sns-notification",
+    "lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
+    "lake-termination-protection", "lake-ingestion",
 }
 
 

@@ -17,6 +17,8 @@ TRAIL = (
     # Coverage wave 2 (issue 14), beyond checks.md (which allows new ids).
     "trail-tags", "trail-sns-notification", "trail-lambda-data-events", "trail-dynamodb-data-events",
     "trail-network-activity-events",
+    "lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
+    "lake-termination-protection", "lake-ingestion",
 )
 BUCKET = (
     "bucket-exists", "bucket-not-public", "bucket-policy-tls-only", "bucket-policy-source-arn",

@@ -101,6 +101,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     mock_aws = _moto_mock_aws()
     from auditor.app.console import RichProgress
     from auditor.aws.collect import CollectOptions, collect_with_sessions
+    from auditor.aws.demo_moto import taught
     from auditor.aws.demo_seed import (
         HOME,
         REGIONS,
@@ -115,7 +116,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
 
     saved = _isolated_environment()
     try:
-        with mock_aws():
+        with mock_aws(), taught():  # moto lacks CloudTrail Lake and CloudTrail's delegated admin
             started = now_iso()
             org = seed_organization(REGIONS)
             now = datetime.now(UTC).replace(microsecond=0)

@@ -23,6 +23,7 @@ from auditor.model.snapshot import (
     CollectionError,
     ConfigRecorder,
     DataResource,
+    EventDataStoreConfig,
     EventSelectors,
     FieldSelector,
     KeyMetadata,
@@ -101,7 +102,15 @@ def event_selectors(raw: Raw, has_custom_selectors: bool) -> EventSelectors:
         )
         for sel in raw.get("EventSelectors") or ()
     )
-    advanced = tuple(
+    advanced = advanced_selectors(raw)
+    if not basic and not advanced and not has_custom_selectors:
+        basic = (BasicEventSelector(),)
+    return EventSelectors(basic=basic, advanced=advanced)
+
+
+def advanced_selectors(raw: Raw) -> tuple[AdvancedEventSelector, ...]:
+    """The AdvancedEventSelectors of a trail's or an event data store's answer."""
+    return tuple(
         AdvancedEventSelector(
             name=_str_or_none(sel.get("Name")),
             field_selectors=tuple(
@@ -119,9 +128,21 @@ def event_selectors(raw: Raw, has_custom_selectors: bool) -> EventSelectors:
         )
         for sel in raw.get("AdvancedEventSelectors") or ()
     )
-    if not basic and not advanced and not has_custom_selectors:
-        basic = (BasicEventSelector(),)
-    return EventSelectors(basic=basic, advanced=advanced)
+
+
+def event_data_store_config(raw: Raw) -> EventDataStoreConfig:
+    """GetEventDataStore."""
+    retention = raw.get("RetentionPeriod")
+    return EventDataStoreConfig(
+        status=str(raw.get("Status") or ""),
+        multi_region_enabled=bool(raw.get("MultiRegionEnabled", False)),
+        organization_enabled=bool(raw.get("OrganizationEnabled", False)),
+        termination_protection_enabled=bool(raw.get("TerminationProtectionEnabled", False)),
+        retention_days=int(retention) if isinstance(retention, int) and not isinstance(retention, bool) else None,
+        kms_key_id=_str_or_none(raw.get("KmsKeyId")),
+        billing_mode=_str_or_none(raw.get("BillingMode")),
+        advanced_event_selectors=advanced_selectors(raw),
+    )
 
 
 def insight_types(raw: Raw) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ Order of work:
 3. per account and region, in parallel: trails (status, selectors, Insights,
    and the tags of the trails the account owns), log groups with their metric
    filters and the region's log resource policies, alarms and their topics,
-   Config recorders; per account: S3
+   Config recorders, CloudTrail Lake event data stores; per account: S3
    ListBuckets (to find bucket owners) and account-level Block Public Access;
 4. each distinct bucket and KMS key, once, with the owner's credentials
    (see :mod:`auditor.aws.collect._resources`).
@@ -48,6 +48,7 @@ from auditor.model.progress import ProgressSink
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
+    EventDataStore,
     LogGroup,
     LogResourcePolicy,
     MetricFilter,
@@ -59,6 +60,13 @@ from auditor.model.snapshot import (
     TopicSubscriptions,
     Trail,
 )
+
+#: The service principal whose delegated administrators may manage organisation trails.
+CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
+
+
+#: Pages of ListEventDataStores followed before the list is called incomplete.
+_MAX_PAGES = 100
 
 
 class CollectError(AuditorError):
@@ -90,6 +98,7 @@ class _Region:
     topics: list[TopicSubscriptions] = field(default_factory=list)
     config_recorders: tuple[Any, ...] | CollectionError = ()
     log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
+    event_data_stores: tuple[EventDataStore, ...] | CollectionError | None = None
 
     def __post_init__(self) -> None:
         a, r = self.account_id, self.region
@@ -98,6 +107,7 @@ class _Region:
         self.metric_filters = not_collected(a, r, "logs", "DescribeMetricFilters")
         self.alarms = not_collected(a, r, "cloudwatch", "DescribeAlarms")
         self.config_recorders = not_collected(a, r, "config", "DescribeConfigurationRecorders")
+        self.event_data_stores = not_collected(a, r, "cloudtrail", "ListEventDataStores")
 
     def freeze(self) -> RegionSnapshot:
         return RegionSnapshot(
@@ -109,6 +119,7 @@ class _Region:
             topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)),
             config_recorders=self.config_recorders,
             log_resource_policies=self.log_resource_policies,
+            event_data_stores=self.event_data_stores,
         )
 
 
@@ -314,7 +325,21 @@ class Scan:
                 key=lambda a: a.account_id,
             )
         )
-        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts)
+        admins = self._aws.call(
+            access,
+            "organizations",
+            self._home,
+            "ListDelegatedAdministrators",
+            paginate=True,
+            ServicePrincipal=CLOUDTRAIL_PRINCIPAL,
+        )
+        delegated: tuple[str, ...] | CollectionError = (
+            admins
+            if isinstance(admins, CollectionError)
+            else tuple(sorted(str(a.get("Id", "")) for a in as_dict(admins).get("DelegatedAdministrators") or ()))
+        )
+        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts,
+                            cloudtrail_delegated_admins=delegated)
 
     def _plan_accounts(self, caller_access: AccountAccess) -> None:
         names: dict[str, str | None] = {}
@@ -502,6 +527,8 @@ class Scan:
         access, region = acc.access, reg.region
         self._submit(f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit)
         self._submit(f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit)
+        self._submit(f"event data stores {acc.account_id}/{region}",
+                     lambda: self._event_data_stores(acc, access, reg), reg.unit)
         res = self._aws.call(access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True)
         if isinstance(res, CollectionError):
             reg.trail_arns = reg.log_groups = reg.metric_filters = res
@@ -698,6 +725,51 @@ class Scan:
             reg.config_recorders = status
             return
         reg.config_recorders = parse.config_recorders(recorders, as_dict(status))
+
+    def _event_data_stores(self, acc: _Account, access: AccountAccess, reg: _Region) -> None:
+        """CloudTrail Lake: the region's event data stores (ListEventDataStores), each read by GetEventDataStore.
+
+        ListEventDataStores has no botocore paginator: NextToken is followed here, at most
+        :data:`_MAX_PAGES` pages and never a token twice (a looping answer is an error, not a
+        silently short list). A store homed in another scanned region is read there.
+        """
+        listed: dict[str, str] = {}
+        token: str | None = None
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            params: dict[str, Any] = {"NextToken": token} if token else {}
+            res = self._aws.call(access, "cloudtrail", reg.region, "ListEventDataStores", **params)
+            if isinstance(res, CollectionError):
+                reg.event_data_stores = res
+                return
+            page = as_dict(res)
+            for raw in page.get("EventDataStores") or ():
+                arn = str(raw.get("EventDataStoreArn") or "")
+                home = arn_part(arn, 3) or reg.region
+                if arn and (home == reg.region or home not in acc.enabled):
+                    listed.setdefault(arn, str(raw.get("Name") or ""))
+            token = str(page.get("NextToken") or "") or None
+            if token is None:
+                break
+            if token in seen:
+                break
+            seen.add(token)
+        if token is not None:
+            err = CollectionError(account_id=access.account_id, region=reg.region, service="cloudtrail",
+                                  operation="ListEventDataStores", error_code="PaginationNotFinished",
+                                  message=f"more than {_MAX_PAGES} pages, or a NextToken repeated: the list "
+                                          "of event data stores may be incomplete")
+            self._record(err)
+            reg.event_data_stores = err
+            return
+        stores: list[EventDataStore] = []
+        for arn, name in sorted(listed.items()):
+            got = self._aws.call(access, "cloudtrail", reg.region, "GetEventDataStore", resource=arn,
+                                 EventDataStore=arn)
+            config = got if isinstance(got, CollectionError) else parse.event_data_store_config(as_dict(got))
+            stores.append(EventDataStore(arn=arn, name=name or str(as_dict(got).get("Name") or ""),
+                                         region=arn_part(arn, 3) or reg.region, config=config))
+        reg.event_data_stores = tuple(stores)
 
     # ------------------------------------------------------------------ buckets and keys
 
