@@ -37,8 +37,11 @@ def checkov() -> str:
 
 
 def _scan(checkov: str, target: Path) -> list[dict[str, Any]]:
-    proc = subprocess.run([checkov, "-d", str(target), "--compact", "--skip-download", "-o", "json"],
-                          capture_output=True, text=True, timeout=600)
+    # Relative to its parent: checkov 3.3.30's CKV_AWS_45 (secrets in Lambda environment variables)
+    # also scans the template's own path (an injected __file__ key), so some clone locations
+    # (/tmp/abc/...) read as a secret and others do not. A relative path is the same everywhere.
+    proc = subprocess.run([checkov, "-d", target.name, "--compact", "--skip-download", "-o", "json"],
+                          capture_output=True, text=True, timeout=600, cwd=target.parent)
     reports = json.loads(proc.stdout)
     return reports if isinstance(reports, list) else [reports]
 
