@@ -77,8 +77,15 @@ def moto_server() -> Iterator[tuple[str, int]]:
     """
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from auditor.aws.demo_moto import install; install(); "
-         "from moto.server import main; main()", "-H", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from auditor.aws.demo_moto import install; install(); from moto.server import main; main()",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -107,8 +107,10 @@ def demo_pages(results_file: Path, out: Path) -> bool:
         lost = [cid for cid in wanted if "".join(cid.split()) not in text]
         good = len(reader.pages) <= limit and not lost
         ok = ok and good
-        print(f"demo {name}: {len(reader.pages)} pages (limit {limit}), {len(wanted)} failed or not-assessed "
-              f"controls, {len(lost)} missing, {time.perf_counter() - t0:.1f} s{'' if good else '  <- MISSED'}")
+        print(
+            f"demo {name}: {len(reader.pages)} pages (limit {limit}), {len(wanted)} failed or not-assessed "
+            f"controls, {len(lost)} missing, {time.perf_counter() - t0:.1f} s{'' if good else '  <- MISSED'}"
+        )
     return ok
 
 

@@ -44,19 +44,16 @@ def s3_data_events(write: bool) -> Check:
             f"the evidence an investigation of data access or tampering needs (CIS {d.cis})."
         ),
         remediation=Remediation(
-            summary=(
-                f"Add an S3 data event selector for all buckets ({d.word} events) to the "
-                "multi-region trail."
-            ),
+            summary=(f"Add an S3 data event selector for all buckets ({d.word} events) to the multi-region trail."),
             cli=(
                 "aws cloudtrail put-advanced-event-selectors --trail-name org-trail "
                 "--advanced-event-selectors '["
-                "{\"Name\":\"Management events\",\"FieldSelectors\":["
-                "{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]},"
-                f"{{\"Name\":\"S3 object {d.word} events\",\"FieldSelectors\":["
-                "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-                "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
-                f"{{\"Field\":\"readOnly\",\"Equals\":[\"{d.read_only}\"]}}]}}]'"
+                '{"Name":"Management events","FieldSelectors":['
+                '{"Field":"eventCategory","Equals":["Management"]}]},'
+                f'{{"Name":"S3 object {d.word} events","FieldSelectors":['
+                '{"Field":"eventCategory","Equals":["Data"]},'
+                '{"Field":"resources.type","Equals":["AWS::S3::Object"]},'
+                f'{{"Field":"readOnly","Equals":["{d.read_only}"]}}]}}]\''
             ),
             terraform=(
                 'resource "aws_cloudtrail" "main" {\n'
@@ -76,7 +73,8 @@ def s3_data_events(write: bool) -> Check:
             url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html",
         ),
         references=(
-            f"CIS AWS {d.cis}", f"Security Hub {d.security_hub}",
+            f"CIS AWS {d.cis}",
+            f"Security Hub {d.security_hub}",
             f"AWS Config cloudtrail-all-{d.word}-s3-data-event-check",
             "AWS Config cloudtrail-s3-dataevents-enabled",
         ),

@@ -30,11 +30,11 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Add an enabled lifecycle transition for the AWSLogs/ prefix, e.g. to "
-                "GLACIER_IR after 30 days (still immediately readable).",
+        "GLACIER_IR after 30 days (still immediately readable).",
         cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
-            "--lifecycle-configuration '{\"Rules\":[{\"ID\":\"archive\",\"Status\":\"Enabled\","
-            "\"Filter\":{\"Prefix\":\"AWSLogs/\"},\"Transitions\":[{\"Days\":30,"
-            "\"StorageClass\":\"GLACIER_IR\"}]}]}'",
+        '--lifecycle-configuration \'{"Rules":[{"ID":"archive","Status":"Enabled",'
+        '"Filter":{"Prefix":"AWSLogs/"},"Transitions":[{"Days":30,'
+        '"StorageClass":"GLACIER_IR"}]}]}\'',
         terraform=(
             'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
             "  bucket = aws_s3_bucket.cloudtrail.id\n"
@@ -53,10 +53,13 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
-    references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check",
-                "AWS Well-Architected COST04-BP05"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",
-                 "cloudwatch:GetMetricStatistics"),
+    references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check", "AWS Well-Architected COST04-BP05"),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetLifecycleConfiguration",
+        "cloudwatch:GetMetricStatistics",
+    ),
     notes=(
         "Any enabled transition of current versions in a rule that reaches the log prefix "
         "passes. The saving estimate uses us-east-1 list prices (S3 Standard $0.023 vs Glacier "
@@ -76,25 +79,27 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     rules = [rule_name(r) for r in log_rules(target, bucket.lifecycle) if r.transitions]
     evidence: dict[str, Any] = {"transition_rules": rules, **_size_evidence(bucket.size_bytes)}
     if rules:
-        return Judgement(Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule "
-                       f"{', '.join(rules)})", evidence)
-    prices = (f"S3 Standard ${STANDARD_PRICE}/GB-month vs Glacier Instant Retrieval "
-              f"${GLACIER_IR_PRICE}/GB-month, us-east-1 list prices")
+        return Judgement(
+            Status.PASS, f"bucket {bucket.name} moves logs to a cheaper class (rule {', '.join(rules)})", evidence
+        )
+    prices = (
+        f"S3 Standard ${STANDARD_PRICE}/GB-month vs Glacier Instant Retrieval "
+        f"${GLACIER_IR_PRICE}/GB-month, us-east-1 list prices"
+    )
     size = bucket.size_bytes
     if isinstance(size, CollectionError):
-        saving = (f"the bucket size is unknown ({size.reason()}), so no saving is estimated "
-                  f"({prices})")
+        saving = f"the bucket size is unknown ({size.reason()}), so no saving is estimated ({prices})"
     elif size is None:
-        saving = ("the bucket size is unknown (CloudWatch has no recent BucketSizeBytes datapoint "
-                  f"for it), so no saving is estimated ({prices})")
+        saving = (
+            "the bucket size is unknown (CloudWatch has no recent BucketSizeBytes datapoint "
+            f"for it), so no saving is estimated ({prices})"
+        )
     else:
         gib = size / GIB
         monthly = gib * (STANDARD_PRICE - GLACIER_IR_PRICE)
         evidence["estimated_monthly_saving_usd"] = round(monthly, 2)
-        saving = (f"moving its {gib:,.1f} GiB in S3 Standard would save about ${monthly:,.2f} "
-                  f"per month ({prices})")
-    return Judgement(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: "
-                   + saving, evidence)
+        saving = f"moving its {gib:,.1f} GiB in S3 Standard would save about ${monthly:,.2f} per month ({prices})"
+    return Judgement(Status.FAIL, f"bucket {bucket.name} has no lifecycle transition for its logs: " + saving, evidence)
 
 
 def _size_evidence(size: int | CollectionError | None) -> dict[str, Any]:
@@ -107,4 +112,3 @@ def _size_evidence(size: int | CollectionError | None) -> dict[str, Any]:
 
 
 CHECK = bucket_check(META, _judge)
-

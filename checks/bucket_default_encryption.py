@@ -21,11 +21,11 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Set the bucket's default encryption to SSE-KMS with the trail's key (and "
-                "enable the S3 Bucket Key to cut KMS costs).",
+        "enable the S3 Bucket Key to cut KMS costs).",
         cli="aws s3api put-bucket-encryption --bucket <bucket> "
-            "--server-side-encryption-configuration '{\"Rules\":[{\"ApplyServerSideEncryption"
-            "ByDefault\":{\"SSEAlgorithm\":\"aws:kms\",\"KMSMasterKeyID\":\"<key-arn>\"},"
-            "\"BucketKeyEnabled\":true}]}'",
+        '--server-side-encryption-configuration \'{"Rules":[{"ApplyServerSideEncryption'
+        'ByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"<key-arn>"},'
+        '"BucketKeyEnabled":true}]}\'',
         terraform=(
             'resource "aws_s3_bucket_server_side_encryption_configuration" "cloudtrail" {\n'
             "  bucket = aws_s3_bucket.cloudtrail.id\n"
@@ -40,12 +40,20 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
     ),
-    references=("Security Hub S3.17", "AWS Config s3-bucket-server-side-encryption-enabled",
-                "AWS Config s3-default-encryption-kms", "HIPAA 164.312(a)(2)(iv)"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetEncryptionConfiguration",),
+    references=(
+        "Security Hub S3.17",
+        "AWS Config s3-bucket-server-side-encryption-enabled",
+        "AWS Config s3-default-encryption-kms",
+        "HIPAA 164.312(a)(2)(iv)",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetEncryptionConfiguration",
+    ),
     notes="Since January 2023 S3 applies SSE-S3 to every bucket, so 'no default encryption' "
-          "only appears in old evidence. SSE-S3 passes when no trail delivering to the bucket "
-          "uses KMS (trail-kms-encryption judges that).",
+    "only appears in old evidence. SSE-S3 passes when no trail delivering to the bucket "
+    "uses KMS (trail-kms-encryption judges that).",
 )
 
 
@@ -54,19 +62,23 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     if isinstance(enc, CollectionError):
         return enc
     if enc is None:
-        return Judgement(Status.FAIL, f"bucket {bucket.name} has no default encryption",
-                       {"sse_algorithm": None})
-    evidence = {"sse_algorithm": enc.sse_algorithm, "kms_master_key_id": enc.kms_master_key_id,
-                "trail_uses_kms": target.uses_kms}
+        return Judgement(Status.FAIL, f"bucket {bucket.name} has no default encryption", {"sse_algorithm": None})
+    evidence = {
+        "sse_algorithm": enc.sse_algorithm,
+        "kms_master_key_id": enc.kms_master_key_id,
+        "trail_uses_kms": target.uses_kms,
+    }
     if enc.sse_algorithm.startswith("aws:kms"):
-        return Judgement(Status.PASS, f"bucket {bucket.name} encrypts by default with "
-                       f"{enc.sse_algorithm}", evidence)
+        return Judgement(Status.PASS, f"bucket {bucket.name} encrypts by default with {enc.sse_algorithm}", evidence)
     if target.uses_kms:
-        return Judgement(Status.FAIL, f"bucket {bucket.name} defaults to SSE-S3 "
-                       f"({enc.sse_algorithm}) while its trail encrypts with KMS", evidence)
-    return Judgement(Status.PASS, f"bucket {bucket.name} encrypts by default with SSE-S3, as its "
-                   "trail does not use KMS", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name} defaults to SSE-S3 ({enc.sse_algorithm}) while its trail encrypts with KMS",
+            evidence,
+        )
+    return Judgement(
+        Status.PASS, f"bucket {bucket.name} encrypts by default with SSE-S3, as its trail does not use KMS", evidence
+    )
 
 
 CHECK = bucket_check(META, _judge)
-

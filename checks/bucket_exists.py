@@ -42,8 +42,7 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html",
     ),
-    references=("AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail",
-                "PCI DSS 10.3.3"),
+    references=("AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail", "PCI DSS 10.3.3"),
     permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:ListBucket"),
     notes=(
         "No public benchmark has this control; it is the precondition of every other bucket "
@@ -64,38 +63,59 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
         if err.error_code != "OutOfScope":
             return err
         if owner and owner in trusted:
-            return Judgement(Status.PASS,
-                           f"bucket {bucket.name} is owned by trusted account {owner} (outside "
-                           "the scan, so its configuration is not judged here)", evidence)
+            return Judgement(
+                Status.PASS,
+                f"bucket {bucket.name} is owned by trusted account {owner} (outside "
+                "the scan, so its configuration is not judged here)",
+                evidence,
+            )
         if owner and owner not in scanned:
-            return Judgement(Status.FAIL,
-                           f"bucket {bucket.name} is owned by account {owner}, which is neither "
-                           "scanned nor trusted: the logs may be read or lost by a third party",
-                           evidence)
-        return Judgement(Status.ERROR, out_of_scope_message(bucket, err) +
-                       ("; its owner could not be proved to be one of the trusted accounts "
-                        f"{', '.join(sorted(trusted))}" if trusted else ""), evidence)
+            return Judgement(
+                Status.FAIL,
+                f"bucket {bucket.name} is owned by account {owner}, which is neither "
+                "scanned nor trusted: the logs may be read or lost by a third party",
+                evidence,
+            )
+        return Judgement(
+            Status.ERROR,
+            out_of_scope_message(bucket, err)
+            + (
+                f"; its owner could not be proved to be one of the trusted accounts {', '.join(sorted(trusted))}"
+                if trusted
+                else ""
+            ),
+            evidence,
+        )
     if bucket.existence == "missing":
-        return Judgement(Status.FAIL,
-                       f"bucket {bucket.name} does not exist: the trail delivers nothing and "
-                       "anyone can create the name and receive the logs", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name} does not exist: the trail delivers nothing and "
+            "anyone can create the name and receive the logs",
+            evidence,
+        )
     if bucket.existence != "exists":
-        return Judgement(Status.ERROR,
-                       f"bucket {bucket.name} has an unknown existence state "
-                       f"{bucket.existence!r}", evidence)
+        return Judgement(
+            Status.ERROR, f"bucket {bucket.name} has an unknown existence state {bucket.existence!r}", evidence
+        )
     if owner is None:
         if trusted:
-            return Judgement(Status.ERROR,
-                           f"bucket {bucket.name} exists but its owner was not reported, so it "
-                           "cannot be proved to be a scanned or trusted account", evidence)
-        return Judgement(Status.PASS, f"bucket {bucket.name} exists and was read with scanned "
-                       "credentials (owner not reported)", evidence)
+            return Judgement(
+                Status.ERROR,
+                f"bucket {bucket.name} exists but its owner was not reported, so it "
+                "cannot be proved to be a scanned or trusted account",
+                evidence,
+            )
+        return Judgement(
+            Status.PASS,
+            f"bucket {bucket.name} exists and was read with scanned credentials (owner not reported)",
+            evidence,
+        )
     if owner in scanned or owner in trusted:
         where = "a scanned" if owner in scanned else "a trusted"
-        return Judgement(Status.PASS, f"bucket {bucket.name} exists, owned by {where} account "
-                       f"{owner}", evidence)
-    return Judgement(Status.FAIL, f"bucket {bucket.name} is owned by account {owner}, which is "
-                   "neither scanned nor trusted", evidence)
+        return Judgement(Status.PASS, f"bucket {bucket.name} exists, owned by {where} account {owner}", evidence)
+    return Judgement(
+        Status.FAIL, f"bucket {bucket.name} is owned by account {owner}, which is neither scanned nor trusted", evidence
+    )
 
 
 CHECK = bucket_check(META, _judge, judge_existence=True)

@@ -27,10 +27,10 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Delay transitions to GLACIER or DEEP_ARCHIVE until at least the required days "
-                "(90 by default), or use GLACIER_IR / STANDARD_IA, which stay readable at once.",
+        "(90 by default), or use GLACIER_IR / STANDARD_IA, which stay readable at once.",
         cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
-            "--lifecycle-configuration file://lifecycle.json  # Transitions: GLACIER_IR at 30, "
-            "GLACIER at >= 90 days",
+        "--lifecycle-configuration file://lifecycle.json  # Transitions: GLACIER_IR at 30, "
+        "GLACIER at >= 90 days",
         terraform=(
             'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
             "  bucket = aws_s3_bucket.cloudtrail.id\n"
@@ -54,7 +54,11 @@ META = CheckMeta(
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
     references=("PCI DSS 10.5.1",),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetLifecycleConfiguration",
+    ),
     notes=(
         "Only GLACIER (Flexible Retrieval) and DEEP_ARCHIVE count as not immediately available; "
         "GLACIER_IR, STANDARD_IA, ONEZONE_IA and INTELLIGENT_TIERING are readable at once "
@@ -86,11 +90,15 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _early(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
-                       f"{need} days logs must stay immediately available", evidence)
-    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at "
-                   f"least {need} days", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name}: " + "; ".join(bad) + f", before the "
+            f"{need} days logs must stay immediately available",
+            evidence,
+        )
+    return Judgement(
+        Status.PASS, f"bucket {bucket.name} keeps logs immediately available for at least {need} days", evidence
+    )
 
 
 CHECK = bucket_check(META, _judge)
-

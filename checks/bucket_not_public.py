@@ -64,15 +64,20 @@ META = CheckMeta(
         "PCI DSS 10.3.1",
         "PCI DSS 10.3.2",
     ),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketAcl", "s3:GetBucketPolicy",
-                 "s3:GetBucketPublicAccessBlock",
-                 "s3:GetAccountPublicAccessBlock"),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketAcl",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetAccountPublicAccessBlock",
+    ),
     notes=(
         "The catalogue says FAIL when Block Public Access is not fully on and a public grant "
         "exists. We judge the settings that actually neutralise each grant, as S3 does: "
         "IgnorePublicAcls (bucket or account) masks public ACL grants, RestrictPublicBuckets "
         "masks public policies; all four on at either level passes even when ACL or policy "
-        "could not be read. A statement with Principal \"*\" is not public when a positive "
+        'could not be read. A statement with Principal "*" is not public when a positive '
         "condition pins a concrete aws:SourceArn, SourceAccount, SourceVpc(e), SourceIp, "
         "PrincipalOrgID, PrincipalAccount, PrincipalArn or userid; IfExists and negated "
         "operators do not restrict."
@@ -84,10 +89,13 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     owner = ctx.snapshot.account(bucket.owner_account_id or target.trail_account_id)
     if owner is None:
         account_bpa: Any = CollectionError(
-            bucket.owner_account_id or target.trail_account_id, "global", "s3control",
-            "GetPublicAccessBlock", "OutOfScope",
-            "the bucket owner's account is not in the scan, so its account-level Block Public "
-            "Access is unknown")
+            bucket.owner_account_id or target.trail_account_id,
+            "global",
+            "s3control",
+            "GetPublicAccessBlock",
+            "OutOfScope",
+            "the bucket owner's account is not in the scan, so its account-level Block Public Access is unknown",
+        )
     elif owner.access_error is not None:
         account_bpa = owner.access_error
     else:
@@ -118,24 +126,38 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
                 sids = [str(s.get("Sid", f"#{i}")) for i, s in enumerate(stmts)]
                 evidence["public_statements"] = [dict(s) for s in stmts]
                 if block["restrict_public_buckets"] is False:
-                    problems.append("policy statement(s) " + ", ".join(sids) +
-                                    " allow Principal \"*\" without a restricting condition")
+                    problems.append(
+                        "policy statement(s) "
+                        + ", ".join(sids)
+                        + ' allow Principal "*" without a restricting condition'
+                    )
                 else:
                     unknown.extend(block_errors)
     if problems:
-        return Judgement(Status.FAIL, f"bucket {bucket.name} is public: " + " and ".join(problems)
-                       + " (Block Public Access does not neutralise them)", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name} is public: "
+            + " and ".join(problems)
+            + " (Block Public Access does not neutralise them)",
+            evidence,
+        )
     if unknown:
         err = unknown[0]
-        return Judgement(Status.ERROR,
-                       f"bucket {bucket.name} may be public: Block Public Access is not fully on "
-                       f"and evidence could not be collected: {err.reason()}",
-                       {**evidence, "collection_errors": [e.reason() for e in unknown]})
+        return Judgement(
+            Status.ERROR,
+            f"bucket {bucket.name} may be public: Block Public Access is not fully on "
+            f"and evidence could not be collected: {err.reason()}",
+            {**evidence, "collection_errors": [e.reason() for e in unknown]},
+        )
     if block["ignore_public_acls"] and block["restrict_public_buckets"]:
-        return Judgement(Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public "
-                       "ACLs and policies", evidence)
-    return Judgement(Status.PASS, f"bucket {bucket.name} has no public ACL grant or unrestricted "
-                   "wildcard-principal Allow statement", evidence)
+        return Judgement(
+            Status.PASS, f"bucket {bucket.name}: Block Public Access neutralises public ACLs and policies", evidence
+        )
+    return Judgement(
+        Status.PASS,
+        f"bucket {bucket.name} has no public ACL grant or unrestricted wildcard-principal Allow statement",
+        evidence,
+    )
 
 
 CHECK = bucket_check(META, _judge)

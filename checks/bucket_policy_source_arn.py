@@ -63,9 +63,16 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html",
     ),
-    references=("AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail (aws:SourceArn)",
-                "AWS IAM User Guide: the confused deputy problem", "PCI DSS 10.3.2"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketPolicy",),
+    references=(
+        "AWS CloudTrail User Guide: Amazon S3 bucket policy for CloudTrail (aws:SourceArn)",
+        "AWS IAM User Guide: the confused deputy problem",
+        "PCI DSS 10.3.2",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketPolicy",
+    ),
     notes=(
         "Every Allow statement naming the cloudtrail.amazonaws.com service principal with an "
         "action covering s3:PutObject needs a positive, concrete aws:SourceArn or "
@@ -82,28 +89,37 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
         return bucket.policy
     grants: list[tuple[str, bool]] = []
     for i, stmt in enumerate(statements(bucket.policy)):
-        if is_allow(stmt) and has_service_principal(stmt, SERVICE) \
-                and actions_cover(stmt, "s3:PutObject"):
+        if is_allow(stmt) and has_service_principal(stmt, SERVICE) and actions_cover(stmt, "s3:PutObject"):
             pinned = bool(restricting_conditions(stmt, SOURCE_KEYS))
             grants.append((str(stmt.get("Sid", f"#{i}")), pinned))
     evidence: dict[str, Any] = {
         "cloudtrail_write_statements": [{"sid": sid, "source_condition": ok} for sid, ok in grants],
     }
     if not grants:
-        what = "has no bucket policy" if bucket.policy is None else \
-            "has no policy statement allowing cloudtrail.amazonaws.com to s3:PutObject"
-        return Judgement(Status.FAIL, f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
-                       "here through a pinned grant (if delivery works, it goes through a "
-                       "broader statement; see bucket-not-public and trail-delivery-health)",
-                       evidence)
+        what = (
+            "has no bucket policy"
+            if bucket.policy is None
+            else "has no policy statement allowing cloudtrail.amazonaws.com to s3:PutObject"
+        )
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name} {what}: CloudTrail cannot deliver "
+            "here through a pinned grant (if delivery works, it goes through a "
+            "broader statement; see bucket-not-public and trail-delivery-health)",
+            evidence,
+        )
     loose = [sid for sid, ok in grants if not ok]
     if loose:
-        return Judgement(Status.FAIL, f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
-                       "cloudtrail.amazonaws.com write without an aws:SourceArn or "
-                       "aws:SourceAccount condition, so any account's trail can deliver here",
-                       evidence)
-    return Judgement(Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by "
-                   "aws:SourceArn/aws:SourceAccount", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name}: statement(s) {', '.join(loose)} let "
+            "cloudtrail.amazonaws.com write without an aws:SourceArn or "
+            "aws:SourceAccount condition, so any account's trail can deliver here",
+            evidence,
+        )
+    return Judgement(
+        Status.PASS, f"bucket {bucket.name}: CloudTrail writes are limited by aws:SourceArn/aws:SourceAccount", evidence
+    )
 
 
 CHECK = bucket_check(META, _judge)

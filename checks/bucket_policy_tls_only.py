@@ -35,7 +35,7 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary=(
-            "Add a Deny statement for Principal \"*\", Action s3:*, on the bucket and its "
+            'Add a Deny statement for Principal "*", Action s3:*, on the bucket and its '
             "objects, with Condition Bool aws:SecureTransport = false."
         ),
         cli=(
@@ -67,11 +67,19 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html",
     ),
-    references=("Security Hub S3.5", "AWS Config s3-bucket-ssl-requests-only", "PCI DSS 10.3.2",
-                "CIS AWS Foundations 2.1.1 (S3 buckets deny HTTP requests)"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketPolicy",),
+    references=(
+        "Security Hub S3.5",
+        "AWS Config s3-bucket-ssl-requests-only",
+        "PCI DSS 10.3.2",
+        "CIS AWS Foundations 2.1.1 (S3 buckets deny HTTP requests)",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketPolicy",
+    ),
     notes=(
-        "PASS needs Deny statements for Principal \"*\" that together cover s3:GetObject and "
+        'PASS needs Deny statements for Principal "*" that together cover s3:GetObject and '
         "s3:PutObject on the log objects (s3:* does), conditioned on Bool or BoolIfExists "
         "aws:SecureTransport = false and nothing else: an extra condition narrows the Deny, so "
         "such a statement is not counted. No bucket policy at all fails."
@@ -83,8 +91,9 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     if isinstance(bucket.policy, CollectionError):
         return bucket.policy
     if bucket.policy is None:
-        return Judgement(Status.FAIL, f"bucket {bucket.name} has no bucket policy, so requests "
-                       "over plain HTTP are accepted")
+        return Judgement(
+            Status.FAIL, f"bucket {bucket.name} has no bucket policy, so requests over plain HTTP are accepted"
+        )
     partition = ctx.snapshot.partition
     objects = [f"arn:{partition}:s3:::{bucket.name}/{p}x" for p in target.log_prefixes()]
     covered: set[str] = set()
@@ -105,13 +114,22 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     missing = [a for a in REQUIRED_ACTIONS if a not in covered]
     evidence: dict[str, Any] = {"deny_statements": sids, "uncovered_actions": missing}
     if not missing:
-        return Judgement(Status.PASS, f"bucket {bucket.name} denies non-TLS requests "
-                       f"(statement {', '.join(sids)})", evidence)
+        return Judgement(
+            Status.PASS, f"bucket {bucket.name} denies non-TLS requests (statement {', '.join(sids)})", evidence
+        )
     if sids:
-        return Judgement(Status.FAIL, f"bucket {bucket.name}: the aws:SecureTransport Deny does not "
-                       f"cover {', '.join(missing)} on the log objects", evidence)
-    return Judgement(Status.FAIL, f"bucket {bucket.name} has no Deny statement on "
-                   "aws:SecureTransport = false: requests over plain HTTP are accepted", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name}: the aws:SecureTransport Deny does not "
+            f"cover {', '.join(missing)} on the log objects",
+            evidence,
+        )
+    return Judgement(
+        Status.FAIL,
+        f"bucket {bucket.name} has no Deny statement on "
+        "aws:SecureTransport = false: requests over plain HTTP are accepted",
+        evidence,
+    )
 
 
 CHECK = bucket_check(META, _judge)

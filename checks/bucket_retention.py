@@ -24,11 +24,11 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Lengthen (or remove) the expiration of every enabled lifecycle rule that "
-                "reaches the AWSLogs/ prefix, for current and noncurrent versions, to at least "
-                "the profile's retention.",
+        "reaches the AWSLogs/ prefix, for current and noncurrent versions, to at least "
+        "the profile's retention.",
         cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
-            "--lifecycle-configuration file://lifecycle.json  # Expiration.Days >= 365 (PCI) "
-            "or 2190 (HIPAA)",
+        "--lifecycle-configuration file://lifecycle.json  # Expiration.Days >= 365 (PCI) "
+        "or 2190 (HIPAA)",
         terraform=(
             'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
             "  bucket = aws_s3_bucket.cloudtrail.id\n"
@@ -49,9 +49,17 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html",
     ),
-    references=("PCI DSS 10.5.1", "HIPAA 164.316(b)(2)(i)", "NIST SP 800-53 AU-11",
-                "AWS Config s3-lifecycle-policy-check"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetLifecycleConfiguration",),
+    references=(
+        "PCI DSS 10.5.1",
+        "HIPAA 164.316(b)(2)(i)",
+        "NIST SP 800-53 AU-11",
+        "AWS Config s3-lifecycle-policy-check",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetLifecycleConfiguration",
+    ),
     notes=(
         "Required days come from the selected profile (settings.retention_days: pci 365, hipaa "
         "2190). A rule applies when it is enabled, has no tag filter (CloudTrail writes untagged "
@@ -79,19 +87,22 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     need, profile = ctx.settings.retention_days, ctx.settings.profile
     if isinstance(bucket.lifecycle, CollectionError):
         return bucket.lifecycle
-    evidence: dict[str, Any] = {"required_days": need, "profile": profile,
-                                "log_prefixes": list(target.log_prefixes())}
+    evidence: dict[str, Any] = {"required_days": need, "profile": profile, "log_prefixes": list(target.log_prefixes())}
     if not bucket.lifecycle:
-        return Judgement(Status.PASS, f"bucket {bucket.name} has no lifecycle rule, so nothing "
-                       f"expires (profile {profile} requires {need} days)", evidence)
+        return Judgement(
+            Status.PASS,
+            f"bucket {bucket.name} has no lifecycle rule, so nothing expires (profile {profile} requires {need} days)",
+            evidence,
+        )
     bad = rule_violations(target, bucket.lifecycle, lambda rule: _shortfalls(ctx, rule))
     evidence["violations"] = bad
     if bad:
-        return Judgement(Status.FAIL, f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than "
-                       f"the {need} days profile {profile} requires", evidence)
-    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days "
-                   f"(profile {profile})", evidence)
+        return Judgement(
+            Status.FAIL,
+            f"bucket {bucket.name}: " + "; ".join(bad) + f", sooner than the {need} days profile {profile} requires",
+            evidence,
+        )
+    return Judgement(Status.PASS, f"bucket {bucket.name} keeps logs at least {need} days (profile {profile})", evidence)
 
 
 CHECK = bucket_check(META, _judge)
-

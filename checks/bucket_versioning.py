@@ -19,10 +19,8 @@ META = CheckMeta(
         "it is a prerequisite of MFA delete and Object Lock (PCI DSS 10.3.4, HIPAA 164.312(c))."
     ),
     remediation=Remediation(
-        summary="Enable versioning on the log bucket (it cannot be turned off again, only "
-                "suspended).",
-        cli="aws s3api put-bucket-versioning --bucket <bucket> "
-            "--versioning-configuration Status=Enabled",
+        summary="Enable versioning on the log bucket (it cannot be turned off again, only suspended).",
+        cli="aws s3api put-bucket-versioning --bucket <bucket> --versioning-configuration Status=Enabled",
         terraform=(
             'resource "aws_s3_bucket_versioning" "cloudtrail" {\n'
             "  bucket = aws_s3_bucket.cloudtrail.id\n"
@@ -33,9 +31,17 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/manage-versioning-examples.html",
     ),
-    references=("Security Hub S3.14", "AWS Config s3-bucket-versioning-enabled",
-                "PCI DSS 10.3.4", "NIST SP 800-53 AU-9"),
-    permissions=("cloudtrail:DescribeTrails", "s3:ListAllMyBuckets", "s3:GetBucketVersioning",),
+    references=(
+        "Security Hub S3.14",
+        "AWS Config s3-bucket-versioning-enabled",
+        "PCI DSS 10.3.4",
+        "NIST SP 800-53 AU-9",
+    ),
+    permissions=(
+        "cloudtrail:DescribeTrails",
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketVersioning",
+    ),
     notes="Suspended versioning fails like never-enabled: new writes are no longer versioned.",
 )
 
@@ -48,9 +54,11 @@ def _judge(ctx: CheckContext, target: LogBucketTarget, bucket: Bucket) -> Judgem
     if status == "Enabled":
         return Judgement(Status.PASS, f"bucket {bucket.name} has versioning enabled", evidence)
     state = "suspended" if status == "Suspended" else "never enabled"
-    return Judgement(Status.FAIL, f"bucket {bucket.name} has versioning {state}: a deleted or "
-                   "overwritten log file cannot be recovered", evidence)
+    return Judgement(
+        Status.FAIL,
+        f"bucket {bucket.name} has versioning {state}: a deleted or overwritten log file cannot be recovered",
+        evidence,
+    )
 
 
 CHECK = bucket_check(META, _judge)
-

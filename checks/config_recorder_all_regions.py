@@ -30,8 +30,8 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="In every region, create a configuration recorder recording all supported "
-                "resource types, a delivery channel, and start it; record global resource types "
-                "(IAM) in one region.",
+        "resource types, a delivery channel, and start it; record global resource types "
+        "(IAM) in one region.",
         cli=(
             "aws configservice put-configuration-recorder --region <region> "
             "--configuration-recorder name=default,roleARN=<config-role-arn> "
@@ -58,15 +58,13 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html",
     ),
-    references=("CIS AWS Foundations 3.3 (v3.0/v5.0; 3.5 in v1.x)", "Security Hub Config.1",
-                "PCI DSS 10.7.2"),
-    permissions=("config:DescribeConfigurationRecorders",
-                 "config:DescribeConfigurationRecorderStatus"),
+    references=("CIS AWS Foundations 3.3 (v3.0/v5.0; 3.5 in v1.x)", "Security Hub Config.1", "PCI DSS 10.7.2"),
+    permissions=("config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus"),
     notes=(
         "One result per account and scanned region: PASS needs a recorder that is recording "
         "with allSupported. CIS v1.x also asked includeGlobalResourceTypes in every region; AWS "
         "now recommends recording global types in one region only, so that is judged once per "
-        "account (region \"global\"): some recorder in a scanned region must include them."
+        'account (region "global"): some recorder in a scanned region must include them.'
     ),
 )
 
@@ -88,30 +86,57 @@ def _region_results(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Che
         if isinstance(recs, CollectionError):
             yield ctx.error(recs, resource_id=rid, region=reg.region, account_id=acc)
             continue
-        evidence: dict[str, Any] = {"recorders": [
-            {"name": r.name, "recording": r.recording, "all_supported": r.all_supported,
-             "include_global_resource_types": r.include_global_resource_types,
-             "last_status": r.last_status} for r in recs]}
+        evidence: dict[str, Any] = {
+            "recorders": [
+                {
+                    "name": r.name,
+                    "recording": r.recording,
+                    "all_supported": r.all_supported,
+                    "include_global_resource_types": r.include_global_resource_types,
+                    "last_status": r.last_status,
+                }
+                for r in recs
+            ]
+        }
         good = [r for r in recs if r.recording and r.all_supported]
         if good:
-            yield ctx.result(acc, reg.region, Status.PASS,
-                             f"AWS Config recorder {good[0].name} records all supported resource "
-                             f"types in {reg.region}", resource_id=rid, evidence=evidence)
+            yield ctx.result(
+                acc,
+                reg.region,
+                Status.PASS,
+                f"AWS Config recorder {good[0].name} records all supported resource types in {reg.region}",
+                resource_id=rid,
+                evidence=evidence,
+            )
         elif any(r.recording is None and r.all_supported for r in recs):
             unknown = next(r for r in recs if r.recording is None and r.all_supported)
-            yield ctx.result(acc, reg.region, Status.ERROR,
-                             f"AWS Config in {reg.region}: the recording status of recorder "
-                             f"{unknown.name} was not reported; nothing can be concluded",
-                             resource_id=rid, evidence=evidence)
+            yield ctx.result(
+                acc,
+                reg.region,
+                Status.ERROR,
+                f"AWS Config in {reg.region}: the recording status of recorder "
+                f"{unknown.name} was not reported; nothing can be concluded",
+                resource_id=rid,
+                evidence=evidence,
+            )
         elif not recs:
-            yield ctx.result(acc, reg.region, Status.FAIL,
-                             f"no AWS Config recorder in {reg.region}", resource_id=rid,
-                             evidence=evidence)
+            yield ctx.result(
+                acc,
+                reg.region,
+                Status.FAIL,
+                f"no AWS Config recorder in {reg.region}",
+                resource_id=rid,
+                evidence=evidence,
+            )
         else:
-            yield ctx.result(acc, reg.region, Status.FAIL,
-                             f"AWS Config in {reg.region}: "
-                             + "; ".join(_describe(r) for r in recs),
-                             resource_id=rid, evidence=evidence)
+            yield ctx.result(
+                acc,
+                reg.region,
+                Status.FAIL,
+                f"AWS Config in {reg.region}: " + "; ".join(_describe(r) for r in recs),
+                resource_id=rid,
+                evidence=evidence,
+            )
 
 
 def _global_result(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
@@ -125,25 +150,38 @@ def _global_result(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
             continue
         for rec in recs:
             if rec.recording and rec.include_global_resource_types:
-                return ctx.result(acc, "global", Status.PASS,
-                                  f"global resource types (IAM) are recorded by {rec.name} in "
-                                  f"{reg.region}", resource_id=rid,
-                                  evidence={"region": reg.region, "recorder": rec.name})
+                return ctx.result(
+                    acc,
+                    "global",
+                    Status.PASS,
+                    f"global resource types (IAM) are recorded by {rec.name} in {reg.region}",
+                    resource_id=rid,
+                    evidence={"region": reg.region, "recorder": rec.name},
+                )
     if errors:
         return ctx.error(errors[0], resource_id=rid, region="global", account_id=acc)
-    return ctx.result(acc, "global", Status.FAIL,
-                      "no recording AWS Config recorder in the scanned regions includes global "
-                      "resource types: IAM changes have no configuration history",
-                      resource_id=rid)
+    return ctx.result(
+        acc,
+        "global",
+        Status.FAIL,
+        "no recording AWS Config recorder in the scanned regions includes global "
+        "resource types: IAM changes have no configuration history",
+        resource_id=rid,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """Per account: one result per scanned region plus one for global resource types."""
     for account in ctx.accounts():
         if not account.regions:
-            yield ctx.result(account.account_id, "global", Status.NOT_APPLICABLE,
-                             "no region of this account was scanned",
-                             resource_id=account.account_id, resource_type="AwsAccount")
+            yield ctx.result(
+                account.account_id,
+                "global",
+                Status.NOT_APPLICABLE,
+                "no region of this account was scanned",
+                resource_id=account.account_id,
+                resource_type="AwsAccount",
+            )
             continue
         yield from _region_results(ctx, account)
         yield _global_result(ctx, account)

@@ -43,13 +43,15 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     ev = {"status": cfg.status}
     if cfg.status == "ENABLED":
         return store_result(ctx, account, store, Status.PASS, "ingesting events (ENABLED)", ev)
-    return store_result(ctx, account, store, Status.FAIL, f"not ingesting events (status {cfg.status or 'unknown'})",
-                        ev)
+    return store_result(
+        ctx, account, store, Status.FAIL, f"not ingesting events (status {cfg.status or 'unknown'})", ev
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -46,13 +46,21 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     if cfg.kms_key_id:
-        return store_result(ctx, account, store, Status.PASS, f"encrypted with KMS key {cfg.kms_key_id}",
-                            {"kms_key_id": cfg.kms_key_id})
-    return store_result(ctx, account, store, Status.FAIL, "encrypted with a key AWS owns, not a customer managed "
-                        "KMS key", {"kms_key_id": None})
+        return store_result(
+            ctx, account, store, Status.PASS, f"encrypted with KMS key {cfg.kms_key_id}", {"kms_key_id": cfg.kms_key_id}
+        )
+    return store_result(
+        ctx,
+        account,
+        store,
+        Status.FAIL,
+        "encrypted with a key AWS owns, not a customer managed KMS key",
+        {"kms_key_id": None},
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -19,9 +19,7 @@ META = CheckMeta(
         "regions an attacker chooses because nobody watches them."
     ),
     remediation=Remediation(
-        summary=(
-            "Make the event data store multi-region."
-        ),
+        summary=("Make the event data store multi-region."),
         cli="aws cloudtrail update-event-data-store --event-data-store <arn> --multi-region-enabled",
         terraform=(
             'resource "aws_cloudtrail_event_data_store" "main" {\n'
@@ -33,20 +31,20 @@ META = CheckMeta(
     ),
     references=("CloudTrail Lake CreateEventDataStore MultiRegionEnabled",),
     permissions=("cloudtrail:ListEventDataStores", "cloudtrail:GetEventDataStore"),
-    notes=(
-        "MultiRegionEnabled from GetEventDataStore; AWS's default for a new store is "
-        "multi-region."
-    ),
+    notes=("MultiRegionEnabled from GetEventDataStore; AWS's default for a new store is multi-region."),
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     if cfg.multi_region_enabled:
-        return store_result(ctx, account, store, Status.PASS, "collects events from all regions",
-                            {"multi_region_enabled": True})
-    return store_result(ctx, account, store, Status.FAIL, f"collects events only in {store.region}",
-                        {"multi_region_enabled": False})
+        return store_result(
+            ctx, account, store, Status.PASS, "collects events from all regions", {"multi_region_enabled": True}
+        )
+    return store_result(
+        ctx, account, store, Status.FAIL, f"collects events only in {store.region}", {"multi_region_enabled": False}
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

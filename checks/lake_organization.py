@@ -22,8 +22,7 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary=(
-            "From the management or CloudTrail delegated administrator account, enable the "
-            "store for the organisation."
+            "From the management or CloudTrail delegated administrator account, enable the store for the organisation."
         ),
         cli="aws cloudtrail update-event-data-store --event-data-store <arn> --organization-enabled",
         terraform=(
@@ -53,7 +52,7 @@ META = CheckMeta(
 
 
 def _role(ctx: CheckContext, account: AccountSnapshot) -> str | CollectionError | None:
-    """"management", "delegated administrator", None (neither), or why it is unknown."""
+    """ "management", "delegated administrator", None (neither), or why it is unknown."""
     org = ctx.snapshot.organization
     if account.is_organization_management is True:
         return "management"
@@ -71,23 +70,38 @@ def _role(ctx: CheckContext, account: AccountSnapshot) -> str | CollectionError 
     return None
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     role = _role(ctx, account)
     if isinstance(role, CollectionError):
-        return ctx.error(role, resource_id=store.name, resource_arn=store.arn, region=store.region,
-                         account_id=account.account_id, resource_type=RESOURCE_TYPE)
+        return ctx.error(
+            role,
+            resource_id=store.name,
+            resource_arn=store.arn,
+            region=store.region,
+            account_id=account.account_id,
+            resource_type=RESOURCE_TYPE,
+        )
     if role is None:
-        why = ("the account is not in an AWS Organizations organisation"
-               if ctx.snapshot.organization is None else
-               "member account: only the management or CloudTrail delegated administrator account "
-               "can enable a store for the organisation")
+        why = (
+            "the account is not in an AWS Organizations organisation"
+            if ctx.snapshot.organization is None
+            else "member account: only the management or CloudTrail delegated administrator account "
+            "can enable a store for the organisation"
+        )
         return store_result(ctx, account, store, Status.NOT_APPLICABLE, why)
     ev = {"organization_enabled": cfg.organization_enabled, "account_role": role}
     if cfg.organization_enabled:
         return store_result(ctx, account, store, Status.PASS, "records every account of the organisation", ev)
-    return store_result(ctx, account, store, Status.FAIL,
-                        f"records only this account, the organisation's {role}, not the organisation", ev)
+    return store_result(
+        ctx,
+        account,
+        store,
+        Status.FAIL,
+        f"records only this account, the organisation's {role}, not the organisation",
+        ev,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

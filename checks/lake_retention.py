@@ -26,10 +26,7 @@ META = CheckMeta(
         ),
         cli="aws cloudtrail update-event-data-store --event-data-store <arn> --retention-period 2190",
         terraform=(
-            'resource "aws_cloudtrail_event_data_store" "main" {\n'
-            '  name = "org-events"\n'
-            "  retention_period = 2190\n"
-            "}"
+            'resource "aws_cloudtrail_event_data_store" "main" {\n  name = "org-events"\n  retention_period = 2190\n}'
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-event-data-store-retention.html",
     ),
@@ -43,18 +40,27 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     need = ctx.settings.retention_days
     ev = {"retention_days": cfg.retention_days, "required_days": need, "profile": ctx.settings.profile}
     if cfg.retention_days is None:
-        return store_result(ctx, account, store, Status.ERROR, "GetEventDataStore returned no retention period; "
-                            "nothing can be concluded", ev)
+        return store_result(
+            ctx,
+            account,
+            store,
+            Status.ERROR,
+            "GetEventDataStore returned no retention period; nothing can be concluded",
+            ev,
+        )
     if cfg.retention_days >= need:
-        return store_result(ctx, account, store, Status.PASS,
-                            f"keeps events {cfg.retention_days} days (required {need})", ev)
-    return store_result(ctx, account, store, Status.FAIL,
-                        f"keeps events only {cfg.retention_days} days (required {need})", ev)
+        return store_result(
+            ctx, account, store, Status.PASS, f"keeps events {cfg.retention_days} days (required {need})", ev
+        )
+    return store_result(
+        ctx, account, store, Status.FAIL, f"keeps events only {cfg.retention_days} days (required {need})", ev
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -20,9 +20,7 @@ META = CheckMeta(
         "turned off first, a separate and logged change."
     ),
     remediation=Remediation(
-        summary=(
-            "Turn termination protection on (AWS's default for a new store)."
-        ),
+        summary=("Turn termination protection on (AWS's default for a new store)."),
         cli="aws cloudtrail update-event-data-store --event-data-store <arn> --termination-protection-enabled",
         terraform=(
             'resource "aws_cloudtrail_event_data_store" "main" {\n'
@@ -34,19 +32,25 @@ META = CheckMeta(
     ),
     references=("CloudTrail Lake CreateEventDataStore TerminationProtectionEnabled",),
     permissions=("cloudtrail:ListEventDataStores", "cloudtrail:GetEventDataStore"),
-    notes=(
-        "TerminationProtectionEnabled from GetEventDataStore."
-    ),
+    notes=("TerminationProtectionEnabled from GetEventDataStore."),
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore,
-           cfg: EventDataStoreConfig) -> CheckResult:
+def _judge(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+) -> CheckResult:
     if cfg.termination_protection_enabled:
-        return store_result(ctx, account, store, Status.PASS, "termination protection is on",
-                            {"termination_protection_enabled": True})
-    return store_result(ctx, account, store, Status.FAIL, "termination protection is off: one "
-                        "DeleteEventDataStore call deletes it", {"termination_protection_enabled": False})
+        return store_result(
+            ctx, account, store, Status.PASS, "termination protection is on", {"termination_protection_enabled": True}
+        )
+    return store_result(
+        ctx,
+        account,
+        store,
+        Status.FAIL,
+        "termination protection is off: one DeleteEventDataStore call deletes it",
+        {"termination_protection_enabled": False},
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -20,8 +20,7 @@ META = CheckMeta(
         "is already held to that by trail-kms-encryption."
     ),
     remediation=Remediation(
-        summary=("Associate a KMS key whose policy lets logs.<region>.amazonaws.com use it with the "
-                 "log group."),
+        summary=("Associate a KMS key whose policy lets logs.<region>.amazonaws.com use it with the log group."),
         cli="aws logs associate-kms-key --log-group-name <group> --kms-key-id <key-arn>",
         terraform=(
             'resource "aws_cloudwatch_log_group" "trail" {\n'
@@ -32,8 +31,7 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
     ),
-    references=("AWS Config cloudwatch-log-group-encrypted",
-                "Prowler cloudwatch_log_group_kms_encryption_enabled"),
+    references=("AWS Config cloudwatch-log-group-encrypted", "Prowler cloudwatch_log_group_kms_encryption_enabled"),
     permissions=("cloudtrail:DescribeTrails", "logs:DescribeLogGroups"),
     notes=(
         "Judged for each trail's own log group (not every log group of the account). CloudWatch "
@@ -54,9 +52,13 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         if key:
             yield log_group_result(ctx, item, Status.PASS, f"encrypted with KMS key {key}", {"kms_key_id": key})
         else:
-            yield log_group_result(ctx, item, Status.FAIL,
-                                   "not encrypted with a KMS key (service-managed encryption only)",
-                                   {"kms_key_id": None})
+            yield log_group_result(
+                ctx,
+                item,
+                Status.FAIL,
+                "not encrypted with a KMS key (service-managed encryption only)",
+                {"kms_key_id": None},
+            )
 
 
 CHECK = Check(META, evaluate)

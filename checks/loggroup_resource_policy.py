@@ -20,10 +20,11 @@ META = CheckMeta(
         "drown the alarms, and read access discloses every recorded call."
     ),
     remediation=Remediation(
-        summary=("Remove or narrow the statements that grant other accounts logs:* actions on the "
-                 "trail's log group; give services an aws:SourceAccount or aws:SourceArn condition."),
-        cli=("aws logs describe-resource-policies\n"
-             "aws logs delete-resource-policy --policy-name <name>"),
+        summary=(
+            "Remove or narrow the statements that grant other accounts logs:* actions on the "
+            "trail's log group; give services an aws:SourceAccount or aws:SourceArn condition."
+        ),
+        cli=("aws logs describe-resource-policies\naws logs delete-resource-policy --policy-name <name>"),
         terraform=(
             'resource "aws_cloudwatch_log_resource_policy" "services" {\n'
             '  policy_name     = "delivery"\n'
@@ -55,33 +56,50 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             continue
         policies = item.resource_policies
         if isinstance(policies, CollectionError):
-            yield ctx.error(policies, resource_id=item.name, resource_arn=item.arn, region=item.region,
-                            account_id=item.account_id)
+            yield ctx.error(
+                policies, resource_id=item.name, resource_arn=item.arn, region=item.region, account_id=item.account_id
+            )
             continue
         if policies is None:
-            yield log_group_result(ctx, item, Status.ERROR, "the region's log resource policies were not "
-                                   "collected; nothing can be concluded")
+            yield log_group_result(
+                ctx,
+                item,
+                Status.ERROR,
+                "the region's log resource policies were not collected; nothing can be concluded",
+            )
             continue
         unreadable = [p for p in policies if isinstance(p.document, CollectionError)]
         if unreadable:
             errs = [p.document for p in unreadable if isinstance(p.document, CollectionError)]
-            yield log_group_result(ctx, item, Status.ERROR,
-                                   "resource policy " + ", ".join(p.name for p in unreadable)
-                                   + " could not be read: " + errs[0].reason(),
-                                   {"collection_errors": [e.evidence() for e in errs]})
+            yield log_group_result(
+                ctx,
+                item,
+                Status.ERROR,
+                "resource policy " + ", ".join(p.name for p in unreadable) + " could not be read: " + errs[0].reason(),
+                {"collection_errors": [e.evidence() for e in errs]},
+            )
             continue
-        grants = [g for p in policies for g in foreign_grants(p, item.arn, item.account_id,
-                                                              ctx.settings.trusted_accounts)]
+        grants = [
+            g for p in policies for g in foreign_grants(p, item.arn, item.account_id, ctx.settings.trusted_accounts)
+        ]
         ev = {"policies": [p.name for p in policies], "grants": [g.as_evidence() for g in grants]}
         if grants:
             who = sorted({pr for g in grants for pr in g.principals})
-            yield log_group_result(ctx, item, Status.FAIL,
-                                   f"resource policy {grants[0].policy} lets {', '.join(who)} "
-                                   f"{'/'.join(grants[0].actions[:3])} on it", ev)
+            yield log_group_result(
+                ctx,
+                item,
+                Status.FAIL,
+                f"resource policy {grants[0].policy} lets {', '.join(who)} {'/'.join(grants[0].actions[:3])} on it",
+                ev,
+            )
         else:
-            yield log_group_result(ctx, item, Status.PASS,
-                                   f"no resource policy opens it to other accounts ({len(policies)} "
-                                   "policies read)", ev)
+            yield log_group_result(
+                ctx,
+                item,
+                Status.PASS,
+                f"no resource policy opens it to other accounts ({len(policies)} policies read)",
+                ev,
+            )
 
 
 CHECK = Check(META, evaluate)

@@ -32,8 +32,7 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Set the log group's retention to at least 365 days (or never expire).",
-        cli="aws logs put-retention-policy --log-group-name <log-group> "
-            "--retention-in-days 400",
+        cli="aws logs put-retention-policy --log-group-name <log-group> --retention-in-days 400",
         terraform=(
             'resource "aws_cloudwatch_log_group" "cloudtrail" {\n'
             '  name              = "cloudtrail-logs"\n'
@@ -42,8 +41,13 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html",
     ),
-    references=("AWS Config cw-loggroup-retention-period-check", "Security Hub CloudWatch.16",
-                "PCI DSS 10.5.1", "NIST SP 800-53 AU-11", "HIPAA 164.312(b)"),
+    references=(
+        "AWS Config cw-loggroup-retention-period-check",
+        "Security Hub CloudWatch.16",
+        "PCI DSS 10.5.1",
+        "NIST SP 800-53 AU-11",
+        "HIPAA 164.312(b)",
+    ),
     permissions=("cloudtrail:DescribeTrails", "logs:DescribeLogGroups"),
     notes=(
         "Minimum from settings.loggroup_min_retention_days (365). Never-expire passes. A trail "
@@ -74,32 +78,49 @@ def _trail_result(ctx: CheckContext, trail: Trail, group_arn: str) -> CheckResul
     evidence: dict[str, Any] = {"trail": trail.arn, "log_group_arn": group_arn}
     reg = account.region(region) if account else None
     if reg is None:
-        return ctx.result(owner, region, Status.ERROR,
-                          f"log group {name} of trail {trail.name} is in {region}, which was not "
-                          "scanned; nothing can be concluded",
-                          resource_id=name, resource_arn=_strip(group_arn), evidence=evidence)
+        return ctx.result(
+            owner,
+            region,
+            Status.ERROR,
+            f"log group {name} of trail {trail.name} is in {region}, which was not scanned; nothing can be concluded",
+            resource_id=name,
+            resource_arn=_strip(group_arn),
+            evidence=evidence,
+        )
     if isinstance(reg.log_groups, CollectionError):
-        return ctx.error(reg.log_groups, resource_id=name, resource_arn=_strip(group_arn),
-                         region=region, account_id=owner)
+        return ctx.error(
+            reg.log_groups, resource_id=name, resource_arn=_strip(group_arn), region=region, account_id=owner
+        )
     found: LogGroup | None = next(
-        (g for g in reg.log_groups if _strip(g.arn) == _strip(group_arn) or g.name == name),
-        None)
+        (g for g in reg.log_groups if _strip(g.arn) == _strip(group_arn) or g.name == name), None
+    )
     if found is None:
-        return ctx.result(owner, region, Status.FAIL,
-                          f"trail {trail.name} delivers to log group {name}, which does not exist",
-                          resource_id=name, resource_arn=_strip(group_arn), evidence=evidence)
+        return ctx.result(
+            owner,
+            region,
+            Status.FAIL,
+            f"trail {trail.name} delivers to log group {name}, which does not exist",
+            resource_id=name,
+            resource_arn=_strip(group_arn),
+            evidence=evidence,
+        )
     need = ctx.settings.loggroup_min_retention_days
     evidence.update(retention_days=found.retention_days, required_days=need)
     if found.retention_days is None:
         status, msg = Status.PASS, f"log group {found.name} never expires events"
     elif found.retention_days >= need:
-        status, msg = Status.PASS, (f"log group {found.name} keeps events "
-                                    f"{found.retention_days} days (at least {need})")
+        status, msg = (
+            Status.PASS,
+            (f"log group {found.name} keeps events {found.retention_days} days (at least {need})"),
+        )
     else:
-        status, msg = Status.FAIL, (f"log group {found.name} keeps events only "
-                                    f"{found.retention_days} days, less than {need}")
-    return ctx.result(owner, region, status, msg, resource_id=found.name,
-                      resource_arn=_strip(found.arn), evidence=evidence)
+        status, msg = (
+            Status.FAIL,
+            (f"log group {found.name} keeps events only {found.retention_days} days, less than {need}"),
+        )
+    return ctx.result(
+        owner, region, status, msg, resource_id=found.name, resource_arn=_strip(found.arn), evidence=evidence
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
@@ -109,15 +130,25 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         unlisted = unlisted_trail_errors(ctx, account)
         yield from unlisted
         if not owned and not unlisted:
-            yield ctx.result(account.account_id, "global", Status.NOT_APPLICABLE,
-                             "this account owns no trail", resource_id=account.account_id,
-                             resource_type="AwsAccount")
+            yield ctx.result(
+                account.account_id,
+                "global",
+                Status.NOT_APPLICABLE,
+                "this account owns no trail",
+                resource_id=account.account_id,
+                resource_type="AwsAccount",
+            )
         for trail in owned:
             if not trail.cloudwatch_logs_log_group_arn:
-                yield ctx.result(account.account_id, trail.home_region, Status.NOT_APPLICABLE,
-                                 f"trail {trail.name} does not deliver to CloudWatch Logs "
-                                 "(see trail-cloudwatch-logs)", resource_id=trail.name,
-                                 resource_arn=trail.arn, resource_type="AwsCloudTrailTrail")
+                yield ctx.result(
+                    account.account_id,
+                    trail.home_region,
+                    Status.NOT_APPLICABLE,
+                    f"trail {trail.name} does not deliver to CloudWatch Logs (see trail-cloudwatch-logs)",
+                    resource_id=trail.name,
+                    resource_arn=trail.arn,
+                    resource_type="AwsCloudTrailTrail",
+                )
                 continue
             yield _trail_result(ctx, trail, trail.cloudwatch_logs_log_group_arn)
 

@@ -38,8 +38,14 @@ META = CheckMeta(
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account and region: FAIL listing changes to the log bucket."""
     buckets = judge.trail_buckets(ctx)
-    yield from narrowed_rules(ctx, bool(buckets), lambda r: r.resource in buckets, "log bucket changes",
-                              "bucket changes", "no trail known: changes to any bucket are listed")
+    yield from narrowed_rules(
+        ctx,
+        bool(buckets),
+        lambda r: r.resource in buckets,
+        "log bucket changes",
+        "bucket changes",
+        "no trail known: changes to any bucket are listed",
+    )
 
 
 CHECK = Check(META, evaluate)

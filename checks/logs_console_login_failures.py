@@ -29,8 +29,7 @@ META = CheckMeta(
         "force or credential stuffing attempt (CIS 4.6)."
     ),
     remediation=Remediation(
-        summary="Investigate the source; enforce MFA and a strong password policy; block the "
-        "address if hostile.",
+        summary="Investigate the source; enforce MFA and a strong password policy; block the address if hostile.",
     ),
     references=("CIS AWS 4.6", "PCI DSS 8.3.4"),
     permissions=LOG_PERMISSIONS,

@@ -16,8 +16,7 @@ META = CheckMeta(
     section="logs",
     resource_type="AwsAccount",
     rationale=(
-        "A successful console sign-in by an IAM user without MFA means a password alone protects "
-        "the account (CIS 4.2)."
+        "A successful console sign-in by an IAM user without MFA means a password alone protects the account (CIS 4.2)."
     ),
     remediation=Remediation(
         summary="Enforce MFA for every IAM user with console access (or use IAM Identity Center).",

@@ -38,8 +38,7 @@ META = CheckMeta(
     section="logs",
     resource_type="AwsAccount",
     rationale=(
-        "A gap in delivered logs is a period nobody can audit: logging stopped, delivery "
-        "failed, or files were deleted."
+        "A gap in delivered logs is a period nobody can audit: logging stopped, delivery failed, or files were deleted."
     ),
     remediation=Remediation(
         summary="Find the cause of the gap (StopLogging, bucket policy, KMS key, deleted objects) "
@@ -78,8 +77,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     accounts += sorted({g.account_id for g in digest_gaps} - set(accounts))
     for account in accounts:
         regions = sorted(
-            set(judge.regions_of(doc, account))
-            | {g.region for g in digest_gaps if g.account_id == account}
+            set(judge.regions_of(doc, account)) | {g.region for g in digest_gaps if g.account_id == account}
         )
         for region in regions or [GLOBAL]:
             c = coverage.get((account, region))
@@ -98,9 +96,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             parts = []
             if event_gaps or file_gaps:
                 worst = max(g["hours"] for g in [*event_gaps, *file_gaps])
-                parts.append(
-                    f"{len(event_gaps) + len(file_gaps)} log gap(s), longest {worst:.0f} h"
-                )
+                parts.append(f"{len(event_gaps) + len(file_gaps)} log gap(s), longest {worst:.0f} h")
             if dg:
                 parts.append(f"{len(dg)} digest gap(s) over {dtol:g} h")
             msg = (
@@ -129,8 +125,7 @@ def _covered(ctx: CheckContext, account: str, region: str) -> bool:
     if acc is None:
         return False
     return any(
-        (t.is_multi_region or t.home_region == region)
-        and isinstance(t.status, TrailStatus) and t.status.is_logging
+        (t.is_multi_region or t.home_region == region) and isinstance(t.status, TrailStatus) and t.status.is_logging
         for t in covering_trails(ctx.snapshot, acc)
     )
 
@@ -148,18 +143,26 @@ def _no_files(
         return judge.verdict(ctx, doc, account, region, False, "", {})
     validated = {(v.account_id, v.region) for v in (integrity.validated if integrity else ())}
     if (account, region) in validated:
-        return ctx.result(account, region, judge.Status.PASS,
-                          f"account {account} ({region}): no log file in the window, but validated hourly "
-                          "digests without gaps prove logging ran (no activity)",
-                          resource_id=f"{account}/{region}", evidence={"window": judge.window_of(doc)})
+        return ctx.result(
+            account,
+            region,
+            judge.Status.PASS,
+            f"account {account} ({region}): no log file in the window, but validated hourly "
+            "digests without gaps prove logging ran (no activity)",
+            resource_id=f"{account}/{region}",
+            evidence={"window": judge.window_of(doc)},
+        )
     if not _covered(ctx, account, region):
         return judge.no_files_result(ctx, doc, account, region)
-    return ctx.result(account, region, judge.Status.FAIL,
-                      f"account {account} ({region}): a logging trail covers this region but no log file "
-                      "was delivered in the whole window",
-                      resource_id=f"{account}/{region}",
-                      evidence={"window": judge.window_of(doc), "files_read": judge.files_read_of(doc),
-                                "total": 1})
+    return ctx.result(
+        account,
+        region,
+        judge.Status.FAIL,
+        f"account {account} ({region}): a logging trail covers this region but no log file "
+        "was delivered in the whole window",
+        resource_id=f"{account}/{region}",
+        evidence={"window": judge.window_of(doc), "files_read": judge.files_read_of(doc), "total": 1},
+    )
 
 
 CHECK = Check(META, evaluate)

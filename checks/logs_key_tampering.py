@@ -42,8 +42,14 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         res = r.resource if isinstance(r.resource, str) else ""
         return res in keys or res.rsplit("/", 1)[-1] in keys
 
-    yield from narrowed_rules(ctx, bool(keys), keep, "trail key changes", "KMS key changes",
-                              "no trail key known: changes to any key are listed")
+    yield from narrowed_rules(
+        ctx,
+        bool(keys),
+        keep,
+        "trail key changes",
+        "KMS key changes",
+        "no trail key known: changes to any key are listed",
+    )
 
 
 CHECK = Check(META, evaluate)

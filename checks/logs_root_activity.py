@@ -20,9 +20,7 @@ META = CheckMeta(
         "be rare and reviewed (CIS 4.3)."
     ),
     remediation=Remediation(
-        summary=(
-            "Review each root action; lock the root user away with hardware MFA and no access keys."
-        ),
+        summary=("Review each root action; lock the root user away with hardware MFA and no access keys."),
         cli="",
     ),
     references=("CIS AWS 4.3", "CIS AWS 1.7"),

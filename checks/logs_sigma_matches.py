@@ -57,10 +57,15 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     unsupported = [{"id": u.id, "title": u.title, "reason": u.reason} for u in sigma.unsupported]
     if not rules:
         for account in judge.accounts_in_scope(ctx, doc):
-            yield ctx.result(account, GLOBAL, Status.NOT_APPLICABLE,
-                             "no Sigma rule was loaded (give a folder of rules with --rules)",
-                             resource_id=account, resource_type="AwsAccount",
-                             evidence={"unsupported": unsupported[:50]})
+            yield ctx.result(
+                account,
+                GLOBAL,
+                Status.NOT_APPLICABLE,
+                "no Sigma rule was loaded (give a folder of rules with --rules)",
+                resource_id=account,
+                resource_type="AwsAccount",
+                evidence={"unsupported": unsupported[:50]},
+            )
         return
     matches = sigma.matches
     for account in judge.accounts_in_scope(ctx, doc):
@@ -73,23 +78,37 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
             here = [m for m in mine if m.region == region]
             for m in here:
                 corr = None if isinstance(m.correlation, UnsetType) else m.correlation
-                what = (f"fired for {m.total} group(s) ({corr.type} correlation)" if corr is not None
-                        else f"matched {m.total} event(s)")
-                evidence: dict[str, Any] = {"rule_id": m.rule_id, "title": m.title, "level": _level(m),
-                                            "total": m.total, "events": [e.to_dict() for e in m.events[:50]],
-                                            "rules_evaluated": len(rules), "unsupported": unsupported[:50]}
+                what = (
+                    f"fired for {m.total} group(s) ({corr.type} correlation)"
+                    if corr is not None
+                    else f"matched {m.total} event(s)"
+                )
+                evidence: dict[str, Any] = {
+                    "rule_id": m.rule_id,
+                    "title": m.title,
+                    "level": _level(m),
+                    "total": m.total,
+                    "events": [e.to_dict() for e in m.events[:50]],
+                    "rules_evaluated": len(rules),
+                    "unsupported": unsupported[:50],
+                }
                 if corr is not None:
                     evidence["correlation"] = corr.to_dict()
                 yield ctx.result(
-                    account, region, Status.FAIL,
-                    f"Sigma rule \"{m.title}\" ({m.rule_id}, level {_level(m)}) {what} "
-                    f"in account {account} ({region})",
+                    account,
+                    region,
+                    Status.FAIL,
+                    f'Sigma rule "{m.title}" ({m.rule_id}, level {_level(m)}) {what} in account {account} ({region})',
                     resource_id=f"sigma:{m.rule_id}",
                     evidence=evidence,
                 )
             if not here:
                 yield judge.verdict(
-                    ctx, doc, account, region, False,
+                    ctx,
+                    doc,
+                    account,
+                    region,
+                    False,
                     f"none of {len(rules)} Sigma rule(s) matched in account {account} ({region})"
                     + (f"; {len(unsupported)} rule(s) could not be evaluated" if unsupported else ""),
                     {"rules_evaluated": len(rules), "unsupported": unsupported[:50], "total": 0},

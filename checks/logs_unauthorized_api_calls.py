@@ -76,8 +76,7 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
             "events": judge.merge_events(offenders),
         }
         msg = (
-            f"{len(over)} principal(s) reached {threshold} denied calls in one hour in "
-            f"account {account}"
+            f"{len(over)} principal(s) reached {threshold} denied calls in one hour in account {account}"
             if over
             else f"no principal reached {threshold} denied calls in one hour in account {account}"
         )

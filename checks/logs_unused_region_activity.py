@@ -83,9 +83,7 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     coverage = {(c.account_id, c.region): c for c in doc.coverage}
     for account in judge.accounts_in_scope(ctx, doc):
         regions = judge.regions_of(doc, account) or [GLOBAL]
-        account_baseline = sum(
-            _hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account
-        )
+        account_baseline = sum(_hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account)
         for region in regions:
             c = coverage.get((account, region))
             baseline = _hours_before(c, cut_at)
@@ -126,8 +124,7 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
                 f"{recent_writes} write call(s) since {cut} in region {region} of account "
                 f"{account}, which had no activity before"
                 if failing
-                else f"region {region} of account {account}: no write activity in an otherwise "
-                "unused region"
+                else f"region {region} of account {account}: no write activity in an otherwise unused region"
             )
             yield judge.verdict(ctx, doc, account, region, failing, msg, ev)
         for region in judge.unseen_regions(ctx, doc, account, regions):

@@ -73,33 +73,38 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
     group = trail.cloudwatch_logs_log_group_arn
     ev: dict[str, Any] = {"log_group_arn": group, "role_arn": trail.cloudwatch_logs_role_arn}
     if not group:
-        return trail_result(ctx, trail, Status.FAIL, "no CloudWatch Logs log group configured",
-                            ev, account_id=account.account_id)
+        return trail_result(
+            ctx, trail, Status.FAIL, "no CloudWatch Logs log group configured", ev, account_id=account.account_id
+        )
     st = trail_status_or_error(ctx, trail)
     if isinstance(st, CheckResult):
         return st
     delivered = st.latest_cloudwatch_logs_delivery_time
-    ev.update({"latest_cloudwatch_logs_delivery_time": delivered,
-               "latest_cloudwatch_logs_delivery_error": st.latest_cloudwatch_logs_delivery_error,
-               "delivery_time_reported": delivered is not None,
-               "max_age_hours": ctx.settings.delivery_max_age_hours})
+    ev.update(
+        {
+            "latest_cloudwatch_logs_delivery_time": delivered,
+            "latest_cloudwatch_logs_delivery_error": st.latest_cloudwatch_logs_delivery_error,
+            "delivery_time_reported": delivered is not None,
+            "max_age_hours": ctx.settings.delivery_max_age_hours,
+        }
+    )
     problems: list[str] = []
     if not trail.cloudwatch_logs_role_arn:
         problems.append("no CloudWatch Logs role: CloudTrail cannot deliver")
     if st.latest_cloudwatch_logs_delivery_error:
         problems.append(f"last delivery failed: {st.latest_cloudwatch_logs_delivery_error}")
-    stale = delivery_age_problem(ctx, trail, delivered, "CloudWatch Logs delivery", ev,
-                                 account_id=account.account_id)
+    stale = delivery_age_problem(ctx, trail, delivered, "CloudWatch Logs delivery", ev, account_id=account.account_id)
     if isinstance(stale, CheckResult):
         return stale
     if stale:
         problems.append(stale)
     if problems:
-        return trail_result(ctx, trail, Status.FAIL, f"log group {group}: " + "; ".join(problems),
-                            ev, account_id=account.account_id)
-    return trail_result(ctx, trail, Status.PASS,
-                        f"delivers to {group}; last delivery {delivered}", ev,
-                        account_id=account.account_id)
+        return trail_result(
+            ctx, trail, Status.FAIL, f"log group {group}: " + "; ".join(problems), ev, account_id=account.account_id
+        )
+    return trail_result(
+        ctx, trail, Status.PASS, f"delivers to {group}; last delivery {delivered}", ev, account_id=account.account_id
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -38,10 +38,7 @@ META = CheckMeta(
             "Start logging, and fix the cause of LatestDeliveryError / LatestDigestDeliveryError "
             "(usually the bucket policy or the KMS key policy)."
         ),
-        cli=(
-            "aws cloudtrail start-logging --name <trail>\n"
-            "aws cloudtrail get-trail-status --name <trail>"
-        ),
+        cli=("aws cloudtrail start-logging --name <trail>\naws cloudtrail get-trail-status --name <trail>"),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
             '  name           = "org-trail"\n'
@@ -84,18 +81,21 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append(f"last log delivery failed: {st.latest_delivery_error}")
     if trail.log_file_validation_enabled and st.latest_digest_delivery_error:
         problems.append(f"last digest delivery failed: {st.latest_digest_delivery_error}")
-    stale = delivery_age_problem(ctx, trail, st.latest_delivery_time, "delivery", ev,
-                                 account_id=account.account_id)
+    stale = delivery_age_problem(ctx, trail, st.latest_delivery_time, "delivery", ev, account_id=account.account_id)
     if isinstance(stale, CheckResult):
         return stale
     if stale:
         problems.append(stale)
     if problems:
-        return trail_result(ctx, trail, Status.FAIL, "; ".join(problems), ev,
-                            account_id=account.account_id)
-    return trail_result(ctx, trail, Status.PASS,
-                        f"logging; last delivery {st.latest_delivery_time} without error", ev,
-                        account_id=account.account_id)
+        return trail_result(ctx, trail, Status.FAIL, "; ".join(problems), ev, account_id=account.account_id)
+    return trail_result(
+        ctx,
+        trail,
+        Status.PASS,
+        f"logging; last delivery {st.latest_delivery_time} without error",
+        ev,
+        account_id=account.account_id,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -44,8 +44,8 @@ META = CheckMeta(
         ),
         cli=(
             "aws cloudtrail put-event-selectors --trail-name <duplicate-trail> --event-selectors "
-            "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":false,"
-            "\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]'\n"
+            '\'[{"ReadWriteType":"All","IncludeManagementEvents":false,'
+            '"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3"]}]}]\'\n'
             "# or: aws cloudtrail delete-trail --name <duplicate-trail>"
         ),
         terraform=(
@@ -87,17 +87,25 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     for account in ctx.accounts():
         trails = covering_trails(ctx.snapshot, account)
         if not account.regions:
-            yield ctx.result(account.account_id, "global", Status.NOT_APPLICABLE,
-                             "no region was scanned in this account",
-                             resource_id=account.account_id)
+            yield ctx.result(
+                account.account_id,
+                "global",
+                Status.NOT_APPLICABLE,
+                "no region was scanned in this account",
+                resource_id=account.account_id,
+            )
             continue
         for reg in ctx.regions(account):
             if isinstance(reg.trail_arns, CollectionError):
-                yield ctx.error(reg.trail_arns, resource_id=account.account_id,
-                                region=reg.region, account_id=account.account_id)
+                yield ctx.error(
+                    reg.trail_arns, resource_id=account.account_id, region=reg.region, account_id=account.account_id
+                )
                 continue
-            judged = [(t, all_of(logging_judgement(t), management_judgement(t, complete=False)))
-                      for t in trails if trail_covers_region(t, reg.region)]
+            judged = [
+                (t, all_of(logging_judgement(t), management_judgement(t, complete=False)))
+                for t in trails
+                if trail_covers_region(t, reg.region)
+            ]
             copies = [t for t, j in judged if j.ok is True]
             unknown = [(t, j) for t, j in judged if j.ok is None]
             ev: dict[str, Any] = {
@@ -108,37 +116,49 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
             n = len(copies)
             if n > 1:
                 extra = n - 1
-                msg = (f"{n} trails record management events in {reg.region} "
-                       f"({', '.join(t.name for t in copies)}): {extra} additional "
-                       f"cop{'y is' if extra == 1 else 'ies are'} billed. Estimated extra cost = "
-                       f"{extra} x (monthly management events / 100,000) x "
-                       f"${PRICE_PER_100K_EVENTS:.2f}, "
-                       f"e.g. ${extra * 10 * PRICE_PER_100K_EVENTS:.2f}"
-                       " per month per million events; the snapshot has no event volume, so the "
-                       "exact figure needs it")
+                msg = (
+                    f"{n} trails record management events in {reg.region} "
+                    f"({', '.join(t.name for t in copies)}): {extra} additional "
+                    f"cop{'y is' if extra == 1 else 'ies are'} billed. Estimated extra cost = "
+                    f"{extra} x (monthly management events / 100,000) x "
+                    f"${PRICE_PER_100K_EVENTS:.2f}, "
+                    f"e.g. ${extra * 10 * PRICE_PER_100K_EVENTS:.2f}"
+                    " per month per million events; the snapshot has no event volume, so the "
+                    "exact figure needs it"
+                )
                 ev["additional_copies"] = extra
-                yield ctx.result(account.account_id, reg.region, Status.FAIL, msg,
-                                 resource_id=account.account_id, evidence=ev)
+                yield ctx.result(
+                    account.account_id, reg.region, Status.FAIL, msg, resource_id=account.account_id, evidence=ev
+                )
             elif n + len(unknown) > 1:
                 ev["collection_errors"] = [e.evidence() for _, j in unknown for e in j.errors]
                 reasons = "; ".join(j.message for _, j in unknown)
-                yield ctx.result(account.account_id, reg.region, Status.ERROR,
-                                 f"cannot count the trails recording management events in "
-                                 f"{reg.region}: {reasons}",
-                                 resource_id=account.account_id, evidence=ev)
+                yield ctx.result(
+                    account.account_id,
+                    reg.region,
+                    Status.ERROR,
+                    f"cannot count the trails recording management events in {reg.region}: {reasons}",
+                    resource_id=account.account_id,
+                    evidence=ev,
+                )
             else:
                 if copies:
                     msg = f"one trail ({copies[0].name}) records management events in {reg.region}"
                 elif unknown:
                     # One trail that could not be judged cannot be a duplicate of anything:
                     # the verdict stands, but the message must not claim what was not seen.
-                    msg = (f"at most one trail ({unknown[0][0].name}) can record management events "
-                           f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].message})")
+                    msg = (
+                        f"at most one trail ({unknown[0][0].name}) can record management events "
+                        f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].message})"
+                    )
                 else:
-                    msg = (f"no trail records management events in {reg.region} "
-                           "(no duplicate cost; coverage is judged by trail-multi-region)")
-                yield ctx.result(account.account_id, reg.region, Status.PASS, msg,
-                                 resource_id=account.account_id, evidence=ev)
+                    msg = (
+                        f"no trail records management events in {reg.region} "
+                        "(no duplicate cost; coverage is judged by trail-multi-region)"
+                    )
+                yield ctx.result(
+                    account.account_id, reg.region, Status.PASS, msg, resource_id=account.account_id, evidence=ev
+                )
 
 
 CHECK = Check(META, evaluate)

@@ -24,11 +24,11 @@ META = CheckMeta(
         cli=(
             "aws cloudtrail put-advanced-event-selectors --trail-name org-trail "
             "--advanced-event-selectors '["
-            "{\"Name\":\"Management events\",\"FieldSelectors\":["
-            "{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]},"
-            "{\"Name\":\"DynamoDB items\",\"FieldSelectors\":["
-            "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-            "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::DynamoDB::Table\"]}]}]'"
+            '{"Name":"Management events","FieldSelectors":['
+            '{"Field":"eventCategory","Equals":["Management"]}]},'
+            '{"Name":"DynamoDB items","FieldSelectors":['
+            '{"Field":"eventCategory","Equals":["Data"]},'
+            '{"Field":"resources.type","Equals":["AWS::DynamoDB::Table"]}]}]\''
         ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'

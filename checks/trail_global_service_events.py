@@ -59,21 +59,24 @@ GLOBAL_EVENT_REGIONS = ("us-east-1", "us-gov-west-1", "cn-north-1")
 
 
 def _judge(trail: Trail) -> Judgement:
-    flag = (Judgement.yes(f"trail {trail.name} includes global service events")
-            if trail.include_global_service_events
-            else Judgement.no(f"trail {trail.name} excludes global service events"))
+    flag = (
+        Judgement.yes(f"trail {trail.name} includes global service events")
+        if trail.include_global_service_events
+        else Judgement.no(f"trail {trail.name} excludes global service events")
+    )
     if trail.is_multi_region or trail.home_region in GLOBAL_EVENT_REGIONS:
         where = Judgement.yes(f"trail {trail.name} receives events of {trail.home_region}")
     else:
-        where = Judgement.no(f"trail {trail.name} is a single-region trail in "
-                             f"{trail.home_region}, where global service events are not delivered")
+        where = Judgement.no(
+            f"trail {trail.name} is a single-region trail in "
+            f"{trail.home_region}, where global service events are not delivered"
+        )
     return all_of(flag, where, logging_judgement(trail), management_judgement(trail, complete=False))
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per account."""
-    yield from coverage_check(ctx, _judge,
-                              what="is logging and records global service events")
+    yield from coverage_check(ctx, _judge, what="is logging and records global service events")
 
 
 CHECK = Check(META, evaluate)

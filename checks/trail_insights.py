@@ -29,7 +29,7 @@ META = CheckMeta(
         summary="Enable ApiCallRateInsight and ApiErrorRateInsight on the multi-region trail.",
         cli=(
             "aws cloudtrail put-insight-selectors --trail-name org-trail --insight-selectors "
-            "'[{\"InsightType\":\"ApiCallRateInsight\"},{\"InsightType\":\"ApiErrorRateInsight\"}]'"
+            '\'[{"InsightType":"ApiCallRateInsight"},{"InsightType":"ApiErrorRateInsight"}]\''
         ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
@@ -67,8 +67,7 @@ _TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 def _judge(trail: Trail) -> Judgement:
     ins = trail.insight_selectors
     if isinstance(ins, CollectionError):
-        has = Judgement.unknown(f"insight selectors of trail {trail.name} unreadable: "
-                                f"{ins.reason()}", ins)
+        has = Judgement.unknown(f"insight selectors of trail {trail.name} unreadable: {ins.reason()}", ins)
     elif ins:
         missing = [t for t in _TYPES if t not in ins]
         extra = f" (missing {', '.join(missing)})" if missing else ""

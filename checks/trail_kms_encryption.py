@@ -28,9 +28,7 @@ META = CheckMeta(
         "and lets the key policy restrict who can read the audit trail."
     ),
     remediation=Remediation(
-        summary=(
-            "Set a customer-managed KMS key on the trail (its key policy must allow CloudTrail)."
-        ),
+        summary=("Set a customer-managed KMS key on the trail (its key policy must allow CloudTrail)."),
         cli="aws cloudtrail update-trail --name <trail> --kms-key-id <key-arn>",
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
@@ -57,11 +55,22 @@ META = CheckMeta(
 def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
     key = trail.kms_key_id
     if key:
-        return trail_result(ctx, trail, Status.PASS, f"log files are encrypted with KMS key {key}",
-                            {"kms_key_id": key}, account_id=account.account_id)
-    return trail_result(ctx, trail, Status.FAIL,
-                        "no KmsKeyId: log files are only SSE-S3 encrypted",
-                        {"kms_key_id": None}, account_id=account.account_id)
+        return trail_result(
+            ctx,
+            trail,
+            Status.PASS,
+            f"log files are encrypted with KMS key {key}",
+            {"kms_key_id": key},
+            account_id=account.account_id,
+        )
+    return trail_result(
+        ctx,
+        trail,
+        Status.FAIL,
+        "no KmsKeyId: log files are only SSE-S3 encrypted",
+        {"kms_key_id": None},
+        account_id=account.account_id,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

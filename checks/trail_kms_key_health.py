@@ -29,10 +29,7 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Enable the key, or cancel its scheduled deletion; if it is gone, set a new key.",
-        cli=(
-            "aws kms cancel-key-deletion --key-id <key-arn>\n"
-            "aws kms enable-key --key-id <key-arn>"
-        ),
+        cli=("aws kms cancel-key-deletion --key-id <key-arn>\naws kms enable-key --key-id <key-arn>"),
         terraform=(
             'resource "aws_kms_key" "trail" {\n'
             '  description             = "CloudTrail log files"\n'
@@ -55,26 +52,27 @@ META = CheckMeta(
     ),
 )
 
-_BAD_STATES = {"Disabled", "PendingDeletion", "PendingReplicaDeletion", "PendingImport",
-               "Unavailable"}
+_BAD_STATES = {"Disabled", "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Unavailable"}
 
 
 def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
     md = key.metadata
     if isinstance(md, CollectionError):
         if md.error_code == "NotFoundException":
-            return key_result(ctx, use, Status.FAIL,
-                              "the key does not exist (NotFoundException): CloudTrail cannot "
-                              "encrypt log files", {"error_code": md.error_code})
+            return key_result(
+                ctx,
+                use,
+                Status.FAIL,
+                "the key does not exist (NotFoundException): CloudTrail cannot encrypt log files",
+                {"error_code": md.error_code},
+            )
         return key_error(ctx, use, md)
     ev = {"key_state": md.key_state, "enabled": md.enabled, "deletion_date": md.deletion_date}
     if md.key_state in _BAD_STATES or not md.enabled:
         when = f", deletion date {md.deletion_date}" if md.deletion_date else ""
-        return key_result(ctx, use, Status.FAIL,
-                          f"key state is {md.key_state}{when}: CloudTrail cannot use it", ev)
+        return key_result(ctx, use, Status.FAIL, f"key state is {md.key_state}{when}: CloudTrail cannot use it", ev)
     if md.key_state != "Enabled":
-        return key_result(ctx, use, Status.FAIL,
-                          f"key state is {md.key_state}, not Enabled", ev)
+        return key_result(ctx, use, Status.FAIL, f"key state is {md.key_state}, not Enabled", ev)
     return key_result(ctx, use, Status.PASS, "key is enabled", ev)
 
 

@@ -68,7 +68,7 @@ META = CheckMeta(
     notes=(
         "No Security Hub control or Config managed rule covers this; the logic follows the "
         "CloudTrail user guide's key policy. Only Allow statements are judged. A wildcard "
-        "principal (\"*\", {\"AWS\": \"*\"} or NotPrincipal) counts as including "
+        'principal ("*", {"AWS": "*"} or NotPrincipal) counts as including '
         "cloudtrail.amazonaws.com. A Null condition asserting a key is absent does not count as "
         "a restriction. Conditions on a wildcard decrypt statement are accepted without judging "
         "their strength. A missing policy, or a key absent from the snapshot, is ERROR."
@@ -129,9 +129,7 @@ def _condition_keys(stmt: Mapping[str, Any]) -> set[str]:
             continue
         for key, value in block.items():
             # {"Null": {"k": "true"}} demands that k be absent: it restricts nothing.
-            if str(operator).lower().startswith("null") and "true" in [
-                str(v).lower() for v in _as_list(value)
-            ]:
+            if str(operator).lower().startswith("null") and "true" in [str(v).lower() for v in _as_list(value)]:
                 continue
             keys.add(str(key).lower())
     return keys
@@ -145,14 +143,18 @@ def policy_problems(policy: Mapping[str, Any]) -> list[dict[str, str]]:
             continue
         sid = str(stmt.get("Sid") or f"statement #{i + 1}")
         keys = _condition_keys(stmt)
-        if (_cloudtrail_principal(stmt) and _allows(stmt, _ENCRYPT_ACTIONS)
-                and not keys & _SCOPING_KEYS):
-            problems.append({"sid": sid, "problem": (
-                "lets cloudtrail.amazonaws.com generate data keys without an aws:SourceArn or "
-                "kms:EncryptionContext:aws:cloudtrail:arn condition")})
+        if _cloudtrail_principal(stmt) and _allows(stmt, _ENCRYPT_ACTIONS) and not keys & _SCOPING_KEYS:
+            problems.append(
+                {
+                    "sid": sid,
+                    "problem": (
+                        "lets cloudtrail.amazonaws.com generate data keys without an aws:SourceArn or "
+                        "kms:EncryptionContext:aws:cloudtrail:arn condition"
+                    ),
+                }
+            )
         if _wildcard_principal(stmt) and _allows(stmt, _DECRYPT_ACTIONS) and not keys:
-            problems.append({"sid": sid, "problem": (
-                "grants kms:Decrypt to a wildcard principal without conditions")})
+            problems.append({"sid": sid, "problem": ("grants kms:Decrypt to a wildcard principal without conditions")})
     return problems
 
 
@@ -161,18 +163,16 @@ def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
     if isinstance(policy, CollectionError):
         return key_error(ctx, use, policy)
     if policy is None:
-        return key_result(ctx, use, Status.ERROR,
-                          "the key policy was not collected; nothing can be concluded")
+        return key_result(ctx, use, Status.ERROR, "the key policy was not collected; nothing can be concluded")
     if not isinstance(policy.get("Statement"), list | Mapping):
-        return key_result(ctx, use, Status.ERROR,
-                          "the key policy has no readable Statement; nothing can be concluded")
+        return key_result(ctx, use, Status.ERROR, "the key policy has no readable Statement; nothing can be concluded")
     problems = policy_problems(policy)
     if problems:
         text = "; ".join(f"{p['sid']} {p['problem']}" for p in problems)
         return key_result(ctx, use, Status.FAIL, text, {"problems": problems})
-    return key_result(ctx, use, Status.PASS,
-                      "CloudTrail use is scoped and decryption is not open to everyone",
-                      {"problems": []})
+    return key_result(
+        ctx, use, Status.PASS, "CloudTrail use is scoped and decryption is not open to everyone", {"problems": []}
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

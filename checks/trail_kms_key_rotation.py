@@ -57,24 +57,28 @@ def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
     md = key.metadata
     if isinstance(md, CollectionError):
         return key_error(ctx, use, md)
-    ev: dict[str, object] = {"key_manager": md.key_manager, "key_spec": md.key_spec,
-                             "origin": md.origin}
+    ev: dict[str, object] = {"key_manager": md.key_manager, "key_spec": md.key_spec, "origin": md.origin}
     if md.key_manager != "CUSTOMER":
-        return key_result(ctx, use, Status.NOT_APPLICABLE,
-                          f"{md.key_manager}-managed key: rotation is managed by AWS", ev)
+        return key_result(
+            ctx, use, Status.NOT_APPLICABLE, f"{md.key_manager}-managed key: rotation is managed by AWS", ev
+        )
     if md.key_spec != "SYMMETRIC_DEFAULT":
-        return key_result(ctx, use, Status.NOT_APPLICABLE,
-                          f"key spec {md.key_spec} does not support automatic rotation", ev)
+        return key_result(
+            ctx, use, Status.NOT_APPLICABLE, f"key spec {md.key_spec} does not support automatic rotation", ev
+        )
     if md.origin != "AWS_KMS":
-        return key_result(ctx, use, Status.NOT_APPLICABLE,
-                          f"key material origin {md.origin} does not support automatic rotation; "
-                          "rotate it manually", ev)
+        return key_result(
+            ctx,
+            use,
+            Status.NOT_APPLICABLE,
+            f"key material origin {md.origin} does not support automatic rotation; rotate it manually",
+            ev,
+        )
     rot = key.rotation_enabled
     if isinstance(rot, CollectionError):
         return key_error(ctx, use, rot)
     if rot is None:
-        return key_result(ctx, use, Status.ERROR,
-                          "rotation status was not collected; nothing can be concluded", ev)
+        return key_result(ctx, use, Status.ERROR, "rotation status was not collected; nothing can be concluded", ev)
     ev["rotation_enabled"] = rot
     if rot:
         return key_result(ctx, use, Status.PASS, "automatic rotation is enabled", ev)

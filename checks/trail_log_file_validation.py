@@ -51,9 +51,14 @@ META = CheckMeta(
 
 def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
     on = trail.log_file_validation_enabled
-    return trail_result(ctx, trail, Status.PASS if on else Status.FAIL,
-                        "log file validation is " + ("enabled" if on else "disabled"),
-                        {"log_file_validation_enabled": on}, account_id=account.account_id)
+    return trail_result(
+        ctx,
+        trail,
+        Status.PASS if on else Status.FAIL,
+        "log file validation is " + ("enabled" if on else "disabled"),
+        {"log_file_validation_enabled": on},
+        account_id=account.account_id,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

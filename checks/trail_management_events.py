@@ -32,8 +32,8 @@ META = CheckMeta(
         summary="Record all management events: ReadWriteType All and no excluded sources.",
         cli=(
             "aws cloudtrail put-event-selectors --trail-name <trail> --event-selectors "
-            "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,"
-            "\"ExcludeManagementEventSources\":[]}]'"
+            '\'[{"ReadWriteType":"All","IncludeManagementEvents":true,'
+            '"ExcludeManagementEventSources":[]}]\''
         ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
@@ -73,8 +73,9 @@ def _judge(account: AccountSnapshot, trail: Trail, ctx: CheckContext) -> CheckRe
         return sel
     cov = management_coverage(sel)
     status = Status.PASS if cov.complete else Status.FAIL
-    return trail_result(ctx, trail, status, cov.describe(),
-                        {"management_events": cov.as_evidence()}, account_id=account.account_id)
+    return trail_result(
+        ctx, trail, status, cov.describe(), {"management_events": cov.as_evidence()}, account_id=account.account_id
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

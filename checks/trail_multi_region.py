@@ -36,7 +36,7 @@ META = CheckMeta(
         cli=(
             "aws cloudtrail update-trail --name org-trail --is-multi-region-trail\n"
             "aws cloudtrail put-event-selectors --trail-name org-trail --event-selectors "
-            "'[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'"
+            '\'[{"ReadWriteType":"All","IncludeManagementEvents":true}]\''
         ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
@@ -73,20 +73,26 @@ META = CheckMeta(
 
 
 def _account_judgement(trail: Trail) -> Judgement:
-    return all_of(multi_region_judgement(trail), logging_judgement(trail),
-                  management_judgement(trail, complete=True))
+    return all_of(multi_region_judgement(trail), logging_judgement(trail), management_judgement(trail, complete=True))
 
 
-def _region_results(ctx: CheckContext, account: AccountSnapshot,
-                    trails: list[Trail]) -> Iterator[CheckResult]:
+def _region_results(ctx: CheckContext, account: AccountSnapshot, trails: list[Trail]) -> Iterator[CheckResult]:
     for reg in ctx.regions(account):
         if isinstance(reg.trail_arns, CollectionError):
-            yield ctx.error(reg.trail_arns, resource_id=account.account_id, region=reg.region,
-                            account_id=account.account_id, resource_type="AwsAccount")
+            yield ctx.error(
+                reg.trail_arns,
+                resource_id=account.account_id,
+                region=reg.region,
+                account_id=account.account_id,
+                resource_type="AwsAccount",
+            )
             continue
         judged = [(t, logging_judgement(t)) for t in trails if trail_covers_region(t, reg.region)]
         yield account_result(
-            ctx, account, judged, what=f"covers region {reg.region} and is logging",
+            ctx,
+            account,
+            judged,
+            what=f"covers region {reg.region} and is logging",
             region=reg.region,
             no_trail_message=f"no trail covers region {reg.region}",
         )
@@ -97,7 +103,9 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     for account in ctx.accounts():
         trails = covering_trails(ctx.snapshot, account)
         yield account_result(
-            ctx, account, [(t, _account_judgement(t)) for t in trails],
+            ctx,
+            account,
+            [(t, _account_judgement(t)) for t in trails],
             what="is multi-region, logging and records read and write management events",
         )
         yield from _region_results(ctx, account, trails)

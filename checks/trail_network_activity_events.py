@@ -29,16 +29,18 @@ META = CheckMeta(
         "event, so this is reported for information."
     ),
     remediation=Remediation(
-        summary=("Add an advanced selector with eventCategory NetworkActivity and the event sources "
-                 "of your VPC endpoints to the multi-region trail."),
+        summary=(
+            "Add an advanced selector with eventCategory NetworkActivity and the event sources "
+            "of your VPC endpoints to the multi-region trail."
+        ),
         cli=(
             "aws cloudtrail put-advanced-event-selectors --trail-name org-trail "
             "--advanced-event-selectors '["
-            "{\"Name\":\"Management events\",\"FieldSelectors\":["
-            "{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]},"
-            "{\"Name\":\"VPC endpoint activity\",\"FieldSelectors\":["
-            "{\"Field\":\"eventCategory\",\"Equals\":[\"NetworkActivity\"]},"
-            "{\"Field\":\"eventSource\",\"Equals\":[\"s3.amazonaws.com\",\"kms.amazonaws.com\"]}]}]'"
+            '{"Name":"Management events","FieldSelectors":['
+            '{"Field":"eventCategory","Equals":["Management"]}]},'
+            '{"Name":"VPC endpoint activity","FieldSelectors":['
+            '{"Field":"eventCategory","Equals":["NetworkActivity"]},'
+            '{"Field":"eventSource","Equals":["s3.amazonaws.com","kms.amazonaws.com"]}]}]\''
         ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
@@ -77,9 +79,11 @@ def _judge(trail: Trail) -> Judgement:
         records = problem or Judgement.unknown("no selectors")
     else:
         sources = network_activity_sources(sel)
-        records = (Judgement.yes(f"trail {trail.name} records network activity events of "
-                                 + ", ".join(sources)) if sources
-                   else Judgement.no(f"trail {trail.name} records no network activity events"))
+        records = (
+            Judgement.yes(f"trail {trail.name} records network activity events of " + ", ".join(sources))
+            if sources
+            else Judgement.no(f"trail {trail.name} records no network activity events")
+        )
     return all_of(multi_region_judgement(trail), logging_judgement(trail), records)
 
 

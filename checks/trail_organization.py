@@ -88,39 +88,54 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
         aid = account.account_id
         if account.is_organization_management is not True:
             if org is None:
-                yield ctx.result(aid, GLOBAL, Status.NOT_APPLICABLE,
-                                 "the account is not in an AWS Organizations organisation",
-                                 resource_id=aid)
+                yield ctx.result(
+                    aid,
+                    GLOBAL,
+                    Status.NOT_APPLICABLE,
+                    "the account is not in an AWS Organizations organisation",
+                    resource_id=aid,
+                )
                 continue
             if isinstance(org, CollectionError):
                 yield ctx.error(org, resource_id=aid, region=GLOBAL, account_id=aid)
                 continue
             if org.management_account_id != aid:
                 admins = org.cloudtrail_delegated_admins
-                org_trails = [(t, _judge(t)) for t in covering_trails(ctx.snapshot, account)
-                              if t.is_organization_trail]
+                org_trails = [(t, _judge(t)) for t in covering_trails(ctx.snapshot, account) if t.is_organization_trail]
                 if isinstance(admins, tuple) and aid in admins:
                     yield account_result(
-                        ctx, account, org_trails,
-                        what="is a logging organisation trail (this account is CloudTrail's "
-                             "delegated administrator)",
+                        ctx,
+                        account,
+                        org_trails,
+                        what="is a logging organisation trail (this account is CloudTrail's delegated administrator)",
                         no_trail_message="no organisation trail: this account is CloudTrail's "
-                                         "delegated administrator and no organisation trail covers it")
+                        "delegated administrator and no organisation trail covers it",
+                    )
                     continue
                 if isinstance(admins, CollectionError) and not any(j.ok for _, j in org_trails):
                     yield ctx.error(admins, resource_id=aid, region=GLOBAL, account_id=aid)
                     continue
-                yield ctx.result(aid, GLOBAL, Status.NOT_APPLICABLE,
-                                 "member account: only the management or delegated administrator "
-                                 "account can own an organisation trail",
-                                 resource_id=aid, evidence={"organization_id": org.id,
-                                                            "cloudtrail_delegated_admins":
-                                                                list(admins) if isinstance(admins, tuple)
-                                                                else None})
+                yield ctx.result(
+                    aid,
+                    GLOBAL,
+                    Status.NOT_APPLICABLE,
+                    "member account: only the management or delegated administrator "
+                    "account can own an organisation trail",
+                    resource_id=aid,
+                    evidence={
+                        "organization_id": org.id,
+                        "cloudtrail_delegated_admins": list(admins) if isinstance(admins, tuple) else None,
+                    },
+                )
                 continue
         judged = [(t, _judge(t)) for t in owned_trails(account)]
-        yield account_result(ctx, account, judged, what="is a logging organisation trail",
-                             no_trail_message="no organisation trail: the account owns no trail")
+        yield account_result(
+            ctx,
+            account,
+            judged,
+            what="is a logging organisation trail",
+            no_trail_message="no organisation trail: the account owns no trail",
+        )
 
 
 CHECK = Check(META, evaluate)

@@ -30,8 +30,10 @@ META = CheckMeta(
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html",
     ),
-    references=("AWS Config cloudtrail-enabled (snsTopicArn parameter)",
-                "CloudSploit CloudTrail Notifications Enabled"),
+    references=(
+        "AWS Config cloudtrail-enabled (snsTopicArn parameter)",
+        "CloudSploit CloudTrail Notifications Enabled",
+    ),
     permissions=("cloudtrail:DescribeTrails",),
     notes=(
         "AWS Config's cloudtrail-enabled rule checks the topic only when its snsTopicArn "
@@ -45,10 +47,22 @@ META = CheckMeta(
 def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
     topic = trail.sns_topic_arn
     if topic:
-        return trail_result(ctx, trail, Status.PASS, f"notifies SNS topic {topic}", {"sns_topic_arn": topic},
-                            account_id=account.account_id)
-    return trail_result(ctx, trail, Status.FAIL, "no SNS topic is notified of log file deliveries",
-                        {"sns_topic_arn": None}, account_id=account.account_id)
+        return trail_result(
+            ctx,
+            trail,
+            Status.PASS,
+            f"notifies SNS topic {topic}",
+            {"sns_topic_arn": topic},
+            account_id=account.account_id,
+        )
+    return trail_result(
+        ctx,
+        trail,
+        Status.FAIL,
+        "no SNS topic is notified of log file deliveries",
+        {"sns_topic_arn": None},
+        account_id=account.account_id,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

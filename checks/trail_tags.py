@@ -21,8 +21,10 @@ META = CheckMeta(
     ),
     remediation=Remediation(
         summary="Tag the trail with the keys your tagging policy requires (owner, purpose...).",
-        cli=("aws cloudtrail add-tags --resource-id <trail-arn> "
-             "--tags-list Key=owner,Value=security Key=purpose,Value=audit"),
+        cli=(
+            "aws cloudtrail add-tags --resource-id <trail-arn> "
+            "--tags-list Key=owner,Value=security Key=purpose,Value=audit"
+        ),
         terraform=(
             'resource "aws_cloudtrail" "main" {\n'
             '  name           = "org-trail"\n'
@@ -50,25 +52,54 @@ META = CheckMeta(
 def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
     tags = trail.tags
     if isinstance(tags, CollectionError):
-        return ctx.error(tags, resource_id=trail.name, resource_arn=trail.arn, region=trail.home_region,
-                         account_id=account.account_id, resource_type="AwsCloudTrailTrail")
+        return ctx.error(
+            tags,
+            resource_id=trail.name,
+            resource_arn=trail.arn,
+            region=trail.home_region,
+            account_id=account.account_id,
+            resource_type="AwsCloudTrailTrail",
+        )
     if tags is None:
-        return trail_result(ctx, trail, Status.ERROR, "the trail's tags were not collected; nothing can "
-                            "be concluded", account_id=account.account_id)
+        return trail_result(
+            ctx,
+            trail,
+            Status.ERROR,
+            "the trail's tags were not collected; nothing can be concluded",
+            account_id=account.account_id,
+        )
     keys = sorted({t.key for t in tags})
     required = list(dict.fromkeys(ctx.settings.required_tags))
     ev = {"tag_keys": keys, "required_tags": required}
     if required:
         missing = [k for k in required if k not in keys]
         if missing:
-            return trail_result(ctx, trail, Status.FAIL, f"missing required tag(s) {', '.join(missing)}",
-                                {**ev, "missing": missing}, account_id=account.account_id)
-        return trail_result(ctx, trail, Status.PASS, f"carries the required tags {', '.join(required)}", ev,
-                            account_id=account.account_id)
+            return trail_result(
+                ctx,
+                trail,
+                Status.FAIL,
+                f"missing required tag(s) {', '.join(missing)}",
+                {**ev, "missing": missing},
+                account_id=account.account_id,
+            )
+        return trail_result(
+            ctx,
+            trail,
+            Status.PASS,
+            f"carries the required tags {', '.join(required)}",
+            ev,
+            account_id=account.account_id,
+        )
     if not keys:
         return trail_result(ctx, trail, Status.FAIL, "has no tags", ev, account_id=account.account_id)
-    return trail_result(ctx, trail, Status.PASS, f"tagged ({', '.join(keys)}); no tag key is required",
-                        ev, account_id=account.account_id)
+    return trail_result(
+        ctx,
+        trail,
+        Status.PASS,
+        f"tagged ({', '.join(keys)}); no tag key is required",
+        ev,
+        account_id=account.account_id,
+    )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:

@@ -26,8 +26,9 @@ SOURCE = "policy/iam-policy.json"
 CLOUDFORMATION = ("deploy/cloudformation/audit-role.yaml", "deploy/cloudformation/scheduled-scan.yaml")
 TERRAFORM_COPIES = ("deploy/terraform/audit-role/iam-policy.json", "deploy/terraform/scheduled-scan/iam-policy.json")
 
-_BLOCK = re.compile(r"^(?P<indent>[ ]*)# BEGIN GENERATED from (?P<source>\S+)\n.*?^(?P=indent)# END GENERATED$",
-                    re.S | re.M)
+_BLOCK = re.compile(
+    r"^(?P<indent>[ ]*)# BEGIN GENERATED from (?P<source>\S+)\n.*?^(?P=indent)# END GENERATED$", re.S | re.M
+)
 
 
 def policy_text() -> str:
@@ -37,6 +38,7 @@ def policy_text() -> str:
 
 def render_template(text: str, path: str) -> str:
     """The template with every generated block replaced by the current policy."""
+
     def block(match: re.Match[str]) -> str:
         if match["source"] != SOURCE:
             raise SystemExit(f"{path}: generated block from unknown source {match['source']}")

@@ -58,11 +58,13 @@ TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:security-alarms"
 STORE_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/0b3c4d5e-1111-2222-3333-444455556666"
 
 
-def denied(operation: str, service: str = "cloudtrail", region: str = REGION,
-           resource: str = "", account: str = ACCOUNT) -> CollectionError:
+def denied(
+    operation: str, service: str = "cloudtrail", region: str = REGION, resource: str = "", account: str = ACCOUNT
+) -> CollectionError:
     """An AccessDenied collection error."""
-    return CollectionError(account, region, service, operation, "AccessDenied",
-                           "User is not authorized to perform this action", resource)
+    return CollectionError(
+        account, region, service, operation, "AccessDenied", "User is not authorized to perform this action", resource
+    )
 
 
 def sound_trail(**changes: Any) -> Trail:
@@ -92,9 +94,11 @@ def sound_trail(**changes: Any) -> Trail:
                 BasicEventSelector(
                     read_write_type="All",
                     include_management_events=True,
-                    data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),
-                                    DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),
-                                    DataResource("AWS::DynamoDB::Table", ("arn:aws:dynamodb",))),
+                    data_resources=(
+                        DataResource("AWS::S3::Object", ("arn:aws:s3",)),
+                        DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),
+                        DataResource("AWS::DynamoDB::Table", ("arn:aws:dynamodb",)),
+                    ),
                 ),
             )
         ),
@@ -108,8 +112,9 @@ def sound_trail(**changes: Any) -> Trail:
 
 def sound_bucket(**changes: Any) -> Bucket:
     """A private, versioned, object-locked log bucket with a good policy and lifecycle."""
-    write = trail_write_statement(BUCKET, {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                                            "aws:SourceArn": TRAIL_ARN}})
+    write = trail_write_statement(
+        BUCKET, {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": TRAIL_ARN}}
+    )
     bucket = Bucket(
         name=BUCKET,
         existence="exists",
@@ -141,21 +146,33 @@ def sound_key(**changes: Any) -> KmsKey:
         key_ref=KEY_ARN,
         account_id=ACCOUNT,
         region=REGION,
-        metadata=KeyMetadata(key_id=KEY_ARN.rsplit("/", 1)[1], arn=KEY_ARN, key_state="Enabled",
-                             enabled=True, key_manager="CUSTOMER"),
+        metadata=KeyMetadata(
+            key_id=KEY_ARN.rsplit("/", 1)[1], arn=KEY_ARN, key_state="Enabled", enabled=True, key_manager="CUSTOMER"
+        ),
         rotation_enabled=True,
         policy={
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "Admin", "Effect": "Allow",
-                 "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                 "Action": "kms:*", "Resource": "*"},
-                {"Sid": "CloudTrailEncrypt", "Effect": "Allow",
-                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                 "Action": "kms:GenerateDataKey*", "Resource": "*",
-                 "Condition": {"StringLike": {
-                     "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
-                     "StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
+                {
+                    "Sid": "Admin",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudTrailEncrypt",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+                        },
+                        "StringEquals": {"aws:SourceArn": TRAIL_ARN},
+                    },
+                },
             ],
         },
     )
@@ -165,15 +182,24 @@ def sound_key(**changes: Any) -> KmsKey:
 def sound_event_data_store(**changes: Any) -> EventDataStore:
     """An ingesting, multi-region, organisation-enabled CloudTrail Lake store with a customer managed
     key, termination protection and seven years of retention (every lake-* check passes)."""
-    config = replace(EventDataStoreConfig(
-        status="ENABLED", multi_region_enabled=True, organization_enabled=True,
-        termination_protection_enabled=True, retention_days=2557, kms_key_id=KEY_ARN,
-        billing_mode="FIXED_RETENTION_PRICING",
-        advanced_event_selectors=(AdvancedEventSelector("Default management events", (
-            FieldSelector("eventCategory", equals=("Management",)),)),),
-    ), **{k: v for k, v in changes.items() if k != "config"})
-    return EventDataStore(arn=STORE_ARN, name="org-events", region=REGION,
-                          config=changes.get("config", config))
+    config = replace(
+        EventDataStoreConfig(
+            status="ENABLED",
+            multi_region_enabled=True,
+            organization_enabled=True,
+            termination_protection_enabled=True,
+            retention_days=2557,
+            kms_key_id=KEY_ARN,
+            billing_mode="FIXED_RETENTION_PRICING",
+            advanced_event_selectors=(
+                AdvancedEventSelector(
+                    "Default management events", (FieldSelector("eventCategory", equals=("Management",)),)
+                ),
+            ),
+        ),
+        **{k: v for k, v in changes.items() if k != "config"},
+    )
+    return EventDataStore(arn=STORE_ARN, name="org-events", region=REGION, config=changes.get("config", config))
 
 
 def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
@@ -186,8 +212,9 @@ def sound_region(region: str = REGION, **changes: Any) -> RegionSnapshot:
         log_resource_policies=() if home else None,
         metric_filters=(),
         alarms=(),
-        topics=(TopicSubscriptions(TOPIC_ARN, (Subscription(f"{TOPIC_ARN}:sub-1", "email",
-                                                            "secops@example.com"),)),) if home else (),
+        topics=(TopicSubscriptions(TOPIC_ARN, (Subscription(f"{TOPIC_ARN}:sub-1", "email", "secops@example.com"),)),)
+        if home
+        else (),
         config_recorders=(ConfigRecorder("default", True, home, True, "SUCCESS"),),
         event_data_stores=(sound_event_data_store(),) if home else (),
     )
@@ -227,6 +254,7 @@ def sound_snapshot(**changes: Any) -> Snapshot:
 
 def advanced_selectors() -> EventSelectors:
     """The sound trail's selectors in the advanced dialect, plus network activity events."""
+
     def sel(name: str, *fields: FieldSelector) -> AdvancedEventSelector:
         return AdvancedEventSelector(name, fields)
 
@@ -234,14 +262,19 @@ def advanced_selectors() -> EventSelectors:
         return FieldSelector("resources.type", equals=(rtype,))
 
     category = lambda c: FieldSelector("eventCategory", equals=(c,))  # noqa: E731
-    return EventSelectors(advanced=(
-        sel("Management events", category("Management")),
-        sel("S3 objects", category("Data"), data("AWS::S3::Object")),
-        sel("Lambda invokes", category("Data"), data("AWS::Lambda::Function")),
-        sel("DynamoDB items", category("Data"), data("AWS::DynamoDB::Table")),
-        sel("VPC endpoint activity", category("NetworkActivity"),
-            FieldSelector("eventSource", equals=("s3.amazonaws.com", "kms.amazonaws.com"))),
-    ))
+    return EventSelectors(
+        advanced=(
+            sel("Management events", category("Management")),
+            sel("S3 objects", category("Data"), data("AWS::S3::Object")),
+            sel("Lambda invokes", category("Data"), data("AWS::Lambda::Function")),
+            sel("DynamoDB items", category("Data"), data("AWS::DynamoDB::Table")),
+            sel(
+                "VPC endpoint activity",
+                category("NetworkActivity"),
+                FieldSelector("eventSource", equals=("s3.amazonaws.com", "kms.amazonaws.com")),
+            ),
+        )
+    )
 
 
 def with_account(snap: Snapshot, **changes: Any) -> Snapshot:
@@ -275,8 +308,13 @@ def with_region(snap: Snapshot, region: str = REGION, **changes: Any) -> Snapsho
 
 def alarm(name: str, metric: str, namespace: str = "CISBenchmark") -> Alarm:
     """An enabled alarm notifying the sound topic."""
-    return Alarm(name=name, arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
-                 metric_name=metric, namespace=namespace, alarm_actions=(TOPIC_ARN,))
+    return Alarm(
+        name=name,
+        arn=f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+        metric_name=metric,
+        namespace=namespace,
+        alarm_actions=(TOPIC_ARN,),
+    )
 
 
 def integrity_doc(**parts: Any) -> dict[str, Any]:
@@ -287,8 +325,14 @@ def integrity_doc(**parts: Any) -> dict[str, Any]:
     """
     doc: dict[str, Any] = {
         "schema_version": 1,
-        "scope": {"source": "local", "location": "digests", "trails": [], "accounts": [], "regions": [],
-                  "range": {"start": None, "end": None}},
+        "scope": {
+            "source": "local",
+            "location": "digests",
+            "trails": [],
+            "accounts": [],
+            "regions": [],
+            "range": {"start": None, "end": None},
+        },
         "digests_total": 0,
         "digests_valid": 0,
         "log_files_total": 0,

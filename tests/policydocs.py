@@ -43,11 +43,13 @@ def policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
 
 def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
     """Record every resource type with AWS Config (a boto3 ``config`` client), delivering to ``bucket``."""
-    config.put_configuration_recorder(ConfigurationRecorder={
-        "name": "default",
-        "roleARN": f"arn:aws:iam::{account_id}:role/config",
-        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-    })
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account_id}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
 
@@ -67,7 +69,13 @@ def archive_rule(transition_days: int, expiration_days: int, noncurrent_days: in
 def put_alarm(cloudwatch: Any, name: str, metric: str, namespace: str, topic_arn: str) -> None:
     """An alarm on any occurrence of ``namespace/metric`` (sum >= 1 in five minutes) notifying ``topic_arn``."""
     cloudwatch.put_metric_alarm(
-        AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Sum", Period=300,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmName=name,
+        MetricName=metric,
+        Namespace=namespace,
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
         AlarmActions=[topic_arn],
     )

@@ -39,10 +39,12 @@ def ok(configured: str, item: CisItem) -> bool:
 
 def test_parse_builds_frozen_tree_with_normalised_values() -> None:
     tree = parse('{ ($.eventName = CreateTrail) || ($.eventName = "UpdateTrail") }')
-    assert tree == Or((
-        Comparison(("eventName",), "=", Value("string", "CreateTrail")),
-        Comparison(("eventName",), "=", Value("string", "UpdateTrail")),
-    ))
+    assert tree == Or(
+        (
+            Comparison(("eventName",), "=", Value("string", "CreateTrail")),
+            Comparison(("eventName",), "=", Value("string", "UpdateTrail")),
+        )
+    )
 
 
 def test_and_binds_tighter_than_or() -> None:
@@ -61,8 +63,9 @@ def test_selectors_with_index_and_star() -> None:
 
 
 def test_keywords_and_numbers() -> None:
-    tree = parse("{ $.a IS NULL && $.b NOT EXISTS && $.c EXISTS && $.d IS TRUE && $.e is false "
-                 "&& $.f >= 10 && $.g < -2.5 }")
+    tree = parse(
+        "{ $.a IS NULL && $.b NOT EXISTS && $.c EXISTS && $.d IS TRUE && $.e is false && $.f >= 10 && $.g < -2.5 }"
+    )
     assert isinstance(tree, And)
     ops = [c.op for c in tree.items if isinstance(c, Comparison)]
     assert ops == ["IS NULL", "NOT EXISTS", "EXISTS", "IS TRUE", "IS FALSE", ">=", "<"]
@@ -153,8 +156,7 @@ def test_not_equal_is_the_complement_of_equal_including_missing_fields() -> None
 
 def test_existence_null_and_booleans() -> None:
     assert m("{ $.userIdentity.invokedBy NOT EXISTS }", {"userIdentity": {"type": "Root"}})
-    assert not m("{ $.userIdentity.invokedBy NOT EXISTS }",
-                 {"userIdentity": {"invokedBy": "s3.amazonaws.com"}})
+    assert not m("{ $.userIdentity.invokedBy NOT EXISTS }", {"userIdentity": {"invokedBy": "s3.amazonaws.com"}})
     assert m("{ $.errorCode EXISTS }", {"errorCode": "X"})
     assert m("{ $.responseElements IS NULL }", {"responseElements": None})
     assert not m("{ $.responseElements IS NULL }", {})
@@ -201,13 +203,15 @@ def sat(configured: str, required: str) -> tuple[bool, tuple[str, ...], tuple[st
 
 
 def test_extra_or_alternative_is_accepted() -> None:
-    assert sat("{ $.eventName = A || $.eventName = B || $.eventName = C }",
-               "{ $.eventName = A || $.eventName = B }")[0]
+    assert sat("{ $.eventName = A || $.eventName = B || $.eventName = C }", "{ $.eventName = A || $.eventName = B }")[0]
 
 
 def test_exact_name_does_not_satisfy_a_different_name() -> None:
     assert sat("{ $.eventName = CreateRouteTable }", "{ $.eventName = CreateRoute }") == (
-        False, ('$.eventName = "CreateRoute"',), ())
+        False,
+        ('$.eventName = "CreateRoute"',),
+        (),
+    )
 
 
 def test_wildcard_in_place_of_names_is_accepted_as_broader() -> None:
@@ -223,19 +227,24 @@ def test_narrower_wildcard_is_not_accepted() -> None:
 
 
 def test_dropped_and_clause_is_reported_missing() -> None:
-    assert sat("{ $.eventName = ConsoleLogin }",
-               '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" }') == (
-        False, ('$.errorMessage = "Failed authentication"',), ())
+    assert sat(
+        "{ $.eventName = ConsoleLogin }", '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" }'
+    ) == (False, ('$.errorMessage = "Failed authentication"',), ())
 
 
 def test_extra_and_clause_is_reported_as_restriction() -> None:
     assert sat("{ $.eventName = X && $.awsRegion = us-east-1 }", "{ $.eventName = X }") == (
-        False, (), ('$.awsRegion = "us-east-1"',))
+        False,
+        (),
+        ('$.awsRegion = "us-east-1"',),
+    )
 
 
 def test_negation_and_not_equal_are_the_same_clause() -> None:
-    assert sat('{ $.eventName = ConsoleLogin && !($.additionalEventData.MFAUsed = "Yes") }',
-               '{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != "Yes" }')[0]
+    assert sat(
+        '{ $.eventName = ConsoleLogin && !($.additionalEventData.MFAUsed = "Yes") }',
+        '{ $.eventName = ConsoleLogin && $.additionalEventData.MFAUsed != "Yes" }',
+    )[0]
 
 
 def test_de_morgan_is_applied() -> None:
@@ -262,19 +271,17 @@ def _unquote_words(text: str) -> str:
 
 
 def _quote_words(text: str) -> str:
-    return re.sub(r'(=\s*)([A-Za-z][A-Za-z0-9.]*)(?=\s*\))', r'\1"\2"', text)
+    return re.sub(r"(=\s*)([A-Za-z][A-Za-z0-9.]*)(?=\s*\))", r'\1"\2"', text)
 
 
 def _squeeze_whitespace(text: str) -> str:
     parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-    return "".join(p if p.startswith('"') else re.sub(r"\s*(&&|\|\||[(){}]|!=|=)\s*", r"\1", p)
-                   for p in parts)
+    return "".join(p if p.startswith('"') else re.sub(r"\s*(&&|\|\||[(){}]|!=|=)\s*", r"\1", p) for p in parts)
 
 
 def _spread_whitespace(text: str) -> str:
     parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-    return "".join(p if p.startswith('"') else re.sub(r"(&&|\|\||\(|\))", r"  \1\n ", p)
-                   for p in parts)
+    return "".join(p if p.startswith('"') else re.sub(r"(&&|\|\||\(|\))", r"  \1\n ", p) for p in parts)
 
 
 def _reverse(expr: Expr) -> Expr:
@@ -354,7 +361,7 @@ def test_cis_pattern_missing_any_clause_fails(item: CisItem) -> None:
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=ITEM_IDS)
 def test_cis_pattern_with_extra_restriction_fails(item: CisItem) -> None:
     inner = item.pattern.strip()[1:-1]
-    text = '{ (' + inner + ') && ($.awsRegion = "us-east-1") }'
+    text = "{ (" + inner + ') && ($.awsRegion = "us-east-1") }'
     res = satisfies_any(compile_pattern(text), readings(item))
     assert not res.ok
     assert res.extra_restrictions == ('$.awsRegion = "us-east-1"',)
@@ -364,13 +371,12 @@ def test_cis_pattern_with_extra_restriction_fails(item: CisItem) -> None:
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=ITEM_IDS)
 def test_cis_pattern_with_extra_alternative_passes(item: CisItem) -> None:
     inner = item.pattern.strip()[1:-1]
-    assert ok('{ (' + inner + ') || ($.eventName = "SomethingElse") }', item)
+    assert ok("{ (" + inner + ') || ($.eventName = "SomethingElse") }', item)
 
 
 def _event_for(conj: list[Comparison]) -> dict[str, Any]:
     """A minimal event satisfying every comparison of one conjunction."""
-    event: dict[str, Any] = {"eventVersion": "1.08", "sourceIPAddress": "198.51.100.7",
-                             "eventType": "AwsApiCall"}
+    event: dict[str, Any] = {"eventVersion": "1.08", "sourceIPAddress": "198.51.100.7", "eventType": "AwsApiCall"}
     for c in conj:
         keys = [s for s in c.path if isinstance(s, str)]
         target = event
@@ -417,8 +423,7 @@ def test_cis_pattern_matches_each_listed_event_and_not_near_misses(item: CisItem
 
 def test_cis_4_13_route_names_are_whole_names() -> None:
     item = item_by_check("alarm-route-table-changes")
-    swapped = item.pattern.replace("($.eventName = CreateRoute)",
-                                   "($.eventName = CreateRouteTable)")
+    swapped = item.pattern.replace("($.eventName = CreateRoute)", "($.eventName = CreateRouteTable)")
     assert swapped != item.pattern
     res = satisfies_any(compile_pattern(swapped), readings(item))
     assert not res.ok
@@ -432,16 +437,21 @@ def test_cis_4_1_either_reading_is_accepted_and_events_follow_precedence() -> No
     assert item.intent is not None
     assert ok(item.intent, item)
     assert ok(item.pattern, item)
-    delivery_denied = {"errorCode": "AccessDenied", "eventName": "PutObject",
-                       "sourceIPAddress": "delivery.logs.amazonaws.com"}
+    delivery_denied = {
+        "errorCode": "AccessDenied",
+        "eventName": "PutObject",
+        "sourceIPAddress": "delivery.logs.amazonaws.com",
+    }
     delivery_unauth = {**delivery_denied, "errorCode": "Client.UnauthorizedOperation"}
     # As printed (&& binds tighter): the exclusions apply to the AccessDenied branch only.
     assert not matches(compiled(item), delivery_denied)
     assert matches(compiled(item), delivery_unauth)
     # The benchmark's intent excludes delivery.logs for both error codes.
     assert not matches(compiled_intent(item), delivery_unauth)
-    only_denied = "{ ($.errorCode = \"AccessDenied*\") && ($.sourceIPAddress != " \
-                  "\"delivery.logs.amazonaws.com\") && ($.eventName != \"HeadBucket\") }"
+    only_denied = (
+        '{ ($.errorCode = "AccessDenied*") && ($.sourceIPAddress != '
+        '"delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }'
+    )
     assert not ok(only_denied, item)
 
 
@@ -492,11 +502,9 @@ def test_cis_patterns_on_real_cloudtrail_events() -> None:
     records = json.loads(FIXTURE.read_text(encoding="utf-8"))["Records"]
     seen: dict[tuple[Any, ...], set[str]] = {}
     for record in records:
-        key = (record["eventName"], record.get("errorCode"),
-               record.get("additionalEventData", {}).get("MFAUsed"))
+        key = (record["eventName"], record.get("errorCode"), record.get("additionalEventData", {}).get("MFAUsed"))
         seen[key] = {i.number for i in CIS_ITEMS if matches(compiled(i), record)}
-        assert seen[key] == {i.number for i in CIS_ITEMS
-                             if matches(compiled_intent(i), record)}, key
+        assert seen[key] == {i.number for i in CIS_ITEMS if matches(compiled_intent(i), record)}, key
     assert seen == EXPECTED_REAL
 
 

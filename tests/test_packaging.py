@@ -39,8 +39,11 @@ def test_wheel_carries_every_check(wheel_names: set[str]) -> None:
 
 def test_wheel_carries_mappings_and_templates(wheel_names: set[str]) -> None:
     mappings = {p.relative_to(ROOT / "mappings").as_posix() for p in (ROOT / "mappings").rglob("*.yaml")}
-    templates = {p.relative_to(ROOT / "reports/templates").as_posix() for p in (ROOT / "reports/templates").rglob("*")
-                 if p.is_file()}
+    templates = {
+        p.relative_to(ROOT / "reports/templates").as_posix()
+        for p in (ROOT / "reports/templates").rglob("*")
+        if p.is_file()
+    }
     assert mappings and templates
     assert {f"auditor/data/mappings/{m}" for m in mappings} <= wheel_names
     assert {f"auditor/data/templates/{t}" for t in templates} <= wheel_names
@@ -53,7 +56,10 @@ def test_wheel_carries_every_module_of_the_source_tree(wheel_names: set[str]) ->
         if "__pycache__" not in p.parts and p.parent.name != "builtin_checks"
     }
     assert modules - wheel_names == set()
-    shipped = {n for n in wheel_names if n.startswith("auditor/") and n.endswith(".py")
-               and not n.startswith("auditor/builtin_checks/")}
+    shipped = {
+        n
+        for n in wheel_names
+        if n.startswith("auditor/") and n.endswith(".py") and not n.startswith("auditor/builtin_checks/")
+    }
     assert shipped - modules == set(), "the wheel ships modules the source tree no longer has (stale build/?)"
     assert "auditor/schemas/snapshot.schema.json" in wheel_names

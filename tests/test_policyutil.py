@@ -75,8 +75,9 @@ def test_principal_forms() -> None:
 def test_condition_keys_are_case_insensitive_and_operators_parsed() -> None:
     stmt = {"Condition": {"ForAnyValue:StringEqualsIfExists": {"AWS:SourceArn": ["a", "b"]}}}
     [entry] = condition_values(stmt, "aws:sourcearn")
-    assert entry == ConditionEntry("ForAnyValue:StringEqualsIfExists", "stringequals",
-                                   "AWS:SourceArn", ("a", "b"), True, "foranyvalue")
+    assert entry == ConditionEntry(
+        "ForAnyValue:StringEqualsIfExists", "stringequals", "AWS:SourceArn", ("a", "b"), True, "foranyvalue"
+    )
 
 
 def test_is_restricting_rules() -> None:
@@ -102,23 +103,30 @@ def test_has_restricting_condition_with_custom_keys() -> None:
 
 
 def test_requires_bool_accepts_string_or_json_boolean() -> None:
-    assert requires_bool({"Condition": {"Bool": {"aws:SecureTransport": "FALSE"}}},
-                         "aws:SecureTransport", False)
-    assert requires_bool({"Condition": {"BoolIfExists": {"aws:securetransport": [False]}}},
-                         "aws:SecureTransport", False)
-    assert not requires_bool({"Condition": {"Bool": {"aws:SecureTransport": "true"}}},
-                             "aws:SecureTransport", False)
-    assert not requires_bool({"Condition": {"StringEquals": {"aws:SecureTransport": "false"}}},
-                             "aws:SecureTransport", False)
+    assert requires_bool({"Condition": {"Bool": {"aws:SecureTransport": "FALSE"}}}, "aws:SecureTransport", False)
+    assert requires_bool(
+        {"Condition": {"BoolIfExists": {"aws:securetransport": [False]}}}, "aws:SecureTransport", False
+    )
+    assert not requires_bool({"Condition": {"Bool": {"aws:SecureTransport": "true"}}}, "aws:SecureTransport", False)
+    assert not requires_bool(
+        {"Condition": {"StringEquals": {"aws:SecureTransport": "false"}}}, "aws:SecureTransport", False
+    )
 
 
 def test_public_allow_statements() -> None:
-    policy = {"Statement": [
-        {"Sid": "a", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"},
-        {"Sid": "b", "Effect": "Deny", "Principal": "*", "Action": "s3:*"},
-        {"Sid": "c", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}},
-    ]}
+    policy = {
+        "Statement": [
+            {"Sid": "a", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"},
+            {"Sid": "b", "Effect": "Deny", "Principal": "*", "Action": "s3:*"},
+            {
+                "Sid": "c",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+            },
+        ]
+    }
     assert [s["Sid"] for s in public_allow_statements(policy)] == ["a"]
 
 

@@ -92,8 +92,9 @@ def make_console(file: IO[str], quiet: bool = False) -> SafeConsole:
     """A console on ``file``: the terminal's width on a terminal, unlimited width elsewhere."""
     on_terminal = file.isatty()
     # soft_wrap: never break a line inside a path or an ARN (users copy them from here).
-    return SafeConsole(file=file, quiet=quiet, highlight=False, soft_wrap=True,
-                       width=None if on_terminal else OFF_TERMINAL_WIDTH)
+    return SafeConsole(
+        file=file, quiet=quiet, highlight=False, soft_wrap=True, width=None if on_terminal else OFF_TERMINAL_WIDTH
+    )
 
 
 def stderr_console(quiet: bool = False) -> SafeConsole:
@@ -122,8 +123,7 @@ def configure_logging(debug: bool, debug_aws: bool) -> None:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug or debug_aws else logging.WARNING)
     for name in AWS_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if debug_aws else logging.WARNING if debug
-                                         else logging.ERROR)
+        logging.getLogger(name).setLevel(logging.DEBUG if debug_aws else logging.WARNING if debug else logging.ERROR)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if debug else logging.ERROR)
 
@@ -148,8 +148,9 @@ class RichProgress:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("regions  {task.fields[calls]} API calls  {task.fields[retries]} retries  "
-                       "{task.fields[errors]} errors"),
+            TextColumn(
+                "regions  {task.fields[calls]} API calls  {task.fields[retries]} retries  {task.fields[errors]} errors"
+            ),
             TimeElapsedColumn(),
             console=console,
             transient=True,
@@ -166,8 +167,7 @@ class RichProgress:
 
     def task_done(self, account_id: str, region: str) -> None:
         """One account x region finished."""
-        self._progress.update(self._task, advance=1,
-                              description=clean_text(f"{self._label} {account_id} {region}"))
+        self._progress.update(self._task, advance=1, description=clean_text(f"{self._label} {account_id} {region}"))
 
     def call_made(self, service: str, operation: str) -> None:
         """One AWS API call was made."""
@@ -182,8 +182,9 @@ class RichProgress:
         with self._lock:
             self._retries += 1
             retries = self._retries
-        self._progress.update(self._task, retries=retries,
-                              description=clean_text(f"{self._label} (retrying {service}:{operation})"))
+        self._progress.update(
+            self._task, retries=retries, description=clean_text(f"{self._label} (retrying {service}:{operation})")
+        )
 
     def error(self, err: CollectionError) -> None:
         """A piece of evidence could not be collected."""
@@ -262,8 +263,9 @@ class RichWork:
 
 def _summary_order(per_check: dict[str, dict[str, int]], severity: dict[str, str]) -> list[str]:
     """Most severe first; within a severity, most failures, then most ERRORs, then by id."""
-    return sorted(per_check, key=lambda c: (-Severity(severity[c]).rank, -per_check[c]["FAIL"],
-                                            -per_check[c]["ERROR"], c))
+    return sorted(
+        per_check, key=lambda c: (-Severity(severity[c]).rank, -per_check[c]["FAIL"], -per_check[c]["ERROR"], c)
+    )
 
 
 def print_summary(console: Console, results: Results, show_passed: bool = False) -> None:
@@ -284,9 +286,12 @@ def print_summary(console: Console, results: Results, show_passed: bool = False)
         if not show_passed and row["FAIL"] == 0 and row["ERROR"] == 0:
             continue
         table.add_row(
-            Text(check_id), severity[check_id],
-            *[Text(str(row[s]), style=STATUS_STYLE[s] if row[s] else "dim")
-              for s in ("PASS", "FAIL", "ERROR", "NOT_APPLICABLE", "WAIVED")],
+            Text(check_id),
+            severity[check_id],
+            *[
+                Text(str(row[s]), style=STATUS_STYLE[s] if row[s] else "dim")
+                for s in ("PASS", "FAIL", "ERROR", "NOT_APPLICABLE", "WAIVED")
+            ],
         )
     console.print(table)
     if results.frameworks:
@@ -296,8 +301,14 @@ def print_summary(console: Console, results: Results, show_passed: bool = False)
             fw.add_column(col)
         for v in results.frameworks:
             score = "n/a" if v.score is None else f"{v.score:.0%}"
-            fw.add_row(v.id, score, str(v.counts.get("PASS", 0)), str(v.counts.get("FAIL", 0)),
-                       str(v.counts.get("NOT_ASSESSED", 0)), str(v.counts.get("MANUAL", 0)))
+            fw.add_row(
+                v.id,
+                score,
+                str(v.counts.get("PASS", 0)),
+                str(v.counts.get("FAIL", 0)),
+                str(v.counts.get("NOT_ASSESSED", 0)),
+                str(v.counts.get("MANUAL", 0)),
+            )
         console.print(fw)
     print_errors(console, results)
     summary = results.summary

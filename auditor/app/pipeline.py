@@ -125,10 +125,14 @@ def build_results(
         if not isinstance(athena, UnsetType):  # what the Athena engine scanned and cost (docs/sql-engine.md)
             log_window["engine"] = "athena"
             stats: dict[str, Any] = {
-                "table": athena.table, "statements": athena.statements,
-                "estimated_scan_bytes": athena.estimated_scan_bytes, "data_scanned_bytes": athena.data_scanned_bytes,
-                "engine_execution_ms": athena.engine_execution_ms, "estimated_cost_usd": athena.estimated_cost_usd,
-                "refused": athena.refused}
+                "table": athena.table,
+                "statements": athena.statements,
+                "estimated_scan_bytes": athena.estimated_scan_bytes,
+                "data_scanned_bytes": athena.data_scanned_bytes,
+                "engine_execution_ms": athena.engine_execution_ms,
+                "estimated_cost_usd": athena.estimated_cost_usd,
+                "refused": athena.refused,
+            }
             failed = snapshot.log_evidence.failed_queries
             stats["failed_queries"] = 0 if isinstance(failed, UnsetType) else len(failed)
             log_window["athena"] = stats

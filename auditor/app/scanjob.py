@@ -79,10 +79,14 @@ def run_scan_job(
         accounts = [a.account_id for a in snapshot.accessible_accounts()]
         regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
         if console is not None:
-            console.print(f"Running the evidence queries on Athena ({job.athena.table})", markup=False,
-                          highlight=False)
-        evidence = read_athena(job.athena, LogWindow(parse_since(job.logs_since, now), now),
-                               rules_dir=job.rules_dir, accounts=accounts, regions=regions)
+            console.print(f"Running the evidence queries on Athena ({job.athena.table})", markup=False, highlight=False)
+        evidence = read_athena(
+            job.athena,
+            LogWindow(parse_since(job.logs_since, now), now),
+            rules_dir=job.rules_dir,
+            accounts=accounts,
+            regions=regions,
+        )
         snapshot = replace(snapshot, log_evidence=LogEvidence.from_dict(evidence))
     elif job.logs_since:
         from auditor.aws.trail_logs import read_trail_evidence

@@ -49,10 +49,17 @@ from auditor.model.errors import AuditorError
 #: What Athena does with the caller's permissions while running a query (not API calls of ours,
 #: so no test can record them; ``policy/iam-policy-athena.json`` grants them beside our calls):
 #: read the table's definition and partitions, read the trail bucket, write and read the results.
-SERVICE_SIDE_ACTIONS = frozenset({
-    "glue:GetDatabase", "glue:GetPartitions", "glue:GetTable",
-    "s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:PutObject",
-})
+SERVICE_SIDE_ACTIONS = frozenset(
+    {
+        "glue:GetDatabase",
+        "glue:GetPartitions",
+        "glue:GetTable",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+        "s3:PutObject",
+    }
+)
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10}, user_agent_extra="trail-auditor")
 GB = 10**9
 #: Athena keeps a query at most this long by default before it is stopped (seconds).
@@ -80,7 +87,7 @@ def check_output(url: str | None) -> None:
     """``--athena-output``: an s3://BUCKET/PREFIX URL (or none: the work group's location)."""
     if url is None:
         return
-    bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else ""
+    bucket = url[len("s3://") :].split("/", 1)[0] if url.startswith("s3://") else ""
     if not bucket:
         raise AuditorError(f"--athena-output {url!r}: expected s3://BUCKET/PREFIX")
 
@@ -118,8 +125,12 @@ def typed_rows(pages: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             rows = rows[1:]  # a SELECT's first row holds the column names
         for r in rows:
             data = r.get("Data", [])
-            out.append({name: _value(data[j].get("VarCharValue") if j < len(data) else None, typ)
-                        for j, (name, typ) in enumerate(cols)})
+            out.append(
+                {
+                    name: _value(data[j].get("VarCharValue") if j < len(data) else None, typ)
+                    for j, (name, typ) in enumerate(cols)
+                }
+            )
     return out
 
 
@@ -145,8 +156,13 @@ class QueryStats:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query_id": self.query_id, "state": self.state, "data_scanned_bytes": self.data_scanned_bytes,
-                "engine_execution_ms": self.engine_execution_ms, "reason": self.reason}
+        return {
+            "query_id": self.query_id,
+            "state": self.state,
+            "data_scanned_bytes": self.data_scanned_bytes,
+            "engine_execution_ms": self.engine_execution_ms,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -205,8 +221,11 @@ class AthenaRunner:
             # spent budget refuses the next statement (rows())
             over = limit is not None and self.budget.scanned + stats.data_scanned_bytes > limit
             if over and limit is not None and stats.state not in _DONE:
-                failed = self._stop(stats, f"stopped: the scan passed the budget of {limit / GB:g} GB "
-                                           f"({(self.budget.scanned + stats.data_scanned_bytes) / GB:.3f} GB)")
+                failed = self._stop(
+                    stats,
+                    f"stopped: the scan passed the budget of {limit / GB:g} GB "
+                    f"({(self.budget.scanned + stats.data_scanned_bytes) / GB:.3f} GB)",
+                )
                 self.budget.scanned += stats.data_scanned_bytes
                 raise failed
             if stats.state in _DONE:
@@ -219,8 +238,9 @@ class AthenaRunner:
         if stats.state != "SUCCEEDED":
             why = status.get("StateChangeReason") or ""
             err = status.get("AthenaError") or {}
-            detail = "; ".join(str(x) for x in (why, err.get("ErrorType") and
-                                                f"error type {err.get('ErrorType')}") if x)
+            detail = "; ".join(
+                str(x) for x in (why, err.get("ErrorType") and f"error type {err.get('ErrorType')}") if x
+            )
             stats.reason = f"{stats.state}" + (f": {detail}" if detail else "")
             raise remote.QueryFailed(query_id, stats.reason)
         return stats
@@ -228,8 +248,11 @@ class AthenaRunner:
     def results(self, query_id: str) -> list[dict[str, Any]]:
         """Every page of GetQueryResults, typed."""
         try:
-            pages = list(self.client.get_paginator("get_query_results").paginate(
-                QueryExecutionId=query_id, PaginationConfig={"PageSize": 1000}))
+            pages = list(
+                self.client.get_paginator("get_query_results").paginate(
+                    QueryExecutionId=query_id, PaginationConfig={"PageSize": 1000}
+                )
+            )
         except (ClientError, BotoCoreError) as exc:
             raise remote.QueryFailed(query_id, f"GetQueryResults failed: {_reason(exc)}") from exc
         return typed_rows(pages)
@@ -276,7 +299,7 @@ def bucket_prefix(location: str) -> tuple[str, str]:
     """``s3://bucket/[prefix/]AWSLogs/[o-org/]`` -> (bucket, ``[prefix/]AWSLogs/``)."""
     if not location.startswith("s3://"):
         raise AuditorError(f"table location {location!r} is not an s3:// URL")
-    bucket, _, key = location[len("s3://"):].partition("/")
+    bucket, _, key = location[len("s3://") :].partition("/")
     parts = [p for p in key.split("/") if p]
     if parts and parts[-1].startswith("o-"):
         parts = parts[:-1]
@@ -296,12 +319,18 @@ class Listing:
         return sum(o.size for o in self.objects)
 
 
-def list_window(s3: Any, location: str, window: LogWindow, accounts: Sequence[str],
-                regions: Sequence[str]) -> Listing:
+def list_window(s3: Any, location: str, window: LogWindow, accounts: Sequence[str], regions: Sequence[str]) -> Listing:
     """The objects under the day partitions the statements read (the window, one day each side)."""
     bucket, prefix = bucket_prefix(location)
-    objects, problems, scopes = list_objects(s3, bucket, prefix, window.since - timedelta(days=1),
-                                             window.until + timedelta(days=1), accounts or None, regions or None)
+    objects, problems, scopes = list_objects(
+        s3,
+        bucket,
+        prefix,
+        window.since - timedelta(days=1),
+        window.until + timedelta(days=1),
+        accounts or None,
+        regions or None,
+    )
     objects = [o for o in objects if "CloudTrail-Digest" not in o.key]
     return Listing(objects, problems, scopes)
 
@@ -432,8 +461,13 @@ def read_athena(
         if missing:
             refused = f"table {options.table} lacks the column(s) {', '.join(missing)} the statements read"
         try:
-            listing = list_window(c.s3, info.location, window, _within(info.enum("account"), accounts),
-                                  _within(info.enum("region"), regions))
+            listing = list_window(
+                c.s3,
+                info.location,
+                window,
+                _within(info.enum("account"), accounts),
+                _within(info.enum("region"), regions),
+            )
         except AuditorError as exc:
             listing.problems.append(FileProblem(info.location, str(exc)))
         scope = scope_of(window, listing, info)
@@ -442,18 +476,23 @@ def read_athena(
     limit = options.max_scan_bytes
     if refused is None and limit is not None:
         if listing.problems:
-            refused = ("the bytes to scan cannot be estimated (listing the trail bucket failed): "
-                       "refused under --max-scan-gb")
+            refused = (
+                "the bytes to scan cannot be estimated (listing the trail bucket failed): refused under --max-scan-gb"
+            )
         elif estimate > limit:
-            refused = (f"estimated scan {estimate / GB:.3f} GB ({statements} statements x {listing.size / GB:.3f} GB "
-                       f"under the window's prefixes) exceeds --max-scan-gb {options.max_scan_gb:g}")
+            refused = (
+                f"estimated scan {estimate / GB:.3f} GB ({statements} statements x {listing.size / GB:.3f} GB "
+                f"under the window's prefixes) exceeds --max-scan-gb {options.max_scan_gb:g}"
+            )
     if refused is None and not listing.objects:
         refused = "no CloudTrail object under the table's location in the window: nothing to query"
-    runner = AthenaRunner(c.athena, db, options.workgroup, options.output, Budget(limit), options.timeout,
-                          **(runner_options or {}))
+    runner = AthenaRunner(
+        c.athena, db, options.workgroup, options.output, Budget(limit), options.timeout, **(runner_options or {})
+    )
     part = _partial(listing, window)
-    doc = remote.evaluate(runner, part, params, scope, options.table, [f"athena:{options.table}"], specs,
-                          unsupported, refused=refused)
+    doc = remote.evaluate(
+        runner, part, params, scope, options.table, [f"athena:{options.table}"], specs, unsupported, refused=refused
+    )
     scanned = sum(q.data_scanned_bytes for q in runner.queries)
     doc["athena"] = {
         "table": options.table,
@@ -475,9 +514,14 @@ def read_athena(
     return doc
 
 
-def run_query(options: AthenaOptions, build: Callable[[queries.Scope, str], str], window: LogWindow, *,
-              session: boto3.Session | None = None,
-              runner_options: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_query(
+    options: AthenaOptions,
+    build: Callable[[queries.Scope, str], str],
+    window: LogWindow,
+    *,
+    session: boto3.Session | None = None,
+    runner_options: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """`trail-auditor query --engine athena`: one statement over the table, and what it cost.
 
     ``build(scope, table)`` gives the Trino text once the scope (the accounts and
@@ -492,13 +536,17 @@ def run_query(options: AthenaOptions, build: Callable[[queries.Scope, str], str]
     limit = options.max_scan_bytes
     if limit is not None:
         if listing.problems:
-            raise AuditorError("cannot estimate the bytes to scan (listing the trail bucket failed): "
-                               + "; ".join(f"{p.path}: {p.reason}" for p in listing.problems[:3]))
+            raise AuditorError(
+                "cannot estimate the bytes to scan (listing the trail bucket failed): "
+                + "; ".join(f"{p.path}: {p.reason}" for p in listing.problems[:3])
+            )
         if listing.size > limit:
-            raise AuditorError(f"estimated scan {listing.size / GB:.3f} GB exceeds "
-                               f"--max-scan-gb {options.max_scan_gb:g}")
-    runner = AthenaRunner(c.athena, db, options.workgroup, options.output, Budget(limit), options.timeout,
-                          **(runner_options or {}))
+            raise AuditorError(
+                f"estimated scan {listing.size / GB:.3f} GB exceeds --max-scan-gb {options.max_scan_gb:g}"
+            )
+    runner = AthenaRunner(
+        c.athena, db, options.workgroup, options.output, Budget(limit), options.timeout, **(runner_options or {})
+    )
     try:
         rows = runner.rows(text)
     except remote.QueryFailed as exc:
@@ -507,6 +555,3 @@ def run_query(options: AthenaOptions, build: Callable[[queries.Scope, str], str]
     stats["estimated_cost_usd"] = remote.cost_usd(int(stats.get("data_scanned_bytes", 0)))
     stats["sql"] = text
     return rows, stats
-
-
-

@@ -45,8 +45,16 @@ DEFAULT_SELECTORS: Final = (
 )
 
 _LIST_FIELDS: Final = (
-    "EventDataStoreArn", "Name", "TerminationProtectionEnabled", "Status", "AdvancedEventSelectors",
-    "MultiRegionEnabled", "OrganizationEnabled", "RetentionPeriod", "CreatedTimestamp", "UpdatedTimestamp",
+    "EventDataStoreArn",
+    "Name",
+    "TerminationProtectionEnabled",
+    "Status",
+    "AdvancedEventSelectors",
+    "MultiRegionEnabled",
+    "OrganizationEnabled",
+    "RetentionPeriod",
+    "CreatedTimestamp",
+    "UpdatedTimestamp",
 )
 _ATTR: Final = "_taught_event_data_stores"
 #: Stores per ListEventDataStores page when the caller gives no MaxResults (tests lower it to page).
@@ -128,7 +136,7 @@ def list_event_data_stores(self: Any) -> str:
         raise _error("InvalidNextTokenException", "A token you provided is not valid.")
     start = int(token[5:]) if token else 0
     size = int(self._get_param("MaxResults") or page_size)
-    page = stores[start:start + size]
+    page = stores[start : start + size]
     body: dict[str, Any] = {"EventDataStores": [{k: s[k] for k in _LIST_FIELDS if k in s} for s in page]}
     if start + size < len(stores):
         body["NextToken"] = f"page-{start + size:08d}"  # AWS's tokens are opaque, 4 to 1000 characters

@@ -99,11 +99,15 @@ def session_for(account_id: str) -> boto3.Session:
     if account_id == MANAGEMENT_ACCOUNT:
         return boto3.Session(region_name=HOME)
     sts = boto3.client("sts", region_name=HOME)
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}",
-                            RoleSessionName="demo-seed")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
-                         aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=HOME)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="demo-seed")[
+        "Credentials"
+    ]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=HOME,
+    )
 
 
 CIS_FILTERS: dict[str, str] = {
@@ -151,9 +155,17 @@ def seed_organization(regions: tuple[str, ...] = REGIONS) -> DemoOrg:
     _seed_workload(work, workload_bucket, workload)
     _seed_lake(mgmt, archive, work, key_arn)
     seed_bucket_size(work, workload_bucket, "eu-west-1", WORKLOAD_BUCKET_BYTES)
-    return DemoOrg(org_id=org_id, management=MANAGEMENT_ACCOUNT, log_archive=log_archive,
-                   workload=workload, org_bucket=org_bucket, workload_bucket=workload_bucket,
-                   org_trail_arn=trail_arn, key_arn=key_arn, regions=regions)
+    return DemoOrg(
+        org_id=org_id,
+        management=MANAGEMENT_ACCOUNT,
+        log_archive=log_archive,
+        workload=workload,
+        org_bucket=org_bucket,
+        workload_bucket=workload_bucket,
+        org_trail_arn=trail_arn,
+        key_arn=key_arn,
+        regions=regions,
+    )
 
 
 def seed_bucket_size(sess: boto3.Session, bucket: str, region: str, size_bytes: int) -> None:
@@ -166,41 +178,79 @@ def seed_bucket_size(sess: boto3.Session, bucket: str, region: str, size_bytes: 
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     dimensions = [{"Name": "BucketName", "Value": bucket}, {"Name": "StorageType", "Value": "StandardStorage"}]
     growth = size_bytes // 200  # a log bucket grows a little every day
-    sess.client("cloudwatch", region_name=region).put_metric_data(Namespace="AWS/S3", MetricData=[
-        {"MetricName": "BucketSizeBytes", "Dimensions": dimensions, "Unit": "Bytes",
-         "Timestamp": today - timedelta(days=days), "Value": float(size_bytes - (days - 1) * growth)}
-        for days in (3, 2, 1)
-    ])
+    sess.client("cloudwatch", region_name=region).put_metric_data(
+        Namespace="AWS/S3",
+        MetricData=[
+            {
+                "MetricName": "BucketSizeBytes",
+                "Dimensions": dimensions,
+                "Unit": "Bytes",
+                "Timestamp": today - timedelta(days=days),
+                "Value": float(size_bytes - (days - 1) * growth),
+            }
+            for days in (3, 2, 1)
+        ],
+    )
 
 
 def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: str) -> None:
     s3 = sess.client("s3")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [{
-        "ID": "archive-then-expire", "Status": "Enabled", "Filter": {"Prefix": ""},
-        "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
-        "Expiration": {"Days": 400},
-        "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
-    }]})
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "archive-then-expire",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}],
+                    "Expiration": {"Days": 400},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
+                }
+            ]
+        },
+    )
     policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-             "Resource": f"arn:aws:s3:::{bucket}",
-             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
-            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": [f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT_ACCOUNT}/*",
-                          f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*"],
-             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                            "aws:SourceArn": trail_arn}}},
+            {
+                "Sid": "AWSCloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": f"arn:aws:s3:::{bucket}",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "AWSCloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": [
+                    f"arn:aws:s3:::{bucket}/AWSLogs/{MANAGEMENT_ACCOUNT}/*",
+                    f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*",
+                ],
+                "Condition": {
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+                },
+            },
             # No Deny on aws:SecureTransport = false: bucket-policy-tls-only has something to say, and
             # moto ignores that statement's condition, so it would also refuse every read of the logs.
         ],
@@ -209,26 +259,42 @@ def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: 
     s3control = sess.client("s3control")
     local_s3control(s3control)
     account_id = sess.client("sts").get_caller_identity()["Account"]
-    s3control.put_public_access_block(AccountId=account_id, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3control.put_public_access_block(
+        AccountId=account_id,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
 
 
-def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
-                     regions: tuple[str, ...]) -> str:
+def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: tuple[str, ...]) -> str:
     kms = sess.client("kms")
     key_policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "Admin", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "CloudTrailEncrypt", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"},
-             "Action": "kms:GenerateDataKey*", "Resource": "*",
-             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn},
-                           "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                          f"arn:aws:cloudtrail:*:{MANAGEMENT_ACCOUNT}:trail/*"}}},
+            {
+                "Sid": "Admin",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MANAGEMENT_ACCOUNT}:trail/*"
+                    },
+                },
+            },
         ],
     }
     key = kms.create_key(Description="CloudTrail logs", Policy=json.dumps(key_policy))["KeyMetadata"]
@@ -244,35 +310,65 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str,
     cw = sess.client("cloudwatch")
     for name, pattern in CIS_FILTERS.items():
         metric = f"CIS-{name}"
-        logs.put_metric_filter(logGroupName=group, filterName=f"cis-{name}", filterPattern=pattern,
-                               metricTransformations=[{"metricName": metric,
-                                                       "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1"}])
+        logs.put_metric_filter(
+            logGroupName=group,
+            filterName=f"cis-{name}",
+            filterPattern=pattern,
+            metricTransformations=[{"metricName": metric, "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+        )
         actions = [topic] if name in ALARMED else []
-        cw.put_metric_alarm(AlarmName=f"cis-{name}", MetricName=metric, Namespace="CISBenchmark",
-                            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                            ComparisonOperator="GreaterThanOrEqualToThreshold",
-                            AlarmActions=actions, ActionsEnabled=True)
+        cw.put_metric_alarm(
+            AlarmName=f"cis-{name}",
+            MetricName=metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=actions,
+            ActionsEnabled=True,
+        )
     ct = sess.client("cloudtrail")
-    ct.create_trail(Name="org-trail", S3BucketName=bucket, IsMultiRegionTrail=True,
-                    IsOrganizationTrail=True, IncludeGlobalServiceEvents=True,
-                    EnableLogFileValidation=True, KmsKeyId=key["Arn"],
-                    CloudWatchLogsLogGroupArn=group_arn,
-                    CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs",
-                    SnsTopicName="security-alarms",
-                    TagsList=[{"Key": "owner", "Value": "security"},
-                              {"Key": "purpose", "Value": "organization-audit"}])
+    ct.create_trail(
+        Name="org-trail",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        IsOrganizationTrail=True,
+        IncludeGlobalServiceEvents=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=key["Arn"],
+        CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs",
+        SnsTopicName="security-alarms",
+        TagsList=[{"Key": "owner", "Value": "security"}, {"Key": "purpose", "Value": "organization-audit"}],
+    )
     # Lambda invokes of one function only: trail-lambda-data-events says which selector falls short.
-    ct.put_event_selectors(TrailName="org-trail", EventSelectors=[{
-        "ReadWriteType": "All", "IncludeManagementEvents": True,
-        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
-                          {"Type": "AWS::Lambda::Function",
-                           "Values": [f"arn:aws:lambda:{HOME}:{MANAGEMENT_ACCOUNT}:function:payments"]}]}])
+    ct.put_event_selectors(
+        TrailName="org-trail",
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [
+                    {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+                    {
+                        "Type": "AWS::Lambda::Function",
+                        "Values": [f"arn:aws:lambda:{HOME}:{MANAGEMENT_ACCOUNT}:function:payments"],
+                    },
+                ],
+            }
+        ],
+    )
     ct.start_logging(Name="org-trail")
     config = sess.client("config", region_name=regions[0])
-    config.put_configuration_recorder(ConfigurationRecorder={
-        "name": "default", "roleARN": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/config",
-        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     return str(key["Arn"])
@@ -287,14 +383,24 @@ def _seed_lake(mgmt: boto3.Session, archive: boto3.Session, work: boto3.Session,
     90 days, no customer managed key, no termination protection, ingestion stopped.
     """
     mgmt.client("cloudtrail").create_event_data_store(
-        Name="org-events", OrganizationEnabled=True, MultiRegionEnabled=True, RetentionPeriod=2557,
-        KmsKeyId=key_arn, TerminationProtectionEnabled=True, BillingMode="FIXED_RETENTION_PRICING")
+        Name="org-events",
+        OrganizationEnabled=True,
+        MultiRegionEnabled=True,
+        RetentionPeriod=2557,
+        KmsKeyId=key_arn,
+        TerminationProtectionEnabled=True,
+        BillingMode="FIXED_RETENTION_PRICING",
+    )
     archive.client("cloudtrail").create_event_data_store(
-        Name="archive-events", OrganizationEnabled=False, RetentionPeriod=2557,
-        KmsKeyId=archive.client("kms").create_key(Description="CloudTrail Lake")["KeyMetadata"]["Arn"])
+        Name="archive-events",
+        OrganizationEnabled=False,
+        RetentionPeriod=2557,
+        KmsKeyId=archive.client("kms").create_key(Description="CloudTrail Lake")["KeyMetadata"]["Arn"],
+    )
     ct = work.client("cloudtrail", region_name="eu-west-1")
-    arn = ct.create_event_data_store(Name="workload-events", MultiRegionEnabled=False, RetentionPeriod=90,
-                                     TerminationProtectionEnabled=False)["EventDataStoreArn"]
+    arn = ct.create_event_data_store(
+        Name="workload-events", MultiRegionEnabled=False, RetentionPeriod=90, TerminationProtectionEnabled=False
+    )["EventDataStoreArn"]
     ct.stop_event_data_store_ingestion(EventDataStore=arn)
 
 
@@ -307,44 +413,81 @@ def _seed_workload(sess: boto3.Session, bucket: str, account_id: str) -> None:
     group = "workload-trail"
     logs.create_log_group(logGroupName=group)  # no KMS key: loggroup-kms-encryption FAILs here
     # A partner account may write into the trail's log group: loggroup-resource-policy FAILs here.
-    logs.put_resource_policy(policyName="partner-forwarding", policyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "PartnerWrites", "Effect": "Allow",
-                       "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:root"},
-                       "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                       "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*"}]}))
+    logs.put_resource_policy(
+        policyName="partner-forwarding",
+        policyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "PartnerWrites",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:root"},
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*",
+                    }
+                ],
+            }
+        ),
+    )
     ct = sess.client("cloudtrail", region_name=region)
-    ct.create_trail(Name="workload-trail", S3BucketName=bucket, IsMultiRegionTrail=False,
-                    IncludeGlobalServiceEvents=False, EnableLogFileValidation=False,
-                    CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*",
-                    CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/CloudTrailToLogs")
-    ct.put_event_selectors(TrailName="workload-trail", EventSelectors=[{
-        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])
+    ct.create_trail(
+        Name="workload-trail",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=False,
+        IncludeGlobalServiceEvents=False,
+        EnableLogFileValidation=False,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account_id}:log-group:{group}:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/CloudTrailToLogs",
+    )
+    ct.put_event_selectors(
+        TrailName="workload-trail", EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+    )
     ct.start_logging(Name="workload-trail")
+
     # Data events only, in the advanced dialect: the account's Lambda, DynamoDB and network
     # activity checks PASS here (DynamoDB through a read-only and a write-only selector together).
     def data(name: str, rtype: str, *extra: dict[str, Any]) -> dict[str, Any]:
-        return {"Name": name, "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
-                                                  {"Field": "resources.type", "Equals": [rtype]}, *extra]}
+        return {
+            "Name": name,
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": [rtype]},
+                *extra,
+            ],
+        }
 
-    ct.create_trail(Name="workload-data-events", S3BucketName=bucket, IsMultiRegionTrail=True,
-                    IncludeGlobalServiceEvents=True, EnableLogFileValidation=True)
-    ct.put_event_selectors(TrailName="workload-data-events", AdvancedEventSelectors=[
-        data("Lambda invokes", "AWS::Lambda::Function"),
-        data("DynamoDB reads", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["true"]}),
-        data("DynamoDB writes", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["false"]}),
-        {"Name": "VPC endpoint activity", "FieldSelectors": [
-            {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
-            {"Field": "eventSource", "Equals": ["s3.amazonaws.com", "kms.amazonaws.com"]}]},
-    ])
+    ct.create_trail(
+        Name="workload-data-events",
+        S3BucketName=bucket,
+        IsMultiRegionTrail=True,
+        IncludeGlobalServiceEvents=True,
+        EnableLogFileValidation=True,
+    )
+    ct.put_event_selectors(
+        TrailName="workload-data-events",
+        AdvancedEventSelectors=[
+            data("Lambda invokes", "AWS::Lambda::Function"),
+            data("DynamoDB reads", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["true"]}),
+            data("DynamoDB writes", "AWS::DynamoDB::Table", {"Field": "readOnly", "Equals": ["false"]}),
+            {
+                "Name": "VPC endpoint activity",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["NetworkActivity"]},
+                    {"Field": "eventSource", "Equals": ["s3.amazonaws.com", "kms.amazonaws.com"]},
+                ],
+            },
+        ],
+    )
     ct.start_logging(Name="workload-data-events")
 
 
 # --------------------------------------------------------------------------- log files
 
 
-def _event(when: datetime, name: str, source: str, account: str, region: str,
-           identity: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _event(
+    when: datetime, name: str, source: str, account: str, region: str, identity: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
     ev: dict[str, Any] = {
         "eventVersion": "1.09",
         "userIdentity": identity,
@@ -369,64 +512,175 @@ def _event(when: datetime, name: str, source: str, account: str, region: str,
 
 def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, Any]]:
     """A day of ordinary activity with an intrusion story in the middle of it."""
-    admin = {"type": "IAMUser", "principalId": "AIDADEMOADMIN", "arn": f"arn:aws:iam::{account}:user/alice",
-             "accountId": account, "userName": "alice"}
-    intruder = {"type": "IAMUser", "principalId": "AIDADEMOMALLORY",
-                "arn": f"arn:aws:iam::{account}:user/mallory", "accountId": account, "userName": "mallory"}
-    root = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root",
-            "accountId": account}
+    admin = {
+        "type": "IAMUser",
+        "principalId": "AIDADEMOADMIN",
+        "arn": f"arn:aws:iam::{account}:user/alice",
+        "accountId": account,
+        "userName": "alice",
+    }
+    intruder = {
+        "type": "IAMUser",
+        "principalId": "AIDADEMOMALLORY",
+        "arn": f"arn:aws:iam::{account}:user/mallory",
+        "accountId": account,
+        "userName": "mallory",
+    }
+    root = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     events: list[dict[str, Any]] = []
     start = now - timedelta(hours=WINDOW_HOURS - 1)
     # The administrator's routine work, from the corporate network (10.0.0.0/8): the demo Sigma rules
     # must tell it from the intruder's (a key rotated for herself, a break-glass role granted admin).
     office = start + timedelta(hours=2)
-    events.append(_event(office, "CreateAccessKey", "iam.amazonaws.com", account, HOME, admin,
-                         sourceIPAddress="10.20.30.40", requestParameters={"userName": "alice"},
-                         responseElements={"accessKey": {"userName": "alice", "status": "Active",
-                                                         "accessKeyId": "AKIADEMOEXAMPLEALICE"}}))
-    events.append(_event(office + timedelta(minutes=10), "AttachRolePolicy", "iam.amazonaws.com", account,
-                         HOME, admin, sourceIPAddress="10.20.30.40", requestParameters={
-                             "roleName": "break-glass-admin",
-                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    events.append(
+        _event(
+            office,
+            "CreateAccessKey",
+            "iam.amazonaws.com",
+            account,
+            HOME,
+            admin,
+            sourceIPAddress="10.20.30.40",
+            requestParameters={"userName": "alice"},
+            responseElements={
+                "accessKey": {"userName": "alice", "status": "Active", "accessKeyId": "AKIADEMOEXAMPLEALICE"}
+            },
+        )
+    )
+    events.append(
+        _event(
+            office + timedelta(minutes=10),
+            "AttachRolePolicy",
+            "iam.amazonaws.com",
+            account,
+            HOME,
+            admin,
+            sourceIPAddress="10.20.30.40",
+            requestParameters={
+                "roleName": "break-glass-admin",
+                "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+            },
+        )
+    )
     for hour in range(WINDOW_HOURS - 2):
         t = start + timedelta(hours=hour)
-        events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin,
-                             readOnly=True))
+        events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin, readOnly=True))
         if hour % 6 == 0:
-            events.append(_event(t + timedelta(minutes=5), "PutObject", "s3.amazonaws.com", account, HOME,
-                                 admin, requestParameters={"bucketName": "app-data"}))
+            events.append(
+                _event(
+                    t + timedelta(minutes=5),
+                    "PutObject",
+                    "s3.amazonaws.com",
+                    account,
+                    HOME,
+                    admin,
+                    requestParameters={"bucketName": "app-data"},
+                )
+            )
     attack = now - timedelta(hours=20)
-    events.append(_event(attack, "ConsoleLogin", "signin.amazonaws.com", account, HOME, intruder,
-                         eventType="AwsConsoleSignIn", responseElements={"ConsoleLogin": "Success"},
-                         additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
-                         userAgent="<script>alert('demo')</script> Mozilla/5.0"))
+    events.append(
+        _event(
+            attack,
+            "ConsoleLogin",
+            "signin.amazonaws.com",
+            account,
+            HOME,
+            intruder,
+            eventType="AwsConsoleSignIn",
+            responseElements={"ConsoleLogin": "Success"},
+            additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
+            userAgent="<script>alert('demo')</script> Mozilla/5.0",
+        )
+    )
     for i in range(25):
-        events.append(_event(attack + timedelta(minutes=2 + i), "ListSecrets",
-                             "secretsmanager.amazonaws.com", account, HOME, intruder,
-                             errorCode="AccessDenied", errorMessage="User is not authorized",
-                             readOnly=True))
-    events.append(_event(attack + timedelta(minutes=40), "AttachUserPolicy", "iam.amazonaws.com", account,
-                         HOME, intruder, requestParameters={
-                             "userName": "mallory",
-                             "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+        events.append(
+            _event(
+                attack + timedelta(minutes=2 + i),
+                "ListSecrets",
+                "secretsmanager.amazonaws.com",
+                account,
+                HOME,
+                intruder,
+                errorCode="AccessDenied",
+                errorMessage="User is not authorized",
+                readOnly=True,
+            )
+        )
+    events.append(
+        _event(
+            attack + timedelta(minutes=40),
+            "AttachUserPolicy",
+            "iam.amazonaws.com",
+            account,
+            HOME,
+            intruder,
+            requestParameters={"userName": "mallory", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        )
+    )
     # Persistence: a key for another user (the demo Sigma rule's fieldref tells it from alice's own key).
-    events.append(_event(attack + timedelta(minutes=42), "CreateAccessKey", "iam.amazonaws.com", account,
-                         HOME, intruder, requestParameters={"userName": "bob"},
-                         responseElements={"accessKey": {"userName": "bob", "status": "Active",
-                                                         "accessKeyId": "AKIADEMOEXAMPLEBOB01"}}))
-    events.append(_event(attack + timedelta(minutes=45), "PutBucketLifecycle", "s3.amazonaws.com", account,
-                         HOME, intruder, requestParameters={"bucketName": log_bucket}))
-    events.append(_event(attack + timedelta(minutes=50), "StopLogging", "cloudtrail.amazonaws.com",
-                         account, HOME, intruder,
-                         requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"}))
-    events.append(_event(attack + timedelta(minutes=52), "StartLogging", "cloudtrail.amazonaws.com",
-                         account, HOME, admin,
-                         requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"}))
-    events.append(_event(attack + timedelta(hours=5), "GetAccountSummary", "iam.amazonaws.com", account,
-                         HOME, root, readOnly=True))
+    events.append(
+        _event(
+            attack + timedelta(minutes=42),
+            "CreateAccessKey",
+            "iam.amazonaws.com",
+            account,
+            HOME,
+            intruder,
+            requestParameters={"userName": "bob"},
+            responseElements={
+                "accessKey": {"userName": "bob", "status": "Active", "accessKeyId": "AKIADEMOEXAMPLEBOB01"}
+            },
+        )
+    )
+    events.append(
+        _event(
+            attack + timedelta(minutes=45),
+            "PutBucketLifecycle",
+            "s3.amazonaws.com",
+            account,
+            HOME,
+            intruder,
+            requestParameters={"bucketName": log_bucket},
+        )
+    )
+    events.append(
+        _event(
+            attack + timedelta(minutes=50),
+            "StopLogging",
+            "cloudtrail.amazonaws.com",
+            account,
+            HOME,
+            intruder,
+            requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"},
+        )
+    )
+    events.append(
+        _event(
+            attack + timedelta(minutes=52),
+            "StartLogging",
+            "cloudtrail.amazonaws.com",
+            account,
+            HOME,
+            admin,
+            requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"},
+        )
+    )
+    events.append(
+        _event(
+            attack + timedelta(hours=5), "GetAccountSummary", "iam.amazonaws.com", account, HOME, root, readOnly=True
+        )
+    )
     for i in range(3):
-        events.append(_event(attack + timedelta(hours=1, minutes=i), "RunInstances", "ec2.amazonaws.com",
-                             account, "ap-southeast-2", intruder))
+        events.append(
+            _event(
+                attack + timedelta(hours=1, minutes=i),
+                "RunInstances",
+                "ec2.amazonaws.com",
+                account,
+                "ap-southeast-2",
+                intruder,
+            )
+        )
     return sorted(events, key=lambda e: str(e["eventTime"]))
 
 
@@ -439,8 +693,10 @@ def write_demo_logs(s3: Any, bucket: str, org_id: str, account: str, now: dateti
         by_file.setdefault((region, t.strftime("%Y/%m/%d/%Y%m%dT%H00Z")), []).append(ev)
     for (region, stamp), records in by_file.items():
         day, name = stamp.rsplit("/", 1)
-        key = (f"AWSLogs/{org_id}/{account}/CloudTrail/{region}/{day}/"
-               f"{account}_CloudTrail_{region}_{name}_{uuid.uuid4().hex[:16]}.json.gz")
+        key = (
+            f"AWSLogs/{org_id}/{account}/CloudTrail/{region}/{day}/"
+            f"{account}_CloudTrail_{region}_{name}_{uuid.uuid4().hex[:16]}.json.gz"
+        )
         body = gzip.compress(json.dumps({"Records": records}).encode("utf-8"))
         s3.put_object(Bucket=bucket, Key=key, Body=body)
     return sum(len(r) for r in by_file.values())

@@ -14,7 +14,7 @@ def store_for(location: str, *, profile: str | None = None, endpoint_url: str | 
     if location.startswith("s3://"):
         import boto3
 
-        bucket, _, prefix = location[len("s3://"):].partition("/")
+        bucket, _, prefix = location[len("s3://") :].partition("/")
         if not bucket:
             raise AuditorError(f"--history {location}: expected s3://BUCKET[/PREFIX]")
         session = install(boto3.Session(profile_name=profile) if profile else boto3.Session())

@@ -145,14 +145,22 @@ class LambdaConfig:
             raise ValidationError("lambda payload: (payload): must be a JSON object")
         forbidden = sorted(k for k in event if k in CONFIGURATION_ONLY)
         if forbidden:
-            raise ValidationError("lambda payload: " + "; ".join(
-                f"{k} is set by the function's configuration ({CONFIGURATION_ONLY[k]}), not by the event"
-                for k in forbidden))
-        errors = sorted(jsonschema.Draft202012Validator(PAYLOAD_SCHEMA).iter_errors(dict(event)),
-                        key=lambda e: list(e.absolute_path))
+            raise ValidationError(
+                "lambda payload: "
+                + "; ".join(
+                    f"{k} is set by the function's configuration ({CONFIGURATION_ONLY[k]}), not by the event"
+                    for k in forbidden
+                )
+            )
+        errors = sorted(
+            jsonschema.Draft202012Validator(PAYLOAD_SCHEMA).iter_errors(dict(event)),
+            key=lambda e: list(e.absolute_path),
+        )
         if errors:
-            raise ValidationError("lambda payload: " + "; ".join(
-                f"{'.'.join(map(str, e.absolute_path)) or '(payload)'}: {e.message}" for e in errors[:5]))
+            raise ValidationError(
+                "lambda payload: "
+                + "; ".join(f"{'.'.join(map(str, e.absolute_path)) or '(payload)'}: {e.message}" for e in errors[:5])
+            )
         bucket = _checked("TRAIL_AUDITOR_OUTPUT_BUCKET", _setting(env, "TRAIL_AUDITOR_OUTPUT_BUCKET"), _BUCKET)
         if bucket is None:
             raise ValidationError("lambda configuration: TRAIL_AUDITOR_OUTPUT_BUCKET is not set")
@@ -167,8 +175,9 @@ class LambdaConfig:
             _checked("TRAIL_AUDITOR_REGIONS", region, re.compile(_REGION))
         asked_accounts = tuple(event["accounts"]) if "accounts" in event else None
         if asked_accounts is not None and not accounts:
-            raise ValidationError("lambda payload: accounts: the event may only narrow TRAIL_AUDITOR_ACCOUNTS, "
-                                  "which is not set")
+            raise ValidationError(
+                "lambda payload: accounts: the event may only narrow TRAIL_AUDITOR_ACCOUNTS, which is not set"
+            )
         _subset("accounts", asked_accounts, accounts, "TRAIL_AUDITOR_ACCOUNTS")
         asked_regions = tuple(event["regions"]) if event.get("regions") is not None else None
         _subset("regions", asked_regions, regions, "TRAIL_AUDITOR_REGIONS")
@@ -198,11 +207,14 @@ def run(config: LambdaConfig) -> dict[str, Any]:
     from auditor.report import ReportOptions, render
 
     job = ScanJob(
-        collect=CollectOptions(regions=config.regions, organization=config.organization,
-                               accounts=config.accounts, role_name=config.role_name,
-                               external_id=config.external_id),
-        evaluation=EvaluationOptions(frameworks=config.frameworks,
-                                     retention_profile=config.retention_profile),
+        collect=CollectOptions(
+            regions=config.regions,
+            organization=config.organization,
+            accounts=config.accounts,
+            role_name=config.role_name,
+            external_id=config.external_id,
+        ),
+        evaluation=EvaluationOptions(frameworks=config.frameworks, retention_profile=config.retention_profile),
         logs_since=config.logs_since,
     )
     results = run_scan_job(job).results

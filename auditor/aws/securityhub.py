@@ -52,8 +52,9 @@ class ImportReport:
         return self.error is None and not self.failed
 
 
-def batches(findings: Sequence[dict[str, Any]], size: int = BATCH_SIZE,
-            max_bytes: int = MAX_BATCH_BYTES) -> Iterator[list[dict[str, Any]]]:
+def batches(
+    findings: Sequence[dict[str, Any]], size: int = BATCH_SIZE, max_bytes: int = MAX_BATCH_BYTES
+) -> Iterator[list[dict[str, Any]]]:
     """``findings`` in calls of at most ``size`` findings and about ``max_bytes`` of JSON."""
     batch: list[dict[str, Any]] = []
     weight = 0
@@ -68,8 +69,9 @@ def batches(findings: Sequence[dict[str, Any]], size: int = BATCH_SIZE,
         yield batch
 
 
-def for_account(findings: Sequence[dict[str, Any]], account_id: str, region: str
-                ) -> tuple[list[dict[str, Any]], list[str]]:
+def for_account(
+    findings: Sequence[dict[str, Any]], account_id: str, region: str
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The findings the caller may import, rewritten for its product ARN; and the other accounts."""
     mine: list[dict[str, Any]] = []
     others: list[str] = []
@@ -79,13 +81,19 @@ def for_account(findings: Sequence[dict[str, Any]], account_id: str, region: str
             others.append(owner)
             continue
         partition = str(finding.get("ProductArn", "arn:aws:")).split(":")[1] or "aws"
-        mine.append({**finding, "AwsAccountId": account_id,
-                     "ProductArn": f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"})
+        mine.append(
+            {
+                **finding,
+                "AwsAccountId": account_id,
+                "ProductArn": f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default",
+            }
+        )
     return mine, others
 
 
-def securityhub_session(profile: str | None = None, region: str | None = None,
-                        endpoint_url: str | None = None) -> tuple[Any, Any, str]:
+def securityhub_session(
+    profile: str | None = None, region: str | None = None, endpoint_url: str | None = None
+) -> tuple[Any, Any, str]:
     """(Security Hub client, STS client, region) for the import."""
     import boto3
 
@@ -93,12 +101,14 @@ def securityhub_session(profile: str | None = None, region: str | None = None,
     chosen = region or session.region_name
     if not chosen:
         raise AuditorError("--securityhub-import: no region; give --securityhub-region or set AWS_REGION")
-    return (session.client("securityhub", region_name=chosen, endpoint_url=endpoint_url),
-            session.client("sts", region_name=chosen, endpoint_url=endpoint_url), chosen)
+    return (
+        session.client("securityhub", region_name=chosen, endpoint_url=endpoint_url),
+        session.client("sts", region_name=chosen, endpoint_url=endpoint_url),
+        chosen,
+    )
 
 
-def import_findings(findings: Sequence[dict[str, Any]], *, securityhub: Any, sts: Any,
-                    region: str) -> ImportReport:
+def import_findings(findings: Sequence[dict[str, Any]], *, securityhub: Any, sts: Any, region: str) -> ImportReport:
     """Send the caller's findings in batches; never raises for AWS errors (they are in the report)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -107,8 +117,9 @@ def import_findings(findings: Sequence[dict[str, Any]], *, securityhub: Any, sts
     try:
         account = str(sts.get_caller_identity()["Account"])
     except (BotoCoreError, ClientError) as exc:
-        return ImportReport(region=region, account_id="", error=f"cannot tell the importing account: "
-                                                                f"{redact(str(exc))}")
+        return ImportReport(
+            region=region, account_id="", error=f"cannot tell the importing account: {redact(str(exc))}"
+        )
     mine, others = for_account(findings, account, region)
     sent = imported = calls = 0
     failed: list[tuple[str, str, str]] = []
@@ -122,8 +133,18 @@ def import_findings(findings: Sequence[dict[str, Any]], *, securityhub: Any, sts
         calls += 1
         sent += len(batch)
         imported += int(answer.get("SuccessCount", 0))
-        failed.extend((str(f.get("Id", "")), str(f.get("ErrorCode", "")), redact(str(f.get("ErrorMessage", ""))))
-                      for f in answer.get("FailedFindings", []))
-    return ImportReport(region=region, account_id=account, sent=sent, imported=imported, failed=tuple(failed),
-                        skipped_other_accounts=len(others), batches=calls, error=error,
-                        accounts_skipped=tuple(sorted(set(others))))
+        failed.extend(
+            (str(f.get("Id", "")), str(f.get("ErrorCode", "")), redact(str(f.get("ErrorMessage", ""))))
+            for f in answer.get("FailedFindings", [])
+        )
+    return ImportReport(
+        region=region,
+        account_id=account,
+        sent=sent,
+        imported=imported,
+        failed=tuple(failed),
+        skipped_other_accounts=len(others),
+        batches=calls,
+        error=error,
+        accounts_skipped=tuple(sorted(set(others))),
+    )

@@ -39,10 +39,10 @@ from auditor.model.timefmt import parse_iso
 _CONFIG = make_config(16)
 
 
-def _client(session: boto3.Session, service: str, endpoint_url: str | None,
-            region: str | None = None) -> Any:
-    return session.client(service, config=_CONFIG, endpoint_url=endpoint_url,
-                          region_name=region or session.region_name or "us-east-1")
+def _client(session: boto3.Session, service: str, endpoint_url: str | None, region: str | None = None) -> Any:
+    return session.client(
+        service, config=_CONFIG, endpoint_url=endpoint_url, region_name=region or session.region_name or "us-east-1"
+    )
 
 
 def _logging_trails(snapshot: Snapshot) -> list[Trail]:
@@ -54,10 +54,18 @@ def _logging_trails(snapshot: Snapshot) -> list[Trail]:
     return list(seen.values())
 
 
-def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: str,
-                        rules_dir: Path | None = None, public_keys: Path | None = None,
-                        console: Any = None, now: datetime | None = None,
-                        sessions: AccountSessions | None = None, work: WorkProgress | None = None) -> Snapshot:
+def read_trail_evidence(
+    snapshot: Snapshot,
+    options: CollectOptions,
+    *,
+    since: str,
+    rules_dir: Path | None = None,
+    public_keys: Path | None = None,
+    console: Any = None,
+    now: datetime | None = None,
+    sessions: AccountSessions | None = None,
+    work: WorkProgress | None = None,
+) -> Snapshot:
     """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot.
 
     ``sessions`` are the collection run's (:func:`auditor.aws.collect.collect_with_sessions`):
@@ -74,8 +82,9 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
     now = now or datetime.now(UTC)
     window = LogWindow(since=parse_since(since, now), until=now)
     if sessions is None:
-        sessions = open_account_sessions(options, caller_account_id=snapshot.caller_account_id,
-                                         partition=snapshot.partition)
+        sessions = open_account_sessions(
+            options, caller_account_id=snapshot.caller_account_id, partition=snapshot.partition
+        )
     accounts = [a.account_id for a in snapshot.accessible_accounts()]
     regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
     org_id = None
@@ -96,16 +105,29 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
             if trail.log_file_validation_enabled:
                 # Without this the digest check would see no chain for the trail and say
                 # "not run" (NOT_APPLICABLE): the digests were due and could not be read.
-                reports.append(_unreadable_integrity(trail, scope_accounts, trail_regions, window,
-                                                     "s3:ListBucket", type(exc).__name__, reason))
+                reports.append(
+                    _unreadable_integrity(
+                        trail, scope_accounts, trail_regions, window, "s3:ListBucket", type(exc).__name__, reason
+                    )
+                )
             continue
         if console is not None:
-            console.print(f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}",
-                          markup=False, highlight=False)
+            console.print(
+                f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
+            )
         prefix = _join(trail.s3_key_prefix, "AWSLogs/")
-        docs.append(read_s3(s3, trail.s3_bucket_name or "", prefix, window, accounts=scope_accounts,
-                            regions=trail_regions or None, rules_dir=rules_dir,
-                            progress=_files_progress(work, f"Reading logs of {trail.name} (files)")))
+        docs.append(
+            read_s3(
+                s3,
+                trail.s3_bucket_name or "",
+                prefix,
+                window,
+                accounts=scope_accounts,
+                regions=trail_regions or None,
+                rules_dir=rules_dir,
+                progress=_files_progress(work, f"Reading logs of {trail.name} (files)"),
+            )
+        )
         if trail.log_file_validation_enabled:
             if public_keys is not None:
                 keys: Any = FileKeySource(public_keys)
@@ -115,13 +137,32 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
             work.update(phase, 0, len(scope_accounts))
             for done, account in enumerate(scope_accounts, 1):
                 try:
-                    reports.append(verify_s3(
-                        s3, trail.s3_bucket_name or "", trail.s3_key_prefix, account, trail_regions,
-                        window.since, window.until, keys,
-                        org_id=org_id if trail.is_organization_trail else None, trail_arn=trail.arn))
+                    reports.append(
+                        verify_s3(
+                            s3,
+                            trail.s3_bucket_name or "",
+                            trail.s3_key_prefix,
+                            account,
+                            trail_regions,
+                            window.since,
+                            window.until,
+                            keys,
+                            org_id=org_id if trail.is_organization_trail else None,
+                            trail_arn=trail.arn,
+                        )
+                    )
                 except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
-                    reports.append(_unreadable_integrity(trail, [account], trail_regions, window,
-                                                         "cloudtrail:ValidateLogs", type(exc).__name__, str(exc)))
+                    reports.append(
+                        _unreadable_integrity(
+                            trail,
+                            [account],
+                            trail_regions,
+                            window,
+                            "cloudtrail:ValidateLogs",
+                            type(exc).__name__,
+                            str(exc),
+                        )
+                    )
                 work.update(phase, done, len(scope_accounts))
     if not docs:
         # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
@@ -133,15 +174,20 @@ def read_trail_evidence(snapshot: Snapshot, options: CollectOptions, *, since: s
             # No trail known because none could be listed: the reason is the failed listing, and the
             # digests due from those trails are unreadable too (ERROR, not "validation was not run").
             reason = "--logs-since was given but the trails could not be listed: " + "; ".join(
-                e.reason() for _, e in unlisted)
+                e.reason() for _, e in unlisted
+            )
             docs.append(unreadable_source("(trails not listed)", window, reason))
             for account_id, err in unlisted:
                 reports.append(_unlisted_integrity(account_id, err, window))
         else:
-            docs.append(unreadable_source(
-                "(no trail log bucket)", window,
-                "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
-                "account that owns the trail (for an organisation trail, the management account)"))
+            docs.append(
+                unreadable_source(
+                    "(no trail log bucket)",
+                    window,
+                    "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
+                    "account that owns the trail (for an organisation trail, the management account)",
+                )
+            )
     evidence = LogEvidence.from_dict(merge_evidence(docs))
     integrity = merge_reports(reports).document() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
@@ -182,8 +228,7 @@ def _caller_key_source(sessions: AccountSessions, caller: str, region: str) -> A
     try:
         return CloudTrailKeySource(sessions.client(caller, "cloudtrail", region))
     except (AuditorError, ClientError, BotoCoreError) as exc:
-        return _UnavailableKeys(f"cannot open a CloudTrail client as {caller} in {region}: "
-                                f"{type(exc).__name__}: {exc}")
+        return _UnavailableKeys(f"cannot open a CloudTrail client as {caller} in {region}: {type(exc).__name__}: {exc}")
 
 
 def _caller_key_sources(sessions: AccountSessions, caller: str, regions: Sequence[str]) -> Any:
@@ -193,8 +238,9 @@ def _caller_key_sources(sessions: AccountSessions, caller: str, regions: Sequenc
     return CombinedKeySource(*(_caller_key_source(sessions, caller, region) for region in regions))
 
 
-def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequence[str], window: Any,
-                          operation: str, code: str, reason: str) -> Any:
+def _unreadable_integrity(
+    trail: Trail, accounts: Sequence[str], regions: Sequence[str], window: Any, operation: str, code: str, reason: str
+) -> Any:
     """A validation report whose every chain of ``trail`` is unreadable for ``reason`` (ERROR)."""
     from auditor.integrity import IntegrityReport, Scope
     from auditor.integrity.model import SourceError
@@ -214,8 +260,12 @@ def _unreadable_integrity(trail: Trail, accounts: Sequence[str], regions: Sequen
 
 def _unlisted_trails(snapshot: Snapshot) -> list[tuple[str, CollectionError]]:
     """(account, error) for each readable account and region whose DescribeTrails failed."""
-    return [(acc.account_id, reg.trail_arns) for acc in snapshot.accessible_accounts() for reg in acc.regions
-            if isinstance(reg.trail_arns, CollectionError)]
+    return [
+        (acc.account_id, reg.trail_arns)
+        for acc in snapshot.accessible_accounts()
+        for reg in acc.regions
+        if isinstance(reg.trail_arns, CollectionError)
+    ]
 
 
 def _unlisted_integrity(account_id: str, err: CollectionError, window: Any) -> Any:
@@ -248,16 +298,22 @@ def _join(prefix: str | None, rest: str) -> str:
 def _unreadable(trail: Trail, window: Any, reason: str) -> dict[str, Any]:
     from auditor.logs import unreadable_source
 
-    return unreadable_source(f"s3://{trail.s3_bucket_name}", window, reason,
-                             account_id=trail.owner_account_id)
+    return unreadable_source(f"s3://{trail.s3_bucket_name}", window, reason, account_id=trail.owner_account_id)
 
 
-def read_s3_source(url: str, window: Any, *, rules_dir: Path | None, profile: str | None,
-                   endpoint_url: str | None, work: WorkProgress | None = None) -> dict[str, Any]:
+def read_s3_source(
+    url: str,
+    window: Any,
+    *,
+    rules_dir: Path | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    work: WorkProgress | None = None,
+) -> dict[str, Any]:
     """`trail-auditor logs s3://BUCKET/PREFIX`."""
     from auditor.logs import read_s3
 
-    bucket, _, prefix = url[len("s3://"):].partition("/")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
     if not bucket:
         raise AuditorError(f"{url}: expected s3://BUCKET[/PREFIX]")
     session = install(boto3.Session(profile_name=profile) if profile else boto3.Session())
@@ -325,10 +381,27 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
         raise AuditorError(f"cannot describe {args.trail_arn}: {exc}") from exc
     regions: Sequence[str] = args.regions or [region]
     # CloudTrail signs each region's digests with that region's key: list every validated region's
-    keys: Any = FileKeySource(args.public_keys) if args.public_keys else CombinedKeySource(
-        *(CloudTrailKeySource(ct if r == region else _client(session, "cloudtrail", args.endpoint_url, r))
-          for r in regions))
+    keys: Any = (
+        FileKeySource(args.public_keys)
+        if args.public_keys
+        else CombinedKeySource(
+            *(
+                CloudTrailKeySource(ct if r == region else _client(session, "cloudtrail", args.endpoint_url, r))
+                for r in regions
+            )
+        )
+    )
     s3 = _client(session, "s3", args.endpoint_url)
-    report = verify_s3(s3, bucket, prefix, args.account_id or owner, regions, start, end, keys,
-                       org_id=args.organization_id, trail_arn=args.trail_arn)
+    report = verify_s3(
+        s3,
+        bucket,
+        prefix,
+        args.account_id or owner,
+        regions,
+        start,
+        end,
+        keys,
+        org_id=args.organization_id,
+        trail_arn=args.trail_arn,
+    )
     return report, summary_lines(report)

@@ -88,14 +88,12 @@ def _fail(depth: int, message: str, trail: Trail | None, **kw: Any) -> _Outcome:
     return _Outcome(Status.FAIL, message, depth=depth, region=region, trail=trail, **kw)
 
 
-def _error(depth: int, message: str, trail: Trail | None, *errors: CollectionError,
-           **kw: Any) -> _Outcome:
+def _error(depth: int, message: str, trail: Trail | None, *errors: CollectionError, **kw: Any) -> _Outcome:
     region = trail.home_region if trail else GLOBAL
     return _Outcome(Status.ERROR, message, errors=errors, depth=depth, region=region, trail=trail, **kw)
 
 
 # --------------------------------------------------------------------------- ARNs
-
 
 
 def _is_sns_topic(action: str) -> bool:
@@ -109,8 +107,11 @@ def _is_sns_topic(action: str) -> bool:
 def _trail_link(trail: Trail) -> _Outcome | None:
     """Why the trail cannot start a chain, or None when it can."""
     if not trail.is_multi_region:
-        return _fail(_TRAIL, f"trail {trail.name} is single-region ({trail.home_region}); a "
-                             "multi-region trail must feed the alarms", trail)
+        return _fail(
+            _TRAIL,
+            f"trail {trail.name} is single-region ({trail.home_region}); a multi-region trail must feed the alarms",
+            trail,
+        )
     st = trail.status
     if isinstance(st, CollectionError):
         return _error(_TRAIL, f"status of trail {trail.name} unreadable: {st.reason()}", trail, st)
@@ -120,30 +121,40 @@ def _trail_link(trail: Trail) -> _Outcome | None:
         return _fail(_TRAIL, f"trail {trail.name} is not logging", trail)
     sel = trail.event_selectors
     if isinstance(sel, CollectionError):
-        return _error(_TRAIL, f"event selectors of trail {trail.name} unreadable: {sel.reason()}",
-                      trail, sel)
+        return _error(_TRAIL, f"event selectors of trail {trail.name} unreadable: {sel.reason()}", trail, sel)
     if sel is None:
         return _error(_TRAIL, f"event selectors of trail {trail.name} were not collected", trail)
     cov = management_coverage(sel)
     if not cov.complete:
         return _fail(_TRAIL, f"trail {trail.name} {cov.describe()}", trail)
     if not trail.cloudwatch_logs_log_group_arn:
-        return _fail(_TRAIL, f"trail {trail.name} does not deliver to CloudWatch Logs "
-                             "(no CloudWatchLogsLogGroupArn)", trail)
+        return _fail(
+            _TRAIL, f"trail {trail.name} does not deliver to CloudWatch Logs (no CloudWatchLogsLogGroupArn)", trail
+        )
     return None
 
 
-def _in_scope(snapshot: Snapshot, account_id: str, trail: Trail, what: str
-              ) -> tuple[AccountSnapshot | None, _Outcome | None]:
+def _in_scope(
+    snapshot: Snapshot, account_id: str, trail: Trail, what: str
+) -> tuple[AccountSnapshot | None, _Outcome | None]:
     acc = snapshot.account(account_id)
     if acc is None:
-        return None, _error(_FILTER, f"the {what} of trail {trail.name} live in account "
-                                     f"{account_id} (the management account of an organisation "
-                                     "trail), which is not in scope", trail)
+        return None, _error(
+            _FILTER,
+            f"the {what} of trail {trail.name} live in account "
+            f"{account_id} (the management account of an organisation "
+            "trail), which is not in scope",
+            trail,
+        )
     if acc.access_error is not None:
-        return None, _error(_FILTER, f"the {what} of trail {trail.name} live in account "
-                                     f"{account_id}, which could not be read: "
-                                     f"{acc.access_error.reason()}", trail, acc.access_error)
+        return None, _error(
+            _FILTER,
+            f"the {what} of trail {trail.name} live in account "
+            f"{account_id}, which could not be read: "
+            f"{acc.access_error.reason()}",
+            trail,
+            acc.access_error,
+        )
     return acc, None
 
 
@@ -165,8 +176,9 @@ def _describe_gap(mf: MetricFilter, res: SatisfactionResult) -> str:
     return f"closest filter {mf.name!r} " + " and ".join(parts)
 
 
-def _filter_link(item: CisItem, trail: Trail, group: str, region: str,
-                 filters: Sequence[MetricFilter]) -> tuple[list[MetricFilter], _Outcome | None]:
+def _filter_link(
+    item: CisItem, trail: Trail, group: str, region: str, filters: Sequence[MetricFilter]
+) -> tuple[list[MetricFilter], _Outcome | None]:
     on_group = [mf for mf in filters if mf.log_group_name == group]
     good: list[MetricFilter] = []
     closest: tuple[int, MetricFilter, SatisfactionResult] | None = None
@@ -178,8 +190,14 @@ def _filter_link(item: CisItem, trail: Trail, group: str, region: str,
             unparseable.append(f"filter {mf.name!r} has an unparseable pattern ({problem})")
             verdicts.append({"filter": mf.name, "parse_error": problem})
             continue
-        verdicts.append({"filter": mf.name, "satisfies": res.ok, "missing": list(res.missing),
-                         "extra_restrictions": list(res.extra_restrictions)})
+        verdicts.append(
+            {
+                "filter": mf.name,
+                "satisfies": res.ok,
+                "missing": list(res.missing),
+                "extra_restrictions": list(res.extra_restrictions),
+            }
+        )
         if res.ok:
             good.append(mf)
             continue
@@ -198,63 +216,110 @@ def _filter_link(item: CisItem, trail: Trail, group: str, region: str,
     return [], _fail(_FILTER, msg, trail, evidence={"log_group": group, "filters": verdicts})
 
 
-def _topic_link(snapshot: Snapshot, owner: AccountSnapshot, region: str, trail: Trail,
-                mf: MetricFilter, alarm: Alarm, topic_arn: str) -> _Outcome:
+def _topic_link(
+    snapshot: Snapshot,
+    owner: AccountSnapshot,
+    region: str,
+    trail: Trail,
+    mf: MetricFilter,
+    alarm: Alarm,
+    topic_arn: str,
+) -> _Outcome:
     parsed = parse_arn(topic_arn)
     acc_id = parsed.account if parsed and parsed.account else owner.account_id
     reg_name = parsed.region if parsed and parsed.region else region
-    acc, problem = ((owner, None) if acc_id == owner.account_id
-                    else _in_scope(snapshot, acc_id, trail, "SNS topic subscriptions"))
+    acc, problem = (
+        (owner, None) if acc_id == owner.account_id else _in_scope(snapshot, acc_id, trail, "SNS topic subscriptions")
+    )
     if acc is None:
         assert problem is not None
-        return _Outcome(problem.status, problem.message, errors=problem.errors, depth=_SUBSCRIPTION,
-                        region=trail.home_region, trail=trail, metric_filter=mf)
+        return _Outcome(
+            problem.status,
+            problem.message,
+            errors=problem.errors,
+            depth=_SUBSCRIPTION,
+            region=trail.home_region,
+            trail=trail,
+            metric_filter=mf,
+        )
     reg = acc.region(reg_name)
     topic = None if reg is None else next((t for t in reg.topics if t.topic_arn == topic_arn), None)
     if topic is None:
-        return _error(_SUBSCRIPTION, f"subscriptions of SNS topic {topic_arn} (action of alarm "
-                                     f"{alarm.name}) were not collected", trail, metric_filter=mf)
+        return _error(
+            _SUBSCRIPTION,
+            f"subscriptions of SNS topic {topic_arn} (action of alarm {alarm.name}) were not collected",
+            trail,
+            metric_filter=mf,
+        )
     subs = topic.subscriptions
     if isinstance(subs, CollectionError):
-        return _error(_SUBSCRIPTION, f"subscriptions of SNS topic {topic_arn} unreadable: "
-                                     f"{subs.reason()}", trail, subs, metric_filter=mf)
+        return _error(
+            _SUBSCRIPTION,
+            f"subscriptions of SNS topic {topic_arn} unreadable: {subs.reason()}",
+            trail,
+            subs,
+            metric_filter=mf,
+        )
     confirmed = [s for s in subs if s.confirmed]
-    ev = {"alarm": alarm.arn, "topic": topic_arn,
-          "confirmed_subscriptions": [f"{s.protocol}:{s.endpoint}" for s in confirmed]}
+    ev = {
+        "alarm": alarm.arn,
+        "topic": topic_arn,
+        "confirmed_subscriptions": [f"{s.protocol}:{s.endpoint}" for s in confirmed],
+    }
     if not confirmed:
         detail = f"{len(subs)} pending confirmation" if subs else "no subscription at all"
-        return _fail(_SUBSCRIPTION, f"SNS topic {topic_arn} of alarm {alarm.name} has no "
-                                    f"confirmed subscription ({detail})",
-                     trail, metric_filter=mf, evidence=ev)
-    return _Outcome(Status.PASS,
-                    f"metric filter {mf.name!r} on the log group of trail {trail.name} feeds alarm "
-                    f"{alarm.name}, which notifies SNS topic {topic_arn} ({len(confirmed)} "
-                    "confirmed subscription(s))", ev, depth=_DONE, region=trail.home_region, trail=trail,
-                    metric_filter=mf)
+        return _fail(
+            _SUBSCRIPTION,
+            f"SNS topic {topic_arn} of alarm {alarm.name} has no confirmed subscription ({detail})",
+            trail,
+            metric_filter=mf,
+            evidence=ev,
+        )
+    return _Outcome(
+        Status.PASS,
+        f"metric filter {mf.name!r} on the log group of trail {trail.name} feeds alarm "
+        f"{alarm.name}, which notifies SNS topic {topic_arn} ({len(confirmed)} "
+        "confirmed subscription(s))",
+        ev,
+        depth=_DONE,
+        region=trail.home_region,
+        trail=trail,
+        metric_filter=mf,
+    )
 
 
-def _alarm_links(snapshot: Snapshot, owner: AccountSnapshot, reg: RegionSnapshot, trail: Trail,
-                 mf: MetricFilter, alarms: Sequence[Alarm]) -> list[_Outcome]:
+def _alarm_links(
+    snapshot: Snapshot,
+    owner: AccountSnapshot,
+    reg: RegionSnapshot,
+    trail: Trail,
+    mf: MetricFilter,
+    alarms: Sequence[Alarm],
+) -> list[_Outcome]:
     out: list[_Outcome] = []
     metrics = [(t.metric_name, t.metric_namespace) for t in mf.transformations]
     if not metrics:
-        return [_fail(_ALARM, f"metric filter {mf.name!r} publishes no metric", trail,
-                      metric_filter=mf)]
+        return [_fail(_ALARM, f"metric filter {mf.name!r} publishes no metric", trail, metric_filter=mf)]
     on_metric = [a for a in alarms if (a.metric_name, a.namespace) in metrics]
     if not on_metric:
         names = ", ".join(f"{ns}/{name}" for name, ns in metrics)
-        return [_fail(_ALARM, f"no alarm on metric {names} of filter {mf.name!r} "
-                              f"({reg.region})", trail, metric_filter=mf)]
+        return [
+            _fail(_ALARM, f"no alarm on metric {names} of filter {mf.name!r} ({reg.region})", trail, metric_filter=mf)
+        ]
     for alarm in on_metric:
         if not alarm.actions_enabled:
-            out.append(_fail(_ACTION, f"alarm {alarm.name} has its actions disabled", trail,
-                             metric_filter=mf))
+            out.append(_fail(_ACTION, f"alarm {alarm.name} has its actions disabled", trail, metric_filter=mf))
             continue
         topics = [a for a in alarm.alarm_actions if _is_sns_topic(a)]
         if not topics:
-            out.append(_fail(_ACTION, f"alarm {alarm.name} on metric {alarm.namespace}/"
-                                      f"{alarm.metric_name} has no SNS topic action", trail,
-                             metric_filter=mf))
+            out.append(
+                _fail(
+                    _ACTION,
+                    f"alarm {alarm.name} on metric {alarm.namespace}/{alarm.metric_name} has no SNS topic action",
+                    trail,
+                    metric_filter=mf,
+                )
+            )
             continue
         out.extend(_topic_link(snapshot, owner, reg.region, trail, mf, alarm, t) for t in topics)
     return out
@@ -268,18 +333,22 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
     parsed = parse_arn(group_arn)
     group = log_group_name(parsed) if parsed else None
     if parsed is None or group is None:
-        return [_error(_FILTER, f"trail {trail.name} names an unrecognised log group ARN "
-                                f"{group_arn!r}", trail)]
-    owner, problem = _in_scope(snapshot, parsed.account or trail.owner_account_id, trail,
-                               "metric filters and alarms")
+        return [_error(_FILTER, f"trail {trail.name} names an unrecognised log group ARN {group_arn!r}", trail)]
+    owner, problem = _in_scope(snapshot, parsed.account or trail.owner_account_id, trail, "metric filters and alarms")
     if owner is None:
         assert problem is not None
         return [problem]
     region = parsed.region or trail.home_region
     reg = owner.region(region)
     if reg is None:
-        return [_error(_FILTER, f"region {region} of account {owner.account_id}, where the log "
-                                f"group of trail {trail.name} lives, was not scanned", trail)]
+        return [
+            _error(
+                _FILTER,
+                f"region {region} of account {owner.account_id}, where the log "
+                f"group of trail {trail.name} lives, was not scanned",
+                trail,
+            )
+        ]
     if isinstance(reg.metric_filters, CollectionError):
         err = reg.metric_filters
         return [_error(_FILTER, f"metric filters unreadable: {err.reason()}", trail, err)]
@@ -288,8 +357,7 @@ def _paths_from_trail(snapshot: Snapshot, item: CisItem, trail: Trail) -> list[_
         return [stop]
     if isinstance(reg.alarms, CollectionError):
         err = reg.alarms
-        return [_error(_ALARM, f"alarms unreadable: {err.reason()}", trail, err,
-                       metric_filter=good[0])]
+        return [_error(_ALARM, f"alarms unreadable: {err.reason()}", trail, err, metric_filter=good[0])]
     out: list[_Outcome] = []
     for mf in good:
         out.extend(_alarm_links(snapshot, owner, reg, trail, mf, reg.alarms))
@@ -303,17 +371,24 @@ def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot)
     for trail in trails:
         outcomes.extend(_paths_from_trail(ctx.snapshot, item, trail))
     # A trail homed in a region whose trails could not be listed might feed the chain.
-    outcomes.extend(_error(_TRAIL, f"the trails of region {region} could not be listed, so a "
-                                   f"trail there may feed the chain: {err.reason()}", None, err)
-                    for region, err in trail_listing_errors(account))
+    outcomes.extend(
+        _error(
+            _TRAIL,
+            f"the trails of region {region} could not be listed, so a trail there may feed the chain: {err.reason()}",
+            None,
+            err,
+        )
+        for region, err in trail_listing_errors(account)
+    )
     if not outcomes:
-        outcomes.append(_fail(_TRAIL, "no trail logs this account, so nothing feeds a metric "
-                                      "filter", None))
+        outcomes.append(_fail(_TRAIL, "no trail logs this account, so nothing feeds a metric filter", None))
     chosen = _choose(outcomes)
     evidence: dict[str, Any] = {
         "cis": item.number,
-        "paths": [{"trail": o.trail.arn if o.trail else None, "status": o.status.value,
-                   "message": o.message} for o in outcomes],
+        "paths": [
+            {"trail": o.trail.arn if o.trail else None, "status": o.status.value, "message": o.message}
+            for o in outcomes
+        ],
         **chosen.evidence,
     }
     errors = [e for o in outcomes if o.status is Status.ERROR for e in o.errors]
@@ -328,12 +403,11 @@ def evaluate_account(ctx: CheckContext, item: CisItem, account: AccountSnapshot)
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
     if chosen.metric_filter is not None:
         mf = chosen.metric_filter
-        kwargs = {"resource_id": f"{mf.log_group_name}/{mf.name}",
-                  "resource_type": "AwsLogsMetricFilter"}
-        evidence["metric_filter"] = {"log_group": mf.log_group_name, "name": mf.name,
-                                     "pattern": mf.pattern}
-    return ctx.result(account.account_id, chosen.region, chosen.status,
-                      f"CIS {item.number}: {message}", evidence=evidence, **kwargs)
+        kwargs = {"resource_id": f"{mf.log_group_name}/{mf.name}", "resource_type": "AwsLogsMetricFilter"}
+        evidence["metric_filter"] = {"log_group": mf.log_group_name, "name": mf.name, "pattern": mf.pattern}
+    return ctx.result(
+        account.account_id, chosen.region, chosen.status, f"CIS {item.number}: {message}", evidence=evidence, **kwargs
+    )
 
 
 def _choose(outcomes: Sequence[_Outcome]) -> _Outcome:

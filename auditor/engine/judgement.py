@@ -55,10 +55,25 @@ class Judgement:
         """True when proven, False when disproven, None otherwise (unknown or not applicable)."""
         return _OK.get(self.status)
 
-    def result(self, ctx: CheckContext, account_id: str, region: str, *, resource_id: str,
-               resource_arn: str | None = None, resource_type: str | None = None,
-               evidence: Mapping[str, Any] | None = None) -> CheckResult:
+    def result(
+        self,
+        ctx: CheckContext,
+        account_id: str,
+        region: str,
+        *,
+        resource_id: str,
+        resource_arn: str | None = None,
+        resource_type: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> CheckResult:
         """The CheckResult saying this judgement, with ``evidence`` added to the judgement's own."""
-        return ctx.result(account_id, region, self.status, self.message, resource_id=resource_id,
-                          resource_arn=resource_arn, resource_type=resource_type,
-                          evidence={**self.evidence, **(evidence or {})})
+        return ctx.result(
+            account_id,
+            region,
+            self.status,
+            self.message,
+            resource_id=resource_id,
+            resource_arn=resource_arn,
+            resource_type=resource_type,
+            evidence={**self.evidence, **(evidence or {})},
+        )

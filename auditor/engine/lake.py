@@ -52,12 +52,25 @@ def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list
     return [stores[a] for a in sorted(stores)], failed, uncollected
 
 
-def store_result(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, status: Status,
-                 message: str, evidence: dict[str, Any] | None = None) -> CheckResult:
+def store_result(
+    ctx: CheckContext,
+    account: AccountSnapshot,
+    store: EventDataStore,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+) -> CheckResult:
     """A result about one event data store, in its home region."""
-    return ctx.result(account.account_id, store.region, status, f"event data store {store.name}: {message}",
-                      resource_id=store.name, resource_arn=store.arn, resource_type=RESOURCE_TYPE,
-                      evidence=evidence)
+    return ctx.result(
+        account.account_id,
+        store.region,
+        status,
+        f"event data store {store.name}: {message}",
+        resource_id=store.name,
+        resource_arn=store.arn,
+        resource_type=RESOURCE_TYPE,
+        evidence=evidence,
+    )
 
 
 def per_event_data_store(ctx: CheckContext, judge: Judge) -> Iterator[CheckResult]:
@@ -66,27 +79,47 @@ def per_event_data_store(ctx: CheckContext, judge: Judge) -> Iterator[CheckResul
         aid = account.account_id
         stores, failed, uncollected = account_stores(account)
         for region, err in failed:
-            yield ctx.result(aid, region, Status.ERROR,
-                             f"the event data stores of region {region} could not be listed, so a store "
-                             f"homed there is not judged: {err.reason()}",
-                             resource_id=aid, resource_type="AwsAccount",
-                             evidence={"collection_error": {"operation": err.operation,
-                                                            "error_code": err.error_code}})
+            yield ctx.result(
+                aid,
+                region,
+                Status.ERROR,
+                f"the event data stores of region {region} could not be listed, so a store "
+                f"homed there is not judged: {err.reason()}",
+                resource_id=aid,
+                resource_type="AwsAccount",
+                evidence={"collection_error": {"operation": err.operation, "error_code": err.error_code}},
+            )
         if uncollected:
-            yield ctx.result(aid, GLOBAL, Status.ERROR,
-                             "CloudTrail Lake event data stores were not collected with this snapshot "
-                             "(taken before trail-auditor read them); nothing can be concluded",
-                             resource_id=aid, resource_type="AwsAccount")
+            yield ctx.result(
+                aid,
+                GLOBAL,
+                Status.ERROR,
+                "CloudTrail Lake event data stores were not collected with this snapshot "
+                "(taken before trail-auditor read them); nothing can be concluded",
+                resource_id=aid,
+                resource_type="AwsAccount",
+            )
         for store in stores:
             if isinstance(store.config, CollectionError):
-                yield ctx.error(store.config, resource_id=store.name, resource_arn=store.arn,
-                                region=store.region, account_id=aid, resource_type=RESOURCE_TYPE)
+                yield ctx.error(
+                    store.config,
+                    resource_id=store.name,
+                    resource_arn=store.arn,
+                    region=store.region,
+                    account_id=aid,
+                    resource_type=RESOURCE_TYPE,
+                )
             else:
                 yield judge(account, store, store.config)
         if not stores and not failed and not uncollected:
-            yield ctx.result(aid, GLOBAL, Status.NOT_APPLICABLE,
-                             "no CloudTrail Lake event data store in this account",
-                             resource_id=aid, resource_type="AwsAccount")
+            yield ctx.result(
+                aid,
+                GLOBAL,
+                Status.NOT_APPLICABLE,
+                "no CloudTrail Lake event data store in this account",
+                resource_id=aid,
+                resource_type="AwsAccount",
+            )
 
 
 def records_management_events(config: EventDataStoreConfig) -> bool:
@@ -120,9 +153,15 @@ def lake_recorders(snapshot: Snapshot, account: AccountSnapshot) -> list[dict[st
             if isinstance(cfg, CollectionError) or cfg.status != "ENABLED" or not records_management_events(cfg):
                 continue
             if own or cfg.organization_enabled:
-                found.append({"arn": store.arn, "name": store.name, "owner_account_id": acc.account_id,
-                              "organization_enabled": cfg.organization_enabled,
-                              "multi_region_enabled": cfg.multi_region_enabled})
+                found.append(
+                    {
+                        "arn": store.arn,
+                        "name": store.name,
+                        "owner_account_id": acc.account_id,
+                        "organization_enabled": cfg.organization_enabled,
+                        "multi_region_enabled": cfg.multi_region_enabled,
+                    }
+                )
     return found
 
 

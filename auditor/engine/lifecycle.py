@@ -22,8 +22,7 @@ def log_rules(target: LogBucketTarget, rules: Iterable[LifecycleRule] | None) ->
     A disabled rule or one that misses the log prefix (or filters on tags,
     which CloudTrail objects never carry) cannot touch the logs.
     """
-    return [r for r in rules or ()
-            if r.enabled and target.applies_to_logs(r.prefix, r.has_tag_filter)]
+    return [r for r in rules or () if r.enabled and target.applies_to_logs(r.prefix, r.has_tag_filter)]
 
 
 def rule_name(rule: LifecycleRule) -> str:

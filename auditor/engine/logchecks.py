@@ -98,8 +98,7 @@ def _rate_anomalies(ctx: CheckContext, doc: LogEvidence, kind: AnomalyKind, noun
             ev = {"anomalies": [a.to_dict() for a in mine], "total": len(mine), "parameters": doc.parameters_dict()}
             msg = (
                 f"{len(mine)} {noun}(s) rose far above their hourly baseline in account "
-                f"{account} ({region}): "
-                + ", ".join(f"{a.name} x{a.count} at {a.hour}" for a in mine[:5])
+                f"{account} ({region}): " + ", ".join(f"{a.name} x{a.count} at {a.hour}" for a in mine[:5])
                 if mine
                 else f"no {noun} rose above its hourly baseline in account {account} ({region})"
             )

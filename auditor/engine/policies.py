@@ -131,9 +131,7 @@ def resources_cover(stmt: Statement, arn: str) -> bool:
         patterns = as_str_list(stmt["Resource"])
         return any(wildcard_match(p, arn, case_sensitive=True) for p in patterns)
     if "NotResource" in stmt:
-        return not any(
-            wildcard_match(p, arn, case_sensitive=True) for p in as_str_list(stmt["NotResource"])
-        )
+        return not any(wildcard_match(p, arn, case_sensitive=True) for p in as_str_list(stmt["NotResource"]))
     return True
 
 
@@ -208,8 +206,7 @@ def condition_entries(stmt: Statement) -> list[ConditionEntry]:
         if if_exists:
             base = base[: -len("ifexists")]
         for key, values in pairs.items():
-            out.append(ConditionEntry(op, base, str(key), tuple(as_str_list(values)), if_exists,
-                                      qualifier))
+            out.append(ConditionEntry(op, base, str(key), tuple(as_str_list(values)), if_exists, qualifier))
     return out
 
 
@@ -251,9 +248,7 @@ def is_restricting(entry: ConditionEntry, keys: frozenset[str] = RESTRICTING_KEY
     return all(_concrete_value(key, v) for v in entry.values)
 
 
-def restricting_conditions(
-    stmt: Statement, keys: frozenset[str] = RESTRICTING_KEYS
-) -> list[ConditionEntry]:
+def restricting_conditions(stmt: Statement, keys: frozenset[str] = RESTRICTING_KEYS) -> list[ConditionEntry]:
     """The statement's restricting condition entries (see :func:`is_restricting`)."""
     wanted = frozenset(k.lower() for k in keys)
     return [e for e in condition_entries(stmt) if is_restricting(e, wanted)]
@@ -271,8 +266,7 @@ def requires_bool(stmt: Statement, key: str, value: bool) -> bool:
     """
     wanted = "true" if value else "false"
     return any(
-        e.base == "bool" and e.qualifier is None and e.values
-        and all(v.lower() == wanted for v in e.values)
+        e.base == "bool" and e.qualifier is None and e.values and all(v.lower() == wanted for v in e.values)
         for e in condition_values(stmt, key)
     )
 
@@ -280,8 +274,7 @@ def requires_bool(stmt: Statement, key: str, value: bool) -> bool:
 def public_allow_statements(policy: Mapping[str, Any] | None) -> list[Statement]:
     """Allow statements open to everyone with no restricting condition."""
     return [
-        s for s in statements(policy)
-        if is_allow(s) and is_public_principal(s) and not has_restricting_condition(s)
+        s for s in statements(policy) if is_allow(s) and is_public_principal(s) and not has_restricting_condition(s)
     ]
 
 
@@ -301,8 +294,7 @@ def effective_block(
     known and off, None (unknown) when no level turns it on and one could not
     be read. ``None`` at a level means "not configured" (all off).
     """
-    names = ("block_public_acls", "ignore_public_acls", "block_public_policy",
-             "restrict_public_buckets")
+    names = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
     errors = [s for s in settings if isinstance(s, CollectionError)]
     out: dict[str, bool | None] = {}
     for name in names:
@@ -364,8 +356,7 @@ class LogBucketTarget:
         """
         if has_tag_filter:
             return False
-        return any(p.startswith(rule_prefix) or rule_prefix.startswith(p)
-                   for p in self.log_prefixes())
+        return any(p.startswith(rule_prefix) or rule_prefix.startswith(p) for p in self.log_prefixes())
 
     @property
     def uses_kms(self) -> bool:
@@ -424,9 +415,7 @@ def out_of_scope_message(bucket: Bucket, err: CollectionError) -> str:
     )
 
 
-def judge_log_buckets(
-    ctx: CheckContext, judge: BucketJudge, *, judge_existence: bool = False
-) -> Iterator[CheckResult]:
+def judge_log_buckets(ctx: CheckContext, judge: BucketJudge, *, judge_existence: bool = False) -> Iterator[CheckResult]:
     """Run ``judge`` on every trail destination bucket with the shared fail-closed rules.
 
     - a bucket the collector did not record: ERROR ("bucket was not collected");
@@ -447,31 +436,36 @@ def judge_log_buckets(
         trail_arns = [t.arn for t in target.trails]
         covered.add(account_id)
         if bucket is None:
-            yield ctx.result(account_id, region, Status.ERROR,
-                             f"bucket {target.name} was not collected; nothing can be concluded",
-                             resource_id=target.name, resource_arn=arn,
-                             evidence={"trails": trail_arns})
+            yield ctx.result(
+                account_id,
+                region,
+                Status.ERROR,
+                f"bucket {target.name} was not collected; nothing can be concluded",
+                resource_id=target.name,
+                resource_arn=arn,
+                evidence={"trails": trail_arns},
+            )
             continue
         verdict: Judgement | CollectionError
         if not judge_existence and isinstance(bucket.existence, CollectionError):
             err = bucket.existence
             if err.error_code == "OutOfScope":
-                verdict = Judgement(Status.ERROR, out_of_scope_message(bucket, err),
-                                  {"collection_error": err.evidence(located=False)})
+                verdict = Judgement(
+                    Status.ERROR, out_of_scope_message(bucket, err), {"collection_error": err.evidence(located=False)}
+                )
             else:
                 verdict = err
         elif not judge_existence and bucket.existence != "exists":
-            verdict = Judgement(Status.NOT_APPLICABLE,
-                              f"bucket {target.name} does not exist; see bucket-exists")
+            verdict = Judgement(Status.NOT_APPLICABLE, f"bucket {target.name} does not exist; see bucket-exists")
         else:
             verdict = judge(target, bucket)
         if isinstance(verdict, CollectionError):
-            res = ctx.error(verdict, resource_id=target.name, resource_arn=arn, region=region,
-                            account_id=account_id)
+            res = ctx.error(verdict, resource_id=target.name, resource_arn=arn, region=region, account_id=account_id)
             yield replace(res, evidence={**res.evidence, "trails": trail_arns})
             continue
-        yield verdict.result(ctx, account_id, region, resource_id=target.name, resource_arn=arn,
-                             evidence={"trails": trail_arns})
+        yield verdict.result(
+            ctx, account_id, region, resource_id=target.name, resource_arn=arn, evidence={"trails": trail_arns}
+        )
     yield from _uncovered_accounts(ctx, covered)
 
 
@@ -484,9 +478,17 @@ def _uncovered_accounts(ctx: CheckContext, covered: set[str]) -> Iterator[CheckR
             continue
         named = sorted({t.s3_bucket_name for t in account.trails if t.s3_bucket_name})
         if named:
-            message = (f"no log bucket of this account's trails is owned here; bucket(s) "
-                       f"{', '.join(named)} are judged under their owner's account")
+            message = (
+                f"no log bucket of this account's trails is owned here; bucket(s) "
+                f"{', '.join(named)} are judged under their owner's account"
+            )
         else:
             message = "no trail delivers to S3 in this account"
-        yield ctx.result(account.account_id, "global", Status.NOT_APPLICABLE, message,
-                         resource_id=account.account_id, resource_type="AwsAccount")
+        yield ctx.result(
+            account.account_id,
+            "global",
+            Status.NOT_APPLICABLE,
+            message,
+            resource_id=account.account_id,
+            resource_type="AwsAccount",
+        )

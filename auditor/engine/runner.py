@@ -44,8 +44,13 @@ def run_check(snapshot: Snapshot, check: Check, settings: Settings) -> list[Chec
     for account in snapshot.accounts:
         if account.access_error is not None:
             results.append(
-                ctx.error(account.access_error, resource_id=account.account_id, region="global",
-                          account_id=account.account_id, resource_type="AwsAccount")
+                ctx.error(
+                    account.access_error,
+                    resource_id=account.account_id,
+                    region="global",
+                    account_id=account.account_id,
+                    resource_type="AwsAccount",
+                )
             )
     try:
         produced = list(check.evaluate(ctx))
@@ -53,23 +58,38 @@ def run_check(snapshot: Snapshot, check: Check, settings: Settings) -> list[Chec
         log.debug("check %s raised", meta.id, exc_info=True)
         scope = [a.account_id for a in snapshot.accessible_accounts()] or ["unknown"]
         return results + [
-            ctx.result(acc, "global", Status.ERROR,
-                       f"check {meta.id} failed while evaluating: {type(exc).__name__}: {exc}",
-                       resource_id=acc, resource_type="AwsAccount")
+            ctx.result(
+                acc,
+                "global",
+                Status.ERROR,
+                f"check {meta.id} failed while evaluating: {type(exc).__name__}: {exc}",
+                resource_id=acc,
+                resource_type="AwsAccount",
+            )
             for acc in scope
         ]
     for res in produced:
         if res.status is Status.WAIVED:
-            res = CheckResult(**{**res.__dict__, "status": Status.ERROR,
-                                 "message": f"check {meta.id} claimed WAIVED itself: {res.message}"})
+            res = CheckResult(
+                **{
+                    **res.__dict__,
+                    "status": Status.ERROR,
+                    "message": f"check {meta.id} claimed WAIVED itself: {res.message}",
+                }
+            )
         results.append(res)
     # Silence is an ERROR whenever nothing else spoke: an accessible account went
     # unjudged, or the snapshot holds no account at all (a scan of nothing must not pass).
     if not produced and (not results or any(True for _ in snapshot.accessible_accounts())):
         results.append(
-            ctx.result(snapshot.caller_account_id or "unknown", "global", Status.ERROR,
-                       f"check {meta.id} produced no result; nothing can be concluded",
-                       resource_id=snapshot.caller_account_id or "unknown", resource_type="AwsAccount")
+            ctx.result(
+                snapshot.caller_account_id or "unknown",
+                "global",
+                Status.ERROR,
+                f"check {meta.id} produced no result; nothing can be concluded",
+                resource_id=snapshot.caller_account_id or "unknown",
+                resource_type="AwsAccount",
+            )
         )
     return results
 

@@ -46,8 +46,9 @@ def data_judgement(trail: Trail, kind: DataResourceKind) -> Judgement:
         return Judgement.yes(f"trail {trail.name} records read and write data events for all {kind.label}")
     missing = [k for k, ok in (("read", cov.read), ("write", cov.write)) if not ok]
     partial = f" (partial selectors: {'; '.join(cov.partial)})" if cov.partial else ""
-    return Judgement.no(f"trail {trail.name} does not record {' and '.join(missing)} data events "
-                        f"for all {kind.label}{partial}")
+    return Judgement.no(
+        f"trail {trail.name} does not record {' and '.join(missing)} data events for all {kind.label}{partial}"
+    )
 
 
 def data_events_check(ctx: CheckContext, kind: DataResourceKind) -> Iterator[CheckResult]:
@@ -57,7 +58,8 @@ def data_events_check(ctx: CheckContext, kind: DataResourceKind) -> Iterator[Che
         return all_of(multi_region_judgement(trail), logging_judgement(trail), data_judgement(trail, kind))
 
     return coverage_check(
-        ctx, judge,
+        ctx,
+        judge,
         what=f"is multi-region, logging and records read and write data events for all {kind.label}",
     )
 
@@ -109,10 +111,15 @@ def trail_log_groups(ctx: CheckContext) -> Iterator[TrailLogGroup | CheckResult]
         for trail in owned:
             group_arn = trail.cloudwatch_logs_log_group_arn
             if not group_arn:
-                yield ctx.result(account.account_id, trail.home_region, Status.NOT_APPLICABLE,
-                                 f"trail {trail.name} does not deliver to CloudWatch Logs "
-                                 "(see trail-cloudwatch-logs)", resource_id=trail.name,
-                                 resource_arn=trail.arn, resource_type="AwsCloudTrailTrail")
+                yield ctx.result(
+                    account.account_id,
+                    trail.home_region,
+                    Status.NOT_APPLICABLE,
+                    f"trail {trail.name} does not deliver to CloudWatch Logs (see trail-cloudwatch-logs)",
+                    resource_id=trail.name,
+                    resource_arn=trail.arn,
+                    resource_type="AwsCloudTrailTrail",
+                )
                 continue
             yield _resolve(ctx, trail, group_arn)
 
@@ -126,37 +133,69 @@ def _resolve(ctx: CheckContext, trail: Trail, group_arn: str) -> TrailLogGroup |
     evidence = {"trail": trail.arn, "log_group_arn": group_arn}
     reg = owner.region(region) if owner is not None and owner.access_error is None else None
     if reg is None:
-        return ctx.result(account_id, region, Status.ERROR,
-                          f"log group {name} of trail {trail.name} is in account {account_id}, region "
-                          f"{region}, which was not scanned; nothing can be concluded",
-                          resource_id=name, resource_arn=arn, evidence=evidence)
+        return ctx.result(
+            account_id,
+            region,
+            Status.ERROR,
+            f"log group {name} of trail {trail.name} is in account {account_id}, region "
+            f"{region}, which was not scanned; nothing can be concluded",
+            resource_id=name,
+            resource_arn=arn,
+            evidence=evidence,
+        )
     if isinstance(reg.log_groups, CollectionError):
-        return ctx.error(reg.log_groups, resource_id=name, resource_arn=arn, region=region,
-                         account_id=account_id)
+        return ctx.error(reg.log_groups, resource_id=name, resource_arn=arn, region=region, account_id=account_id)
     found = next((g for g in reg.log_groups if strip_stream_suffix(g.arn) == arn or g.name == name), None)
     if found is None:
-        return ctx.result(account_id, region, Status.FAIL,
-                          f"trail {trail.name} delivers to log group {name}, which does not exist",
-                          resource_id=name, resource_arn=arn, evidence=evidence)
+        return ctx.result(
+            account_id,
+            region,
+            Status.FAIL,
+            f"trail {trail.name} delivers to log group {name}, which does not exist",
+            resource_id=name,
+            resource_arn=arn,
+            evidence=evidence,
+        )
     return TrailLogGroup(trail, account_id, region, found.name, arn, found, reg.log_resource_policies)
 
 
-def log_group_result(ctx: CheckContext, tlg: TrailLogGroup, status: Status, message: str,
-                     evidence: Mapping[str, Any] | None = None) -> CheckResult:
+def log_group_result(
+    ctx: CheckContext, tlg: TrailLogGroup, status: Status, message: str, evidence: Mapping[str, Any] | None = None
+) -> CheckResult:
     """A result about one trail's log group."""
     ev = {"trail": tlg.trail.arn, "log_group_arn": tlg.arn, **(evidence or {})}
-    return ctx.result(tlg.account_id, tlg.region, status, f"log group {tlg.name}: {message}",
-                      resource_id=tlg.name, resource_arn=tlg.arn, evidence=ev)
+    return ctx.result(
+        tlg.account_id,
+        tlg.region,
+        status,
+        f"log group {tlg.name}: {message}",
+        resource_id=tlg.name,
+        resource_arn=tlg.arn,
+        evidence=ev,
+    )
 
 
 # --------------------------------------------------------------------------- resource policies
 
 #: What another account could do to a trail's log group through a resource policy.
-LOG_WRITE_ACTIONS = ("logs:PutLogEvents", "logs:CreateLogStream", "logs:DeleteLogStream",
-                     "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
-                     "logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:PutSubscriptionFilter")
-LOG_READ_ACTIONS = ("logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery",
-                    "logs:StartLiveTail", "logs:GetLogRecord")
+LOG_WRITE_ACTIONS = (
+    "logs:PutLogEvents",
+    "logs:CreateLogStream",
+    "logs:DeleteLogStream",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:DeleteRetentionPolicy",
+    "logs:AssociateKmsKey",
+    "logs:DisassociateKmsKey",
+    "logs:PutSubscriptionFilter",
+)
+LOG_READ_ACTIONS = (
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:StartLiveTail",
+    "logs:GetLogRecord",
+)
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[a-z-]+:(?:iam|sts)::(\d{12}):")
 _SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:sourceowner")
@@ -174,8 +213,13 @@ class Grant:
 
     def as_evidence(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"policy": self.policy, "sid": self.sid, "principals": list(self.principals),
-                "actions": list(self.actions), "why": self.why}
+        return {
+            "policy": self.policy,
+            "sid": self.sid,
+            "principals": list(self.principals),
+            "actions": list(self.actions),
+            "why": self.why,
+        }
 
 
 def _principal_account(value: str) -> str | None:
@@ -187,9 +231,15 @@ def _principal_account(value: str) -> str | None:
 
 def _source_limited_to(stmt: Statement, allowed: set[str]) -> bool:
     """A positive aws:SourceAccount/SourceArn/SourceOwner condition naming only allowed accounts."""
-    entries = [e for e in condition_entries(stmt) if e.key.lower() in _SOURCE_KEYS
-               and not e.if_exists and e.values and "not" not in e.base
-               and e.qualifier != "forallvalues"]
+    entries = [
+        e
+        for e in condition_entries(stmt)
+        if e.key.lower() in _SOURCE_KEYS
+        and not e.if_exists
+        and e.values
+        and "not" not in e.base
+        and e.qualifier != "forallvalues"
+    ]
     if not entries:
         return False
     for e in entries:
@@ -204,8 +254,7 @@ def _covers_group(stmt: Statement, arn: str) -> bool:
     return any(resources_cover(stmt, a) for a in (arn, f"{arn}:*", f"{arn}:log-stream:x"))
 
 
-def foreign_grants(policy: LogResourcePolicy, group_arn: str, owner: str,
-                   trusted: Sequence[str]) -> list[Grant]:
+def foreign_grants(policy: LogResourcePolicy, group_arn: str, owner: str, trusted: Sequence[str]) -> list[Grant]:
     """Allow statements of ``policy`` that let principals of other accounts read or write the group."""
     assert not isinstance(policy.document, CollectionError)
     if policy.resource_arn and strip_stream_suffix(policy.resource_arn) != group_arn:
@@ -220,8 +269,15 @@ def foreign_grants(policy: LogResourcePolicy, group_arn: str, owner: str,
             continue
         sid = str(stmt.get("Sid", ""))
         if "NotPrincipal" in stmt:
-            out.append(Grant(policy.name, sid, ("NotPrincipal",), actions,
-                             "NotPrincipal allows everyone except the listed principals"))
+            out.append(
+                Grant(
+                    policy.name,
+                    sid,
+                    ("NotPrincipal",),
+                    actions,
+                    "NotPrincipal allows everyone except the listed principals",
+                )
+            )
             continue
         foreign: list[str] = []
         for kind, values in principal_map(stmt).items():
@@ -241,8 +297,15 @@ def foreign_grants(policy: LogResourcePolicy, group_arn: str, owner: str,
             # confused-deputy case, where another account's resource can make the service write here
             foreign.extend(f"{s} (for any account)" for s in services)
         if foreign:
-            out.append(Grant(policy.name, sid, tuple(foreign), actions,
-                             "principals outside the account (and the trusted accounts)"))
+            out.append(
+                Grant(
+                    policy.name,
+                    sid,
+                    tuple(foreign),
+                    actions,
+                    "principals outside the account (and the trusted accounts)",
+                )
+            )
     return out
 
 

@@ -127,8 +127,7 @@ def trail_listing_errors(account: AccountSnapshot) -> list[tuple[str, Collection
     every listing failed) may be missing from ``account.trails``: "no trail
     here" is then unknown, not a fact.
     """
-    return [(r.region, r.trail_arns) for r in account.regions
-            if isinstance(r.trail_arns, CollectionError)]
+    return [(r.region, r.trail_arns) for r in account.regions if isinstance(r.trail_arns, CollectionError)]
 
 
 def trails_may_be_missing(snapshot: Snapshot) -> list[str]:
@@ -141,8 +140,10 @@ def trails_may_be_missing(snapshot: Snapshot) -> list[str]:
     for acc in snapshot.accounts:
         if acc.access_error is not None:
             reasons.append(f"account {acc.account_id} could not be read")
-        reasons.extend(f"the trails of account {acc.account_id} in {region} could not be listed"
-                       for region, _ in trail_listing_errors(acc))
+        reasons.extend(
+            f"the trails of account {acc.account_id} in {region} could not be listed"
+            for region, _ in trail_listing_errors(acc)
+        )
     return reasons
 
 
@@ -166,23 +167,32 @@ def narrowed_or_unknown(
         other = by_scope.get((res.account_id, res.region))
         if res.status is Status.PASS and other is not None and other.status is Status.FAIL:
             total = other.evidence.get("total", "some")
-            res = replace(res, status=Status.ERROR, evidence={**other.evidence,
-                                                              "trails_may_be_missing": list(missing)},
-                          message=(f"{total} {what} in account {res.account_id} ({res.region}) "
-                                   "concern resources not known to belong to a trail, but the "
-                                   "trail list is incomplete (" + "; ".join(missing) + "), so "
-                                   "they may concern one: nothing can be concluded"))
+            res = replace(
+                res,
+                status=Status.ERROR,
+                evidence={**other.evidence, "trails_may_be_missing": list(missing)},
+                message=(
+                    f"{total} {what} in account {res.account_id} ({res.region}) "
+                    "concern resources not known to belong to a trail, but the "
+                    "trail list is incomplete (" + "; ".join(missing) + "), so "
+                    "they may concern one: nothing can be concluded"
+                ),
+            )
         yield res
 
 
 def unlisted_trail_errors(ctx: CheckContext, account: AccountSnapshot) -> list[CheckResult]:
     """ERROR per region whose trails could not be listed: a trail homed there goes unjudged."""
     return [
-        ctx.result(account.account_id, region, Status.ERROR,
-                   f"the trails of region {region} could not be listed, so a trail homed there "
-                   f"is not judged: {err.reason()}",
-                   resource_id=account.account_id, resource_type="AwsAccount",
-                   evidence={"collection_error": err.evidence()})
+        ctx.result(
+            account.account_id,
+            region,
+            Status.ERROR,
+            f"the trails of region {region} could not be listed, so a trail homed there is not judged: {err.reason()}",
+            resource_id=account.account_id,
+            resource_type="AwsAccount",
+            evidence={"collection_error": err.evidence()},
+        )
         for region, err in trail_listing_errors(account)
     ]
 
@@ -211,8 +221,7 @@ def selectors_of(trail: Trail) -> tuple[EventSelectors | None, Judgement | None]
     """The trail's selectors, or an unknown judgement explaining why they cannot be used."""
     sel = trail.event_selectors
     if isinstance(sel, CollectionError):
-        return None, Judgement.unknown(
-            f"event selectors of trail {trail.name} unreadable: {sel.reason()}", sel)
+        return None, Judgement.unknown(f"event selectors of trail {trail.name} unreadable: {sel.reason()}", sel)
     if sel is None:
         return None, Judgement.unknown(f"event selectors of trail {trail.name} were not collected")
     return sel, None
@@ -239,8 +248,7 @@ def s3_data_judgement(trail: Trail, *, write: bool) -> Judgement:
     if cov.write if write else cov.read:
         return Judgement.yes(f"trail {trail.name} records S3 object {kind} events for all buckets")
     partial = f" (only partial selectors: {'; '.join(cov.partial)})" if cov.partial else ""
-    return Judgement.no(
-        f"trail {trail.name} does not record S3 object {kind} events for all buckets{partial}")
+    return Judgement.no(f"trail {trail.name} does not record S3 object {kind} events for all buckets{partial}")
 
 
 def multi_region_judgement(trail: Trail) -> Judgement:
@@ -261,9 +269,15 @@ def account_result(
 ) -> CheckResult:
     """PASS if some trail proves ``what``; ERROR if none does and some are unknown; else FAIL."""
     evidence: dict[str, Any] = {
-        "trails": [{"arn": t.arn, "owner_account_id": t.owner_account_id,
-                    "verdict": {True: "proven", False: "not met", None: "unknown"}[j.ok],
-                    "reason": j.message} for t, j in judged],
+        "trails": [
+            {
+                "arn": t.arn,
+                "owner_account_id": t.owner_account_id,
+                "verdict": {True: "proven", False: "not met", None: "unknown"}[j.ok],
+                "reason": j.message,
+            }
+            for t, j in judged
+        ],
     }
     kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
     lake = lake_recorders(ctx.snapshot, account)
@@ -272,9 +286,15 @@ def account_result(
     proving = [(t, j) for t, j in judged if j.ok is True]
     if proving:
         t, _ = proving[0]
-        return ctx.result(account.account_id, region, Status.PASS,
-                          f"trail {t.name} ({t.arn}) {what}", evidence=evidence,
-                          resource_arn=None, **kwargs)
+        return ctx.result(
+            account.account_id,
+            region,
+            Status.PASS,
+            f"trail {t.name} ({t.arn}) {what}",
+            evidence=evidence,
+            resource_arn=None,
+            **kwargs,
+        )
     unknown = [(t, j) for t, j in judged if j.ok is None]
     # An account-wide question is open while some region's trails could not be listed:
     # an unlisted trail might prove it. (A regional result needs only its own listing.)
@@ -283,12 +303,18 @@ def account_result(
         errors = [e for _, j in unknown for e in j.errors] + [e for _, e in unlisted]
         if errors:
             evidence["collection_errors"] = [e.evidence() for e in errors]
-        reasons = "; ".join([j.message for _, j in unknown]
-                            + [f"the trails of region {r} could not be listed ({e.reason()})"
-                               for r, e in unlisted])
-        return ctx.result(account.account_id, region, Status.ERROR,
-                          f"cannot prove that a trail {what}: {reasons}", evidence=evidence,
-                          **kwargs)
+        reasons = "; ".join(
+            [j.message for _, j in unknown]
+            + [f"the trails of region {r} could not be listed ({e.reason()})" for r, e in unlisted]
+        )
+        return ctx.result(
+            account.account_id,
+            region,
+            Status.ERROR,
+            f"cannot prove that a trail {what}: {reasons}",
+            evidence=evidence,
+            **kwargs,
+        )
     if not judged:
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
@@ -319,11 +345,11 @@ def s3_data_events_check(ctx: CheckContext, *, write: bool) -> Iterator[CheckRes
     kind = "write" if write else "read"
 
     def judge(trail: Trail) -> Judgement:
-        return all_of(multi_region_judgement(trail), logging_judgement(trail),
-                      s3_data_judgement(trail, write=write))
+        return all_of(multi_region_judgement(trail), logging_judgement(trail), s3_data_judgement(trail, write=write))
 
     return coverage_check(
-        ctx, judge,
+        ctx,
+        judge,
         what=f"is multi-region, logging and records S3 object {kind} events for all buckets",
     )
 
@@ -352,15 +378,23 @@ def not_applicable_no_owned_trail(ctx: CheckContext, account: AccountSnapshot) -
     """NOT_APPLICABLE for an account without a trail of its own, naming foreign trails."""
     foreign = [t for t in account.trails if t.owner_account_id != account.account_id]
     if foreign:
-        names = ", ".join(f"{t.arn} (owned by {t.owner_account_id}"
-                          + ("" if ctx.snapshot.account(t.owner_account_id)
-                             else ", not in scope: not judged by this scan") + ")"
-                          for t in foreign)
+        names = ", ".join(
+            f"{t.arn} (owned by {t.owner_account_id}"
+            + ("" if ctx.snapshot.account(t.owner_account_id) else ", not in scope: not judged by this scan")
+            + ")"
+            for t in foreign
+        )
         msg = f"no trail owned by this account; trails of other accounts are judged there: {names}"
     else:
         msg = "no trail in this account"
-    return ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE, msg,
-                      resource_id=account.account_id, resource_type="AwsAccount")
+    return ctx.result(
+        account.account_id,
+        GLOBAL,
+        Status.NOT_APPLICABLE,
+        msg,
+        resource_id=account.account_id,
+        resource_type="AwsAccount",
+    )
 
 
 def trail_result(
@@ -373,26 +407,39 @@ def trail_result(
     account_id: str | None = None,
 ) -> CheckResult:
     """A result about one trail, in its home region."""
-    return ctx.result(account_id or trail.owner_account_id, trail.home_region, status,
-                      f"trail {trail.name}: {message}", resource_id=trail.name,
-                      resource_arn=trail.arn, resource_type="AwsCloudTrailTrail",
-                      evidence=evidence)
+    return ctx.result(
+        account_id or trail.owner_account_id,
+        trail.home_region,
+        status,
+        f"trail {trail.name}: {message}",
+        resource_id=trail.name,
+        resource_arn=trail.arn,
+        resource_type="AwsCloudTrailTrail",
+        evidence=evidence,
+    )
 
 
-def collected_or_error(ctx: CheckContext, trail: Trail, value: _T | CollectionError | None, what: str,
-                       account_id: str | None = None) -> _T | CheckResult:
+def collected_or_error(
+    ctx: CheckContext, trail: Trail, value: _T | CollectionError | None, what: str, account_id: str | None = None
+) -> _T | CheckResult:
     """A collected field of ``trail``, or the ERROR result to yield when it could not be read.
 
     ``what`` names the field for the message ("trail status was"); ``account_id`` is
     the account the result is about (default: the trail's owner).
     """
     if isinstance(value, CollectionError):
-        return ctx.error(value, resource_id=trail.name, resource_arn=trail.arn,
-                         region=trail.home_region, account_id=account_id or trail.owner_account_id,
-                         resource_type="AwsCloudTrailTrail")
+        return ctx.error(
+            value,
+            resource_id=trail.name,
+            resource_arn=trail.arn,
+            region=trail.home_region,
+            account_id=account_id or trail.owner_account_id,
+            resource_type="AwsCloudTrailTrail",
+        )
     if value is None:
-        return trail_result(ctx, trail, Status.ERROR, f"{what} not collected; nothing can be concluded",
-                            account_id=account_id)
+        return trail_result(
+            ctx, trail, Status.ERROR, f"{what} not collected; nothing can be concluded", account_id=account_id
+        )
     return value
 
 
@@ -431,9 +478,14 @@ def delivery_age_problem(
         return f"no {what} recorded"
     age = age_hours(ctx, delivered)
     if age is None:
-        return trail_result(ctx, trail, Status.ERROR,
-                            f"last {what} time {delivered!r} is not a valid timestamp; "
-                            "nothing can be concluded", evidence, account_id=account_id)
+        return trail_result(
+            ctx,
+            trail,
+            Status.ERROR,
+            f"last {what} time {delivered!r} is not a valid timestamp; nothing can be concluded",
+            evidence,
+            account_id=account_id,
+        )
     evidence["delivery_age_hours"] = round(age, 2)
     limit = ctx.settings.delivery_max_age_hours
     if age > limit:
@@ -461,8 +513,7 @@ def keys_in_use(ctx: CheckContext) -> Iterator[tuple[AccountSnapshot, list[KeyUs
         for t in owned_trails(account):
             if t.kms_key_id:
                 by_ref.setdefault(t.kms_key_id, []).append(t)
-        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref))
-                for ref, ts in by_ref.items()]
+        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref)) for ref, ts in by_ref.items()]
         yield account, uses
 
 
@@ -479,16 +530,23 @@ def per_key(
         yield from unlisted
         if not uses:
             if not unlisted:
-                yield ctx.result(account.account_id, GLOBAL, Status.NOT_APPLICABLE,
-                                 "no trail of this account is encrypted with a KMS key "
-                                 "(see trail-kms-encryption)",
-                                 resource_id=account.account_id, resource_type="AwsAccount")
+                yield ctx.result(
+                    account.account_id,
+                    GLOBAL,
+                    Status.NOT_APPLICABLE,
+                    "no trail of this account is encrypted with a KMS key (see trail-kms-encryption)",
+                    resource_id=account.account_id,
+                    resource_type="AwsAccount",
+                )
             continue
         for use in uses:
             if use.key is None:
-                yield key_result(ctx, use, Status.ERROR,
-                                 "the key was not collected with the snapshot; nothing can be "
-                                 "concluded about it")
+                yield key_result(
+                    ctx,
+                    use,
+                    Status.ERROR,
+                    "the key was not collected with the snapshot; nothing can be concluded about it",
+                )
                 continue
             yield judge(use, use.key)
 
@@ -506,14 +564,21 @@ def key_result(
     if use.key is not None and not isinstance(use.key.metadata, CollectionError):
         arn = use.key.metadata.arn
     ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
-    return ctx.result(use.account_id, region, status, f"key {arn}: {message}",
-                      resource_id=arn, resource_arn=arn if arn.startswith("arn:") else None,
-                      resource_type="AwsKmsKey", evidence=ev)
+    return ctx.result(
+        use.account_id,
+        region,
+        status,
+        f"key {arn}: {message}",
+        resource_id=arn,
+        resource_arn=arn if arn.startswith("arn:") else None,
+        resource_type="AwsKmsKey",
+        evidence=ev,
+    )
 
 
 def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
     """ERROR for a key whose evidence could not be read."""
-    res = key_result(ctx, use, Status.ERROR,
-                     f"evidence could not be collected: {err.reason()}",
-                     {"collection_error": err.evidence()})
+    res = key_result(
+        ctx, use, Status.ERROR, f"evidence could not be collected: {err.reason()}", {"collection_error": err.evidence()}
+    )
     return res

@@ -39,9 +39,16 @@ class Waiver:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (as findings carry it)."""
-        return {"check": self.check, "account": self.account, "resource": self.resource,
-                "region": self.region, "reason": self.reason, "owner": self.owner,
-                "expires": self.expires.isoformat(), "origin": self.origin}
+        return {
+            "check": self.check,
+            "account": self.account,
+            "resource": self.resource,
+            "region": self.region,
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires.isoformat(),
+            "origin": self.origin,
+        }
 
 
 @dataclass(frozen=True)
@@ -132,9 +139,18 @@ def load_baseline(path: Path) -> Baseline:
             expires = date.fromisoformat(w["expires"])
         except ValueError:
             raise ValidationError(f"{path}:{line}: waivers[{i}].expires: not a calendar date") from None
-        waivers.append(Waiver(check=w["check"], reason=w["reason"], owner=w["owner"], expires=expires,
-                              account=w.get("account", "*"), resource=w.get("resource", "*"),
-                              region=w.get("region", "*"), origin=f"{path}:{line}"))
+        waivers.append(
+            Waiver(
+                check=w["check"],
+                reason=w["reason"],
+                owner=w["owner"],
+                expires=expires,
+                account=w.get("account", "*"),
+                resource=w.get("resource", "*"),
+                region=w.get("region", "*"),
+                origin=f"{path}:{line}",
+            )
+        )
     return Baseline(
         path=str(path),
         frameworks=tuple(data.get("frameworks", [])),

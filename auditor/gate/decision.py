@@ -40,8 +40,7 @@ class Drift:
 
     def to_dict(self) -> dict[str, Any]:
         """Ids per class, for JSON output and history."""
-        return {k: [f.id for f in getattr(self, k)]
-                for k in ("new", "resolved", "still_failing", "regressions")}
+        return {k: [f.id for f in getattr(self, k)] for k in ("new", "resolved", "still_failing", "regressions")}
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,9 @@ def unwaived(f: Finding) -> Finding:
     return replace(f, status=before, waiver=None, waived_status=None)
 
 
-def apply_baseline(results: Results, baseline: Baseline, *, today: date,
-                   previous: Results | None = None) -> GateOutcome:
+def apply_baseline(
+    results: Results, baseline: Baseline, *, today: date, previous: Results | None = None
+) -> GateOutcome:
     """Apply overrides and waivers, add required-but-missing checks, diff with previous."""
     active = [w for w in baseline.waivers if w.expires >= today]
     expired = tuple(w for w in baseline.waivers if w.expires < today)
@@ -108,22 +108,35 @@ def apply_baseline(results: Results, baseline: Baseline, *, today: date,
     ran = {f.check_id for f in findings}
     missing_checks = tuple(c for c in baseline.checks if c not in ran)
     for check_id in missing_checks:
-        findings.append(Finding(
-            id=finding_id(check_id, "baseline", "global", check_id), check_id=check_id,
-            title=f"required check {check_id}", status=Status.ERROR,
-            severity=baseline.severity_overrides.get(check_id, baseline.fail_on),
-            account_id="baseline", region="global", resource_type="Baseline", resource_id=check_id,
-            message=f"the baseline {baseline.path} requires check {check_id}, which did not run",
-        ))
+        findings.append(
+            Finding(
+                id=finding_id(check_id, "baseline", "global", check_id),
+                check_id=check_id,
+                title=f"required check {check_id}",
+                status=Status.ERROR,
+                severity=baseline.severity_overrides.get(check_id, baseline.fail_on),
+                account_id="baseline",
+                region="global",
+                resource_type="Baseline",
+                resource_id=check_id,
+                message=f"the baseline {baseline.path} requires check {check_id}, which did not run",
+            )
+        )
     present = {fw.id for fw in results.frameworks}
     missing_frameworks = tuple(fw for fw in baseline.frameworks if fw not in present)
     verdicts = recompute_verdicts(findings, results.frameworks)
-    gated = replace(results, findings=tuple(findings), frameworks=tuple(verdicts),
-                    summary=summarise(findings))
+    gated = replace(results, findings=tuple(findings), frameworks=tuple(verdicts), summary=summarise(findings))
     drift = diff(previous, gated) if previous is not None else None
-    return GateOutcome(results=gated, baseline=baseline, applied_waivers=tuple(applied),
-                       expired_waivers=expired, stale_waivers=stale, missing_checks=missing_checks,
-                       missing_frameworks=missing_frameworks, drift=drift)
+    return GateOutcome(
+        results=gated,
+        baseline=baseline,
+        applied_waivers=tuple(applied),
+        expired_waivers=expired,
+        stale_waivers=stale,
+        missing_checks=missing_checks,
+        missing_frameworks=missing_frameworks,
+        drift=drift,
+    )
 
 
 def diff(previous: Results, current: Results) -> Drift:
@@ -141,10 +154,12 @@ def diff(previous: Results, current: Results) -> Drift:
             new.append(f)
             if old is not None and old.status is Status.PASS:
                 regressions.append(f)
-    resolved = [f for fid, f in before.items()
-                if f.status is Status.FAIL and (fid not in now or now[fid].status is not Status.FAIL)]
-    return Drift(new=tuple(new), resolved=tuple(resolved), still_failing=tuple(still),
-                 regressions=tuple(regressions))
+    resolved = [
+        f
+        for fid, f in before.items()
+        if f.status is Status.FAIL and (fid not in now or now[fid].status is not Status.FAIL)
+    ]
+    return Drift(new=tuple(new), resolved=tuple(resolved), still_failing=tuple(still), regressions=tuple(regressions))
 
 
 def _finding_table(title: str, findings: Sequence[Finding], limit: int = 30) -> Table:
@@ -152,8 +167,14 @@ def _finding_table(title: str, findings: Sequence[Finding], limit: int = 30) -> 
     for col in ("check", "severity", "account", "region", "resource", "message"):
         table.add_column(col, overflow="fold")
     for f in findings[:limit]:
-        table.add_row(Text(f.check_id), f.severity.value, Text(f.account_id), Text(f.region),
-                      Text(f.resource_arn or f.resource_id), Text(f.message[:160]))
+        table.add_row(
+            Text(f.check_id),
+            f.severity.value,
+            Text(f.account_id),
+            Text(f.region),
+            Text(f.resource_arn or f.resource_id),
+            Text(f.message[:160]),
+        )
     if len(findings) > limit:
         table.add_row("...", "", "", "", f"{len(findings) - limit} more", "")
     return table
@@ -162,8 +183,7 @@ def _finding_table(title: str, findings: Sequence[Finding], limit: int = 30) -> 
 def print_gate(console: Console, outcome: GateOutcome, fail_on: Any = None) -> None:
     """Why the gate passed or failed, compactly."""
     threshold = fail_on or outcome.baseline.fail_on
-    failing = [f for f in outcome.results.findings
-               if f.status is Status.FAIL and f.severity.rank >= threshold.rank]
+    failing = [f for f in outcome.results.findings if f.status is Status.FAIL and f.severity.rank >= threshold.rank]
     errors = [f for f in outcome.results.findings if f.status is Status.ERROR]
     if failing:
         console.print(_finding_table(f"Failing at or above {threshold.value}", failing))
@@ -172,21 +192,30 @@ def print_gate(console: Console, outcome: GateOutcome, fail_on: Any = None) -> N
     for w, fid in outcome.applied_waivers:
         console.print(Text(f"waived: {w.check} on {fid} until {w.expires} ({w.owner}): {w.reason}"))
     for w in outcome.expired_waivers:
-        console.print(Text(f"expired waiver (no longer applies): {w.check} {w.resource} "
-                           f"expired {w.expires}, owner {w.owner} [{w.origin}]"), style="yellow")
+        console.print(
+            Text(
+                f"expired waiver (no longer applies): {w.check} {w.resource} "
+                f"expired {w.expires}, owner {w.owner} [{w.origin}]"
+            ),
+            style="yellow",
+        )
     for w in outcome.stale_waivers:
-        console.print(Text(f"stale waiver (matches no failing finding): {w.check} {w.resource} "
-                           f"[{w.origin}]"), style="yellow")
+        console.print(
+            Text(f"stale waiver (matches no failing finding): {w.check} {w.resource} [{w.origin}]"), style="yellow"
+        )
     for c in outcome.missing_checks:
         console.print(Text(f"required check did not run: {c}"), style="yellow")
     for fw in outcome.missing_frameworks:
         console.print(Text(f"required framework not in the results: {fw}"), style="yellow")
     if outcome.drift is not None:
         d = outcome.drift
-        console.print(f"since the previous scan: {len(d.new)} new, {len(d.resolved)} resolved, "
-                      f"{len(d.still_failing)} still failing, {len(d.regressions)} regressions")
+        console.print(
+            f"since the previous scan: {len(d.new)} new, {len(d.resolved)} resolved, "
+            f"{len(d.still_failing)} still failing, {len(d.regressions)} regressions"
+        )
         if d.regressions:
             console.print(_finding_table("Regressions (PASS became FAIL)", d.regressions))
     verdict = "FAILED" if failing else ("INCOMPLETE" if errors else "PASSED")
-    console.print(f"gate {verdict}: {len(failing)} failing, {len(errors)} not assessed, "
-                  f"{len(outcome.applied_waivers)} waived")
+    console.print(
+        f"gate {verdict}: {len(failing)} failing, {len(errors)} not assessed, {len(outcome.applied_waivers)} waived"
+    )

@@ -116,7 +116,7 @@ class S3Store:
         out: list[str] = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
             for obj in page.get("Contents", []):
-                rel = str(obj["Key"])[len(base):]
+                rel = str(obj["Key"])[len(base) :]
                 if _KEY_RE.match(rel):
                     out.append(rel)
         return sorted(out)
@@ -137,8 +137,7 @@ class S3Store:
 
     def write(self, key: str, data: bytes) -> str:
         """Put one entry."""
-        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data,
-                               ContentType="application/json")
+        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, ContentType="application/json")
         return f"s3://{self.bucket}/{self._full(key)}"
 
 
@@ -208,15 +207,16 @@ def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tupl
             problems.append(str(exc))
     loaded.reverse()
     previous_key, previous = loaded[-1] if loaded else (None, None)
-    kept = loaded[-(trend_limit - 1):] if trend_limit > 1 else []
-    trend = [{"scan_id": old.scan.id, "finished_at": old.scan.finished_at, "scores": scores(old)}
-             for _, old in kept]
-    trend.append({"scan_id": results.scan.id, "finished_at": results.scan.finished_at,
-                  "scores": scores(results)})
+    kept = loaded[-(trend_limit - 1) :] if trend_limit > 1 else []
+    trend = [{"scan_id": old.scan.id, "finished_at": old.scan.finished_at, "scores": scores(old)} for _, old in kept]
+    trend.append({"scan_id": results.scan.id, "finished_at": results.scan.finished_at, "scores": scores(results)})
     history: dict[str, Any] = {"trend": trend, "problems": problems, "previous": None, "drift": None}
     if previous is not None:
-        history["previous"] = {"scan_id": previous.scan.id, "finished_at": previous.scan.finished_at,
-                               "key": previous_key}
+        history["previous"] = {
+            "scan_id": previous.scan.id,
+            "finished_at": previous.scan.finished_at,
+            "key": previous_key,
+        }
         history["drift"] = diff(previous, results).to_dict()
     return replace(results, history=history), previous
 

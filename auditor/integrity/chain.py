@@ -515,4 +515,3 @@ def in_range_bounds(ref: DigestRef, start: datetime | None, end: datetime | None
     if start is not None and ref.end < start:
         return False
     return not (end is not None and ref.end > end + timedelta(hours=1))
-

@@ -154,4 +154,3 @@ def verify_signature(public_key: RSAPublicKey, signature_hex: str, data: Mapping
     except InvalidSignature:
         return False
     return True
-

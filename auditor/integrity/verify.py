@@ -38,7 +38,6 @@ glue: :func:`auditor.aws.digest_source.verify_s3` opens the buckets and calls
 :func:`verify_bucket`.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence

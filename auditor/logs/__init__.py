@@ -169,8 +169,7 @@ def read_s3(
     return to_document(part, cfg.params, [source], rs.specs, rs.unsupported, rs.correlations)
 
 
-def unreadable_source(source: str, window: LogWindow, reason: str,
-                      account_id: str | None = None) -> dict[str, Any]:
+def unreadable_source(source: str, window: LogWindow, reason: str, account_id: str | None = None) -> dict[str, Any]:
     """The evidence document of a source that could not be opened at all (e.g. AssumeRole failed).
 
     It carries one unreadable problem naming the source, so the logs-* checks

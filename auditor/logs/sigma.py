@@ -137,12 +137,37 @@ class Ruleset:
 #: other field can never match a CloudTrail event, so it is reported, not counted as evaluated.
 CLOUDTRAIL_FIELDS = frozenset(
     {
-        "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
-        "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
-        "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
-        "eventType", "apiVersion", "managementEvent", "recipientAccountId", "serviceEventDetails",
-        "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId", "eventCategory", "addendum",
-        "sessionCredentialFromConsole", "edgeDeviceDetails", "tlsDetails", "insightDetails",
+        "eventVersion",
+        "userIdentity",
+        "eventTime",
+        "eventSource",
+        "eventName",
+        "awsRegion",
+        "sourceIPAddress",
+        "userAgent",
+        "errorCode",
+        "errorMessage",
+        "requestParameters",
+        "responseElements",
+        "additionalEventData",
+        "requestID",
+        "eventID",
+        "readOnly",
+        "resources",
+        "eventType",
+        "apiVersion",
+        "managementEvent",
+        "recipientAccountId",
+        "serviceEventDetails",
+        "sharedEventID",
+        "vpcEndpointId",
+        "vpcEndpointAccountId",
+        "eventCategory",
+        "addendum",
+        "sessionCredentialFromConsole",
+        "edgeDeviceDetails",
+        "tlsDetails",
+        "insightDetails",
     }
 )
 
@@ -150,9 +175,19 @@ CLOUDTRAIL_FIELDS = frozenset(
 #: Placeholders fetched from files, URLs or commands are refused (a rules folder is input, not code).
 PIPELINE_TRANSFORMATIONS = frozenset(
     {
-        "field_name_mapping", "field_name_prefix_mapping", "field_name_prefix", "field_name_suffix",
-        "drop_detection_item", "value_placeholders", "wildcard_placeholders", "add_condition",
-        "replace_string", "map_string", "set_value", "rule_failure", "detection_item_failure",
+        "field_name_mapping",
+        "field_name_prefix_mapping",
+        "field_name_prefix",
+        "field_name_suffix",
+        "drop_detection_item",
+        "value_placeholders",
+        "wildcard_placeholders",
+        "add_condition",
+        "replace_string",
+        "map_string",
+        "set_value",
+        "rule_failure",
+        "detection_item_failure",
     }
 )
 _PIPELINE_KEYS = frozenset({"name", "priority", "vars", "transformations", "allowed_backends"})
@@ -300,8 +335,14 @@ def load_ruleset(rules_dir: Path) -> Ruleset:
     for rid, spec in base.items():
         if rid in feeds or rid in hidden:
             spec = SigmaRuleSpec(
-                spec.id, spec.title, spec.level, spec.path, spec.node, spec.names,
-                standalone=rid not in hidden, feeds=tuple(feeds.get(rid, ())),
+                spec.id,
+                spec.title,
+                spec.level,
+                spec.path,
+                spec.node,
+                spec.names,
+                standalone=rid not in hidden,
+                feeds=tuple(feeds.get(rid, ())),
             )
         out.specs.append(spec)
     return out
@@ -356,8 +397,16 @@ def _correlation(
     ]
     level = getattr(rule, "level", None)
     spec = CorrelationSpec(
-        rid, title, str(getattr(level, "name", level) or "").lower(), rel, kind, tuple(refs), group_by,
-        int(rule.timespan.seconds), (cond.op.name.lower(), cond.count), value_field,
+        rid,
+        title,
+        str(getattr(level, "name", level) or "").lower(),
+        rel,
+        kind,
+        tuple(refs),
+        group_by,
+        int(rule.timespan.seconds),
+        (cond.op.name.lower(), cond.count),
+        value_field,
     )
     return spec, links
 
@@ -655,9 +704,7 @@ def evaluate(node: Node, event: dict[str, Any]) -> bool:
     if op == "fieldref":
         others = {t.lower() for o in _values(event, node[2]) if (t := _as_text(o)) is not None}
         mode = node[3]
-        return any(
-            (t := _as_text(v)) is not None and any(_text_op(mode, t.lower(), o) for o in others) for v in vals
-        )
+        return any((t := _as_text(v)) is not None and any(_text_op(mode, t.lower(), o) for o in others) for v in vals)
     if op == "glob":
         glob: Glob = node[2]
         return any((t := _as_text(v)) is not None and glob.matches(t) for v in vals)

@@ -218,15 +218,12 @@ def parse_framework(document: Any, source: str, known_checks: Collection[str]) -
     for index, raw in enumerate(document["controls"]):
         cid = str(raw["id"])
         if cid in seen:
-            raise ValidationError(
-                f"{source}: control {cid} field controls[{index}].id: duplicate control id"
-            )
+            raise ValidationError(f"{source}: control {cid} field controls[{index}].id: duplicate control id")
         seen.add(cid)
         for cindex, check_id in enumerate(raw["checks"]):
             if check_id not in known:
                 raise ValidationError(
-                    f"{source}: control {cid} field controls[{index}].checks[{cindex}]: "
-                    f"unknown check id {check_id!r}"
+                    f"{source}: control {cid} field controls[{index}].checks[{cindex}]: unknown check id {check_id!r}"
                 )
         why = raw.get("why") or {}
         for check_id in why:
@@ -283,8 +280,7 @@ def load_frameworks(
             framework = parse_framework(_read_yaml(node, source), source, known_checks)
             if framework.id in by_id:
                 raise ValidationError(
-                    f"framework id {framework.id!r} is defined twice: "
-                    f"{by_id[framework.id].source} and {source}"
+                    f"framework id {framework.id!r} is defined twice: {by_id[framework.id].source} and {source}"
                 )
             by_id[framework.id] = framework
     if selected is None:
@@ -292,8 +288,7 @@ def load_frameworks(
     unknown = [s for s in selected if s not in by_id]
     if unknown:
         raise AuditorError(
-            f"unknown framework {', '.join(repr(u) for u in unknown)}; "
-            f"available: {', '.join(sorted(by_id))}"
+            f"unknown framework {', '.join(repr(u) for u in unknown)}; available: {', '.join(sorted(by_id))}"
         )
     return [by_id[s] for s in dict.fromkeys(selected)]
 
@@ -309,9 +304,7 @@ def _profiles_from(node: Traversable | Path, found: dict[str, RetentionProfile])
                 f"{raw['hot_retention_days']} exceeds retention_days {raw['retention_days']}"
             )
         if name in found:
-            raise ValidationError(
-                f"retention profile {name!r} is defined twice: {found[name].source} and {source}"
-            )
+            raise ValidationError(f"retention profile {name!r} is defined twice: {found[name].source} and {source}")
         found[name] = RetentionProfile(
             name=name,
             retention_days=raw["retention_days"],
@@ -417,14 +410,10 @@ def _roll_up(
         counts[verdict.status] += 1
     assessed = counts["PASS"] + counts["FAIL"]
     score = counts["PASS"] / assessed if assessed else None
-    return FrameworkVerdict(
-        id=fid, title=title, version=version, controls=verdicts, counts=counts, score=score
-    )
+    return FrameworkVerdict(id=fid, title=title, version=version, controls=verdicts, counts=counts, score=score)
 
 
-def recompute_verdicts(
-    findings: Sequence[Finding], verdicts: Sequence[FrameworkVerdict]
-) -> list[FrameworkVerdict]:
+def recompute_verdicts(findings: Sequence[Finding], verdicts: Sequence[FrameworkVerdict]) -> list[FrameworkVerdict]:
     """Roll the findings up again into the frameworks of earlier verdicts.
 
     For the gate: after baseline waivers change statuses (FAIL -> WAIVED) the
@@ -470,10 +459,7 @@ def apply_mappings(
         for control in framework.controls:
             for check in control.checks:
                 index.setdefault(check, {}).setdefault(framework.id, []).append(control.id)
-    mapped = [
-        replace(f, controls={fw: list(ids) for fw, ids in index.get(f.check_id, {}).items()})
-        for f in findings
-    ]
+    mapped = [replace(f, controls={fw: list(ids) for fw, ids in index.get(f.check_id, {}).items()}) for f in findings]
     verdicts = [framework_verdict(fw, mapped, retention) for fw in frameworks]
     return mapped, verdicts
 
@@ -483,9 +469,7 @@ def select_profile(profiles: Mapping[str, RetentionProfile], name: str) -> Reten
     try:
         return profiles[name]
     except KeyError:
-        raise AuditorError(
-            f"unknown retention profile {name!r}; available: {', '.join(sorted(profiles))}"
-        ) from None
+        raise AuditorError(f"unknown retention profile {name!r}; available: {', '.join(sorted(profiles))}") from None
 
 
 def manual_controls(verdict: FrameworkVerdict) -> list[ControlVerdict]:

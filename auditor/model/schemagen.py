@@ -141,8 +141,9 @@ def document_schema(tp: type[msgspec.Struct], file_name: str, title: str) -> dic
 
 def log_evidence_schema() -> dict[str, Any]:
     """The JSON Schema of the log-evidence document (Snapshot.log_evidence)."""
-    return document_schema(LogEvidence, "log-evidence.schema.json",
-                           "trail-auditor log evidence (Snapshot.log_evidence)")
+    return document_schema(
+        LogEvidence, "log-evidence.schema.json", "trail-auditor log evidence (Snapshot.log_evidence)"
+    )
 
 
 def integrity_schema() -> dict[str, Any]:

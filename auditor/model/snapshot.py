@@ -54,8 +54,14 @@ class CollectionError:
         ``located=False`` leaves out account and region, for a result that states them itself.
         """
         where = {"account_id": self.account_id, "region": self.region} if located else {}
-        return {**where, "service": self.service, "operation": self.operation,
-                "error_code": self.error_code, "message": self.message, "resource": self.resource}
+        return {
+            **where,
+            "service": self.service,
+            "operation": self.operation,
+            "error_code": self.error_code,
+            "message": self.message,
+            "resource": self.resource,
+        }
 
 
 # --------------------------------------------------------------------------- trails
@@ -620,9 +626,7 @@ class Snapshot:
 
 def canonical_json(data: Any) -> bytes:
     """Deterministic JSON bytes (sorted keys, no whitespace) for hashing."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def is_error(value: object) -> bool:

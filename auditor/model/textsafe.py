@@ -28,13 +28,7 @@ from urllib.parse import urlsplit
 #: lone surrogates (not encodable as UTF-8), the bidi embeddings, overrides and
 #: isolates, the bidi marks LRM/RLM/ALM, and LINE/PARAGRAPH SEPARATOR (which
 #: some viewers treat as a line break).
-_UNSAFE = (
-    "\x00-\x08\x0b-\x1f\x7f-\x9f"
-    "\ud800-\udfff"
-    "\u202a-\u202e\u2066-\u2069"
-    "\u200e\u200f\u061c"
-    "\u2028\u2029"
-)
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u2028\u2029"
 _UNSAFE_SINGLE_LINE = re.compile(f"[\n{_UNSAFE}]")
 _UNSAFE_MULTILINE = re.compile(f"[{_UNSAFE}]")
 

@@ -32,8 +32,15 @@ def field_path(path: Any) -> str:
     return out or "(document)"
 
 
-_JSON_TYPES = ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"),
-               (list, "an array"), (dict, "an object"), (type(None), "null"))
+_JSON_TYPES = (
+    (bool, "a boolean"),
+    (int, "a number"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+    (type(None), "null"),
+)
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
@@ -71,9 +78,14 @@ def describe(error: jsonschema.ValidationError) -> str:
         extra = [k for k in value if k not in allowed]
         shown = [repr(k) for k in extra[:3] if _NAME.match(k)]
         return f"unexpected propert{'y' if len(extra) == 1 else 'ies'} {', '.join(shown) or '(unnamed)'}"
-    bounds = {"minLength": "shorter than {} characters", "maxLength": "longer than {} characters",
-              "minItems": "fewer than {} items", "maxItems": "more than {} items",
-              "minimum": "less than {}", "maximum": "more than {}"}
+    bounds = {
+        "minLength": "shorter than {} characters",
+        "maxLength": "longer than {} characters",
+        "minItems": "fewer than {} items",
+        "maxItems": "more than {} items",
+        "minimum": "less than {}",
+        "maximum": "more than {}",
+    }
     if kind in bounds:
         return "is " + bounds[kind].format(want)
     if kind == "format":

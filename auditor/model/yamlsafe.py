@@ -37,12 +37,12 @@ class BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, f"aliases (*name) are not allowed in {self.what}; write the value out", self._mark())
+                None, None, f"aliases (*name) are not allowed in {self.what}; write the value out", self._mark()
+            )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self._mark())
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", self._mark())
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

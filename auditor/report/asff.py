@@ -74,8 +74,7 @@ WORKFLOW: Mapping[Status, str] = {
     Status.NOT_APPLICABLE: "RESOLVED",
 }
 #: Resource types of the ASFF resource list this tool's checks produce; others are "Other".
-ASFF_RESOURCE_TYPES = frozenset({"AwsAccount", "AwsCloudTrailTrail", "AwsCloudWatchAlarm", "AwsKmsKey",
-                                 "AwsS3Bucket"})
+ASFF_RESOURCE_TYPES = frozenset({"AwsAccount", "AwsCloudTrailTrail", "AwsCloudWatchAlarm", "AwsKmsKey", "AwsS3Bucket"})
 MAX_TITLE, MAX_DESCRIPTION, MAX_RECOMMENDATION, MAX_NOTE = 256, 1024, 512, 512
 MAX_REQUIREMENTS = 32
 MAX_FIELD_VALUE = 2048
@@ -132,9 +131,11 @@ def _note(f: Finding, updated_at: str) -> dict[str, str]:
         parts.append(f"owner {waiver['owner']}")
     if waiver.get("expires"):
         parts.append(f"expires {waiver['expires']}")
-    return {"Text": _cut("; ".join(str(p) for p in parts), MAX_NOTE),
-            "UpdatedBy": _cut(str(waiver.get("owner") or "trail-auditor baseline"), 512),
-            "UpdatedAt": updated_at}
+    return {
+        "Text": _cut("; ".join(str(p) for p in parts), MAX_NOTE),
+        "UpdatedBy": _cut(str(waiver.get("owner") or "trail-auditor baseline"), 512),
+        "UpdatedAt": updated_at,
+    }
 
 
 def asff_finding(f: Finding, results: Results, timestamp: str, updated_at: str | None = None) -> dict[str, Any]:
@@ -157,8 +158,12 @@ def asff_finding(f: Finding, results: Results, timestamp: str, updated_at: str |
         "Region": region,
     }
     if resource_type == "Other":
-        resource["Details"] = {"Other": {"trail-auditor/resourceType": _cut(f.resource_type or "-", MAX_FIELD_VALUE),
-                                         "trail-auditor/resourceId": _cut(f.resource_id or "-", MAX_FIELD_VALUE)}}
+        resource["Details"] = {
+            "Other": {
+                "trail-auditor/resourceType": _cut(f.resource_type or "-", MAX_FIELD_VALUE),
+                "trail-auditor/resourceId": _cut(f.resource_id or "-", MAX_FIELD_VALUE),
+            }
+        }
     requirements = sorted(f"{fw}/{c}" for fw, ids in f.controls.items() for c in ids)[:MAX_REQUIREMENTS]
     compliance: dict[str, Any] = {"Status": COMPLIANCE[f.status]}
     if requirements:
@@ -183,8 +188,7 @@ def asff_finding(f: Finding, results: Results, timestamp: str, updated_at: str |
         "Types": [FINDING_TYPE],
         "CreatedAt": timestamp,
         "UpdatedAt": updated_at or timestamp,
-        "Severity": {"Label": "INFORMATIONAL" if passed else SEVERITY_LABEL[f.severity],
-                     "Original": f.severity.value},
+        "Severity": {"Label": "INFORMATIONAL" if passed else SEVERITY_LABEL[f.severity], "Original": f.severity.value},
         "Title": _cut(f.title, MAX_TITLE),
         "Description": _cut(description, MAX_DESCRIPTION),
         "ProductFields": product_fields,

@@ -191,12 +191,27 @@ def _filters(value: Sequence[Any], limit: int, cis: str) -> str:
         extra = tuple(str(m) for m in e.get("extra_restrictions") or ())
         groups.setdefault((missing, extra, bool(e.get("satisfies"))), []).append(name)
     for (missing, extra, satisfies), names in groups.items():
-        lines.append(_filter({"filter": "', '".join(names), "missing": list(missing),
-                              "extra_restrictions": list(extra), "satisfies": satisfies}, limit, cis))
+        lines.append(
+            _filter(
+                {
+                    "filter": "', '".join(names),
+                    "missing": list(missing),
+                    "extra_restrictions": list(extra),
+                    "satisfies": satisfies,
+                },
+                limit,
+                cis,
+            )
+        )
     if unrelated:
         shown = [f"'{n}'" for n in unrelated[:MAX_EVIDENCE_ENTRIES]]
-        lines.append(clip(f"{_joined(shown, len(unrelated))} match{'es' if len(unrelated) == 1 else ''} "
-                          f"none of the {len(needed)} {clause} clause{'s' if len(needed) != 1 else ''}", limit))
+        lines.append(
+            clip(
+                f"{_joined(shown, len(unrelated))} match{'es' if len(unrelated) == 1 else ''} "
+                f"none of the {len(needed)} {clause} clause{'s' if len(needed) != 1 else ''}",
+                limit,
+            )
+        )
     return _lines(lines + other, lambda v, n: str(v), limit)
 
 

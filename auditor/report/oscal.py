@@ -92,17 +92,27 @@ def _reason(control: ControlVerdict, findings: Sequence[Finding]) -> str:
     return f"{first.check_id}: {first.message}{more}"
 
 
-def _observation(fw: FrameworkVerdict, control: ControlVerdict, findings: Sequence[Finding], results: Results,
-                 evidence: list[dict[str, Any]]) -> dict[str, Any]:
+def _observation(
+    fw: FrameworkVerdict,
+    control: ControlVerdict,
+    findings: Sequence[Finding],
+    results: Results,
+    evidence: list[dict[str, Any]],
+) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.status.value] = counts.get(f.status.value, 0) + 1
     tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no findings"
     listed = [f.id for f in findings if f.status in (Status.FAIL, Status.ERROR, Status.WAIVED)][:MAX_LISTED]
-    description = (f"{fw.title} {control.id}: {control.status}. Checks: {', '.join(control.checks) or 'none'}; "
-                   f"{tally}. {_reason(control, findings)}")
-    props = [_prop("control-id", control.id), _prop("verdict", control.status),
-             _prop("automation", control.automation or "unknown")]
+    description = (
+        f"{fw.title} {control.id}: {control.status}. Checks: {', '.join(control.checks) or 'none'}; "
+        f"{tally}. {_reason(control, findings)}"
+    )
+    props = [
+        _prop("control-id", control.id),
+        _prop("verdict", control.status),
+        _prop("automation", control.automation or "unknown"),
+    ]
     props += [_prop("finding-id", i) for i in listed]
     return {
         "uuid": _uuid(results.scan.id, fw.id, control.id, "observation"),
@@ -116,10 +126,14 @@ def _observation(fw: FrameworkVerdict, control: ControlVerdict, findings: Sequen
     }
 
 
-def _finding(fw: FrameworkVerdict, control: ControlVerdict, findings: Sequence[Finding], results: Results,
-             observation_uuid: str) -> dict[str, Any] | None:
-    state = {"PASS": ("satisfied", "pass"), "FAIL": ("not-satisfied", "fail"),
-             "NOT_ASSESSED": ("not-satisfied", "other")}.get(control.status)
+def _finding(
+    fw: FrameworkVerdict, control: ControlVerdict, findings: Sequence[Finding], results: Results, observation_uuid: str
+) -> dict[str, Any] | None:
+    state = {
+        "PASS": ("satisfied", "pass"),
+        "FAIL": ("not-satisfied", "fail"),
+        "NOT_ASSESSED": ("not-satisfied", "other"),
+    }.get(control.status)
     if state is None:
         return None
     status: dict[str, Any] = {"state": state[0], "reason": state[1]}
@@ -140,21 +154,42 @@ def _finding(fw: FrameworkVerdict, control: ControlVerdict, findings: Sequence[F
 
 def _back_matter(results: Results, res_uuid: str, snap_uuid: str | None, plan_uuid: str) -> dict[str, Any]:
     resources: list[dict[str, Any]] = [
-        {"uuid": plan_uuid, "title": "trail-auditor assessment method",
-         "description": "No separate OSCAL assessment plan: the plan is trail-auditor's check catalogue and "
-                        "framework mappings (`trail-auditor checks`, `trail-auditor frameworks`), run "
-                        f"automatically against the collected evidence (profile {results.scan.profile})."},
-        {"uuid": res_uuid, "title": "results.json", "description": "The trail-auditor results document.",
-         "rlinks": [{"href": "results.json", "media-type": "application/json",
-                     "hashes": [{"algorithm": "SHA-256", "value": results_sha256(results)}]}]},
+        {
+            "uuid": plan_uuid,
+            "title": "trail-auditor assessment method",
+            "description": "No separate OSCAL assessment plan: the plan is trail-auditor's check catalogue and "
+            "framework mappings (`trail-auditor checks`, `trail-auditor frameworks`), run "
+            f"automatically against the collected evidence (profile {results.scan.profile}).",
+        },
+        {
+            "uuid": res_uuid,
+            "title": "results.json",
+            "description": "The trail-auditor results document.",
+            "rlinks": [
+                {
+                    "href": "results.json",
+                    "media-type": "application/json",
+                    "hashes": [{"algorithm": "SHA-256", "value": results_sha256(results)}],
+                }
+            ],
+        },
     ]
     if snap_uuid is not None and results.scan.snapshot_sha256:
-        resources.append({"uuid": snap_uuid, "title": "snapshot",
-                          "description": "The collected evidence the results were computed from "
-                                         "(SHA-256 of its canonical JSON, as the results cite it).",
-                          "rlinks": [{"href": "snapshot.json", "media-type": "application/json",
-                                      "hashes": [{"algorithm": "SHA-256",
-                                                  "value": results.scan.snapshot_sha256}]}]})
+        resources.append(
+            {
+                "uuid": snap_uuid,
+                "title": "snapshot",
+                "description": "The collected evidence the results were computed from "
+                "(SHA-256 of its canonical JSON, as the results cite it).",
+                "rlinks": [
+                    {
+                        "href": "snapshot.json",
+                        "media-type": "application/json",
+                        "hashes": [{"algorithm": "SHA-256", "value": results.scan.snapshot_sha256}],
+                    }
+                ],
+            }
+        )
     return {"resources": resources}
 
 
@@ -184,9 +219,13 @@ def oscal_document(results: Results) -> dict[str, Any]:
             "description": _text(f"Automated assessment of {fw.title} by trail-auditor, scan {scan.id}."),
             "start": scan.started_at,
             "props": [_prop("framework-id", fw.id), _prop("scan-id", scan.id)],
-            "reviewed-controls": {"control-selections": [
-                {"include-controls": [{"control-id": token(c.id)} for c in fw.controls]} if fw.controls
-                else {"include-all": {}}]},
+            "reviewed-controls": {
+                "control-selections": [
+                    {"include-controls": [{"control-id": token(c.id)} for c in fw.controls]}
+                    if fw.controls
+                    else {"include-all": {}}
+                ]
+            },
         }
         if scan.finished_at:
             result["end"] = scan.finished_at
@@ -196,24 +235,34 @@ def oscal_document(results: Results) -> dict[str, Any]:
             result["findings"] = findings
         out.append(result)
     if not out:
-        out.append({"uuid": _uuid(scan.id, "no-framework"), "title": "No framework",
-                    "description": "These results were mapped to no framework; see results.json.",
-                    "start": scan.started_at, "reviewed-controls": {"control-selections": [{"include-all": {}}]}})
+        out.append(
+            {
+                "uuid": _uuid(scan.id, "no-framework"),
+                "title": "No framework",
+                "description": "These results were mapped to no framework; see results.json.",
+                "start": scan.started_at,
+                "reviewed-controls": {"control-selections": [{"include-all": {}}]},
+            }
+        )
     tool_version = str(results.tool.get("version") or "0")
-    return {"assessment-results": {
-        "uuid": _uuid(scan.id, "assessment-results"),
-        "metadata": {
-            "title": _text(f"trail-auditor assessment results, scan {scan.id}"),
-            "last-modified": scan.evaluated_at or scan.finished_at or scan.started_at,
-            "version": tool_version,
-            "oscal-version": OSCAL_VERSION,
-            "props": [_prop("scan-id", scan.id)],
-        },
-        "import-ap": {"href": f"#{plan_uuid}",
-                      "remarks": "The assessment plan is trail-auditor's method; see the back-matter resource."},
-        "results": out,
-        "back-matter": _back_matter(results, res_uuid, snap_uuid, plan_uuid),
-    }}
+    return {
+        "assessment-results": {
+            "uuid": _uuid(scan.id, "assessment-results"),
+            "metadata": {
+                "title": _text(f"trail-auditor assessment results, scan {scan.id}"),
+                "last-modified": scan.evaluated_at or scan.finished_at or scan.started_at,
+                "version": tool_version,
+                "oscal-version": OSCAL_VERSION,
+                "props": [_prop("scan-id", scan.id)],
+            },
+            "import-ap": {
+                "href": f"#{plan_uuid}",
+                "remarks": "The assessment plan is trail-auditor's method; see the back-matter resource.",
+            },
+            "results": out,
+            "back-matter": _back_matter(results, res_uuid, snap_uuid, plan_uuid),
+        }
+    }
 
 
 class OscalRenderer(Renderer):

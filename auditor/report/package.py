@@ -85,11 +85,12 @@ def load_private_key(path: Path) -> Any:
     try:
         key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:  # never quote the key file
-        raise AuditorError(f"--sign-key {path}: not an unencrypted PEM private key "
-                           f"({type(exc).__name__})") from None
+        raise AuditorError(f"--sign-key {path}: not an unencrypted PEM private key ({type(exc).__name__})") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise AuditorError(f"--sign-key {path}: not an Ed25519 key (generate one with "
-                           "`openssl genpkey -algorithm ed25519 -out key.pem`)")
+        raise AuditorError(
+            f"--sign-key {path}: not an Ed25519 key (generate one with "
+            "`openssl genpkey -algorithm ed25519 -out key.pem`)"
+        )
     return key
 
 
@@ -135,8 +136,7 @@ def member_name_problem(name: str) -> str | None:
     return None
 
 
-def manifest_bytes(files: Mapping[str, bytes], *, tool_version: str, created_at: str,
-                   scan_id: str = "") -> bytes:
+def manifest_bytes(files: Mapping[str, bytes], *, tool_version: str, created_at: str, scan_id: str = "") -> bytes:
     """The manifest for ``files``: each name's SHA-256 and size, the tool's version, when, which scan."""
     doc = {
         "format": PACKAGE_FORMAT,
@@ -144,8 +144,10 @@ def manifest_bytes(files: Mapping[str, bytes], *, tool_version: str, created_at:
         "tool": {"name": "trail-auditor", "version": tool_version},
         "created_at": created_at,
         "scan_id": scan_id,
-        "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                  for name, data in sorted(files.items())],
+        "files": [
+            {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for name, data in sorted(files.items())
+        ],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -155,8 +157,14 @@ def _plain(document: Any) -> Any:
     return document.to_dict() if hasattr(document, "to_dict") else document
 
 
-def evidence_members(results: Results, *, snapshot_text: str | None = None, log_evidence: Any = None,
-                     integrity: Any = None, reports: Sequence[Path] = ()) -> dict[str, bytes]:
+def evidence_members(
+    results: Results,
+    *,
+    snapshot_text: str | None = None,
+    log_evidence: Any = None,
+    integrity: Any = None,
+    reports: Sequence[Path] = (),
+) -> dict[str, bytes]:
     """What an evidence package holds: ``results.json`` (as ``--format json`` writes it), the snapshot,
     ``log-evidence.json``, ``integrity.json`` and every report file under ``reports/``."""
     from auditor.report.jsonfmt import JsonRenderer
@@ -179,8 +187,15 @@ def evidence_members(results: Results, *, snapshot_text: str | None = None, log_
     return members
 
 
-def build_package(out: Path, files: Mapping[str, bytes], *, tool_version: str, created_at: str,
-                  scan_id: str = "", sign_key: Any = None) -> Path:
+def build_package(
+    out: Path,
+    files: Mapping[str, bytes],
+    *,
+    tool_version: str,
+    created_at: str,
+    scan_id: str = "",
+    sign_key: Any = None,
+) -> Path:
     """Write the zip: ``files``, the manifest and (with ``sign_key``) its detached signature."""
     for name in files:
         problem = member_name_problem(name)
@@ -272,8 +287,12 @@ def _listed(manifest: Any, source: str) -> tuple[dict[str, tuple[str, int]], str
         raise PackageError(f"{source}: {MANIFEST} has no valid file list")
     listed: dict[str, tuple[str, int]] = {}
     for entry in files:
-        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)
-                and isinstance(entry.get("sha256"), str) and isinstance(entry.get("size"), int)):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("sha256"), str)
+            and isinstance(entry.get("size"), int)
+        ):
             raise PackageError(f"{source}: {MANIFEST} has a malformed file entry")
         listed[entry["path"]] = (entry["sha256"], entry["size"])
     tool = manifest.get("tool")
@@ -338,8 +357,9 @@ def verify_package(path: Path, public_key: Any = None) -> PackageReport:
         if isinstance(got, str):
             problems.append((name, got))
         elif got != (sha, size):
-            problems.append((name, f"changed: SHA-256 {got[0]} ({got[1]} bytes), the manifest says {sha} "
-                                   f"({size} bytes)"))
+            problems.append(
+                (name, f"changed: SHA-256 {got[0]} ({got[1]} bytes), the manifest says {sha} ({size} bytes)")
+            )
         else:
             verified.append(name)
     for name in sorted(seen):
@@ -351,17 +371,30 @@ def verify_package(path: Path, public_key: Any = None) -> PackageReport:
         signature = _check_signature(zf, sig_info, public_key, manifest_data, problems)
     elif sig_info is not None:
         signature = "not checked"
-        notes.append("the package is signed; give --public-key to check the signature (without it, anyone "
-                     "who rewrites the manifest can hide a change)")
+        notes.append(
+            "the package is signed; give --public-key to check the signature (without it, anyone "
+            "who rewrites the manifest can hide a change)"
+        )
     else:
         notes.append("the package is not signed: its hashes detect corruption, not a deliberate edit")
-    return PackageReport(path=str(path), verified=tuple(verified), problems=tuple(problems),
-                         tool_version=version, manifest_sha256=hashlib.sha256(manifest_data).hexdigest(),
-                         signature=signature, notes=tuple(notes))
+    return PackageReport(
+        path=str(path),
+        verified=tuple(verified),
+        problems=tuple(problems),
+        tool_version=version,
+        manifest_sha256=hashlib.sha256(manifest_data).hexdigest(),
+        signature=signature,
+        notes=tuple(notes),
+    )
 
 
-def _check_signature(zf: zipfile.ZipFile, sig_info: zipfile.ZipInfo | None, public_key: Any,
-                     manifest_data: bytes, problems: list[tuple[str, str]]) -> str:
+def _check_signature(
+    zf: zipfile.ZipFile,
+    sig_info: zipfile.ZipInfo | None,
+    public_key: Any,
+    manifest_data: bytes,
+    problems: list[tuple[str, str]],
+) -> str:
     from cryptography.exceptions import InvalidSignature
 
     if sig_info is None:

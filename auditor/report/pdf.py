@@ -57,8 +57,7 @@ def html_to_pdf(html: str, progress: Callable[[str], None] | None = None) -> byt
         raise ReportError(f"PDF output needs WeasyPrint and its system libraries: {exc}") from exc
     if progress:
         progress("Rendering the PDF report: laying out the pages (WeasyPrint)...")
-    laid_out = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher(),
-                               media_type="print").render()
+    laid_out = weasyprint.HTML(string=html, base_url=None, url_fetcher=_refusing_fetcher(), media_type="print").render()
     if progress:
         progress(f"Rendering the PDF report: writing {len(laid_out.pages)} pages...")
     data = laid_out.write_pdf()

@@ -289,8 +289,11 @@ def _merge(views: Sequence[FrameworkView], verdicts: Sequence[FrameworkVerdict])
     for r in (*rows, *manual):
         counts[r.status.upper() if r.status != "other" else "other"] += 1
     scores = {v.score for v in views}
-    score = (f"{views[0].score} in each version" if len(scores) == 1
-             else " / ".join(f"{tag}: {v.score}" for tag, v in zip(tags, views, strict=True)))
+    score = (
+        f"{views[0].score} in each version"
+        if len(scores) == 1
+        else " / ".join(f"{tag}: {v.score}" for tag, v in zip(tags, views, strict=True))
+    )
     fid = "+".join(v.id for v in verdicts)
     version = ", ".join(v.version for v in views[:-1]) + f" and {views[-1].version}"
     view = _assemble(fid, first.title, version, score, counts, rows, manual, tuple(v.id for v in verdicts), 300)

@@ -292,8 +292,10 @@ def _log_window(window: Mapping[str, Any] | None, limit: int) -> str:
     if isinstance(athena, Mapping):  # the Athena engine's statistics, with the estimated cost
         scanned = athena.get("data_scanned_bytes")
         usd = athena.get("estimated_cost_usd")
-        cost = (f" (Athena: {float(scanned) / 1e9 if isinstance(scanned, int | float) else 0:.3f} GB scanned, "
-                f"about ${float(usd) if isinstance(usd, int | float) else 0:.4f})")
+        cost = (
+            f" (Athena: {float(scanned) / 1e9 if isinstance(scanned, int | float) else 0:.3f} GB scanned, "
+            f"about ${float(usd) if isinstance(usd, int | float) else 0:.4f})"
+        )
     if since or until:
         return clip(f"{since or '?'} to {until or '?'}{cost}", limit)
     return as_text(dict(window), limit)

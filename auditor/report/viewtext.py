@@ -151,7 +151,6 @@ def anchor(prefix: str, raw: str) -> str:
     return f"{prefix}-{hashlib.sha256(raw.encode('utf-8', 'replace')).hexdigest()[:16]}"
 
 
-
 def reason_text(message: str, limit: int) -> str:
     """A finding's message as safe text; a web page pasted into an error becomes a short tag-free excerpt.
 

@@ -520,4 +520,3 @@ class SigmaView:
 
     rules_evaluated: int
     unsupported: tuple[UnsupportedRuleRow, ...]
-

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 from auditor.semantics.filterpattern import Pattern, compile_pattern
 
-__all__ = ["CIS_ITEMS", "CisItem", "compiled", "compiled_intent", "item_by_check",
-           "item_by_number", "readings"]
+__all__ = ["CIS_ITEMS", "CisItem", "compiled", "compiled_intent", "item_by_check", "item_by_number", "readings"]
 
 #: Namespace the remediation snippets publish to (any namespace passes the checks).
 METRIC_NAMESPACE = "CISBenchmark"
@@ -73,10 +72,7 @@ CIS_ITEMS: tuple[CisItem, ...] = (
         title="Console sign-in without MFA is alarmed",
         security_hub="CloudWatch.3",
         metric_name="ConsoleLoginNoMfa",
-        pattern=(
-            '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != '
-            '"Yes") }'
-        ),
+        pattern=('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'),
     ),
     CisItem(
         number="4.3",
@@ -124,10 +120,7 @@ CIS_ITEMS: tuple[CisItem, ...] = (
         title="Console authentication failures are alarmed",
         security_hub="CloudWatch.6",
         metric_name="ConsoleAuthFailures",
-        pattern=(
-            '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed '
-            'authentication") }'
-        ),
+        pattern=('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'),
     ),
     CisItem(
         number="4.7",
@@ -136,8 +129,7 @@ CIS_ITEMS: tuple[CisItem, ...] = (
         security_hub="CloudWatch.7",
         metric_name="CmkDisableDeletion",
         pattern=(
-            "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||"
-            "($.eventName=ScheduleKeyDeletion)) }"
+            "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
         ),
     ),
     CisItem(

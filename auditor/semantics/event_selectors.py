@@ -28,8 +28,7 @@ from auditor.model.snapshot import (
 OTHER_SOURCES = "all other event sources"
 
 _S3_OBJECT = "AWS::S3::Object"
-_PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f",
-               "aws-eusc")
+_PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 #: Basic DataResources values that mean "every bucket" (the documented forms).
 _ALL_BUCKETS_VALUE = re.compile(r"^arn:aws(?:-[a-z]+)*:s3(?::{1,3})?$")
 # A probe value that no real prefix or suffix condition can match.
@@ -79,8 +78,7 @@ def _read_write(conditions: Sequence[FieldSelector] | None) -> tuple[bool, bool]
 def _values(conditions: Iterable[FieldSelector]) -> set[str]:
     vals: set[str] = set()
     for fs in conditions:
-        for group in (fs.equals, fs.starts_with, fs.ends_with, fs.not_equals,
-                      fs.not_starts_with, fs.not_ends_with):
+        for group in (fs.equals, fs.starts_with, fs.ends_with, fs.not_equals, fs.not_starts_with, fs.not_ends_with):
             vals.update(group)
     return vals
 
@@ -108,8 +106,7 @@ class ManagementCoverage:
     @property
     def complete(self) -> bool:
         """Read and write management events from every source are recorded."""
-        return (self.read and self.write and not self.read_gaps and not self.write_gaps
-                and not self.unevaluated)
+        return self.read and self.write and not self.read_gaps and not self.write_gaps and not self.unevaluated
 
     @property
     def any(self) -> bool:
@@ -137,15 +134,21 @@ class ManagementCoverage:
         elif self.write_gaps:
             parts.append("does not record write events from " + ", ".join(self.write_gaps))
         if self.unevaluated:
-            parts.append("has selector conditions that cannot be proven to record everything: "
-                         + "; ".join(self.unevaluated))
+            parts.append(
+                "has selector conditions that cannot be proven to record everything: " + "; ".join(self.unevaluated)
+            )
         return "; ".join(parts)
 
     def as_evidence(self) -> dict[str, object]:
         """A JSON-ready summary for a result's evidence."""
-        return {"read": self.read, "write": self.write, "read_gaps": list(self.read_gaps),
-                "write_gaps": list(self.write_gaps), "unevaluated": list(self.unevaluated),
-                "complete": self.complete}
+        return {
+            "read": self.read,
+            "write": self.write,
+            "read_gaps": list(self.read_gaps),
+            "write_gaps": list(self.write_gaps),
+            "unevaluated": list(self.unevaluated),
+            "complete": self.complete,
+        }
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,12 @@ def _basic_mgmt_rule(sel: BasicEventSelector) -> _MgmtRule | None:
     unevaluated: tuple[str, ...] = ()
     if rw not in ("All", "ReadOnly", "WriteOnly"):
         unevaluated = (f"unknown ReadWriteType {rw!r}",)
-    return _MgmtRule(read=rw in ("All", "ReadOnly"), write=rw in ("All", "WriteOnly"),
-                     excluded=tuple(sel.exclude_management_event_sources), unevaluated=unevaluated)
+    return _MgmtRule(
+        read=rw in ("All", "ReadOnly"),
+        write=rw in ("All", "WriteOnly"),
+        excluded=tuple(sel.exclude_management_event_sources),
+        unevaluated=unevaluated,
+    )
 
 
 def _advanced_mgmt_rule(sel: AdvancedEventSelector) -> _MgmtRule | None:
@@ -235,8 +242,7 @@ class S3DataCoverage:
 
     def as_evidence(self) -> dict[str, object]:
         """A JSON-ready summary for a result's evidence."""
-        return {"read_all_buckets": self.read, "write_all_buckets": self.write,
-                "partial": list(self.partial)}
+        return {"read_all_buckets": self.read, "write_all_buckets": self.write, "partial": list(self.partial)}
 
 
 def is_all_buckets_value(value: str) -> bool:
@@ -251,8 +257,9 @@ def _arn_covers_all_buckets(conditions: Sequence[FieldSelector]) -> bool:
             return False
         if not fs.starts_with:
             return False
-        if not any(f"arn:{p}:s3:::".startswith(v) or is_all_buckets_value(v)
-                   for v in fs.starts_with for p in _PARTITIONS):
+        if not any(
+            f"arn:{p}:s3:::".startswith(v) or is_all_buckets_value(v) for v in fs.starts_with for p in _PARTITIONS
+        ):
             return False
     return True
 
@@ -270,8 +277,11 @@ def s3_data_coverage(selectors: EventSelectors) -> S3DataCoverage:
                 read = read or rw in ("All", "ReadOnly")
                 write = write or rw in ("All", "WriteOnly")
             else:
-                partial.append("basic selector: S3 objects of " + ", ".join(res.values[:5])
-                               + (" ..." if len(res.values) > 5 else ""))
+                partial.append(
+                    "basic selector: S3 objects of "
+                    + ", ".join(res.values[:5])
+                    + (" ..." if len(res.values) > 5 else "")
+                )
     for adv in selectors.advanced:
         fields = _fields(adv)
         label = adv.name or "unnamed advanced selector"
@@ -332,10 +342,8 @@ class DataResourceKind:
         return True
 
 
-LAMBDA_FUNCTIONS = DataResourceKind("AWS::Lambda::Function", "lambda", "lambda.amazonaws.com",
-                                    "Lambda functions")
-DYNAMODB_TABLES = DataResourceKind("AWS::DynamoDB::Table", "dynamodb", "dynamodb.amazonaws.com",
-                                   "DynamoDB tables")
+LAMBDA_FUNCTIONS = DataResourceKind("AWS::Lambda::Function", "lambda", "lambda.amazonaws.com", "Lambda functions")
+DYNAMODB_TABLES = DataResourceKind("AWS::DynamoDB::Table", "dynamodb", "dynamodb.amazonaws.com", "DynamoDB tables")
 
 
 @dataclass(frozen=True)
@@ -378,8 +386,11 @@ def data_coverage(selectors: EventSelectors, kind: DataResourceKind) -> DataCove
                 elif rw != "All":
                     partial.append(f"basic selector: {kind.label}, {rw} only")
             else:
-                partial.append(f"basic selector: {kind.label} " + ", ".join(res.values[:5])
-                               + (" ..." if len(res.values) > 5 else ""))
+                partial.append(
+                    f"basic selector: {kind.label} "
+                    + ", ".join(res.values[:5])
+                    + (" ..." if len(res.values) > 5 else "")
+                )
     for adv in selectors.advanced:
         fields = _fields(adv)
         label = adv.name or "unnamed advanced selector"

@@ -91,16 +91,13 @@ class PatternError(AuditorError):
         self.text = text
         self.position = position
         self.detail = message
-        snippet = text[max(0, position - 15): position + 15]
-        super().__init__(
-            f"invalid filter pattern at column {position + 1}: {message} (near {snippet!r})"
-        )
+        snippet = text[max(0, position - 15) : position + 15]
+        super().__init__(f"invalid filter pattern at column {position + 1}: {message} (near {snippet!r})")
 
 
 # --------------------------------------------------------------------------- AST
 
-Operator = Literal["=", "!=", "<", ">", "<=", ">=", "IS NULL", "IS TRUE", "IS FALSE",
-                   "EXISTS", "NOT EXISTS"]
+Operator = Literal["=", "!=", "<", ">", "<=", ">=", "IS NULL", "IS TRUE", "IS FALSE", "EXISTS", "NOT EXISTS"]
 _VALUE_OPS = ("=", "!=", "<", ">", "<=", ">=")
 #: Path segment: a key name, an array index, or None for ``[*]``.
 Segment = str | int | None
@@ -209,8 +206,8 @@ class _Token:
     path: tuple[Segment, ...] = ()
 
 
-_WORD_STOP = set(" \t\r\n(){}&|!=<>\"")
-_NAME_STOP = set(" \t\r\n(){}&|!=<>\".[]")
+_WORD_STOP = set(' \t\r\n(){}&|!=<>"')
+_NAME_STOP = set(' \t\r\n(){}&|!=<>".[]')
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -222,7 +219,7 @@ def _tokenize(text: str) -> list[_Token]:
         if c in " \t\r\n":
             i += 1
             continue
-        two = text[i:i + 2]
+        two = text[i : i + 2]
         if c in "{}()":
             toks.append(_Token(c, c, i))  # type: ignore[arg-type]
             i += 1
@@ -267,20 +264,19 @@ def _selector(text: str, start: int) -> tuple[_Token, int]:
                 j += 1
             if j == i + 1:
                 raise PatternError("expected a field name after '.'", text, j)
-            path.append(text[i + 1:j])
+            path.append(text[i + 1 : j])
             i = j
         else:
             close = text.find("]", i)
             if close < 0:
                 raise PatternError("unclosed '[' in selector", text, i)
-            inner = text[i + 1:close].strip()
+            inner = text[i + 1 : close].strip()
             if inner == "*":
                 path.append(None)
             elif inner.isdigit():
                 path.append(int(inner))
             else:
-                raise PatternError(f"array index must be a number or '*', got {inner!r}",
-                                   text, i + 1)
+                raise PatternError(f"array index must be a number or '*', got {inner!r}", text, i + 1)
             i = close + 1
     if not path:
         raise PatternError("a selector needs at least one field, e.g. $.eventName", text, start)
@@ -358,15 +354,13 @@ class _Parser:
         if tok.kind == "!":
             self.take()
             if self.peek().kind != "(":
-                raise PatternError("'!' must be followed by a parenthesised expression", self.text,
-                                   self.peek().pos)
+                raise PatternError("'!' must be followed by a parenthesised expression", self.text, self.peek().pos)
             return Not(self.group())
         if tok.kind == "(":
             return self.group()
         if tok.kind == "SEL":
             return self.comparison()
-        raise PatternError(f"expected a selector like $.eventName or '(', found {_describe(tok)}",
-                           self.text, tok.pos)
+        raise PatternError(f"expected a selector like $.eventName or '(', found {_describe(tok)}", self.text, tok.pos)
 
     def group(self) -> Expr:
         tok = self.expect("(", "'('")
@@ -395,8 +389,8 @@ class _Parser:
                     self.take()
                     return Comparison(sel.path, f"IS {what.text.upper()}")  # type: ignore[arg-type]
                 raise PatternError(
-                    f"expected NULL, TRUE or FALSE after IS, found {_describe(what)}",
-                    self.text, what.pos)
+                    f"expected NULL, TRUE or FALSE after IS, found {_describe(what)}", self.text, what.pos
+                )
             if kw == "EXISTS":
                 self.take()
                 return Comparison(sel.path, "EXISTS")
@@ -406,11 +400,12 @@ class _Parser:
                 if what.kind == "WORD" and what.text.upper() == "EXISTS":
                     self.take()
                     return Comparison(sel.path, "NOT EXISTS")
-                raise PatternError(f"expected EXISTS after NOT, found {_describe(what)}", self.text,
-                                   what.pos)
+                raise PatternError(f"expected EXISTS after NOT, found {_describe(what)}", self.text, what.pos)
         raise PatternError(
-            f"expected an operator (=, !=, <, >, <=, >=, IS, NOT EXISTS) after {sel.text}, "
-            f"found {_describe(tok)}", self.text, tok.pos)
+            f"expected an operator (=, !=, <, >, <=, >=, IS, NOT EXISTS) after {sel.text}, found {_describe(tok)}",
+            self.text,
+            tok.pos,
+        )
 
     def value(self, op: str) -> Value:
         tok = self.peek()
@@ -425,11 +420,9 @@ class _Parser:
             else:
                 value = Value("string", tok.text)
         else:
-            raise PatternError(f"expected a value after {op!r}, found {_describe(tok)}", self.text,
-                               tok.pos)
+            raise PatternError(f"expected a value after {op!r}, found {_describe(tok)}", self.text, tok.pos)
         if op in ("<", ">", "<=", ">=") and value.kind != "number":
-            raise PatternError(f"operator {op!r} needs a number, got {value.render()}", self.text,
-                               tok.pos)
+            raise PatternError(f"operator {op!r} needs a number, got {value.render()}", self.text, tok.pos)
         return value
 
 
@@ -469,8 +462,7 @@ def render(expr: Expr) -> str:
     if isinstance(expr, Not):
         return f"!({render(expr.item)})"
     sep = " && " if isinstance(expr, And) else " || "
-    return sep.join(f"({render(i)})" if isinstance(i, (And, Or)) else render(i)
-                    for i in expr.items)
+    return sep.join(f"({render(i)})" if isinstance(i, (And, Or)) else render(i) for i in expr.items)
 
 
 def matches(pattern: Pattern, event: Mapping[str, Any]) -> bool:
@@ -521,9 +513,14 @@ def _compile_alternatives(items: tuple[Expr, ...]) -> tuple[_Matcher, ...]:
     names: dict[tuple[Segment, ...], set[str]] = {}
     others: list[_Matcher] = []
     for item in items:
-        if (isinstance(item, Comparison) and item.op == "=" and item.value is not None
-                and item.value.kind == "string" and not item.value.has_wildcard
-                and all(isinstance(s, str) for s in item.path)):
+        if (
+            isinstance(item, Comparison)
+            and item.op == "="
+            and item.value is not None
+            and item.value.kind == "string"
+            and not item.value.has_wildcard
+            and all(isinstance(s, str) for s in item.path)
+        ):
             names.setdefault(item.path, set()).add(item.value.text)
         else:
             others.append(_compile(item))
@@ -688,8 +685,7 @@ def _dnf(expr: Expr, negated: bool = False) -> list[_Conj]:
     for p in parts:
         acc = _dedupe(a | c for a in acc for c in p)
         if len(acc) > MAX_DNF_TERMS:
-            raise PatternError(f"pattern expands to more than {MAX_DNF_TERMS} alternatives",
-                               "", 0)
+            raise PatternError(f"pattern expands to more than {MAX_DNF_TERMS} alternatives", "", 0)
     return acc
 
 
@@ -710,8 +706,11 @@ def _glob_within(inner: str, outer: str) -> bool:
         prefix, suffix = outer.split("*")
         # inner's fixed head/tail must carry outer's fixed head/tail.
         head, tail = inner.split("*")[0], inner.split("*")[-1]
-        return head.startswith(prefix) and tail.endswith(suffix) and (
-            len(head) >= len(prefix) and len(tail) >= len(suffix))
+        return (
+            head.startswith(prefix)
+            and tail.endswith(suffix)
+            and (len(head) >= len(prefix) and len(tail) >= len(suffix))
+        )
     return False
 
 
@@ -856,7 +855,8 @@ def satisfies_any(configured: Pattern, readings: Sequence[Pattern]) -> Satisfact
         if res.ok:
             return res
         if best is None or len(res.missing) + len(res.extra_restrictions) < len(best.missing) + len(
-                best.extra_restrictions):
+            best.extra_restrictions
+        ):
             best = res
     if best is None:
         raise ValueError("satisfies_any needs at least one required pattern")

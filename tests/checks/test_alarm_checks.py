@@ -48,8 +48,14 @@ def check_of(item: CisItem) -> Check:
     return check
 
 
-def metric_filter(item: CisItem, pattern: str | None = None, *, name: str | None = None,
-                  group: str = LOG_GROUP, metric: str | None = None) -> MetricFilter:
+def metric_filter(
+    item: CisItem,
+    pattern: str | None = None,
+    *,
+    name: str | None = None,
+    group: str = LOG_GROUP,
+    metric: str | None = None,
+) -> MetricFilter:
     return MetricFilter(
         log_group_name=group,
         name=name or item.metric_name,
@@ -60,8 +66,10 @@ def metric_filter(item: CisItem, pattern: str | None = None, *, name: str | None
 
 def with_cis_alarms(snap: Snapshot, item: CisItem, **region_changes: Any) -> Snapshot:
     """The sound snapshot plus the item's filter and alarm in the home region."""
-    changes: dict[str, Any] = {"metric_filters": (metric_filter(item),),
-                                  "alarms": (alarm(item.check_id, item.metric_name),)}
+    changes: dict[str, Any] = {
+        "metric_filters": (metric_filter(item),),
+        "alarms": (alarm(item.check_id, item.metric_name),),
+    }
     changes.update(region_changes)
     return with_region(snap, **changes)
 
@@ -92,8 +100,12 @@ def test_metadata_is_complete(item: CisItem) -> None:
     assert "put-metric-alarm" in meta.remediation.cli and "sns subscribe" in meta.remediation.cli
     assert "aws_cloudwatch_log_metric_filter" in meta.remediation.terraform
     assert "aws_cloudwatch_metric_alarm" in meta.remediation.terraform
-    assert set(meta.permissions) >= {"logs:DescribeMetricFilters", "cloudwatch:DescribeAlarms",
-                                     "sns:ListSubscriptionsByTopic", "cloudtrail:GetTrailStatus"}
+    assert set(meta.permissions) >= {
+        "logs:DescribeMetricFilters",
+        "cloudwatch:DescribeAlarms",
+        "sns:ListSubscriptionsByTopic",
+        "cloudtrail:GetTrailStatus",
+    }
     assert meta.rationale
 
 
@@ -128,13 +140,12 @@ def test_filter_missing_a_clause_fails_and_names_it(item: CisItem) -> None:
         inner = text.rstrip()[:-1].rstrip()
         cut = inner.rstrip(")").rstrip()
         last_open = cut.rfind("(")
-        clause = cut[last_open + 1:]
+        clause = cut[last_open + 1 :]
         broken = cut[:last_open].rstrip().removesuffix("||").removesuffix("&&").rstrip()
         broken += ")" * (len(inner) - len(inner.rstrip(")")) - 1) + " }"
         dropped = clause.split("=", 1)[-1].strip().strip('"')
     assert broken != text
-    res = only(with_cis_alarms(sound_snapshot(), item,
-                               metric_filters=(metric_filter(item, broken),)), item)
+    res = only(with_cis_alarms(sound_snapshot(), item, metric_filters=(metric_filter(item, broken),)), item)
     assert res.status is Status.FAIL, (broken, res.message)
     assert "lacks" in res.message and dropped in res.message, res.message
 
@@ -142,24 +153,23 @@ def test_filter_missing_a_clause_fails_and_names_it(item: CisItem) -> None:
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_filter_with_extra_restriction_fails(item: CisItem) -> None:
     narrowed = "{ (" + item.pattern.strip()[1:-1] + ') && ($.awsRegion = "us-east-1") }'
-    res = only(with_cis_alarms(sound_snapshot(), item,
-                               metric_filters=(metric_filter(item, narrowed),)), item)
+    res = only(with_cis_alarms(sound_snapshot(), item, metric_filters=(metric_filter(item, narrowed),)), item)
     assert res.status is Status.FAIL
     assert 'narrows it with $.awsRegion = "us-east-1"' in res.message
 
 
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_filter_on_another_log_group_does_not_count(item: CisItem) -> None:
-    res = only(with_cis_alarms(sound_snapshot(), item,
-                               metric_filters=(metric_filter(item, group="other-group"),)), item)
+    res = only(
+        with_cis_alarms(sound_snapshot(), item, metric_filters=(metric_filter(item, group="other-group"),)), item
+    )
     assert res.status is Status.FAIL
     assert f"no metric filter on log group {LOG_GROUP}" in res.message
 
 
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_alarm_on_a_different_metric_fails(item: CisItem) -> None:
-    res = only(with_cis_alarms(sound_snapshot(), item,
-                               alarms=(alarm("other", "SomethingElse"),)), item)
+    res = only(with_cis_alarms(sound_snapshot(), item, alarms=(alarm("other", "SomethingElse"),)), item)
     assert res.status is Status.FAIL
     assert f"no alarm on metric {METRIC_NAMESPACE}/{item.metric_name}" in res.message
     assert res.resource_id == f"{LOG_GROUP}/{item.metric_name}"
@@ -167,16 +177,14 @@ def test_alarm_on_a_different_metric_fails(item: CisItem) -> None:
 
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_alarm_in_a_different_namespace_fails(item: CisItem) -> None:
-    res = only(with_cis_alarms(sound_snapshot(), item,
-                               alarms=(alarm("x", item.metric_name, namespace="Other"),)), item)
+    res = only(with_cis_alarms(sound_snapshot(), item, alarms=(alarm("x", item.metric_name, namespace="Other"),)), item)
     assert res.status is Status.FAIL
     assert "no alarm on metric" in res.message
 
 
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_alarm_without_sns_action_fails(item: CisItem) -> None:
-    bare = replace(alarm("a", item.metric_name),
-                   alarm_actions=("arn:aws:automate:us-east-1:ec2:stop",))
+    bare = replace(alarm("a", item.metric_name), alarm_actions=("arn:aws:automate:us-east-1:ec2:stop",))
     res = only(with_cis_alarms(sound_snapshot(), item, alarms=(bare,)), item)
     assert res.status is Status.FAIL
     assert "has no SNS topic action" in res.message
@@ -192,8 +200,7 @@ def test_alarm_with_actions_disabled_fails(item: CisItem) -> None:
 
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
 def test_topic_with_only_pending_subscriptions_fails(item: CisItem) -> None:
-    pending = TopicSubscriptions(TOPIC_ARN, (Subscription("PendingConfirmation", "email",
-                                                          "secops@example.com"),))
+    pending = TopicSubscriptions(TOPIC_ARN, (Subscription("PendingConfirmation", "email", "secops@example.com"),))
     res = only(with_cis_alarms(sound_snapshot(), item, topics=(pending,)), item)
     assert res.status is Status.FAIL
     assert "no confirmed subscription (1 pending confirmation)" in res.message
@@ -239,8 +246,7 @@ ROUTES = item_by_check("alarm-route-table-changes")
 
 
 def test_trail_not_logging_fails() -> None:
-    snap = with_trail(with_cis_alarms(sound_snapshot(), ROOT),
-                      status=TrailStatus(is_logging=False))
+    snap = with_trail(with_cis_alarms(sound_snapshot(), ROOT), status=TrailStatus(is_logging=False))
     res = only(snap, ROOT)
     assert res.status is Status.FAIL and "is not logging" in res.message
 
@@ -252,8 +258,7 @@ def test_trail_status_unreadable_is_error() -> None:
 
 def test_trail_recording_only_write_events_fails() -> None:
     write_only = EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),))
-    res = only(with_trail(with_cis_alarms(sound_snapshot(), ROOT), event_selectors=write_only),
-               ROOT)
+    res = only(with_trail(with_cis_alarms(sound_snapshot(), ROOT), event_selectors=write_only), ROOT)
     assert res.status is Status.FAIL and "read management events" in res.message
 
 
@@ -269,62 +274,68 @@ def test_topic_not_collected_is_error() -> None:
 
 
 def test_unparseable_filter_is_reported_not_a_crash() -> None:
-    res = only(with_cis_alarms(sound_snapshot(), ROOT,
-                               metric_filters=(metric_filter(ROOT, "{ $.userIdentity.type = "),)),
-               ROOT)
+    res = only(
+        with_cis_alarms(sound_snapshot(), ROOT, metric_filters=(metric_filter(ROOT, "{ $.userIdentity.type = "),)), ROOT
+    )
     assert res.status is Status.FAIL
     assert "unparseable pattern" in res.message
 
 
 def test_unparseable_filter_beside_a_good_one_passes() -> None:
     filters = (metric_filter(ROOT, "not a json pattern", name="junk"), metric_filter(ROOT))
-    assert only(with_cis_alarms(sound_snapshot(), ROOT, metric_filters=filters),
-                ROOT).status is Status.PASS
+    assert only(with_cis_alarms(sound_snapshot(), ROOT, metric_filters=filters), ROOT).status is Status.PASS
 
 
 def test_reformatted_pattern_passes() -> None:
-    pattern = ('{$.eventType!=AwsServiceEvent&&($.userIdentity.invokedBy NOT EXISTS)'
-               '&&$.userIdentity.type="Root"}')
-    assert only(with_cis_alarms(sound_snapshot(), ROOT,
-                                metric_filters=(metric_filter(ROOT, pattern),)),
-                ROOT).status is Status.PASS
+    pattern = '{$.eventType!=AwsServiceEvent&&($.userIdentity.invokedBy NOT EXISTS)&&$.userIdentity.type="Root"}'
+    assert (
+        only(with_cis_alarms(sound_snapshot(), ROOT, metric_filters=(metric_filter(ROOT, pattern),)), ROOT).status
+        is Status.PASS
+    )
 
 
 def test_route_table_filter_with_create_route_table_in_place_of_create_route_fails() -> None:
-    swapped = ROUTES.pattern.replace("($.eventName = CreateRoute)",
-                                     "($.eventName = CreateRouteTable)")
-    res = only(with_cis_alarms(sound_snapshot(), ROUTES,
-                               metric_filters=(metric_filter(ROUTES, swapped),)), ROUTES)
+    swapped = ROUTES.pattern.replace("($.eventName = CreateRoute)", "($.eventName = CreateRouteTable)")
+    res = only(with_cis_alarms(sound_snapshot(), ROUTES, metric_filters=(metric_filter(ROUTES, swapped),)), ROUTES)
     assert res.status is Status.FAIL
     assert '$.eventName = "CreateRoute"' in res.message
 
 
 def test_second_trail_with_unreadable_status_does_not_spoil_a_proven_chain() -> None:
-    other = sound_trail(arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other", name="other",
-                        home_region="eu-west-1", status=denied("GetTrailStatus"))
+    other = sound_trail(
+        arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
+        name="other",
+        home_region="eu-west-1",
+        status=denied("GetTrailStatus"),
+    )
     snap = with_cis_alarms(sound_snapshot(), ROOT)
-    snap = replace(snap, accounts=(replace(snap.accounts[0],
-                                           trails=(*snap.accounts[0].trails, other)),))
+    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
     assert only(snap, ROOT).status is Status.PASS
 
 
 def test_unreadable_evidence_on_another_path_beats_a_fail() -> None:
-    other = sound_trail(arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other", name="other",
-                        home_region="eu-west-1", status=denied("GetTrailStatus"))
+    other = sound_trail(
+        arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
+        name="other",
+        home_region="eu-west-1",
+        status=denied("GetTrailStatus"),
+    )
     snap = sound_snapshot()  # the sound trail's path FAILs: no filter
-    snap = replace(snap, accounts=(replace(snap.accounts[0],
-                                           trails=(*snap.accounts[0].trails, other)),))
+    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
     res = only(snap, ROOT)
     assert res.status is Status.ERROR
     assert [p["status"] for p in res.evidence["paths"]] == ["FAIL", "ERROR"]
 
 
 def test_fail_names_the_link_of_the_path_that_got_furthest() -> None:
-    single = sound_trail(arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/local",
-                         name="local", home_region="eu-west-1", is_multi_region=False)
+    single = sound_trail(
+        arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/local",
+        name="local",
+        home_region="eu-west-1",
+        is_multi_region=False,
+    )
     snap = with_cis_alarms(sound_snapshot(), ROOT, alarms=())
-    snap = replace(snap, accounts=(replace(snap.accounts[0],
-                                           trails=(single, *snap.accounts[0].trails)),))
+    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(single, *snap.accounts[0].trails)),))
     res = only(snap, ROOT)
     assert res.status is Status.FAIL
     assert "no alarm on metric" in res.message
@@ -343,11 +354,17 @@ def test_account_without_trails_fails() -> None:
 def member_account() -> AccountSnapshot:
     """A member account that sees only the management account's organisation trail."""
     return AccountSnapshot(
-        account_id=MEMBER, name="member", is_organization_management=False,
+        account_id=MEMBER,
+        name="member",
+        is_organization_management=False,
         enabled_regions=(REGION,),
         regions=(replace(sound_region(REGION), log_groups=(), topics=()),),
-        trails=(sound_trail(status=denied("GetTrailStatus", account=MEMBER),
-                            event_selectors=denied("GetEventSelectors", account=MEMBER)),),
+        trails=(
+            sound_trail(
+                status=denied("GetTrailStatus", account=MEMBER),
+                event_selectors=denied("GetEventSelectors", account=MEMBER),
+            ),
+        ),
     )
 
 
@@ -377,9 +394,15 @@ def test_member_account_whose_organisation_trail_owner_is_out_of_scope_is_error(
 
 
 def test_alarm_in_the_member_account_does_not_count_for_the_org_trail() -> None:
-    member = replace(member_account(), trails=(sound_trail(),),
-                     regions=(replace(sound_region(REGION), metric_filters=(metric_filter(ROOT),),
-                                      alarms=(alarm("a", ROOT.metric_name),)),))
+    member = replace(
+        member_account(),
+        trails=(sound_trail(),),
+        regions=(
+            replace(
+                sound_region(REGION), metric_filters=(metric_filter(ROOT),), alarms=(alarm("a", ROOT.metric_name),)
+            ),
+        ),
+    )
     snap = with_region(sound_snapshot(), metric_filters=(), alarms=())
     snap = replace(snap, accounts=(*snap.accounts, member))
     results = {r.account_id: r for r in run(snap, ROOT)}
@@ -387,8 +410,7 @@ def test_alarm_in_the_member_account_does_not_count_for_the_org_trail() -> None:
 
 
 def test_inaccessible_account_gets_an_error_from_the_engine() -> None:
-    locked = AccountSnapshot(account_id=MEMBER, access_error=denied("AssumeRole", service="sts",
-                                                                    account=MEMBER))
+    locked = AccountSnapshot(account_id=MEMBER, access_error=denied("AssumeRole", service="sts", account=MEMBER))
     snap = with_cis_alarms(sound_snapshot(), ROOT)
     snap = replace(snap, accounts=(*snap.accounts, locked))
     statuses = {r.account_id: r.status for r in run(snap, ROOT)}
@@ -396,8 +418,11 @@ def test_inaccessible_account_gets_an_error_from_the_engine() -> None:
 
 
 def test_alarm_fields_are_matched_exactly() -> None:
-    wrong_case = Alarm(name="a", arn="arn:aws:cloudwatch:us-east-1:111111111111:alarm:a",
-                       metric_name=ROOT.metric_name.lower(), namespace=METRIC_NAMESPACE,
-                       alarm_actions=(TOPIC_ARN,))
-    assert only(with_cis_alarms(sound_snapshot(), ROOT, alarms=(wrong_case,)),
-                ROOT).status is Status.FAIL
+    wrong_case = Alarm(
+        name="a",
+        arn="arn:aws:cloudwatch:us-east-1:111111111111:alarm:a",
+        metric_name=ROOT.metric_name.lower(),
+        namespace=METRIC_NAMESPACE,
+        alarm_actions=(TOPIC_ARN,),
+    )
+    assert only(with_cis_alarms(sound_snapshot(), ROOT, alarms=(wrong_case,)), ROOT).status is Status.FAIL

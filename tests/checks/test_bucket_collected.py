@@ -42,23 +42,45 @@ def seed_public_bucket(session: boto3.Session) -> None:
     """A trail delivering to a bucket with a public ACL, a public policy and 100-day expiry."""
     s3 = session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": False})
+    s3.put_public_access_block(
+        Bucket=BUCKET,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
     s3.put_bucket_acl(Bucket=BUCKET, ACL="public-read")
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "CloudTrailWrite", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*"},
-        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{BUCKET}/*"},
-    ]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*",
+            },
+            {
+                "Sid": "Everyone",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/*",
+            },
+        ],
+    }
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
-    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [
-        {"ID": "short", "Status": "Enabled", "Filter": {"Prefix": "AWSLogs/"},
-         "Expiration": {"Days": 100}}]})
-    session.client("cloudtrail").create_trail(Name="main", S3BucketName=BUCKET,
-                                              IsMultiRegionTrail=True)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=BUCKET,
+        LifecycleConfiguration={
+            "Rules": [
+                {"ID": "short", "Status": "Enabled", "Filter": {"Prefix": "AWSLogs/"}, "Expiration": {"Days": 100}}
+            ]
+        },
+    )
+    session.client("cloudtrail").create_trail(Name="main", S3BucketName=BUCKET, IsMultiRegionTrail=True)
 
 
 def scan(session: boto3.Session) -> Snapshot:
@@ -87,9 +109,14 @@ def test_collected_account_block_public_access_masks_public_bucket(
 ) -> None:
     seed_public_bucket(session)
     session.client("s3control").put_public_access_block(
-        AccountId=ACCOUNT, PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True})
+        AccountId=ACCOUNT,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
     assert status(bucket_not_public.CHECK, scan(session)) is Status.PASS
 
 

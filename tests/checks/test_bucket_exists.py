@@ -27,8 +27,15 @@ def judged(snap: Snapshot, settings: Settings | None = None) -> CheckResult:
 
 
 def out_of_scope(owner: str | None) -> Snapshot:
-    err = CollectionError(ACCOUNT, REGION, "s3", "GetBucketLocation", "OutOfScope",
-                          "bucket is owned by an account outside the scanned scope", BUCKET)
+    err = CollectionError(
+        ACCOUNT,
+        REGION,
+        "s3",
+        "GetBucketLocation",
+        "OutOfScope",
+        "bucket is owned by an account outside the scanned scope",
+        BUCKET,
+    )
     return replace(sound_snapshot(), buckets=(Bucket(BUCKET, err, owner_account_id=owner),))
 
 
@@ -70,8 +77,7 @@ def test_existing_bucket_owned_by_stranger_fails() -> None:
 
 
 def test_existing_bucket_owned_by_trusted_account_passes() -> None:
-    res = judged(with_bucket(sound_snapshot(), owner_account_id=LOG_ARCHIVE),
-                Settings(trusted_accounts=(LOG_ARCHIVE,)))
+    res = judged(with_bucket(sound_snapshot(), owner_account_id=LOG_ARCHIVE), Settings(trusted_accounts=(LOG_ARCHIVE,)))
     assert res.status is Status.PASS
     assert "trusted" in res.message
 

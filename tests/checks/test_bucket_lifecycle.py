@@ -29,8 +29,7 @@ def rules(*rs: LifecycleRule) -> Snapshot:
 
 
 def expire(days: int | None = None, prefix: str = "", **kw: object) -> LifecycleRule:
-    return LifecycleRule(id="expire", enabled=True, prefix=prefix, expiration_days=days,
-                         **kw)  # type: ignore[arg-type]
+    return LifecycleRule(id="expire", enabled=True, prefix=prefix, expiration_days=days, **kw)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------- bucket-retention
@@ -57,16 +56,14 @@ def test_short_noncurrent_expiration_fails() -> None:
 
 def test_expiration_date_judged_against_snapshot_time() -> None:
     # builders.NOW is 2026-11-20: a date 6 months later is too soon, 2 years later is fine.
-    assert run(RET, rules(LifecycleRule("d", True, expiration_date="2027-05-20T00:00:00Z"))) \
-        .status is Status.FAIL
-    assert run(RET, rules(LifecycleRule("d", True, expiration_date="2028-12-01T00:00:00Z"))) \
-        .status is Status.PASS
+    assert run(RET, rules(LifecycleRule("d", True, expiration_date="2027-05-20T00:00:00Z"))).status is Status.FAIL
+    assert run(RET, rules(LifecycleRule("d", True, expiration_date="2028-12-01T00:00:00Z"))).status is Status.PASS
 
 
 def test_rules_that_do_not_reach_the_logs_are_ignored() -> None:
-    snap = rules(expire(1, prefix="other/"),
-                 expire(1, has_tag_filter=True),
-                 LifecycleRule("off", False, expiration_days=1))
+    snap = rules(
+        expire(1, prefix="other/"), expire(1, has_tag_filter=True), LifecycleRule("off", False, expiration_days=1)
+    )
     assert run(RET, snap).status is Status.PASS
 
 
@@ -117,8 +114,7 @@ def test_hot_retention_uses_the_configured_days() -> None:
 
 
 def test_hot_retention_date_transition_judged_against_snapshot_time() -> None:
-    snap = rules(LifecycleRule("cold", True,
-                               transitions=(Transition("GLACIER", date="2026-12-01T00:00:00Z"),)))
+    snap = rules(LifecycleRule("cold", True, transitions=(Transition("GLACIER", date="2026-12-01T00:00:00Z"),)))
     assert run(HOT, snap).status is Status.FAIL
 
 
@@ -140,9 +136,10 @@ def test_no_lifecycle_with_unknown_size_says_so() -> None:
 
 
 def test_disabled_or_unrelated_transition_does_not_count() -> None:
-    snap = rules(LifecycleRule("off", False, transitions=(Transition("GLACIER_IR", 30),)),
-                 LifecycleRule("tags", True, has_tag_filter=True,
-                               transitions=(Transition("GLACIER_IR", 30),)))
+    snap = rules(
+        LifecycleRule("off", False, transitions=(Transition("GLACIER_IR", 30),)),
+        LifecycleRule("tags", True, has_tag_filter=True, transitions=(Transition("GLACIER_IR", 30),)),
+    )
     assert run(ARC, snap).status is Status.FAIL
 
 

@@ -19,8 +19,7 @@ def run(snap: Snapshot) -> list[CheckResult]:
 
 
 def no_bpa(snap: Snapshot) -> Snapshot:
-    return with_account(with_bucket(snap, public_access_block=None),
-                        s3_account_public_access_block=None)
+    return with_account(with_bucket(snap, public_access_block=None), s3_account_public_access_block=None)
 
 
 def public_read_acl(uri: str = ALL_USERS_URI) -> BucketAcl:
@@ -33,8 +32,13 @@ def with_statement(stmt: dict[str, Any]) -> dict[str, Any]:
     return policy
 
 
-PUBLIC_GET: dict[str, Any] = {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-              "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+PUBLIC_GET: dict[str, Any] = {
+    "Sid": "PublicRead",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": f"arn:aws:s3:::{BUCKET}/*",
+}
 
 
 def test_private_bucket_without_block_public_access_passes() -> None:
@@ -66,22 +70,26 @@ def test_allow_with_not_principal_is_public() -> None:
 
 
 def test_public_policy_with_restricting_condition_passes() -> None:
-    for cond in ({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-                 {"StringEquals": {"AWS:SourceAccount": "111111111111"}},
-                 {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
-                 {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}):
+    for cond in (
+        {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"StringEquals": {"AWS:SourceAccount": "111111111111"}},
+        {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}},
+    ):
         stmt = {**PUBLIC_GET, "Condition": cond}
         [res] = run(with_bucket(no_bpa(sound_snapshot()), policy=with_statement(stmt)))
         assert res.status is Status.PASS, cond
 
 
 def test_conditions_that_do_not_restrict_still_fail() -> None:
-    for cond in ({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-                 {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}},
-                 {"StringLike": {"aws:SourceAccount": "*"}},
-                 {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
-                 {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}},
-                 {"Bool": {"aws:SecureTransport": "true"}}):
+    for cond in (
+        {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}},
+        {"StringLike": {"aws:SourceAccount": "*"}},
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}},
+        {"Bool": {"aws:SecureTransport": "true"}},
+    ):
         stmt = {**PUBLIC_GET, "Condition": cond}
         [res] = run(with_bucket(no_bpa(sound_snapshot()), policy=with_statement(stmt)))
         assert res.status is Status.FAIL, cond
@@ -95,18 +103,24 @@ def test_account_level_block_public_access_masks_public_acl() -> None:
 
 
 def test_ignore_public_acls_alone_masks_acl_but_not_policy() -> None:
-    snap = with_account(with_bucket(sound_snapshot(), acl=public_read_acl(),
-                                    public_access_block=PublicAccessBlock(True, True, False,
-                                                                          False)),
-                        s3_account_public_access_block=None)
+    snap = with_account(
+        with_bucket(
+            sound_snapshot(), acl=public_read_acl(), public_access_block=PublicAccessBlock(True, True, False, False)
+        ),
+        s3_account_public_access_block=None,
+    )
     assert run(snap)[0].status is Status.PASS
     [res] = run(with_bucket(snap, policy=with_statement(PUBLIC_GET)))
     assert res.status is Status.FAIL
 
 
 def test_full_block_public_access_passes_even_when_acl_and_policy_unreadable() -> None:
-    snap = with_bucket(sound_snapshot(), acl=denied("GetBucketAcl", "s3"),
-                       policy=denied("GetBucketPolicy", "s3"), public_access_block=OFF)
+    snap = with_bucket(
+        sound_snapshot(),
+        acl=denied("GetBucketAcl", "s3"),
+        policy=denied("GetBucketPolicy", "s3"),
+        public_access_block=OFF,
+    )
     assert run(snap)[0].status is Status.PASS
 
 
@@ -122,22 +136,23 @@ def test_unreadable_policy_without_block_public_access_is_error() -> None:
 
 
 def test_unreadable_account_block_with_public_acl_is_error_not_fail() -> None:
-    snap = with_account(with_bucket(sound_snapshot(), public_access_block=None,
-                                    acl=public_read_acl()),
-                        s3_account_public_access_block=denied("GetPublicAccessBlock", "s3"))
+    snap = with_account(
+        with_bucket(sound_snapshot(), public_access_block=None, acl=public_read_acl()),
+        s3_account_public_access_block=denied("GetPublicAccessBlock", "s3"),
+    )
     [res] = run(snap)
     assert res.status is Status.ERROR
     assert "GetPublicAccessBlock" in res.message
 
 
 def test_unreadable_bucket_block_with_private_acl_and_policy_passes() -> None:
-    snap = with_account(with_bucket(sound_snapshot(),
-                                    public_access_block=denied("GetPublicAccessBlock", "s3")),
-                        s3_account_public_access_block=None)
+    snap = with_account(
+        with_bucket(sound_snapshot(), public_access_block=denied("GetPublicAccessBlock", "s3")),
+        s3_account_public_access_block=None,
+    )
     assert run(snap)[0].status is Status.PASS
 
 
 def test_public_acl_fails_even_if_policy_unreadable() -> None:
-    snap = with_bucket(no_bpa(sound_snapshot()), acl=public_read_acl(),
-                       policy=denied("GetBucketPolicy", "s3"))
+    snap = with_bucket(no_bpa(sound_snapshot()), acl=public_read_acl(), policy=denied("GetBucketPolicy", "s3"))
     assert run(snap)[0].status is Status.FAIL

@@ -39,12 +39,12 @@ def edit_statement(sid: str, **changes: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------- bucket-policy-tls-only
 
 
-
 def policy_without(sid: str) -> dict[str, Any]:
     """The sound bucket policy without its statement ``sid``."""
     p = policy()
     p["Statement"] = [s for s in p["Statement"] if s["Sid"] != sid]
     return p
+
 
 def test_tls_no_policy_fails() -> None:
     res = run(TLS, with_policy(None))
@@ -64,16 +64,18 @@ def test_tls_without_deny_statement_fails() -> None:
 
 
 def test_tls_accepts_boolean_false_bool_if_exists_and_single_statement_object() -> None:
-    deny = edit_statement("DenyInsecureTransport",
-                          Condition={"BoolIfExists": {"aws:securetransport": False}})
+    deny = edit_statement("DenyInsecureTransport", Condition={"BoolIfExists": {"aws:securetransport": False}})
     stmt = next(s for s in deny["Statement"] if s["Sid"] == "DenyInsecureTransport")
-    assert run(TLS, with_policy({"Version": "2012-10-17", "Statement": stmt})).status \
-        is Status.PASS
+    assert run(TLS, with_policy({"Version": "2012-10-17", "Statement": stmt})).status is Status.PASS
 
 
 def test_tls_deny_with_get_and_put_object_on_objects_passes() -> None:
-    p = edit_statement("DenyInsecureTransport", Action=["s3:GetObject", "s3:PutObject"],
-                       Resource=f"arn:aws:s3:::{BUCKET}/*", Principal={"AWS": "*"})
+    p = edit_statement(
+        "DenyInsecureTransport",
+        Action=["s3:GetObject", "s3:PutObject"],
+        Resource=f"arn:aws:s3:::{BUCKET}/*",
+        Principal={"AWS": "*"},
+    )
     assert run(TLS, with_policy(p)).status is Status.PASS
 
 
@@ -90,9 +92,10 @@ def test_tls_deny_missing_put_object_fails_naming_it() -> None:
 
 
 def test_tls_deny_on_true_or_with_narrowing_condition_fails() -> None:
-    for cond in ({"Bool": {"aws:SecureTransport": "true"}},
-                 {"Bool": {"aws:SecureTransport": "false"},
-                  "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}):
+    for cond in (
+        {"Bool": {"aws:SecureTransport": "true"}},
+        {"Bool": {"aws:SecureTransport": "false"}, "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+    ):
         p = edit_statement("DenyInsecureTransport", Condition=cond)
         assert run(TLS, with_policy(p)).status is Status.FAIL, cond
 
@@ -108,30 +111,31 @@ def test_tls_allow_or_non_wildcard_principal_does_not_count() -> None:
 
 
 def test_source_arn_missing_condition_fails() -> None:
-    p = edit_statement("AWSCloudTrailWrite",
-                       Condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}})
+    p = edit_statement("AWSCloudTrailWrite", Condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}})
     res = run(SRC, with_policy(p))
     assert res.status is Status.FAIL
     assert "AWSCloudTrailWrite" in res.message
 
 
 def test_source_account_condition_passes() -> None:
-    p = edit_statement("AWSCloudTrailWrite",
-                       Condition={"StringEquals": {"AWS:SourceAccount": [ACCOUNT]}})
+    p = edit_statement("AWSCloudTrailWrite", Condition={"StringEquals": {"AWS:SourceAccount": [ACCOUNT]}})
     assert run(SRC, with_policy(p)).status is Status.PASS
 
 
 def test_source_arn_with_wildcard_account_does_not_count() -> None:
-    p = edit_statement("AWSCloudTrailWrite",
-                       Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"}})
+    p = edit_statement("AWSCloudTrailWrite", Condition={"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:*:trail/*"}})
     assert run(SRC, with_policy(p)).status is Status.FAIL
 
 
 def test_every_cloudtrail_write_statement_must_be_pinned() -> None:
     p = policy()
-    loose = {"Sid": "LegacyWrite", "Effect": "Allow",
-             "Principal": {"Service": ["config.amazonaws.com", "cloudtrail.amazonaws.com"]},
-             "Action": "s3:*", "Resource": f"arn:aws:s3:::{BUCKET}/*"}
+    loose = {
+        "Sid": "LegacyWrite",
+        "Effect": "Allow",
+        "Principal": {"Service": ["config.amazonaws.com", "cloudtrail.amazonaws.com"]},
+        "Action": "s3:*",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    }
     p["Statement"].append(loose)
     res = run(SRC, with_policy(p))
     assert res.status is Status.FAIL

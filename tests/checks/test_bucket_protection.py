@@ -49,8 +49,7 @@ def test_versioning_suspended_or_never_enabled_fails() -> None:
 
 
 def test_mfa_delete_off_fails_without_compliance_lock() -> None:
-    snap = broken(versioning=Versioning("Enabled", "Disabled"),
-                  object_lock=ObjectLock(True, "GOVERNANCE", days=30))
+    snap = broken(versioning=Versioning("Enabled", "Disabled"), object_lock=ObjectLock(True, "GOVERNANCE", days=30))
     assert run(MFA, snap).status is Status.FAIL
 
 

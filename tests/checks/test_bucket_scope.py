@@ -38,10 +38,20 @@ from tests.builders import (
     with_trail,
 )
 
-ALL = [bucket_exists, bucket_not_public, bucket_policy_tls_only, bucket_policy_source_arn,
-       bucket_access_logging, bucket_versioning, bucket_mfa_delete, bucket_object_lock,
-       bucket_retention, bucket_hot_retention, bucket_archival_lifecycle,
-       bucket_default_encryption]
+ALL = [
+    bucket_exists,
+    bucket_not_public,
+    bucket_policy_tls_only,
+    bucket_policy_source_arn,
+    bucket_access_logging,
+    bucket_versioning,
+    bucket_mfa_delete,
+    bucket_object_lock,
+    bucket_retention,
+    bucket_hot_retention,
+    bucket_archival_lifecycle,
+    bucket_default_encryption,
+]
 NOT_EXISTS = [m for m in ALL if m is not bucket_exists]
 LOG_ARCHIVE = "222222222222"
 OUTSIDER = "999999999999"
@@ -52,11 +62,29 @@ def run(module: ModuleType, snap: Snapshot, settings: Settings | None = None) ->
 
 
 def out_of_scope_bucket(owner: str | None = None) -> Bucket:
-    err = CollectionError(ACCOUNT, REGION, "s3", "GetBucketLocation", "OutOfScope",
-                          "bucket is owned by an account outside the scanned scope", BUCKET)
-    return Bucket(name=BUCKET, existence=err, owner_account_id=owner, region=err, policy=err,
-                  acl=err, public_access_block=err, versioning=err, object_lock=err,
-                  lifecycle=err, logging=err, encryption=err)
+    err = CollectionError(
+        ACCOUNT,
+        REGION,
+        "s3",
+        "GetBucketLocation",
+        "OutOfScope",
+        "bucket is owned by an account outside the scanned scope",
+        BUCKET,
+    )
+    return Bucket(
+        name=BUCKET,
+        existence=err,
+        owner_account_id=owner,
+        region=err,
+        policy=err,
+        acl=err,
+        public_access_block=err,
+        versioning=err,
+        object_lock=err,
+        lifecycle=err,
+        logging=err,
+        encryption=err,
+    )
 
 
 @pytest.mark.parametrize("module", ALL, ids=lambda m: m.META.id)
@@ -126,15 +154,17 @@ def test_inaccessible_account_gets_error_from_engine() -> None:
 
 
 def test_shared_bucket_is_judged_once_under_its_owner() -> None:
-    other_trail = sound_trail(arn=f"arn:aws:cloudtrail:{REGION}:{LOG_ARCHIVE}:trail/local",
-                              name="local", owner_account_id=LOG_ARCHIVE,
-                              is_organization_trail=False)
+    other_trail = sound_trail(
+        arn=f"arn:aws:cloudtrail:{REGION}:{LOG_ARCHIVE}:trail/local",
+        name="local",
+        owner_account_id=LOG_ARCHIVE,
+        is_organization_trail=False,
+    )
     second = AccountSnapshot(account_id=LOG_ARCHIVE, trails=(other_trail,))
     snap = sound_snapshot()
     snap = replace(snap, accounts=(*snap.accounts, second))
     results = run(bucket_versioning, snap)
-    assert [(r.status, r.account_id) for r in results] == [(Status.PASS, ACCOUNT),
-                                                          (Status.NOT_APPLICABLE, LOG_ARCHIVE)]
+    assert [(r.status, r.account_id) for r in results] == [(Status.PASS, ACCOUNT), (Status.NOT_APPLICABLE, LOG_ARCHIVE)]
     assert BUCKET in results[1].message
     assert len(results[0].evidence["trails"]) == 2
 
@@ -153,8 +183,11 @@ def test_member_account_seeing_org_trail_judges_its_bucket() -> None:
     member = "333333333333"
     snap = sound_snapshot()
     org_trail = replace(snap.accounts[0].trails[0], owner_account_id=OUTSIDER)
-    snap = replace(snap, accounts=(AccountSnapshot(account_id=member, trails=(org_trail,)),),
-                   buckets=(replace(snap.buckets[0], owner_account_id=member),))
+    snap = replace(
+        snap,
+        accounts=(AccountSnapshot(account_id=member, trails=(org_trail,)),),
+        buckets=(replace(snap.buckets[0], owner_account_id=member),),
+    )
     results = run(bucket_versioning, snap)
     assert [(r.status, r.account_id) for r in results] == [(Status.PASS, member)]
 
@@ -166,11 +199,18 @@ def test_non_org_trail_owned_elsewhere_is_not_judged_here() -> None:
 
 
 CATALOGUE_SEVERITY = {
-    "bucket-exists": "critical", "bucket-not-public": "critical",
-    "bucket-policy-tls-only": "medium", "bucket-policy-source-arn": "medium",
-    "bucket-access-logging": "low", "bucket-versioning": "medium", "bucket-mfa-delete": "low",
-    "bucket-object-lock": "medium", "bucket-retention": "high", "bucket-hot-retention": "medium",
-    "bucket-archival-lifecycle": "low", "bucket-default-encryption": "low",
+    "bucket-exists": "critical",
+    "bucket-not-public": "critical",
+    "bucket-policy-tls-only": "medium",
+    "bucket-policy-source-arn": "medium",
+    "bucket-access-logging": "low",
+    "bucket-versioning": "medium",
+    "bucket-mfa-delete": "low",
+    "bucket-object-lock": "medium",
+    "bucket-retention": "high",
+    "bucket-hot-retention": "medium",
+    "bucket-archival-lifecycle": "low",
+    "bucket-default-encryption": "low",
 }
 
 

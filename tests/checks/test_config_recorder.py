@@ -31,8 +31,7 @@ def test_region_without_recorder_fails() -> None:
 
 
 def test_stopped_or_partial_recorder_fails() -> None:
-    for rec in (ConfigRecorder("default", True, False, False),
-                ConfigRecorder("default", False, False, True)):
+    for rec in (ConfigRecorder("default", True, False, False), ConfigRecorder("default", False, False, True)):
         res = run(with_region(sound_snapshot(), "eu-west-1", config_recorders=(rec,)))
         assert res["eu-west-1"].status is Status.FAIL
 

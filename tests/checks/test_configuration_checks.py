@@ -144,12 +144,13 @@ def test_data_events_pass_with_basic_and_advanced_selectors(check_id: str) -> No
     assert only(run(check_id, snap)).status is Status.PASS
 
 
-@pytest.mark.parametrize(("check_id", "rtype", "value"), [
-    ("trail-lambda-data-events", "AWS::Lambda::Function",
-     "arn:aws:lambda:us-east-1:111111111111:function:one"),
-    ("trail-dynamodb-data-events", "AWS::DynamoDB::Table",
-     "arn:aws:dynamodb:us-east-1:111111111111:table/orders"),
-])
+@pytest.mark.parametrize(
+    ("check_id", "rtype", "value"),
+    [
+        ("trail-lambda-data-events", "AWS::Lambda::Function", "arn:aws:lambda:us-east-1:111111111111:function:one"),
+        ("trail-dynamodb-data-events", "AWS::DynamoDB::Table", "arn:aws:dynamodb:us-east-1:111111111111:table/orders"),
+    ],
+)
 def test_data_events_for_some_resources_only_fail_and_say_so(check_id: str, rtype: str, value: str) -> None:
     sel = EventSelectors(basic=(BasicEventSelector(data_resources=(DataResource(rtype, (value,)),)),))
     res = only(run(check_id, with_trail(sound_snapshot(), event_selectors=sel)))
@@ -158,15 +159,19 @@ def test_data_events_for_some_resources_only_fail_and_say_so(check_id: str, rtyp
 
 @pytest.mark.parametrize("check_id", ["trail-lambda-data-events", "trail-dynamodb-data-events"])
 def test_data_events_error_fail_and_not_multi_region(check_id: str) -> None:
-    assert only(run(check_id, with_trail(sound_snapshot(),
-                                         event_selectors=denied("GetEventSelectors")))).status is Status.ERROR
+    assert (
+        only(run(check_id, with_trail(sound_snapshot(), event_selectors=denied("GetEventSelectors")))).status
+        is Status.ERROR
+    )
     assert only(run(check_id, with_trail(sound_snapshot(), is_multi_region=False))).status is Status.FAIL
     assert only(run(check_id, with_account(sound_snapshot(), trails=()))).status is Status.FAIL
 
 
 def _adv(name: str, rtype: str, *extra: FieldSelector) -> AdvancedEventSelector:
-    return AdvancedEventSelector(name, (FieldSelector("eventCategory", equals=("Data",)),
-                                        FieldSelector("resources.type", equals=(rtype,)), *extra))
+    return AdvancedEventSelector(
+        name,
+        (FieldSelector("eventCategory", equals=("Data",)), FieldSelector("resources.type", equals=(rtype,)), *extra),
+    )
 
 
 def test_read_only_plus_write_only_selectors_cover_only_together() -> None:
@@ -178,10 +183,16 @@ def test_read_only_plus_write_only_selectors_cover_only_together() -> None:
     snap = with_trail(sound_snapshot(), event_selectors=EventSelectors(advanced=(ro,)))
     res = only(run("trail-dynamodb-data-events", snap))
     assert res.status is Status.FAIL and "write data events" in res.message
-    basic_ro = EventSelectors(basic=(
-        BasicEventSelector("ReadOnly", data_resources=(DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),)),
-        BasicEventSelector("WriteOnly", data_resources=(DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),)),
-    ))
+    basic_ro = EventSelectors(
+        basic=(
+            BasicEventSelector(
+                "ReadOnly", data_resources=(DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),)
+            ),
+            BasicEventSelector(
+                "WriteOnly", data_resources=(DataResource("AWS::Lambda::Function", ("arn:aws:lambda",)),)
+            ),
+        )
+    )
     assert data_coverage(basic_ro, LAMBDA_FUNCTIONS).complete
     assert not data_coverage(EventSelectors(basic=basic_ro.basic[:1]), LAMBDA_FUNCTIONS).complete
 
@@ -189,8 +200,11 @@ def test_read_only_plus_write_only_selectors_cover_only_together() -> None:
 def test_advanced_arn_prefix_of_every_function_counts_and_a_narrower_one_does_not() -> None:
     every = _adv("all", "AWS::Lambda::Function", FieldSelector("resources.ARN", starts_with=("arn:aws:lambda",)))
     assert data_coverage(EventSelectors(advanced=(every,)), LAMBDA_FUNCTIONS).complete
-    narrow = _adv("one region", "AWS::Lambda::Function",
-                  FieldSelector("resources.ARN", starts_with=("arn:aws:lambda:us-east-1:",)))
+    narrow = _adv(
+        "one region",
+        "AWS::Lambda::Function",
+        FieldSelector("resources.ARN", starts_with=("arn:aws:lambda:us-east-1:",)),
+    )
     cov = data_coverage(EventSelectors(advanced=(narrow,)), LAMBDA_FUNCTIONS)
     assert not cov.read and not cov.write and cov.partial
     other_condition = _adv("names", "AWS::Lambda::Function", FieldSelector("eventName", equals=("Invoke",)))
@@ -198,8 +212,9 @@ def test_advanced_arn_prefix_of_every_function_counts_and_a_narrower_one_does_no
 
 
 def test_s3_data_selectors_do_not_count_for_lambda() -> None:
-    sel = EventSelectors(basic=(BasicEventSelector(
-        data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),)),))
+    sel = EventSelectors(
+        basic=(BasicEventSelector(data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),)),)
+    )
     res = only(run("trail-lambda-data-events", with_trail(sound_snapshot(), event_selectors=sel)))
     assert res.status is Status.FAIL
 
@@ -237,8 +252,9 @@ def test_log_group_unreadable_missing_and_not_applicable() -> None:
     assert only(run("loggroup-kms-encryption", snap)).status is Status.FAIL
     snap = with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None)
     assert only(run("loggroup-kms-encryption", snap)).status is Status.NOT_APPLICABLE
-    assert only(run("loggroup-kms-encryption", with_account(sound_snapshot(), trails=()))).status \
-        is Status.NOT_APPLICABLE
+    assert (
+        only(run("loggroup-kms-encryption", with_account(sound_snapshot(), trails=()))).status is Status.NOT_APPLICABLE
+    )
     res = only(run("loggroup-kms-encryption", sound_snapshot()))
     assert res.evidence["kms_key_id"] == KEY_ARN
 
@@ -254,8 +270,13 @@ def _with_policies(*policies: LogResourcePolicy) -> Any:
     return with_region(sound_snapshot(), log_resource_policies=policies)
 
 
-FOREIGN_WRITE = {"Sid": "Other", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
-                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{GROUP_ARN}:*"}
+FOREIGN_WRITE = {
+    "Sid": "Other",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+    "Resource": f"{GROUP_ARN}:*",
+}
 
 
 def test_no_policy_passes_and_a_foreign_writer_fails() -> None:
@@ -275,14 +296,21 @@ def test_trusted_account_and_own_account_pass() -> None:
 def test_policy_on_another_group_does_not_count() -> None:
     elsewhere = {**FOREIGN_WRITE, "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:other:*"}
     assert only(run("loggroup-resource-policy", _with_policies(_policy(elsewhere)))).status is Status.PASS
-    scoped = _policy({**FOREIGN_WRITE, "Resource": "*"}, scope="RESOURCE",
-                     resource_arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:other")
+    scoped = _policy(
+        {**FOREIGN_WRITE, "Resource": "*"},
+        scope="RESOURCE",
+        resource_arn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:other",
+    )
     assert only(run("loggroup-resource-policy", _with_policies(scoped))).status is Status.PASS
 
 
 def test_service_principal_needs_a_source_condition() -> None:
-    service = {"Effect": "Allow", "Principal": {"Service": "delivery.logs.amazonaws.com"},
-               "Action": "logs:PutLogEvents", "Resource": "*"}
+    service = {
+        "Effect": "Allow",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"},
+        "Action": "logs:PutLogEvents",
+        "Resource": "*",
+    }
     assert only(run("loggroup-resource-policy", _with_policies(_policy(service)))).status is Status.FAIL
     scoped = {**service, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}
     assert only(run("loggroup-resource-policy", _with_policies(_policy(scoped)))).status is Status.PASS
@@ -308,8 +336,10 @@ def test_resource_policies_unreadable_not_collected_or_unparsable_are_errors() -
     snap = with_region(sound_snapshot(), log_resource_policies=denied("DescribeResourcePolicies", service="logs"))
     res = only(run("loggroup-resource-policy", snap))
     assert res.status is Status.ERROR and "DescribeResourcePolicies" in res.message
-    assert only(run("loggroup-resource-policy",
-                    with_region(sound_snapshot(), log_resource_policies=None))).status is Status.ERROR
+    assert (
+        only(run("loggroup-resource-policy", with_region(sound_snapshot(), log_resource_policies=None))).status
+        is Status.ERROR
+    )
     broken = LogResourcePolicy("broken", denied("DescribeResourcePolicies", service="logs"))
     assert only(run("loggroup-resource-policy", _with_policies(broken))).status is Status.ERROR
 
@@ -331,11 +361,16 @@ def _org_with_member(admins: Any, *, org_trail: bool = True) -> Any:
     from tests.builders import sound_account, sound_trail
 
     trail = sound_trail(is_organization_trail=org_trail)
-    member = replace(sound_account(), account_id=MEMBER, name="security-tooling",
-                     is_organization_management=False,
-                     trails=(trail,) if org_trail else ())
-    org = Organization("o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)),
-                       cloudtrail_delegated_admins=admins)
+    member = replace(
+        sound_account(),
+        account_id=MEMBER,
+        name="security-tooling",
+        is_organization_management=False,
+        trails=(trail,) if org_trail else (),
+    )
+    org = Organization(
+        "o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)), cloudtrail_delegated_admins=admins
+    )
     snap = with_account(sound_snapshot(organization=org), trails=(trail,))
     return replace(snap, accounts=(*snap.accounts, member))
 

@@ -86,8 +86,9 @@ CIS_BY_CHECK = {item.check_id: item for item in CIS_ITEMS}
 
 def unreadable(path: Path) -> CollectionError:
     """The error put in place of the field at ``path`` (its text names the path)."""
-    return CollectionError(ACCOUNT, REGION, "test", "Read", "AccessDenied",
-                           f"unreadable for the test: {fmt(path)}", fmt(path))
+    return CollectionError(
+        ACCOUNT, REGION, "test", "Read", "AccessDenied", f"unreadable for the test: {fmt(path)}", fmt(path)
+    )
 
 
 def fmt(path: Path) -> str:
@@ -101,10 +102,10 @@ def full_snapshot(item: CisItem = CIS_ITEMS[0]) -> Snapshot:
     item's pattern is the costly part of an alarm check, and the shape of the
     snapshot (hence the fields walked) is the same for every item.
     """
-    mf = MetricFilter(LOG_GROUP, item.metric_name, item.pattern,
-                      (MetricTransformation(item.metric_name, METRIC_NAMESPACE),))
-    return with_region(sound_snapshot(), metric_filters=(mf,),
-                       alarms=(alarm(item.check_id, item.metric_name),))
+    mf = MetricFilter(
+        LOG_GROUP, item.metric_name, item.pattern, (MetricTransformation(item.metric_name, METRIC_NAMESPACE),)
+    )
+    return with_region(sound_snapshot(), metric_filters=(mf,), alarms=(alarm(item.check_id, item.metric_name),))
 
 
 def base_of(check: Check) -> Snapshot:
@@ -178,16 +179,27 @@ def set_at(value: Any, path: Path, new: Any) -> Any:
 
 # --------------------------------------------------------------------------- adverse values
 
-PUBLIC_STATEMENT = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "*",
-                    "Resource": "*"}
+PUBLIC_STATEMENT = {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
 
 
 #: Fields that name a thing rather than describe it: changing them changes the
 #: result's resource id, not its verdict.
-IDENTITY = frozenset({"arn", "key_id", "name", "id", "owner_id", "topic_arn", "key_ref",
-                      "account_id", "home_region", "endpoint", "region"})
-STRINGS = ("", "Disabled", "Suspended", "missing", "AWS", "GOVERNANCE", "AES256",
-           "PendingConfirmation", "FAILURE")
+IDENTITY = frozenset(
+    {
+        "arn",
+        "key_id",
+        "name",
+        "id",
+        "owner_id",
+        "topic_arn",
+        "key_ref",
+        "account_id",
+        "home_region",
+        "endpoint",
+        "region",
+    }
+)
+STRINGS = ("", "Disabled", "Suspended", "missing", "AWS", "GOVERNANCE", "AES256", "PendingConfirmation", "FAILURE")
 
 
 def _scalar_variants(value: Any, annotation: Any) -> list[Any]:
@@ -212,12 +224,28 @@ def _scalar_variants(value: Any, annotation: Any) -> list[Any]:
 #: Values the derivation cannot reach (a field None, a tuple empty in the full snapshot).
 EXAMPLES: dict[type, list[Any]] = {
     BucketAcl: [BucketAcl("abc", (AclGrant("READ", "Group", grantee_uri=ALL_USERS),))],
-    Organization: [Organization("o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER))),
-                   Organization("o-example", MEMBER, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)))],
+    Organization: [
+        Organization("o-example", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER))),
+        Organization("o-example", MEMBER, (OrgAccount(ACCOUNT), OrgAccount(MEMBER))),
+    ],
     # a region without a trail log group: its resource policies are not collected (None)
-    tuple[LogResourcePolicy, ...]: [(LogResourcePolicy("shared", {"Statement": [{
-        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
-        "Action": "logs:PutLogEvents", "Resource": "*"}]}),)],
+    tuple[LogResourcePolicy, ...]: [
+        (
+            LogResourcePolicy(
+                "shared",
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                            "Action": "logs:PutLogEvents",
+                            "Resource": "*",
+                        }
+                    ]
+                },
+            ),
+        )
+    ],
 }
 
 
@@ -244,7 +272,7 @@ def adverse_values(value: Any, annotation: Any, depth: int = 0) -> list[Any]:
         out.append({})
         out.append({**value, "Statement": [*statements, PUBLIC_STATEMENT]})
         for i in range(len(statements)):
-            out.append({**value, "Statement": statements[:i] + statements[i + 1:]})
+            out.append({**value, "Statement": statements[:i] + statements[i + 1 :]})
     elif _is_instance(value) and depth < 4:
         hints = _hints(type(value))
         for f in dataclasses.fields(value):
@@ -253,8 +281,7 @@ def adverse_values(value: Any, annotation: Any, depth: int = 0) -> list[Any]:
             child = getattr(value, f.name)
             for v in adverse_values(child, hints[f.name], depth + 1):
                 out.append(replace(value, **{f.name: v}))
-    elif isinstance(value, tuple) and value and all(_is_instance(v) for v in value) \
-            and depth < 4:
+    elif isinstance(value, tuple) and value and all(_is_instance(v) for v in value) and depth < 4:
         per_element = [adverse_values(v, type(v), depth + 1) for v in value]
         for j in range(min(len(vs) for vs in per_element)):
             out.append(tuple(vs[j] for vs in per_element))
@@ -286,10 +313,12 @@ def describe(results: list[CheckResult]) -> str:
 
 FULL = full_snapshot()
 FIELDS: list[tuple[Path, Any]] = [
-    (p, a) for p, a in error_fields(FULL)
+    (p, a)
+    for p, a in error_fields(FULL)
     # access_error is not evidence of one check but of the whole account: see the
     # dedicated test; fields empty in every region have no value to take away.
-    if p[-1] != "access_error" and get_at(FULL, p) != ()]
+    if p[-1] != "access_error" and get_at(FULL, p) != ()
+]
 FIELD_IDS = [fmt(p) for p, _ in FIELDS]
 
 
@@ -297,36 +326,51 @@ def test_the_walk_reaches_every_field_the_brief_names() -> None:
     """If the walk stopped finding a field, the properties below would silently skip it."""
     found = {fmt(p) for p, _ in FIELDS}
     expected = {
-        "accounts.0.regions.0.trail_arns", "accounts.0.regions.0.log_groups",
-        "accounts.0.regions.0.metric_filters", "accounts.0.regions.0.alarms",
+        "accounts.0.regions.0.trail_arns",
+        "accounts.0.regions.0.log_groups",
+        "accounts.0.regions.0.metric_filters",
+        "accounts.0.regions.0.alarms",
         "accounts.0.regions.0.config_recorders",
         "accounts.0.regions.0.topics.0.subscriptions",
-        "accounts.0.trails.0.status", "accounts.0.trails.0.event_selectors",
+        "accounts.0.trails.0.status",
+        "accounts.0.trails.0.event_selectors",
         "accounts.0.trails.0.insight_selectors",
-        "accounts.0.s3_account_public_access_block", "organization",
-        "keys.0.metadata", "keys.0.rotation_enabled", "keys.0.policy",
-        *(f"buckets.0.{f}" for f in ("existence", "region", "policy", "acl",
-                                     "public_access_block", "versioning", "object_lock",
-                                     "lifecycle", "logging", "encryption")),
+        "accounts.0.s3_account_public_access_block",
+        "organization",
+        "keys.0.metadata",
+        "keys.0.rotation_enabled",
+        "keys.0.policy",
+        *(
+            f"buckets.0.{f}"
+            for f in (
+                "existence",
+                "region",
+                "policy",
+                "acl",
+                "public_access_block",
+                "versioning",
+                "object_lock",
+                "lifecycle",
+                "logging",
+                "encryption",
+            )
+        ),
     }
     assert expected <= found, sorted(expected - found)
 
 
 def test_every_configuration_check_passes_on_the_full_snapshot() -> None:
     """The baseline of the dependency property: a check that never passes tests nothing."""
-    not_passing = {c.meta.id: describe(res) for c in CONFIG_CHECKS
-                   if not passes(res := run(BASES[c.meta.id], c))}
+    not_passing = {c.meta.id: describe(res) for c in CONFIG_CHECKS if not passes(res := run(BASES[c.meta.id], c))}
     assert not_passing == {}
 
 
 def test_every_base_snapshot_has_the_walked_fields() -> None:
-    assert all([p for p, _ in error_fields(b)] == [p for p, _ in error_fields(FULL)]
-               for b in BASES.values())
+    assert all([p for p, _ in error_fields(b)] == [p for p, _ in error_fields(FULL)] for b in BASES.values())
 
 
 BASES: dict[str, Snapshot] = {c.meta.id: base_of(c) for c in CONFIG_CHECKS}
-BASELINE: dict[str, set[Key]] = {c.meta.id: passes(run(BASES[c.meta.id], c))
-                                 for c in CONFIG_CHECKS}
+BASELINE: dict[str, set[Key]] = {c.meta.id: passes(run(BASES[c.meta.id], c)) for c in CONFIG_CHECKS}
 
 #: (check id, field path) where a PASS legitimately survives an unreadable field.
 LEGITIMATE: dict[tuple[str, str], str] = {}
@@ -347,8 +391,7 @@ def false_passes(check: Check, base: Snapshot, path: Path, annotation: Any) -> l
     still = at_stake & passes(results)
     if not still:
         return []
-    return [f"{check.meta.id} still PASSes {sorted(still)} with {fmt(path)} unreadable:\n"
-            f"{describe(results)}"]
+    return [f"{check.meta.id} still PASSes {sorted(still)} with {fmt(path)} unreadable:\n{describe(results)}"]
 
 
 def created_passes(check: Check, failing: Snapshot) -> list[str]:
@@ -359,14 +402,12 @@ def created_passes(check: Check, failing: Snapshot) -> list[str]:
         results = run(set_at(failing, path, unreadable(path)), check)
         new = passes(results) - before
         if new:
-            created.append(f"{fmt(path)} unreadable creates PASS {sorted(new)}:\n"
-                           f"{describe(results)}")
+            created.append(f"{fmt(path)} unreadable creates PASS {sorted(new)}:\n{describe(results)}")
     return created
 
 
 @pytest.mark.parametrize(("path", "annotation"), FIELDS, ids=FIELD_IDS)
-def test_an_unreadable_field_never_keeps_a_pass_it_could_have_taken_away(
-        path: Path, annotation: Any) -> None:
+def test_an_unreadable_field_never_keeps_a_pass_it_could_have_taken_away(path: Path, annotation: Any) -> None:
     found: list[str] = []
     for check in CONFIG_CHECKS:
         if (check.meta.id, fmt(path)) not in LEGITIMATE:
@@ -374,8 +415,9 @@ def test_an_unreadable_field_never_keeps_a_pass_it_could_have_taken_away(
     assert not found, "\n".join(found)
 
 
-def failing_snapshot(check: Check, base: Snapshot | None = None,
-                     fields: list[tuple[Path, Any]] | None = None) -> tuple[str, Snapshot] | None:
+def failing_snapshot(
+    check: Check, base: Snapshot | None = None, fields: list[tuple[Path, Any]] | None = None
+) -> tuple[str, Snapshot] | None:
     """A snapshot (one adverse value of one field) on which the check FAILs."""
     if base is None and check.meta.id in HAND_MADE:
         return HAND_MADE[check.meta.id]
@@ -395,21 +437,26 @@ def _second_trail(snap: Snapshot) -> Snapshot:
 
 #: Checks no adverse value of a CollectionError-capable field makes FAIL on its own.
 HAND_MADE: dict[str, tuple[str, Snapshot]] = {
-    "bucket-mfa-delete": ("MFA delete off, governance-mode lock", with_bucket(
-        FULL, versioning=Versioning("Enabled", "Disabled"),
-        object_lock=ObjectLock(True, "GOVERNANCE", 400))),
-    "bucket-not-public": ("no Block Public Access anywhere, public policy", with_account(
-        with_bucket(FULL, public_access_block=None, policy={
-            "Version": "2012-10-17", "Statement": [PUBLIC_STATEMENT]}),
-        s3_account_public_access_block=None)),
+    "bucket-mfa-delete": (
+        "MFA delete off, governance-mode lock",
+        with_bucket(
+            FULL, versioning=Versioning("Enabled", "Disabled"), object_lock=ObjectLock(True, "GOVERNANCE", 400)
+        ),
+    ),
+    "bucket-not-public": (
+        "no Block Public Access anywhere, public policy",
+        with_account(
+            with_bucket(
+                FULL, public_access_block=None, policy={"Version": "2012-10-17", "Statement": [PUBLIC_STATEMENT]}
+            ),
+            s3_account_public_access_block=None,
+        ),
+    ),
     "trail-duplicate-management-copies": ("two logging trails", _second_trail(FULL)),
     "trail-kms-encryption": ("trail without a key", with_trail(FULL, kms_key_id=None)),
-    "trail-log-file-validation": ("validation off",
-                                  with_trail(FULL, log_file_validation_enabled=False)),
+    "trail-log-file-validation": ("validation off", with_trail(FULL, log_file_validation_enabled=False)),
     "trail-sns-notification": ("trail without a topic", with_trail(FULL, sns_topic_arn=None)),
 }
-
-
 
 
 @pytest.mark.parametrize("check", CONFIG_CHECKS, ids=CONFIG_IDS)
@@ -436,25 +483,33 @@ def in_organisation(snap: Snapshot) -> Snapshot:
     PASS.
     """
     trail = snap.accounts[0].trails[0]
-    copy = replace(trail, status=denied("GetTrailStatus", account=MEMBER),
-                   event_selectors=denied("GetEventSelectors", account=MEMBER),
-                   insight_selectors=denied("GetInsightSelectors", account=MEMBER))
+    copy = replace(
+        trail,
+        status=denied("GetTrailStatus", account=MEMBER),
+        event_selectors=denied("GetEventSelectors", account=MEMBER),
+        insight_selectors=denied("GetInsightSelectors", account=MEMBER),
+    )
     member = AccountSnapshot(
-        account_id=MEMBER, name="member", is_organization_management=False,
+        account_id=MEMBER,
+        name="member",
+        is_organization_management=False,
         enabled_regions=REGIONS,
         regions=tuple(replace(sound_region(r), log_groups=(), topics=()) for r in REGIONS),
-        trails=(copy,), s3_account_public_access_block=PublicAccessBlock(True, True, True, True))
+        trails=(copy,),
+        s3_account_public_access_block=PublicAccessBlock(True, True, True, True),
+    )
     # the member administers CloudTrail for the organisation (its trail-organization is judged)
-    org = Organization("o-abc123", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)),
-                       cloudtrail_delegated_admins=(MEMBER,))
+    org = Organization(
+        "o-abc123", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)), cloudtrail_delegated_admins=(MEMBER,)
+    )
     return replace(snap, organization=org, accounts=(*snap.accounts, member))
 
 
 ORG_BASES = {cid: in_organisation(b) for cid, b in BASES.items()}
 ORG_FULL = in_organisation(FULL)
 ORG_FIELDS: list[tuple[Path, Any]] = [
-    (p, a) for p, a in error_fields(ORG_FULL)
-    if p[-1] != "access_error" and get_at(ORG_FULL, p) != ()]
+    (p, a) for p, a in error_fields(ORG_FULL) if p[-1] != "access_error" and get_at(ORG_FULL, p) != ()
+]
 
 
 def test_every_configuration_check_passes_for_both_accounts_of_the_organisation() -> None:
@@ -462,16 +517,13 @@ def test_every_configuration_check_passes_for_both_accounts_of_the_organisation(
     bad: dict[str, str] = {}
     for c in CONFIG_CHECKS:
         res = run(ORG_BASES[c.meta.id], c)
-        if {r.account_id for r in res} != {ACCOUNT, MEMBER} or \
-                statuses_of(res) - {Status.PASS, Status.NOT_APPLICABLE}:
+        if {r.account_id for r in res} != {ACCOUNT, MEMBER} or statuses_of(res) - {Status.PASS, Status.NOT_APPLICABLE}:
             bad[c.meta.id] = describe(res)
     assert bad == {}
 
 
-@pytest.mark.parametrize(("path", "annotation"), ORG_FIELDS,
-                         ids=[fmt(p) for p, _ in ORG_FIELDS])
-def test_in_an_organisation_an_unreadable_field_never_keeps_a_pass(
-        path: Path, annotation: Any) -> None:
+@pytest.mark.parametrize(("path", "annotation"), ORG_FIELDS, ids=[fmt(p) for p, _ in ORG_FIELDS])
+def test_in_an_organisation_an_unreadable_field_never_keeps_a_pass(path: Path, annotation: Any) -> None:
     found: list[str] = []
     for check in CONFIG_CHECKS:
         found += false_passes(check, ORG_BASES[check.meta.id], path, annotation)
@@ -496,8 +548,7 @@ def _lax_versioning(ctx: CheckContext) -> Iterator[CheckResult]:
     for bucket in ctx.snapshot.buckets:
         v = bucket.versioning
         ok = isinstance(v, CollectionError) or (v is not None and v.status == "Enabled")
-        yield ctx.result(ACCOUNT, REGION, Status.PASS if ok else Status.FAIL, "lax",
-                         resource_id=bucket.name)
+        yield ctx.result(ACCOUNT, REGION, Status.PASS if ok else Status.FAIL, "lax", resource_id=bucket.name)
 
 
 LAX = Check(replace(CONFIG_CHECKS[0].meta, id="lax-versioning"), _lax_versioning)
@@ -524,7 +575,7 @@ def test_two_unreadable_fields_never_pass_where_either_alone_did_not(check: Chec
     alone = {p: passes(run(set_at(base, p, unreadable(p)), check)) for p, _ in FIELDS}
     created: list[str] = []
     for (p1, _), (p2, _) in itertools.combinations(FIELDS, 2):
-        if p2[:len(p1)] == p1:  # p2 lies inside p1 (a store's config in a region's stores): p1 covers it
+        if p2[: len(p1)] == p1:  # p2 lies inside p1 (a store's config in a region's stores): p1 covers it
             continue
         both = set_at(set_at(base, p1, unreadable(p1)), p2, unreadable(p2))
         extra = passes(run(both, check)) - (alone[p1] & alone[p2])
@@ -539,20 +590,32 @@ def test_two_unreadable_fields_never_pass_where_either_alone_did_not(check: Chec
 BPA_CHECK = next(c for c in CONFIG_CHECKS if c.meta.id == "bucket-not-public")
 
 
-@pytest.mark.parametrize(("field", "setting"), [
-    # IgnorePublicAcls makes S3 disregard every public ACL: the ACL's content cannot matter.
-    ("acl", "ignore_public_acls"),
-    # RestrictPublicBuckets confines a public policy to the owner account and AWS services.
-    ("policy", "restrict_public_buckets"),
-])
-def test_block_public_access_legitimately_masks_an_unreadable_acl_or_policy(
-        field: str, setting: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "setting"),
+    [
+        # IgnorePublicAcls makes S3 disregard every public ACL: the ACL's content cannot matter.
+        ("acl", "ignore_public_acls"),
+        # RestrictPublicBuckets confines a public policy to the owner account and AWS services.
+        ("policy", "restrict_public_buckets"),
+    ],
+)
+def test_block_public_access_legitimately_masks_an_unreadable_acl_or_policy(field: str, setting: str) -> None:
     """The one PASS an unreadable field may keep, and only with the masking setting on."""
-    unread = with_account(with_bucket(FULL, **{field: denied(f"GetBucket{field}", "s3")},
-                                      public_access_block=PublicAccessBlock(**{setting: True})),
-                          s3_account_public_access_block=None)
+    unread = with_account(
+        with_bucket(
+            FULL, **{field: denied(f"GetBucket{field}", "s3")}, public_access_block=PublicAccessBlock(**{setting: True})
+        ),
+        s3_account_public_access_block=None,
+    )
     assert statuses_of(run(unread, BPA_CHECK)) == {Status.PASS}
-    unmasked = with_bucket(unread, public_access_block=PublicAccessBlock(
-        **{n: True for n in ("block_public_acls", "ignore_public_acls", "block_public_policy",
-                             "restrict_public_buckets") if n != setting}))
+    unmasked = with_bucket(
+        unread,
+        public_access_block=PublicAccessBlock(
+            **{
+                n: True
+                for n in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+                if n != setting
+            }
+        ),
+    )
     assert statuses_of(run(unmasked, BPA_CHECK)) == {Status.ERROR}

@@ -33,12 +33,20 @@ CONFIG = [c for c in ALL if not c.meta.id.startswith("logs-")]
 IDS = [c.meta.id for c in CONFIG]
 
 #: Account-level questions a listed trail answers on its own ("is some trail logging?").
-ANSWERED_BY_A_LISTED_TRAIL = frozenset({
-    "trail-enabled", "trail-global-service-events", "trail-insights", "trail-organization",
-    "trail-s3-data-events-read", "trail-s3-data-events-write",
-    "trail-lambda-data-events", "trail-dynamodb-data-events", "trail-network-activity-events",
-    *(c.meta.id for c in CONFIG if c.meta.id.startswith("alarm-")),
-})
+ANSWERED_BY_A_LISTED_TRAIL = frozenset(
+    {
+        "trail-enabled",
+        "trail-global-service-events",
+        "trail-insights",
+        "trail-organization",
+        "trail-s3-data-events-read",
+        "trail-s3-data-events-write",
+        "trail-lambda-data-events",
+        "trail-dynamodb-data-events",
+        "trail-network-activity-events",
+        *(c.meta.id for c in CONFIG if c.meta.id.startswith("alarm-")),
+    }
+)
 
 
 def run(snap: Snapshot, check: Check) -> list[CheckResult]:
@@ -55,8 +63,7 @@ def assert_said_something(check: Check, results: list[CheckResult]) -> None:
         assert r.message.strip(), f"{check.meta.id} gave {r.status} without a reason"
 
 
-def no_trails(snap: Snapshot,
-              listing: Callable[[str], tuple[str, ...] | CollectionError]) -> Snapshot:
+def no_trails(snap: Snapshot, listing: Callable[[str], tuple[str, ...] | CollectionError]) -> Snapshot:
     """Every region's trail listing replaced by ``listing(region)``, and no trail known."""
     acc = snap.accounts[0]
     regions = tuple(replace(r, trail_arns=listing(r.region)) for r in acc.regions)
@@ -66,9 +73,14 @@ def no_trails(snap: Snapshot,
 # --------------------------------------------------------------------------- no region scanned
 
 #: What these checks judge lives in regions: with none scanned nothing can pass.
-REGIONAL = frozenset({"config-recorder-all-regions", "loggroup-retention",
-                      "trail-duplicate-management-copies",
-                      *(c.meta.id for c in CONFIG if c.meta.id.startswith("alarm-"))})
+REGIONAL = frozenset(
+    {
+        "config-recorder-all-regions",
+        "loggroup-retention",
+        "trail-duplicate-management-copies",
+        *(c.meta.id for c in CONFIG if c.meta.id.startswith("alarm-")),
+    }
+)
 
 
 @pytest.mark.parametrize("check", CONFIG, ids=IDS)
@@ -89,8 +101,10 @@ PASS_WITHOUT_TRAILS = {
     # A cost check: zero copies of management events cost nothing extra.
     "trail-duplicate-management-copies": "no trail, no duplicate cost",
     # CloudTrail Lake event data stores are listed per region, independently of trails.
-    **{f"lake-{c}": "event data stores are their own evidence" for c in (
-        "kms-encryption", "multi-region", "organization", "retention", "termination-protection", "ingestion")},
+    **{
+        f"lake-{c}": "event data stores are their own evidence"
+        for c in ("kms-encryption", "multi-region", "organization", "retention", "termination-protection", "ingestion")
+    },
 }
 
 
@@ -116,8 +130,7 @@ def test_trails_that_could_not_be_listed_anywhere_are_an_error_not_absent(check:
 @pytest.mark.parametrize("check", CONFIG, ids=IDS)
 def test_a_region_whose_trails_could_not_be_listed_is_reported(check: Check) -> None:
     """A trail homed in the unlisted region would be judged by nobody: ERROR for that region."""
-    snap = with_region(BASES[check.meta.id], REGIONS[1],
-                       trail_arns=denied("DescribeTrails", region=REGIONS[1]))
+    snap = with_region(BASES[check.meta.id], REGIONS[1], trail_arns=denied("DescribeTrails", region=REGIONS[1]))
     results = run(snap, check)
     if check.meta.id == "config-recorder-all-regions" or check.meta.id.startswith("lake-"):
         return
@@ -134,11 +147,11 @@ def test_unlisted_trails_turn_an_account_level_fail_into_an_error() -> None:
     check = next(c for c in CONFIG if c.meta.id == "trail-enabled")
     snap = sound_snapshot()
     acc = snap.accounts[0]
-    stopped = with_account(snap, trails=(replace(acc.trails[0], status=replace(
-        acc.trails[0].status, is_logging=False)),))  # type: ignore[type-var]
+    stopped = with_account(
+        snap, trails=(replace(acc.trails[0], status=replace(acc.trails[0].status, is_logging=False)),)
+    )  # type: ignore[type-var]
     assert statuses(run(stopped, check)) == {Status.FAIL}
-    unlisted = with_region(stopped, REGIONS[1],
-                           trail_arns=denied("DescribeTrails", region=REGIONS[1]))
+    unlisted = with_region(stopped, REGIONS[1], trail_arns=denied("DescribeTrails", region=REGIONS[1]))
     results = run(unlisted, check)
     assert statuses(results) == {Status.ERROR}
     assert "could not be listed" in results[0].message
@@ -182,8 +195,7 @@ def test_a_snapshot_without_accounts_is_an_error_for_every_check(check: Check) -
 
 @pytest.mark.parametrize("check", ALL, ids=[c.meta.id for c in ALL])
 def test_an_inaccessible_account_is_an_error_for_every_check(check: Check) -> None:
-    snap = with_account(BASES.get(check.meta.id, sound_snapshot()),
-                        access_error=denied("AssumeRole", "sts"))
+    snap = with_account(BASES.get(check.meta.id, sound_snapshot()), access_error=denied("AssumeRole", "sts"))
     results = run(snap, check)
     assert Status.PASS not in statuses(results), results
     errors = [r for r in results if r.status is Status.ERROR and r.account_id == ACCOUNT]
@@ -192,8 +204,10 @@ def test_an_inaccessible_account_is_an_error_for_every_check(check: Check) -> No
 
 def test_an_unreadable_organisation_is_an_error_when_the_account_role_is_unknown() -> None:
     check = next(c for c in CONFIG if c.meta.id == "trail-organization")
-    snap = with_account(replace(sound_snapshot(), organization=denied(
-        "DescribeOrganization", "organizations")), is_organization_management=None)
+    snap = with_account(
+        replace(sound_snapshot(), organization=denied("DescribeOrganization", "organizations")),
+        is_organization_management=None,
+    )
     results = run(snap, check)
     assert statuses(results) == {Status.ERROR}, results
     assert "DescribeOrganization" in results[0].message

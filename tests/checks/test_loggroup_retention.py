@@ -37,8 +37,7 @@ def test_short_retention_fails_and_long_enough_passes() -> None:
     res = run(with_retention(90))
     assert res.status is Status.FAIL and "90" in res.message
     assert run(with_retention(365)).status is Status.PASS
-    assert run(with_retention(365), Settings(loggroup_min_retention_days=400)).status \
-        is Status.FAIL
+    assert run(with_retention(365), Settings(loggroup_min_retention_days=400)).status is Status.FAIL
 
 
 def test_log_group_found_by_arn_without_star_suffix_or_by_name() -> None:

@@ -50,9 +50,15 @@ def status_of(check_id: str, snap: Snapshot, region: str = "global") -> Status:
     return found[0].status
 
 
-ACCOUNT_CHECKS = ["trail-enabled", "trail-multi-region", "trail-global-service-events",
-                  "trail-organization", "trail-s3-data-events-write", "trail-s3-data-events-read",
-                  "trail-insights"]
+ACCOUNT_CHECKS = [
+    "trail-enabled",
+    "trail-multi-region",
+    "trail-global-service-events",
+    "trail-organization",
+    "trail-s3-data-events-write",
+    "trail-s3-data-events-read",
+    "trail-insights",
+]
 COVERAGE_CHECKS = [c for c in ACCOUNT_CHECKS if c != "trail-organization"]
 NOT_LOGGING = TrailStatus(is_logging=False, stop_logging_time="2026-11-19T00:00:00Z")
 STATUS_DENIED = denied("GetTrailStatus", resource=sound_trail().arn)
@@ -71,8 +77,7 @@ def test_stopped_trail_fails(check_id: str) -> None:
 
 @pytest.mark.parametrize("check_id", COVERAGE_CHECKS)
 def test_unreadable_status_is_error_never_pass(check_id: str) -> None:
-    res = [r for r in results(check_id, with_trail(sound_snapshot(), status=STATUS_DENIED))
-           if r.region == "global"]
+    res = [r for r in results(check_id, with_trail(sound_snapshot(), status=STATUS_DENIED)) if r.region == "global"]
     assert [r.status for r in res] == [Status.ERROR]
     assert "AccessDenied" in res[0].message
 
@@ -84,15 +89,13 @@ def test_account_without_trails_fails(check_id: str) -> None:
 
 
 def test_unreadable_trail_does_not_hide_a_proving_trail() -> None:
-    second = sound_trail(arn=sound_trail().arn.replace("org-trail", "second"), name="second",
-                         status=STATUS_DENIED)
+    second = sound_trail(arn=sound_trail().arn.replace("org-trail", "second"), name="second", status=STATUS_DENIED)
     snap = with_account(sound_snapshot(), trails=(sound_trail(), second))
     assert status_of("trail-enabled", snap) is Status.PASS
 
 
 def test_unreadable_trail_plus_stopped_trail_is_error() -> None:
-    second = sound_trail(arn=sound_trail().arn.replace("org-trail", "second"), name="second",
-                         status=STATUS_DENIED)
+    second = sound_trail(arn=sound_trail().arn.replace("org-trail", "second"), name="second", status=STATUS_DENIED)
     snap = with_account(sound_snapshot(), trails=(sound_trail(status=NOT_LOGGING), second))
     assert status_of("trail-enabled", snap) is Status.ERROR
 
@@ -118,15 +121,25 @@ def test_multi_region_yields_one_result_per_scanned_region() -> None:
     assert regions == ["eu-west-1", "global", "us-east-1"]
 
 
-@pytest.mark.parametrize("selectors", [
-    EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)),
-    EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)),
-    EventSelectors(basic=(BasicEventSelector(
-        exclude_management_event_sources=("kms.amazonaws.com",)),)),
-    EventSelectors(advanced=(AdvancedEventSelector("m", (
-        FieldSelector("eventCategory", equals=("Management",)),
-        FieldSelector("readOnly", equals=("false",)))),)),
-])
+@pytest.mark.parametrize(
+    "selectors",
+    [
+        EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)),
+        EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)),
+        EventSelectors(basic=(BasicEventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)),
+        EventSelectors(
+            advanced=(
+                AdvancedEventSelector(
+                    "m",
+                    (
+                        FieldSelector("eventCategory", equals=("Management",)),
+                        FieldSelector("readOnly", equals=("false",)),
+                    ),
+                ),
+            )
+        ),
+    ],
+)
 def test_multi_region_needs_complete_management_events(selectors: EventSelectors) -> None:
     snap = with_trail(sound_snapshot(), event_selectors=selectors)
     assert status_of("trail-multi-region", snap) is Status.FAIL
@@ -166,9 +179,13 @@ def test_global_service_events_excluded_fails() -> None:
 
 
 def test_global_service_events_on_data_only_trail_fails() -> None:
-    sel = EventSelectors(basic=(BasicEventSelector(
-        include_management_events=False,
-        data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),)),))
+    sel = EventSelectors(
+        basic=(
+            BasicEventSelector(
+                include_management_events=False, data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),)
+            ),
+        )
+    )
     snap = with_trail(sound_snapshot(), event_selectors=sel)
     assert status_of("trail-global-service-events", snap) is Status.FAIL
 
@@ -222,11 +239,19 @@ def test_organization_member_account_not_applicable() -> None:
 
 
 def _s3(rw: str) -> EventSelectors:
-    return EventSelectors(basic=(BasicEventSelector(
-        read_write_type="All",
-        data_resources=(),
-    ), BasicEventSelector(read_write_type=rw, include_management_events=False,
-                          data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3:::",)),))))
+    return EventSelectors(
+        basic=(
+            BasicEventSelector(
+                read_write_type="All",
+                data_resources=(),
+            ),
+            BasicEventSelector(
+                read_write_type=rw,
+                include_management_events=False,
+                data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3:::",)),),
+            ),
+        )
+    )
 
 
 def test_s3_write_only_selector_passes_write_fails_read() -> None:
@@ -242,8 +267,9 @@ def test_s3_read_only_selector_passes_read_fails_write() -> None:
 
 
 def test_s3_single_bucket_selector_fails_and_names_partial() -> None:
-    sel = EventSelectors(basic=(BasicEventSelector(data_resources=(
-        DataResource("AWS::S3::Object", ("arn:aws:s3:::one-bucket/",)),)),))
+    sel = EventSelectors(
+        basic=(BasicEventSelector(data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3:::one-bucket/",)),)),)
+    )
     snap = with_trail(sound_snapshot(), event_selectors=sel)
     res = [r for r in results("trail-s3-data-events-write", snap)]
     assert [r.status for r in res] == [Status.FAIL]
@@ -265,14 +291,12 @@ def test_s3_unreadable_selectors_is_error(check_id: str) -> None:
 
 
 def test_insights_absent_fails() -> None:
-    assert status_of("trail-insights", with_trail(sound_snapshot(), insight_selectors=())) \
-        is Status.FAIL
+    assert status_of("trail-insights", with_trail(sound_snapshot(), insight_selectors=())) is Status.FAIL
 
 
 def test_insights_unreadable_is_error() -> None:
     err = denied("GetInsightSelectors")
-    assert status_of("trail-insights", with_trail(sound_snapshot(), insight_selectors=err)) \
-        is Status.ERROR
+    assert status_of("trail-insights", with_trail(sound_snapshot(), insight_selectors=err)) is Status.ERROR
 
 
 def test_insights_on_single_region_trail_fails() -> None:
@@ -292,16 +316,23 @@ def test_insights_one_type_passes_and_names_the_missing_one() -> None:
 
 @pytest.mark.parametrize("check_id", ACCOUNT_CHECKS)
 def test_inaccessible_account_is_error(check_id: str) -> None:
-    snap = sound_snapshot(accounts=(AccountSnapshot(account_id=ACCOUNT, access_error=CollectionError(
-        ACCOUNT, "global", "sts", "AssumeRole", "AccessDenied", "no")),))
+    snap = sound_snapshot(
+        accounts=(
+            AccountSnapshot(
+                account_id=ACCOUNT,
+                access_error=CollectionError(ACCOUNT, "global", "sts", "AssumeRole", "AccessDenied", "no"),
+            ),
+        )
+    )
     res = results(check_id, snap)
     assert {r.status for r in res} == {Status.ERROR}
 
 
 @pytest.mark.parametrize("check_id", ACCOUNT_CHECKS)
 def test_second_account_gets_its_own_result(check_id: str) -> None:
-    other = replace(sound_snapshot().accounts[0], account_id="333333333333", trails=(),
-                    is_organization_management=False)
+    other = replace(
+        sound_snapshot().accounts[0], account_id="333333333333", trails=(), is_organization_management=False
+    )
     snap = sound_snapshot(accounts=(*sound_snapshot().accounts, other))
     assert any(r.account_id == "333333333333" for r in results(check_id, snap))
 

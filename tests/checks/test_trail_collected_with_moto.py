@@ -30,16 +30,30 @@ def snapshot() -> Snapshot:
             kms = boto3.client("kms", region_name="us-east-1")
             key_arn = kms.create_key(Description="trail key")["KeyMetadata"]["Arn"]
             ct = boto3.client("cloudtrail", region_name="us-east-1")
-            ct.create_trail(Name="main-trail", S3BucketName="trail-logs", IsMultiRegionTrail=True,
-                            EnableLogFileValidation=True, KmsKeyId=key_arn)
+            ct.create_trail(
+                Name="main-trail",
+                S3BucketName="trail-logs",
+                IsMultiRegionTrail=True,
+                EnableLogFileValidation=True,
+                KmsKeyId=key_arn,
+            )
             ct.start_logging(Name="main-trail")
             ct.create_trail(Name="data-trail", S3BucketName="trail-logs")
-            ct.put_event_selectors(TrailName="data-trail", AdvancedEventSelectors=[{
-                "Name": "S3 objects", "FieldSelectors": [
-                    {"Field": "eventCategory", "Equals": ["Data"]},
-                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])
-            return collect(CollectOptions(regions=("us-east-1", "eu-west-1")),
-                           session=boto3.Session(region_name="us-east-1"))
+            ct.put_event_selectors(
+                TrailName="data-trail",
+                AdvancedEventSelectors=[
+                    {
+                        "Name": "S3 objects",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        ],
+                    }
+                ],
+            )
+            return collect(
+                CollectOptions(regions=("us-east-1", "eu-west-1")), session=boto3.Session(region_name="us-east-1")
+            )
 
 
 def statuses(snap: Snapshot, check_id: str) -> dict[tuple[str, str], Status]:
@@ -51,16 +65,21 @@ def test_collected_snapshot_judged_as_configured(snapshot: Snapshot) -> None:
     acct = snapshot.accounts[0].account_id
     assert statuses(snapshot, "trail-enabled") == {("global", acct): Status.PASS}
     assert statuses(snapshot, "trail-multi-region") == {
-        ("global", acct): Status.PASS, ("us-east-1", acct): Status.PASS,
-        ("eu-west-1", acct): Status.PASS}
+        ("global", acct): Status.PASS,
+        ("us-east-1", acct): Status.PASS,
+        ("eu-west-1", acct): Status.PASS,
+    }
     assert statuses(snapshot, "trail-management-events") == {
-        ("us-east-1", "main-trail"): Status.PASS, ("us-east-1", "data-trail"): Status.FAIL}
+        ("us-east-1", "main-trail"): Status.PASS,
+        ("us-east-1", "data-trail"): Status.FAIL,
+    }
     assert statuses(snapshot, "trail-log-file-validation") == {
-        ("us-east-1", "main-trail"): Status.PASS, ("us-east-1", "data-trail"): Status.FAIL}
+        ("us-east-1", "main-trail"): Status.PASS,
+        ("us-east-1", "data-trail"): Status.FAIL,
+    }
     # The all-bucket S3 selector is on a single-region, stopped trail: it does not count.
     assert statuses(snapshot, "trail-s3-data-events-write") == {("global", acct): Status.FAIL}
-    assert statuses(snapshot, "trail-delivery-health")[("us-east-1", "data-trail")] \
-        is Status.FAIL
+    assert statuses(snapshot, "trail-delivery-health")[("us-east-1", "data-trail")] is Status.FAIL
 
 
 def test_every_trail_check_gives_a_definite_answer(snapshot: Snapshot) -> None:

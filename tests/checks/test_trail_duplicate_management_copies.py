@@ -16,8 +16,9 @@ from tests.builders import (
     with_region,
 )
 
-REGIONAL = sound_trail(arn=TRAIL_ARN.replace("org-trail", "legacy"), name="legacy",
-                       is_multi_region=False, is_organization_trail=False)
+REGIONAL = sound_trail(
+    arn=TRAIL_ARN.replace("org-trail", "legacy"), name="legacy", is_multi_region=False, is_organization_trail=False
+)
 
 
 def by_region(snap: Snapshot) -> dict[str, CheckResult]:
@@ -50,17 +51,27 @@ def test_two_multi_region_trails_fail_everywhere() -> None:
 
 
 def test_data_events_only_trail_is_no_copy() -> None:
-    data_only = REGIONAL.__class__(**{**REGIONAL.__dict__, "event_selectors": EventSelectors(
-        basic=(BasicEventSelector(include_management_events=False, data_resources=(
-            DataResource("AWS::S3::Object", ("arn:aws:s3",)),)),))})
+    data_only = REGIONAL.__class__(
+        **{
+            **REGIONAL.__dict__,
+            "event_selectors": EventSelectors(
+                basic=(
+                    BasicEventSelector(
+                        include_management_events=False,
+                        data_resources=(DataResource("AWS::S3::Object", ("arn:aws:s3",)),),
+                    ),
+                )
+            ),
+        }
+    )
     res = by_region(with_account(sound_snapshot(), trails=(sound_trail(), data_only)))
     assert res[REGION].status is Status.PASS
 
 
 def test_stopped_second_trail_is_no_copy() -> None:
     from auditor.model.snapshot import TrailStatus
-    stopped = REGIONAL.__class__(**{**REGIONAL.__dict__,
-                                    "status": TrailStatus(is_logging=False)})
+
+    stopped = REGIONAL.__class__(**{**REGIONAL.__dict__, "status": TrailStatus(is_logging=False)})
     res = by_region(with_account(sound_snapshot(), trails=(sound_trail(), stopped)))
     assert res[REGION].status is Status.PASS
 
@@ -73,8 +84,7 @@ def test_unreadable_second_trail_that_could_duplicate_is_error() -> None:
 
 
 def test_region_whose_trails_cannot_be_listed_is_error() -> None:
-    res = by_region(with_region(sound_snapshot(), "eu-west-1",
-                                trail_arns=denied("DescribeTrails", region="eu-west-1")))
+    res = by_region(with_region(sound_snapshot(), "eu-west-1", trail_arns=denied("DescribeTrails", region="eu-west-1")))
     assert res["eu-west-1"].status is Status.ERROR
 
 

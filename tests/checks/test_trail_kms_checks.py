@@ -65,8 +65,7 @@ def test_trail_without_key_is_not_applicable(check_id: str) -> None:
 
 @pytest.mark.parametrize("check_id", KEY_CHECKS)
 def test_account_without_trail_is_not_applicable(check_id: str) -> None:
-    assert only(check_id, with_account(sound_snapshot(), trails=())).status \
-        is Status.NOT_APPLICABLE
+    assert only(check_id, with_account(sound_snapshot(), trails=())).status is Status.NOT_APPLICABLE
 
 
 @pytest.mark.parametrize("check_id", KEY_CHECKS)
@@ -86,19 +85,21 @@ def test_shared_key_is_judged_once_per_account(check_id: str) -> None:
 
 def test_key_found_by_key_id() -> None:
     key_id = KEY_ARN.rsplit("/", 1)[1]
-    assert only("trail-kms-key-health", with_trail(sound_snapshot(), kms_key_id=key_id)).status \
-        is Status.PASS
+    assert only("trail-kms-key-health", with_trail(sound_snapshot(), kms_key_id=key_id)).status is Status.PASS
 
 
 # --------------------------------------------------------------------------- health
 
 
-@pytest.mark.parametrize("md", [
-    metadata(key_state="Disabled", enabled=False),
-    metadata(key_state="PendingDeletion", enabled=False, deletion_date="2026-12-01T00:00:00Z"),
-    metadata(key_state="PendingReplicaDeletion", enabled=False),
-    metadata(key_state="Unavailable", enabled=False),
-])
+@pytest.mark.parametrize(
+    "md",
+    [
+        metadata(key_state="Disabled", enabled=False),
+        metadata(key_state="PendingDeletion", enabled=False, deletion_date="2026-12-01T00:00:00Z"),
+        metadata(key_state="PendingReplicaDeletion", enabled=False),
+        metadata(key_state="Unavailable", enabled=False),
+    ],
+)
 def test_unusable_key_fails(md: KeyMetadata) -> None:
     res = only("trail-kms-key-health", with_key(sound_snapshot(), metadata=md))
     assert res.status is Status.FAIL
@@ -106,8 +107,7 @@ def test_unusable_key_fails(md: KeyMetadata) -> None:
 
 
 def test_missing_key_fails() -> None:
-    err = CollectionError(ACCOUNT, REGION, "kms", "DescribeKey", "NotFoundException",
-                          "Key does not exist", KEY_ARN)
+    err = CollectionError(ACCOUNT, REGION, "kms", "DescribeKey", "NotFoundException", "Key does not exist", KEY_ARN)
     res = only("trail-kms-key-health", with_key(sound_snapshot(), metadata=err))
     assert res.status is Status.FAIL
     assert "does not exist" in res.message
@@ -124,32 +124,31 @@ def test_unreadable_key_is_error() -> None:
 
 
 def test_rotation_off_fails() -> None:
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=False)) \
-        .status is Status.FAIL
+    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=False)).status is Status.FAIL
 
 
 def test_rotation_unreadable_is_error() -> None:
     err = denied("GetKeyRotationStatus", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=err)) \
-        .status is Status.ERROR
+    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=err)).status is Status.ERROR
 
 
 def test_rotation_not_collected_for_customer_key_is_error() -> None:
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=None)) \
-        .status is Status.ERROR
+    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=None)).status is Status.ERROR
 
 
 def test_rotation_metadata_unreadable_is_error() -> None:
     err = denied("DescribeKey", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), metadata=err)).status \
-        is Status.ERROR
+    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), metadata=err)).status is Status.ERROR
 
 
-@pytest.mark.parametrize("md", [
-    metadata(key_manager="AWS"),
-    metadata(key_spec="RSA_2048"),
-    metadata(origin="EXTERNAL"),
-])
+@pytest.mark.parametrize(
+    "md",
+    [
+        metadata(key_manager="AWS"),
+        metadata(key_spec="RSA_2048"),
+        metadata(origin="EXTERNAL"),
+    ],
+)
 def test_rotation_not_applicable_to_aws_managed_asymmetric_or_imported(md: KeyMetadata) -> None:
     snap = with_key(sound_snapshot(), metadata=md, rotation_enabled=None)
     assert only("trail-kms-key-rotation", snap).status is Status.NOT_APPLICABLE
@@ -157,93 +156,133 @@ def test_rotation_not_applicable_to_aws_managed_asymmetric_or_imported(md: KeyMe
 
 # --------------------------------------------------------------------------- policy
 
-ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-         "Action": "kms:*", "Resource": "*"}
+ADMIN = {
+    "Sid": "Admin",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
 
 
-@pytest.mark.parametrize("stmt", [
-    {"Sid": "CT", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-     "Action": "kms:GenerateDataKey*", "Resource": "*"},
-    {"Sid": "CT", "Effect": "Allow", "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
-     "Action": ["kms:*"], "Resource": "*",
-     "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}},
-    {"Sid": "CT", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-     "Action": "kms:GenerateDataKey", "Resource": "*",
-     "Condition": {"Null": {"aws:SourceArn": "true"}}},
-])
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        {
+            "Sid": "CT",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CT",
+            "Effect": "Allow",
+            "Principal": {"Service": ["cloudtrail.amazonaws.com"]},
+            "Action": ["kms:*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+        {
+            "Sid": "CT",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {"Null": {"aws:SourceArn": "true"}},
+        },
+    ],
+)
 def test_unscoped_cloudtrail_statement_fails(stmt: dict[str, Any]) -> None:
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert res.status is Status.FAIL
     assert "CT lets cloudtrail.amazonaws.com" in res.message
 
 
-@pytest.mark.parametrize("condition", [
-    {"StringEquals": {"aws:SourceArn": TRAIL_ARN}},
-    {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:1:trail/*"}},
-    {"ArnLike": {"AWS:SourceArn": TRAIL_ARN}},
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:SourceArn": TRAIL_ARN}},
+        {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:1:trail/*"}},
+        {"ArnLike": {"AWS:SourceArn": TRAIL_ARN}},
+    ],
+)
 def test_scoped_cloudtrail_statement_passes(condition: dict[str, Any]) -> None:
-    stmt = {"Sid": "CT", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*", "Resource": "*", "Condition": condition}
+    stmt = {
+        "Sid": "CT",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": "kms:GenerateDataKey*",
+        "Resource": "*",
+        "Condition": condition,
+    }
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert res.status is Status.PASS
 
 
 @pytest.mark.parametrize("principal", ["*", {"AWS": "*"}, {"AWS": ["*"]}])
 def test_wildcard_decrypt_without_conditions_fails(principal: Any) -> None:
-    stmt = {"Sid": "Open", "Effect": "Allow", "Principal": principal, "Action": "kms:Decrypt",
-            "Resource": "*"}
+    stmt = {"Sid": "Open", "Effect": "Allow", "Principal": principal, "Action": "kms:Decrypt", "Resource": "*"}
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert res.status is Status.FAIL
     assert "wildcard principal" in res.message
 
 
 def test_wildcard_decrypt_with_conditions_passes() -> None:
-    stmt = {"Sid": "AccountDecrypt", "Effect": "Allow", "Principal": {"AWS": "*"},
-            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": "*",
-            "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT},
-                          "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                                         f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}}
+    stmt = {
+        "Sid": "AccountDecrypt",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": ACCOUNT},
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+        },
+    }
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert res.status is Status.PASS
 
 
 def test_deny_statements_are_not_judged() -> None:
-    stmt = {"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "kms:*",
-            "Resource": "*"}
+    stmt = {"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert res.status is Status.PASS
 
 
 def test_single_statement_object_is_read() -> None:
-    pol = {"Version": "2012-10-17", "Statement": {
-        "Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}}
+    pol = {
+        "Version": "2012-10-17",
+        "Statement": {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"},
+    }
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=pol))
     assert res.status is Status.FAIL
 
 
 def test_policy_unreadable_is_error() -> None:
     err = denied("GetKeyPolicy", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=err)).status \
-        is Status.ERROR
+    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=err)).status is Status.ERROR
 
 
 def test_policy_not_collected_is_error() -> None:
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=None)).status \
-        is Status.ERROR
+    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=None)).status is Status.ERROR
 
 
 def test_policy_without_statements_is_error() -> None:
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy={"Version": "x"})) \
-        .status is Status.ERROR
+    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy={"Version": "x"})).status is Status.ERROR
 
 
 def test_many_wildcard_action_is_judged_in_linear_time() -> None:
     """Issue 17 item 3: a key policy action of 40 stars must not stall the check."""
     import time
 
-    stmt = {"Sid": "Stars", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-            "Action": ["*" * 40 + "Q", "kms:" + "?*" * 40 + "Q"], "Resource": "*"}
+    stmt = {
+        "Sid": "Stars",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+        "Action": ["*" * 40 + "Q", "kms:" + "?*" * 40 + "Q"],
+        "Resource": "*",
+    }
     start = time.perf_counter()
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=policy(ADMIN, stmt)))
     assert time.perf_counter() - start < 0.05

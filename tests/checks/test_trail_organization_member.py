@@ -20,11 +20,24 @@ from tests.builders import (
 )
 
 MEMBER = "222222222222"
-COVERAGE = ["trail-enabled", "trail-multi-region", "trail-global-service-events",
-            "trail-s3-data-events-write", "trail-s3-data-events-read", "trail-insights"]
-PER_TRAIL = ["trail-management-events", "trail-log-file-validation", "trail-kms-encryption",
-             "trail-delivery-health", "trail-cloudwatch-logs", "trail-kms-key-health",
-             "trail-kms-key-rotation", "trail-kms-key-policy"]
+COVERAGE = [
+    "trail-enabled",
+    "trail-multi-region",
+    "trail-global-service-events",
+    "trail-s3-data-events-write",
+    "trail-s3-data-events-read",
+    "trail-insights",
+]
+PER_TRAIL = [
+    "trail-management-events",
+    "trail-log-file-validation",
+    "trail-kms-encryption",
+    "trail-delivery-health",
+    "trail-cloudwatch-logs",
+    "trail-kms-key-health",
+    "trail-kms-key-rotation",
+    "trail-kms-key-policy",
+]
 
 #: The member's copy of the organisation trail: nothing beyond DescribeTrails was readable.
 UNREADABLE_COPY = sound_trail(
@@ -35,10 +48,14 @@ UNREADABLE_COPY = sound_trail(
 
 
 def member(*trails: object) -> AccountSnapshot:
-    return AccountSnapshot(account_id=MEMBER, name="member", is_organization_management=False,
-                           enabled_regions=REGIONS,
-                           regions=tuple(sound_region(r) for r in REGIONS),
-                           trails=trails)  # type: ignore[arg-type]
+    return AccountSnapshot(
+        account_id=MEMBER,
+        name="member",
+        is_organization_management=False,
+        enabled_regions=REGIONS,
+        regions=tuple(sound_region(r) for r in REGIONS),
+        trails=trails,
+    )  # type: ignore[arg-type]
 
 
 def member_results(check_id: str, snap: Snapshot) -> list[CheckResult]:
@@ -61,8 +78,7 @@ def test_member_covered_through_owner_copy(check_id: str) -> None:
 
 @pytest.mark.parametrize("check_id", COVERAGE)
 def test_member_with_owner_out_of_scope_and_unreadable_copy_is_error(check_id: str) -> None:
-    res = [r for r in member_results(check_id, with_member(owner_in_scope=False))
-           if r.region == "global"]
+    res = [r for r in member_results(check_id, with_member(owner_in_scope=False)) if r.region == "global"]
     assert [r.status for r in res] == [Status.ERROR]
     assert "AccessDenied" in res[0].message
 
@@ -81,8 +97,7 @@ def test_member_copy_used_when_owner_copy_unreadable() -> None:
 
 def test_member_stopped_org_trail_fails() -> None:
     base = sound_snapshot()
-    owner = replace(base.accounts[0],
-                    trails=(sound_trail(status=TrailStatus(is_logging=False)),))
+    owner = replace(base.accounts[0], trails=(sound_trail(status=TrailStatus(is_logging=False)),))
     snap = replace(base, accounts=(owner, member(UNREADABLE_COPY)))
     assert [r.status for r in member_results("trail-enabled", snap)] == [Status.FAIL]
 
@@ -90,13 +105,15 @@ def test_member_stopped_org_trail_fails() -> None:
 def test_member_region_results_follow_owner_copy() -> None:
     res = member_results("trail-multi-region", with_member(owner_in_scope=True))
     assert sorted((r.region, r.status) for r in res) == [
-        ("eu-west-1", Status.PASS), ("global", Status.PASS), ("us-east-1", Status.PASS)]
+        ("eu-west-1", Status.PASS),
+        ("global", Status.PASS),
+        ("us-east-1", Status.PASS),
+    ]
 
 
 def test_foreign_non_organisation_trail_does_not_cover_member() -> None:
     foreign = sound_trail(is_organization_trail=False)
-    assert [r.status for r in member_results("trail-enabled", with_member(True, foreign))] \
-        == [Status.FAIL]
+    assert [r.status for r in member_results("trail-enabled", with_member(True, foreign))] == [Status.FAIL]
 
 
 @pytest.mark.parametrize("check_id", PER_TRAIL)
@@ -118,8 +135,12 @@ def test_member_organization_check_not_applicable() -> None:
 
 
 def test_member_duplicate_copies_counts_org_trail() -> None:
-    own = sound_trail(arn=f"arn:aws:cloudtrail:us-east-1:{MEMBER}:trail/own", name="own",
-                      owner_account_id=MEMBER, is_organization_trail=False)
+    own = sound_trail(
+        arn=f"arn:aws:cloudtrail:us-east-1:{MEMBER}:trail/own",
+        name="own",
+        owner_account_id=MEMBER,
+        is_organization_trail=False,
+    )
     base = sound_snapshot(organization=Organization("o-abc123", ACCOUNT))
     snap = replace(base, accounts=(*base.accounts, member(UNREADABLE_COPY, own)))
     res = member_results("trail-duplicate-management-copies", snap)

@@ -41,8 +41,13 @@ def only(check_id: str, snap: Snapshot, settings: Settings | None = None) -> Che
     return res[0]
 
 
-PER_TRAIL = ["trail-management-events", "trail-log-file-validation", "trail-kms-encryption",
-             "trail-delivery-health", "trail-cloudwatch-logs"]
+PER_TRAIL = [
+    "trail-management-events",
+    "trail-log-file-validation",
+    "trail-kms-encryption",
+    "trail-delivery-health",
+    "trail-cloudwatch-logs",
+]
 
 
 @pytest.mark.parametrize("check_id", PER_TRAIL)
@@ -71,20 +76,32 @@ def test_one_result_per_owned_trail(check_id: str) -> None:
 # --------------------------------------------------------------------------- management events
 
 
-@pytest.mark.parametrize(("selectors", "words"), [
-    (EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)),
-     "no write management events"),
-    (EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)),
-     "no read management events"),
-    (EventSelectors(basic=(BasicEventSelector(include_management_events=False),)),
-     "no management events"),
-    (EventSelectors(basic=(BasicEventSelector(
-        exclude_management_event_sources=("kms.amazonaws.com",)),)), "kms.amazonaws.com"),
-    (EventSelectors(advanced=(AdvancedEventSelector("m", (
-        FieldSelector("eventCategory", equals=("Management",)),
-        FieldSelector("eventSource", not_equals=("rdsdata.amazonaws.com",)))),)),
-     "rdsdata.amazonaws.com"),
-])
+@pytest.mark.parametrize(
+    ("selectors", "words"),
+    [
+        (EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)), "no write management events"),
+        (EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)), "no read management events"),
+        (EventSelectors(basic=(BasicEventSelector(include_management_events=False),)), "no management events"),
+        (
+            EventSelectors(basic=(BasicEventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)),
+            "kms.amazonaws.com",
+        ),
+        (
+            EventSelectors(
+                advanced=(
+                    AdvancedEventSelector(
+                        "m",
+                        (
+                            FieldSelector("eventCategory", equals=("Management",)),
+                            FieldSelector("eventSource", not_equals=("rdsdata.amazonaws.com",)),
+                        ),
+                    ),
+                )
+            ),
+            "rdsdata.amazonaws.com",
+        ),
+    ],
+)
 def test_incomplete_management_events_fail(selectors: EventSelectors, words: str) -> None:
     res = only("trail-management-events", with_trail(sound_snapshot(), event_selectors=selectors))
     assert res.status is Status.FAIL
@@ -92,8 +109,9 @@ def test_incomplete_management_events_fail(selectors: EventSelectors, words: str
 
 
 def test_advanced_all_management_passes() -> None:
-    sel = EventSelectors(advanced=(AdvancedEventSelector("m", (
-        FieldSelector("eventCategory", equals=("Management",)),)),))
+    sel = EventSelectors(
+        advanced=(AdvancedEventSelector("m", (FieldSelector("eventCategory", equals=("Management",)),)),)
+    )
     res = only("trail-management-events", with_trail(sound_snapshot(), event_selectors=sel))
     assert res.status is Status.PASS
 
@@ -114,8 +132,7 @@ def test_management_events_not_collected_is_error() -> None:
 
 
 def test_log_file_validation_off_fails() -> None:
-    res = only("trail-log-file-validation",
-               with_trail(sound_snapshot(), log_file_validation_enabled=False))
+    res = only("trail-log-file-validation", with_trail(sound_snapshot(), log_file_validation_enabled=False))
     assert res.status is Status.FAIL
 
 
@@ -134,14 +151,16 @@ def _status(**changes: object) -> TrailStatus:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("status", "words"), [
-    (_status(is_logging=False), "not logging"),
-    (_status(latest_delivery_error="AccessDenied"), "last log delivery failed: AccessDenied"),
-    (_status(latest_digest_delivery_error="KMS.DisabledException"),
-     "last digest delivery failed"),
-    (_status(latest_delivery_time=OLD), "48.0 h old"),
-    (_status(latest_delivery_time=None), "no delivery recorded"),
-])
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [
+        (_status(is_logging=False), "not logging"),
+        (_status(latest_delivery_error="AccessDenied"), "last log delivery failed: AccessDenied"),
+        (_status(latest_digest_delivery_error="KMS.DisabledException"), "last digest delivery failed"),
+        (_status(latest_delivery_time=OLD), "48.0 h old"),
+        (_status(latest_delivery_time=None), "no delivery recorded"),
+    ],
+)
 def test_delivery_problems_fail(status: TrailStatus, words: str) -> None:
     res = only("trail-delivery-health", with_trail(sound_snapshot(), status=status))
     assert res.status is Status.FAIL
@@ -149,15 +168,15 @@ def test_delivery_problems_fail(status: TrailStatus, words: str) -> None:
 
 
 def test_digest_error_ignored_without_validation() -> None:
-    snap = with_trail(sound_snapshot(), log_file_validation_enabled=False,
-                      status=_status(latest_digest_delivery_error="AccessDenied"))
+    snap = with_trail(
+        sound_snapshot(), log_file_validation_enabled=False, status=_status(latest_digest_delivery_error="AccessDenied")
+    )
     assert only("trail-delivery-health", snap).status is Status.PASS
 
 
 def test_delivery_age_limit_is_a_setting() -> None:
     snap = with_trail(sound_snapshot(), status=_status(latest_delivery_time=OLD))
-    assert only("trail-delivery-health", snap, Settings(delivery_max_age_hours=72)).status \
-        is Status.PASS
+    assert only("trail-delivery-health", snap, Settings(delivery_max_age_hours=72)).status is Status.PASS
 
 
 def test_delivery_exactly_recent_passes() -> None:
@@ -182,8 +201,7 @@ def test_status_not_collected_is_error(check_id: str) -> None:
 
 
 def test_no_log_group_fails() -> None:
-    res = only("trail-cloudwatch-logs",
-               with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None))
+    res = only("trail-cloudwatch-logs", with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None))
     assert res.status is Status.FAIL
     assert "no CloudWatch Logs log group" in res.message
 
@@ -202,8 +220,7 @@ def test_cloudwatch_delivery_old_fails() -> None:
 
 
 def test_cloudwatch_delivery_error_fails() -> None:
-    snap = with_trail(sound_snapshot(),
-                      status=_status(latest_cloudwatch_logs_delivery_error="AccessDenied"))
+    snap = with_trail(sound_snapshot(), status=_status(latest_cloudwatch_logs_delivery_error="AccessDenied"))
     assert only("trail-cloudwatch-logs", snap).status is Status.FAIL
 
 
@@ -213,15 +230,17 @@ def test_cloudwatch_without_role_fails() -> None:
 
 
 def test_cloudwatch_no_group_fails_even_with_unreadable_status() -> None:
-    snap = with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None,
-                      status=denied("GetTrailStatus"))
+    snap = with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None, status=denied("GetTrailStatus"))
     assert only("trail-cloudwatch-logs", snap).status is Status.FAIL
 
 
-@pytest.mark.parametrize(("check_id", "field"), [
-    ("trail-delivery-health", "latest_delivery_time"),
-    ("trail-cloudwatch-logs", "latest_cloudwatch_logs_delivery_time"),
-])
+@pytest.mark.parametrize(
+    ("check_id", "field"),
+    [
+        ("trail-delivery-health", "latest_delivery_time"),
+        ("trail-cloudwatch-logs", "latest_cloudwatch_logs_delivery_time"),
+    ],
+)
 def test_unparseable_delivery_time_is_error(check_id: str, field: str) -> None:
     snap = with_trail(sound_snapshot(), status=_status(**{field: "yesterday"}))
     res = only(check_id, snap)

@@ -35,10 +35,14 @@ def moto_server() -> Iterator[str]:
     port = _free_port()
     # moto_server taught what moto 5.2 lacks (CloudTrail Lake, CloudTrail's delegated
     # administrator), as the demo's moto is: auditor/aws/demo_moto.py
-    cmd = [sys.executable, "-c", "from auditor.aws.demo_moto import install; install(); "
-           "from moto.server import main; main()"]
-    proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from auditor.aws.demo_moto import install; install(); from moto.server import main; main()",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -59,9 +63,11 @@ def moto_server() -> Iterator[str]:
             proc.kill()
 
 
-def run_cli(args: list[str], env_extra: dict[str, str] | None = None,
-            cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env_extra: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI as a user would."""
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([cli_path(), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [cli_path(), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False
+    )

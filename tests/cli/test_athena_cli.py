@@ -20,8 +20,12 @@ from tests.logs.sql.test_athena_engine import ACCOUNT, BUCKET, REGION, WINDOW, _
 STRATUS = FIXTURES / "stratus" / "detonation-logs"
 SINCE, UNTIL = "2026-11-03T00:00:00Z", "2026-11-06T00:00:00Z"
 #: Any AWS call would go here and fail: the usage errors must come before one.
-NO_AWS = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
-          "AWS_DEFAULT_REGION": "us-east-1"}
+NO_AWS = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "y",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def _usage(args: list[str], needle: str) -> None:
@@ -31,44 +35,63 @@ def _usage(args: list[str], needle: str) -> None:
     assert len(lines) == 1 and needle in lines[0], proc.stderr
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["logs", "--engine", "athena"], "needs --athena-table"),
-    (["logs", "./x", "--athena-table", "trail.t"], "need --engine athena"),
-    (["logs", "./x", "--engine", "athena", "--athena-table", "trail.t"], "reads the table, not PATH"),
-    (["logs", "--engine", "athena", "--athena-table", "t; DROP"], "expected DB.TABLE"),
-    (["logs", "--engine", "athena", "--athena-table", "trail.t", "--max-scan-gb", "0"], "positive number"),
-    (["logs", "--engine", "athena", "--athena-table", "trail.t", "--athena-output", "http://x"], "s3://BUCKET"),
-    (["logs", "s3://bucket/AWSLogs/", "--engine", "duckdb"], "reads a local folder"),
-    (["logs"], "give the PATH"),
-    (["scan", "--engine", "athena", "--athena-table", "trail.t"], "give --logs-since"),
-    (["athena-ddl", "--bucket", "Not_A_Bucket"], "is not an S3 bucket name"),
-    (["athena-ddl", "--bucket", "b-1", "--org-id", "123"], "not an organization id"),
-    (["query", "DROP TABLE cloudtrail", "--logs", ".", "-o", "x.json"], "only a SELECT"),
-    (["query", "SELECT 1 FROM cloudtrail; SELECT 2 FROM cloudtrail", "--logs", ".", "-o", "x.json"],
-     "exactly one statement"),
-    (["query", "SELECT * FROM other", "--logs", ".", "-o", "x.json"], "table named cloudtrail"),
-    (["query", "SELECT * FROM cloudtrail", "--logs", ".", "-o", "x.txt"], "a .csv or .json"),
-    (["query", "SELECT * FROM cloudtrail", "-o", "x.json"], "needs --logs PATH"),
-    (["query", "-o", "x.json", "--logs", "."], "either SQL or --sigma"),
-    (["query", "SELECT * FROM cloudtrail", "--engine", "athena", "-o", "x.json"], "needs --athena-table"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["logs", "--engine", "athena"], "needs --athena-table"),
+        (["logs", "./x", "--athena-table", "trail.t"], "need --engine athena"),
+        (["logs", "./x", "--engine", "athena", "--athena-table", "trail.t"], "reads the table, not PATH"),
+        (["logs", "--engine", "athena", "--athena-table", "t; DROP"], "expected DB.TABLE"),
+        (["logs", "--engine", "athena", "--athena-table", "trail.t", "--max-scan-gb", "0"], "positive number"),
+        (["logs", "--engine", "athena", "--athena-table", "trail.t", "--athena-output", "http://x"], "s3://BUCKET"),
+        (["logs", "s3://bucket/AWSLogs/", "--engine", "duckdb"], "reads a local folder"),
+        (["logs"], "give the PATH"),
+        (["scan", "--engine", "athena", "--athena-table", "trail.t"], "give --logs-since"),
+        (["athena-ddl", "--bucket", "Not_A_Bucket"], "is not an S3 bucket name"),
+        (["athena-ddl", "--bucket", "b-1", "--org-id", "123"], "not an organization id"),
+        (["query", "DROP TABLE cloudtrail", "--logs", ".", "-o", "x.json"], "only a SELECT"),
+        (
+            ["query", "SELECT 1 FROM cloudtrail; SELECT 2 FROM cloudtrail", "--logs", ".", "-o", "x.json"],
+            "exactly one statement",
+        ),
+        (["query", "SELECT * FROM other", "--logs", ".", "-o", "x.json"], "table named cloudtrail"),
+        (["query", "SELECT * FROM cloudtrail", "--logs", ".", "-o", "x.txt"], "a .csv or .json"),
+        (["query", "SELECT * FROM cloudtrail", "-o", "x.json"], "needs --logs PATH"),
+        (["query", "-o", "x.json", "--logs", "."], "either SQL or --sigma"),
+        (["query", "SELECT * FROM cloudtrail", "--engine", "athena", "-o", "x.json"], "needs --athena-table"),
+    ],
+)
 def test_options_are_checked_before_any_aws_call(args: list[str], needle: str) -> None:
     _usage(args, needle)
 
 
 def test_athena_ddl_prints_the_table_and_nothing_else() -> None:
-    proc = run_cli(["athena-ddl", "--bucket", "org-logs", "--org-id", "o-a1b2c3d4e5", "--regions", "us-east-1"],
-                   NO_AWS)
+    proc = run_cli(["athena-ddl", "--bucket", "org-logs", "--org-id", "o-a1b2c3d4e5", "--regions", "us-east-1"], NO_AWS)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("CREATE EXTERNAL TABLE `default`.`cloudtrail_logs`")
-    assert "'storage.location.template'='s3://org-logs/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${day}'" \
+    assert (
+        "'storage.location.template'='s3://org-logs/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${day}'"
         in proc.stdout
+    )
     assert "'projection.region.values'='us-east-1'" in proc.stdout and proc.stdout.rstrip().endswith(";")
 
 
 def test_explain_prints_one_statement_per_query_with_partition_predicates_and_runs_nothing() -> None:
-    proc = run_cli(["logs", "--engine", "athena", "--athena-table", "trail.cloudtrail_logs", "--explain",
-                    "--since", SINCE, "--until", UNTIL], NO_AWS)
+    proc = run_cli(
+        [
+            "logs",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "trail.cloudtrail_logs",
+            "--explain",
+            "--since",
+            SINCE,
+            "--until",
+            UNTIL,
+        ],
+        NO_AWS,
+    )
     assert proc.returncode == 0, proc.stderr
     statements = [s for s in proc.stdout.split(";\n") if "SELECT" in s]
     scope = queries.Scope(*remote_window(WINDOW))
@@ -94,8 +117,10 @@ def test_logs_engine_duckdb_gives_the_stream_s_findings_and_exit_code(tmp_path: 
 
 def test_query_recipes_on_duckdb_write_csv_and_json(tmp_path: Path) -> None:
     out = tmp_path / "calls.csv"
-    sql = ("SELECT eventtime, eventname, awsregion, useridentity.arn AS arn FROM cloudtrail "
-           "WHERE eventname IN ('StopLogging', 'DeleteTrail') ORDER BY eventtime")
+    sql = (
+        "SELECT eventtime, eventname, awsregion, useridentity.arn AS arn FROM cloudtrail "
+        "WHERE eventname IN ('StopLogging', 'DeleteTrail') ORDER BY eventtime"
+    )
     proc = run_cli(["query", sql, "--logs", str(STRATUS), "--since", "2000-01-01", "-o", str(out)], NO_AWS)
     assert proc.returncode == 0, proc.stderr
     rows = list(csv.DictReader(out.open()))
@@ -103,8 +128,9 @@ def test_query_recipes_on_duckdb_write_csv_and_json(tmp_path: Path) -> None:
     assert all(r["arn"].startswith("arn:aws:") for r in rows)
     sigma = FIXTURES / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail" / "aws_cloudtrail_disable_logging.yml"
     js = tmp_path / "sigma.json"
-    proc = run_cli(["query", "--sigma", str(sigma), "--logs", str(STRATUS), "--since", "2000-01-01", "-o", str(js)],
-                   NO_AWS)
+    proc = run_cli(
+        ["query", "--sigma", str(sigma), "--logs", str(STRATUS), "--since", "2000-01-01", "-o", str(js)], NO_AWS
+    )
     assert proc.returncode == 0, proc.stderr
     matched = json.loads(js.read_text())
     assert matched and {m["event"]["eventName"] for m in matched} <= {"StopLogging", "DeleteTrail", "UpdateTrail"}
@@ -119,8 +145,7 @@ def _statements(table: str, scope: queries.Scope) -> list[str]:
     return [remote.athena_text(p.stmt) for p in duckdb_engine.plan(table, scope, rules)]
 
 
-def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_path: Path,
-                                                                          moto_server: str) -> None:
+def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_path: Path, moto_server: str) -> None:
     root = tmp_path / "bucket"
     _corpus(root)
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
@@ -132,13 +157,18 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
     glue = session.client("glue", endpoint_url=moto_server)
     glue.create_database(DatabaseInput={"Name": "trail"})
     spec = ddl.TableSpec(BUCKET, database="trail")
-    glue.create_table(DatabaseName="trail", TableInput={
-        "Name": "cloudtrail_logs",
-        "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                              "Location": spec.root},
-        "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-        "Parameters": ddl.projection(spec),
-    })
+    glue.create_table(
+        DatabaseName="trail",
+        TableInput={
+            "Name": "cloudtrail_logs",
+            "StorageDescriptor": {
+                "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
+                "Location": spec.root,
+            },
+            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+            "Parameters": ddl.projection(spec),
+        },
+    )
     since, until = remote_window(WINDOW)
     loaded = duckdb_engine.load(root, duckdb_engine.Params(since, until))
     loaded.con.execute("CREATE SCHEMA trail")
@@ -151,12 +181,26 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
         rows += [{"Data": [_cell(n, v, root) for (n, _), v in zip(cols, r, strict=True)]} for r in cur.fetchall()]
         results.append({"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": t} for n, t in cols]})
     loaded.con.close()
-    resp = requests.post(f"{moto_server}/moto-api/static/athena/query-results",
-                         json={"region": REGION, "results": results}, timeout=30)
+    resp = requests.post(
+        f"{moto_server}/moto-api/static/athena/query-results", json={"region": REGION, "results": results}, timeout=30
+    )
     assert resp.status_code == 201
     window = ["--since", SINCE, "--until", UNTIL, "-o", "-", "--format", "json"]
-    athena = run_cli(["logs", "--engine", "athena", "--athena-table", "trail.cloudtrail_logs",
-                      "--athena-output", "s3://results/q/", "--endpoint-url", moto_server, *window], env)
+    athena = run_cli(
+        [
+            "logs",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "trail.cloudtrail_logs",
+            "--athena-output",
+            "s3://results/q/",
+            "--endpoint-url",
+            moto_server,
+            *window,
+        ],
+        env,
+    )
     duck = run_cli(["logs", str(root), "--engine", "duckdb", *window], env)
     assert athena.returncode == duck.returncode, athena.stderr
     assert _findings(athena) == _findings(duck)
@@ -165,8 +209,10 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
     assert any(f["status"] == "FAIL" for f in evidence["findings"]), "not vacuous"
 
 
-def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               ) -> None:
+def test_scan_engine_athena_computes_the_log_evidence_on_athena(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`scan --logs-since --engine athena`: the scanned account's logs judged from Athena's answers.
 
     moto's Athena is taught to answer each query as DuckDB does over the same files (its
@@ -180,8 +226,11 @@ def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, 
 
     root = tmp_path / "bucket"
     _corpus(root, CALLER)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     since, until = "2026-11-03T00:00:00Z", "2100-01-01T00:00:00Z"
     loaded = duckdb_engine.load(root, duckdb_engine.Params(since, until))
@@ -210,17 +259,39 @@ def test_scan_engine_athena_computes_the_log_evidence_on_athena(tmp_path: Path, 
         glue = session.client("glue", region_name=REGION)
         glue.create_database(DatabaseInput={"Name": "trail"})
         spec = ddl.TableSpec(BUCKET, database="trail")
-        glue.create_table(DatabaseName="trail", TableInput={
-            "Name": "cloudtrail_logs",
-            "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                                  "Location": spec.root},
-            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-            "Parameters": ddl.projection(spec),
-        })
+        glue.create_table(
+            DatabaseName="trail",
+            TableInput={
+                "Name": "cloudtrail_logs",
+                "StorageDescriptor": {
+                    "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
+                    "Location": spec.root,
+                },
+                "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+                "Parameters": ddl.projection(spec),
+            },
+        )
         out = tmp_path / "results.json"
-        code = main(["scan", "--regions", REGION, "--logs-since", "2026-11-03", "--engine", "athena",
-                     "--athena-table", "trail.cloudtrail_logs", "--snapshot", str(tmp_path / "snap.json"),
-                     "-o", str(out), "--format", "json", "-q"])
+        code = main(
+            [
+                "scan",
+                "--regions",
+                REGION,
+                "--logs-since",
+                "2026-11-03",
+                "--engine",
+                "athena",
+                "--athena-table",
+                "trail.cloudtrail_logs",
+                "--snapshot",
+                str(tmp_path / "snap.json"),
+                "-o",
+                str(out),
+                "--format",
+                "json",
+                "-q",
+            ]
+        )
     loaded.con.close()
     assert code in (1, 3)
     doc = json.loads(out.read_text())
@@ -236,9 +307,13 @@ def test_a_failed_folded_statement_is_one_line_naming_what_it_served(capsys: pyt
     from auditor.app.console import stderr_console
 
     served = [f"rule r{i} (logs-root-activity)" for i in range(30)]
-    evidence = {"athena": {"queries": [{}]}, "failed_queries": [
-        {"serves": s, "query_id": "q-1", "reason": "FAILED: HIVE_BAD_DATA"} for s in served]}
+    evidence = {
+        "athena": {"queries": [{}]},
+        "failed_queries": [{"serves": s, "query_id": "q-1", "reason": "FAILED: HIVE_BAD_DATA"} for s in served],
+    }
     print_athena(stderr_console(), evidence)
     lines = [line for line in capsys.readouterr().err.splitlines() if "query failed" in line]
-    assert lines == ["  query failed: q-1: FAILED: HIVE_BAD_DATA (serves rule r0 (logs-root-activity), "
-                     "rule r1 (logs-root-activity), rule r2 (logs-root-activity) and 27 more)"]
+    assert lines == [
+        "  query failed: q-1: FAILED: HIVE_BAD_DATA (serves rule r0 (logs-root-activity), "
+        "rule r1 (logs-root-activity), rule r2 (logs-root-activity) and 27 more)"
+    ]

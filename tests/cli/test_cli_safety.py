@@ -19,12 +19,13 @@ EXTERNAL_ID = "canary-external-id-4711"
 
 def _crash(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run main() with the `checks` command replaced by one that hits a bug (an unexpected exception)."""
-    code = ("import sys, auditor.app.cli as c\n"
-            "def boom(args):\n    raise KeyError('the-missing-key')\n"
-            "c.COMMANDS['checks'] = boom\n"
-            f"sys.exit(c.main({argv!r}))\n")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          check=False)
+    code = (
+        "import sys, auditor.app.cli as c\n"
+        "def boom(args):\n    raise KeyError('the-missing-key')\n"
+        "c.COMMANDS['checks'] = boom\n"
+        f"sys.exit(c.main({argv!r}))\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_unexpected_exception_exits_4_with_one_line() -> None:
@@ -67,12 +68,29 @@ def seeded(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.mark.parametrize("flag", [None, "--debug-aws", "env"])
 def test_debug_scan_never_prints_credentials(seeded: dict[str, str], tmp_path: Path, flag: str | None) -> None:
-    env = {"AWS_ENDPOINT_URL": seeded["url"], "AWS_ACCESS_KEY_ID": CANARY_KEY,
-           "AWS_SECRET_ACCESS_KEY": CANARY_SECRET, "AWS_SESSION_TOKEN": CANARY_TOKEN,
-           "AWS_DEFAULT_REGION": "us-east-1"}
-    args = ["scan", "--debug", "--accounts", seeded["workload"], "--role-name", "OrganizationAccountAccessRole",
-            "--external-id", EXTERNAL_ID, "--regions", "us-east-1", "--output-dir", str(tmp_path),
-            "--format", "json"]
+    env = {
+        "AWS_ENDPOINT_URL": seeded["url"],
+        "AWS_ACCESS_KEY_ID": CANARY_KEY,
+        "AWS_SECRET_ACCESS_KEY": CANARY_SECRET,
+        "AWS_SESSION_TOKEN": CANARY_TOKEN,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    args = [
+        "scan",
+        "--debug",
+        "--accounts",
+        seeded["workload"],
+        "--role-name",
+        "OrganizationAccountAccessRole",
+        "--external-id",
+        EXTERNAL_ID,
+        "--regions",
+        "us-east-1",
+        "--output-dir",
+        str(tmp_path),
+        "--format",
+        "json",
+    ]
     if flag == "--debug-aws":
         args.append(flag)
     elif flag == "env":
@@ -94,12 +112,17 @@ def test_debug_scan_never_prints_credentials(seeded: dict[str, str], tmp_path: P
 def test_hostile_file_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    names = ["x.json\ngate PASSED: 0 failing", "clear\x1b[2J\x1b]0;pwned\x07.json",
-             "clip\x1b]52;c;ZWNobyBwd25lZA==\x07.json", "bidi\u202egnp.json"]
+    names = [
+        "x.json\ngate PASSED: 0 failing",
+        "clear\x1b[2J\x1b]0;pwned\x07.json",
+        "clip\x1b]52;c;ZWNobyBwd25lZA==\x07.json",
+        "bidi\u202egnp.json",
+    ]
     for name in names:
         (logs / name).write_bytes(b"{not json")
-    proc = run_cli(["logs", str(logs), "--since", "30d", "--output-dir", str(tmp_path / "out"),
-                    "--format", "json"], cwd=tmp_path)
+    proc = run_cli(
+        ["logs", str(logs), "--since", "30d", "--output-dir", str(tmp_path / "out"), "--format", "json"], cwd=tmp_path
+    )
     assert proc.returncode in (2, 3), proc.stderr
     assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr and "\u202e" not in proc.stderr
     assert not any(line.startswith("gate PASSED") for line in proc.stderr.splitlines())

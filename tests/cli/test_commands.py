@@ -14,8 +14,21 @@ STRATUS = FIXTURES / "logs" / "stratus" / "detonation-logs"
 
 
 def test_logs_command_detects_detonations(tmp_path: Path) -> None:
-    proc = run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "--output-dir", str(tmp_path),
-                    "--format", "json,csv", "--rules", str(FIXTURES / "logs" / "sigma")], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "logs",
+            str(STRATUS),
+            "--since",
+            "2015-01-01",
+            "--output-dir",
+            str(tmp_path),
+            "--format",
+            "json,csv",
+            "--rules",
+            str(FIXTURES / "logs" / "sigma"),
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr  # tampering found: critical
     doc = json.loads((tmp_path / "results.json").read_text())
     failed = {f["check_id"] for f in doc["findings"] if f["status"] == "FAIL"}
@@ -29,8 +42,9 @@ def test_logs_command_reports_malformed_files_with_their_path(tmp_path: Path) ->
     logs.mkdir()
     (logs / "truncated.json.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
     (logs / "latin1.json").write_bytes(b'{"Records": [{"eventName": "\xff\xfe"}]}')
-    proc = run_cli(["logs", str(logs), "--since", "30d", "--output-dir", str(tmp_path / "out"),
-                    "--format", "json"], cwd=tmp_path)
+    proc = run_cli(
+        ["logs", str(logs), "--since", "30d", "--output-dir", str(tmp_path / "out"), "--format", "json"], cwd=tmp_path
+    )
     assert proc.returncode in (1, 3), proc.stderr
     assert "truncated.json.gz" in proc.stderr and "Traceback" not in proc.stderr
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -50,8 +64,12 @@ def test_verify_logs_offline_clean_and_tampered(tmp_path: Path) -> None:
     clean, bad = tmp_path / "clean", tmp_path / "bad"
     write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, 6, key)
     write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, 6, key, tamper=True)
-    window = ["--start-time", (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "--end-time", (start + timedelta(hours=6, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    window = [
+        "--start-time",
+        (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end-time",
+        (start + timedelta(hours=6, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
     ok = run_cli(["verify-logs", str(clean), "--public-keys", str(keys), *window, "-o", "-"], cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "digest files valid" in ok.stderr
@@ -69,8 +87,12 @@ def test_verify_logs_quiet_prints_only_the_problems(tmp_path: Path) -> None:
     clean, bad = tmp_path / "clean", tmp_path / "bad"
     write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, 4, key)
     write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, 4, key, tamper=True)
-    window = ["--start-time", (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "--end-time", (start + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    window = [
+        "--start-time",
+        (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--end-time",
+        (start + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ]
     ok = run_cli(["verify-logs", str(clean), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
     assert ok.returncode == 0 and ok.stderr == "", ok.stderr
     tampered = run_cli(["verify-logs", str(bad), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
@@ -88,12 +110,15 @@ def test_verify_logs_needs_keys_offline(tmp_path: Path) -> None:
 
 
 def test_report_narrows_frameworks(tmp_path: Path) -> None:
-    run = run_cli(["logs", str(STRATUS), "--since", "2015-01-01", "--output-dir", str(tmp_path),
-                   "--format", "json"], cwd=tmp_path)
+    run = run_cli(
+        ["logs", str(STRATUS), "--since", "2015-01-01", "--output-dir", str(tmp_path), "--format", "json"], cwd=tmp_path
+    )
     assert run.returncode == 1, run.stderr
     out = tmp_path / "pci.json"
-    proc = run_cli(["report", str(tmp_path / "results.json"), "--format", "json", "-o", str(out),
-                    "--frameworks", "pci-dss-4.0.1"], cwd=tmp_path)
+    proc = run_cli(
+        ["report", str(tmp_path / "results.json"), "--format", "json", "-o", str(out), "--frameworks", "pci-dss-4.0.1"],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())
     assert [fw["id"] for fw in doc["frameworks"]] == ["pci-dss-4.0.1"]

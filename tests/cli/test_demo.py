@@ -80,13 +80,20 @@ def test_demo_produces_results_html_and_pdf(demo_run: DemoOutput) -> None:
 
 
 def test_demo_report_shows_a_fail_per_matched_demo_sigma_rule_with_title_and_sample_events(
-        demo_run: DemoOutput) -> None:
+    demo_run: DemoOutput,
+) -> None:
     fails = [f for f in _sigma_findings(demo_run.doc) if f["status"] == "FAIL"]
     by_rule: dict[str, list[dict[str, Any]]] = {}
     for f in fails:
         by_rule.setdefault(f["evidence"]["rule_id"], []).append(f)
-    assert set(by_rule) == {STOPPED_LOGGING, NO_MFA_LOGIN, ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER, SECRETS_DENIED,
-                            DENIED_BURST_CORRELATION}
+    assert set(by_rule) == {
+        STOPPED_LOGGING,
+        NO_MFA_LOGIN,
+        ADMIN_OFF_NETWORK,
+        KEY_FOR_OTHER_USER,
+        SECRETS_DENIED,
+        DENIED_BURST_CORRELATION,
+    }
     titles = {rid: {f["evidence"]["title"] for f in fs} for rid, fs in by_rule.items()}
     assert titles[STOPPED_LOGGING] == {"Demo - CloudTrail logging stopped or trail deleted"}
     assert titles[NO_MFA_LOGIN] == {"Demo - Successful console sign-in without MFA"}
@@ -101,8 +108,9 @@ def test_demo_report_shows_a_fail_per_matched_demo_sigma_rule_with_title_and_sam
 def test_demo_sigma_modifiers_tell_the_intruder_from_the_administrator(demo_run: DemoOutput) -> None:
     """cidr leaves alice's AttachRolePolicy from 10.x alone, fieldref her own new key; mallory's match."""
     for rule_id in (ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER):
-        fails = [f for f in _sigma_findings(demo_run.doc)
-                 if f["status"] == "FAIL" and f["evidence"]["rule_id"] == rule_id]
+        fails = [
+            f for f in _sigma_findings(demo_run.doc) if f["status"] == "FAIL" and f["evidence"]["rule_id"] == rule_id
+        ]
         assert fails
         for f in fails:
             assert f["evidence"]["total"] == 1
@@ -112,8 +120,11 @@ def test_demo_sigma_modifiers_tell_the_intruder_from_the_administrator(demo_run:
 
 def test_demo_burst_correlation_fires_on_the_intruders_denied_requests(demo_run: DemoOutput) -> None:
     """Issue 14: the event_count correlation, unsupported before, fires over the window."""
-    fails = [f for f in _sigma_findings(demo_run.doc)
-             if f["status"] == "FAIL" and f["evidence"]["rule_id"] == DENIED_BURST_CORRELATION]
+    fails = [
+        f
+        for f in _sigma_findings(demo_run.doc)
+        if f["status"] == "FAIL" and f["evidence"]["rule_id"] == DENIED_BURST_CORRELATION
+    ]
     assert fails
     for f in fails:
         assert "event_count correlation" in f["message"]
@@ -124,8 +135,9 @@ def test_demo_burst_correlation_fires_on_the_intruders_denied_requests(demo_run:
 
 
 def test_demo_lists_the_unsupported_correlation_rule_with_its_reason(demo_run: DemoOutput) -> None:
-    listed = [u for f in _sigma_findings(demo_run.doc) if f["status"] == "PASS"
-              for u in f["evidence"].get("unsupported", [])]
+    listed = [
+        u for f in _sigma_findings(demo_run.doc) if f["status"] == "PASS" for u in f["evidence"].get("unsupported", [])
+    ]
     assert listed, "no logs-sigma-matches result lists the unsupported rules"
     assert {u["id"] for u in listed} == {BULK_SECRETS_VALUE_SUM}
     assert all("correlation type value_sum is not supported" in u["reason"] for u in listed)
@@ -140,7 +152,7 @@ def test_demo_html_report_names_a_matched_sigma_rule(demo_run: DemoOutput) -> No
 
 def test_demo_html_report_says_which_sigma_rule_was_not_applied_and_why(demo_run: DemoOutput) -> None:
     html = (demo_run.out / "report.html").read_text()
-    section = html[html.index('id="log-evidence"'):html.index('id="appendix"')]
+    section = html[html.index('id="log-evidence"') : html.index('id="appendix"')]
     assert "<h3>Sigma rules</h3>" in section
     assert "6 Sigma rules evaluated" in section
     assert "1 rule could not be evaluated and was not applied" in section
@@ -159,15 +171,27 @@ def test_every_sigma_result_states_the_rules_it_could_not_apply(demo_run: DemoOu
 def test_packaged_demo_rules_load_with_one_correlation_evaluated_and_one_unsupported() -> None:
     rules_dir = demo_rules_dir()
     assert sorted(p.name for p in rules_dir.glob("*.yml")) == [
-        "access_key_for_another_user.yml", "admin_policy_attached_off_network.yml",
-        "cloudtrail_logging_stopped.yml", "console_login_without_mfa.yml", "denied_secrets_burst.yml"]
+        "access_key_for_another_user.yml",
+        "admin_policy_attached_off_network.yml",
+        "cloudtrail_logging_stopped.yml",
+        "console_login_without_mfa.yml",
+        "denied_secrets_burst.yml",
+    ]
     rs = load_ruleset(rules_dir)
-    assert {s.id for s in rs.specs} == {STOPPED_LOGGING, NO_MFA_LOGIN, ADMIN_OFF_NETWORK, KEY_FOR_OTHER_USER,
-                                        SECRETS_DENIED}
+    assert {s.id for s in rs.specs} == {
+        STOPPED_LOGGING,
+        NO_MFA_LOGIN,
+        ADMIN_OFF_NETWORK,
+        KEY_FOR_OTHER_USER,
+        SECRETS_DENIED,
+    }
     assert [c.id for c in rs.correlations] == [DENIED_BURST_CORRELATION]
     assert [(u.id, u.reason) for u in rs.unsupported] == [
-        (BULK_SECRETS_VALUE_SUM,
-         "correlation type value_sum is not supported (only event_count, value_count, temporal, temporal_ordered)")]
+        (
+            BULK_SECRETS_VALUE_SUM,
+            "correlation type value_sum is not supported (only event_count, value_count, temporal, temporal_ordered)",
+        )
+    ]
     assert all(s.title.startswith("Demo - ") for s in rs.specs)
 
 
@@ -185,8 +209,16 @@ def test_demo_writes_asff_oscal_and_a_signed_evidence_package_it_verified(demo_r
 
     with zipfile.ZipFile(package) as zf:
         names = set(zf.namelist())
-    assert {"results.json", "snapshot.json", "log-evidence.json", "integrity.json", "manifest.json",
-            "manifest.json.sig", "reports/report.pdf", "reports/findings.asff.json"} <= names
+    assert {
+        "results.json",
+        "snapshot.json",
+        "log-evidence.json",
+        "integrity.json",
+        "manifest.json",
+        "manifest.json.sig",
+        "reports/report.pdf",
+        "reports/findings.asff.json",
+    } <= names
     again = run_cli(["verify-package", str(package), "--public-key", str(public)])
     assert again.returncode == 0 and "signature valid" in again.stderr
 
@@ -212,12 +244,22 @@ def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: 
 
 
 #: The configuration checks of issue 14: the demo organisation shows each one passing and failing.
-WAVE_2_CHECKS = ("trail-tags", "trail-sns-notification", "trail-lambda-data-events",
-                 "trail-dynamodb-data-events", "trail-network-activity-events",
-                 "loggroup-kms-encryption", "loggroup-resource-policy",
-                 # CloudTrail Lake, simulated (moto lacks it: auditor/aws/demo_moto.py)
-                 "lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
-                 "lake-termination-protection", "lake-ingestion")
+WAVE_2_CHECKS = (
+    "trail-tags",
+    "trail-sns-notification",
+    "trail-lambda-data-events",
+    "trail-dynamodb-data-events",
+    "trail-network-activity-events",
+    "loggroup-kms-encryption",
+    "loggroup-resource-policy",
+    # CloudTrail Lake, simulated (moto lacks it: auditor/aws/demo_moto.py)
+    "lake-kms-encryption",
+    "lake-multi-region",
+    "lake-organization",
+    "lake-retention",
+    "lake-termination-protection",
+    "lake-ingestion",
+)
 
 
 @pytest.mark.parametrize("check_id", WAVE_2_CHECKS)
@@ -226,21 +268,23 @@ def test_demo_shows_each_new_configuration_check_passing_and_failing(demo_run: D
     assert {"PASS", "FAIL"} <= statuses, (check_id, statuses)
 
 
-def test_demo_data_events_pass_through_a_read_only_and_a_write_only_selector_together(
-        demo_run: DemoOutput) -> None:
+def test_demo_data_events_pass_through_a_read_only_and_a_write_only_selector_together(demo_run: DemoOutput) -> None:
     dynamo = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-dynamodb-data-events"]
     passing = [f for f in dynamo if f["status"] == "PASS"]
     assert passing and all("workload-data-events" in f["message"] for f in passing)
-    lam = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-lambda-data-events"
-           and f["status"] == "FAIL"]
+    lam = [f for f in demo_run.doc["findings"] if f["check_id"] == "trail-lambda-data-events" and f["status"] == "FAIL"]
     assert lam and all("function:payments" in json.dumps(f["evidence"]) for f in lam)
 
 
 def test_demo_reads_cloudtrail_lake_and_the_delegated_administrator_without_collection_errors(
-        demo_run: DemoOutput) -> None:
+    demo_run: DemoOutput,
+) -> None:
     snap = json.loads((demo_run.out / "snapshot.json").read_text())["snapshot"]
-    assert not [e for e in snap["errors"] if e["operation"] in (
-        "ListEventDataStores", "GetEventDataStore", "ListDelegatedAdministrators")]
+    assert not [
+        e
+        for e in snap["errors"]
+        if e["operation"] in ("ListEventDataStores", "GetEventDataStore", "ListDelegatedAdministrators")
+    ]
     findings = demo_run.doc["findings"]
     org = {f["account_id"]: f for f in findings if f["check_id"] == "trail-organization"}
     admins = snap["organization"]["cloudtrail_delegated_admins"]
@@ -251,14 +295,18 @@ def test_demo_reads_cloudtrail_lake_and_the_delegated_administrator_without_coll
     assert [f["status"] for f in lake_org] == ["FAIL"] and "delegated administrator" in lake_org[0]["message"]
 
 
-def test_demo_trail_findings_say_the_organisation_records_through_an_event_data_store(
-        demo_run: DemoOutput) -> None:
-    trail_fails = [f for f in demo_run.doc["findings"] if f["check_id"].startswith("trail-")
-                   and f["status"] == "FAIL" and f["resource_type"] == "AwsAccount"]
+def test_demo_trail_findings_say_the_organisation_records_through_an_event_data_store(demo_run: DemoOutput) -> None:
+    trail_fails = [
+        f
+        for f in demo_run.doc["findings"]
+        if f["check_id"].startswith("trail-") and f["status"] == "FAIL" and f["resource_type"] == "AwsAccount"
+    ]
     noted = [f for f in trail_fails if "CloudTrail Lake event data store" in f["message"]]
     assert noted, [f["message"] for f in trail_fails][:3]
-    assert all(any(s["name"] == "org-events" and s["organization_enabled"] for s in f["evidence"]["event_data_stores"])
-               for f in noted)
+    assert all(
+        any(s["name"] == "org-events" and s["organization_enabled"] for s in f["evidence"]["event_data_stores"])
+        for f in noted
+    )
 
 
 # ---------------------------------------------------------------- issue 16: an assessor's report
@@ -335,8 +383,18 @@ def test_demo_report_renders_evidence_in_words_not_internals(demo_run: DemoOutpu
 
 def test_a_single_framework_report_is_scoped_and_fits_its_page_limit(demo_run: DemoOutput, tmp_path: Path) -> None:
     out = tmp_path / "pci"
-    proc = run_cli(["report", str(demo_run.out / "results.json"), "--format", "pdf,html", "--output-dir", str(out),
-                    "--frameworks", "pci-dss-4.0.1"])
+    proc = run_cli(
+        [
+            "report",
+            str(demo_run.out / "results.json"),
+            "--format",
+            "pdf,html",
+            "--output-dir",
+            str(out),
+            "--frameworks",
+            "pci-dss-4.0.1",
+        ]
+    )
     assert proc.returncode == 0, proc.stderr
     pdf = PdfReader(str(out / "report.pdf"))
     assert len(pdf.pages) <= SINGLE_FRAMEWORK_MAX_PAGES, len(pdf.pages)

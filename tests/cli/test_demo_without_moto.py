@@ -26,8 +26,9 @@ sys.exit(code)
 
 def test_demo_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-c", _WITHOUT_MOTO, str(out)], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_MOTO, str(out)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -38,10 +39,12 @@ def test_demo_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
 
 def test_scanning_code_never_imports_moto() -> None:
     """A production install has no moto: importing the CLI and the scan pipeline must not need it."""
-    probe = ("import sys; sys.modules['moto'] = None\n"
-             "import auditor.app.cli, auditor.app.scanjob, auditor.aws.collect, auditor.aws.lambda_handler\n"
-             "import auditor.app.demo\n"
-             "import auditor.report, auditor.gate.decision, auditor.gate.history, auditor.gate.notify\n")
+    probe = (
+        "import sys; sys.modules['moto'] = None\n"
+        "import auditor.app.cli, auditor.app.scanjob, auditor.aws.collect, auditor.aws.lambda_handler\n"
+        "import auditor.app.demo\n"
+        "import auditor.report, auditor.gate.decision, auditor.gate.history, auditor.gate.notify\n"
+    )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
 

@@ -17,9 +17,12 @@ def _subcommands() -> dict[str, argparse.ArgumentParser]:
 
 
 def test_every_option_of_every_command_has_help() -> None:
-    missing = [f"{name} {'/'.join(action.option_strings) or action.dest}"
-               for name, parser in _subcommands().items() for action in parser._actions
-               if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()]
+    missing = [
+        f"{name} {'/'.join(action.option_strings) or action.dest}"
+        for name, parser in _subcommands().items()
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()
+    ]
     assert not missing, f"options without help text: {missing}"
 
 

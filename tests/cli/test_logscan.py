@@ -79,12 +79,20 @@ class _Wire:
 
 def _put_log_file(session: boto3.Session, creds: Any, bucket: str, account: str) -> None:
     now = datetime.now(UTC) - timedelta(hours=1)  # well inside the 1d window read below
-    key = (f"AWSLogs/{account}/CloudTrail/{REGION}/{now:%Y/%m/%d}/"
-           f"{account}_CloudTrail_{REGION}_{now:%Y%m%dT%H%MZ}_test.json.gz")
-    record = {"eventVersion": "1.08", "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
-              "awsRegion": REGION, "recipientAccountId": account, "eventID": "e1",
-              "userIdentity": {"type": "IAMUser", "accountId": account, "userName": "alice"}}
+    key = (
+        f"AWSLogs/{account}/CloudTrail/{REGION}/{now:%Y/%m/%d}/"
+        f"{account}_CloudTrail_{REGION}_{now:%Y%m%dT%H%MZ}_test.json.gz"
+    )
+    record = {
+        "eventVersion": "1.08",
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "DescribeInstances",
+        "awsRegion": REGION,
+        "recipientAccountId": account,
+        "eventID": "e1",
+        "userIdentity": {"type": "IAMUser", "accountId": account, "userName": "alice"},
+    }
     body = gzip.compress(json.dumps({"Records": [record]}).encode())
     client(session, "s3", creds=creds).put_object(Bucket=bucket, Key=key, Body=body)
 
@@ -112,8 +120,7 @@ def seed_accounts_with_a_log_file(session: boto3.Session, accounts: tuple[str, .
 def test_logs_are_read_with_the_role_the_collector_assumed_once_per_account(session: boto3.Session) -> None:
     org = client(session, "organizations")
     org.create_organization(FeatureSet="ALL")
-    member = str(org.create_account(Email="m@example.com", AccountName="member")
-                 ["CreateAccountStatus"]["AccountId"])
+    member = str(org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"])
     creds = assume(session, member)
     seeded = seed_configured_account(session, member, creds, prefix="member")
     _put_log_file(session, creds, seeded.bucket, member)
@@ -167,9 +174,15 @@ def _digest_integrity(snap: Any) -> list[Any]:
 
 def _session_without_credentials(monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
     """A real session that finds no credentials anywhere botocore looks (moto's and the suite's removed)."""
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     bare = new_session()
@@ -187,10 +200,18 @@ def test_no_caller_credentials_for_list_public_keys_is_an_error_not_a_crash(
     # The bucket owner's role session is held (as after a collection); the caller's own
     # credentials, which ListPublicKeys is called with, are gone.
     aws = Aws(bare, config=make_config(1), endpoint_url=None, on_error=lambda _: None)
-    held = AccountAccess(ACCOUNT, Credentials(owner_creds["AccessKeyId"], owner_creds["SecretAccessKey"],
-                                              owner_creds["SessionToken"]))
-    sessions = AccountSessions(aws, caller_account_id=CALLER, partition="aws", home_region=REGION,
-                               role_name="Audit", external_id=None, known={ACCOUNT: held})
+    held = AccountAccess(
+        ACCOUNT, Credentials(owner_creds["AccessKeyId"], owner_creds["SecretAccessKey"], owner_creds["SessionToken"])
+    )
+    sessions = AccountSessions(
+        aws,
+        caller_account_id=CALLER,
+        partition="aws",
+        home_region=REGION,
+        role_name="Audit",
+        external_id=None,
+        known={ACCOUNT: held},
+    )
     snap = replace(sound_snapshot(), caller_account_id=CALLER)
 
     snap = read_trail_evidence(snap, CollectOptions(role_name="Audit"), since="1d", sessions=sessions)
@@ -227,8 +248,11 @@ def test_an_account_refused_at_log_time_is_an_error_for_its_trail_only(session: 
     assert snap.integrity is not None
     refused_errors = [e for e in snap.integrity.to_dict()["errors"] if e["account_id"] == refused]
     assert refused_errors and all("trust policy changed" in e["message"] for e in refused_errors)
-    assert not any("trust policy changed" in e["message"]
-                   for e in snap.integrity.to_dict()["errors"] if e["account_id"] == readable)
+    assert not any(
+        "trust policy changed" in e["message"]
+        for e in snap.integrity.to_dict()["errors"]
+        if e["account_id"] == readable
+    )
     by_trail = {r.resource_id: r for r in _digest_integrity(snap)}
     refused_result = by_trail[seeded[refused].trail_arn]
     assert refused_result.status is Status.ERROR and "trust policy changed" in str(refused_result.evidence)
@@ -239,9 +263,19 @@ def test_verify_logs_online_without_credentials_is_a_user_error(
 ) -> None:
     _session_without_credentials(monkeypatch)
     args = argparse.Namespace(
-        end_time=None, start_time=None, source=None, public_keys=None, profile=None, endpoint_url=None,
-        trail_arn=f"arn:aws:cloudtrail:{REGION}:{CALLER}:trail/main", bucket=None, prefix=None, regions=None,
-        account_id=None, organization_id=None)
+        end_time=None,
+        start_time=None,
+        source=None,
+        public_keys=None,
+        profile=None,
+        endpoint_url=None,
+        trail_arn=f"arn:aws:cloudtrail:{REGION}:{CALLER}:trail/main",
+        bucket=None,
+        prefix=None,
+        regions=None,
+        account_id=None,
+        organization_id=None,
+    )
 
     with pytest.raises(AuditorError, match=r"cannot describe .*Unable to locate credentials"):
         verify_logs_command(args)

@@ -24,8 +24,9 @@ def test_python_m_auditor_does_not_load_plugins_or_modules_from_the_cwd(tmp_path
     cwd.mkdir()
     marker = tmp_path / "planted-code-ran"
     _plant(cwd, marker)
-    proc = subprocess.run([sys.executable, "-m", "auditor", "checks"], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "checks"], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()
     assert "evil" not in proc.stdout + proc.stderr

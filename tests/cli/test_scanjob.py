@@ -45,13 +45,31 @@ def test_cli_scan_and_lambda_handler_reach_the_same_findings(
     session: boto3.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     member = _organization(session)
-    for name, value in {"TRAIL_AUDITOR_OUTPUT_BUCKET": "audit-results", "TRAIL_AUDITOR_ORGANIZATION": "true",
-                        "TRAIL_AUDITOR_ROLE_NAME": "Audit"}.items():
+    for name, value in {
+        "TRAIL_AUDITOR_OUTPUT_BUCKET": "audit-results",
+        "TRAIL_AUDITOR_ORGANIZATION": "true",
+        "TRAIL_AUDITOR_ROLE_NAME": "Audit",
+    }.items():
         monkeypatch.setenv(name, value)  # the function's configuration, not the event
     client(session, "s3").create_bucket(Bucket="audit-results")  # exists for both runs alike
 
-    code = main(["scan", "--organization", "--role-name", "Audit", "--regions", REGION, "--format", "json",
-                 "--output-dir", str(tmp_path), "--frameworks", "pci-dss-4.0.1", "-q"])
+    code = main(
+        [
+            "scan",
+            "--organization",
+            "--role-name",
+            "Audit",
+            "--regions",
+            REGION,
+            "--format",
+            "json",
+            "--output-dir",
+            str(tmp_path),
+            "--frameworks",
+            "pci-dss-4.0.1",
+            "-q",
+        ]
+    )
     summary = handler({"regions": [REGION], "formats": ["json"], "frameworks": ["pci-dss-4.0.1"]}, None)
 
     assert code in (0, 1, 3)

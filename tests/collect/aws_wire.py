@@ -97,7 +97,9 @@ ERROR_PAGE_BODY: Final = (
     b"<!doctype html><html><head><title>500 Internal Server Error</title>"
     b"<style>body{font-family:sans-serif}</style><script>var trace='x';</script></head>"
     b"<body><h1>Internal Server Error</h1><p>The proxy could not reach the upstream service.</p>"
-    + b"<div>" + b"diagnostic padding " * 250 + b"</div></body></html>"
+    + b"<div>"
+    + b"diagnostic padding " * 250
+    + b"</div></body></html>"
 )
 
 #: Codes some services send instead of their protocol's usual one (as AWS documents them).
@@ -118,8 +120,10 @@ def _message(service: str, action: str, fault: Fault) -> str:
     if service in ("s3", "s3control"):
         return "Access Denied" if fault is DENIED else "Please reduce your request rate."
     if fault is DENIED:
-        return (f"User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: {action} "
-                f"because no identity-based policy allows the {action} action")
+        return (
+            f"User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: {action} "
+            f"because no identity-based policy allows the {action} action"
+        )
     return "Rate exceeded"
 
 
@@ -219,9 +223,7 @@ class Wire:
             code, status = fault.for_service(service, model.resolved_protocol)
             action = iam_action(service, operation)
             message = _message(service, action, fault)
-            return error_response(
-                request.url, model, operation, code, status, message, head=request.method == "HEAD"
-            )
+            return error_response(request.url, model, operation, code, status, message, head=request.method == "HEAD")
         return None
 
 

@@ -168,12 +168,8 @@ def test_denied_size_is_unknown_with_its_reason_and_changes_no_verdict(session: 
         assert not isinstance(getattr(_bucket(snap, seeded.bucket), fld), CollectionError), fld
 
     refused = evaluate(snap, all_checks())
-    known = evaluate(
-        replace(snap, buckets=tuple(replace(b, size_bytes=5 * GIB) for b in snap.buckets)), all_checks()
-    )
-    unknown = evaluate(
-        replace(snap, buckets=tuple(replace(b, size_bytes=None) for b in snap.buckets)), all_checks()
-    )
+    known = evaluate(replace(snap, buckets=tuple(replace(b, size_bytes=5 * GIB) for b in snap.buckets)), all_checks())
+    unknown = evaluate(replace(snap, buckets=tuple(replace(b, size_bytes=None) for b in snap.buckets)), all_checks())
 
     assert _verdicts(refused) == _verdicts(known) == _verdicts(unknown)
     assert not [f for f in refused if "GetMetricStatistics" in f.message and f.status.value != "FAIL"]

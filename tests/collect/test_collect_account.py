@@ -246,9 +246,18 @@ def test_trail_tags_log_group_key_and_resource_policies_are_collected(session: b
     import json
 
     seeded: Seeded = seed_configured_account(session)
-    document = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
-        "Action": "logs:PutLogEvents", "Resource": seeded.log_group_arn}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Partner",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                "Action": "logs:PutLogEvents",
+                "Resource": seeded.log_group_arn,
+            }
+        ],
+    }
     client(session, "logs").put_resource_policy(policyName="partner", policyDocument=json.dumps(document))
 
     snap = _scan(session)

@@ -20,8 +20,14 @@ from auditor.engine.runner import run_check
 from auditor.model.snapshot import CollectionError, EventDataStoreConfig, Snapshot
 from tests.collect.conftest import CALLER, OTHER_REGION, REGION, SCAN_REGIONS, CallLog, client, deny
 
-LAKE_CHECKS = ("lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
-               "lake-termination-protection", "lake-ingestion")
+LAKE_CHECKS = (
+    "lake-kms-encryption",
+    "lake-multi-region",
+    "lake-organization",
+    "lake-retention",
+    "lake-termination-protection",
+    "lake-ingestion",
+)
 
 
 def _stores(snap: Snapshot, region: str = REGION) -> Any:
@@ -38,11 +44,16 @@ def _results(snap: Snapshot, check_id: str) -> list[Any]:
 def test_event_data_stores_are_read_with_their_configuration(session: boto3.Session) -> None:
     key = client(session, "kms").create_key()["KeyMetadata"]["Arn"]
     ct = client(session, "cloudtrail")
-    sound = ct.create_event_data_store(Name="org-events", KmsKeyId=key, RetentionPeriod=2557,
-                                       BillingMode="FIXED_RETENTION_PRICING")["EventDataStoreArn"]
+    sound = ct.create_event_data_store(
+        Name="org-events", KmsKeyId=key, RetentionPeriod=2557, BillingMode="FIXED_RETENTION_PRICING"
+    )["EventDataStoreArn"]
     weak = client(session, "cloudtrail", OTHER_REGION).create_event_data_store(
-        Name="scratch", MultiRegionEnabled=False, RetentionPeriod=30, TerminationProtectionEnabled=False,
-        StartIngestion=False)["EventDataStoreArn"]
+        Name="scratch",
+        MultiRegionEnabled=False,
+        RetentionPeriod=30,
+        TerminationProtectionEnabled=False,
+        StartIngestion=False,
+    )["EventDataStoreArn"]
 
     snap = collect(CollectOptions(regions=SCAN_REGIONS), session=session)
 
@@ -50,21 +61,29 @@ def test_event_data_stores_are_read_with_their_configuration(session: boto3.Sess
     (home,) = _stores(snap)
     assert (home.arn, home.name, home.region) == (sound, "org-events", REGION)
     assert home.config == EventDataStoreConfig(
-        status="ENABLED", multi_region_enabled=True, organization_enabled=False,
-        termination_protection_enabled=True, retention_days=2557, kms_key_id=key,
-        billing_mode="FIXED_RETENTION_PRICING", advanced_event_selectors=home.config.advanced_event_selectors)
+        status="ENABLED",
+        multi_region_enabled=True,
+        organization_enabled=False,
+        termination_protection_enabled=True,
+        retention_days=2557,
+        kms_key_id=key,
+        billing_mode="FIXED_RETENTION_PRICING",
+        advanced_event_selectors=home.config.advanced_event_selectors,
+    )
     assert [s.field for s in home.config.advanced_event_selectors[0].field_selectors] == ["eventCategory"]
     (other,) = _stores(snap, OTHER_REGION)
     assert other.arn == weak and isinstance(other.config, EventDataStoreConfig)
     assert (other.config.status, other.config.multi_region_enabled, other.config.retention_days) == (
-        "STOPPED_INGESTION", False, 30)
+        "STOPPED_INGESTION",
+        False,
+        30,
+    )
     verdicts = {(r.resource_id, r.status) for c in LAKE_CHECKS for r in _results(snap, c) if c != "lake-organization"}
     assert ("org-events", Status.PASS) in verdicts and ("scratch", Status.FAIL) in verdicts
     assert ("org-events", Status.FAIL) not in verdicts
 
 
-def test_every_page_of_event_data_stores_is_followed(session: boto3.Session,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_page_of_event_data_stores_is_followed(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo_moto, "page_size", 2)
     ct = client(session, "cloudtrail")
     arns = {ct.create_event_data_store(Name=f"store-{i}")["EventDataStoreArn"] for i in range(5)}
@@ -100,8 +119,10 @@ def test_refused_listing_is_an_error_for_the_region(session: boto3.Session) -> N
     snap = collect(CollectOptions(regions=(REGION,)), session=session)
 
     err = _stores(snap)
-    assert isinstance(err, CollectionError) and (err.operation, err.error_code) == ("ListEventDataStores",
-                                                                                    "AccessDenied")
+    assert isinstance(err, CollectionError) and (err.operation, err.error_code) == (
+        "ListEventDataStores",
+        "AccessDenied",
+    )
     for check_id in LAKE_CHECKS:
         results = _results(snap, check_id)
         assert [r.status for r in results] == [Status.ERROR], check_id
@@ -118,7 +139,10 @@ def test_refused_get_event_data_store_is_an_error_for_that_store(session: boto3.
     assert (store.arn, store.name) == (arn, "org-events")
     assert isinstance(store.config, CollectionError)
     assert (store.config.operation, store.config.resource, store.config.account_id) == (
-        "GetEventDataStore", arn, CALLER)
+        "GetEventDataStore",
+        arn,
+        CALLER,
+    )
     for check_id in LAKE_CHECKS:
         results = _results(snap, check_id)
         assert [r.status for r in results] == [Status.ERROR], check_id

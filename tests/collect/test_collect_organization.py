@@ -197,7 +197,8 @@ def test_cloudtrail_delegated_administrators_are_read_with_the_organisation(sess
 
 
 def test_organisation_trail_of_the_delegated_admin_is_attributed_to_the_management_account(
-        session: boto3.Session) -> None:
+    session: boto3.Session,
+) -> None:
     """An organisation trail the delegated administrator creates is owned by the management account
     and listed under its ARN: the administrator's trail-organization passes on it."""
     from auditor.engine.checkapi import Settings
@@ -206,7 +207,8 @@ def test_organisation_trail_of_the_delegated_admin_is_attributed_to_the_manageme
 
     log_archive, workload = _organization(session)
     client(session, "organizations").register_delegated_administrator(
-        AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com")
+        AccountId=log_archive, ServicePrincipal="cloudtrail.amazonaws.com"
+    )
     arn = _org_trail(session, assume(session, log_archive), [log_archive, workload])
 
     snap = collect(CollectOptions(regions=(REGION,), organization=True, role_name="Audit"), session=session)

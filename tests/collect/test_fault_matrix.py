@@ -102,7 +102,13 @@ class World:
 
 
 def _seed_account(
-    session: boto3.Session, account_id: str, creds: Any, prefix: str, private_key: Any, *, tls_only: bool,
+    session: boto3.Session,
+    account_id: str,
+    creds: Any,
+    prefix: str,
+    private_key: Any,
+    *,
+    tls_only: bool,
     cis_alarms: bool,
 ) -> None:
     """One account configured as an audit wants it, logs and digests included.
@@ -118,15 +124,27 @@ def _seed_account(
     s3 = mk("s3")
     bucket = seeded.bucket
     # moto enables Object Lock on an empty bucket only
-    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled",
-        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
-    })
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
+        },
+    )
     # written before the bucket policy (moto applies its Deny statements without their conditions)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=LOG_HOURS + 2)
     for region in SCAN_REGIONS if not tls_only else ():
-        chain = build_chain(bucket, None, account_id, region, start, LOG_HOURS + 2, private_key,
-                            trail_name=f"{prefix}-trail", home_region=REGION)
+        chain = build_chain(
+            bucket,
+            None,
+            account_id,
+            region,
+            start,
+            LOG_HOURS + 2,
+            private_key,
+            trail_name=f"{prefix}-trail",
+            home_region=REGION,
+        )
         for obj in chain.objects:
             s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body, Metadata=obj.metadata)
     statements = [trail_write_statement(bucket, {"StringEquals": {"aws:SourceArn": seeded.trail_arn}})]
@@ -135,19 +153,27 @@ def _seed_account(
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy(*statements)))
     lifecycle = {"Rules": [archive_rule(120, 2600, 2600)]}
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=lifecycle)
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": seeded.key_arn}}
-    ]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": seeded.key_arn}}
+            ]
+        },
+    )
     access_logs = f"{prefix}-access-logs-{account_id}"
     s3.create_bucket(Bucket=access_logs)
     s3.put_bucket_acl(Bucket=access_logs, ACL="log-delivery-write")
-    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={
-        "LoggingEnabled": {"TargetBucket": access_logs, "TargetPrefix": f"{bucket}/"}
-    })
+    s3.put_bucket_logging(
+        Bucket=bucket,
+        BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": access_logs, "TargetPrefix": f"{bucket}/"}},
+    )
     logs, cloudwatch = mk("logs"), mk("cloudwatch")
     for item in CIS_ITEMS if cis_alarms else ():
         logs.put_metric_filter(
-            logGroupName=seeded.log_group, filterName=item.metric_name, filterPattern=item.pattern,
+            logGroupName=seeded.log_group,
+            filterName=item.metric_name,
+            filterPattern=item.pattern,
             metricTransformations=[
                 {"metricName": item.metric_name, "metricNamespace": METRIC_NAMESPACE, "metricValue": "1"}
             ],
@@ -155,14 +181,20 @@ def _seed_account(
         put_alarm(cloudwatch, item.metric_name, item.metric_name, METRIC_NAMESPACE, seeded.topic_arn)
     start_config_recorder(mk("config", SCAN_REGIONS[1]), account_id, bucket)
     trail = mk("cloudtrail")
-    trail.put_event_selectors(TrailName=seeded.trail_arn, EventSelectors=[{
-        "ReadWriteType": "All",
-        "IncludeManagementEvents": True,
-        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
-    }])
-    trail.put_insight_selectors(TrailName=seeded.trail_arn, InsightSelectors=[
-        {"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}
-    ])
+    trail.put_event_selectors(
+        TrailName=seeded.trail_arn,
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+    )
+    trail.put_insight_selectors(
+        TrailName=seeded.trail_arn,
+        InsightSelectors=[{"InsightType": "ApiCallRateInsight"}, {"InsightType": "ApiErrorRateInsight"}],
+    )
 
 
 def _delivered_to_cloudwatch_logs(parsed: dict[str, Any], **_: Any) -> None:
@@ -193,15 +225,17 @@ def world() -> Iterator[World]:
         session = new_session()
         org = client(session, "organizations")
         org.create_organization(FeatureSet="ALL")
-        member = str(org.create_account(Email="m@example.com", AccountName="member")
-                     ["CreateAccountStatus"]["AccountId"])
+        member = str(
+            org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
+        )
         private_key, public_keys = generate_demo_key()
         _seed_account(session, CALLER, None, "acme", private_key, tls_only=False, cis_alarms=True)
         _seed_account(session, member, assume(session, member), "member", private_key, tls_only=True, cis_alarms=False)
         # a CloudTrail Lake event data store the lake-* checks all PASS (moto taught Lake: auditor/aws/demo_moto.py)
         lake_key = client(session, "kms").create_key(Description="lake")["KeyMetadata"]["Arn"]
         client(session, "cloudtrail").create_event_data_store(
-            Name="org-events", OrganizationEnabled=True, RetentionPeriod=2600, KmsKeyId=lake_key)
+            Name="org-events", OrganizationEnabled=True, RetentionPeriod=2600, KmsKeyId=lake_key
+        )
         world = World(member=member)
         listed = [{**k, "ValidityStartTime": 946684800, "ValidityEndTime": 4102444800} for k in public_keys]
         with moto_serves_public_keys(listed):
@@ -224,28 +258,42 @@ SCAN_WIDE = {
 #: without them (and which findings it covers). Everything else declared must turn the PASS.
 PROVEN_WITHOUT: dict[tuple[str, str], tuple[str, Callable[[Finding], bool]]] = {
     ("bucket-mfa-delete", "s3:GetBucketVersioning"): (
-        "Object Lock in compliance mode (read) forbids the deletions MFA delete guards", lambda f: True),
+        "Object Lock in compliance mode (read) forbids the deletions MFA delete guards",
+        lambda f: True,
+    ),
     ("bucket-not-public", "s3:GetBucketPublicAccessBlock"): (
         "ACL and policy were read and grant nothing public: nothing for Block Public Access to mask",
-        lambda f: True),
+        lambda f: True,
+    ),
     ("bucket-not-public", "s3:GetAccountPublicAccessBlock"): (
         "ACL and policy were read and grant nothing public: nothing for Block Public Access to mask",
-        lambda f: True),
+        lambda f: True,
+    ),
     ("bucket-archival-lifecycle", "cloudwatch:GetMetricStatistics"): (
-        "the size only feeds the saving estimate (the message says it is unknown)", lambda f: True),
+        "the size only feeds the saving estimate (the message says it is unknown)",
+        lambda f: True,
+    ),
     ("bucket-exists", "s3:ListBucket"): (
         "HeadBucket is called only for a bucket no scanned account lists; ListObjectsV2 is log reading",
-        lambda f: True),
+        lambda f: True,
+    ),
     ("trail-duplicate-management-copies", "cloudtrail:GetEventSelectors"): (
-        "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
+        "one trail covers each region: whatever it records, nothing is billed twice",
+        lambda f: True,
+    ),
     ("trail-duplicate-management-copies", "cloudtrail:GetTrailStatus"): (
-        "one trail covers each region: whatever it records, nothing is billed twice", lambda f: True),
+        "one trail covers each region: whatever it records, nothing is billed twice",
+        lambda f: True,
+    ),
     ("lake-organization", "organizations:ListDelegatedAdministrators"): (
         "the management account's role comes from DescribeOrganization; the delegated administrators "
-        "decide only other accounts' stores (none here)", lambda f: f.account_id == CALLER),
+        "decide only other accounts' stores (none here)",
+        lambda f: f.account_id == CALLER,
+    ),
     ("trail-multi-region", "cloudtrail:GetEventSelectors"): (
         "per-region findings judge coverage and logging; the global one needs the selectors",
-        lambda f: f.region != "global"),
+        lambda f: f.region != "global",
+    ),
 }
 
 #: (action, fault name) -> checks that turned ERROR, for the summary and docs/reliability.md.
@@ -310,21 +358,28 @@ def test_one_operation_failing_leaves_nothing_that_needed_it_pass(world: World, 
         declared = action in check.meta.permissions
         if passed and (errors or turned) and not declared and action not in SCAN_WIDE:
             changed = (errors or [now[f.id] for f in turned if f.id in now])[:1]
-            problems.append(f"undeclared: {check_id} needs {action} but does not list it in META.permissions "
-                            f"({[(f.status.value, f.message[:200]) for f in changed]})")
+            problems.append(
+                f"undeclared: {check_id} needs {action} but does not list it in META.permissions "
+                f"({[(f.status.value, f.message[:200]) for f in changed]})"
+            )
         if not passed or not (declared or action in SCAN_WIDE):
             continue
         exempt = PROVEN_WITHOUT.get((check_id, action))
-        still = [f for f in passed if f.id in now and now[f.id].status is Status.PASS
-                 and not (exempt is not None and exempt[1](f))]
+        still = [
+            f
+            for f in passed
+            if f.id in now and now[f.id].status is Status.PASS and not (exempt is not None and exempt[1](f))
+        ]
         if action in SCAN_WIDE:
             still = [f for f in still if f.account_id == world.member]
         member_gone = action in SCAN_WIDE and not any(f.account_id == world.member for f in mine)
         if still:
             problems.append(f"false PASS: {check_id} {[(f.account_id, f.region, f.message[:80]) for f in still]}")
         elif turned and not errors and not member_gone:
-            problems.append(f"{check_id}: no ERROR names {operations}: "
-                            f"{[(f.status.value, f.message[:100], str(f.evidence)[:300]) for f in mine][:2]}")
+            problems.append(
+                f"{check_id}: no ERROR names {operations}: "
+                f"{[(f.status.value, f.message[:100], str(f.evidence)[:300]) for f in mine][:2]}"
+            )
     if action in SCAN_WIDE and not any(f.account_id == world.member for f in findings):
         # the member was not entered at all: the run's errors (exit code 3) say which call failed
         recorded = {e.operation for e in outcome.snapshot.errors}
@@ -339,22 +394,60 @@ def test_one_operation_failing_leaves_nothing_that_needed_it_pass(world: World, 
 #: a TLS-only policy would refuse moto's log reads, a digest gap shows where logs are unreadable).
 BASELINE_PASS = {
     *(item.check_id for item in CIS_ITEMS),
-    "bucket-access-logging", "bucket-archival-lifecycle", "bucket-default-encryption", "bucket-exists",
-    "bucket-hot-retention", "bucket-mfa-delete", "bucket-not-public", "bucket-object-lock",
-    "bucket-policy-source-arn", "bucket-policy-tls-only", "bucket-retention", "bucket-versioning",
-    "config-recorder-all-regions", "loggroup-retention", "loggroup-kms-encryption", "loggroup-resource-policy",
-    "logs-api-call-rate-anomaly", "logs-api-error-rate-anomaly", "logs-bucket-tampering",
-    "logs-console-login-failures", "logs-console-login-no-mfa", "logs-delivery-continuity",
-    "logs-digest-integrity", "logs-iam-policy-changes", "logs-key-tampering", "logs-network-changes",
-    "logs-privilege-escalation", "logs-root-activity", "logs-trail-tampering", "logs-unauthorized-api-calls",
+    "bucket-access-logging",
+    "bucket-archival-lifecycle",
+    "bucket-default-encryption",
+    "bucket-exists",
+    "bucket-hot-retention",
+    "bucket-mfa-delete",
+    "bucket-not-public",
+    "bucket-object-lock",
+    "bucket-policy-source-arn",
+    "bucket-policy-tls-only",
+    "bucket-retention",
+    "bucket-versioning",
+    "config-recorder-all-regions",
+    "loggroup-retention",
+    "loggroup-kms-encryption",
+    "loggroup-resource-policy",
+    "logs-api-call-rate-anomaly",
+    "logs-api-error-rate-anomaly",
+    "logs-bucket-tampering",
+    "logs-console-login-failures",
+    "logs-console-login-no-mfa",
+    "logs-delivery-continuity",
+    "logs-digest-integrity",
+    "logs-iam-policy-changes",
+    "logs-key-tampering",
+    "logs-network-changes",
+    "logs-privilege-escalation",
+    "logs-root-activity",
+    "logs-trail-tampering",
+    "logs-unauthorized-api-calls",
     "logs-unused-region-activity",
-    "trail-cloudwatch-logs", "trail-delivery-health", "trail-duplicate-management-copies", "trail-enabled",
-    "trail-global-service-events", "trail-insights", "trail-kms-encryption", "trail-kms-key-health",
-    "trail-kms-key-policy", "trail-kms-key-rotation", "trail-log-file-validation", "trail-management-events",
-    "trail-multi-region", "trail-s3-data-events-read", "trail-s3-data-events-write",
-    "trail-tags", "trail-sns-notification",
-    "lake-kms-encryption", "lake-multi-region", "lake-organization", "lake-retention",
-    "lake-termination-protection", "lake-ingestion",
+    "trail-cloudwatch-logs",
+    "trail-delivery-health",
+    "trail-duplicate-management-copies",
+    "trail-enabled",
+    "trail-global-service-events",
+    "trail-insights",
+    "trail-kms-encryption",
+    "trail-kms-key-health",
+    "trail-kms-key-policy",
+    "trail-kms-key-rotation",
+    "trail-log-file-validation",
+    "trail-management-events",
+    "trail-multi-region",
+    "trail-s3-data-events-read",
+    "trail-s3-data-events-write",
+    "trail-tags",
+    "trail-sns-notification",
+    "lake-kms-encryption",
+    "lake-multi-region",
+    "lake-organization",
+    "lake-retention",
+    "lake-termination-protection",
+    "lake-ingestion",
 }
 
 
@@ -377,8 +470,7 @@ def test_declared_permissions_are_granted_by_the_published_policy() -> None:
 def test_matrix_summary() -> None:
     """The figures of the run (printed with -s; docs/reliability.md quotes them)."""
     ops = {a for a, _ in MATRIX}
-    print(f"\nAWS fault matrix: {len(ops)} actions x 3 faults = {len(MATRIX)} scans, "
-          f"false PASS {len(FALSE_PASSES)}")
+    print(f"\nAWS fault matrix: {len(ops)} actions x 3 faults = {len(MATRIX)} scans, false PASS {len(FALSE_PASSES)}")
     for (action, fault), checks in sorted(MATRIX.items()):
         print(f"| {action} | {fault} | {', '.join(checks) or '-'} |")
     assert not FALSE_PASSES

@@ -20,7 +20,6 @@ from tests.collect.conftest import (
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
 
 
-
 def _allowed_actions() -> set[str]:
     policy = json.loads(POLICY.read_text())
     actions: set[str] = set()
@@ -113,8 +112,9 @@ def test_write_features_policy_is_exactly_the_write_calls_of_history_and_notify(
 
     boto3.DEFAULT_SESSION.events.register("before-call", record)
     try:
-        summary = run(LambdaConfig(output_bucket="audit-history", regions=("us-east-1",), formats=("json",),
-                                   notify_sns=topic))
+        summary = run(
+            LambdaConfig(output_bucket="audit-history", regions=("us-east-1",), formats=("json",), notify_sns=topic)
+        )
     finally:
         boto3.DEFAULT_SESSION = None
     assert summary["notified"] and summary["reports"], "both write features really ran"

@@ -17,10 +17,18 @@ OUTSIDER = "333333333333"
 
 def _org_snapshot():  # type: ignore[no-untyped-def]
     snap = sound_snapshot()
-    member = AccountSnapshot(MEMBER, enabled_regions=snap.accounts[0].enabled_regions,
-                             regions=snap.accounts[0].regions, is_organization_management=False)
-    outsider = AccountSnapshot(OUTSIDER, enabled_regions=snap.accounts[0].enabled_regions,
-                               regions=snap.accounts[0].regions, is_organization_management=False)
+    member = AccountSnapshot(
+        MEMBER,
+        enabled_regions=snap.accounts[0].enabled_regions,
+        regions=snap.accounts[0].regions,
+        is_organization_management=False,
+    )
+    outsider = AccountSnapshot(
+        OUTSIDER,
+        enabled_regions=snap.accounts[0].enabled_regions,
+        regions=snap.accounts[0].regions,
+        is_organization_management=False,
+    )
     org = Organization("o-abc", ACCOUNT, (OrgAccount(ACCOUNT), OrgAccount(MEMBER)))
     return replace(snap, organization=org, accounts=(*snap.accounts, member, outsider))
 
@@ -42,8 +50,10 @@ def test_member_gets_the_owner_copy_marked_inferred() -> None:
 
 def test_nothing_is_attached_without_a_readable_organisation() -> None:
     snap = _org_snapshot()
-    unreadable = replace(snap, organization=CollectionError(ACCOUNT, "global", "organizations",
-                                                            "DescribeOrganization", "AccessDenied", "no"))
+    unreadable = replace(
+        snap,
+        organization=CollectionError(ACCOUNT, "global", "organizations", "DescribeOrganization", "AccessDenied", "no"),
+    )
     assert attach_organization_trails(unreadable) == unreadable
     assert attach_organization_trails(replace(snap, organization=None)).account(MEMBER).trails == ()  # type: ignore[union-attr]
 

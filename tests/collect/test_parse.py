@@ -131,20 +131,35 @@ def test_unparsable_log_resource_policy_is_kept_as_the_reason_it_is_unknown() ->
     pol = log_resource_policy({"policyName": "odd", "policyDocument": "{not json"}, "111111111111", "us-east-1")
     assert isinstance(pol.document, CollectionError)
     assert (pol.document.operation, pol.document.error_code, pol.document.resource) == (
-        "DescribeResourcePolicies", "UnparsablePolicy", "odd")
-    scoped = log_resource_policy({"policyName": "g", "policyDocument": "{}", "policyScope": "RESOURCE",
-                                  "resourceArn": "arn:aws:logs:us-east-1:111111111111:log-group:g"},
-                                 "111111111111", "us-east-1")
+        "DescribeResourcePolicies",
+        "UnparsablePolicy",
+        "odd",
+    )
+    scoped = log_resource_policy(
+        {
+            "policyName": "g",
+            "policyDocument": "{}",
+            "policyScope": "RESOURCE",
+            "resourceArn": "arn:aws:logs:us-east-1:111111111111:log-group:g",
+        },
+        "111111111111",
+        "us-east-1",
+    )
     assert (scoped.scope, scoped.resource_arn, scoped.document) == (
-        "RESOURCE", "arn:aws:logs:us-east-1:111111111111:log-group:g", {})
+        "RESOURCE",
+        "arn:aws:logs:us-east-1:111111111111:log-group:g",
+        {},
+    )
 
 
 def test_trail_tags_keep_only_the_asked_trail_sorted_by_key() -> None:
     from auditor.aws.collect._parse import trail_tags
 
     arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"
-    raw = {"ResourceTagList": [
-        {"ResourceId": arn, "TagsList": [{"Key": "b", "Value": "2"}, {"Key": "a"}]},
-        {"ResourceId": arn + "-other", "TagsList": [{"Key": "z", "Value": "9"}]},
-    ]}
+    raw = {
+        "ResourceTagList": [
+            {"ResourceId": arn, "TagsList": [{"Key": "b", "Value": "2"}, {"Key": "a"}]},
+            {"ResourceId": arn + "-other", "TagsList": [{"Key": "z", "Value": "9"}]},
+        ]
+    }
     assert [(t.key, t.value) for t in trail_tags(raw, arn)] == [("a", ""), ("b", "2")]

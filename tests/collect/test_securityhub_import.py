@@ -81,8 +81,11 @@ def test_findings_of_other_accounts_are_not_sent_and_are_counted(session: boto3.
 
 
 def test_a_finding_without_an_account_is_imported_as_the_callers() -> None:
-    findings = asff_findings(replace(_mine(1), findings=(replace(_mine(1).findings[0], account_id=""),),
-                                     scan=replace(_mine(1).scan, accounts=())))
+    findings = asff_findings(
+        replace(
+            _mine(1), findings=(replace(_mine(1).findings[0], account_id=""),), scan=replace(_mine(1).scan, accounts=())
+        )
+    )
     assert findings[0]["AwsAccountId"] == "000000000000"
     mine, others = for_account(findings, CALLER, "eu-west-1")
     assert others == [] and mine[0]["AwsAccountId"] == CALLER
@@ -105,8 +108,9 @@ def test_the_import_needs_exactly_the_securityhub_policy(session: boto3.Session)
         called.add((model.service_model.service_name, model.name))
 
     session.events.register("before-call", record)
-    report = import_findings(asff_findings(_mine(5)), securityhub=client(session, "securityhub"),
-                             sts=client(session, "sts"), region=REGION)
+    report = import_findings(
+        asff_findings(_mine(5)), securityhub=client(session, "securityhub"), sts=client(session, "sts"), region=REGION
+    )
     assert report.ok
     # sts:GetCallerIdentity needs no permission (AWS allows it to every principal)
     needed = {iam_action(s, o) for s, o in called} - {"sts:GetCallerIdentity"}
@@ -116,6 +120,7 @@ def test_the_import_needs_exactly_the_securityhub_policy(session: boto3.Session)
 
 @pytest.mark.parametrize("n", [BATCH_SIZE, BATCH_SIZE + 1])
 def test_batch_boundaries(session: boto3.Session, n: int) -> None:
-    report = import_findings(asff_findings(_mine(n)), securityhub=client(session, "securityhub"),
-                             sts=client(session, "sts"), region=REGION)
+    report = import_findings(
+        asff_findings(_mine(n)), securityhub=client(session, "securityhub"), sts=client(session, "sts"), region=REGION
+    )
     assert report.batches == (1 if n == BATCH_SIZE else 2) and report.imported == n

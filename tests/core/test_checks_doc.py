@@ -14,4 +14,3 @@ def test_every_registered_check_is_in_the_catalogue_page_with_its_severity() -> 
     rows = dict(re.findall(r"^\| ([a-z0-9-]+) \| (critical|high|medium|low|info) \|", DOC.read_text(), re.M))
     expected = {c.meta.id: c.meta.severity.value for c in all_checks()}
     assert {k: rows.get(k) for k in expected} == expected
-

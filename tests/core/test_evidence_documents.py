@@ -35,8 +35,7 @@ START = utc(2026, 11, 19)
 @pytest.fixture(scope="module")
 def stratus_doc() -> dict[str, Any]:
     """Real detonation logs with Sigma rules: rules, samples, coverage, sigma matches."""
-    return read_local(FIXTURES / "stratus" / "detonation-logs", WIDE, rules_dir=FIXTURES / "sigma" / "rules",
-                      workers=1)
+    return read_local(FIXTURES / "stratus" / "detonation-logs", WIDE, rules_dir=FIXTURES / "sigma" / "rules", workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +46,9 @@ def integrity_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     chain = build_chain("logs", None, "111111111111", "us-east-1", START, 4, private, trail_name="t")
     tamper_chain(chain)  # one log file modified, one deleted
     write_objects(root, chain.objects)
-    doc: dict[str, Any] = verify_local(root, START, START + timedelta(hours=4),
-                                       FileKeySource.from_entries(public)).to_dict()
+    doc: dict[str, Any] = verify_local(
+        root, START, START + timedelta(hours=4), FileKeySource.from_entries(public)
+    ).to_dict()
     return doc
 
 
@@ -67,12 +67,24 @@ def test_integrity_document_reads_and_writes_back_byte_for_byte(integrity_doc: d
 def test_documents_are_typed_with_enums_when_a_snapshot_is_built(
     stratus_doc: dict[str, Any], integrity_doc: dict[str, Any]
 ) -> None:
-    doc = {**stratus_doc, "file_problems": [{"path": "x.json", "reason": "not JSON", "kind": "unreadable"}],
-           "rate_anomalies": [{"kind": "api_call", "account_id": "1", "region": "r", "name": "n",
-                               "hour": "2026-11-19T01:00:00Z", "count": 30, "baseline_mean": 1.0,
-                               "baseline_stdev": 0.5, "threshold": 2.5}]}
-    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", tool_version="t", log_evidence=doc,
-                    integrity=integrity_doc)
+    doc = {
+        **stratus_doc,
+        "file_problems": [{"path": "x.json", "reason": "not JSON", "kind": "unreadable"}],
+        "rate_anomalies": [
+            {
+                "kind": "api_call",
+                "account_id": "1",
+                "region": "r",
+                "name": "n",
+                "hour": "2026-11-19T01:00:00Z",
+                "count": 30,
+                "baseline_mean": 1.0,
+                "baseline_stdev": 0.5,
+                "threshold": 2.5,
+            }
+        ],
+    }
+    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", tool_version="t", log_evidence=doc, integrity=integrity_doc)
     assert isinstance(snap.log_evidence, LogEvidence) and isinstance(snap.integrity, IntegrityDocument)
     assert snap.log_evidence.file_problems[0].kind is ProblemKind.UNREADABLE
     assert snap.log_evidence.rate_anomalies[0].kind is AnomalyKind.API_CALL
@@ -119,17 +131,49 @@ def _saved_with(tmp_path: Path, section: str, doc: dict[str, Any]) -> Path:
         ("log_evidence", {"files_read": "many"}, r"log_evidence\.files_read"),
         ("log_evidence", {"coverage": [{"account_id": "1", "region": "r"}]}, r"log_evidence\.coverage\[0\]"),
         ("log_evidence", {"surprise": 1}, r"log_evidence"),
-        ("integrity", {"files": [{"kind": "digest", "path": "p", "status": "fine", "failure_kind": None,
-                                  "detail": "", "account_id": "1", "region": "r", "trail_arn": ""}]},
-         r"integrity\.files\[0\]\.status"),
-        ("integrity", {"digest_gaps": [{"account_id": "1", "region": "r", "trail_arn": "", "start": "yesterday",
-                                        "end": "2026-11-19T01:00:00Z", "hours": 1}]},
-         r"integrity\.digest_gaps\[0\]\.start"),
+        (
+            "integrity",
+            {
+                "files": [
+                    {
+                        "kind": "digest",
+                        "path": "p",
+                        "status": "fine",
+                        "failure_kind": None,
+                        "detail": "",
+                        "account_id": "1",
+                        "region": "r",
+                        "trail_arn": "",
+                    }
+                ]
+            },
+            r"integrity\.files\[0\]\.status",
+        ),
+        (
+            "integrity",
+            {
+                "digest_gaps": [
+                    {
+                        "account_id": "1",
+                        "region": "r",
+                        "trail_arn": "",
+                        "start": "yesterday",
+                        "end": "2026-11-19T01:00:00Z",
+                        "hours": 1,
+                    }
+                ]
+            },
+            r"integrity\.digest_gaps\[0\]\.start",
+        ),
     ],
 )
 def test_a_malformed_document_is_an_input_error_naming_file_and_field(
-    tmp_path: Path, stratus_doc: dict[str, Any], integrity_doc: dict[str, Any], section: str,
-    change: dict[str, Any], field: str,
+    tmp_path: Path,
+    stratus_doc: dict[str, Any],
+    integrity_doc: dict[str, Any],
+    section: str,
+    change: dict[str, Any],
+    field: str,
 ) -> None:
     base = stratus_doc if section == "log_evidence" else integrity_doc
     path = _saved_with(tmp_path, section, {**base, **change})

@@ -28,6 +28,11 @@ def test_a_judgement_becomes_a_result_with_its_evidence_first() -> None:
     meta = CheckMeta("x", "X", Severity.LOW, "bucket", "AwsS3Bucket", "why", Remediation("fix"))
     ctx = CheckContext(Snapshot(collected_at="2026-01-01T00:00:00Z", tool_version="0"), meta)
     res = Judgement(Status.FAIL, "bad", {"a": 1, "b": 2}).result(
-        ctx, "111111111111", "us-east-1", resource_id="b", evidence={"b": 3})
+        ctx, "111111111111", "us-east-1", resource_id="b", evidence={"b": 3}
+    )
     assert (res.status, res.message, res.resource_type, dict(res.evidence)) == (
-        Status.FAIL, "bad", "AwsS3Bucket", {"a": 1, "b": 3})
+        Status.FAIL,
+        "bad",
+        "AwsS3Bucket",
+        {"a": 1, "b": 3},
+    )

@@ -11,7 +11,7 @@ import pytest
 from auditor.engine.registry import ENTRY_POINT_GROUP, all_checks
 from auditor.model.errors import AuditorError
 
-PLUGIN = textwrap.dedent('''
+PLUGIN = textwrap.dedent("""
     from auditor.engine.checkapi import Check, CheckMeta, Remediation, Severity, Status
 
     META = CheckMeta(id="acme-trail-naming", title="Trails follow the Acme naming rule",
@@ -28,7 +28,7 @@ PLUGIN = textwrap.dedent('''
                                  resource_id=trail.name, resource_arn=trail.arn)
 
     CHECK = Check(META, evaluate)
-''')
+""")
 
 
 def _install(tmp_path: Path, module: str, body: str, target: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,8 +19,9 @@ def test_readme_policy_equals_the_policy_file() -> None:
 
 def test_policy_is_read_only() -> None:
     policy = json.loads((ROOT / "policy" / "iam-policy.json").read_text())
-    actions = [a for st in policy["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str)
-                                                       else st["Action"])]
+    actions = [
+        a for st in policy["Statement"] for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+    ]
     verbs = ("Describe", "Get", "List")
     for action in actions:
         name = action.split(":", 1)[1]
@@ -30,8 +31,11 @@ def test_policy_is_read_only() -> None:
 
 def test_first_screen_has_the_demo_and_test_commands() -> None:
     first_screen = "\n".join((ROOT / "README.md").read_text().splitlines()[:24])
-    commands = [line for line in re.findall(r"```sh\n(.*?)```", first_screen, re.S)[0].splitlines()
-                if line and not line.startswith("#")]
+    commands = [
+        line
+        for line in re.findall(r"```sh\n(.*?)```", first_screen, re.S)[0].splitlines()
+        if line and not line.startswith("#")
+    ]
     assert len(commands) == 2
     assert commands[0].endswith("trail-auditor demo") and "pip install" in commands[0]
     assert "'.[demo]'" in commands[0], "the demo needs the demo extra (moto)"
@@ -96,8 +100,13 @@ def test_permissions_section_points_to_the_deploy_templates() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Permissions", 1)[1].split("\n## ", 1)[0]
     links = re.findall(r"\]\(((?:deploy|docs|policy)/[^)]+|action\.yml)\)", section)
-    assert {"deploy/cloudformation/audit-role.yaml", "deploy/cloudformation/scheduled-scan.yaml",
-            "deploy/terraform/", "docs/deploy.md", "action.yml"} <= set(links)
+    assert {
+        "deploy/cloudformation/audit-role.yaml",
+        "deploy/cloudformation/scheduled-scan.yaml",
+        "deploy/terraform/",
+        "docs/deploy.md",
+        "action.yml",
+    } <= set(links)
     assert all((ROOT / link).exists() for link in links)
 
 

@@ -33,8 +33,7 @@ def _usage_block() -> list[str]:
     usage = readme.split("## Usage", 1)[1]
     block = re.search(r"```sh\n(.*?)```", usage, re.S)
     assert block, "the README's Usage section has a shell block"
-    return [line for line in block.group(1).splitlines()
-            if shlex.split(line, comments=True)[:1] == ["trail-auditor"]]
+    return [line for line in block.group(1).splitlines() if shlex.split(line, comments=True)[:1] == ["trail-auditor"]]
 
 
 def _seed(endpoint: str) -> None:
@@ -42,8 +41,7 @@ def _seed(endpoint: str) -> None:
     session.client("organizations", endpoint_url=endpoint).create_organization(FeatureSet="ALL")
     session.client("s3", endpoint_url=endpoint).create_bucket(Bucket="org-trail-logs")
     trail = session.client("cloudtrail", endpoint_url=endpoint)
-    trail.create_trail(Name="org", S3BucketName="org-trail-logs", IsMultiRegionTrail=True,
-                       EnableLogFileValidation=True)
+    trail.create_trail(Name="org", S3BucketName="org-trail-logs", IsMultiRegionTrail=True, EnableLogFileValidation=True)
     trail.start_logging(Name="org")
 
 
@@ -54,9 +52,14 @@ def test_every_usage_example_runs_against_moto_server(moto_server: str, tmp_path
     shutil.copytree(FIXTURES / "stratus" / "detonation-logs", tmp_path / "cloudtrail-logs")
     shutil.copytree(FIXTURES / "sigma", tmp_path / "sigma")
     (tmp_path / "baseline.yaml").write_text("version: 1\n")
-    env = {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials")}
+    env = {
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"),
+    }
     lines = _usage_block()
     assert len(lines) >= 10
     ran = []

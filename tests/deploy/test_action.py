@@ -44,6 +44,7 @@ def _resolve(text: str, inputs: dict[str, str], steps: dict[str, dict[str, str]]
         if m := re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expr):
             return steps.get(m.group(1), {}).get(m.group(2), "")
         raise AssertionError(f"the test runner does not evaluate {expr!r}")
+
     return _EXPR.sub(value, text)
 
 
@@ -57,8 +58,9 @@ def run_action(given: dict[str, str], cwd: Path, env: dict[str, str], skip: tupl
     result = ActionRun(code=0, outputs={})
     for step in ACTION["runs"]["steps"]:
         if "uses" in step:
-            result.uses.append((step["uses"], {k: _resolve(str(v), inputs, steps)
-                                               for k, v in step.get("with", {}).items()}))
+            result.uses.append(
+                (step["uses"], {k: _resolve(str(v), inputs, steps) for k, v in step.get("with", {}).items()})
+            )
             continue
         if step.get("name") in skip:
             continue
@@ -66,10 +68,19 @@ def run_action(given: dict[str, str], cwd: Path, env: dict[str, str], skip: tupl
         assert "${{" not in step["run"], "inputs reach scripts through env only (no script injection)"
         outputs_file = cwd / f".github-output-{len(steps)}"
         outputs_file.write_text("")
-        step_env = {**env, "GITHUB_OUTPUT": str(outputs_file),
-                    **{k: _resolve(str(v), inputs, steps) for k, v in step.get("env", {}).items()}}
-        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                              cwd=cwd, env=step_env, capture_output=True, text=True, timeout=600)
+        step_env = {
+            **env,
+            "GITHUB_OUTPUT": str(outputs_file),
+            **{k: _resolve(str(v), inputs, steps) for k, v in step.get("env", {}).items()},
+        }
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=cwd,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         result.logs.append(proc.stdout + proc.stderr)
         result.code = proc.returncode
         parsed = dict(line.split("=", 1) for line in outputs_file.read_text().splitlines() if "=" in line)
@@ -81,10 +92,16 @@ def run_action(given: dict[str, str], cwd: Path, env: dict[str, str], skip: tupl
 
 def _env(endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-            "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    return {
+        **env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
 
 
 def _sarif(path: str) -> dict[str, Any]:
@@ -97,8 +114,7 @@ def test_action_scans_gates_and_hands_sarif_to_the_upload(moto_server: str, tmp_
     env = _env(moto_server)
 
     # scan, no baseline: the empty account fails, the code says so, SARIF goes to the upload step
-    first = run_action({"scan-args": "--regions us-east-1", "package": str(ROOT), "output-dir": "scan"},
-                       tmp_path, env)
+    first = run_action({"scan-args": "--regions us-east-1", "package": str(ROOT), "output-dir": "scan"}, tmp_path, env)
     assert first.code == 1, first.logs
     assert first.outputs["exit-code"] == "1"
     uses = dict(first.uses)
@@ -111,13 +127,30 @@ def test_action_scans_gates_and_hands_sarif_to_the_upload(moto_server: str, tmp_
 
     # a baseline waiving every failing check (until far ahead)
     baseline = tmp_path / "baseline.yaml"
-    baseline.write_text(yaml.safe_dump({"version": 1, "waivers": [
-        {"check": c, "reason": "accepted for the test", "owner": "secops@example.com", "expires": "2099-12-31"}
-        for c in failing]}))
+    baseline.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "waivers": [
+                    {
+                        "check": c,
+                        "reason": "accepted for the test",
+                        "owner": "secops@example.com",
+                        "expires": "2099-12-31",
+                    }
+                    for c in failing
+                ],
+            }
+        )
+    )
 
     # gate the saved results: nothing FAILs any more; ERRORs (missing evidence) would still exit 3
-    gated = run_action({"command": "gate", "baseline": str(baseline), "results": "scan/results.json",
-                        "output-dir": "gate"}, tmp_path, env, skip=(INSTALL,))
+    gated = run_action(
+        {"command": "gate", "baseline": str(baseline), "results": "scan/results.json", "output-dir": "gate"},
+        tmp_path,
+        env,
+        skip=(INSTALL,),
+    )
     doc = json.loads((tmp_path / "gate" / "gated.json").read_text())
     statuses = {f["status"] for f in doc["findings"]}
     assert "FAIL" not in statuses and "WAIVED" in statuses
@@ -126,8 +159,12 @@ def test_action_scans_gates_and_hands_sarif_to_the_upload(moto_server: str, tmp_
     _sarif(str(tmp_path / "gate" / "results.sarif"))
 
     # scan with the baseline applies it too
-    waived = run_action({"scan-args": "--regions us-east-1", "baseline": str(baseline), "output-dir": "again"},
-                        tmp_path, env, skip=(INSTALL,))
+    waived = run_action(
+        {"scan-args": "--regions us-east-1", "baseline": str(baseline), "output-dir": "again"},
+        tmp_path,
+        env,
+        skip=(INSTALL,),
+    )
     again = json.loads((tmp_path / "again" / "results.json").read_text())
     assert "WAIVED" in {f["status"] for f in again["findings"]}
     assert waived.code in (0, 3), waived.logs

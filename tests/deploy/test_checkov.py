@@ -31,8 +31,12 @@ def checkov() -> str:
     exe = venv / "bin" / "checkov"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}"],
-                       check=True, timeout=1200, capture_output=True)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", f"checkov=={CHECKOV_VERSION}"],
+            check=True,
+            timeout=1200,
+            capture_output=True,
+        )
     return str(exe)
 
 
@@ -40,8 +44,13 @@ def _scan(checkov: str, target: Path) -> list[dict[str, Any]]:
     # Relative to its parent: checkov 3.3.30's CKV_AWS_45 (secrets in Lambda environment variables)
     # also scans the template's own path (an injected __file__ key), so some clone locations
     # (/tmp/abc/...) read as a secret and others do not. A relative path is the same everywhere.
-    proc = subprocess.run([checkov, "-d", target.name, "--compact", "--skip-download", "-o", "json"],
-                          capture_output=True, text=True, timeout=600, cwd=target.parent)
+    proc = subprocess.run(
+        [checkov, "-d", target.name, "--compact", "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=target.parent,
+    )
     reports = json.loads(proc.stdout)
     return reports if isinstance(reports, list) else [reports]
 
@@ -62,6 +71,7 @@ def test_checkov_passes_with_justified_skips_only(checkov: str) -> None:
 def test_checkov_would_fail_an_open_bucket(checkov: str, tmp_path: Path) -> None:
     """The check is live: a copy without the public access block and TLS policy fails."""
     (tmp_path / "open.yaml").write_text(
-        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Open:\n    Type: AWS::S3::Bucket\n")
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Open:\n    Type: AWS::S3::Bucket\n"
+    )
     (report,) = _scan(checkov, tmp_path)
     assert report["summary"]["failed"] > 0

@@ -32,15 +32,19 @@ EXTERNAL_ID = "acme-audit-7f3c"
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_cfn_lint_passes(template: Path) -> None:
     exe = Path(sys.executable).parent / "cfn-lint"
-    proc = subprocess.run([str(exe), "--format", "parseable", str(template)], capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [str(exe), "--format", "parseable", str(template)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cfn_lint_is_not_a_rubber_stamp(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text((DEPLOY / "cloudformation" / "audit-role.yaml").read_text()
-                      .replace("Type: AWS::IAM::Role", "Type: AWS::IAM::Rolle"))
+    broken.write_text(
+        (DEPLOY / "cloudformation" / "audit-role.yaml")
+        .read_text()
+        .replace("Type: AWS::IAM::Role", "Type: AWS::IAM::Rolle")
+    )
     exe = Path(sys.executable).parent / "cfn-lint"
     proc = subprocess.run([str(exe), str(broken)], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
@@ -48,9 +52,12 @@ def test_cfn_lint_is_not_a_rubber_stamp(tmp_path: Path) -> None:
 
 def _deploy(cfn: Any, template: str, parameters: dict[str, str]) -> dict[str, str]:
     """Create a stack; return its outputs."""
-    cfn.create_stack(StackName=template.split(".")[0], TemplateBody=(DEPLOY / "cloudformation" / template).read_text(),
-                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    cfn.create_stack(
+        StackName=template.split(".")[0],
+        TemplateBody=(DEPLOY / "cloudformation" / template).read_text(),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
     (stack,) = cfn.describe_stacks(StackName=template.split(".")[0])["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
@@ -79,8 +86,11 @@ def _member(session: boto3.Session) -> tuple[str, dict[str, Any]]:
 
 def test_audit_role_deploys_into_a_member_and_the_scan_goes_through_it(session: boto3.Session) -> None:
     member, creds = _member(session)
-    outputs = _deploy(client(session, "cloudformation", creds=creds), "audit-role.yaml",
-                      {"TrustedPrincipal": SCANNER_ROLE, "ExternalId": EXTERNAL_ID})
+    outputs = _deploy(
+        client(session, "cloudformation", creds=creds),
+        "audit-role.yaml",
+        {"TrustedPrincipal": SCANNER_ROLE, "ExternalId": EXTERNAL_ID},
+    )
     assert outputs["RoleArn"] == f"arn:aws:iam::{member}:role/TrailAuditorAuditRole"
 
     iam = client(session, "iam", creds=creds)
@@ -96,13 +106,17 @@ def test_audit_role_deploys_into_a_member_and_the_scan_goes_through_it(session: 
 
     seed_configured_account(session, member, creds, prefix="member")
     assumed: list[dict[str, Any]] = []
-    session.events.register("provide-client-params.sts.AssumeRole",
-                            lambda params, **_: assumed.append(dict(params)))
+    session.events.register("provide-client-params.sts.AssumeRole", lambda params, **_: assumed.append(dict(params)))
     called: set[tuple[str, str]] = set()
-    session.events.register("before-call", lambda model, **_: called.add((model.service_model.service_name,
-                                                                           model.name)))
-    snap = collect(CollectOptions(regions=SCAN_REGIONS, accounts=(member,), role_name=outputs["RoleName"],
-                                  external_id=EXTERNAL_ID), session=session)
+    session.events.register(
+        "before-call", lambda model, **_: called.add((model.service_model.service_name, model.name))
+    )
+    snap = collect(
+        CollectOptions(
+            regions=SCAN_REGIONS, accounts=(member,), role_name=outputs["RoleName"], external_id=EXTERNAL_ID
+        ),
+        session=session,
+    )
 
     assert {a["RoleArn"] for a in assumed} == {outputs["RoleArn"]}
     assert all(a["ExternalId"] == EXTERNAL_ID for a in assumed)
@@ -111,27 +125,43 @@ def test_audit_role_deploys_into_a_member_and_the_scan_goes_through_it(session: 
     assert snap.errors == ()
     # moto does not enforce IAM (and its CloudFormation stores inline policies as Python repr, which its
     # own enforcement could not parse), so hold every call of the scan against the deployed role's policy
-    granted = {a for s in _document(document["PolicyDocument"])["Statement"]
-               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    granted = {
+        a
+        for s in _document(document["PolicyDocument"])["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert {iam_action(s, o) for s, o in called} <= granted
 
 
 def test_audit_role_write_statements_are_opt_in(session: boto3.Session) -> None:
     _, creds = _member(session)
     bucket, topic = "arn:aws:s3:::acme-audit-history", "arn:aws:sns:us-east-1:123456789012:new-failures"
-    _deploy(client(session, "cloudformation", creds=creds), "audit-role.yaml",
-            {"TrustedPrincipal": "123456789012", "ExternalId": EXTERNAL_ID, "RoleName": "Audit",
-             "HistoryBucketArn": bucket, "NotifyTopicArn": topic})
+    _deploy(
+        client(session, "cloudformation", creds=creds),
+        "audit-role.yaml",
+        {
+            "TrustedPrincipal": "123456789012",
+            "ExternalId": EXTERNAL_ID,
+            "RoleName": "Audit",
+            "HistoryBucketArn": bucket,
+            "NotifyTopicArn": topic,
+        },
+    )
     iam = client(session, "iam", creds=creds)
     attached = {}
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         attached[policy["PolicyName"]] = version["PolicyVersion"]["Document"]["Statement"]
-    inline = {name: _document(iam.get_role_policy(RoleName="Audit", PolicyName=name)["PolicyDocument"])["Statement"]
-              for name in iam.list_role_policies(RoleName="Audit")["PolicyNames"]}
+    inline = {
+        name: _document(iam.get_role_policy(RoleName="Audit", PolicyName=name)["PolicyDocument"])["Statement"]
+        for name in iam.list_role_policies(RoleName="Audit")["PolicyNames"]
+    }
     statements = [s for group in (*attached.values(), *inline.values()) for s in group]
-    writes = {(s["Action"], s["Resource"]) for s in statements if s.get("Sid") in {"TrailAuditorWriteHistory",
-                                                                                     "TrailAuditorNotify"}}
+    writes = {
+        (s["Action"], s["Resource"])
+        for s in statements
+        if s.get("Sid") in {"TrailAuditorWriteHistory", "TrailAuditorNotify"}
+    }
     assert writes == {("s3:PutObject", f"{bucket}/*"), ("sns:Publish", topic)}
 
 
@@ -140,9 +170,11 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
     s3 = client(session, "s3")
     s3.create_bucket(Bucket="acme-artefacts")
     s3.put_object(Bucket="acme-artefacts", Key="trail-auditor-lambda.zip", Body=b"PK\x05\x06" + bytes(18))
-    outputs = _deploy(client(session, "cloudformation"), "scheduled-scan.yaml",
-                      {"ArtefactBucket": "acme-artefacts", "ArtefactKey": "trail-auditor-lambda.zip",
-                       "ExternalId": EXTERNAL_ID})
+    outputs = _deploy(
+        client(session, "cloudformation"),
+        "scheduled-scan.yaml",
+        {"ArtefactBucket": "acme-artefacts", "ArtefactKey": "trail-auditor-lambda.zip", "ExternalId": EXTERNAL_ID},
+    )
     declared = load_template("scheduled-scan.yaml")["Resources"]
     bucket, topic = outputs["HistoryBucketName"], outputs["FailureTopicArn"]
 
@@ -152,8 +184,11 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
     props = declared["HistoryBucket"]["Properties"]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
-    assert {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]} == {"reports", "history",
-                                                                            "old-versions-and-uploads"}
+    assert {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]} == {
+        "reports",
+        "history",
+        "old-versions-and-uploads",
+    }
     (tls,) = declared["HistoryBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -170,8 +205,9 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
     read = iam.get_role_policy(RoleName=role_name, PolicyName="trail-auditor-read-only")["PolicyDocument"]
     assert _document(read) == POLICY
     write = _document(iam.get_role_policy(RoleName=role_name, PolicyName="trail-auditor-write")["PolicyDocument"])
-    grants = {s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]): s["Resource"]
-              for s in write["Statement"]}
+    grants = {
+        s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]): s["Resource"] for s in write["Statement"]
+    }
     assert grants["sns:Publish"] == topic
     assert grants["s3:PutObject"] == f"arn:aws:s3:::{bucket}/trail-auditor/*"
 
@@ -190,7 +226,8 @@ def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3
     written: list[str] = []
     boto3.setup_default_session(region_name=REGION)
     boto3.DEFAULT_SESSION.events.register(
-        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"]))
+        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"])
+    )
     try:
         summary = run(config)
     finally:

@@ -13,8 +13,12 @@ from tests.deploy.conftest import DEPLOY, POLICY, ROOT, inline_policy, load_temp
 
 
 def test_generator_reports_nothing_stale() -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_deploy_policies.py"), "--check"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "gen_deploy_policies.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
 
 
@@ -25,8 +29,12 @@ def test_generator_check_fails_on_a_hand_edited_template(tmp_path: Path) -> None
         shutil.copytree(ROOT / part, copy / part)
     template = copy / "deploy" / "cloudformation" / "audit-role.yaml"
     template.write_text(template.read_text().replace('"kms:DescribeKey",\n', "", 1))
-    proc = subprocess.run([sys.executable, str(copy / "scripts" / "gen_deploy_policies.py"), "--check"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(copy / "scripts" / "gen_deploy_policies.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "deploy/cloudformation/audit-role.yaml" in proc.stderr
 

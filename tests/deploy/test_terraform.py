@@ -44,8 +44,10 @@ def test_scheduled_scan_bucket_is_versioned_encrypted_private_tls_only_with_life
     (rule,) = tf["aws_s3_bucket_server_side_encryption_configuration"]["history"]["rule"]
     assert rule["apply_server_side_encryption_by_default"] == [{"sse_algorithm": "aws:kms"}]
     block = tf["aws_s3_bucket_public_access_block"]["history"]
-    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
-                                          "restrict_public_buckets"))
+    assert all(
+        block[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     policy = tf["aws_s3_bucket_policy"]["history"]["policy"]
     assert 'Effect = "Deny"' in policy and '"aws:SecureTransport" = "false"' in policy
     rules = tf["aws_s3_bucket_lifecycle_configuration"]["history"]["rule"]
@@ -57,7 +59,11 @@ def test_scheduled_scan_function_schedule_and_payload_match_the_template() -> No
     cfn = load_template("scheduled-scan.yaml")["Resources"]
     function, declared = tf["aws_lambda_function"]["scan"], cfn["ScanFunction"]["Properties"]
     assert (function["handler"], function["runtime"], function["timeout"], function["memory_size"]) == (
-        declared["Handler"], declared["Runtime"], declared["Timeout"], declared["MemorySize"])
+        declared["Handler"],
+        declared["Runtime"],
+        declared["Timeout"],
+        declared["MemorySize"],
+    )
     target = tf["aws_cloudwatch_event_target"]["scan"]
     assert target["arn"] == "${aws_lambda_function.scan.arn}"
     keys = _jsonencode_keys(target["input"])

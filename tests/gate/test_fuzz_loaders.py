@@ -34,9 +34,13 @@ from tests.builders import sound_snapshot
 from tests.gate.builders import finding, results
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 #: Peak memory one example may allocate (the inputs are at most a few hundred KB).
 PEAK_LIMIT = 64 * 1024 * 1024
 TRIED: dict[str, int] = {}
@@ -45,18 +49,40 @@ TRIED: dict[str, int] = {}
 _chars = st.characters(codec=None, categories=None)
 _text = st.text(_chars, max_size=40)
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**200), max_value=2**200),
-    st.floats(allow_nan=True, allow_infinity=True), _text,
-    st.sampled_from(["PASS", "FAIL", "WAIVED", "high", "critical", "2026-11-20T10:00:00Z", "", "*",
-                     "1.0", "trail-auditor", "collection_error", "2027-06-30", "\ud800"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**200), max_value=2**200),
+    st.floats(allow_nan=True, allow_infinity=True),
+    _text,
+    st.sampled_from(
+        [
+            "PASS",
+            "FAIL",
+            "WAIVED",
+            "high",
+            "critical",
+            "2026-11-20T10:00:00Z",
+            "",
+            "*",
+            "1.0",
+            "trail-auditor",
+            "collection_error",
+            "2027-06-30",
+            "\ud800",
+        ]
+    ),
 )
-_json = st.recursive(_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=5), st.dictionaries(_text, inner, max_size=5)), max_leaves=30)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(_text, inner, max_size=5)),
+    max_leaves=30,
+)
 
 
 def _valid_results() -> dict[str, Any]:
-    doc: dict[str, Any] = results([finding("bucket-versioning", Status.FAIL),
-                                   finding("trail-enabled", Status.PASS)]).to_dict()
+    doc: dict[str, Any] = results(
+        [finding("bucket-versioning", Status.FAIL), finding("trail-enabled", Status.PASS)]
+    ).to_dict()
     return doc
 
 
@@ -66,10 +92,22 @@ def _valid_snapshot() -> dict[str, Any]:
 
 
 VALID_BASELINE: dict[str, Any] = {
-    "version": 1, "frameworks": ["pci-dss-4.0.1"], "fail_on": "high", "profile": "pci",
-    "trusted_accounts": ["111122223333"], "severity_overrides": {"trail-insights": "info"},
-    "waivers": [{"check": "bucket-mfa-delete", "account": "123456789012", "resource": "arn:aws:s3:::acme*",
-                 "reason": "Object Lock", "owner": "secops@example.com", "expires": "2027-06-30"}],
+    "version": 1,
+    "frameworks": ["pci-dss-4.0.1"],
+    "fail_on": "high",
+    "profile": "pci",
+    "trusted_accounts": ["111122223333"],
+    "severity_overrides": {"trail-insights": "info"},
+    "waivers": [
+        {
+            "check": "bucket-mfa-delete",
+            "account": "123456789012",
+            "resource": "arn:aws:s3:::acme*",
+            "reason": "Object Lock",
+            "owner": "secops@example.com",
+            "expires": "2027-06-30",
+        }
+    ],
 }
 
 
@@ -111,8 +149,7 @@ def _mutated(valid: Callable[[], dict[str, Any]]) -> st.SearchStrategy[Any]:
 
 
 def _nested(depth: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
-    return depth.flatmap(lambda n: st.sampled_from(["[" * n + "]" * n, '{"a":' * n + "1" + "}" * n,
-                                                   "[" * n]))
+    return depth.flatmap(lambda n: st.sampled_from(["[" * n + "]" * n, '{"a":' * n + "1" + "}" * n, "[" * n]))
 
 
 def _dump(doc: Any, draw_style: int) -> bytes:
@@ -138,7 +175,7 @@ def _deep_inside(doc: dict[str, Any], n: int) -> bytes:
 def _aliases(draw: st.DrawFn) -> str:
     levels = draw(st.integers(1, 9))
     width = draw(st.integers(1, 9))
-    lines = [f'a0: &a0 [{",".join(["x"] * width)}]']
+    lines = [f"a0: &a0 [{','.join(['x'] * width)}]"]
     lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
     return "\n".join(lines) + "\n"
 
@@ -155,11 +192,40 @@ def _yaml_inputs(draw: st.DrawFn) -> bytes:
         text = yaml.safe_dump(doc, allow_unicode=draw(st.booleans()))
     elif kind == 3:
         # YAML-shaped noise: tags, anchors, flow and block syntax, dates, escapes.
-        pieces = st.sampled_from(["version: 1\n", "waivers:\n", "  - ", "check: x\n", "&a ", "*a ", "!!binary ",
-                                  "!!python/object:os.system ", "? ", ": ", "[", "]", "{", "}", "- ", "'",
-                                  '"\\ud800"', '"\\x00"', "2027-06-30", "<<: *a\n", "\t", "---\n", "...\n",
-                                  "%YAML 1.1\n", "!!set {a, b}\n", "expires: 2027-13-45\n", "1e999", ".nan",
-                                  "fail_on: ", "severity_overrides: {2020-01-01: info}\n"])
+        pieces = st.sampled_from(
+            [
+                "version: 1\n",
+                "waivers:\n",
+                "  - ",
+                "check: x\n",
+                "&a ",
+                "*a ",
+                "!!binary ",
+                "!!python/object:os.system ",
+                "? ",
+                ": ",
+                "[",
+                "]",
+                "{",
+                "}",
+                "- ",
+                "'",
+                '"\\ud800"',
+                '"\\x00"',
+                "2027-06-30",
+                "<<: *a\n",
+                "\t",
+                "---\n",
+                "...\n",
+                "%YAML 1.1\n",
+                "!!set {a, b}\n",
+                "expires: 2027-13-45\n",
+                "1e999",
+                ".nan",
+                "fail_on: ",
+                "severity_overrides: {2020-01-01: info}\n",
+            ]
+        )
         text = "".join(draw(st.lists(pieces, max_size=40)))
     elif kind == 4:
         return draw(st.binary(max_size=200))

@@ -16,8 +16,15 @@ TODAY = date(2026, 11, 23)
 
 
 def _waiver(expires: date, resource: str = "arn:aws:s3:::acme-*", check: str = "bucket-versioning") -> Waiver:
-    return Waiver(check=check, reason="Object Lock covers it", owner="secops@example.com",
-                  expires=expires, account=ACCOUNT, resource=resource, origin="b.yaml:7")
+    return Waiver(
+        check=check,
+        reason="Object Lock covers it",
+        owner="secops@example.com",
+        expires=expires,
+        account=ACCOUNT,
+        resource=resource,
+        origin="b.yaml:7",
+    )
 
 
 def test_active_waiver_turns_fail_into_waived_and_control_passes() -> None:
@@ -49,17 +56,23 @@ def test_waiver_matching_nothing_is_stale_and_error_is_never_waived() -> None:
 
 
 def test_waiver_glob_does_not_match_other_resources_or_accounts() -> None:
-    res = results([finding("bucket-versioning", Status.FAIL, resource="other-bucket"),
-                   finding("bucket-versioning", Status.FAIL, account="999999999999")])
+    res = results(
+        [
+            finding("bucket-versioning", Status.FAIL, resource="other-bucket"),
+            finding("bucket-versioning", Status.FAIL, account="999999999999"),
+        ]
+    )
     out = apply_baseline(res, Baseline(path="b.yaml", waivers=(_waiver(date(2027, 1, 1)),)), today=TODAY)
     assert all(f.status is Status.FAIL for f in out.results.findings)
 
 
 def test_overrides_and_missing_required_checks() -> None:
     res = results([finding("trail-insights", Status.FAIL, Severity.LOW)])
-    out = apply_baseline(res, Baseline(path="b.yaml", checks=("trail-enabled",),
-                                       severity_overrides={"trail-insights": Severity.CRITICAL}),
-                         today=TODAY)
+    out = apply_baseline(
+        res,
+        Baseline(path="b.yaml", checks=("trail-enabled",), severity_overrides={"trail-insights": Severity.CRITICAL}),
+        today=TODAY,
+    )
     by_check = {f.check_id: f for f in out.results.findings}
     assert by_check["trail-insights"].severity is Severity.CRITICAL
     assert by_check["trail-enabled"].status is Status.ERROR
@@ -68,8 +81,9 @@ def test_overrides_and_missing_required_checks() -> None:
 
 def test_drift_classifies_new_resolved_still_and_regressions() -> None:
     before = results([finding("a", Status.FAIL), finding("b", Status.PASS), finding("c", Status.FAIL)])
-    after = results([finding("a", Status.FAIL), finding("b", Status.FAIL), finding("c", Status.PASS),
-                     finding("d", Status.FAIL)])
+    after = results(
+        [finding("a", Status.FAIL), finding("b", Status.FAIL), finding("c", Status.PASS), finding("d", Status.FAIL)]
+    )
     d = diff(before, after)
     assert {f.check_id for f in d.new} == {"b", "d"}
     assert {f.check_id for f in d.resolved} == {"c"}

@@ -21,8 +21,15 @@ from auditor.gate.decision import apply_baseline
 from tests.gate.builders import ACCOUNT, finding, results
 
 TODAY = date(2026, 11, 23)
-WAIVER = Waiver(check="bucket-versioning", reason="Object Lock covers it", owner="secops@example.com",
-                expires=date(2026, 12, 31), account=ACCOUNT, resource="arn:aws:s3:::acme-*", origin="scan.yaml:5")
+WAIVER = Waiver(
+    check="bucket-versioning",
+    reason="Object Lock covers it",
+    owner="secops@example.com",
+    expires=date(2026, 12, 31),
+    account=ACCOUNT,
+    resource="arn:aws:s3:::acme-*",
+    origin="scan.yaml:5",
+)
 
 
 def _scanned_with_waiver() -> Results:
@@ -59,8 +66,7 @@ def test_the_same_baseline_still_waives_in_the_gate() -> None:
 
 
 def test_waived_without_a_recorded_status_is_judged_as_fail_with_its_severity() -> None:
-    hand_made = replace(finding("bucket-versioning", Status.WAIVED, Severity.HIGH),
-                        waiver={"reason": "trust me"})
+    hand_made = replace(finding("bucket-versioning", Status.WAIVED, Severity.HIGH), waiver={"reason": "trust me"})
     for recorded in (None, Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE):
         res = results([replace(hand_made, waived_status=recorded)])
         (f,) = apply_baseline(res, Baseline(path="strict.yaml"), today=TODAY).results.findings

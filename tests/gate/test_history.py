@@ -36,8 +36,9 @@ def test_s3_history_and_sns_notification() -> None:
     s3.create_bucket(Bucket="audit-results")
     store = S3Store(s3, "audit-results", "scans/prod")
     record(store, results([finding("a", Status.PASS)], "scan-1", "2026-11-01T10:00:00Z"))
-    updated, prev, location = record(store, results([finding("a", Status.FAIL), finding("b", Status.FAIL)],
-                                                    "scan-2", "2026-11-02T10:00:00Z"))
+    updated, prev, location = record(
+        store, results([finding("a", Status.FAIL), finding("b", Status.FAIL)], "scan-2", "2026-11-02T10:00:00Z")
+    )
     assert prev is not None and location.startswith("s3://audit-results/scans/prod/2026/11/02/")
     assert len(store.keys()) == 2
     sns = boto3.client("sns", region_name="us-east-1")
@@ -49,8 +50,9 @@ def test_s3_history_and_sns_notification() -> None:
     assert notify_new_failures(sns, topic, updated) is not None
     body = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
     assert "new failures since the previous scan: 2" in body["Message"]
-    unchanged, _, _ = record(store, results([finding("a", Status.FAIL), finding("b", Status.FAIL)],
-                                            "scan-3", "2026-11-03T10:00:00Z"))
+    unchanged, _, _ = record(
+        store, results([finding("a", Status.FAIL), finding("b", Status.FAIL)], "scan-3", "2026-11-03T10:00:00Z")
+    )
     assert notify_new_failures(sns, topic, unchanged) is None
 
 

@@ -129,7 +129,18 @@ def test_unlistable_store_still_gets_results_written_first(tmp_path: Path) -> No
     snap = tmp_path / "snap.json"
     save_snapshot(sound_snapshot(), snap)
     out = tmp_path / "out"
-    code = main(["evaluate", str(snap), "--history", "s3://no-such-bucket/hist", "--output-dir", str(out),
-                 "--format", "json", "--quiet"])
+    code = main(
+        [
+            "evaluate",
+            str(snap),
+            "--history",
+            "s3://no-such-bucket/hist",
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert json.loads((out / "results.json").read_text(encoding="utf-8"))["findings"]

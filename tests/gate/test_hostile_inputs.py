@@ -44,8 +44,9 @@ def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
-    return subprocess.run([cli_path(), *args], capture_output=True, text=True, timeout=timeout,
-                          preexec_fn=limit, check=False)
+    return subprocess.run(
+        [cli_path(), *args], capture_output=True, text=True, timeout=timeout, preexec_fn=limit, check=False
+    )
 
 
 @pytest.fixture
@@ -100,20 +101,24 @@ def test_a_single_alias_is_refused_too(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("role", ["results", "previous", "baseline"])
-def test_input_nested_100k_deep_exits_2_naming_the_file(tmp_path: Path, results_file: Path,
-                                                        baseline_file: Path, role: str) -> None:
+def test_input_nested_100k_deep_exits_2_naming_the_file(
+    tmp_path: Path, results_file: Path, baseline_file: Path, role: str
+) -> None:
     deep = tmp_path / ("deep.yaml" if role == "baseline" else "deep.json")
     deep.write_text("[" * DEPTH + "]" * DEPTH, encoding="utf-8")
-    args = {"results": ["gate", str(deep), "--baseline", str(baseline_file)],
-            "previous": ["gate", str(results_file), "--baseline", str(baseline_file), "--previous", str(deep)],
-            "baseline": ["gate", str(results_file), "--baseline", str(deep)]}[role]
+    args = {
+        "results": ["gate", str(deep), "--baseline", str(baseline_file)],
+        "previous": ["gate", str(results_file), "--baseline", str(baseline_file), "--previous", str(deep)],
+        "baseline": ["gate", str(results_file), "--baseline", str(deep)],
+    }[role]
     _one_line_error(_run(*args), str(deep), "deeper than")
 
 
 def test_snapshot_nested_100k_deep_exits_2_naming_the_file(tmp_path: Path) -> None:
     deep = tmp_path / "snap.json"
-    deep.write_text('{"format": "trail-auditor-snapshot", "snapshot": ' + "[" * DEPTH + "]" * DEPTH + "}",
-                    encoding="utf-8")
+    deep.write_text(
+        '{"format": "trail-auditor-snapshot", "snapshot": ' + "[" * DEPTH + "]" * DEPTH + "}", encoding="utf-8"
+    )
     _one_line_error(_run("evaluate", str(deep), "--output-dir", str(tmp_path / "out")), str(deep), "deeper than")
 
 
@@ -126,14 +131,17 @@ def test_block_style_deep_yaml_baseline_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("role", ["results", "previous", "baseline", "snapshot"])
-def test_fifo_input_exits_2_without_blocking(tmp_path: Path, results_file: Path, baseline_file: Path,
-                                             role: str) -> None:
+def test_fifo_input_exits_2_without_blocking(
+    tmp_path: Path, results_file: Path, baseline_file: Path, role: str
+) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    args = {"results": ["gate", str(fifo), "--baseline", str(baseline_file)],
-            "previous": ["gate", str(results_file), "--baseline", str(baseline_file), "--previous", str(fifo)],
-            "baseline": ["gate", str(results_file), "--baseline", str(fifo)],
-            "snapshot": ["evaluate", str(fifo), "--output-dir", str(tmp_path / "out")]}[role]
+    args = {
+        "results": ["gate", str(fifo), "--baseline", str(baseline_file)],
+        "previous": ["gate", str(results_file), "--baseline", str(baseline_file), "--previous", str(fifo)],
+        "baseline": ["gate", str(results_file), "--baseline", str(fifo)],
+        "snapshot": ["evaluate", str(fifo), "--output-dir", str(tmp_path / "out")],
+    }[role]
     _one_line_error(_run(*args, timeout=30), str(fifo), "not a regular file")
 
 
@@ -189,8 +197,9 @@ def test_schema_errors_do_not_quote_the_file(tmp_path: Path) -> None:
 
 def test_snapshot_that_is_a_fifo_or_deep_is_refused_in_process(tmp_path: Path) -> None:
     deep = tmp_path / "s.json"
-    deep.write_text('{"format": "trail-auditor-snapshot", "snapshot": {"a": ' + "[" * 80 + "]" * 80 + "}}",
-                    encoding="utf-8")
+    deep.write_text(
+        '{"format": "trail-auditor-snapshot", "snapshot": {"a": ' + "[" * 80 + "]" * 80 + "}}", encoding="utf-8"
+    )
     with pytest.raises(InputError, match="deeper than 64"):
         load_snapshot(deep)
 
@@ -198,7 +207,10 @@ def test_snapshot_that_is_a_fifo_or_deep_is_refused_in_process(tmp_path: Path) -
 def test_impossible_date_in_baseline_is_an_error_with_its_line(tmp_path: Path) -> None:
     """Found by the fuzz test: PyYAML's timestamp constructor raised ValueError (a traceback)."""
     path = tmp_path / "b.yaml"
-    path.write_text("version: 1\nwaivers:\n  - check: trail-enabled\n    reason: Object Lock\n"
-                    "    owner: secops@example.com\n    expires: 2027-13-45\n", encoding="utf-8")
+    path.write_text(
+        "version: 1\nwaivers:\n  - check: trail-enabled\n    reason: Object Lock\n"
+        "    owner: secops@example.com\n    expires: 2027-13-45\n",
+        encoding="utf-8",
+    )
     with pytest.raises(AuditorError, match=r"b\.yaml:3: waivers\[0\]\.expires: not a calendar date"):
         load_baseline(path)

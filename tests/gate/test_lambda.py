@@ -23,30 +23,45 @@ def test_payload_is_validated() -> None:
         LambdaConfig.from_event({"regions": ["us-east-1.evil.example"]}, ENV)
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("endpoint_url", "http://169.254.169.254/latest/meta-data"),
-    ("output_bucket", "attacker-bucket"),
-    ("output_prefix", "../../other"),
-    ("role_name", "OrganizationAccountAccessRole"),
-    ("external_id", "guess"),
-    ("notify_sns", "arn:aws:sns:us-east-1:999999999999:attacker"),
-    ("organization", True),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("endpoint_url", "http://169.254.169.254/latest/meta-data"),
+        ("output_bucket", "attacker-bucket"),
+        ("output_prefix", "../../other"),
+        ("role_name", "OrganizationAccountAccessRole"),
+        ("external_id", "guess"),
+        ("notify_sns", "arn:aws:sns:us-east-1:999999999999:attacker"),
+        ("organization", True),
+    ],
+)
 def test_event_cannot_choose_endpoint_destination_or_role(key: str, value: object) -> None:
     """Issue 17 item 2: these come from the function's configuration, never from the invoker."""
-    with pytest.raises(ValidationError, match=f"{key} is set by the function's configuration "
-                                              rf"\({CONFIGURATION_ONLY[key]}\)"):
+    with pytest.raises(
+        ValidationError,
+        match=f"{key} is set by the function's configuration "
+        rf"\({CONFIGURATION_ONLY[key]}\)",
+    ):
         LambdaConfig.from_event({key: value}, ENV)
 
 
 def test_configuration_comes_from_the_environment() -> None:
-    env = {**ENV, "TRAIL_AUDITOR_OUTPUT_PREFIX": "/audits/prod/", "TRAIL_AUDITOR_ROLE_NAME": "AuditRole",
-           "TRAIL_AUDITOR_ACCOUNTS": "111111111111, 222222222222", "TRAIL_AUDITOR_REGIONS": "us-east-1,eu-west-1",
-           "TRAIL_AUDITOR_NOTIFY_SNS": "arn:aws:sns:eu-west-1:111111111111:alerts"}
-    config = LambdaConfig.from_event({"regions": ["eu-west-1"], "accounts": ["222222222222"],
-                                      "formats": ["json"], "logs_since": "1d"}, env)
-    assert (config.output_bucket, config.output_prefix, config.role_name) == ("audit-results", "audits/prod",
-                                                                              "AuditRole")
+    env = {
+        **ENV,
+        "TRAIL_AUDITOR_OUTPUT_PREFIX": "/audits/prod/",
+        "TRAIL_AUDITOR_ROLE_NAME": "AuditRole",
+        "TRAIL_AUDITOR_ACCOUNTS": "111111111111, 222222222222",
+        "TRAIL_AUDITOR_REGIONS": "us-east-1,eu-west-1",
+        "TRAIL_AUDITOR_NOTIFY_SNS": "arn:aws:sns:eu-west-1:111111111111:alerts",
+    }
+    config = LambdaConfig.from_event(
+        {"regions": ["eu-west-1"], "accounts": ["222222222222"], "formats": ["json"], "logs_since": "1d"}, env
+    )
+    assert (config.output_bucket, config.output_prefix, config.role_name) == (
+        "audit-results",
+        "audits/prod",
+        "AuditRole",
+    )
     assert config.regions == ("eu-west-1",) and config.accounts == ("222222222222",)
     assert config.notify_sns == "arn:aws:sns:eu-west-1:111111111111:alerts"
     full = LambdaConfig.from_event({}, env)
@@ -89,8 +104,12 @@ def test_handler_scans_stores_renders_and_notifies(monkeypatch: pytest.MonkeyPat
     s3.create_bucket(Bucket="audit-results")
     sns = boto3.client("sns", region_name="us-east-1")
     topic = sns.create_topic(Name="audit")["TopicArn"]
-    for k, v in {**ENV, "TRAIL_AUDITOR_ORGANIZATION": "true", "TRAIL_AUDITOR_ROLE_NAME":
-                 "OrganizationAccountAccessRole", "TRAIL_AUDITOR_NOTIFY_SNS": topic}.items():
+    for k, v in {
+        **ENV,
+        "TRAIL_AUDITOR_ORGANIZATION": "true",
+        "TRAIL_AUDITOR_ROLE_NAME": "OrganizationAccountAccessRole",
+        "TRAIL_AUDITOR_NOTIFY_SNS": topic,
+    }.items():
         monkeypatch.setenv(k, v)
     event = {"regions": ["us-east-1"], "formats": ["json", "html"]}
     first = handler(event, None)
@@ -100,6 +119,5 @@ def test_handler_scans_stores_renders_and_notifies(monkeypatch: pytest.MonkeyPat
     assert second["previous"] == first["scan_id"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="audit-results")["Contents"]]
     assert sum(k.startswith("trail-auditor/history/") for k in keys) == 2
-    stored = json.loads(s3.get_object(Bucket="audit-results", Key=second["results"].split("/", 3)[3])
-                        ["Body"].read())
+    stored = json.loads(s3.get_object(Bucket="audit-results", Key=second["results"].split("/", 3)[3])["Body"].read())
     assert stored["history"]["previous"]["scan_id"] == first["scan_id"]

@@ -51,8 +51,7 @@ def test_recipe_commands_run(moto_server: str, tmp_path: Path, monkeypatch: pyte
         assert "Traceback" not in proc.stderr, cmd
     assert (tmp_path / "out" / "results.sarif").exists()
     assert (tmp_path / "out" / "junit.xml").exists()
-    listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(
-        Bucket="acme-audit-history", Prefix="prod/")
+    listed = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="acme-audit-history", Prefix="prod/")
     assert listed.get("KeyCount", 0) == 1
 
 

@@ -37,8 +37,10 @@ def _assert_untouched(victim: Path, written: Path) -> None:
     assert stat.S_ISREG(os.lstat(written).st_mode), f"{written} is still a link"
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("json", "results.json"), ("html", "report.html"),
-                                           ("csv", "findings.csv"), ("sarif", "results.sarif")])
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("json", "results.json"), ("html", "report.html"), ("csv", "findings.csv"), ("sarif", "results.sarif")],
+)
 def test_report_formats_replace_a_planted_link(tmp_path: Path, victim: Path, fmt: str, name: str) -> None:
     out = tmp_path / "out"
     out.mkdir()

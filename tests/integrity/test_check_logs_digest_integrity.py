@@ -46,8 +46,12 @@ def test_meta_is_critical_with_the_references_and_permissions() -> None:
     )
     assert {"PCI DSS 10.3.4", "HIPAA 164.312(c)(1)", "GDPR Art. 32"} <= set(meta.references)
     assert any("SI-7" in r for r in meta.references)
-    assert set(meta.permissions) == {"cloudtrail:DescribeTrails", "s3:GetObject", "s3:ListBucket",
-                                     "cloudtrail:ListPublicKeys"}
+    assert set(meta.permissions) == {
+        "cloudtrail:DescribeTrails",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "cloudtrail:ListPublicKeys",
+    }
     assert "validate-logs" in meta.remediation.cli
     assert "enable_log_file_validation = true" in meta.remediation.terraform
 

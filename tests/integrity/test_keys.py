@@ -53,8 +53,16 @@ def _verify_four_hours(s3: Any, signing_key: KeyPair, client: Any) -> IntegrityR
     """Seed a four-hour chain signed by ``signing_key`` and verify it with keys from ``client``."""
     chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
     put_objects(s3, "acme-trail-logs", chain.objects)
-    return verify_s3(s3, "acme-trail-logs", None, "111111111111", ["us-east-1"], START,
-                     START + timedelta(hours=4), CloudTrailKeySource(client))
+    return verify_s3(
+        s3,
+        "acme-trail-logs",
+        None,
+        "111111111111",
+        ["us-east-1"],
+        START,
+        START + timedelta(hours=4),
+        CloudTrailKeySource(client),
+    )
 
 
 def test_cloudtrail_list_public_keys_keys_validate_a_chain(

@@ -376,8 +376,17 @@ def test_digests_that_cannot_be_read_are_errors_not_a_delivery_gap(signing_key: 
         session = boto3.Session(region_name=REGION)
         Wire(session).fail("s3", "GetObject", DENIED)  # hooks before the client: clients copy them
         s3 = session.client("s3")
-        report = verify_s3(s3, BUCKET, PREFIX, ACCOUNT, [REGION], START, END,
-                           FileKeySource.from_entries(signing_key[1]), trail_arn=chain.trail_arn)
+        report = verify_s3(
+            s3,
+            BUCKET,
+            PREFIX,
+            ACCOUNT,
+            [REGION],
+            START,
+            END,
+            FileKeySource.from_entries(signing_key[1]),
+            trail_arn=chain.trail_arn,
+        )
     assert report.digest_gaps == ()
     assert report.errors and all(e.operation.endswith("GetObject") for e in report.errors)
     assert report.digests_valid == 0

@@ -36,8 +36,21 @@ CASES: list[tuple[Any, str, Any, bool]] = [
 
 
 def test_the_shared_definitions_are_pinned() -> None:
-    assert defs.READ_PREFIXES == ("Get", "List", "Describe", "Head", "Lookup", "BatchGet", "Search", "Scan",
-                                  "Query", "Select", "Check", "Verify", "Test")
+    assert defs.READ_PREFIXES == (
+        "Get",
+        "List",
+        "Describe",
+        "Head",
+        "Lookup",
+        "BatchGet",
+        "Search",
+        "Scan",
+        "Query",
+        "Select",
+        "Check",
+        "Verify",
+        "Test",
+    )
     assert {"evt", "http", "network", "@timestamp", "@version", "ddsource", "ddtags", "aws"} == defs.FORWARDER_KEYS
     assert defs.SERVICE_EVENT == "AwsServiceEvent"
 

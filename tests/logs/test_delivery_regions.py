@@ -28,9 +28,12 @@ def test_region_covered_by_a_logging_trail_without_files_fails(tmp_path: Path) -
 
 
 def test_validated_digests_prove_a_quiet_region_logged(tmp_path: Path) -> None:
-    snap = sound_snapshot(log_evidence=_evidence_for_first_region_only(tmp_path),
-                          integrity=integrity_doc(digest_gaps=[], validated=[
-                              {"account_id": "111111111111", "region": REGIONS[1], "trail_arn": "x"}]))
+    snap = sound_snapshot(
+        log_evidence=_evidence_for_first_region_only(tmp_path),
+        integrity=integrity_doc(
+            digest_gaps=[], validated=[{"account_id": "111111111111", "region": REGIONS[1], "trail_arn": "x"}]
+        ),
+    )
     assert {r.region: r.status for r in run(snap, CHECK)}[REGIONS[1]] is Status.PASS
 
 

@@ -61,8 +61,10 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _matches(doc: dict[str, Any]) -> tuple[Any, ...]:
     def key(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return sorted((m["rule_id"], m["account_id"], m["region"], m["total"],
-                       tuple(e["eventID"] for e in m["events"])) for m in rows)
+        return sorted(
+            (m["rule_id"], m["account_id"], m["region"], m["total"], tuple(e["eventID"] for e in m["events"]))
+            for m in rows
+        )
 
     return key(doc["rules"]), key(doc["sigma"]["matches"]), doc["events_read"], doc["coverage"][0]["events"]
 

@@ -47,12 +47,24 @@ CLOUDTRAIL = "cloudtrail.amazonaws.com"
 TALLY: dict[str, int] = {"folders": 0, "files": 0, "results": 0, "lossy_folders": 0, "false_pass": 0}
 
 GOOD_TIMES = ["2026-11-19T08:00:00Z", "2026-11-19T23:59:59Z", "2024-02-29T12:00:00Z"]
-BAD_TIMES = ["not-a-date", "", "2026-13-45T00:00:00Z", "9999-12-31T99:00:00Z", "2026-02-30T00:00:00Z",
-             "2026-11-19T08:00:00", "2026-11-19T08:00:00.123Z", " 2026-11-19T08:00:00Z", "２０２６-11-19T08:00:00Z"]
+BAD_TIMES = [
+    "not-a-date",
+    "",
+    "2026-13-45T00:00:00Z",
+    "9999-12-31T99:00:00Z",
+    "2026-02-30T00:00:00Z",
+    "2026-11-19T08:00:00",
+    "2026-11-19T08:00:00.123Z",
+    " 2026-11-19T08:00:00Z",
+    "２０２６-11-19T08:00:00Z",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
 )
 json_values = st.recursive(
     scalars,
@@ -78,8 +90,21 @@ def huge(draw: st.DrawFn) -> str:
 
 
 hostile_values = st.one_of(json_values, deep(), huge(), st.sampled_from(BAD_TIMES))
-FIELDS = ["eventTime", "eventName", "eventSource", "awsRegion", "recipientAccountId", "userIdentity",
-          "userAgent", "sourceIPAddress", "eventID", "errorCode", "readOnly", "eventType", "requestParameters"]
+FIELDS = [
+    "eventTime",
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "recipientAccountId",
+    "userIdentity",
+    "userAgent",
+    "sourceIPAddress",
+    "eventID",
+    "errorCode",
+    "readOnly",
+    "eventType",
+    "requestParameters",
+]
 
 
 @st.composite
@@ -141,8 +166,13 @@ def _lossy(doc: dict[str, Any]) -> bool:
     return any(p["kind"] in ("unreadable", "partial") for p in doc["file_problems"])
 
 
-@settings(max_examples=100, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
 @given(files=st.lists(file_body(), min_size=1, max_size=2))
 def test_hostile_log_folders_never_crash_never_blow_up_never_pass_unjudged(files: list[tuple[bytes, bool]]) -> None:
     bodies = [b for b, _ in files]

@@ -70,9 +70,20 @@ def both(path: Path, window: LogWindow = WIDE, workers: int = 1) -> dict[str, An
 
 @pytest.mark.parametrize(
     "bad_time",
-    ["not-a-date", "", "2026-13-45T00:00:00Z", "9999-12-31T99:99:99Z", "2026-02-30T10:00:00Z",
-     "2026-11-19 08:00:00", "2026-11-19T08:00:00+00:00", "0000-01-01T00:00:00Z", "2026-11-19T08:00:00Z\n",
-     "２０２６-11-19T08:00:00Z", "2026-04-31T08:00:00Z", "2026-11-19T08:00:60Z"],
+    [
+        "not-a-date",
+        "",
+        "2026-13-45T00:00:00Z",
+        "9999-12-31T99:99:99Z",
+        "2026-02-30T10:00:00Z",
+        "2026-11-19 08:00:00",
+        "2026-11-19T08:00:00+00:00",
+        "0000-01-01T00:00:00Z",
+        "2026-11-19T08:00:00Z\n",
+        "２０２６-11-19T08:00:00Z",
+        "2026-04-31T08:00:00Z",
+        "2026-11-19T08:00:60Z",
+    ],
 )
 def test_a_stop_logging_with_a_malformed_time_is_never_a_pass(tmp_path: Path, bad_time: str) -> None:
     stop = event("StopLogging", T0, source="cloudtrail.amazonaws.com", eventTime=bad_time)
@@ -89,19 +100,25 @@ def test_a_stop_logging_with_a_malformed_time_is_never_a_pass(tmp_path: Path, ba
 
 def test_a_malformed_record_does_not_hide_what_the_rest_proves(tmp_path: Path) -> None:
     """FAIL where what was read already proves it: the malformed record cannot undo a StopLogging."""
-    write_records(tmp_path / NAME, [
-        event("StopLogging", T0, source="cloudtrail.amazonaws.com"),
-        event("DeleteTrail", T0, source="cloudtrail.amazonaws.com", eventTime="2026-11-19T08:00"),
-    ])
+    write_records(
+        tmp_path / NAME,
+        [
+            event("StopLogging", T0, source="cloudtrail.amazonaws.com"),
+            event("DeleteTrail", T0, source="cloudtrail.amazonaws.com", eventTime="2026-11-19T08:00"),
+        ],
+    )
     [result] = run("logs_trail_tampering", logs_only(both(tmp_path)))
     assert result.status is Status.FAIL and result.evidence["total"] == 1
 
 
 def test_events_outside_the_window_are_counted_in_the_results(tmp_path: Path) -> None:
-    write_records(tmp_path / NAME, [
-        event("CreateTrail", T0, source="cloudtrail.amazonaws.com"),
-        event("StopLogging", datetime(2031, 1, 1, tzinfo=UTC), source="cloudtrail.amazonaws.com"),
-    ])
+    write_records(
+        tmp_path / NAME,
+        [
+            event("CreateTrail", T0, source="cloudtrail.amazonaws.com"),
+            event("StopLogging", datetime(2031, 1, 1, tzinfo=UTC), source="cloudtrail.amazonaws.com"),
+        ],
+    )
     doc = both(tmp_path, LogWindow(T0 - timedelta(days=1), T0 + timedelta(days=1)))
     [result] = run("logs_trail_tampering", logs_only(doc))
     assert result.status is Status.PASS
@@ -196,8 +213,14 @@ def _nested(depth: int) -> Any:
 
 
 def test_values_nested_500_deep_in_a_sampled_field_still_give_results(tmp_path: Path) -> None:
-    stop = event("StopLogging", T0, source="cloudtrail.amazonaws.com", userAgent=_nested(500),
-                 sourceIPAddress=_nested(200), eventID=_nested(300))
+    stop = event(
+        "StopLogging",
+        T0,
+        source="cloudtrail.amazonaws.com",
+        userAgent=_nested(500),
+        sourceIPAddress=_nested(200),
+        eventID=_nested(300),
+    )
     raw = '{"Records": [' + json.dumps(stop) + "]}"
     (tmp_path / NAME).write_bytes(gzip.compress(raw.encode()))
     doc = both(tmp_path, workers=2)
@@ -213,8 +236,13 @@ def test_strings_from_records_are_clipped_with_their_length(tmp_path: Path) -> N
     evs = [
         event("StopLogging", T0, source="cloudtrail.amazonaws.com", userAgent=huge),
         event("RunInstances", T0, region="r" * 5000, recipientAccountId="1" * 4000, errorCode="E" * 9000),
-        event("ConsoleLogin", T0, source="signin.amazonaws.com", sourceIPAddress="9" * 7000,
-              responseElements={"ConsoleLogin": "Failure"}),
+        event(
+            "ConsoleLogin",
+            T0,
+            source="signin.amazonaws.com",
+            sourceIPAddress="9" * 7000,
+            responseElements={"ConsoleLogin": "Failure"},
+        ),
         event("X" * 6000, T0, source="s" * 6000),
     ]
     write_records(tmp_path / NAME, evs)
@@ -261,8 +289,14 @@ print(json.dumps({"before_kib": before, "peak_kib": peak, "problems": doc["file_
 def peak_rss(path: Path, mode: str = "fast") -> dict[str, Any]:
     """Peak RSS (KiB) of a fresh interpreter reading ``path`` in-process (the worker's work)."""
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-c", _PEAK, str(path), mode], capture_output=True, text=True,
-                          cwd=root, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path), mode],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out: dict[str, Any] = json.loads(proc.stdout)
     return out
@@ -305,9 +339,17 @@ def test_root_acting_through_the_console_is_root_activity(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     ("invoked_by", "service"),
-    [(None, False), ("signin.amazonaws.com", False), ("console.amazonaws.com", False), (".amazonaws.com", False),
-     ("evil.example.com", False), (["x"], False), ("support.amazonaws.com", True), ("AWS Internal", True),
-     ("Config.AmazonAWS.com", True)],
+    [
+        (None, False),
+        ("signin.amazonaws.com", False),
+        ("console.amazonaws.com", False),
+        (".amazonaws.com", False),
+        ("evil.example.com", False),
+        (["x"], False),
+        ("support.amazonaws.com", True),
+        ("AWS Internal", True),
+        ("Config.AmazonAWS.com", True),
+    ],
 )
 def test_which_invokers_are_a_service_acting_for_root(invoked_by: Any, service: bool) -> None:
     assert root_invoked_by_service(invoked_by) is service
@@ -366,13 +408,29 @@ def test_logs_command_on_a_malformed_time_stop_logging_is_incomplete_not_passed(
     from tests.cli.conftest import run_cli
 
     logs = tmp_path / "logs"
-    write_records(logs / NAME, [
-        event("CreateTrail", T0, source="cloudtrail.amazonaws.com"),
-        event("StopLogging", T0, source="cloudtrail.amazonaws.com", eventTime="not-a-date"),
-    ])
+    write_records(
+        logs / NAME,
+        [
+            event("CreateTrail", T0, source="cloudtrail.amazonaws.com"),
+            event("StopLogging", T0, source="cloudtrail.amazonaws.com", eventTime="not-a-date"),
+        ],
+    )
     out = tmp_path / "out"
-    proc = run_cli(["logs", str(logs), "--since", "2026-11-01", "--until", "2026-12-01",
-                    "--output-dir", str(out), "--format", "json"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "logs",
+            str(logs),
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-12-01",
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 3, proc.stderr
     [tampering] = _findings(out, "logs-trail-tampering")
     assert tampering["status"] == "ERROR"
@@ -385,11 +443,26 @@ def test_logs_command_for_the_nightly_window_does_not_fail_a_steady_region(tmp_p
     start = datetime(2026, 11, 27, 2, tzinfo=UTC)
     for h in hours(start, 4 * 24):
         stamp = h.strftime("%Y%m%dT%H%MZ")
-        write_records(tmp_path / f"{ACCOUNT}_CloudTrail_eu-west-3_{stamp}_x.json.gz",
-                      [event("PutObject", h, source="s3.amazonaws.com", region="eu-west-3")])
+        write_records(
+            tmp_path / f"{ACCOUNT}_CloudTrail_eu-west-3_{stamp}_x.json.gz",
+            [event("PutObject", h, source="s3.amazonaws.com", region="eu-west-3")],
+        )
     out = tmp_path / "out"
-    proc = run_cli(["logs", ".", "--since", "2026-11-30T02:00:00Z", "--until", "2026-12-01T02:00:00Z",
-                    "--output-dir", str(out), "--format", "json"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "logs",
+            ".",
+            "--since",
+            "2026-11-30T02:00:00Z",
+            "--until",
+            "2026-12-01T02:00:00Z",
+            "--output-dir",
+            str(out),
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode in (0, 1, 3), proc.stderr
     [region] = _findings(out, "logs-unused-region-activity")
     assert region["status"] == "PASS", region

@@ -232,8 +232,12 @@ def test_batched_worker_calls_give_the_in_process_document_and_count_every_file(
     names = ["StopLogging", "CreateVpc", "RunInstances", "DescribeInstances", "PutBucketPolicy"]
     for i in range(48):
         evs = [
-            event(names[(i + j) % len(names)], t0 + timedelta(minutes=i, seconds=j), user=f"u{j % 7}",
-                  **({"errorCode": "AccessDenied"} if j % 11 == 0 else {}))
+            event(
+                names[(i + j) % len(names)],
+                t0 + timedelta(minutes=i, seconds=j),
+                user=f"u{j % 7}",
+                **({"errorCode": "AccessDenied"} if j % 11 == 0 else {}),
+            )
             for j in range(60)
         ]
         name = f"111111111111_CloudTrail_us-east-1_20261102T08{i:02d}Z_{i}.json.gz"
@@ -286,9 +290,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(
-    __import__("platform").libc_ver()[0] != "glibc", reason="the malloc tuning applies to glibc only"
-)
+@pytest.mark.skipif(__import__("platform").libc_ver()[0] != "glibc", reason="the malloc tuning applies to glibc only")
 def test_worker_malloc_tuning_reuses_file_buffers_instead_of_faulting_them_in() -> None:
     """Each file's text must come from reused heap memory. Without the tuning, glibc trims the
     freed buffers and faults them in again: about 430 faults per file here (measured), which

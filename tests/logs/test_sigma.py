@@ -15,13 +15,13 @@ SIGMA = FIXTURES / "sigma"
 DISABLE_LOGGING = "4db60cc0-36fb-42b7-9b58-a5b53019fb74"
 
 
-
 def only_rule(folder: Path, text: str) -> SigmaRuleSpec:
     """The one rule ``text`` defines, which must be supported."""
     (folder / "r.yml").write_text(text)
     [spec], unsupported = load_rules(folder)
     assert not unsupported
     return spec
+
 
 def test_every_sigmahq_cloudtrail_rule_evaluates() -> None:
     files = sorted((SIGMA / "rules").rglob("*.yml"))
@@ -70,8 +70,14 @@ level: medium
 def test_cidr_numeric_windash_and_fieldref_prefix_modifiers(tmp_path: Path) -> None:
     spec = only_rule(tmp_path, MODIFIERS)
     t = datetime(2026, 1, 1, tzinfo=UTC)
-    base = event("GetObject", t, source="s3.amazonaws.com", sourceIPAddress="198.51.100.7",
-                 additionalEventData={"bytesTransferredOut": 500}, userIdentity={"userName": "alice"})
+    base = event(
+        "GetObject",
+        t,
+        source="s3.amazonaws.com",
+        sourceIPAddress="198.51.100.7",
+        additionalEventData={"bytesTransferredOut": 500},
+        userIdentity={"userName": "alice"},
+    )
     assert not evaluate(spec.node, base)
     for hit in (
         {**base, "sourceIPAddress": "10.1.2.3"},

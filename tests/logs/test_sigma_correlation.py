@@ -73,13 +73,22 @@ correlation:
   timespan: 10m
 level: critical
 """
-IDS = {"burst": "44444444-0000-0000-0000-00000000000a", "spray": "44444444-0000-0000-0000-00000000000b",
-       "then": "44444444-0000-0000-0000-00000000000c"}
+IDS = {
+    "burst": "44444444-0000-0000-0000-00000000000a",
+    "spray": "44444444-0000-0000-0000-00000000000b",
+    "then": "44444444-0000-0000-0000-00000000000c",
+}
 
 
 def _login(when: datetime, ok: bool, ip: str = "203.0.113.9", user: str = "alice") -> dict[str, Any]:
-    return event("ConsoleLogin", when, source="signin.amazonaws.com", user=user, sourceIPAddress=ip,
-                 responseElements={"ConsoleLogin": "Success" if ok else "Failure"})
+    return event(
+        "ConsoleLogin",
+        when,
+        source="signin.amazonaws.com",
+        user=user,
+        sourceIPAddress=ip,
+        responseElements={"ConsoleLogin": "Success" if ok else "Failure"},
+    )
 
 
 def _rules(tmp: Path, *docs: str) -> Path:
@@ -138,10 +147,14 @@ def test_value_count_counts_distinct_users_from_one_address(tmp_path: Path) -> N
 def test_temporal_needs_both_rules_from_the_same_address(tmp_path: Path, kind: str) -> None:
     rules = _rules(tmp_path, THEN_OK.replace("{kind}", kind))
     evs = [
-        _login(T, False), _login(T + timedelta(minutes=2), True),  # failure then success: fires
-        _login(T, False, ip="198.51.100.1"), _login(T + timedelta(minutes=1), True, ip="192.0.2.1"),  # two IPs
-        _login(T, True, ip="192.0.2.77"), _login(T + timedelta(minutes=1), False, ip="192.0.2.77"),  # reversed
-        _login(T, False, ip="192.0.2.88"), _login(T + timedelta(minutes=11), True, ip="192.0.2.88"),  # too late
+        _login(T, False),
+        _login(T + timedelta(minutes=2), True),  # failure then success: fires
+        _login(T, False, ip="198.51.100.1"),
+        _login(T + timedelta(minutes=1), True, ip="192.0.2.1"),  # two IPs
+        _login(T, True, ip="192.0.2.77"),
+        _login(T + timedelta(minutes=1), False, ip="192.0.2.77"),  # reversed
+        _login(T, False, ip="192.0.2.88"),
+        _login(T + timedelta(minutes=11), True, ip="192.0.2.88"),  # too late
     ]
     [m] = _hits(_read(tmp_path, rules, [evs]), IDS["then"])
     groups = sorted(g["group"]["sourceIPAddress"] for g in m["correlation"]["groups"])
@@ -150,21 +163,36 @@ def test_temporal_needs_both_rules_from_the_same_address(tmp_path: Path, kind: s
 
 
 def test_generate_true_keeps_the_base_rules_reported(tmp_path: Path) -> None:
-    rules = _rules(tmp_path, BURST.replace("level: high", "level: high\n  generate: true").replace(
-        "  condition: {gte: 5}\nlevel: high\n  generate: true", "  condition: {gte: 5}\n  generate: true\nlevel: high"))
+    rules = _rules(
+        tmp_path,
+        BURST.replace("level: high", "level: high\n  generate: true").replace(
+            "  condition: {gte: 5}\nlevel: high\n  generate: true",
+            "  condition: {gte: 5}\n  generate: true\nlevel: high",
+        ),
+    )
     doc = _read(tmp_path, rules, [[_login(T, False)]])
     assert [m["total"] for m in _hits(doc, "44444444-0000-0000-0000-000000000001")] == [1]
 
 
 UNSUPPORTED = {
-    "value_sum": ("type: value_sum\n  rules: [login_failed]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n"
-                  "  condition: {gte: 3, field: additionalEventData.bytes}", "correlation type value_sum"),
-    "missing": ("type: event_count\n  rules: [nowhere]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n"
-                "  condition: {gte: 3}", "referenced rule 'nowhere'"),
-    "chain": ("type: event_count\n  rules: [44444444-0000-0000-0000-00000000000a]\n  group-by: [sourceIPAddress]\n"
-              "  timespan: 1h\n  condition: {gte: 2}", "referenced rule '44444444-0000-0000-0000-00000000000a'"),
-    "field": ("type: event_count\n  rules: [login_failed]\n  group-by: [src_ip]\n  timespan: 1h\n"
-              "  condition: {gte: 3}", "field 'src_ip' is not a CloudTrail record field"),
+    "value_sum": (
+        "type: value_sum\n  rules: [login_failed]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n"
+        "  condition: {gte: 3, field: additionalEventData.bytes}",
+        "correlation type value_sum",
+    ),
+    "missing": (
+        "type: event_count\n  rules: [nowhere]\n  group-by: [sourceIPAddress]\n  timespan: 1h\n  condition: {gte: 3}",
+        "referenced rule 'nowhere'",
+    ),
+    "chain": (
+        "type: event_count\n  rules: [44444444-0000-0000-0000-00000000000a]\n  group-by: [sourceIPAddress]\n"
+        "  timespan: 1h\n  condition: {gte: 2}",
+        "referenced rule '44444444-0000-0000-0000-00000000000a'",
+    ),
+    "field": (
+        "type: event_count\n  rules: [login_failed]\n  group-by: [src_ip]\n  timespan: 1h\n  condition: {gte: 3}",
+        "field 'src_ip' is not a CloudTrail record field",
+    ),
 }
 
 
@@ -182,8 +210,11 @@ def test_what_cannot_be_evaluated_is_reported_with_its_reason(tmp_path: Path, ca
 def test_the_sql_engine_gives_the_stream_s_correlation_matches(tmp_path: Path, kind: str) -> None:
     rules = _rules(tmp_path, BURST, SPRAY, THEN_OK.replace("{kind}", kind))
     evs = [_login(T + timedelta(minutes=i), False, user=str(i)) for i in range(6)]
-    evs += [_login(T + timedelta(minutes=7), True), _login(T, True, ip="192.0.2.77"),
-            _login(T + timedelta(minutes=1), False, ip="192.0.2.77")]
+    evs += [
+        _login(T + timedelta(minutes=7), True),
+        _login(T, True, ip="192.0.2.77"),
+        _login(T + timedelta(minutes=1), False, ip="192.0.2.77"),
+    ]
     evs += [_login(T + timedelta(minutes=i), False, ip="198.51.100.1", user="a") for i in range(6)]
     for i, e in enumerate(evs):
         e["eventID"] = f"ev-{i:02d}"

@@ -31,8 +31,11 @@ TEMPLATE_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-             "Resource": ["arn:aws:s3:::<YOUR-BUCKET-NAME>/*"]}
+            {
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": ["arn:aws:s3:::<YOUR-BUCKET-NAME>/*"],
+            }
         ],
     },
     indent=4,
@@ -42,25 +45,47 @@ TEMPLATE_POLICY = json.dumps(
 def _events() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """rule id -> (an event it matches, a near event it must not match)."""
     versioning = event(
-        "PutBucketVersioning", T, source="s3.amazonaws.com",
-        requestParameters={"bucketName": "logs", "VersioningConfiguration": {
-            "Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}, "versioning": ""},
+        "PutBucketVersioning",
+        T,
+        source="s3.amazonaws.com",
+        requestParameters={
+            "bucketName": "logs",
+            "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"},
+            "versioning": "",
+        },
     )
-    enabled = {**versioning, "requestParameters": {"bucketName": "logs", "VersioningConfiguration": {
-        "Status": "Enabled"}, "versioning": ""}}
+    enabled = {
+        **versioning,
+        "requestParameters": {"bucketName": "logs", "VersioningConfiguration": {"Status": "Enabled"}, "versioning": ""},
+    }
     export = event(
-        "CreateInstanceExportTask", T, source="ec2.amazonaws.com", errorCode=None, errorMessage=None,
+        "CreateInstanceExportTask",
+        T,
+        source="ec2.amazonaws.com",
+        errorCode=None,
+        errorMessage=None,
         requestParameters={"instanceId": "i-0abc", "targetEnvironment": "vmware"},
         responseElements={"exportTask": {"exportTaskId": "export-i-0abc", "state": "active"}},
     )
-    failed = {**export, "responseElements": {"exportTask": {"state": "cancelled",
-                                                            "statusMessage": "Failure: instance not exportable"}}}
+    failed = {
+        **export,
+        "responseElements": {"exportTask": {"state": "cancelled", "statusMessage": "Failure: instance not exportable"}},
+    }
     browser = event(
-        "PutUserPolicy", T, source="iam.amazonaws.com", userAgent="S3 Browser 11.4.5 https://s3browser.com",
+        "PutUserPolicy",
+        T,
+        source="iam.amazonaws.com",
+        userAgent="S3 Browser 11.4.5 https://s3browser.com",
         requestParameters={"userName": "backup", "policyName": "s3", "policyDocument": TEMPLATE_POLICY},
     )
-    named = {**browser, "requestParameters": {"userName": "backup", "policyName": "s3",
-                                              "policyDocument": TEMPLATE_POLICY.replace("<YOUR-BUCKET-NAME>", "prod")}}
+    named = {
+        **browser,
+        "requestParameters": {
+            "userName": "backup",
+            "policyName": "s3",
+            "policyDocument": TEMPLATE_POLICY.replace("<YOUR-BUCKET-NAME>", "prod"),
+        },
+    }
     return {VERSIONING: (versioning, enabled), EXPORT: (export, failed), S3BROWSER: (browser, named)}
 
 
@@ -98,8 +123,11 @@ def test_the_stream_and_sql_engines_agree_on_them(tmp_path: Path) -> None:
     duck = duck_read(tmp_path, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", rules_dir=RULES)
 
     def hits(doc: dict[str, Any]) -> dict[str, list[str]]:
-        return {m["rule_id"]: [e["eventID"] for e in m["events"]] for m in doc["sigma"]["matches"]
-                if m["rule_id"] in _events()}
+        return {
+            m["rule_id"]: [e["eventID"] for e in m["events"]]
+            for m in doc["sigma"]["matches"]
+            if m["rule_id"] in _events()
+        }
 
     assert hits(stream) == hits(duck) == {VERSIONING: ["ev-0"], EXPORT: ["ev-2"], S3BROWSER: ["ev-4"]}
 

@@ -45,6 +45,11 @@ def test_a_fifo_named_like_a_mapping_file_is_refused_without_blocking(tmp_path: 
         "try:\n    load_frameworks({c.meta.id for c in all_checks()}, [Path(sys.argv[1])], None)\n"
         "except AuditorError as exc:\n    print(exc)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert "pipe.yaml" in done.stdout, done.stderr

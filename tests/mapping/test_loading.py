@@ -21,7 +21,14 @@ from auditor.model.errors import AuditorError, ValidationError
 from tests.mapping.catalogue import ALARMS, CATALOGUE
 
 SHIPPED_IDS = {
-    "pci-dss-4.0.1", "hipaa", "gdpr", "cis-aws-3.0", "cis-aws-5.0", "cis-aws-6.0", "nist-800-53-r5", "soc2",
+    "pci-dss-4.0.1",
+    "hipaa",
+    "gdpr",
+    "cis-aws-3.0",
+    "cis-aws-5.0",
+    "cis-aws-6.0",
+    "nist-800-53-r5",
+    "soc2",
 }
 
 GOOD_FRAMEWORK = """\
@@ -85,8 +92,7 @@ def test_every_catalogue_check_serves_a_control_except_cost_findings() -> None:
     assert check_coverage(frameworks, CATALOGUE) == []
 
 
-def test_every_automated_or_partial_control_has_a_check_and_every_manual_one_says_what_to_supply(
-) -> None:
+def test_every_automated_or_partial_control_has_a_check_and_every_manual_one_says_what_to_supply() -> None:
     for fw in load_frameworks(CATALOGUE):
         for ctrl in fw.controls:
             if ctrl.automation == "manual":
@@ -221,9 +227,16 @@ def test_user_framework_loads_and_is_reported(tmp_path: Path) -> None:
     (acme,) = [f for f in frameworks if f.id == "acme-internal"]
     assert acme.source == str(path)
     finding = Finding(
-        id="f-1", check_id="trail-enabled", title="t", status=Status.FAIL, severity=Severity.HIGH,
-        account_id="111111111111", region="global", resource_type="AwsAccount",
-        resource_id="111111111111", message="no trail",
+        id="f-1",
+        check_id="trail-enabled",
+        title="t",
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        account_id="111111111111",
+        region="global",
+        resource_type="AwsAccount",
+        resource_id="111111111111",
+        message="no trail",
     )
     mapped, verdicts = apply_mappings([finding], [acme])
     assert mapped[0].controls == {"acme-internal": ["LOG-1"]}
@@ -253,8 +266,7 @@ def test_missing_mappings_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_coverage_reports_an_automated_control_without_checks(tmp_path: Path) -> None:
-    write(tmp_path, "acme.yaml", GOOD_FRAMEWORK.replace(
-        "[trail-enabled, trail-multi-region]", "[]"))
+    write(tmp_path, "acme.yaml", GOOD_FRAMEWORK.replace("[trail-enabled, trail-multi-region]", "[]"))
     frameworks = load_frameworks(CATALOGUE, extra_dirs=[tmp_path], selected=["acme-internal"])
     problems = check_coverage(frameworks, ["trail-enabled"])
     assert "acme-internal control LOG-1 is automated but lists no check" in problems
@@ -271,14 +283,18 @@ def test_shipped_profiles_hold_pci_and_hipaa_retention() -> None:
 
 
 def test_custom_profile_in_a_mappings_folder_loads(tmp_path: Path) -> None:
-    path = write(tmp_path, "profiles/acme.yaml", """\
+    path = write(
+        tmp_path,
+        "profiles/acme.yaml",
+        """\
         version: 1
         profiles:
           sox:
             retention_days: 2555
             hot_retention_days: 180
             description: Seven years for SOX evidence.
-        """)
+        """,
+    )
     profiles = load_profiles([tmp_path])
     assert set(profiles) == {"pci", "hipaa", "sox"}
     assert profiles["sox"].retention_days == 2555
@@ -291,22 +307,30 @@ def test_mappings_folder_without_profiles_adds_none(tmp_path: Path) -> None:
 
 
 def test_redefining_a_shipped_profile_is_refused_naming_both_files(tmp_path: Path) -> None:
-    path = write(tmp_path, "profiles/weak.yaml", """\
+    path = write(
+        tmp_path,
+        "profiles/weak.yaml",
+        """\
         version: 1
         profiles:
           pci: {retention_days: 30, hot_retention_days: 30}
-        """)
+        """,
+    )
     with pytest.raises(ValidationError, match=r"'pci' is defined twice.*retention\.yaml.*") as info:
         load_profiles([tmp_path])
     assert str(path) in str(info.value)
 
 
 def test_profile_schema_error_names_file_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, "profiles/bad.yaml", """\
+    path = write(
+        tmp_path,
+        "profiles/bad.yaml",
+        """\
         version: 1
         profiles:
           acme: {retention_days: -1, hot_retention_days: 0}
-        """)
+        """,
+    )
     with pytest.raises(ValidationError) as info:
         load_profiles([tmp_path])
     assert str(path) in str(info.value)
@@ -314,11 +338,15 @@ def test_profile_schema_error_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_hot_retention_longer_than_retention_is_refused(tmp_path: Path) -> None:
-    write(tmp_path, "profiles/bad.yaml", """\
+    write(
+        tmp_path,
+        "profiles/bad.yaml",
+        """\
         version: 1
         profiles:
           acme: {retention_days: 30, hot_retention_days: 90}
-        """)
+        """,
+    )
     with pytest.raises(ValidationError, match=r"profiles\.acme\.hot_retention_days"):
         load_profiles([tmp_path])
 

@@ -27,10 +27,23 @@ def test_every_shipped_pairing_has_a_rationale() -> None:
 
 def _document(why: dict[str, str]) -> dict[str, object]:
     return {
-        "id": "acme", "title": "ACME", "version": "1", "publisher": "p", "url": "https://example.org",
+        "id": "acme",
+        "title": "ACME",
+        "version": "1",
+        "publisher": "p",
+        "url": "https://example.org",
         "description": "d",
-        "controls": [{"id": "1", "title": "t", "description": "d", "section": "s", "automation": "automated",
-                      "checks": ["trail-enabled"], "why": why}],
+        "controls": [
+            {
+                "id": "1",
+                "title": "t",
+                "description": "d",
+                "section": "s",
+                "automation": "automated",
+                "checks": ["trail-enabled"],
+                "why": why,
+            }
+        ],
     }
 
 

@@ -37,15 +37,26 @@ def finding(check_id: str, status: Status, resource: str = "r1") -> Finding:
 
 def control(cid: str, *checks: str, automation: str = "automated") -> Control:
     return Control(
-        id=cid, title=f"title {cid}", description="d", section="s",
-        automation=automation, checks=tuple(checks), notes="n" if automation != "automated" else "",
+        id=cid,
+        title=f"title {cid}",
+        description="d",
+        section="s",
+        automation=automation,
+        checks=tuple(checks),
+        notes="n" if automation != "automated" else "",
     )
 
 
 def framework(*controls: Control, fid: str = "fw") -> Framework:
     return Framework(
-        id=fid, title="FW", version="1", publisher="p", url="https://example.org",
-        description="d", controls=tuple(controls), source="test",
+        id=fid,
+        title="FW",
+        version="1",
+        publisher="p",
+        url="https://example.org",
+        description="d",
+        controls=tuple(controls),
+        source="test",
     )
 
 
@@ -142,11 +153,13 @@ def test_partial_control_rolls_up_like_an_automated_one() -> None:
 
 def test_score_is_passed_over_passed_plus_failed() -> None:
     fw = framework(
-        control("p1", A), control("p2", A), control("p3", A),
+        control("p1", A),
+        control("p2", A),
+        control("p3", A),
         control("f1", B),
-        control("na", "bucket-exists"),          # not assessed: no result
-        control("e", "bucket-versioning"),       # not assessed: error
-        control("n", "trail-insights"),          # not applicable
+        control("na", "bucket-exists"),  # not assessed: no result
+        control("e", "bucket-versioning"),  # not assessed: error
+        control("n", "trail-insights"),  # not applicable
         control("m", automation="manual"),
     )
     fs = [
@@ -157,7 +170,11 @@ def test_score_is_passed_over_passed_plus_failed() -> None:
     ]
     v = framework_verdict(fw, fs)
     assert v.counts == {
-        "PASS": 3, "FAIL": 1, "NOT_ASSESSED": 2, "NOT_APPLICABLE": 1, "MANUAL": 1,
+        "PASS": 3,
+        "FAIL": 1,
+        "NOT_ASSESSED": 2,
+        "NOT_APPLICABLE": 1,
+        "MANUAL": 1,
     }
     assert v.score == pytest.approx(3 / 4)
     assert [c.id for c in manual_controls(v)] == ["m"]
@@ -198,8 +215,14 @@ def test_apply_mappings_leaves_the_input_findings_untouched() -> None:
 # ----------------------------------------------------------------- retention needs
 
 SIX_YEARS = Control(
-    id="164.316(b)(2)(i)", title="t", description="d", section="s", automation="partial",
-    checks=("bucket-retention",), notes="n", min_retention_days=2190,
+    id="164.316(b)(2)(i)",
+    title="t",
+    description="d",
+    section="s",
+    automation="partial",
+    checks=("bucket-retention",),
+    notes="n",
+    min_retention_days=2190,
 )
 
 
@@ -269,7 +292,8 @@ def test_recompute_keeps_a_retention_shortfall() -> None:
 def test_recompute_survives_a_results_round_trip() -> None:
     fs = [finding(A, Status.FAIL)]
     mapped, verdicts = apply_mappings(fs, [framework(control("c", A))])
-    doc = Results(scan=ScanInfo(id="s", started_at="t", finished_at="t"),
-                  findings=tuple(mapped), frameworks=tuple(verdicts)).to_dict()
+    doc = Results(
+        scan=ScanInfo(id="s", started_at="t", finished_at="t"), findings=tuple(mapped), frameworks=tuple(verdicts)
+    ).to_dict()
     again = Results.from_dict(doc)
     assert recompute_verdicts(again.findings, again.frameworks) == verdicts

@@ -47,8 +47,19 @@ def test_a_collection_error_is_one_evidence_shape() -> None:
     from auditor.model.snapshot import CollectionError
 
     err = CollectionError("111111111111", "eu-west-1", "s3", "GetBucketPolicy", "AccessDenied", "no", "b")
-    assert err.evidence() == {"account_id": "111111111111", "region": "eu-west-1", "service": "s3",
-                              "operation": "GetBucketPolicy", "error_code": "AccessDenied",
-                              "message": "no", "resource": "b"}
-    assert err.evidence(located=False) == {"service": "s3", "operation": "GetBucketPolicy",
-                                           "error_code": "AccessDenied", "message": "no", "resource": "b"}
+    assert err.evidence() == {
+        "account_id": "111111111111",
+        "region": "eu-west-1",
+        "service": "s3",
+        "operation": "GetBucketPolicy",
+        "error_code": "AccessDenied",
+        "message": "no",
+        "resource": "b",
+    }
+    assert err.evidence(located=False) == {
+        "service": "s3",
+        "operation": "GetBucketPolicy",
+        "error_code": "AccessDenied",
+        "message": "no",
+        "resource": "b",
+    }

@@ -58,7 +58,7 @@ def problems(findings: Sequence[dict[str, Any]]) -> list[str]:
     shape = batch_import_input()
     out: list[str] = []
     for start in range(0, max(len(findings), 1), 100):  # the model allows 1..100 per call
-        report = ParamValidator().validate({"Findings": list(findings[start:start + 100])}, shape)
+        report = ParamValidator().validate({"Findings": list(findings[start : start + 100])}, shape)
         if report.has_errors():
             out.append(report.generate_report())
     for i, finding in enumerate(findings):

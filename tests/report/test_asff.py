@@ -45,21 +45,32 @@ def test_the_validator_catches_a_missing_member_a_bad_enum_and_a_wrong_type(find
 def test_the_model_is_the_installed_botocores() -> None:
     shape = batch_import_input()
     finding = shape.members["Findings"].member
-    assert {"SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId", "CreatedAt", "UpdatedAt",
-            "Title", "Description", "Resources"} <= set(finding.required_members)
+    assert {
+        "SchemaVersion",
+        "Id",
+        "ProductArn",
+        "GeneratorId",
+        "AwsAccountId",
+        "CreatedAt",
+        "UpdatedAt",
+        "Title",
+        "Description",
+        "Resources",
+    } <= set(finding.required_members)
     assert "NOT_AVAILABLE" in finding.members["Compliance"].members["Status"].enum
 
 
-def test_statuses_map_to_compliance_workflow_and_record_state(results: Results,
-                                                              findings: list[dict[str, Any]]) -> None:
+def test_statuses_map_to_compliance_workflow_and_record_state(results: Results, findings: list[dict[str, Any]]) -> None:
     seen = set()
     for f, a in zip(results.findings, findings, strict=True):
         seen.add(f.status)
-        expected = {Status.PASS: ("PASSED", "RESOLVED", "ACTIVE"),
-                    Status.FAIL: ("FAILED", "NEW", "ACTIVE"),
-                    Status.ERROR: ("NOT_AVAILABLE", "NEW", "ACTIVE"),
-                    Status.WAIVED: ("FAILED", "SUPPRESSED", "ACTIVE"),
-                    Status.NOT_APPLICABLE: ("NOT_AVAILABLE", "RESOLVED", "ARCHIVED")}[f.status]
+        expected = {
+            Status.PASS: ("PASSED", "RESOLVED", "ACTIVE"),
+            Status.FAIL: ("FAILED", "NEW", "ACTIVE"),
+            Status.ERROR: ("NOT_AVAILABLE", "NEW", "ACTIVE"),
+            Status.WAIVED: ("FAILED", "SUPPRESSED", "ACTIVE"),
+            Status.NOT_APPLICABLE: ("NOT_AVAILABLE", "RESOLVED", "ARCHIVED"),
+        }[f.status]
         assert (a["Compliance"]["Status"], a["Workflow"]["Status"], a["RecordState"]) == expected
         assert a["ProductFields"]["trail-auditor/status"] == f.status.value
         if f.status is Status.PASS:
@@ -69,8 +80,9 @@ def test_statuses_map_to_compliance_workflow_and_record_state(results: Results,
     assert seen == set(Status)
 
 
-def test_a_waived_finding_carries_a_note_with_reason_owner_and_expiry(results: Results,
-                                                                     findings: list[dict[str, Any]]) -> None:
+def test_a_waived_finding_carries_a_note_with_reason_owner_and_expiry(
+    results: Results, findings: list[dict[str, Any]]
+) -> None:
     waived = [a for f, a in zip(results.findings, findings, strict=True) if f.status is Status.WAIVED]
     assert waived
     for a in waived:
@@ -113,5 +125,8 @@ def test_a_re_evaluation_is_an_update_the_same_results_are_not(results: Results)
     assert asff_findings(results)[0] == first
     later = replace(results, scan=replace(results.scan, evaluated_at="2026-12-01T08:00:00Z"))
     again = asff_findings(later)[0]
-    assert (again["Id"], again["CreatedAt"], again["UpdatedAt"]) == (first["Id"], first["CreatedAt"],
-                                                                      "2026-12-01T08:00:00Z")
+    assert (again["Id"], again["CreatedAt"], again["UpdatedAt"]) == (
+        first["Id"],
+        first["CreatedAt"],
+        "2026-12-01T08:00:00Z",
+    )

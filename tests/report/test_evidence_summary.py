@@ -6,8 +6,9 @@ from auditor.report.viewmodel import MAX_EVIDENCE_CELL, summarise_value
 
 
 def test_list_of_offenders_shows_scalars_and_counts_nested_events() -> None:
-    offenders = [{"principal": f"arn:aws:iam::1:user/u{i}", "total": 25, "events": [{"eventName": "X"}] * 20}
-                 for i in range(8)]
+    offenders = [
+        {"principal": f"arn:aws:iam::1:user/u{i}", "total": 25, "events": [{"eventName": "X"}] * 20} for i in range(8)
+    ]
     text = summarise_value(offenders, MAX_EVIDENCE_CELL)
     assert "principal=arn:aws:iam::1:user/u0" in text and "events=[20 entries]" in text
     assert "eventName" not in text

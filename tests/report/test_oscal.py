@@ -59,8 +59,11 @@ def test_one_result_per_framework_with_a_finding_per_judged_control(results: Res
             assert finding["target"]["target-id"] == token(control.id)
             assert {p["value"] for p in finding["props"] if p["name"] == "control-id"} == {control.id}
             assert finding["related-observations"][0]["observation-uuid"] in observations
-            expected = {"PASS": ("satisfied", "pass"), "FAIL": ("not-satisfied", "fail"),
-                        "NOT_ASSESSED": ("not-satisfied", "other")}[control.status]
+            expected = {
+                "PASS": ("satisfied", "pass"),
+                "FAIL": ("not-satisfied", "fail"),
+                "NOT_ASSESSED": ("not-satisfied", "other"),
+            }[control.status]
             assert (status["state"], status["reason"]) == expected
             if control.status == "NOT_ASSESSED":
                 assert status["remarks"].startswith("not assessed: ")
@@ -72,8 +75,10 @@ def test_evidence_hashes_are_the_results_and_snapshot_sha256(results: Results, t
     doc = json.loads((tmp_path / "assessment-results.oscal.json").read_text(encoding="utf-8"))
     resources = {r["title"]: r for r in doc["assessment-results"]["back-matter"]["resources"]}
     results_hash = resources["results.json"]["rlinks"][0]["hashes"][0]
-    assert results_hash == {"algorithm": "SHA-256",
-                            "value": hashlib.sha256((tmp_path / "results.json").read_bytes()).hexdigest()}
+    assert results_hash == {
+        "algorithm": "SHA-256",
+        "value": hashlib.sha256((tmp_path / "results.json").read_bytes()).hexdigest(),
+    }
     assert resources["snapshot"]["rlinks"][0]["hashes"][0]["value"] == results.scan.snapshot_sha256
     uuids = {r["uuid"] for r in resources.values()}
     for result in doc["assessment-results"]["results"]:
@@ -81,8 +86,7 @@ def test_evidence_hashes_are_the_results_and_snapshot_sha256(results: Results, t
             assert {e["href"][1:] for e in o["relevant-evidence"]} <= uuids
 
 
-def test_the_same_results_give_the_same_document_and_hostile_text_stays_valid(validator: Any,
-                                                                              results: Results) -> None:
+def test_the_same_results_give_the_same_document_and_hostile_text_stays_valid(validator: Any, results: Results) -> None:
     assert oscal_document(results) == oscal_document(results)
     f = replace(results.findings[0], message=HOSTILE + "\n\n  trailing  ")
     hostile = replace(results, findings=(f, *results.findings[1:]))

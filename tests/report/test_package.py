@@ -35,8 +35,9 @@ def key() -> Ed25519PrivateKey:
 
 
 def _build(tmp_path: Path, key: Ed25519PrivateKey | None = None, name: str = "pkg.zip") -> Path:
-    return build_package(tmp_path / name, FILES, tool_version="9.9.9", created_at="2026-11-20T12:03:41Z",
-                         scan_id="scan-1", sign_key=key)
+    return build_package(
+        tmp_path / name, FILES, tool_version="9.9.9", created_at="2026-11-20T12:03:41Z", scan_id="scan-1", sign_key=key
+    )
 
 
 def _members(path: Path) -> dict[str, bytes]:
@@ -64,8 +65,11 @@ def test_round_trip_signed_verifies_with_the_right_key(tmp_path: Path, key: Ed25
     assert report.tool_version == "9.9.9"
     manifest = json.loads(_members(path)[MANIFEST])
     entry = next(f for f in manifest["files"] if f["path"] == "results.json")
-    assert entry == {"path": "results.json", "sha256": hashlib.sha256(FILES["results.json"]).hexdigest(),
-                     "size": len(FILES["results.json"])}
+    assert entry == {
+        "path": "results.json",
+        "sha256": hashlib.sha256(FILES["results.json"]).hexdigest(),
+        "size": len(FILES["results.json"]),
+    }
 
 
 def test_the_same_inputs_build_the_same_bytes(tmp_path: Path) -> None:
@@ -78,8 +82,9 @@ def test_unsigned_round_trip_verifies_and_says_it_is_unsigned(tmp_path: Path) ->
 
 
 def test_a_changed_member_fails(tmp_path: Path) -> None:
-    path = _rewrite(_build(tmp_path), tmp_path / "t.zip",
-                    lambda m: {**m, "results.json": b'{"findings": ["hidden"]}\n'})
+    path = _rewrite(
+        _build(tmp_path), tmp_path / "t.zip", lambda m: {**m, "results.json": b'{"findings": ["hidden"]}\n'}
+    )
     report = verify_package(path)
     assert not report.ok and _bad(report)["results.json"].startswith("changed:")
 
@@ -90,8 +95,9 @@ def test_an_added_member_fails(tmp_path: Path) -> None:
 
 
 def test_a_removed_member_fails(tmp_path: Path) -> None:
-    path = _rewrite(_build(tmp_path), tmp_path / "t.zip",
-                    lambda m: {k: v for k, v in m.items() if k != "snapshot.json"})
+    path = _rewrite(
+        _build(tmp_path), tmp_path / "t.zip", lambda m: {k: v for k, v in m.items() if k != "snapshot.json"}
+    )
     assert _bad(verify_package(path))["snapshot.json"].startswith("removed:")
 
 
@@ -109,15 +115,19 @@ def test_a_changed_manifest_fails_by_hash_and_by_signature(tmp_path: Path, key: 
     assert not report.ok and report.signature == "invalid" and SIGNATURE in _bad(report)
     # without the signature a consistent rewrite is undetectable, and the report says so
     assert verify_package(signed).signature == "not checked"
-    stale = _rewrite(_build(tmp_path, name="u.zip"), tmp_path / "s.zip",
-                     lambda m: {**m, MANIFEST: m[MANIFEST].replace(b'"size": 3', b'"size": 4')})
+    stale = _rewrite(
+        _build(tmp_path, name="u.zip"),
+        tmp_path / "s.zip",
+        lambda m: {**m, MANIFEST: m[MANIFEST].replace(b'"size": 3', b'"size": 4')},
+    )
     assert _bad(verify_package(stale))["log-evidence.json"].startswith("changed:")
 
 
 def test_a_bad_signature_and_a_wrong_key_fail(tmp_path: Path, key: Ed25519PrivateKey) -> None:
     path = _build(tmp_path, key)
-    flipped = _rewrite(path, tmp_path / "f.zip",
-                       lambda m: {**m, SIGNATURE: bytes([m[SIGNATURE][0] ^ 1]) + m[SIGNATURE][1:]})
+    flipped = _rewrite(
+        path, tmp_path / "f.zip", lambda m: {**m, SIGNATURE: bytes([m[SIGNATURE][0] ^ 1]) + m[SIGNATURE][1:]}
+    )
     assert verify_package(flipped, key.public_key()).signature == "invalid"
     short = _rewrite(path, tmp_path / "s.zip", lambda m: {**m, SIGNATURE: b"short"})
     assert "64 bytes" in _bad(verify_package(short, key.public_key()))[SIGNATURE]
@@ -127,8 +137,9 @@ def test_a_bad_signature_and_a_wrong_key_fail(tmp_path: Path, key: Ed25519Privat
     assert _bad(verify_package(unsigned, key.public_key()))[SIGNATURE].startswith("missing")
 
 
-@pytest.mark.parametrize("name", ["../evil.json", "/etc/passwd", "a/../../b", "reports\\x.html", "C:x", "a//b",
-                                  "bad\x1bname"])
+@pytest.mark.parametrize(
+    "name", ["../evil.json", "/etc/passwd", "a/../../b", "reports\\x.html", "C:x", "a//b", "bad\x1bname"]
+)
 def test_path_traversal_and_odd_names_are_bad_members(tmp_path: Path, name: str) -> None:
     path = _rewrite(_build(tmp_path), tmp_path / "t.zip", lambda m: {**m, name: b"x"})
     report = verify_package(path)

@@ -112,8 +112,10 @@ def test_progress_hears_layout_then_the_page_count() -> None:
     stages: list[str] = []
     data = render_pdf_bytes(small, ReportOptions(progress=stages.append))
     pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
-    assert stages == ["Rendering the PDF report: laying out the pages (WeasyPrint)...",
-                      f"Rendering the PDF report: writing {pages} pages..."]
+    assert stages == [
+        "Rendering the PDF report: laying out the pages (WeasyPrint)...",
+        f"Rendering the PDF report: writing {pages} pages...",
+    ]
 
 
 @pytest.fixture()

@@ -44,19 +44,28 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used to render docs)."""
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = Parser(prog="trail-auditor", formatter_class=fmt,
-                     description="Audit AWS CloudTrail configuration and logs against compliance frameworks.",
-                     epilog=epilog("trail-auditor demo",
-                                    "trail-auditor scan --regions us-east-1,eu-west-1 --format json,html,pdf",
-                                    "trail-auditor gate results.json --baseline baseline.yaml")
-                     + "\n\n`trail-auditor COMMAND --help` explains each command.")
+    parser = Parser(
+        prog="trail-auditor",
+        formatter_class=fmt,
+        description="Audit AWS CloudTrail configuration and logs against compliance frameworks.",
+        epilog=epilog(
+            "trail-auditor demo",
+            "trail-auditor scan --regions us-east-1,eu-west-1 --format json,html,pdf",
+            "trail-auditor gate results.json --baseline baseline.yaml",
+        )
+        + "\n\n`trail-auditor COMMAND --help` explains each command.",
+    )
     parser.add_argument("--version", action="version", version=f"trail-auditor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, summary: str, *examples: str, codes: str = EXIT_CODES) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
-                              formatter_class=fmt, epilog=epilog(*examples, codes=codes))
-
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            formatter_class=fmt,
+            epilog=epilog(*examples, codes=codes),
+        )
 
     for group in _GROUPS:
         group.add_parsers(command)
@@ -66,8 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _debug_aws(argv: Sequence[str]) -> bool:
     """--debug-aws or TRAIL_AUDITOR_DEBUG_AWS=1: also log the AWS SDK's requests (redacted)."""
     return "--debug-aws" in argv or os.environ.get("TRAIL_AUDITOR_DEBUG_AWS", "") == "1"
-
-
 
 
 def _traceback() -> None:

@@ -1,5 +1,4 @@
-"""`athena-ddl` and `query`: the Athena table's DDL, and investigations on either SQL engine.
-"""
+"""`athena-ddl` and `query`: the Athena table's DDL, and investigations on either SQL engine."""
 
 from __future__ import annotations
 
@@ -29,50 +28,78 @@ from auditor.app.console import print_lines, stderr_console
 from auditor.model.errors import AuditorError
 
 DDL_CODES = "exit codes: 0 printed; 2 usage error (a bad bucket, prefix, id or region); 4 internal error (a bug)"
-QUERY_CODES = ("exit codes: 0 the rows were written; 2 usage or input error, or a query that failed, was\n"
-               "cancelled, timed out or passed --max-scan-gb (its id and reason on stderr); 3 rows written but\n"
-               "some log files could not be read (--engine duckdb; listed on stderr); 4 internal error (a bug)")
+QUERY_CODES = (
+    "exit codes: 0 the rows were written; 2 usage or input error, or a query that failed, was\n"
+    "cancelled, timed out or passed --max-scan-gb (its id and reason on stderr); 3 rows written but\n"
+    "some log files could not be read (--engine duckdb; listed on stderr); 4 internal error (a bug)"
+)
 
 
 def add_parsers(command: Command) -> None:
     """Add this module's subcommands."""
-    dd = command("athena-ddl", "print the CREATE EXTERNAL TABLE for the trail bucket (Athena, partition projection)",
-                 "trail-auditor athena-ddl --bucket my-trail-bucket > cloudtrail.sql",
-                 "trail-auditor athena-ddl --bucket org-logs --prefix audit --org-id o-a1b2c3d4e5 "
-                 "--accounts 111122223333,444455556666 --regions us-east-1,eu-west-1",
-                 codes=DDL_CODES + "\n\nIt only prints. Creating the table writes to the Glue catalog: run the "
-                                   "statement yourself,\ne.g. in the Athena console or with `aws athena "
-                                   "start-query-execution --query-string file://cloudtrail.sql`.")
+    dd = command(
+        "athena-ddl",
+        "print the CREATE EXTERNAL TABLE for the trail bucket (Athena, partition projection)",
+        "trail-auditor athena-ddl --bucket my-trail-bucket > cloudtrail.sql",
+        "trail-auditor athena-ddl --bucket org-logs --prefix audit --org-id o-a1b2c3d4e5 "
+        "--accounts 111122223333,444455556666 --regions us-east-1,eu-west-1",
+        codes=DDL_CODES + "\n\nIt only prints. Creating the table writes to the Glue catalog: run the "
+        "statement yourself,\ne.g. in the Athena console or with `aws athena "
+        "start-query-execution --query-string file://cloudtrail.sql`.",
+    )
     dd.add_argument("--bucket", required=True, help="the trail's S3 bucket")
     dd.add_argument("--prefix", default="", help="the trail's S3 key prefix, if any")
-    dd.add_argument("--org-id", default=None, metavar="o-...",
-                    help="organisation id of an organisation trail (keys under AWSLogs/o-.../)")
-    dd.add_argument("--accounts", type=account_ids, default=(),
-                    help="comma-separated account ids (an enum projection; default: injected, every query "
-                         "names its accounts)")
-    dd.add_argument("--regions", type=csv_list, default=(),
-                    help="comma-separated regions (an enum projection; default: injected)")
+    dd.add_argument(
+        "--org-id",
+        default=None,
+        metavar="o-...",
+        help="organisation id of an organisation trail (keys under AWSLogs/o-.../)",
+    )
+    dd.add_argument(
+        "--accounts",
+        type=account_ids,
+        default=(),
+        help="comma-separated account ids (an enum projection; default: injected, every query names its accounts)",
+    )
+    dd.add_argument(
+        "--regions", type=csv_list, default=(), help="comma-separated regions (an enum projection; default: injected)"
+    )
     dd.add_argument("--database", default="default", help="Glue database of the table (default default)")
     dd.add_argument("--table", default="cloudtrail_logs", help="table name (default cloudtrail_logs)")
     add_common(dd)
 
-    q = command("query", "run one investigation (SQL or a Sigma rule) over the window's events",
-                "trail-auditor query \"SELECT eventtime, awsregion, useridentity.arn FROM cloudtrail "
-                "WHERE eventname = 'CreateBucket'\" --logs ./cloudtrail-logs --since 30d -o buckets.csv",
-                "trail-auditor query --sigma rules/aws_root_account_usage.yml --engine athena "
-                "--athena-table trail.cloudtrail_logs --since 7d -o root.json",
-                codes=QUERY_CODES + "\n\nThe SQL reads the table named cloudtrail (Trino syntax; the window, "
-                                    "accounts and regions are\napplied to it); see docs/sql-engine.md for recipes.")
-    q.add_argument("sql", nargs="?", default=None, metavar="SQL",
-                   help="one SELECT over the table named cloudtrail (Trino syntax)")
-    q.add_argument("--sigma", type=Path, default=None, metavar="RULE.yml",
-                   help="instead of SQL: the events one Sigma rule matches (exactly as the stream decides)")
-    q.add_argument("--logs", type=Path, default=None, metavar="PATH",
-                   help="the local folder of CloudTrail files (--engine duckdb)")
+    q = command(
+        "query",
+        "run one investigation (SQL or a Sigma rule) over the window's events",
+        'trail-auditor query "SELECT eventtime, awsregion, useridentity.arn FROM cloudtrail '
+        "WHERE eventname = 'CreateBucket'\" --logs ./cloudtrail-logs --since 30d -o buckets.csv",
+        "trail-auditor query --sigma rules/aws_root_account_usage.yml --engine athena "
+        "--athena-table trail.cloudtrail_logs --since 7d -o root.json",
+        codes=QUERY_CODES + "\n\nThe SQL reads the table named cloudtrail (Trino syntax; the window, "
+        "accounts and regions are\napplied to it); see docs/sql-engine.md for recipes.",
+    )
+    q.add_argument(
+        "sql", nargs="?", default=None, metavar="SQL", help="one SELECT over the table named cloudtrail (Trino syntax)"
+    )
+    q.add_argument(
+        "--sigma",
+        type=Path,
+        default=None,
+        metavar="RULE.yml",
+        help="instead of SQL: the events one Sigma rule matches (exactly as the stream decides)",
+    )
+    q.add_argument(
+        "--logs", type=Path, default=None, metavar="PATH", help="the local folder of CloudTrail files (--engine duckdb)"
+    )
     q.add_argument("--since", default="30d", help="start of the window: 30d, 12h or a date (default 30d)")
     q.add_argument("--until", default=None, help="end of the window (default now)")
-    q.add_argument("-o", "--output", required=True, metavar="FILE.csv|FILE.json",
-                   help="write the rows here (.csv or .json; '-' for JSON on stdout)")
+    q.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE.csv|FILE.json",
+        help="write the rows here (.csv or .json; '-' for JSON on stdout)",
+    )
     q.add_argument("--profile", default=None, help="AWS named profile (--engine athena)")
     q.add_argument("--endpoint-url", default=None, help="send every AWS call to this endpoint (--engine athena)")
     add_athena(q, engines=("duckdb", "athena"), default="duckdb")
@@ -83,8 +110,9 @@ def cmd_athena_ddl(args: argparse.Namespace) -> int:
     """Print the CREATE EXTERNAL TABLE statement."""
     from auditor.logs.sql.ddl import athena_ddl
 
-    sys.stdout.write(athena_ddl(args.bucket, args.prefix, args.org_id, args.accounts, args.regions,
-                                args.database, args.table))
+    sys.stdout.write(
+        athena_ddl(args.bucket, args.prefix, args.org_id, args.accounts, args.regions, args.database, args.table)
+    )
     return EXIT_OK
 
 
@@ -142,8 +170,9 @@ def _sigma_rows(spec: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         ev = event_of(r)
         if sigma_mod.evaluate(spec.node, ev):
-            out.append({"account_id": r.get("_account"), "region": r.get("_region"), "file": r.get("_file"),
-                        "event": ev})
+            out.append(
+                {"account_id": r.get("_account"), "region": r.get("_region"), "file": r.get("_file"), "event": ev}
+            )
     return out
 
 
@@ -186,14 +215,23 @@ def cmd_query(args: argparse.Namespace) -> int:
         from auditor.aws.athena import AthenaOptions, run_query
         from auditor.logs.sql.remote import athena_text
 
-        options = AthenaOptions(table=args.athena_table, workgroup=args.athena_workgroup, output=args.athena_output,
-                                max_scan_gb=args.max_scan_gb, profile=args.profile, endpoint_url=args.endpoint_url,
-                                region=args.athena_region)
+        options = AthenaOptions(
+            table=args.athena_table,
+            workgroup=args.athena_workgroup,
+            output=args.athena_output,
+            max_scan_gb=args.max_scan_gb,
+            profile=args.profile,
+            endpoint_url=args.endpoint_url,
+            region=args.athena_region,
+        )
         with console.status("Running the query on Athena..."):
             rows, stats = run_query(options, lambda scope, table: athena_text(build(scope, table)), window)
-        console.print(f"athena query {stats.get('query_id')}: {int(stats.get('data_scanned_bytes', 0)) / 1e9:.3f} GB "
-                      f"scanned, about ${float(stats.get('estimated_cost_usd', 0)):.4f}", markup=False,
-                      highlight=False)
+        console.print(
+            f"athena query {stats.get('query_id')}: {int(stats.get('data_scanned_bytes', 0)) / 1e9:.3f} GB "
+            f"scanned, about ${float(stats.get('estimated_cost_usd', 0)):.4f}",
+            markup=False,
+            highlight=False,
+        )
         problems = []
     else:
         from auditor.logs.aggregate import Params

@@ -1,5 +1,4 @@
-"""`demo`: the whole job on a simulated AWS organisation.
-"""
+"""`demo`: the whole job on a simulated AWS organisation."""
 
 from __future__ import annotations
 
@@ -21,13 +20,25 @@ from auditor.app.console import (
 
 def add_parsers(command: Command) -> None:
     """Add this module's subcommands."""
-    dm = command("demo", "the whole job on a simulated AWS organisation (no AWS account)",
-                 "trail-auditor demo", "trail-auditor demo --output-dir /tmp/demo --format json,pdf",
-                 "trail-auditor demo --evidence-package demo.zip --sign-key signing-key.pem")
-    dm.add_argument("--output-dir", type=Path, default=Path("trail-auditor-demo"),
-                    help="folder for the demo's outputs (default trail-auditor-demo)")
-    dm.add_argument("--format", type=formats, default=("json", "html", "pdf", "asff", "oscal"),
-                    help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html,pdf,asff,oscal)")
+    dm = command(
+        "demo",
+        "the whole job on a simulated AWS organisation (no AWS account)",
+        "trail-auditor demo",
+        "trail-auditor demo --output-dir /tmp/demo --format json,pdf",
+        "trail-auditor demo --evidence-package demo.zip --sign-key signing-key.pem",
+    )
+    dm.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("trail-auditor-demo"),
+        help="folder for the demo's outputs (default trail-auditor-demo)",
+    )
+    dm.add_argument(
+        "--format",
+        type=formats,
+        default=("json", "html", "pdf", "asff", "oscal"),
+        help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html,pdf,asff,oscal)",
+    )
     dm.add_argument("--org-name", default="Example Corp (demo)", help="organisation name on the report cover")
     dm.add_argument("--label", default="DEMO - SIMULATED DATA", help="confidentiality label in PDF headers")
     page_size(dm)
@@ -45,10 +56,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from auditor.report.package import load_private_key
 
         sign_key = load_private_key(args.sign_key)
-    return run_demo(args.output_dir, formats=tuple(args.format), org_name=args.org_name,
-                    label=args.label, page_size=args.page_size, console=console,
-                    evidence_package=args.evidence_package, sign_key=sign_key)
-
+    return run_demo(
+        args.output_dir,
+        formats=tuple(args.format),
+        org_name=args.org_name,
+        label=args.label,
+        page_size=args.page_size,
+        console=console,
+        evidence_package=args.evidence_package,
+        sign_key=sign_key,
+    )
 
 
 RUN = {"demo": cmd_demo}

@@ -1,5 +1,4 @@
-"""`checks` and `frameworks`: the catalogue listings, on stdout.
-"""
+"""`checks` and `frameworks`: the catalogue listings, on stdout."""
 
 from __future__ import annotations
 
@@ -25,19 +24,29 @@ from auditor.app.pipeline import EvaluationOptions, select_checks
 def add_parsers(command: Command) -> None:
     """Add this module's subcommands."""
     listing = "exit codes: 0 listed; 2 usage error; 4 internal error (a bug)"
-    ck = command("checks", "list every check with its severity and title (on stdout)",
-                 "trail-auditor checks", "trail-auditor checks | grep critical",
-                 "trail-auditor checks --json | jq '.[].id'", codes=listing)
+    ck = command(
+        "checks",
+        "list every check with its severity and title (on stdout)",
+        "trail-auditor checks",
+        "trail-auditor checks | grep critical",
+        "trail-auditor checks --json | jq '.[].id'",
+        codes=listing,
+    )
     ck.add_argument("--json", action="store_true", help="machine-readable catalogue on stdout")
     add_common(ck)
 
-    fw = command("frameworks", "list frameworks, or one framework's controls (on stdout)",
-                 "trail-auditor frameworks", "trail-auditor frameworks pci-dss-4.0.1", codes=listing)
+    fw = command(
+        "frameworks",
+        "list frameworks, or one framework's controls (on stdout)",
+        "trail-auditor frameworks",
+        "trail-auditor frameworks pci-dss-4.0.1",
+        codes=listing,
+    )
     fw.add_argument("framework_id", nargs="?", default=None, help="show this framework's controls")
-    fw.add_argument("--mappings", type=Path, action="append", default=[],
-                    help="a folder of extra framework YAML files (repeatable)")
+    fw.add_argument(
+        "--mappings", type=Path, action="append", default=[], help="a folder of extra framework YAML files (repeatable)"
+    )
     add_common(fw)
-
 
 
 def cmd_checks(args: argparse.Namespace) -> int:
@@ -81,10 +90,16 @@ def cmd_frameworks(args: argparse.Namespace) -> int:
         for col in ("version", "controls", "automated", "partial", "manual"):
             table.add_column(col, no_wrap=True)
         for fw in frameworks:
-            counts = {a: sum(1 for c in fw.controls if c.automation == a)
-                      for a in ("automated", "partial", "manual")}
-            table.add_row(fw.id, Text(fw.title), fw.version, str(len(fw.controls)),
-                          str(counts["automated"]), str(counts["partial"]), str(counts["manual"]))
+            counts = {a: sum(1 for c in fw.controls if c.automation == a) for a in ("automated", "partial", "manual")}
+            table.add_row(
+                fw.id,
+                Text(fw.title),
+                fw.version,
+                str(len(fw.controls)),
+                str(counts["automated"]),
+                str(counts["partial"]),
+                str(counts["manual"]),
+            )
         console.print(table)
         return EXIT_OK
     (fw,) = load_frameworks(known, list(args.mappings), [args.framework_id])
@@ -97,7 +112,6 @@ def cmd_frameworks(args: argparse.Namespace) -> int:
         table.add_row(c.id, c.automation, Text(c.title), Text(", ".join(c.checks) or "-"))
     console.print(table)
     return EXIT_OK
-
 
 
 RUN = {"checks": cmd_checks, "frameworks": cmd_frameworks}

@@ -48,9 +48,7 @@ def formats(value: str) -> tuple[str, ...]:
     formats = csv_list(value)
     bad = [f for f in formats if f not in ALL_FORMATS]
     if bad:
-        raise argparse.ArgumentTypeError(
-            f"unknown format(s) {', '.join(bad)}; choose from {', '.join(ALL_FORMATS)}"
-        )
+        raise argparse.ArgumentTypeError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(ALL_FORMATS)}")
     return formats
 
 
@@ -88,19 +86,30 @@ def attempts(value: str) -> int:
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quiet", "-q", action="store_true",
-                   help="print only errors: usage errors, failures to write, and every ERROR result")
-    p.add_argument("--debug", action="store_true",
-                   help="verbose logging and tracebacks (credentials are redacted; the AWS SDK stays quiet)")
-    p.add_argument("--debug-aws", action="store_true",
-                   help="also log the AWS SDK's requests and responses, redacted "
-                        "(or TRAIL_AUDITOR_DEBUG_AWS=1)")
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print only errors: usage errors, failures to write, and every ERROR result",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="verbose logging and tracebacks (credentials are redacted; the AWS SDK stays quiet)",
+    )
+    p.add_argument(
+        "--debug-aws",
+        action="store_true",
+        help="also log the AWS SDK's requests and responses, redacted (or TRAIL_AUDITOR_DEBUG_AWS=1)",
+    )
 
 
 DEFAULT_FAIL_ON = Severity.HIGH
 REGIONS_HELP = "comma-separated region names, e.g. us-east-1,eu-west-1"
-EXIT_CODES = ("exit codes: 0 passed; 1 failures at or above --fail-on; 2 usage, configuration or input\n"
-              "error; 3 some evidence could not be collected (ERROR results); 4 internal error (a bug)")
+EXIT_CODES = (
+    "exit codes: 0 passed; 1 failures at or above --fail-on; 2 usage, configuration or input\n"
+    "error; 3 some evidence could not be collected (ERROR results); 4 internal error (a bug)"
+)
 
 
 def epilog(*examples: str, codes: str = EXIT_CODES) -> str:
@@ -113,59 +122,116 @@ def page_size(p: argparse._ActionsContainer) -> None:
 
 def add_output(p: argparse.ArgumentParser, default_fail_on: str = DEFAULT_FAIL_ON.value) -> None:
     g = p.add_argument_group("results")
-    g.add_argument("--output-dir", type=Path, default=Path("."),
-                   help="folder the results are written to (created if missing; default .)")
-    g.add_argument("--format", type=formats, default=None,
-                   help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html; json with -o -)")
-    g.add_argument("-o", "--output", default=None,
-                   help="write the single --format here ('-' for stdout) instead of --output-dir")
-    g.add_argument("--frameworks", type=csv_list, default=None,
-                   help="comma-separated framework ids to map onto (default: all); see `trail-auditor frameworks`")
-    g.add_argument("--mappings", type=Path, action="append", default=[],
-                   help="a folder of extra framework YAML files (repeatable); its profiles/ folder may "
-                        "define retention profiles")
-    g.add_argument("--retention-profile", default=None,
-                   help="retention profile for bucket-retention: pci (365 d), hipaa (2190 d), or a custom "
-                        "one defined in DIR/profiles/NAME.yaml of a --mappings DIR (default: the baseline's, "
-                        "else pci)")
-    g.add_argument("--trusted-accounts", type=account_ids, default=(),
-                   help="comma-separated account ids trusted to own log buckets outside the scanned scope")
-    g.add_argument("--fail-on", type=severity, default=None,
-                   help=f"lowest severity of a FAIL that makes the exit code 1 (default: the baseline's "
-                        f"fail_on, else {default_fail_on})")
-    g.add_argument("--allow-incomplete", action="store_true",
-                   help="do not exit 3 when some evidence could not be collected (ERROR results)")
+    g.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("."),
+        help="folder the results are written to (created if missing; default .)",
+    )
+    g.add_argument(
+        "--format",
+        type=formats,
+        default=None,
+        help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html; json with -o -)",
+    )
+    g.add_argument(
+        "-o", "--output", default=None, help="write the single --format here ('-' for stdout) instead of --output-dir"
+    )
+    g.add_argument(
+        "--frameworks",
+        type=csv_list,
+        default=None,
+        help="comma-separated framework ids to map onto (default: all); see `trail-auditor frameworks`",
+    )
+    g.add_argument(
+        "--mappings",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of extra framework YAML files (repeatable); its profiles/ folder may define retention profiles",
+    )
+    g.add_argument(
+        "--retention-profile",
+        default=None,
+        help="retention profile for bucket-retention: pci (365 d), hipaa (2190 d), or a custom "
+        "one defined in DIR/profiles/NAME.yaml of a --mappings DIR (default: the baseline's, "
+        "else pci)",
+    )
+    g.add_argument(
+        "--trusted-accounts",
+        type=account_ids,
+        default=(),
+        help="comma-separated account ids trusted to own log buckets outside the scanned scope",
+    )
+    g.add_argument(
+        "--fail-on",
+        type=severity,
+        default=None,
+        help=f"lowest severity of a FAIL that makes the exit code 1 (default: the baseline's "
+        f"fail_on, else {default_fail_on})",
+    )
+    g.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="do not exit 3 when some evidence could not be collected (ERROR results)",
+    )
     g.add_argument("--org-name", default="", help="organisation name on the report cover")
     g.add_argument("--label", default="CONFIDENTIAL", help="confidentiality label in PDF headers")
     page_size(g)
-    g.add_argument("--baseline", type=Path, default=None,
-                   help="apply a baseline.yaml (waivers, overrides, fail_on) as `gate` does")
-    g.add_argument("--history", default=None, metavar="DIR|s3://BUCKET/PREFIX",
-                   help="store results under a dated key and compare with the latest stored scan")
-    g.add_argument("--notify-sns", default=None, metavar="TOPIC_ARN",
-                   help="publish a summary to this SNS topic when new failures appear (after the "
-                        "results are written; a failure to publish is reported, exit 2 at least)")
+    g.add_argument(
+        "--baseline", type=Path, default=None, help="apply a baseline.yaml (waivers, overrides, fail_on) as `gate` does"
+    )
+    g.add_argument(
+        "--history",
+        default=None,
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="store results under a dated key and compare with the latest stored scan",
+    )
+    g.add_argument(
+        "--notify-sns",
+        default=None,
+        metavar="TOPIC_ARN",
+        help="publish a summary to this SNS topic when new failures appear (after the "
+        "results are written; a failure to publish is reported, exit 2 at least)",
+    )
     add_securityhub(g)
     add_evidence_package(g)
 
 
 def add_securityhub(g: argparse._ActionsContainer) -> None:
     """--securityhub-import and its region (scan, evaluate, logs, report)."""
-    g.add_argument("--securityhub-import", action="store_true",
-                   help="also send the findings (ASFF) to AWS Security Hub with BatchImportFindings, after "
-                        "the results are written; a write: needs policy/iam-policy-securityhub.json; a "
-                        "failure is reported, exit 2 at least")
-    g.add_argument("--securityhub-region", default=None, metavar="REGION",
-                   help="the Security Hub region imported into (default: the profile's or AWS_REGION)")
+    g.add_argument(
+        "--securityhub-import",
+        action="store_true",
+        help="also send the findings (ASFF) to AWS Security Hub with BatchImportFindings, after "
+        "the results are written; a write: needs policy/iam-policy-securityhub.json; a "
+        "failure is reported, exit 2 at least",
+    )
+    g.add_argument(
+        "--securityhub-region",
+        default=None,
+        metavar="REGION",
+        help="the Security Hub region imported into (default: the profile's or AWS_REGION)",
+    )
 
 
 def add_evidence_package(g: argparse._ActionsContainer) -> None:
     """--evidence-package and --sign-key (scan, evaluate, logs, demo)."""
-    g.add_argument("--evidence-package", type=Path, default=None, metavar="FILE.zip",
-                   help="also write a zip of the results, snapshot, reports and evidence with a SHA-256 "
-                        "manifest (check it with `trail-auditor verify-package`)")
-    g.add_argument("--sign-key", type=Path, default=None, metavar="KEY.pem",
-                   help="sign the package's manifest with this Ed25519 private key (PEM, unencrypted)")
+    g.add_argument(
+        "--evidence-package",
+        type=Path,
+        default=None,
+        metavar="FILE.zip",
+        help="also write a zip of the results, snapshot, reports and evidence with a SHA-256 "
+        "manifest (check it with `trail-auditor verify-package`)",
+    )
+    g.add_argument(
+        "--sign-key",
+        type=Path,
+        default=None,
+        metavar="KEY.pem",
+        help="sign the package's manifest with this Ed25519 private key (PEM, unencrypted)",
+    )
 
 
 def error_line(message: str) -> None:
@@ -189,29 +255,60 @@ ENGINES = ("stream", "duckdb", "athena")
 def add_athena(p: argparse.ArgumentParser, engines: tuple[str, ...] = ENGINES, default: str = "stream") -> None:
     """--engine and the Athena engine's options (checked by :func:`check_engine` before any AWS call)."""
     g = p.add_argument_group("SQL engines (docs/sql-engine.md)")
-    g.add_argument("--engine", choices=engines, default=default,
-                   help=f"where the log queries run: {', '.join(engines)} (default {default}); "
-                        "duckdb runs the SQL embedded over a local folder, athena runs it where the data lives")
-    g.add_argument("--athena-table", default=None, metavar="DB.TABLE",
-                   help="the Athena table over the trail bucket (see `trail-auditor athena-ddl`); "
-                        "needed by --engine athena")
-    g.add_argument("--athena-workgroup", default=None, metavar="WG",
-                   help="Athena work group the queries run in (default: the account's primary)")
-    g.add_argument("--athena-output", default=None, metavar="s3://BUCKET/PREFIX",
-                   help="where Athena writes query results (Athena writes there; default: the work group's)")
-    g.add_argument("--max-scan-gb", type=gigabytes, default=None, metavar="N",
-                   help="refuse a run whose estimated scan passes N GB (the log checks ERROR; `query` exits 2), "
-                        "and stop a running query whose statistics pass it")
-    g.add_argument("--athena-region", default=None, help="region of the Athena work group and table "
-                                                         "(default: the profile's, else us-east-1)")
+    g.add_argument(
+        "--engine",
+        choices=engines,
+        default=default,
+        help=f"where the log queries run: {', '.join(engines)} (default {default}); "
+        "duckdb runs the SQL embedded over a local folder, athena runs it where the data lives",
+    )
+    g.add_argument(
+        "--athena-table",
+        default=None,
+        metavar="DB.TABLE",
+        help="the Athena table over the trail bucket (see `trail-auditor athena-ddl`); needed by --engine athena",
+    )
+    g.add_argument(
+        "--athena-workgroup",
+        default=None,
+        metavar="WG",
+        help="Athena work group the queries run in (default: the account's primary)",
+    )
+    g.add_argument(
+        "--athena-output",
+        default=None,
+        metavar="s3://BUCKET/PREFIX",
+        help="where Athena writes query results (Athena writes there; default: the work group's)",
+    )
+    g.add_argument(
+        "--max-scan-gb",
+        type=gigabytes,
+        default=None,
+        metavar="N",
+        help="refuse a run whose estimated scan passes N GB (the log checks ERROR; `query` exits 2), "
+        "and stop a running query whose statistics pass it",
+    )
+    g.add_argument(
+        "--athena-region",
+        default=None,
+        help="region of the Athena work group and table (default: the profile's, else us-east-1)",
+    )
 
 
 def check_engine(args: argparse.Namespace) -> None:
     """The engine options fit together (one line, exit 2, before any AWS call)."""
     engine = getattr(args, "engine", "stream")
-    athena_opts = [o for o, v in (("--athena-table", args.athena_table), ("--athena-workgroup", args.athena_workgroup),
-                                  ("--athena-output", args.athena_output), ("--max-scan-gb", args.max_scan_gb),
-                                  ("--athena-region", args.athena_region)) if v is not None]
+    athena_opts = [
+        o
+        for o, v in (
+            ("--athena-table", args.athena_table),
+            ("--athena-workgroup", args.athena_workgroup),
+            ("--athena-output", args.athena_output),
+            ("--max-scan-gb", args.max_scan_gb),
+            ("--athena-region", args.athena_region),
+        )
+        if v is not None
+    ]
     if engine != "athena" and athena_opts:
         raise AuditorError(f"{', '.join(athena_opts)} need --engine athena")
     if engine == "athena":

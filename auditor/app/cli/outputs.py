@@ -57,8 +57,9 @@ def load_baseline(args: argparse.Namespace) -> Baseline | None:
     return load_baseline(path)
 
 
-def eval_options(args: argparse.Namespace, baseline: Baseline | None,
-                  sections: Sequence[str] | None = None) -> EvaluationOptions:
+def eval_options(
+    args: argparse.Namespace, baseline: Baseline | None, sections: Sequence[str] | None = None
+) -> EvaluationOptions:
     overrides: dict[str, Severity] = {}
     trusted = tuple(getattr(args, "trusted_accounts", ()) or ())
     chosen = getattr(args, "retention_profile", None)
@@ -119,8 +120,9 @@ def check_outputs(args: argparse.Namespace) -> None:
     out = output_target(args)
     if out.output is not None:
         if len(out.formats) != 1:
-            raise AuditorError(f"-o/--output takes exactly one --format (got {','.join(out.formats)}); "
-                               "use --output-dir for several")
+            raise AuditorError(
+                f"-o/--output takes exactly one --format (got {','.join(out.formats)}); use --output-dir for several"
+            )
         if out.output == "-" and out.formats[0] == "pdf":
             raise AuditorError("--format pdf cannot go to stdout: give -o FILE.pdf or --output-dir")
         if out.output != "-":
@@ -144,8 +146,9 @@ def check_outputs(args: argparse.Namespace) -> None:
         load_private_key(args.sign_key)  # a wrong key fails now, not after a long scan
 
 
-def check_evaluation(args: argparse.Namespace, baseline: Baseline | None,
-                     sections: Sequence[str] | None = None) -> EvaluationOptions:
+def check_evaluation(
+    args: argparse.Namespace, baseline: Baseline | None, sections: Sequence[str] | None = None
+) -> EvaluationOptions:
     """The evaluation options, with framework ids and the retention profile known to exist."""
     from auditor.app.pipeline import settings_for
     from auditor.engine.registry import all_checks
@@ -161,16 +164,19 @@ def write_outputs(results: Results, out: Out, console: Any) -> list[Path]:
     """Write results in every requested format; return the files written."""
     from auditor.report import ReportOptions, render, render_to
 
-    options = ReportOptions(org_name=out.org_name, label=out.label,
-                            page_size="Letter" if out.page_size == "Letter" else "A4")
+    options = ReportOptions(
+        org_name=out.org_name, label=out.label, page_size="Letter" if out.page_size == "Letter" else "A4"
+    )
     # PDF rendering takes seconds to tens of seconds: say so instead of going silent.
-    notice = "Rendering the PDF report (WeasyPrint; this can take a while)..." if "pdf" in out.formats \
+    notice = (
+        "Rendering the PDF report (WeasyPrint; this can take a while)..."
+        if "pdf" in out.formats
         else "Writing results..."
+    )
     with console.status(notice) as status:
         options = replace(options, progress=lambda stage: status.update(clean_text(stage)))
         if out.output is not None:
-            written = render_to(results, out.formats[0], Path(out.output) if out.output != "-" else "-",
-                                options)
+            written = render_to(results, out.formats[0], Path(out.output) if out.output != "-" else "-", options)
         else:
             out.output_dir.mkdir(parents=True, exist_ok=True)
             written = render(results, out.formats, out.output_dir, options)
@@ -190,16 +196,22 @@ def notify(args: argparse.Namespace, final: Results, console: Any) -> bool:
     from auditor.gate.notify import notify_new_failures
 
     try:
-        client = sns_client(args.notify_sns, profile=getattr(args, "profile", None),
-                            endpoint_url=getattr(args, "endpoint_url", None))
+        client = sns_client(
+            args.notify_sns, profile=getattr(args, "profile", None), endpoint_url=getattr(args, "endpoint_url", None)
+        )
         if notify_new_failures(client, args.notify_sns, final):
-            console.print(f"notified {args.notify_sns} of {len(new_failures(final))} new failure(s)",
-                          markup=False, highlight=False)
+            console.print(
+                f"notified {args.notify_sns} of {len(new_failures(final))} new failure(s)",
+                markup=False,
+                highlight=False,
+            )
     except Exception as exc:  # any failure to publish is reported, never fatal to the results
         from auditor.model.redact import redact as scrubbed
 
-        error_line(f"--notify-sns {args.notify_sns}: could not publish the summary "
-                    f"({type(exc).__name__}: {scrubbed(str(exc))}); the results were written")
+        error_line(
+            f"--notify-sns {args.notify_sns}: could not publish the summary "
+            f"({type(exc).__name__}: {scrubbed(str(exc))}); the results were written"
+        )
         return False
     return True
 
@@ -214,32 +226,46 @@ def securityhub_import(args: argparse.Namespace, final: Results, console: Any) -
     from auditor.report.asff import asff_findings
 
     try:
-        hub, sts, region = securityhub_session(getattr(args, "profile", None),
-                                               getattr(args, "securityhub_region", None),
-                                               getattr(args, "endpoint_url", None))
+        hub, sts, region = securityhub_session(
+            getattr(args, "profile", None),
+            getattr(args, "securityhub_region", None),
+            getattr(args, "endpoint_url", None),
+        )
         report = import_findings(asff_findings(final), securityhub=hub, sts=sts, region=region)
     except Exception as exc:  # any failure to import is reported, never fatal to the results
         from auditor.model.redact import redact as scrubbed
 
-        error_line(f"--securityhub-import: could not import the findings ({type(exc).__name__}: "
-                   f"{scrubbed(str(exc))}); the results were written")
+        error_line(
+            f"--securityhub-import: could not import the findings ({type(exc).__name__}: "
+            f"{scrubbed(str(exc))}); the results were written"
+        )
         return False
-    console.print(f"imported {report.imported} of {plural(report.sent, 'finding')} into Security Hub "
-                  f"({report.account_id or 'unknown account'}, {region}) in {plural(report.batches, 'call')}",
-                  markup=False, highlight=False)
+    console.print(
+        f"imported {report.imported} of {plural(report.sent, 'finding')} into Security Hub "
+        f"({report.account_id or 'unknown account'}, {region}) in {plural(report.batches, 'call')}",
+        markup=False,
+        highlight=False,
+    )
     if report.skipped_other_accounts:
-        console.print(f"  not imported: {plural(report.skipped_other_accounts, 'finding')} of other accounts "
-                      f"({', '.join(report.accounts_skipped[:5])}{', ...' if len(report.accounts_skipped) > 5 else ''}"
-                      "); Security Hub takes a custom finding only from its own account",
-                      markup=False, highlight=False)
+        console.print(
+            f"  not imported: {plural(report.skipped_other_accounts, 'finding')} of other accounts "
+            f"({', '.join(report.accounts_skipped[:5])}{', ...' if len(report.accounts_skipped) > 5 else ''}"
+            "); Security Hub takes a custom finding only from its own account",
+            markup=False,
+            highlight=False,
+        )
     for fid, code, message in report.failed[:20]:
         error_line(f"--securityhub-import: {fid}: {code}: {message}")
     if report.error is not None:
-        error_line(f"--securityhub-import: stopped after {plural(report.sent, 'finding')}: {report.error}; "
-                   "the results were written")
+        error_line(
+            f"--securityhub-import: stopped after {plural(report.sent, 'finding')}: {report.error}; "
+            "the results were written"
+        )
     elif report.failed:
-        error_line(f"--securityhub-import: Security Hub refused {plural(len(report.failed), 'finding')}; "
-                   "the results were written")
+        error_line(
+            f"--securityhub-import: Security Hub refused {plural(len(report.failed), 'finding')}; "
+            "the results were written"
+        )
     return report.ok
 
 
@@ -251,27 +277,46 @@ def package_members(final: Results, written: Sequence[Path], snapshot: Any) -> d
         return evidence_members(final, reports=written)
     from auditor.model.snapshot_io import snapshot_text
 
-    return evidence_members(final, snapshot_text=snapshot_text(snapshot)[0], log_evidence=snapshot.log_evidence,
-                            integrity=snapshot.integrity, reports=written)
+    return evidence_members(
+        final,
+        snapshot_text=snapshot_text(snapshot)[0],
+        log_evidence=snapshot.log_evidence,
+        integrity=snapshot.integrity,
+        reports=written,
+    )
 
 
-def write_package(args: argparse.Namespace, final: Results, written: Sequence[Path], snapshot: Any,
-                  console: Any) -> Path:
+def write_package(
+    args: argparse.Namespace, final: Results, written: Sequence[Path], snapshot: Any, console: Any
+) -> Path:
     """Write --evidence-package (signed with --sign-key); return its path."""
     from auditor import __version__
     from auditor.report.package import build_package, load_private_key
 
     key = load_private_key(args.sign_key) if getattr(args, "sign_key", None) is not None else None
-    path = build_package(Path(args.evidence_package), package_members(final, written, snapshot),
-                         tool_version=__version__, created_at=final.scan.evaluated_at or final.scan.finished_at,
-                         scan_id=final.scan.id, sign_key=key)
-    console.print(f"wrote {path} (evidence package{', signed' if key is not None else ''})",
-                  markup=False, highlight=False)
+    path = build_package(
+        Path(args.evidence_package),
+        package_members(final, written, snapshot),
+        tool_version=__version__,
+        created_at=final.scan.evaluated_at or final.scan.finished_at,
+        scan_id=final.scan.id,
+        sign_key=key,
+    )
+    console.print(
+        f"wrote {path} (evidence package{', signed' if key is not None else ''})", markup=False, highlight=False
+    )
     return path
 
 
-def finish(results: Results, args: argparse.Namespace, console: Any, baseline: Baseline | None,
-            *, summary: bool = True, snapshot: Any = None) -> int:
+def finish(
+    results: Results,
+    args: argparse.Namespace,
+    console: Any,
+    baseline: Baseline | None,
+    *,
+    summary: bool = True,
+    snapshot: Any = None,
+) -> int:
     """Baseline, history, the summary on stderr, the outputs, then notification; the exit code.
 
     ``summary=False`` when the command already said in one line why nothing
@@ -286,15 +331,21 @@ def finish(results: Results, args: argparse.Namespace, console: Any, baseline: B
         outcome = apply_baseline(results, baseline, today=datetime.now(UTC).date())
         final = outcome.results
         for w in outcome.expired_waivers:  # the same warning `gate` prints
-            stderr_console().print(Text(f"expired waiver (no longer applies): {w.check} {w.resource} "
-                                        f"expired {w.expires}, owner {w.owner} [{w.origin}]"), style="yellow")
+            stderr_console().print(
+                Text(
+                    f"expired waiver (no longer applies): {w.check} {w.resource} "
+                    f"expired {w.expires}, owner {w.owner} [{w.origin}]"
+                ),
+                style="yellow",
+            )
     store, history_error = None, None
     if getattr(args, "history", None):
         from auditor.aws.history_store import store_for
         from auditor.gate.history import attach
 
-        store = store_for(args.history, profile=getattr(args, "profile", None),
-                          endpoint_url=getattr(args, "endpoint_url", None))
+        store = store_for(
+            args.history, profile=getattr(args, "profile", None), endpoint_url=getattr(args, "endpoint_url", None)
+        )
         try:
             final, previous = attach(store, final)  # reads only: outputs are written before the store is
         except AuditorError as exc:  # an unlistable store must not cost the results: write, then report
@@ -302,8 +353,11 @@ def finish(results: Results, args: argparse.Namespace, console: Any, baseline: B
         print_lines(console, [f"  history problem: {p}" for p in (final.history or {}).get("problems", [])[:20]])
         drift = (final.history or {}).get("drift")
         if previous is not None and isinstance(drift, dict):
-            console.print(f"since {previous.scan.id}: {len(drift['new'])} new, {len(drift['resolved'])} "
-                          f"resolved, {plural(len(drift['regressions']), 'regression')}", markup=False)
+            console.print(
+                f"since {previous.scan.id}: {len(drift['new'])} new, {len(drift['resolved'])} "
+                f"resolved, {plural(len(drift['regressions']), 'regression')}",
+                markup=False,
+            )
     if summary and args.quiet:
         print_errors(stderr_console(), final)  # -q hides everything but errors; missing evidence is one
     elif summary:
@@ -338,6 +392,3 @@ def load_results(path: Path) -> Results:
     from auditor.engine.results_io import load_results
 
     return load_results(path)
-
-
-

@@ -1,5 +1,4 @@
-"""`report` and `gate`: render saved results again, and decide pass/fail for CI.
-"""
+"""`report` and `gate`: render saved results again, and decide pass/fail for CI."""
 
 from __future__ import annotations
 
@@ -41,37 +40,51 @@ from auditor.model.errors import AuditorError
 
 def add_parsers(command: Command) -> None:
     """Add this module's subcommands."""
-    rp = command("report", "render saved results in another format",
-                 "trail-auditor report results.json --format pdf -o audit.pdf --org-name Acme",
-                 "trail-auditor report results.json --format sarif,csv --output-dir out",
-                 codes="exit codes: 0 written; 2 usage or input error, or --securityhub-import failed;\n"
-                       "4 internal error (a bug)")
+    rp = command(
+        "report",
+        "render saved results in another format",
+        "trail-auditor report results.json --format pdf -o audit.pdf --org-name Acme",
+        "trail-auditor report results.json --format sarif,csv --output-dir out",
+        codes="exit codes: 0 written; 2 usage or input error, or --securityhub-import failed;\n"
+        "4 internal error (a bug)",
+    )
     rp.add_argument("results_file", type=Path, metavar="RESULTS.json", help="a results.json file")
-    rp.add_argument("--format", type=formats, default=("html",),
-                    help=f"comma-separated: {','.join(ALL_FORMATS)} (default html)")
+    rp.add_argument(
+        "--format", type=formats, default=("html",), help=f"comma-separated: {','.join(ALL_FORMATS)} (default html)"
+    )
     rp.add_argument("-o", "--output", default=None, help="output file for a single --format ('-' for stdout)")
     rp.add_argument("--output-dir", type=Path, default=Path("."), help="folder for the reports (default .)")
     rp.add_argument("--org-name", default="", help="organisation name on the report cover")
     rp.add_argument("--label", default="CONFIDENTIAL", help="confidentiality label in PDF headers")
     page_size(rp)
-    rp.add_argument("--frameworks", type=csv_list, default=None,
-                    help="only these frameworks (of those the results were mapped to)")
+    rp.add_argument(
+        "--frameworks", type=csv_list, default=None, help="only these frameworks (of those the results were mapped to)"
+    )
     add_securityhub(rp)
     add_common(rp)
 
-    gt = command("gate", "decide pass/fail for CI from results and a baseline",
-                 "trail-auditor gate results.json --baseline baseline.yaml",
-                 "trail-auditor gate results.json --baseline baseline.yaml --previous last-week.json -o gated.json")
+    gt = command(
+        "gate",
+        "decide pass/fail for CI from results and a baseline",
+        "trail-auditor gate results.json --baseline baseline.yaml",
+        "trail-auditor gate results.json --baseline baseline.yaml --previous last-week.json -o gated.json",
+    )
     gt.add_argument("results_file", type=Path, metavar="RESULTS.json", help="a results.json file")
-    gt.add_argument("--baseline", type=Path, required=True,
-                    help="baseline.yaml: required frameworks, fail_on, waivers (see docs/baseline.md)")
+    gt.add_argument(
+        "--baseline",
+        type=Path,
+        required=True,
+        help="baseline.yaml: required frameworks, fail_on, waivers (see docs/baseline.md)",
+    )
     gt.add_argument("--previous", type=Path, default=None, help="an older results.json to diff against")
     gt.add_argument("--fail-on", type=severity, default=None, help="override the baseline's fail_on")
-    gt.add_argument("--allow-incomplete", action="store_true",
-                    help="do not exit 3 for ERROR results or required frameworks missing from the results")
+    gt.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="do not exit 3 for ERROR results or required frameworks missing from the results",
+    )
     gt.add_argument("-o", "--output", default=None, help="write the gated results JSON here ('-' for stdout)")
     add_common(gt)
-
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -91,13 +104,13 @@ def only_frameworks(results: Results, selected: Sequence[str] | None) -> Results
     present = {fw.id for fw in results.frameworks}
     unknown = [s for s in selected if s not in present]
     if unknown:
-        raise AuditorError(f"--frameworks: {', '.join(unknown)} not in these results "
-                           f"(they hold: {', '.join(sorted(present)) or 'none'})")
+        raise AuditorError(
+            f"--frameworks: {', '.join(unknown)} not in these results "
+            f"(they hold: {', '.join(sorted(present)) or 'none'})"
+        )
     keep = set(selected)
-    findings = tuple(replace(f, controls={k: v for k, v in f.controls.items() if k in keep})
-                     for f in results.findings)
-    return replace(results, findings=findings,
-                   frameworks=tuple(fw for fw in results.frameworks if fw.id in keep))
+    findings = tuple(replace(f, controls={k: v for k, v in f.controls.items() if k in keep}) for f in results.findings)
+    return replace(results, findings=findings, frameworks=tuple(fw for fw in results.frameworks if fw.id in keep))
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -123,7 +136,6 @@ def cmd_gate(args: argparse.Namespace) -> int:
     if code == EXIT_OK and outcome.missing_frameworks and not allow:
         code = EXIT_INCOMPLETE
     return code
-
 
 
 RUN = {"report": cmd_report, "gate": cmd_gate}

@@ -1,5 +1,4 @@
-"""`scan` and `evaluate`: collect (or load a snapshot), evaluate, write the results.
-"""
+"""`scan` and `evaluate`: collect (or load a snapshot), evaluate, write the results."""
 
 from __future__ import annotations
 
@@ -38,54 +37,93 @@ from auditor.model.redact import register_secret
 
 def add_parsers(command: Command) -> None:
     """Add this module's subcommands."""
-    scan = command("scan", "collect configuration (and logs), evaluate, write results",
-                   "trail-auditor scan --profile audit --regions us-east-1,eu-west-1",
-                   "trail-auditor scan --organization --role-name OrganizationAccountAccessRole "
-                   "--logs-since 30d --snapshot snap.json",
-                   "trail-auditor scan -o - | jq .summary",
-                   "trail-auditor scan --logs-since 30d --engine athena --athena-table trail.cloudtrail_logs "
-                   "--max-scan-gb 100")
+    scan = command(
+        "scan",
+        "collect configuration (and logs), evaluate, write results",
+        "trail-auditor scan --profile audit --regions us-east-1,eu-west-1",
+        "trail-auditor scan --organization --role-name OrganizationAccountAccessRole "
+        "--logs-since 30d --snapshot snap.json",
+        "trail-auditor scan -o - | jq .summary",
+        "trail-auditor scan --logs-since 30d --engine athena --athena-table trail.cloudtrail_logs --max-scan-gb 100",
+    )
     aws = scan.add_argument_group("AWS access")
     aws.add_argument("--profile", default=None, help="AWS named profile (standard boto3 chain otherwise)")
-    aws.add_argument("--regions", type=csv_list, default=None,
-                     help=f"only these regions ({REGIONS_HELP}; default: all enabled); an unknown or "
-                          "disabled name is a usage error")
-    aws.add_argument("--organization", action="store_true",
-                     help="discover accounts through AWS Organizations (refused outside an organisation)")
-    aws.add_argument("--accounts", type=account_ids, default=(),
-                     help="comma-separated 12-digit account ids to scan through --role-name")
+    aws.add_argument(
+        "--regions",
+        type=csv_list,
+        default=None,
+        help=f"only these regions ({REGIONS_HELP}; default: all enabled); an unknown or disabled name is a usage error",
+    )
+    aws.add_argument(
+        "--organization",
+        action="store_true",
+        help="discover accounts through AWS Organizations (refused outside an organisation)",
+    )
+    aws.add_argument(
+        "--accounts",
+        type=account_ids,
+        default=(),
+        help="comma-separated 12-digit account ids to scan through --role-name",
+    )
     aws.add_argument("--role-name", default=None, help="role assumed in each other account")
     aws.add_argument("--external-id", default=None, help="external id for AssumeRole (never printed)")
-    aws.add_argument("--endpoint-url", default=None,
-                     help="send every AWS call to this endpoint (moto server, LocalStack, proxy)")
+    aws.add_argument(
+        "--endpoint-url", default=None, help="send every AWS call to this endpoint (moto server, LocalStack, proxy)"
+    )
     aws.add_argument("--max-workers", type=int, default=16, help="parallel account x region tasks (default 16)")
-    aws.add_argument("--connect-timeout", type=seconds, default=DEFAULT_CONNECT_TIMEOUT,
-                     help=f"seconds to wait for a connection to an AWS endpoint (default {DEFAULT_CONNECT_TIMEOUT:g})")
-    aws.add_argument("--read-timeout", type=seconds, default=DEFAULT_READ_TIMEOUT,
-                     help=f"seconds to wait for an answer on an open connection (default {DEFAULT_READ_TIMEOUT:g})")
-    aws.add_argument("--max-attempts", type=attempts, default=DEFAULT_MAX_ATTEMPTS,
-                     help=f"attempts per AWS call, retries included (default {DEFAULT_MAX_ATTEMPTS})")
+    aws.add_argument(
+        "--connect-timeout",
+        type=seconds,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        help=f"seconds to wait for a connection to an AWS endpoint (default {DEFAULT_CONNECT_TIMEOUT:g})",
+    )
+    aws.add_argument(
+        "--read-timeout",
+        type=seconds,
+        default=DEFAULT_READ_TIMEOUT,
+        help=f"seconds to wait for an answer on an open connection (default {DEFAULT_READ_TIMEOUT:g})",
+    )
+    aws.add_argument(
+        "--max-attempts",
+        type=attempts,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help=f"attempts per AWS call, retries included (default {DEFAULT_MAX_ATTEMPTS})",
+    )
     logs = scan.add_argument_group("evidence from logs")
-    logs.add_argument("--logs-since", default=None,
-                      help="read trails' log files for this window: 30d, 12h or a date (default: no logs)")
-    logs.add_argument("--no-logs", action="store_true",
-                      help="skip the log files even if --logs-since is given (configuration only)")
+    logs.add_argument(
+        "--logs-since",
+        default=None,
+        help="read trails' log files for this window: 30d, 12h or a date (default: no logs)",
+    )
+    logs.add_argument(
+        "--no-logs", action="store_true", help="skip the log files even if --logs-since is given (configuration only)"
+    )
     logs.add_argument("--rules", type=Path, default=None, help="folder of Sigma rules for the log evidence")
-    logs.add_argument("--public-keys", type=Path, default=None,
-                      help="digest public keys file (offline) instead of CloudTrail ListPublicKeys")
+    logs.add_argument(
+        "--public-keys",
+        type=Path,
+        default=None,
+        help="digest public keys file (offline) instead of CloudTrail ListPublicKeys",
+    )
     add_athena(scan, engines=("stream", "athena"))
-    scan.add_argument("--snapshot", type=Path, default=None,
-                      help="also save the collected evidence here (for `trail-auditor evaluate`)")
+    scan.add_argument(
+        "--snapshot",
+        type=Path,
+        default=None,
+        help="also save the collected evidence here (for `trail-auditor evaluate`)",
+    )
     add_output(scan)
     add_common(scan)
 
-    ev = command("evaluate", "re-run every check on a saved snapshot, with no AWS access",
-                 "trail-auditor evaluate snap.json --format json,pdf --output-dir audit",
-                 "trail-auditor evaluate snap.json --frameworks pci-dss-4.0.1 -o - | jq .summary")
+    ev = command(
+        "evaluate",
+        "re-run every check on a saved snapshot, with no AWS access",
+        "trail-auditor evaluate snap.json --format json,pdf --output-dir audit",
+        "trail-auditor evaluate snap.json --frameworks pci-dss-4.0.1 -o - | jq .summary",
+    )
     ev.add_argument("snapshot_file", type=Path, metavar="SNAPSHOT", help="a file written by `scan --snapshot`")
     add_output(ev)
     add_common(ev)
-
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -123,9 +161,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
             raise AuditorError("--engine athena computes the log evidence: give --logs-since (and not --no-logs)")
         from auditor.aws.athena import AthenaOptions
 
-        athena = AthenaOptions(table=args.athena_table, workgroup=args.athena_workgroup, output=args.athena_output,
-                               max_scan_gb=args.max_scan_gb, profile=args.profile, endpoint_url=args.endpoint_url,
-                               region=args.athena_region)
+        athena = AthenaOptions(
+            table=args.athena_table,
+            workgroup=args.athena_workgroup,
+            output=args.athena_output,
+            max_scan_gb=args.max_scan_gb,
+            profile=args.profile,
+            endpoint_url=args.endpoint_url,
+            region=args.athena_region,
+        )
     check_outputs(args)
     options = CollectOptions(
         profile=args.profile,
@@ -167,7 +211,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     snapshot = load_snapshot(args.snapshot_file)
     results = build_results(snapshot, evaluation, finished_at=snapshot.collected_at)
     return finish(results, args, console, baseline, snapshot=snapshot)
-
 
 
 RUN = {"scan": cmd_scan, "evaluate": cmd_evaluate}

@@ -37,14 +37,30 @@ class DemoRun:
 
 def _isolated_environment() -> dict[str, str | None]:
     """Point boto3 at moto only: no real credentials, profiles or endpoints can leak in."""
-    saved = {k: os.environ.get(k) for k in (
-        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-        "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+        )
+    }
     for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(k, None)
-    os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
-                       "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "demo",
+            "AWS_SECRET_ACCESS_KEY": "demo",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+    )
     return saved
 
 
@@ -78,8 +94,10 @@ def demo_rules_dir() -> Path:
     return target
 
 
-DEMO_EXTRA_HINT = ("trail-auditor demo needs moto, which a plain install leaves out: "
-                   "pip install 'trail-auditor[demo]' (in a checkout: pip install '.[demo]')")
+DEMO_EXTRA_HINT = (
+    "trail-auditor demo needs moto, which a plain install leaves out: "
+    "pip install 'trail-auditor[demo]' (in a checkout: pip install '.[demo]')"
+)
 
 
 def _moto_mock_aws() -> Any:
@@ -132,22 +150,37 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
             chain_start = now - timedelta(hours=WINDOW_HOURS)
             for account in (org.management, org.log_archive, org.workload):
                 for region in REGIONS:
-                    seed_signed_chain(s3, org.org_bucket, None, account, region, start=chain_start,
-                                      hours=WINDOW_HOURS, private_key=private_key,
-                                      tamper=(account, region) == (org.management, HOME),
-                                      org_id=org.org_id, trail_arn=org.org_trail_arn)
+                    seed_signed_chain(
+                        s3,
+                        org.org_bucket,
+                        None,
+                        account,
+                        region,
+                        start=chain_start,
+                        hours=WINDOW_HOURS,
+                        private_key=private_key,
+                        tamper=(account, region) == (org.management, HOME),
+                        org_id=org.org_id,
+                        trail_arn=org.org_trail_arn,
+                    )
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
             snapshot, sessions = collect_with_sessions(options, progress=progress)
-            snapshot = read_trail_evidence(snapshot, options, since=f"{WINDOW_HOURS}h", public_keys=keys_file,
-                                           rules_dir=demo_rules_dir(), console=console, now=now,
-                                           sessions=sessions)
+            snapshot = read_trail_evidence(
+                snapshot,
+                options,
+                since=f"{WINDOW_HOURS}h",
+                public_keys=keys_file,
+                rules_dir=demo_rules_dir(),
+                console=console,
+                now=now,
+                sessions=sessions,
+            )
             output_dir.mkdir(parents=True, exist_ok=True)
             _write_athena_files(output_dir, org.org_bucket, org.org_id, now - timedelta(hours=WINDOW_HOURS), now)
             snapshot_path = output_dir / "snapshot.json"
             digest = save_snapshot(snapshot, snapshot_path)
-            results = build_results(snapshot, EvaluationOptions(), started_at=started,
-                                    snapshot_sha256=digest)
+            results = build_results(snapshot, EvaluationOptions(), started_at=started, snapshot_sha256=digest)
             return results, snapshot_path
     finally:
         _restore(saved)
@@ -164,17 +197,27 @@ def _write_athena_files(output_dir: Path, bucket: str, org_id: str, since: datet
     from auditor.logs.sql.remote import window_text
     from auditor.model.fsio import write_file
 
-    write_file(output_dir / "athena-table.sql", athena_ddl(bucket, org_id=org_id, database="default",
-                                                           table="cloudtrail_logs"))
+    write_file(
+        output_dir / "athena-table.sql", athena_ddl(bucket, org_id=org_id, database="default", table="cloudtrail_logs")
+    )
     specs, _ = load_rules(demo_rules_dir())
-    write_file(output_dir / "athena-explain.sql",
-               explain("default.cloudtrail_logs", Scope(*window_text(LogWindow(since, until))), specs))
+    write_file(
+        output_dir / "athena-explain.sql",
+        explain("default.cloudtrail_logs", Scope(*window_text(LogWindow(since, until))), specs),
+    )
 
 
-def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf", "asff", "oscal"),
-             org_name: str = "Example Corp (demo)", label: str = "DEMO - SIMULATED DATA",
-             page_size: str = "A4", console: Any = None, evidence_package: Path | None = None,
-             sign_key: Any = None) -> int:
+def run_demo(
+    output_dir: Path,
+    *,
+    formats: Sequence[str] = ("json", "html", "pdf", "asff", "oscal"),
+    org_name: str = "Example Corp (demo)",
+    label: str = "DEMO - SIMULATED DATA",
+    page_size: str = "A4",
+    console: Any = None,
+    evidence_package: Path | None = None,
+    sign_key: Any = None,
+) -> int:
     """Run the demo end to end; print where the outputs are; return the scan's exit code.
 
     Besides the reports, the demo writes a signed evidence package
@@ -187,27 +230,32 @@ def run_demo(output_dir: Path, *, formats: Sequence[str] = ("json", "html", "pdf
     from auditor.report import ReportOptions, render
 
     results, snapshot_path = build_demo(output_dir, console)
-    files = render(results, list(formats), output_dir,
-                   ReportOptions(org_name=org_name, label=label,
-                                 page_size="Letter" if page_size == "Letter" else "A4"))
-    package, public_pem, verdict = write_demo_package(results, snapshot_path, files,
-                                                      evidence_package or output_dir / "evidence-package.zip",
-                                                      sign_key)
+    files = render(
+        results,
+        list(formats),
+        output_dir,
+        ReportOptions(org_name=org_name, label=label, page_size="Letter" if page_size == "Letter" else "A4"),
+    )
+    package, public_pem, verdict = write_demo_package(
+        results, snapshot_path, files, evidence_package or output_dir / "evidence-package.zip", sign_key
+    )
     if console is not None:
         print_summary(console, results)
-        console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False,
-                      highlight=False)
+        console.print(f"\nDemo organisation scanned. Snapshot: {snapshot_path}", markup=False, highlight=False)
         for f in (*files, package, *([public_pem] if public_pem else [])):
             console.print(f"  {f}", markup=False, highlight=False)
         console.print(f"Evidence package verified: {verdict}", markup=False, highlight=False)
-        console.print("The demo's findings are intentional: the simulated organisation is "
-                      "configured with a realistic mix of sound and broken settings.")
+        console.print(
+            "The demo's findings are intentional: the simulated organisation is "
+            "configured with a realistic mix of sound and broken settings."
+        )
     # The demo succeeded if it produced its outputs; its findings are the point, not a failure.
     return 0
 
 
-def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[Path], out: Path,
-                       sign_key: Any = None) -> tuple[Path, Path | None, str]:
+def write_demo_package(
+    results: Results, snapshot_path: Path, reports: Sequence[Path], out: Path, sign_key: Any = None
+) -> tuple[Path, Path | None, str]:
     """Write the demo's signed evidence package and verify it; (package, public key file or None, verdict)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -219,12 +267,21 @@ def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[
 
     key = sign_key or Ed25519PrivateKey.generate()
     snapshot = load_snapshot(snapshot_path)
-    members = evidence_members(results, snapshot_text=snapshot_path.read_text(encoding="utf-8"),
-                               log_evidence=snapshot.log_evidence, integrity=snapshot.integrity,
-                               reports=reports)
-    package = build_package(out, members, tool_version=__version__,
-                            created_at=results.scan.evaluated_at or results.scan.finished_at,
-                            scan_id=results.scan.id, sign_key=key)
+    members = evidence_members(
+        results,
+        snapshot_text=snapshot_path.read_text(encoding="utf-8"),
+        log_evidence=snapshot.log_evidence,
+        integrity=snapshot.integrity,
+        reports=reports,
+    )
+    package = build_package(
+        out,
+        members,
+        tool_version=__version__,
+        created_at=results.scan.evaluated_at or results.scan.finished_at,
+        scan_id=results.scan.id,
+        sign_key=key,
+    )
     public_pem = None
     if sign_key is None:  # the run's own key: leave its public half to verify with (the user has theirs)
         public_pem = out.with_name(out.stem + ".pub.pem")
@@ -232,6 +289,8 @@ def write_demo_package(results: Results, snapshot_path: Path, reports: Sequence[
     report = verify_package(package, key.public_key())
     if not report.ok:  # our own package, just written: failing to verify it is a bug
         raise RuntimeError(f"the demo's evidence package did not verify: {report.problems[:3]}")
-    verdict = (f"{len(report.verified)} members match the manifest, signature valid "
-               f"(key sha256:{key_fingerprint(key.public_key())[:16]})")
+    verdict = (
+        f"{len(report.verified)} members match the manifest, signature valid "
+        f"(key sha256:{key_fingerprint(key.public_key())[:16]})"
+    )
     return package, public_pem, verdict

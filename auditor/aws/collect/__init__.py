@@ -116,8 +116,12 @@ def _aws(
     """The run's AWS access as the options configure it (workers, endpoint)."""
     return Aws(
         session,
-        config=make_config(options.max_workers, connect_timeout=options.connect_timeout,
-                           read_timeout=options.read_timeout, max_attempts=options.max_attempts),
+        config=make_config(
+            options.max_workers,
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            max_attempts=options.max_attempts,
+        ),
         endpoint_url=options.endpoint_url,
         on_error=on_error,
         clock=clock,
@@ -297,11 +301,16 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
     if options.regions:
         _check_region_names(session, options.regions)
     if session.get_credentials() is None:
-        raise CollectError("no AWS credentials found: give --profile, set AWS_ACCESS_KEY_ID and "
-                           "AWS_SECRET_ACCESS_KEY, or run where a role is available")
-    config = Config(connect_timeout=options.connect_timeout, read_timeout=options.read_timeout,
-                    retries={"mode": "standard", "max_attempts": _PREFLIGHT_ATTEMPTS},
-                    user_agent_extra=USER_AGENT_EXTRA)
+        raise CollectError(
+            "no AWS credentials found: give --profile, set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or run where a role is available"
+        )
+    config = Config(
+        connect_timeout=options.connect_timeout,
+        read_timeout=options.read_timeout,
+        retries={"mode": "standard", "max_attempts": _PREFLIGHT_ATTEMPTS},
+        user_agent_extra=USER_AGENT_EXTRA,
+    )
     region = session.region_name or "us-east-1"
 
     def client(service: str) -> Any:
@@ -340,21 +349,27 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
         err = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
         if isinstance(status, int) and status >= 500:
-            raise CollectError(f"the AWS endpoint answered sts:GetCallerIdentity with HTTP {status}: "
-                               f"{error_excerpt(scrub(str(err.get('Message', exc))))}") from exc
-        raise CollectError(f"the AWS credentials were refused by sts:GetCallerIdentity: "
-                           f"{err.get('Code', 'ClientError')}: {error_excerpt(scrub(str(err.get('Message', exc))))}"
-                           ) from exc
+            raise CollectError(
+                f"the AWS endpoint answered sts:GetCallerIdentity with HTTP {status}: "
+                f"{error_excerpt(scrub(str(err.get('Message', exc))))}"
+            ) from exc
+        raise CollectError(
+            f"the AWS credentials were refused by sts:GetCallerIdentity: "
+            f"{err.get('Code', 'ClientError')}: {error_excerpt(scrub(str(err.get('Message', exc))))}"
+        ) from exc
     except (BotoCoreError, ResponseParserError) as exc:  # e.g. an HTML error page where AWS answers XML
-        raise CollectError(f"cannot start the scan: the endpoint {options.endpoint_url or 'of AWS'} "
-                           f"answered sts:GetCallerIdentity with: {error_excerpt(scrub(str(exc)))}") from exc
+        raise CollectError(
+            f"cannot start the scan: the endpoint {options.endpoint_url or 'of AWS'} "
+            f"answered sts:GetCallerIdentity with: {error_excerpt(scrub(str(exc)))}"
+        ) from exc
     account = str(ident.get("Account", ""))
     if options.regions:
         partition = partition_of(str(ident.get("Arn", "")))
         foreign = [r for r in options.regions if _partition_of(session, r) not in (partition, None)]
         if foreign:
-            raise CollectError(f"--regions: {', '.join(foreign)} not enabled in account {account}: "
-                               f"not in its partition {partition}")
+            raise CollectError(
+                f"--regions: {', '.join(foreign)} not enabled in account {account}: not in its partition {partition}"
+            )
         try:
             listed = call("ec2", "describe_regions", AllRegions=True)
         except (ClientError, BotoCoreError, ResponseParserError):
@@ -363,14 +378,18 @@ def check_access(options: CollectOptions, session: boto3.Session | None = None) 
             status = {str(r.get("RegionName")): str(r.get("OptInStatus", "")) for r in listed.get("Regions") or ()}
             off = [r for r in options.regions if status.get(r, "not-opted-in") == "not-opted-in"]
             if off:
-                raise CollectError(f"--regions: {', '.join(off)} not enabled in account {account} "
-                                   "(opt in to the region, or leave it out)")
+                raise CollectError(
+                    f"--regions: {', '.join(off)} not enabled in account {account} "
+                    "(opt in to the region, or leave it out)"
+                )
     if options.organization:
         try:
             call("organizations", "describe_organization")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "AWSOrganizationsNotInUseException":
-                raise CollectError(f"--organization: account {account} is not in an AWS organisation; "
-                                   "scan it without --organization, or name accounts with --accounts") from exc
+                raise CollectError(
+                    f"--organization: account {account} is not in an AWS organisation; "
+                    "scan it without --organization, or name accounts with --accounts"
+                ) from exc
         except (BotoCoreError, ResponseParserError):
             pass  # the collection records an unreadable organisation as an ERROR

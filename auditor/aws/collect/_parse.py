@@ -347,9 +347,15 @@ def log_resource_policy(raw: Raw, account_id: str, region: str) -> LogResourcePo
     try:
         document = _json_object(raw.get("policyDocument", ""))
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
-        document = CollectionError(account_id=account_id, region=region, service="logs",
-                                   operation="DescribeResourcePolicies", error_code="UnparsablePolicy",
-                                   message=f"policy document is not readable JSON: {exc}", resource=name)
+        document = CollectionError(
+            account_id=account_id,
+            region=region,
+            service="logs",
+            operation="DescribeResourcePolicies",
+            error_code="UnparsablePolicy",
+            message=f"policy document is not readable JSON: {exc}",
+            resource=name,
+        )
     return LogResourcePolicy(
         name=name,
         document=document,
@@ -363,8 +369,9 @@ def trail_tags(raw: Raw, arn: str) -> tuple[Tag, ...]:
     tags: list[Tag] = []
     for entry in raw.get("ResourceTagList") or ():
         if entry.get("ResourceId") == arn:
-            tags.extend(Tag(key=str(t.get("Key", "")), value=str(t.get("Value") or ""))
-                        for t in entry.get("TagsList") or ())
+            tags.extend(
+                Tag(key=str(t.get("Key", "")), value=str(t.get("Value") or "")) for t in entry.get("TagsList") or ()
+            )
     return tuple(sorted(tags, key=lambda t: t.key))
 
 

@@ -187,9 +187,7 @@ class Resources:
         else:
             state[fld] = self._parsed(parser, res, access.account_id, region, "s3", operation, resource)
 
-    def _bucket_size(
-        self, state: dict[str, Any], access: AccountAccess, region: str, name: str, resource: str
-    ) -> None:
+    def _bucket_size(self, state: dict[str, Any], access: AccountAccess, region: str, name: str, resource: str) -> None:
         """The bucket's S3 Standard bytes from CloudWatch's daily storage metric.
 
         Informational only (a cost estimate): a refused or failed call leaves a

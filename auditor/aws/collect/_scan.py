@@ -338,8 +338,9 @@ class Scan:
             if isinstance(admins, CollectionError)
             else tuple(sorted(str(a.get("Id", "")) for a in as_dict(admins).get("DelegatedAdministrators") or ()))
         )
-        return Organization(id=org_id, management_account_id=mgmt, accounts=accounts,
-                            cloudtrail_delegated_admins=delegated)
+        return Organization(
+            id=org_id, management_account_id=mgmt, accounts=accounts, cloudtrail_delegated_admins=delegated
+        )
 
     def _plan_accounts(self, caller_access: AccountAccess) -> None:
         names: dict[str, str | None] = {}
@@ -527,8 +528,9 @@ class Scan:
         access, region = acc.access, reg.region
         self._submit(f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit)
         self._submit(f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit)
-        self._submit(f"event data stores {acc.account_id}/{region}",
-                     lambda: self._event_data_stores(acc, access, reg), reg.unit)
+        self._submit(
+            f"event data stores {acc.account_id}/{region}", lambda: self._event_data_stores(acc, access, reg), reg.unit
+        )
         res = self._aws.call(access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True)
         if isinstance(res, CollectionError):
             reg.trail_arns = reg.log_groups = reg.metric_filters = res
@@ -548,11 +550,7 @@ class Scan:
                     acc.claimed.add(arn)
                     to_claim.append((arn, home, bool(t.get("HasCustomEventSelectors", False))))
                 lg_arn = str(t.get("CloudWatchLogsLogGroupArn") or "")
-                if (
-                    home == region
-                    and arn_part(lg_arn, 3) == region
-                    and arn_part(lg_arn, 4) == acc.account_id
-                ):
+                if home == region and arn_part(lg_arn, 3) == region and arn_part(lg_arn, 4) == acc.account_id:
                     group_names.add(_log_group_name(lg_arn))
         for arn, home, custom in to_claim:
             self._submit_trail_details(acc, access, reg, arn, home, custom)
@@ -614,13 +612,17 @@ class Scan:
             details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(as_dict(res))
 
         def tags() -> None:
-            res = self._aws.call(access, "cloudtrail", home, "ListTags", resource=arn, paginate=True,
-                                 ResourceIdList=[arn])
+            res = self._aws.call(
+                access, "cloudtrail", home, "ListTags", resource=arn, paginate=True, ResourceIdList=[arn]
+            )
             details["tags"] = res if isinstance(res, CollectionError) else parse.trail_tags(as_dict(res), arn)
 
         unit = reg.unit if reg is not None else None
         tasks: list[tuple[str, Callable[[], None]]] = [
-            ("status", status), ("selectors", selectors), ("insights", insights)]
+            ("status", status),
+            ("selectors", selectors),
+            ("insights", insights),
+        ]
         if arn_part(arn, 4) == acc.account_id:  # tags are read from the owner only
             tasks.append(("tags", tags))
         for name, fn in tasks:
@@ -673,8 +675,9 @@ class Scan:
         requests: list[tuple[str, dict[str, Any]]] = [("", {})]
         requests += [(g.name, {"policyScope": "RESOURCE", "resourceArn": _group_arn(g.arn)}) for g in groups]
         for resource, params in requests:
-            res = self._aws.call(access, "logs", region, "DescribeResourcePolicies", resource=resource,
-                                 paginate=True, **params)
+            res = self._aws.call(
+                access, "logs", region, "DescribeResourcePolicies", resource=resource, paginate=True, **params
+            )
             if isinstance(res, CollectionError):
                 return res
             for raw in as_dict(res).get("resourcePolicies") or ():
@@ -689,9 +692,7 @@ class Scan:
             return
         alarms = tuple(parse.alarm(a) for a in as_dict(res).get("MetricAlarms") or ())
         reg.alarms = alarms
-        topics = sorted(
-            {action for alarm in alarms for action in alarm.alarm_actions if arn_part(action, 2) == "sns"}
-        )
+        topics = sorted({action for alarm in alarms for action in alarm.alarm_actions if arn_part(action, 2) == "sns"})
         for topic in topics:
             topic_region = arn_part(topic, 3) or reg.region
             sub = self._aws.call(
@@ -755,20 +756,32 @@ class Scan:
                 break
             seen.add(token)
         if token is not None:
-            err = CollectionError(account_id=access.account_id, region=reg.region, service="cloudtrail",
-                                  operation="ListEventDataStores", error_code="PaginationNotFinished",
-                                  message=f"more than {_MAX_PAGES} pages, or a NextToken repeated: the list "
-                                          "of event data stores may be incomplete")
+            err = CollectionError(
+                account_id=access.account_id,
+                region=reg.region,
+                service="cloudtrail",
+                operation="ListEventDataStores",
+                error_code="PaginationNotFinished",
+                message=f"more than {_MAX_PAGES} pages, or a NextToken repeated: the list "
+                "of event data stores may be incomplete",
+            )
             self._record(err)
             reg.event_data_stores = err
             return
         stores: list[EventDataStore] = []
         for arn, name in sorted(listed.items()):
-            got = self._aws.call(access, "cloudtrail", reg.region, "GetEventDataStore", resource=arn,
-                                 EventDataStore=arn)
+            got = self._aws.call(
+                access, "cloudtrail", reg.region, "GetEventDataStore", resource=arn, EventDataStore=arn
+            )
             config = got if isinstance(got, CollectionError) else parse.event_data_store_config(as_dict(got))
-            stores.append(EventDataStore(arn=arn, name=name or str(as_dict(got).get("Name") or ""),
-                                         region=arn_part(arn, 3) or reg.region, config=config))
+            stores.append(
+                EventDataStore(
+                    arn=arn,
+                    name=name or str(as_dict(got).get("Name") or ""),
+                    region=arn_part(arn, 3) or reg.region,
+                    config=config,
+                )
+            )
         reg.event_data_stores = tuple(stores)
 
     # ------------------------------------------------------------------ buckets and keys

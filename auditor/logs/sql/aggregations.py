@@ -29,10 +29,14 @@ WRITE_SQL = (
     f"{lit('^(' + '|'.join(READ_PREFIXES) + ')')}))) AND COALESCE(eventtype <> {lit(SERVICE_EVENT)}, TRUE)"
 )
 ERROR_SQL = "COALESCE(errorcode <> '', FALSE)"
-PRINCIPAL_SQL = ("COALESCE(NULLIF(useridentity.arn, ''), NULLIF(useridentity.principalid, ''), "
-                 "NULLIF(useridentity.type, ''), 'unknown')")
-LOGIN_USER_SQL = ("COALESCE(NULLIF(useridentity.username, ''), NULLIF(useridentity.arn, ''), "
-                  "NULLIF(useridentity.principalid, ''), 'unknown')")
+PRINCIPAL_SQL = (
+    "COALESCE(NULLIF(useridentity.arn, ''), NULLIF(useridentity.principalid, ''), "
+    "NULLIF(useridentity.type, ''), 'unknown')"
+)
+LOGIN_USER_SQL = (
+    "COALESCE(NULLIF(useridentity.username, ''), NULLIF(useridentity.arn, ''), "
+    "NULLIF(useridentity.principalid, ''), 'unknown')"
+)
 LOGIN_FAILED_SQL = (
     "eventname = 'ConsoleLogin' AND (COALESCE(json_format(json_extract(responseelements, '$.ConsoleLogin')) "
     "= '\"Failure\"', FALSE) OR COALESCE(errormessage = 'Failed authentication', FALSE))"

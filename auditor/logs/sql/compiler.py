@@ -356,8 +356,10 @@ def _sigma_text(a: Access) -> str:
     if a.typed:
         return a.typed
     obj = f"WHEN {a.column} LIKE '{{%' THEN {a.column} " if a.whole else ""
-    return (f"(CASE {obj}WHEN {a.is_string()} THEN {a.content()} WHEN {a.is_int()} "
-            f"OR {a.json_text()} IN ('true', 'false') THEN {a.json_text()} END)")
+    return (
+        f"(CASE {obj}WHEN {a.is_string()} THEN {a.content()} WHEN {a.is_int()} "
+        f"OR {a.json_text()} IN ('true', 'false') THEN {a.json_text()} END)"
+    )
 
 
 #: A JSON string value starting with { or [ in compact JSON text: possibly an embedded JSON
@@ -377,8 +379,9 @@ def _nested_object(a: Access) -> str:
 
 
 def _sigma_ambiguous(a: Access, text: str) -> exp.Expr:
-    return _ambiguous(a.is_other_number(), a.array_on_path(), _nested_object(a),
-                      f"regexp_like({text}, {lit(_NON_ASCII)})")
+    return _ambiguous(
+        a.is_other_number(), a.array_on_path(), _nested_object(a), f"regexp_like({text}, {lit(_NON_ASCII)})"
+    )
 
 
 def _sigma_string(op: str, a: Access, want: str, cased: bool) -> Bounds:

@@ -87,14 +87,16 @@ def projection(spec: TableSpec) -> dict[str, str]:
             props[f"projection.{col}.values"] = ",".join(values)
         else:
             props[f"projection.{col}.type"] = "injected"
-    props.update({
-        "projection.day.type": "date",
-        "projection.day.range": f"{FIRST_DAY},NOW",
-        "projection.day.format": "yyyy/MM/dd",
-        "projection.day.interval": "1",
-        "projection.day.interval.unit": "DAYS",
-        "storage.location.template": spec.location_template,
-    })
+    props.update(
+        {
+            "projection.day.type": "date",
+            "projection.day.range": f"{FIRST_DAY},NOW",
+            "projection.day.format": "yyyy/MM/dd",
+            "projection.day.interval": "1",
+            "projection.day.interval.unit": "DAYS",
+            "storage.location.template": spec.location_template,
+        }
+    )
     return props
 
 

@@ -186,6 +186,7 @@ def _read(
 # objects where the table has structs, no log-forwarder envelope key): a file that does
 # not fit is loaded the reference way (decode_text, row_of), which reports its problems.
 
+
 def _proj_struct(name: str, struct: schema.Struct) -> type[msgspec.Struct]:
     fields: list[tuple[str, Any, Any]] = []
     for key, (_col, sub) in struct.items():
@@ -217,9 +218,11 @@ _ENCODE = msgspec.json.Encoder()
 
 def _read_type(struct: schema.Struct) -> str:
     """DuckDB type of a struct as the projection holds it (CloudTrail field names)."""
-    return "STRUCT(" + ", ".join(
-        f"{_q(k)} {'VARCHAR' if sub is None else _read_type(sub)}" for k, (_c, sub) in struct.items()
-    ) + ")"
+    return (
+        "STRUCT("
+        + ", ".join(f"{_q(k)} {'VARCHAR' if sub is None else _read_type(sub)}" for k, (_c, sub) in struct.items())
+        + ")"
+    )
 
 
 def _pack(expr: str, struct: schema.Struct) -> str:
@@ -527,8 +530,15 @@ class Target:
 
 @functools.lru_cache(maxsize=64)
 def _builtin_target(rule: Rule) -> Target:
-    return Target(f"rule {rule.id} ({rule.check_id})", "builtin", rule.id, compile_builtin(rule),
-                  builtin_judge(rule), rule.resource_field, (rule.check_id,))
+    return Target(
+        f"rule {rule.id} ({rule.check_id})",
+        "builtin",
+        rule.id,
+        compile_builtin(rule),
+        builtin_judge(rule),
+        rule.resource_field,
+        (rule.check_id,),
+    )
 
 
 def targets(
@@ -546,8 +556,17 @@ def targets(
             dropped.append(sigma_mod.UnsupportedRule(spec.id, spec.title, spec.path, f"SQL engine: {exc.reason}"))
             continue
         kept.append(spec)
-        out.append(Target(f"sigma {spec.id} (logs-sigma-matches)", "sigma", spec.id, compiled,
-                          functools.partial(sigma_mod.evaluate, spec.node), None, ("logs-sigma-matches",)))
+        out.append(
+            Target(
+                f"sigma {spec.id} (logs-sigma-matches)",
+                "sigma",
+                spec.id,
+                compiled,
+                functools.partial(sigma_mod.evaluate, spec.node),
+                None,
+                ("logs-sigma-matches",),
+            )
+        )
     return out, kept, dropped
 
 
@@ -737,8 +756,15 @@ def evaluate(
     for rid, why, checks in unfinished:
         # the rule's checks ERROR (its count is partial); the others judge what they were fed
         doc["file_problems"].append(
-            {"path": f"rule {rid}", "reason": why, "kind": "unreadable",
-             "account_id": None, "region": None, "checks": checks})
+            {
+                "path": f"rule {rid}",
+                "reason": why,
+                "kind": "unreadable",
+                "account_id": None,
+                "region": None,
+                "checks": checks,
+            }
+        )
     return doc
 
 
@@ -785,8 +811,9 @@ def run_correlation(
                 group = tuple(sigma_mod.group_value(ev, gp) for gp in gpaths)
                 value = sigma_mod.group_value(ev, vpath) if vpath is not None else None
                 part.feed_correlation(
-                    corr.id, [(ev["eventTime"], s["eventID"] or "", rid, group, value,
-                               row["_account"], row["_region"], s)])
+                    corr.id,
+                    [(ev["eventTime"], s["eventID"] or "", rid, group, value, row["_account"], row["_region"], s)],
+                )
 
 
 def read_local(

@@ -37,8 +37,13 @@ def explain(
     queries.table_name(table)
     out: list[str] = [
         _comment(f"trail-auditor: Athena statements over {table}, events from {scope.since} until {scope.until}"),
-        _comment("accounts: " + (", ".join(scope.accounts) or "all (when run, the engine names those it lists "
-                                                                "under the window's prefixes)")),
+        _comment(
+            "accounts: "
+            + (
+                ", ".join(scope.accounts)
+                or "all (when run, the engine names those it lists under the window's prefixes)"
+            )
+        ),
         _comment("regions: " + (", ".join(scope.regions) or "all (likewise)")),
         "",
     ]
@@ -55,8 +60,12 @@ def explain(
         if not p.samplers:
             out.append(_comment(f"{p.name}: one scan, GROUPING SETS: {p.serves[0]}"))
         else:
-            out.append(_comment(f"{p.name}: one scan; _h (row id) = 2 x sampler, + 1 for the residual "
-                                "rows judged by the stream's evaluator"))
+            out.append(
+                _comment(
+                    f"{p.name}: one scan; _h (row id) = 2 x sampler, + 1 for the residual "
+                    "rows judged by the stream's evaluator"
+                )
+            )
             for i, sampler in enumerate(p.samplers):
                 out.append(_comment(f"  sampler {i}: {sampler.label}"))
         out.append(athena_statement(p.stmt).sql(dialect="trino", pretty=pretty) + ";")

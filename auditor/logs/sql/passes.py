@@ -107,12 +107,33 @@ def aggregation_samplers() -> list[Sampler]:
     denied = f"{ERROR_SQL} AND ({denied_sql()})"
     return [
         Sampler(FIRST_WRITES, _parse(WRITE_SQL), FALSE, REGION_SQL, "''", SAMPLES, ("logs-unused-region-activity",)),
-        Sampler(DENIED_SAMPLES, _parse(denied), FALSE, PRINCIPAL_SQL, "''", PRINCIPAL_SAMPLES,
-                ("logs-unauthorized-api-calls",)),
-        Sampler(LOGIN_USER_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, LOGIN_USER_SQL, "''", PRINCIPAL_SAMPLES,
-                ("logs-console-login-failures",)),
-        Sampler(LOGIN_IP_SAMPLES, _parse(LOGIN_FAILED_SQL), FALSE, _IP_SQL, "''", PRINCIPAL_SAMPLES,
-                ("logs-console-login-failures",)),
+        Sampler(
+            DENIED_SAMPLES,
+            _parse(denied),
+            FALSE,
+            PRINCIPAL_SQL,
+            "''",
+            PRINCIPAL_SAMPLES,
+            ("logs-unauthorized-api-calls",),
+        ),
+        Sampler(
+            LOGIN_USER_SAMPLES,
+            _parse(LOGIN_FAILED_SQL),
+            FALSE,
+            LOGIN_USER_SQL,
+            "''",
+            PRINCIPAL_SAMPLES,
+            ("logs-console-login-failures",),
+        ),
+        Sampler(
+            LOGIN_IP_SAMPLES,
+            _parse(LOGIN_FAILED_SQL),
+            FALSE,
+            _IP_SQL,
+            "''",
+            PRINCIPAL_SAMPLES,
+            ("logs-console-login-failures",),
+        ),
     ]
 
 
@@ -305,15 +326,21 @@ class Pass:
         return [(s.label, s.checks) for s in self.samplers]
 
 
-def plan(table: str, scope: Scope, rules: Sequence[tuple[str, CompiledRule]], limit: int | None = None,
-         feeds: Sequence[tuple[str, ...]] = ()) -> list[Pass]:
+def plan(
+    table: str,
+    scope: Scope,
+    rules: Sequence[tuple[str, CompiledRule]],
+    limit: int | None = None,
+    feeds: Sequence[tuple[str, ...]] = (),
+) -> list[Pass]:
     """Every statement of a run: the counts pass, then the samples pass(es) (rules after the aggregations' samples).
 
     ``limit``: most bytes of SQL per samples pass (default :data:`MAX_STATEMENT_BYTES`);
     ``feeds``: per rule, the checks it feeds (none given: every check).
     """
     samplers = [*_aggregation_samplers()] + [
-        rule_sampler(label, r, feeds[i] if i < len(feeds) else None) for i, (label, r) in enumerate(rules)]
+        rule_sampler(label, r, feeds[i] if i < len(feeds) else None) for i, (label, r) in enumerate(rules)
+    ]
     out = [Pass("counts", counts_statement(table, scope))]
     chunks = split(samplers, MAX_STATEMENT_BYTES if limit is None else limit)
     for n, chunk in enumerate(chunks, 1):

@@ -27,8 +27,9 @@ from auditor.model.errors import AuditorError
 
 #: The scope an event belongs to, as :func:`auditor.logs.aggregate.scope_of` decides it
 #: (the partitions stand for the account and region in the file's name).
-ACCOUNT_SQL = ("COALESCE(NULLIF(recipientaccountid, ''), NULLIF(useridentity.accountid, ''), "
-               "NULLIF(account, ''), 'unknown')")
+ACCOUNT_SQL = (
+    "COALESCE(NULLIF(recipientaccountid, ''), NULLIF(useridentity.accountid, ''), NULLIF(account, ''), 'unknown')"
+)
 REGION_SQL = "COALESCE(NULLIF(awsregion, ''), NULLIF(region, ''), 'unknown')"
 #: Most residual rows fetched for one rule; more makes the rule's result incomplete (ERROR).
 RESIDUAL_CAP = 100_000
@@ -185,8 +186,6 @@ def duckdb(stmt: exp.Expr) -> str:
 def duckdb_from_trino(text: str) -> str:
     """Trino text transpiled to DuckDB: how tests execute exactly what Athena would run."""
     return str(sqlglot.transpile(text, read="trino", write="duckdb")[0])
-
-
 
 
 def via_trino(stmt: exp.Expr) -> str:

@@ -160,13 +160,16 @@ def evaluate(
     doc["engine"] = "athena"
     #: Athena applies the window inside each statement: events outside it are never counted.
     doc["not_computed"] = ["events_outside_window"]
-    doc["failed_queries"] = [
-        {"serves": f.serves, "query_id": f.query_id, "reason": f.reason} for f in run.failures
-    ]
+    doc["failed_queries"] = [{"serves": f.serves, "query_id": f.query_id, "reason": f.reason} for f in run.failures]
     for f in run.failures:
         where = f"athena query {f.query_id}" if f.query_id else "athena (no query run)"
-        problem: dict[str, Any] = {"path": f"{where}: {f.serves}", "reason": f.reason, "kind": "unreadable",
-                                   "account_id": None, "region": None}
+        problem: dict[str, Any] = {
+            "path": f"{where}: {f.serves}",
+            "reason": f.reason,
+            "kind": "unreadable",
+            "account_id": None,
+            "region": None,
+        }
         if f.checks is not None:  # only the checks it fed ERROR; a part feeding every check: all
             problem["checks"] = list(f.checks)
         doc["file_problems"].append(problem)
@@ -184,8 +187,10 @@ def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigm
 def window_text(window: LogWindow) -> tuple[str, str]:
     """The window as the stream's Params holds it (until rounded up to a whole second)."""
     until = window.until + timedelta(microseconds=(1_000_000 - window.until.microsecond) % 1_000_000)
-    return (window.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return (
+        window.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 def cost_usd(scanned_bytes: int) -> float:

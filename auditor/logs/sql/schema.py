@@ -58,8 +58,10 @@ _SESSION_ISSUER: Struct = {
     "userName": ("username", None),
 }
 _SESSION_CONTEXT: Struct = {
-    "attributes": ("attributes", {"mfaAuthenticated": ("mfaauthenticated", None),
-                                  "creationDate": ("creationdate", None)}),
+    "attributes": (
+        "attributes",
+        {"mfaAuthenticated": ("mfaauthenticated", None), "creationDate": ("creationdate", None)},
+    ),
     "sessionIssuer": ("sessionissuer", _SESSION_ISSUER),
     "ec2RoleDelivery": ("ec2roledelivery", None),
     "sourceIdentity": ("sourceidentity", None),
@@ -114,6 +116,7 @@ class Column:
 
 def columns() -> tuple[Column, ...]:
     """The data columns in the documented order (partitions excluded)."""
+
     def s(name: str) -> Column:
         return Column(name, "STRING", "VARCHAR")
 
@@ -123,12 +126,26 @@ def columns() -> tuple[Column, ...]:
     return (
         s("eventversion"),
         Column("useridentity", struct_sql(ui), duck_struct(ui)),
-        s("eventtime"), s("eventsource"), s("eventname"), s("awsregion"), s("sourceipaddress"),
-        s("useragent"), s("errorcode"), s("errormessage"),
-        s("requestparameters"), s("responseelements"), s("additionaleventdata"),
-        s("requestid"), s("eventid"),
+        s("eventtime"),
+        s("eventsource"),
+        s("eventname"),
+        s("awsregion"),
+        s("sourceipaddress"),
+        s("useragent"),
+        s("errorcode"),
+        s("errormessage"),
+        s("requestparameters"),
+        s("responseelements"),
+        s("additionaleventdata"),
+        s("requestid"),
+        s("eventid"),
         Column("resources", res, duck_struct(RESOURCE_FIELDS) + "[]"),
-        s("eventtype"), s("apiversion"), s("readonly"), s("recipientaccountid"),
-        s("serviceeventdetails"), s("sharedeventid"), s("vpcendpointid"),
+        s("eventtype"),
+        s("apiversion"),
+        s("readonly"),
+        s("recipientaccountid"),
+        s("serviceeventdetails"),
+        s("sharedeventid"),
+        s("vpcendpointid"),
         Column("tlsdetails", struct_sql(tls), duck_struct(tls)),
     )

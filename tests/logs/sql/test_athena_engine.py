@@ -52,30 +52,75 @@ def _corpus(root: Path, acct: str = ACCOUNT) -> None:
         evs = [event("RunInstances", h + timedelta(minutes=m), account=acct) for m in (1, 7)]
         evs.append(event("DescribeInstances", h + timedelta(minutes=3), read_only=True, account=acct))
         if i % 10 == 0:
-            evs.append(event("ConsoleLogin", h + timedelta(minutes=5), source="signin.amazonaws.com",
-                             account=acct, userIdentity={"type": "Root", "arn": f"arn:aws:iam::{acct}:root",
-                                           "accountId": acct, "principalId": acct},
-                             responseElements={"ConsoleLogin": "Success"},
-                             additionalEventData={"MFAUsed": "No"}))
+            evs.append(
+                event(
+                    "ConsoleLogin",
+                    h + timedelta(minutes=5),
+                    source="signin.amazonaws.com",
+                    account=acct,
+                    userIdentity={
+                        "type": "Root",
+                        "arn": f"arn:aws:iam::{acct}:root",
+                        "accountId": acct,
+                        "principalId": acct,
+                    },
+                    responseElements={"ConsoleLogin": "Success"},
+                    additionalEventData={"MFAUsed": "No"},
+                )
+            )
         if i % 7 == 0:
-            evs.extend(event("ConsoleLogin", h + timedelta(minutes=9, seconds=s), source="signin.amazonaws.com",
-                             user="mallory", errorMessage="Failed authentication", account=acct,
-                             responseElements={"ConsoleLogin": "Failure"}) for s in range(6))
+            evs.extend(
+                event(
+                    "ConsoleLogin",
+                    h + timedelta(minutes=9, seconds=s),
+                    source="signin.amazonaws.com",
+                    user="mallory",
+                    errorMessage="Failed authentication",
+                    account=acct,
+                    responseElements={"ConsoleLogin": "Failure"},
+                )
+                for s in range(6)
+            )
         if i % 5 == 0:
-            evs.extend(event("GetSecretValue", h + timedelta(minutes=11, seconds=s),
-                             source="secretsmanager.amazonaws.com", user="eve", errorCode="AccessDenied",
-                             account=acct,
-                             errorMessage="not authorized", read_only=True) for s in range(3))
+            evs.extend(
+                event(
+                    "GetSecretValue",
+                    h + timedelta(minutes=11, seconds=s),
+                    source="secretsmanager.amazonaws.com",
+                    user="eve",
+                    errorCode="AccessDenied",
+                    account=acct,
+                    errorMessage="not authorized",
+                    read_only=True,
+                )
+                for s in range(3)
+            )
         if i == 40:
-            evs.append(event("StopLogging", h + timedelta(minutes=13), source="cloudtrail.amazonaws.com",
-                             account=acct,
-                             requestParameters={"name": "org-trail"},
-                             resources=[{"ARN": f"arn:aws:cloudtrail:{REGION}:{acct}:trail/org-trail",
-                                         "accountId": acct, "type": "AWS::CloudTrail::Trail"}],
-                             tlsDetails={"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                                         "clientProvidedHostHeader": "cloudtrail.us-east-1.amazonaws.com"}))
-        key = (f"AWSLogs/{acct}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
-               f"{acct}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz")
+            evs.append(
+                event(
+                    "StopLogging",
+                    h + timedelta(minutes=13),
+                    source="cloudtrail.amazonaws.com",
+                    account=acct,
+                    requestParameters={"name": "org-trail"},
+                    resources=[
+                        {
+                            "ARN": f"arn:aws:cloudtrail:{REGION}:{acct}:trail/org-trail",
+                            "accountId": acct,
+                            "type": "AWS::CloudTrail::Trail",
+                        }
+                    ],
+                    tlsDetails={
+                        "tlsVersion": "TLSv1.3",
+                        "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                        "clientProvidedHostHeader": "cloudtrail.us-east-1.amazonaws.com",
+                    },
+                )
+            )
+        key = (
+            f"AWSLogs/{acct}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
+            f"{acct}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz"
+        )
         write_records(root / key, evs)
 
 
@@ -98,8 +143,13 @@ class Athena:
 
     def read(self, runner_options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
         fast = {"poll_first": 0.001, "poll_max": 0.004}
-        return read_athena(self.options(**kw), WINDOW, rules_dir=self.rules, session=self.session,
-                           runner_options={**fast, **(runner_options or {})})
+        return read_athena(
+            self.options(**kw),
+            WINDOW,
+            rules_dir=self.rules,
+            session=self.session,
+            runner_options={**fast, **(runner_options or {})},
+        )
 
     def answer(self, params: dict[str, Any], **_: Any) -> None:
         """Register DuckDB's answer to the statement about to start, encoded as Athena returns it."""
@@ -160,13 +210,18 @@ def athena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Athena]:
         glue = session.client("glue")
         glue.create_database(DatabaseInput={"Name": "trail"})
         spec = ddl.TableSpec(BUCKET, database="trail")
-        glue.create_table(DatabaseName="trail", TableInput={
-            "Name": "cloudtrail_logs",
-            "StorageDescriptor": {"Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                                  "Location": spec.root},
-            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-            "Parameters": ddl.projection(spec),
-        })
+        glue.create_table(
+            DatabaseName="trail",
+            TableInput={
+                "Name": "cloudtrail_logs",
+                "StorageDescriptor": {
+                    "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
+                    "Location": spec.root,
+                },
+                "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+                "Parameters": ddl.projection(spec),
+            },
+        )
         params = Params(*remote_window())
         loaded = duckdb_engine.load(root, params)
         loaded.con.execute("CREATE SCHEMA trail")
@@ -216,8 +271,16 @@ def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athen
     doc = athena.read()
     assert doc["failed_queries"] == []
     assert doc["engine"] == "athena" and duck["engine"] == "duckdb"
-    for key in ("rules", "coverage", "console_login_failures", "access_denied", "rate_anomalies",
-                "files_read", "events_read", "file_problems"):
+    for key in (
+        "rules",
+        "coverage",
+        "console_login_failures",
+        "access_denied",
+        "rate_anomalies",
+        "files_read",
+        "events_read",
+        "file_problems",
+    ):
         assert doc[key] == duck[key], key
     assert doc["sigma"]["matches"] == duck["sigma"]["matches"]
     # not vacuous: the corpus makes rules, Sigma rules, denied calls and failed logins match
@@ -226,8 +289,9 @@ def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athen
     for module in LOG_CHECKS:
         assert run(module, logs_only(doc)) == run(module, logs_only(duck)), module
     # what Athena ran: Trino text, each restricted to the window's days and the listed scope
-    assert athena.started and all("day >= '2026/11/02'" in s and f"account IN ('{ACCOUNT}')" in s
-                                  for s in athena.started)
+    assert athena.started and all(
+        "day >= '2026/11/02'" in s and f"account IN ('{ACCOUNT}')" in s for s in athena.started
+    )
     assert len(athena.started) == doc["athena"]["statements"]
     stats = doc["athena"]
     assert stats["objects_in_window"] == 72 and stats["bytes_in_window"] > 0
@@ -336,18 +400,24 @@ def test_a_running_query_past_the_budget_is_stopped_and_errors(athena: Athena) -
     assert first["state"] == "CANCELLED" and "passed the budget of 100 GB" in first["reason"]
     assert athena.backend.executions[first["query_id"]].status == "CANCELLED"  # StopQueryExecution reached AWS
     assert len(doc["athena"]["queries"]) == 1, "nothing more runs once the budget is spent"
-    assert all(f["reason"].startswith(("stopped: the scan passed", "not run: the budget"))
-               for f in doc["failed_queries"])
+    assert all(
+        f["reason"].startswith(("stopped: the scan passed", "not run: the budget")) for f in doc["failed_queries"]
+    )
     assert all(r.status is Status.ERROR for r in run("logs_trail_tampering", logs_only(doc)))
 
 
 def test_a_table_missing_a_column_runs_nothing(athena: Athena) -> None:
     glue = athena.session.client("glue")
     cols = [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns() if c.name != "tlsdetails"]
-    glue.update_table(DatabaseName="trail", TableInput={
-        "Name": "cloudtrail_logs", "StorageDescriptor": {"Columns": cols, "Location": f"s3://{BUCKET}/AWSLogs/"},
-        "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-        "Parameters": ddl.projection(ddl.TableSpec(BUCKET, database="trail"))})
+    glue.update_table(
+        DatabaseName="trail",
+        TableInput={
+            "Name": "cloudtrail_logs",
+            "StorageDescriptor": {"Columns": cols, "Location": f"s3://{BUCKET}/AWSLogs/"},
+            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
+            "Parameters": ddl.projection(ddl.TableSpec(BUCKET, database="trail")),
+        },
+    )
     doc = athena.read()
     assert athena.started == []
     assert "lacks the column(s) tlsdetails" in doc["athena"]["refused"]
@@ -402,15 +472,17 @@ def test_results_are_paginated_typed_and_the_header_row_dropped(athena: Athena) 
     def cut(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         start = int(context.get("next") or 0)
         rows = parsed["ResultSet"]["Rows"]
-        parsed["ResultSet"]["Rows"] = rows[start:start + 2]
+        parsed["ResultSet"]["Rows"] = rows[start : start + 2]
         pages.append(context.get("next"))
         if start + 2 < len(rows):
             parsed["NextToken"] = str(start + 2)
 
     athena.session.events.register("provide-client-params.athena.GetQueryResults", remember)
     athena.session.events.register("after-call.athena.GetQueryResults", cut)
-    sql = ("SELECT * FROM (VALUES (1, true, 'a', NULL), (2, false, 'b', 'x'), (3, NULL, NULL, 'y'), "
-           "(4, true, 'true', 'z')) AS v(n, flag, s, t) ORDER BY n")
+    sql = (
+        "SELECT * FROM (VALUES (1, true, 'a', NULL), (2, false, 'b', 'x'), (3, NULL, NULL, 'y'), "
+        "(4, true, 'true', 'z')) AS v(n, flag, s, t) ORDER BY n"
+    )
     rows = _runner(athena).rows(sql)
     assert rows == [
         {"n": 1, "flag": True, "s": "a", "t": None},
@@ -423,9 +495,13 @@ def test_results_are_paginated_typed_and_the_header_row_dropped(athena: Athena) 
 
 def test_a_user_query_runs_windowed_and_reports_its_cost(athena: Athena) -> None:
     sql = "SELECT eventname, count(*) AS n FROM cloudtrail WHERE errorcode = 'AccessDenied' GROUP BY 1"
-    rows, stats = run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"),
-                            WINDOW, session=athena.session,
-                            runner_options={"poll_first": 0.001})
+    rows, stats = run_query(
+        athena.options(),
+        lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"),
+        WINDOW,
+        session=athena.session,
+        runner_options={"poll_first": 0.001},
+    )
     assert rows == [{"eventname": "GetSecretValue", "n": 45}]
     assert "day >= '2026/11/02'" in stats["sql"] and TABLE in stats["sql"]
     assert stats["state"] == "SUCCEEDED" and stats["estimated_cost_usd"] == 0
@@ -459,18 +535,30 @@ def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: At
     athena.session.events.register("before-call", record)
     athena.read()
     sql = "SELECT eventname FROM cloudtrail WHERE eventname = 'CreateBucket'"
-    run_query(athena.options(), lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"), WINDOW,
-              session=athena.session, runner_options={"poll_first": 0.001})
+    run_query(
+        athena.options(),
+        lambda scope, table: adhoc.windowed(sql, table, scope).sql("trino"),
+        WINDOW,
+        session=athena.session,
+        runner_options={"poll_first": 0.001},
+    )
     state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
     _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
     athena.read(max_scan_gb=100)
     ours = {iam_action(s, o) for s, o in called}
-    assert ours == {"athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
-                    "athena:StopQueryExecution", "glue:GetTable", "s3:ListBucket"}
+    assert ours == {
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "glue:GetTable",
+        "s3:ListBucket",
+    }
     assert _policy_actions() == ours | SERVICE_SIDE_ACTIONS
     read_only = json.loads((POLICY.parent / "iam-policy.json").read_text())
-    assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), \
+    assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), (
         "the read-only policy stays free of Athena (a separate, opt-in policy)"
+    )
 
 
 def test_a_query_that_finished_past_the_budget_is_used_and_nothing_more_runs(athena: Athena) -> None:
@@ -478,6 +566,7 @@ def test_a_query_that_finished_past_the_budget_is_used_and_nothing_more_runs(ath
     doc = athena.read(max_scan_gb=100)
     (only,) = doc["athena"]["queries"]
     assert only["state"] == "SUCCEEDED" and only["reason"] is None
-    assert doc["failed_queries"] and all(f["reason"] == "not run: the budget of 100 GB is spent"
-                                         for f in doc["failed_queries"])
+    assert doc["failed_queries"] and all(
+        f["reason"] == "not run: the budget of 100 GB is spent" for f in doc["failed_queries"]
+    )
     assert all(r.status is Status.ERROR for r in run("logs_root_activity", logs_only(doc)))

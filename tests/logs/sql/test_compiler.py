@@ -22,15 +22,21 @@ SCOPE = queries.Scope(PARAMS.since, PARAMS.until)
 def _sql_matches(tmp_path: Path, pattern: str, values: list[Any], render: Any) -> list[bool]:
     """Which events (requestParameters.name = value) the compiled pattern matches in DuckDB."""
     evs = [
-        {"eventTime": "2026-01-05T10:00:00Z", "eventName": "X", "eventSource": "s", "eventID": f"e{i}",
-         "requestParameters": {"name": v}}
+        {
+            "eventTime": "2026-01-05T10:00:00Z",
+            "eventName": "X",
+            "eventSource": "s",
+            "eventID": f"e{i}",
+            "requestParameters": {"name": v},
+        }
         for i, v in enumerate(values)
     ]
     (tmp_path / "logs.json").write_text(json.dumps({"Records": evs}))
     rule = Rule("probe", "logs-probe", "probe", pattern)
     loaded = duckdb_engine.load(tmp_path, PARAMS)
-    run = duckdb_engine.run_rule(loaded.con, duckdb_engine.statements(rule, SCOPE, render),
-                                 duckdb_engine.builtin_judge(rule))
+    run = duckdb_engine.run_rule(
+        loaded.con, duckdb_engine.statements(rule, SCOPE, render), duckdb_engine.builtin_judge(rule)
+    )
     hit = {e["eventID"] for b in run.buckets.values() for e in b.events}
     return [f"e{i}" in hit for i in range(len(values))]
 
@@ -60,8 +66,7 @@ def test_cis_wildcards_numbers_and_missing_fields_match_as_in_the_stream(
 
 def test_builtin_rules_all_compile_and_pure_pattern_rules_need_no_residual() -> None:
     exact = {r.id for r in RULES if compile_builtin(r).exact}
-    assert exact == {"trail-tampering", "cis-4.4", "cis-4.10", "cis-4.11", "cis-4.12", "cis-4.13",
-                     "cis-4.14"}
+    assert exact == {"trail-tampering", "cis-4.4", "cis-4.10", "cis-4.11", "cis-4.12", "cis-4.13", "cis-4.14"}
     # predicates (Python over a policy document) and resource fields that may hold non-strings go residual
     assert not compile_builtin(next(r for r in RULES if r.id == "inline-star-policy")).exact
 

@@ -25,7 +25,8 @@ def test_org_trail_location_template_reaches_account_region_and_day() -> None:
     ddl = athena_ddl("trail-bucket", "/logs/", "o-abcdefghij", ["111111111111", "222222222222"], ["eu-west-1"])
     props = _properties(ddl)
     assert props["storage.location.template"] == (
-        "s3://trail-bucket/logs/AWSLogs/o-abcdefghij/${account}/CloudTrail/${region}/${day}")
+        "s3://trail-bucket/logs/AWSLogs/o-abcdefghij/${account}/CloudTrail/${region}/${day}"
+    )
     assert "LOCATION 's3://trail-bucket/logs/AWSLogs/o-abcdefghij/'" in ddl
     assert props["projection.enabled"] == "true"
     assert props["projection.account.type"] == "enum"

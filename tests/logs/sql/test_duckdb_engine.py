@@ -19,10 +19,13 @@ WHEN = datetime(2026, 1, 5, 10, tzinfo=UTC)
 STAR = json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
-def test_a_residual_over_the_cap_makes_its_check_error_not_pass(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    write_records(tmp_path / "x.json.gz", [event("PutUserPolicy", WHEN, source="iam.amazonaws.com",
-                                                 requestParameters={"policyDocument": STAR})])
+def test_a_residual_over_the_cap_makes_its_check_error_not_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_records(
+        tmp_path / "x.json.gz",
+        [event("PutUserPolicy", WHEN, source="iam.amazonaws.com", requestParameters={"policyDocument": STAR})],
+    )
     full = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
     assert "inline-star-policy" in [r["rule_id"] for r in full["rules"]]
     assert [r.status for r in run("logs_privilege_escalation", logs_only(full))] == [Status.FAIL]
@@ -30,7 +33,8 @@ def test_a_residual_over_the_cap_makes_its_check_error_not_pass(tmp_path: Path,
     monkeypatch.setattr(queries, "RESIDUAL_CAP", 0)
     capped = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
     assert {"rule_id": "inline-star-policy", "reason": "more than 0 rows need the stream's evaluator"} in capped[
-        "incomplete_rules"]
+        "incomplete_rules"
+    ]
     assert "inline-star-policy" not in [r["rule_id"] for r in capped["rules"]]
     assert [r.status for r in run("logs_privilege_escalation", logs_only(capped))] == [Status.ERROR]
     # only the checks the capped rule feeds: the others judge what they were fed
@@ -64,11 +68,20 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_plain_files_are_projected_into_the_same_rows_the_reference_builds(tmp_path: Path) -> None:
     """The projection (msgspec + DuckDB typing) must give the table row_of gives, column for column."""
     evs = [
-        event("PutBucketPolicy", WHEN, source="s3.amazonaws.com",
-              requestParameters={"bucketName": "b", "n": [1, 2.5], "s": "é\"x"}),
-        {**event("ConsoleLogin", WHEN, source="signin.amazonaws.com"), "responseElements": {"ConsoleLogin": "Failure"},
-         "additionalEventData": "text", "resources": [{"ARN": "arn:x", "type": {"nested": True}}],
-         "tlsDetails": {"tlsVersion": "TLSv1.3"}, "readOnly": True},
+        event(
+            "PutBucketPolicy",
+            WHEN,
+            source="s3.amazonaws.com",
+            requestParameters={"bucketName": "b", "n": [1, 2.5], "s": 'é"x'},
+        ),
+        {
+            **event("ConsoleLogin", WHEN, source="signin.amazonaws.com"),
+            "responseElements": {"ConsoleLogin": "Failure"},
+            "additionalEventData": "text",
+            "resources": [{"ARN": "arn:x", "type": {"nested": True}}],
+            "tlsDetails": {"tlsVersion": "TLSv1.3"},
+            "readOnly": True,
+        },
     ]
     path = tmp_path / "111111111111_CloudTrail_us-east-1_20260105T1000Z_x.json"
     path.write_text(json.dumps({"Records": evs}))
@@ -92,16 +105,24 @@ def test_a_forwarder_envelope_is_not_projected_but_loaded_the_reference_way(tmp_
     assert doc["events_read"] == 1 and [p["kind"] for p in doc["file_problems"]] == ["normalised"]
 
 
-def test_rules_split_over_several_samples_passes_give_the_same_document(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rules_split_over_several_samples_passes_give_the_same_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Past Athena's statement length the samplers go into more passes; the evidence does not change."""
     from auditor.logs.sql import passes
 
-    evs = [event("StopLogging", WHEN, source="cloudtrail.amazonaws.com", requestParameters={"name": "t"}),
-           event("PutUserPolicy", WHEN, source="iam.amazonaws.com", requestParameters={"policyDocument": STAR}),
-           event("ConsoleLogin", WHEN, source="signin.amazonaws.com", errorMessage="Failed authentication",
-                 responseElements={"ConsoleLogin": "Failure"}),
-           event("GetSecretValue", WHEN, errorCode="AccessDenied", read_only=True)]
+    evs = [
+        event("StopLogging", WHEN, source="cloudtrail.amazonaws.com", requestParameters={"name": "t"}),
+        event("PutUserPolicy", WHEN, source="iam.amazonaws.com", requestParameters={"policyDocument": STAR}),
+        event(
+            "ConsoleLogin",
+            WHEN,
+            source="signin.amazonaws.com",
+            errorMessage="Failed authentication",
+            responseElements={"ConsoleLogin": "Failure"},
+        ),
+        event("GetSecretValue", WHEN, errorCode="AccessDenied", read_only=True),
+    ]
     write_records(tmp_path / "x.json.gz", evs)
     one = duckdb_engine.read_local(tmp_path, SINCE, UNTIL)
     rules, _, _ = duckdb_engine.targets()

@@ -65,25 +65,102 @@ SIGMA = {
 }
 
 TEXTS = [
-    "", "a", "abc", "ABC", "aXc", "Log_%1", "log_%x", "LOG_%", "Logx1", "ß", "SS", "İ", "i̇", "É", "é",
-    "*", "%", "_", "\\", "Yes", "yes", "No", "Success", "Failure", "Root", "root", "true", "false",
-    "arn:aws:iam::aws:policy/AdministratorAccess", "ARN:AWS:IAM::aws:policy/administratoraccess",
-    "arn:aws:iam::123456789012:root", "AWSLogs/1/x", "Suspended", "10.1.2.3", "11.0.0.1", "-x", "/x",
-    '{"name":"b"}', '["abc"]', "{", "[]", '{"a": "x\\"y"}',
+    "",
+    "a",
+    "abc",
+    "ABC",
+    "aXc",
+    "Log_%1",
+    "log_%x",
+    "LOG_%",
+    "Logx1",
+    "ß",
+    "SS",
+    "İ",
+    "i̇",
+    "É",
+    "é",
+    "*",
+    "%",
+    "_",
+    "\\",
+    "Yes",
+    "yes",
+    "No",
+    "Success",
+    "Failure",
+    "Root",
+    "root",
+    "true",
+    "false",
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "ARN:AWS:IAM::aws:policy/administratoraccess",
+    "arn:aws:iam::123456789012:root",
+    "AWSLogs/1/x",
+    "Suspended",
+    "10.1.2.3",
+    "11.0.0.1",
+    "-x",
+    "/x",
+    '{"name":"b"}',
+    '["abc"]',
+    "{",
+    "[]",
+    '{"a": "x\\"y"}',
 ]
 text = st.sampled_from(TEXTS) | st.text(max_size=4)
-scalar = st.one_of(text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, -0.0, 12345678901234567890]),
-                   st.booleans(), st.none())
-json_value = st.recursive(scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.sampled_from(["a", "b", "name"]), inner, max_size=2), max_leaves=6)
-KEYS = ["policyArn", "bucketName", "keyId", "userName", "name", "count", "flag", "a", "key",
-        "policyDocument", "VersioningConfiguration", "MFAUsed", "ConsoleLogin", "ConsoleLogin"]
+scalar = st.one_of(
+    text, st.integers(-10, 10), st.sampled_from([1.5, 5.0, 1e20, -0.0, 12345678901234567890]), st.booleans(), st.none()
+)
+json_value = st.recursive(
+    scalar,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b", "name"]), inner, max_size=2),
+    max_leaves=6,
+)
+KEYS = [
+    "policyArn",
+    "bucketName",
+    "keyId",
+    "userName",
+    "name",
+    "count",
+    "flag",
+    "a",
+    "key",
+    "policyDocument",
+    "VersioningConfiguration",
+    "MFAUsed",
+    "ConsoleLogin",
+    "ConsoleLogin",
+]
 json_object = st.dictionaries(st.sampled_from(KEYS), json_value, max_size=4)
-NAMES = ["StopLogging", "DeleteTrail", "deletetrail", "PutBucketPolicy", "PutBucketVersioning", "DeleteObject",
-         "ScheduleKeyDeletion", "ConsoleLogin", "AttachUserPolicy", "PutUserPolicy", "CreateAccessKey",
-         "UpdateAssumeRolePolicy", "CreateRoute", "CreateVpc", "AuthorizeSecurityGroupIngress", "GetObject"]
-SOURCES = ["cloudtrail.amazonaws.com", "s3.amazonaws.com", "S3.amazonaws.com", "kms.amazonaws.com",
-           "iam.amazonaws.com", "ec2.amazonaws.com", "signin.amazonaws.com"]
+NAMES = [
+    "StopLogging",
+    "DeleteTrail",
+    "deletetrail",
+    "PutBucketPolicy",
+    "PutBucketVersioning",
+    "DeleteObject",
+    "ScheduleKeyDeletion",
+    "ConsoleLogin",
+    "AttachUserPolicy",
+    "PutUserPolicy",
+    "CreateAccessKey",
+    "UpdateAssumeRolePolicy",
+    "CreateRoute",
+    "CreateVpc",
+    "AuthorizeSecurityGroupIngress",
+    "GetObject",
+]
+SOURCES = [
+    "cloudtrail.amazonaws.com",
+    "s3.amazonaws.com",
+    "S3.amazonaws.com",
+    "kms.amazonaws.com",
+    "iam.amazonaws.com",
+    "ec2.amazonaws.com",
+    "signin.amazonaws.com",
+]
 
 
 def _optional(d: dict[str, Any], key: str, value: Any) -> None:
@@ -110,13 +187,19 @@ def event(draw: st.DrawFn, i: int) -> dict[str, Any]:
         ("awsRegion", st.sampled_from(["us-east-1", "eu-west-1", ""])),
     ):
         _optional(ev, key, draw(st.none() | values))
-    ident = draw(st.none() | st.fixed_dictionaries({}, optional={
-        "type": st.sampled_from(["Root", "IAMUser", "AssumedRole", "root"]),
-        "invokedBy": st.sampled_from(["cloudformation.amazonaws.com"]),
-        "userName": text,
-        "arn": st.sampled_from(["arn:aws:iam::123456789012:root", "arn:aws:iam::1:user/bob", "x:ROOT"]),
-        "accountId": st.sampled_from(["111111111111", "333333333333"]),
-    }))
+    ident = draw(
+        st.none()
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "type": st.sampled_from(["Root", "IAMUser", "AssumedRole", "root"]),
+                "invokedBy": st.sampled_from(["cloudformation.amazonaws.com"]),
+                "userName": text,
+                "arn": st.sampled_from(["arn:aws:iam::123456789012:root", "arn:aws:iam::1:user/bob", "x:ROOT"]),
+                "accountId": st.sampled_from(["111111111111", "333333333333"]),
+            },
+        )
+    )
     _optional(ev, "userIdentity", ident)
     for key in ("requestParameters", "responseElements", "additionalEventData"):
         choice = draw(st.sampled_from(["absent", "null", "object"]))
