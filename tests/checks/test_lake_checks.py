@@ -24,15 +24,8 @@ from tests.builders import (
     with_region,
     with_trail,
 )
+from tests.mapping.catalogue import LAKE as LAKE_CHECKS
 
-LAKE_CHECKS = (
-    "lake-kms-encryption",
-    "lake-multi-region",
-    "lake-organization",
-    "lake-retention",
-    "lake-termination-protection",
-    "lake-ingestion",
-)
 MEMBER = "222222222222"
 
 

@@ -20,6 +20,7 @@ from auditor.app.demo import demo_rules_dir
 from auditor.logs.sigma import load_ruleset
 from auditor.model.validation import validate
 from tests.cli.conftest import run_cli
+from tests.mapping.catalogue import LAKE
 
 #: The demo's own Sigma rules (auditor/app/demo/sigma/) by id: the four the seeded intrusion must trip.
 STOPPED_LOGGING = "39933014-90a9-4ce2-87c1-e34a5333f2f8"
@@ -253,12 +254,7 @@ WAVE_2_CHECKS = (
     "loggroup-kms-encryption",
     "loggroup-resource-policy",
     # CloudTrail Lake, simulated (moto lacks it: auditor/aws/demo_moto.py)
-    "lake-kms-encryption",
-    "lake-multi-region",
-    "lake-organization",
-    "lake-retention",
-    "lake-termination-protection",
-    "lake-ingestion",
+    *LAKE,
 )
 
 

@@ -19,15 +19,7 @@ from auditor.engine.registry import builtin_checks
 from auditor.engine.runner import run_check
 from auditor.model.snapshot import CollectionError, EventDataStoreConfig, Snapshot
 from tests.collect.conftest import CALLER, OTHER_REGION, REGION, SCAN_REGIONS, CallLog, client, deny
-
-LAKE_CHECKS = (
-    "lake-kms-encryption",
-    "lake-multi-region",
-    "lake-organization",
-    "lake-retention",
-    "lake-termination-protection",
-    "lake-ingestion",
-)
+from tests.mapping.catalogue import LAKE as LAKE_CHECKS
 
 
 def _stores(snap: Snapshot, region: str = REGION) -> Any:

@@ -65,6 +65,7 @@ from tests.collect.conftest import (
     new_session,
     seed_configured_account,
 )
+from tests.mapping.catalogue import LAKE
 from tests.policydocs import (
     archive_rule,
     policy,
@@ -442,12 +443,7 @@ BASELINE_PASS = {
     "trail-s3-data-events-write",
     "trail-tags",
     "trail-sns-notification",
-    "lake-kms-encryption",
-    "lake-multi-region",
-    "lake-organization",
-    "lake-retention",
-    "lake-termination-protection",
-    "lake-ingestion",
+    *LAKE,
 }
 
 

@@ -7,6 +7,15 @@ the public interface the mappings must cover.
 
 from __future__ import annotations
 
+#: CloudTrail Lake event data stores (issue 14), catalogued with the trail checks.
+LAKE = (
+    "lake-kms-encryption",
+    "lake-multi-region",
+    "lake-organization",
+    "lake-retention",
+    "lake-termination-protection",
+    "lake-ingestion",
+)
 TRAIL = (
     "trail-enabled",
     "trail-multi-region",
@@ -30,12 +39,7 @@ TRAIL = (
     "trail-lambda-data-events",
     "trail-dynamodb-data-events",
     "trail-network-activity-events",
-    "lake-kms-encryption",
-    "lake-multi-region",
-    "lake-organization",
-    "lake-retention",
-    "lake-termination-protection",
-    "lake-ingestion",
+    *LAKE,
 )
 BUCKET = (
     "bucket-exists",
