@@ -5,7 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -45,18 +46,23 @@ def _chain(key: KeyPair, **kwargs: Any) -> DemoChain:
 
 def _verify(s3: Any, key: KeyPair, chain: DemoChain, **kwargs: Any) -> IntegrityReport:
     put_objects(s3, BUCKET, chain.objects)
-    return verify_s3(
-        s3,
-        BUCKET,
-        PREFIX,
-        ACCOUNT,
-        [REGION],
-        START,
-        kwargs.pop("end", END),
-        kwargs.pop("keys", FileKeySource.from_entries(key[1])),
-        trail_arn=chain.trail_arn,
-        **kwargs,
-    )
+    return _verify_s3(s3, key, trail_arn=chain.trail_arn, **kwargs)
+
+
+def _verify_s3(
+    s3: Any,
+    key: KeyPair,
+    *,
+    prefix: str | None = PREFIX,
+    regions: tuple[str, ...] = (REGION,),
+    start: datetime = START,
+    end: datetime = END,
+    keys: FileKeySource | None = None,
+    **kwargs: Any,
+) -> IntegrityReport:
+    """verify_s3 over what the bucket holds, with this module's scope unless a test names its own."""
+    keys = keys or FileKeySource.from_entries(key[1])
+    return verify_s3(s3, BUCKET, prefix, ACCOUNT, list(regions), start, end, keys, **kwargs)
 
 
 def _kinds(report: IntegrityReport) -> dict[str, list[str]]:
@@ -167,38 +173,51 @@ def test_altered_digest_content_is_reported_as_content_altered(s3: Any, signing_
     assert report.log_files_total == HOURS - 1  # an unverified digest vouches for nothing
 
 
-def test_replaced_signature_metadata_is_reported_as_signature_invalid(s3: Any, signing_key: KeyPair) -> None:
-    chain = _chain(signing_key)
-    target = _regular(chain)[5]
-    obj = chain.obj(target)
+Tamper = Callable[[DemoChain, DemoObject, KeyPair, KeyPair], None]
+
+
+def _swap_in_another_digests_signature(chain: DemoChain, obj: DemoObject, key: KeyPair, attacker: KeyPair) -> None:
     other = chain.obj(_regular(chain)[4])
     obj.metadata = {**obj.metadata, "signature": other.metadata["signature"]}
-    report = _verify(s3, signing_key, chain)
-    assert _kinds(report) == {"signature_invalid": [_loc(target)]}
 
 
-def test_digest_resigned_by_another_key_under_the_real_fingerprint_fails_signature(
-    s3: Any, signing_key: KeyPair, attacker_key: KeyPair
-) -> None:
-    chain = _chain(signing_key)
-    target = _regular(chain)[-1]  # the newest: nothing later vouches for it
-    obj = chain.obj(target)
-    _resign(obj, _digest_content(obj), attacker_key[0])
-    report = _verify(s3, signing_key, chain)
-    assert _kinds(report) == {"signature_invalid": [_loc(target)]}
+def _resign_by_another_key(chain: DemoChain, obj: DemoObject, key: KeyPair, attacker: KeyPair) -> None:
+    # under the real fingerprint
+    _resign(obj, _digest_content(obj), attacker[0])
 
 
-def test_digest_signed_by_an_unknown_key_reports_public_key_not_found(
-    s3: Any, signing_key: KeyPair, attacker_key: KeyPair
-) -> None:
-    chain = _chain(signing_key)
-    target = _regular(chain)[-1]
-    obj = chain.obj(target)
+def _sign_by_an_unknown_key(chain: DemoChain, obj: DemoObject, key: KeyPair, attacker: KeyPair) -> None:
     data = _digest_content(obj)
-    data["digestPublicKeyFingerprint"] = fingerprint_of(attacker_key[0])
-    _resign(obj, data, attacker_key[0])
+    data["digestPublicKeyFingerprint"] = fingerprint_of(attacker[0])
+    _resign(obj, data, attacker[0])
+
+
+def _replace_by_a_validly_signed_digest(chain: DemoChain, obj: DemoObject, key: KeyPair, attacker: KeyPair) -> None:
+    # A digest replaced by another correctly signed one (e.g. re-delivered or
+    # re-signed with a leaked key) verifies alone; only the link shows it.
+    data = _digest_content(obj)
+    data["logFiles"] = []
+    _resign(obj, data, key[0])
+
+
+@pytest.mark.parametrize(
+    ("index", "tamper", "kind"),
+    [
+        pytest.param(5, _swap_in_another_digests_signature, "signature_invalid", id="replaced-signature-metadata"),
+        # the newest digest: nothing later vouches for it
+        pytest.param(-1, _resign_by_another_key, "signature_invalid", id="resigned-by-another-key"),
+        pytest.param(-1, _sign_by_an_unknown_key, "public_key_not_found", id="signed-by-an-unknown-key"),
+        pytest.param(3, _replace_by_a_validly_signed_digest, "chain_broken", id="validly-signed-replacement"),
+    ],
+)
+def test_tampered_digest_is_reported_by_its_kind(
+    s3: Any, signing_key: KeyPair, attacker_key: KeyPair, index: int, tamper: Tamper, kind: str
+) -> None:
+    chain = _chain(signing_key)
+    target = _regular(chain)[index]
+    tamper(chain, chain.obj(target), signing_key, attacker_key)
     report = _verify(s3, signing_key, chain)
-    assert _kinds(report) == {"public_key_not_found": [_loc(target)]}
+    assert _kinds(report) == {kind: [_loc(target)]}
 
 
 def test_no_published_key_means_every_digest_reports_key_not_found(
@@ -208,19 +227,6 @@ def test_no_published_key_means_every_digest_reports_key_not_found(
     report = _verify(s3, signing_key, chain, keys=FileKeySource.from_entries(attacker_key[1]))
     assert set(_kinds(report)) == {"public_key_not_found"}
     assert report.digests_valid == 0
-
-
-def test_validly_signed_replacement_breaks_the_chain_link(s3: Any, signing_key: KeyPair) -> None:
-    # A digest replaced by another correctly signed one (e.g. re-delivered or
-    # re-signed with a leaked key) verifies alone; only the link shows it.
-    chain = _chain(signing_key)
-    target = _regular(chain)[3]
-    obj = chain.obj(target)
-    data = _digest_content(obj)
-    data["logFiles"] = []
-    _resign(obj, data, signing_key[0])
-    report = _verify(s3, signing_key, chain)
-    assert _kinds(report) == {"chain_broken": [_loc(target)]}
 
 
 def test_forged_digest_inserted_mid_chain_is_not_part_of_the_chain(s3: Any, signing_key: KeyPair) -> None:
@@ -280,16 +286,8 @@ def test_tampered_backfill_log_is_still_reported(s3: Any, signing_key: KeyPair) 
 def test_only_digests_of_days_in_range_are_listed(s3: Any, signing_key: KeyPair) -> None:
     chain = build_chain(BUCKET, PREFIX, ACCOUNT, REGION, utc(2026, 10, 30, 20), 30, signing_key[0])
     put_objects(s3, BUCKET, chain.objects)
-    report = verify_s3(
-        s3,
-        BUCKET,
-        PREFIX,
-        ACCOUNT,
-        [REGION],
-        utc(2026, 10, 31, 10),
-        utc(2026, 10, 31, 14),
-        FileKeySource.from_entries(signing_key[1]),
-        trail_arn=chain.trail_arn,
+    report = _verify_s3(
+        s3, signing_key, start=utc(2026, 10, 31, 10), end=utc(2026, 10, 31, 14), trail_arn=chain.trail_arn
     )
     assert report.failures() == []
     # digests ending 10:00 .. 15:00 (an hour of spill-over, like the CLI)
@@ -299,17 +297,7 @@ def test_only_digests_of_days_in_range_are_listed(s3: Any, signing_key: KeyPair)
 def test_organization_trail_layout_validates(s3: Any, signing_key: KeyPair) -> None:
     chain = build_chain(BUCKET, None, ACCOUNT, REGION, START, 4, signing_key[0], org_id="o-abc123def4")
     put_objects(s3, BUCKET, chain.objects)
-    report = verify_s3(
-        s3,
-        BUCKET,
-        None,
-        ACCOUNT,
-        [REGION],
-        START,
-        START + timedelta(hours=4),
-        FileKeySource.from_entries(signing_key[1]),
-        org_id="o-abc123def4",
-    )
+    report = _verify_s3(s3, signing_key, prefix=None, end=START + timedelta(hours=4), org_id="o-abc123def4")
     assert report.failures() == [] and report.digests_valid == 4
     assert [s.trail_arn for s in report.scopes] == [chain.trail_arn]
 
@@ -317,33 +305,13 @@ def test_organization_trail_layout_validates(s3: Any, signing_key: KeyPair) -> N
 def test_region_without_any_digest_is_one_whole_range_gap(s3: Any, signing_key: KeyPair) -> None:
     chain = _chain(signing_key)
     put_objects(s3, BUCKET, chain.objects)
-    report = verify_s3(
-        s3,
-        BUCKET,
-        PREFIX,
-        ACCOUNT,
-        [REGION, "eu-west-1"],
-        START,
-        END,
-        FileKeySource.from_entries(signing_key[1]),
-        trail_arn=chain.trail_arn,
-    )
+    report = _verify_s3(s3, signing_key, regions=(REGION, "eu-west-1"), trail_arn=chain.trail_arn)
     assert [(g.scope.region, g.hours) for g in report.digest_gaps] == [("eu-west-1", 8.0)]
 
 
 def test_seeded_demo_chain_shows_the_two_tampered_log_files(s3: Any, signing_key: KeyPair) -> None:
     info = seed_signed_chain(s3, BUCKET, PREFIX, ACCOUNT, REGION, START, 6, signing_key[0], tamper=True)
-    report = verify_s3(
-        s3,
-        BUCKET,
-        PREFIX,
-        ACCOUNT,
-        [REGION],
-        START,
-        START + timedelta(hours=6),
-        FileKeySource.from_entries(signing_key[1]),
-        trail_arn=info["trail_arn"],
-    )
+    report = _verify_s3(s3, signing_key, end=START + timedelta(hours=6), trail_arn=info["trail_arn"])
     assert _kinds(report) == {
         "log_file_modified": [_loc(info["tampered"]["modified_log"])],
         "log_file_missing": [_loc(info["tampered"]["deleted_log"])],
@@ -354,16 +322,7 @@ def test_bad_time_range_is_a_user_error(s3: Any, signing_key: KeyPair) -> None:
     from auditor.model.errors import AuditorError
 
     with pytest.raises(AuditorError):
-        verify_s3(
-            s3,
-            BUCKET,
-            None,
-            ACCOUNT,
-            [REGION],
-            END,
-            START,
-            FileKeySource.from_entries(signing_key[1]),
-        )
+        _verify_s3(s3, signing_key, prefix=None, start=END, end=START)
 
 
 def test_digests_that_cannot_be_read_are_errors_not_a_delivery_gap(signing_key: KeyPair) -> None:
@@ -375,18 +334,7 @@ def test_digests_that_cannot_be_read_are_errors_not_a_delivery_gap(signing_key: 
         put_objects(writer, BUCKET, chain.objects)
         session = boto3.Session(region_name=REGION)
         Wire(session).fail("s3", "GetObject", DENIED)  # hooks before the client: clients copy them
-        s3 = session.client("s3")
-        report = verify_s3(
-            s3,
-            BUCKET,
-            PREFIX,
-            ACCOUNT,
-            [REGION],
-            START,
-            END,
-            FileKeySource.from_entries(signing_key[1]),
-            trail_arn=chain.trail_arn,
-        )
+        report = _verify_s3(session.client("s3"), signing_key, trail_arn=chain.trail_arn)
     assert report.digest_gaps == ()
     assert report.errors and all(e.operation.endswith("GetObject") for e in report.errors)
     assert report.digests_valid == 0
