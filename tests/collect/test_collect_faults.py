@@ -133,18 +133,24 @@ def test_denied_list_buckets_leaves_the_bucket_owner_unknown(session: boto3.Sess
     assert any(e.operation == "ListBuckets" and e.error_code == "AccessDenied" for e in snap.errors)
 
 
-def test_insights_not_enabled_is_no_insights_not_an_error(session: boto3.Session) -> None:
+def _collect_raising(session: boto3.Session, event: str, error: Callable[[], Exception]) -> Snapshot:
+    """Collect the seeded account while every call of ``event`` (service.Operation) raises ``error()``."""
     seed_configured_account(session)
 
-    def not_enabled(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "InsightNotEnabledException", "Message": "no insights"}},
-            "GetInsightSelectors",
-        )
+    def hook(**_: Any) -> None:
+        raise error()
 
-    session.events.register("before-call.cloudtrail.GetInsightSelectors", not_enabled)
+    session.events.register(f"before-call.{event}", hook)
+    return collect(CollectOptions(regions=(REGION,)), session=session)
 
-    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+
+def _client_error(code: str, message: str, operation: str) -> Callable[[], ClientError]:
+    return lambda: ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+def test_insights_not_enabled_is_no_insights_not_an_error(session: boto3.Session) -> None:
+    not_enabled = _client_error("InsightNotEnabledException", "no insights", "GetInsightSelectors")
+    snap = _collect_raising(session, "cloudtrail.GetInsightSelectors", not_enabled)
 
     assert _trail(snap).insight_selectors == ()
     assert snap.errors == ()
@@ -164,14 +170,8 @@ def test_insight_selectors_are_collected(session: boto3.Session) -> None:
 def test_unreachable_endpoint_is_an_error_not_an_exception(session: boto3.Session) -> None:
     from botocore.exceptions import EndpointConnectionError
 
-    seed_configured_account(session)
-
-    def unreachable(**_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url="https://monitoring.us-east-1.amazonaws.com")
-
-    session.events.register("before-call.cloudwatch.DescribeAlarms", unreachable)
-
-    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+    url = "https://monitoring.us-east-1.amazonaws.com"
+    snap = _collect_raising(session, "cloudwatch.DescribeAlarms", lambda: EndpointConnectionError(endpoint_url=url))
 
     alarms = _home(snap).alarms
     assert isinstance(alarms, CollectionError)
@@ -179,17 +179,8 @@ def test_unreachable_endpoint_is_an_error_not_an_exception(session: boto3.Sessio
 
 
 def test_credentials_never_appear_in_error_messages(session: boto3.Session) -> None:
-    seed_configured_account(session)
-
-    def leaky(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "InvalidClientTokenId", "Message": "key ASIAIOSFODNN7EXAMPLE bad"}},
-            "DescribeAlarms",
-        )
-
-    session.events.register("before-call.cloudwatch.DescribeAlarms", leaky)
-
-    snap = collect(CollectOptions(regions=(REGION,)), session=session)
+    leaky = _client_error("InvalidClientTokenId", "key ASIAIOSFODNN7EXAMPLE bad", "DescribeAlarms")
+    snap = _collect_raising(session, "cloudwatch.DescribeAlarms", leaky)
 
     assert snap.errors
     for err in snap.errors:
