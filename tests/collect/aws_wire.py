@@ -134,6 +134,26 @@ class _Body(io.BytesIO):
         yield self.getvalue()
 
 
+#: protocol -> (Content-Type, error body) of the XML protocols; the fields are escaped before they go in.
+_XML_ERRORS: Final = {
+    "query": (
+        "text/xml",
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+        "<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+    ),
+    "ec2": (
+        "text/xml;charset=UTF-8",
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code>'
+        "<Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>",
+    ),
+    "rest-xml": (
+        "application/xml",
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        "<Message>{message}</Message><RequestId>{request_id}</RequestId></Error>",
+    ),
+}
+
+
 def error_response(
     url: str, service_model: Any, operation: str, code: str, status: int, message: str, *, head: bool
 ) -> AWSResponse:
@@ -149,24 +169,10 @@ def error_response(
         if "awsQueryCompatible" in service_model.metadata:
             headers["x-amzn-query-error"] = f"{_QUERY_COMPATIBLE_CODES.get(code, code)};Sender"
         body = json.dumps({"__type": code, "message": message}).encode()
-    elif protocol == "query":
-        headers["Content-Type"] = "text/xml"
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(code)}</Code>"
-            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-    elif protocol == "ec2":
-        headers["Content-Type"] = "text/xml;charset=UTF-8"
-        body = (
-            f'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{escape(code)}</Code>'
-            f"<Message>{escape(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
-        ).encode()
-    elif protocol == "rest-xml":
-        headers["Content-Type"] = "application/xml"
-        body = (
-            f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{escape(code)}</Code>'
-            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
-        ).encode()
+    elif protocol in _XML_ERRORS:
+        content_type, template = _XML_ERRORS[protocol]
+        headers["Content-Type"] = content_type
+        body = template.format(code=escape(code), message=escape(message), request_id=request_id).encode()
     else:  # pragma: no cover - a new protocol needs its error shape written here
         raise AssertionError(f"no error body for protocol {protocol} ({operation})")
     return AWSResponse(url, status, headers, _Body(body))
@@ -206,13 +212,13 @@ class Wire:
         return found
 
     def _count(self, event_name: str, **_: Any) -> None:
-        _, service_id, operation = event_name.split(".", 2)
+        _event, service_id, operation = event_name.split(".", 2)
         with self._lock:
             self.attempts[(_SERVICE_BY_ID.get(service_id, service_id), operation)] += 1
 
     def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
         # event_name: before-send.<service id, hyphenated>.<Operation>
-        _, service_id, operation = event_name.split(".", 2)
+        _event, service_id, operation = event_name.split(".", 2)
         service = _SERVICE_BY_ID.get(service_id, service_id)
         key = (service, operation)
         fault = self._faults.get(key)
