@@ -27,13 +27,9 @@ import msgspec
 from auditor.model import snapshot as snapshot_module
 from auditor.model.integrity_report import IntegrityDocument
 from auditor.model.log_evidence import LogEvidence
-from auditor.model.serde import ERROR_KEY
+from auditor.model.serde import ERROR_KEY, type_hints
 
 _REF = "#/$defs/{name}"
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(snapshot_module))
 
 
 def snapshot_schema() -> dict[str, Any]:
@@ -85,7 +81,7 @@ def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion
-            hints = _hints(tp)
+            hints = type_hints(tp)
             props: dict[str, Any] = {}
             required: list[str] = []
             for f in dataclasses.fields(tp):

@@ -51,7 +51,8 @@ def to_jsonable(value: Any) -> Any:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def type_hints(cls: type) -> dict[str, Any]:
+    """The resolved field types of a dataclass, read in the module that defines it."""
     module = __import__(cls.__module__, fromlist=["_"])
     return typing.get_type_hints(cls, vars(module))
 
@@ -86,7 +87,7 @@ def _convert(tp: Any, data: Any) -> Any:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if tp.__name__ == "CollectionError" and isinstance(data, Mapping) and ERROR_KEY in data:
             data = data[ERROR_KEY]
-        hints = _hints(tp)
+        hints = type_hints(tp)
         kwargs = {}
         for f in dataclasses.fields(tp):
             if f.name.startswith("_") or f.name not in data:
