@@ -1,13 +1,7 @@
 """The SQL evidence engine run embedded: DuckDB over a local folder of CloudTrail files.
 
-Files are found and read exactly as the streaming reader does
-(:func:`auditor.logs.reader.log_files`, :func:`auditor.logs.parse.file_text`),
-with the same problems recorded, so an unreadable file is reported, never
-skipped. The events are laid out with the Athena CloudTrail column types
-(:mod:`auditor.logs.sql.schema`): JSON-text columns hold the JSON text of the
-object, as Athena reads them. A plain CloudTrail file is projected by msgspec
-and typed by DuckDB (:func:`load`, no Python per event); any other file is
-decoded by :func:`auditor.logs.parse.decode_text` as the stream's reference path.
+The files are read as the streaming reader reads them, into a table laid out
+with the Athena CloudTrail column types (:mod:`~auditor.logs.sql.loader`).
 
 The rules and aggregations run as the passes :mod:`auditor.logs.sql.passes`
 builds in the Trino dialect (a counts pass and a samples pass), transpiled to
