@@ -442,10 +442,8 @@ def read_athena(
     recorded in the document (the checks they feed ERROR).
     """
     db, table = split_table(options.table)
-    specs: list[sigma_mod.SigmaRuleSpec] = []
-    unsupported: list[sigma_mod.UnsupportedRule] = []
-    if rules_dir is not None:
-        specs, unsupported = sigma_mod.load_rules(rules_dir)
+    rs = sigma_mod.load_ruleset(rules_dir) if rules_dir is not None else sigma_mod.Ruleset()
+    specs, unsupported, correlations = rs.specs, rs.unsupported, rs.correlations
     c = made or clients(options, session)
     since, until = remote_window(window)
     params = Params(since=since, until=until)
@@ -471,7 +469,7 @@ def read_athena(
         except AuditorError as exc:
             listing.problems.append(FileProblem(info.location, str(exc)))
         scope = scope_of(window, listing, info)
-    statements = remote.statement_count(scope, options.table, specs)
+    statements = remote.statement_count(scope, options.table, specs, correlations)
     estimate = listing.size * statements
     limit = options.max_scan_bytes
     if refused is None and limit is not None:
@@ -491,7 +489,16 @@ def read_athena(
     )
     part = _partial(listing, window)
     doc = remote.evaluate(
-        runner, part, params, scope, options.table, [f"athena:{options.table}"], specs, unsupported, refused=refused
+        runner,
+        part,
+        params,
+        scope,
+        options.table,
+        [f"athena:{options.table}"],
+        specs,
+        unsupported,
+        refused=refused,
+        correlations=correlations,
     )
     scanned = sum(q.data_scanned_bytes for q in runner.queries)
     doc["athena"] = {

@@ -88,6 +88,15 @@ def rule_sampler(label: str, rule: CompiledRule, checks: tuple[str, ...] | None 
     return Sampler(label, decided, undecided, REGION_SQL, res, SAMPLES, checks)
 
 
+def candidates_sampler(label: str, rule: CompiledRule, checks: tuple[str, ...] | None = None) -> Sampler:
+    """Every row a rule may match (its upper bound) for the stream's evaluator: a Sigma correlation's base rule.
+
+    Nothing is decided in SQL; the rows come back as a residual does, capped at
+    :data:`~auditor.logs.sql.queries.RESIDUAL_CAP` + 1 (one more says the cap was passed).
+    """
+    return Sampler(label, FALSE, rule.bounds.upper, REGION_SQL, "''", SAMPLES, checks)
+
+
 #: Labels of the aggregations' samplers (what they serve, in failed_queries and --explain).
 FIRST_WRITES = "aggregation first writes (coverage)"
 DENIED_SAMPLES = "aggregation denied-call samples"
@@ -332,14 +341,18 @@ def plan(
     rules: Sequence[tuple[str, CompiledRule]],
     limit: int | None = None,
     feeds: Sequence[tuple[str, ...]] = (),
+    extra: Sequence[Sampler] = (),
 ) -> list[Pass]:
     """Every statement of a run: the counts pass, then the samples pass(es) (rules after the aggregations' samples).
 
     ``limit``: most bytes of SQL per samples pass (default :data:`MAX_STATEMENT_BYTES`);
-    ``feeds``: per rule, the checks it feeds (none given: every check).
+    ``feeds``: per rule, the checks it feeds (none given: every check); ``extra``: samplers
+    after the rules' (the correlations' candidates, :func:`candidates_sampler`).
     """
-    samplers = [*_aggregation_samplers()] + [
-        rule_sampler(label, r, feeds[i] if i < len(feeds) else None) for i, (label, r) in enumerate(rules)
+    samplers = [
+        *_aggregation_samplers(),
+        *(rule_sampler(label, r, feeds[i] if i < len(feeds) else None) for i, (label, r) in enumerate(rules)),
+        *extra,
     ]
     out = [Pass("counts", counts_statement(table, scope))]
     chunks = split(samplers, MAX_STATEMENT_BYTES if limit is None else limit)

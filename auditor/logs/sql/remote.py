@@ -5,7 +5,10 @@ Nothing here talks to AWS: :mod:`auditor.aws.athena` provides a :class:`Runner`
 :mod:`~auditor.logs.sql.passes` (a counts pass and a samples pass: two scans of
 the window for every rule, not one per rule) through it, rendered in the Trino
 dialect, and fills the same :class:`~auditor.logs.aggregate.Partial` the DuckDB
-engine fills, with the same function (:func:`~auditor.logs.sql.duckdb_engine.run_plan`).
+engine fills, with the same function (:func:`~auditor.logs.sql.evaluation.run_plan`).
+Sigma correlations too: their base rules' candidate rows are samplers of the
+samples pass (no scan of their own), judged by the stream's evaluator and the
+stream's ``correlate`` as the DuckDB engine judges them.
 The evidence document, and so every check, mapping and report, is the one the
 other engines give.
 
@@ -37,7 +40,8 @@ from auditor.logs import sigma as sigma_mod
 from auditor.logs.aggregate import Params, Partial
 from auditor.logs.document import to_document
 from auditor.logs.sql import passes, queries, schema
-from auditor.logs.sql.duckdb_engine import RowSource, plan, run_plan, store_run, targets
+from auditor.logs.sql.evaluation import RowSource, feed_correlations, run_plan, store_run
+from auditor.logs.sql.targets import SIGMA_CHECK, correlation_targets, plan, targets
 from auditor.model.errors import AuditorError
 
 #: Athena's on-demand price: 5 US dollars per terabyte (10**12 bytes) scanned.
@@ -125,6 +129,7 @@ def evaluate(
     unsupported: Sequence[sigma_mod.UnsupportedRule] = (),
     render: Callable[[exp.Expr], str] = athena_text,
     refused: str | None = None,
+    correlations: Sequence[sigma_mod.CorrelationSpec] = (),
 ) -> dict[str, Any]:
     """The evidence document, every pass run through ``runner``.
 
@@ -132,7 +137,8 @@ def evaluate(
     delivery hours, listing problems). ``refused``: why no statement may run at all
     (a table missing columns, a scan estimate over the budget); every part is then
     a failure with that reason. A pass that fails is a failure of every part it
-    serves (each rule, each aggregation), with its query id.
+    serves (each rule, each aggregation, each correlation's base-rule candidates),
+    with its query id; a correlation whose candidates failed is not judged.
     """
     run = RemoteRun()
     queries.table_name(table)
@@ -148,15 +154,19 @@ def evaluate(
             return None
 
     rules, kept, dropped = targets(sigma_rules, unsupported)
-    runs, _ = run_plan(runner, part, scope, rules, render, table, guarded)
+    runnable, cands, refused_corr = correlation_targets(correlations, rules, kept)
+    dropped += refused_corr
+    got = run_plan(runner, part, scope, rules, render, table, guarded, cands)
     for i, t in enumerate(rules):
-        got = runs.get(i)
-        if got is None:
+        done = got.rules.get(i)
+        if done is None:
             continue
-        store_run(part, t, got)
-        if got.incomplete:
-            run.failures.append(Failure(t.label, None, got.incomplete, t.checks))
-    doc = to_document(part, params, sources, kept, dropped)
+        store_run(part, t, done)
+        if done.incomplete:
+            run.failures.append(Failure(t.label, None, done.incomplete, t.checks))
+    judged, corr_incomplete = feed_correlations(part, runnable, cands, got.candidates)
+    run.failures.extend(Failure(f"sigma correlation {cid}", None, why, (SIGMA_CHECK,)) for cid, why in corr_incomplete)
+    doc = to_document(part, params, sources, kept, dropped, judged)
     doc["engine"] = "athena"
     #: Athena applies the window inside each statement: events outside it are never counted.
     doc["not_computed"] = ["events_outside_window"]
@@ -178,10 +188,16 @@ def evaluate(
     return doc
 
 
-def statement_count(scope: queries.Scope, table: str, sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = ()) -> int:
+def statement_count(
+    scope: queries.Scope,
+    table: str,
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    correlations: Sequence[sigma_mod.CorrelationSpec] = (),
+) -> int:
     """How many statements :func:`evaluate` runs: each one scans the window's objects once."""
-    rules, _, _ = targets(sigma_rules)
-    return len(plan(table, scope, rules))
+    rules, kept, _ = targets(sigma_rules)
+    _, cands, _ = correlation_targets(correlations, rules, kept)
+    return len(plan(table, scope, rules, cands))
 
 
 def window_text(window: LogWindow) -> tuple[str, str]:
