@@ -10,6 +10,7 @@ codes) stays with each caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,8 @@ class ScanJob:
     #: Also save the collected evidence here (its SHA-256 goes into the results).
     snapshot_path: Path | None = None
     #: Compute the log evidence with Athena over this table instead of reading the files
-    #: (an :class:`auditor.aws.athena.AthenaOptions`; digests are then not validated).
+    #: (an :class:`auditor.aws.athena.AthenaOptions`); the digests, not in the table, are
+    #: still read from the trail buckets and validated as the streaming read validates them.
     athena: Any = None
 
 
@@ -59,35 +61,32 @@ def run_scan_job(
     progress: ProgressSink | None = None,
     console: Any = None,
     session: boto3.Session | None = None,
+    now: datetime | None = None,
 ) -> ScanOutcome:
     """Collect, read logs (if asked, with the collector's role sessions), save the snapshot, evaluate.
 
     ``console`` (a rich console, optional) gets the log reader's progress lines
-    and where the snapshot was written. Raises ``AuditorError`` subclasses
+    and where the snapshot was written. ``now`` ends the log window (default: the
+    time the logs are read; tests pin it). Raises ``AuditorError`` subclasses
     only (for example when the scan cannot start).
     """
     snapshot, sessions = collect_with_sessions(job.collect, progress=progress, session=session)
+    work = RichWork(console) if console is not None else None
     if job.logs_since and job.athena is not None:
-        from dataclasses import replace
-        from datetime import UTC, datetime
+        from auditor.aws.trail_logs import read_trail_digests
 
-        from auditor.aws.athena import read_athena
-        from auditor.logs import LogWindow, parse_since
-        from auditor.model.log_evidence import LogEvidence
-
-        now = datetime.now(UTC)
-        accounts = [a.account_id for a in snapshot.accessible_accounts()]
-        regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
-        if console is not None:
-            console.print(f"Running the evidence queries on Athena ({job.athena.table})", markup=False, highlight=False)
-        evidence = read_athena(
-            job.athena,
-            LogWindow(parse_since(job.logs_since, now), now),
-            rules_dir=job.rules_dir,
-            accounts=accounts,
-            regions=regions,
+        now = now or datetime.now(UTC)  # one window for the queries and the digests
+        snapshot = _athena_evidence(snapshot, job, now, console)
+        snapshot = read_trail_digests(
+            snapshot,
+            job.collect,
+            since=job.logs_since,
+            public_keys=job.public_keys,
+            console=console,
+            now=now,
+            sessions=sessions,
+            work=work,
         )
-        snapshot = replace(snapshot, log_evidence=LogEvidence.from_dict(evidence))
     elif job.logs_since:
         from auditor.aws.trail_logs import read_trail_evidence
 
@@ -98,8 +97,9 @@ def run_scan_job(
             rules_dir=job.rules_dir,
             public_keys=job.public_keys,
             console=console,
+            now=now,
             sessions=sessions,
-            work=RichWork(console) if console is not None else None,
+            work=work,
         )
     digest = None
     if job.snapshot_path is not None:
@@ -111,3 +111,25 @@ def run_scan_job(
     # started_at: the collection's own start, which the snapshot records, so `evaluate` reproduces it
     results = build_results(snapshot, job.evaluation, snapshot_sha256=digest)
     return ScanOutcome(snapshot=snapshot, results=results, snapshot_sha256=digest)
+
+
+def _athena_evidence(snapshot: Snapshot, job: ScanJob, now: datetime, console: Any) -> Snapshot:
+    """The snapshot with the log evidence Athena computes over the window ending ``now``, for its scope."""
+    from dataclasses import replace
+
+    from auditor.aws.athena import read_athena
+    from auditor.logs import LogWindow, parse_since
+    from auditor.model.log_evidence import LogEvidence
+
+    accounts = [a.account_id for a in snapshot.accessible_accounts()]
+    regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
+    if console is not None:
+        console.print(f"Running the evidence queries on Athena ({job.athena.table})", markup=False, highlight=False)
+    evidence = read_athena(
+        job.athena,
+        LogWindow(parse_since(job.logs_since or "", now), now),
+        rules_dir=job.rules_dir,
+        accounts=accounts,
+        regions=regions,
+    )
+    return replace(snapshot, log_evidence=LogEvidence.from_dict(evidence))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,122 @@ def _logging_trails(snapshot: Snapshot) -> list[Trail]:
     return list(seen.values())
 
 
+@dataclass(frozen=True)
+class _LogRun:
+    """What every trail of one log read shares: the window, the sessions and the scanned scope."""
+
+    snapshot: Snapshot
+    window: Any
+    sessions: AccountSessions
+    accounts: list[str]
+    regions: list[str]
+    org_id: str | None
+    public_keys: Path | None
+    work: WorkProgress
+
+    def scope(self, trail: Trail) -> tuple[list[str], list[str]]:
+        """The accounts and regions whose logs and digests ``trail`` delivers."""
+        accounts = self.accounts if trail.is_organization_trail else [trail.owner_account_id]
+        regions = self.regions if trail.is_multi_region else [trail.home_region]
+        return accounts, regions
+
+
+def _log_run(
+    snapshot: Snapshot,
+    options: CollectOptions,
+    since: str,
+    now: datetime | None,
+    sessions: AccountSessions | None,
+    public_keys: Path | None,
+    work: WorkProgress | None,
+) -> _LogRun:
+    from auditor.logs import LogWindow, parse_since
+
+    now = now or datetime.now(UTC)
+    if sessions is None:
+        sessions = open_account_sessions(
+            options, caller_account_id=snapshot.caller_account_id, partition=snapshot.partition
+        )
+    org_id = None
+    if snapshot.organization is not None and not isinstance(snapshot.organization, CollectionError):
+        org_id = snapshot.organization.id
+    return _LogRun(
+        snapshot=snapshot,
+        window=LogWindow(since=parse_since(since, now), until=now),
+        sessions=sessions,
+        accounts=[a.account_id for a in snapshot.accessible_accounts()],
+        regions=sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions}),
+        org_id=org_id,
+        public_keys=public_keys,
+        work=work or NullWork(),
+    )
+
+
+def _bucket_client(run: _LogRun, trail: Trail) -> tuple[Any, list[Any], str | None]:
+    """The trail bucket owner's S3 client; or None, the digest reports it makes unreadable, and why."""
+    owner = _bucket_owner(run.snapshot.bucket(trail.s3_bucket_name or ""), trail)
+    try:
+        return run.sessions.client(owner, "s3"), [], None
+    except (AccountAccessError, ClientError, BotoCoreError) as exc:
+        reason = str(exc) if isinstance(exc, AccountAccessError) else f"cannot open a session in {owner}: {exc}"
+        reports = []
+        if trail.log_file_validation_enabled:
+            # Without this the digest check would see no chain for the trail and say
+            # "not run" (NOT_APPLICABLE): the digests were due and could not be read.
+            accounts, regions = run.scope(trail)
+            reports.append(
+                _unreadable_integrity(trail, accounts, regions, run.window, "s3:ListBucket", type(exc).__name__, reason)
+            )
+        return None, reports, reason
+
+
+def _trail_digests(run: _LogRun, trail: Trail, s3: Any) -> list[Any]:
+    """Validate ``trail``'s digest chains (one report per account), if its trail validates logs."""
+    from auditor.aws.digest_source import verify_s3
+    from auditor.integrity import FileKeySource
+
+    if not trail.log_file_validation_enabled:
+        return []
+    scope_accounts, trail_regions = run.scope(trail)
+    if run.public_keys is not None:
+        keys: Any = FileKeySource(run.public_keys)
+    else:
+        keys = _caller_key_sources(run.sessions, run.snapshot.caller_account_id, trail_regions)
+    reports: list[Any] = []
+    phase = f"Validating digests of {trail.name} (accounts)"
+    run.work.update(phase, 0, len(scope_accounts))
+    for done, account in enumerate(scope_accounts, 1):
+        try:
+            reports.append(
+                verify_s3(
+                    s3,
+                    trail.s3_bucket_name or "",
+                    trail.s3_key_prefix,
+                    account,
+                    trail_regions,
+                    run.window.since,
+                    run.window.until,
+                    keys,
+                    org_id=run.org_id if trail.is_organization_trail else None,
+                    trail_arn=trail.arn,
+                )
+            )
+        except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
+            reports.append(
+                _unreadable_integrity(
+                    trail,
+                    [account],
+                    trail_regions,
+                    run.window,
+                    "cloudtrail:ValidateLogs",
+                    type(exc).__name__,
+                    str(exc),
+                )
+            )
+        run.work.update(phase, done, len(scope_accounts))
+    return reports
+
+
 def read_trail_evidence(
     snapshot: Snapshot,
     options: CollectOptions,
@@ -73,124 +189,109 @@ def read_trail_evidence(
     renewed before it expires. Without them, each account's role is assumed on first
     use, once. ``work`` hears the files read per trail and the digest chains validated.
     """
-    from auditor.aws.digest_source import verify_s3
-    from auditor.integrity import FileKeySource, merge_reports
+    from auditor.integrity import merge_reports
+    from auditor.logs import merge_evidence, read_s3
 
-    work = work or NullWork()
-    from auditor.logs import LogWindow, merge_evidence, parse_since, read_s3
-
-    now = now or datetime.now(UTC)
-    window = LogWindow(since=parse_since(since, now), until=now)
-    if sessions is None:
-        sessions = open_account_sessions(
-            options, caller_account_id=snapshot.caller_account_id, partition=snapshot.partition
-        )
-    accounts = [a.account_id for a in snapshot.accessible_accounts()]
-    regions = sorted({r.region for a in snapshot.accessible_accounts() for r in a.regions})
-    org_id = None
-    if snapshot.organization is not None and not isinstance(snapshot.organization, CollectionError):
-        org_id = snapshot.organization.id
+    run = _log_run(snapshot, options, since, now, sessions, public_keys, work)
     docs: list[dict[str, Any]] = []
     reports: list[Any] = []
     for trail in _logging_trails(snapshot):
-        bucket = snapshot.bucket(trail.s3_bucket_name or "")
-        owner = _bucket_owner(bucket, trail)
-        scope_accounts = accounts if trail.is_organization_trail else [trail.owner_account_id]
-        trail_regions = regions if trail.is_multi_region else [trail.home_region]
-        try:
-            s3 = sessions.client(owner, "s3")
-        except (AccountAccessError, ClientError, BotoCoreError) as exc:
-            reason = str(exc) if isinstance(exc, AccountAccessError) else f"cannot open a session in {owner}: {exc}"
-            docs.append(_unreadable(trail, window, reason))
-            if trail.log_file_validation_enabled:
-                # Without this the digest check would see no chain for the trail and say
-                # "not run" (NOT_APPLICABLE): the digests were due and could not be read.
-                reports.append(
-                    _unreadable_integrity(
-                        trail, scope_accounts, trail_regions, window, "s3:ListBucket", type(exc).__name__, reason
-                    )
-                )
+        s3, unreadable, reason = _bucket_client(run, trail)
+        if s3 is None:
+            docs.append(_unreadable(trail, run.window, reason or ""))
+            reports.extend(unreadable)
             continue
         if console is not None:
             console.print(
                 f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
             )
-        prefix = _join(trail.s3_key_prefix, "AWSLogs/")
+        scope_accounts, trail_regions = run.scope(trail)
         docs.append(
             read_s3(
                 s3,
                 trail.s3_bucket_name or "",
-                prefix,
-                window,
+                _join(trail.s3_key_prefix, "AWSLogs/"),
+                run.window,
                 accounts=scope_accounts,
                 regions=trail_regions or None,
                 rules_dir=rules_dir,
-                progress=_files_progress(work, f"Reading logs of {trail.name} (files)"),
+                progress=_files_progress(run.work, f"Reading logs of {trail.name} (files)"),
             )
         )
-        if trail.log_file_validation_enabled:
-            if public_keys is not None:
-                keys: Any = FileKeySource(public_keys)
-            else:
-                keys = _caller_key_sources(sessions, snapshot.caller_account_id, trail_regions)
-            phase = f"Validating digests of {trail.name} (accounts)"
-            work.update(phase, 0, len(scope_accounts))
-            for done, account in enumerate(scope_accounts, 1):
-                try:
-                    reports.append(
-                        verify_s3(
-                            s3,
-                            trail.s3_bucket_name or "",
-                            trail.s3_key_prefix,
-                            account,
-                            trail_regions,
-                            window.since,
-                            window.until,
-                            keys,
-                            org_id=org_id if trail.is_organization_trail else None,
-                            trail_arn=trail.arn,
-                        )
-                    )
-                except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
-                    reports.append(
-                        _unreadable_integrity(
-                            trail,
-                            [account],
-                            trail_regions,
-                            window,
-                            "cloudtrail:ValidateLogs",
-                            type(exc).__name__,
-                            str(exc),
-                        )
-                    )
-                work.update(phase, done, len(scope_accounts))
+        reports.extend(_trail_digests(run, trail, s3))
     if not docs:
         # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
         # "could not be assessed", not as "logs were not read" (which --no-logs means).
-        from auditor.logs import unreadable_source
-
-        unlisted = _unlisted_trails(snapshot)
-        if unlisted:
-            # No trail known because none could be listed: the reason is the failed listing, and the
-            # digests due from those trails are unreadable too (ERROR, not "validation was not run").
-            reason = "--logs-since was given but the trails could not be listed: " + "; ".join(
-                e.reason() for _, e in unlisted
-            )
-            docs.append(unreadable_source("(trails not listed)", window, reason))
-            for account_id, err in unlisted:
-                reports.append(_unlisted_integrity(account_id, err, window))
-        else:
-            docs.append(
-                unreadable_source(
-                    "(no trail log bucket)",
-                    window,
-                    "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
-                    "account that owns the trail (for an organisation trail, the management account)",
-                )
-            )
+        docs.append(_no_trail_source(snapshot, run.window))
+        reports.extend(_unlisted_reports(snapshot, run.window))
     evidence = LogEvidence.from_dict(merge_evidence(docs))
     integrity = merge_reports(reports).document() if reports else None
     return replace(snapshot, log_evidence=evidence, integrity=integrity)
+
+
+def read_trail_digests(
+    snapshot: Snapshot,
+    options: CollectOptions,
+    *,
+    since: str,
+    public_keys: Path | None = None,
+    console: Any = None,
+    now: datetime | None = None,
+    sessions: AccountSessions | None = None,
+    work: WorkProgress | None = None,
+) -> Snapshot:
+    """Validate every in-scope trail's digest chains into ``snapshot.integrity``, reading no log file.
+
+    For a scan whose log evidence comes from elsewhere (Athena): the digest
+    files are not in the table, so they are read from the trail buckets exactly
+    as :func:`read_trail_evidence` reads them (same sessions, keys, scope and
+    failures), and ``logs-digest-integrity`` judges the same document under
+    either engine. ``snapshot.log_evidence`` is left as it is.
+    """
+    from auditor.integrity import merge_reports
+
+    run = _log_run(snapshot, options, since, now, sessions, public_keys, work)
+    reports: list[Any] = []
+    trails = _logging_trails(snapshot)
+    for trail in trails:
+        s3, unreadable, _ = _bucket_client(run, trail)
+        if s3 is None:
+            reports.extend(unreadable)
+            continue
+        if console is not None and trail.log_file_validation_enabled:
+            console.print(
+                f"Validating digests of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
+            )
+        reports.extend(_trail_digests(run, trail, s3))
+    if not trails:
+        reports.extend(_unlisted_reports(snapshot, run.window))
+    integrity = merge_reports(reports).document() if reports else None
+    return replace(snapshot, integrity=integrity)
+
+
+def _no_trail_source(snapshot: Snapshot, window: Any) -> dict[str, Any]:
+    """The unreadable source standing for "logs were asked for, but no trail delivers to S3" (and why)."""
+    from auditor.logs import unreadable_source
+
+    unlisted = _unlisted_trails(snapshot)
+    if unlisted:
+        # No trail known because none could be listed: the reason is the failed listing.
+        reason = "--logs-since was given but the trails could not be listed: " + "; ".join(
+            e.reason() for _, e in unlisted
+        )
+        return unreadable_source("(trails not listed)", window, reason)
+    return unreadable_source(
+        "(no trail log bucket)",
+        window,
+        "--logs-since was given but no trail owned by a scanned account delivers to S3; include the "
+        "account that owns the trail (for an organisation trail, the management account)",
+    )
+
+
+def _unlisted_reports(snapshot: Snapshot, window: Any) -> list[Any]:
+    """With no trail known because none could be listed, the digests due from those trails are
+    unreadable too (ERROR, not "validation was not run")."""
+    return [_unlisted_integrity(account_id, err, window) for account_id, err in _unlisted_trails(snapshot)]
 
 
 class KeySourceUnavailable(Exception):
