@@ -2,41 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine.lake import RESOURCE_TYPE, per_event_data_store, store_result
+from auditor.engine.checkapi import CheckContext, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.lake import lake_check, lake_meta, store_remediation
 from auditor.model.snapshot import AccountSnapshot, CollectionError, EventDataStore, EventDataStoreConfig
 
-META = CheckMeta(
+META = lake_meta(
     id="lake-organization",
     title="CloudTrail Lake event data stores of the management account are organisation-enabled",
     severity=Severity.LOW,
-    section="trail",
-    resource_type=RESOURCE_TYPE,
     rationale=(
         "An organisation event data store records every member account, including accounts "
         "created later, and members cannot change it. A store of the management (or "
         "delegated administrator) account that is not organisation-enabled records only "
         "that one account."
     ),
-    remediation=Remediation(
-        summary=(
-            "From the management or CloudTrail delegated administrator account, enable the store for the organisation."
-        ),
-        cli="aws cloudtrail update-event-data-store --event-data-store <arn> --organization-enabled",
-        terraform=(
-            'resource "aws_cloudtrail_event_data_store" "main" {\n'
-            '  name                 = "org-events"\n'
-            "  organization_enabled = true\n"
-            "}"
-        ),
-        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-lake-organizations.html",
+    remediation=store_remediation(
+        "From the management or CloudTrail delegated administrator account, enable the store for the organisation.",
+        "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-lake-organizations.html",
+        option="--organization-enabled",
+        setting="organization_enabled = true",
+        align=True,
     ),
     references=("CloudTrail Lake CreateEventDataStore OrganizationEnabled",),
     permissions=(
-        "cloudtrail:ListEventDataStores",
-        "cloudtrail:GetEventDataStore",
         "organizations:DescribeOrganization",
         "organizations:ListDelegatedAdministrators",
     ),
@@ -72,41 +61,22 @@ def _role(ctx: CheckContext, account: AccountSnapshot) -> str | CollectionError 
 
 def _judge(
     ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
-) -> CheckResult:
+) -> Judgement | CollectionError:
     role = _role(ctx, account)
-    if isinstance(role, CollectionError):
-        return ctx.error(
-            role,
-            resource_id=store.name,
-            resource_arn=store.arn,
-            region=store.region,
-            account_id=account.account_id,
-            resource_type=RESOURCE_TYPE,
-        )
-    if role is None:
-        why = (
+    if role is None or isinstance(role, CollectionError):
+        return role or Judgement(
+            Status.NOT_APPLICABLE,
             "the account is not in an AWS Organizations organisation"
             if ctx.snapshot.organization is None
             else "member account: only the management or CloudTrail delegated administrator account "
-            "can enable a store for the organisation"
+            "can enable a store for the organisation",
         )
-        return store_result(ctx, account, store, Status.NOT_APPLICABLE, why)
-    ev = {"organization_enabled": cfg.organization_enabled, "account_role": role}
-    if cfg.organization_enabled:
-        return store_result(ctx, account, store, Status.PASS, "records every account of the organisation", ev)
-    return store_result(
-        ctx,
-        account,
-        store,
-        Status.FAIL,
+    return Judgement.either(
+        cfg.organization_enabled,
+        "records every account of the organisation",
         f"records only this account, the organisation's {role}, not the organisation",
-        ev,
+        {"organization_enabled": cfg.organization_enabled, "account_role": role},
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per event data store; NOT_APPLICABLE for an account without one."""
-    yield from per_event_data_store(ctx, lambda acc, store, cfg: _judge(ctx, acc, store, cfg))
-
-
-CHECK = Check(META, evaluate)
+CHECK = lake_check(META, _judge)

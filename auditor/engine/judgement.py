@@ -50,6 +50,11 @@ class Judgement:
         """Three values to a judgement: True proven, False disproven, None unknown."""
         return cls.yes(message) if ok else cls.no(message) if ok is False else cls.unknown(message)
 
+    @classmethod
+    def either(cls, ok: bool, passed: str, failed: str, evidence: Mapping[str, Any] | None = None) -> Judgement:
+        """PASS saying ``passed`` when ``ok``, else FAIL saying ``failed``; both with ``evidence``."""
+        return cls(Status.PASS if ok else Status.FAIL, passed if ok else failed, evidence or {})
+
     @property
     def ok(self) -> bool | None:
         """True when proven, False when disproven, None otherwise (unknown or not applicable)."""

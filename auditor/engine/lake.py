@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.checkapi import (
+    Check,
+    CheckContext,
+    CheckMeta,
+    CheckResult,
+    Remediation,
+    Severity,
+    Status,
+)
+from auditor.engine.judgement import Judgement
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
@@ -30,7 +39,92 @@ from auditor.model.snapshot import (
 RESOURCE_TYPE = "AwsCloudTrailEventDataStore"
 GLOBAL = "global"
 
+#: What every lake-* check reads.
+PERMISSIONS = ("cloudtrail:ListEventDataStores", "cloudtrail:GetEventDataStore")
+
 Judge = Callable[[AccountSnapshot, EventDataStore, EventDataStoreConfig], CheckResult]
+#: A lake-* check's question about one store: its judgement, or the evidence that is missing.
+StoreJudge = Callable[
+    [CheckContext, AccountSnapshot, EventDataStore, EventDataStoreConfig], Judgement | CollectionError
+]
+
+
+def lake_meta(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    rationale: str,
+    remediation: Remediation,
+    references: tuple[str, ...],
+    notes: str,
+    permissions: tuple[str, ...] = (),
+) -> CheckMeta:
+    """A lake-* check's metadata: section trail, one result per store, the store reads plus ``permissions``."""
+    return CheckMeta(
+        id=id,
+        title=title,
+        severity=severity,
+        section="trail",
+        resource_type=RESOURCE_TYPE,
+        rationale=rationale,
+        remediation=remediation,
+        references=references,
+        permissions=(*PERMISSIONS, *permissions),
+        notes=notes,
+    )
+
+
+def store_remediation(
+    summary: str, url: str, *, option: str = "", setting: str, align: bool = False, cli: str = ""
+) -> Remediation:
+    """The fix of one store setting: ``update-event-data-store <option>`` and its Terraform ``setting`` line.
+
+    ``cli`` replaces the update command when the fix is another call. ``align`` lines the
+    Terraform ``name`` up with a ``key = value`` setting, as terraform fmt does.
+    """
+    width = len(setting.split(" = ")[0]) if align else 4
+    return Remediation(
+        summary=summary,
+        cli=cli or f"aws cloudtrail update-event-data-store --event-data-store <arn> {option}",
+        terraform=(
+            'resource "aws_cloudtrail_event_data_store" "main" {\n'
+            f'  {"name".ljust(width)} = "org-events"\n'
+            f"  {setting}\n"
+            "}"
+        ),
+        url=url,
+    )
+
+
+def lake_check(meta: CheckMeta, judge: StoreJudge) -> Check:
+    """The check asking ``judge`` about every event data store (see :func:`per_event_data_store`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per event data store; NOT_APPLICABLE for an account without one."""
+
+        def one(account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig) -> CheckResult:
+            verdict = judge(ctx, account, store, cfg)
+            if isinstance(verdict, CollectionError):
+                return _store_error(ctx, account, store, verdict)
+            return store_result(ctx, account, store, verdict.status, verdict.message, dict(verdict.evidence))
+
+        yield from per_event_data_store(ctx, one)
+
+    return Check(meta, evaluate)
+
+
+def _store_error(
+    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, err: CollectionError
+) -> CheckResult:
+    return ctx.error(
+        err,
+        resource_id=store.name,
+        resource_arn=store.arn,
+        region=store.region,
+        account_id=account.account_id,
+        resource_type=RESOURCE_TYPE,
+    )
 
 
 def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list[tuple[str, CollectionError]], bool]:
@@ -101,14 +195,7 @@ def per_event_data_store(ctx: CheckContext, judge: Judge) -> Iterator[CheckResul
             )
         for store in stores:
             if isinstance(store.config, CollectionError):
-                yield ctx.error(
-                    store.config,
-                    resource_id=store.name,
-                    resource_arn=store.arn,
-                    region=store.region,
-                    account_id=aid,
-                    resource_type=RESOURCE_TYPE,
-                )
+                yield _store_error(ctx, account, store, store.config)
             else:
                 yield judge(account, store, store.config)
         if not stores and not failed and not uncollected:
