@@ -20,6 +20,7 @@ from auditor.app.cli.options import (
     account_ids,
     add_athena,
     add_common,
+    athena_options,
     check_engine,
     csv_list,
 )
@@ -212,18 +213,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     problems: list[dict[str, Any]]
     if args.engine == "athena":
-        from auditor.aws.athena import AthenaOptions, run_query
+        from auditor.aws.athena import run_query
         from auditor.logs.sql.remote import athena_text
 
-        options = AthenaOptions(
-            table=args.athena_table,
-            workgroup=args.athena_workgroup,
-            output=args.athena_output,
-            max_scan_gb=args.max_scan_gb,
-            profile=args.profile,
-            endpoint_url=args.endpoint_url,
-            region=args.athena_region,
-        )
+        options = athena_options(args)
         with console.status("Running the query on Athena..."):
             rows, stats = run_query(options, lambda scope, table: athena_text(build(scope, table)), window)
         console.print(

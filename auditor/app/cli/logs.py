@@ -19,6 +19,7 @@ from auditor.app.cli.options import (
     add_athena,
     add_common,
     add_output,
+    athena_options,
     check_engine,
     csv_list,
 )
@@ -136,17 +137,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
     check_outputs(args)
     source: str = args.source or f"athena:{args.athena_table}"
     if args.engine == "athena":
-        from auditor.aws.athena import AthenaOptions, read_athena
+        from auditor.aws.athena import read_athena
 
-        options = AthenaOptions(
-            table=args.athena_table,
-            workgroup=args.athena_workgroup,
-            output=args.athena_output,
-            max_scan_gb=args.max_scan_gb,
-            profile=args.profile,
-            endpoint_url=args.endpoint_url,
-            region=args.athena_region,
-        )
+        options = athena_options(args)
         with console.status("Running the evidence queries on Athena..."):
             evidence = read_athena(options, window, rules_dir=args.rules)
         print_athena(console, evidence)

@@ -11,13 +11,16 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.engine.checkapi import Severity
 from auditor.model.errors import AuditorError
 from auditor.model.redact import redact
 from auditor.model.textsafe import clean_text
 from auditor.report.interface import FORMATS
+
+if TYPE_CHECKING:
+    from auditor.aws.athena import AthenaOptions
 
 #: Every output format, from the report registry (one list, not two).
 ALL_FORMATS: tuple[str, ...] = FORMATS
@@ -292,6 +295,21 @@ def add_athena(p: argparse.ArgumentParser, engines: tuple[str, ...] = ENGINES, d
         "--athena-region",
         default=None,
         help="region of the Athena work group and table (default: the profile's, else us-east-1)",
+    )
+
+
+def athena_options(args: argparse.Namespace) -> AthenaOptions:
+    """The :class:`auditor.aws.athena.AthenaOptions` the engine options name (after :func:`check_engine`)."""
+    from auditor.aws.athena import AthenaOptions
+
+    return AthenaOptions(
+        table=args.athena_table,
+        workgroup=args.athena_workgroup,
+        output=args.athena_output,
+        max_scan_gb=args.max_scan_gb,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+        region=args.athena_region,
     )
 
 

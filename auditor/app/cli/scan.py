@@ -16,6 +16,7 @@ from auditor.app.cli.options import (
     add_athena,
     add_common,
     add_output,
+    athena_options,
     attempts,
     check_engine,
     csv_list,
@@ -159,17 +160,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.engine == "athena":
         if logs_since is None:
             raise AuditorError("--engine athena computes the log evidence: give --logs-since (and not --no-logs)")
-        from auditor.aws.athena import AthenaOptions
-
-        athena = AthenaOptions(
-            table=args.athena_table,
-            workgroup=args.athena_workgroup,
-            output=args.athena_output,
-            max_scan_gb=args.max_scan_gb,
-            profile=args.profile,
-            endpoint_url=args.endpoint_url,
-            region=args.athena_region,
-        )
+        athena = athena_options(args)
     check_outputs(args)
     options = CollectOptions(
         profile=args.profile,
