@@ -21,10 +21,11 @@ that crashed can never leave something that looks like a clean answer.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -42,11 +43,11 @@ from auditor.aws.collect._aws import (
 )
 from auditor.aws.collect._resources import Resources
 from auditor.aws.collect._runner import Counter, Runner
+from auditor.aws.collect._state import AccountState, RegionState
 from auditor.model.arn import arn_part
 from auditor.model.errors import AuditorError
 from auditor.model.progress import ProgressSink
 from auditor.model.snapshot import (
-    AccountSnapshot,
     CollectionError,
     EventDataStore,
     LogGroup,
@@ -54,11 +55,8 @@ from auditor.model.snapshot import (
     MetricFilter,
     OrgAccount,
     Organization,
-    PublicAccessBlock,
-    RegionSnapshot,
     Snapshot,
     TopicSubscriptions,
-    Trail,
 )
 
 #: The service principal whose delegated administrators may manage organisation trails.
@@ -86,104 +84,6 @@ class ScanSettings:
     max_workers: int
 
 
-@dataclass
-class _Region:
-    account_id: str
-    region: str
-    unit: Counter
-    trail_arns: tuple[str, ...] | CollectionError = ()
-    log_groups: tuple[LogGroup, ...] | CollectionError = ()
-    metric_filters: tuple[MetricFilter, ...] | CollectionError = ()
-    alarms: tuple[Any, ...] | CollectionError = ()
-    topics: list[TopicSubscriptions] = field(default_factory=list)
-    config_recorders: tuple[Any, ...] | CollectionError = ()
-    log_resource_policies: tuple[LogResourcePolicy, ...] | CollectionError | None = None
-    event_data_stores: tuple[EventDataStore, ...] | CollectionError | None = None
-
-    def __post_init__(self) -> None:
-        a, r = self.account_id, self.region
-        self.trail_arns = not_collected(a, r, "cloudtrail", "DescribeTrails")
-        self.log_groups = not_collected(a, r, "logs", "DescribeLogGroups")
-        self.metric_filters = not_collected(a, r, "logs", "DescribeMetricFilters")
-        self.alarms = not_collected(a, r, "cloudwatch", "DescribeAlarms")
-        self.config_recorders = not_collected(a, r, "config", "DescribeConfigurationRecorders")
-        self.event_data_stores = not_collected(a, r, "cloudtrail", "ListEventDataStores")
-
-    def freeze(self) -> RegionSnapshot:
-        return RegionSnapshot(
-            region=self.region,
-            trail_arns=self.trail_arns,
-            log_groups=self.log_groups,
-            metric_filters=self.metric_filters,
-            alarms=self.alarms,
-            topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)),
-            config_recorders=self.config_recorders,
-            log_resource_policies=self.log_resource_policies,
-            event_data_stores=self.event_data_stores,
-        )
-
-
-@dataclass
-class _Account:
-    account_id: str
-    name: str | None = None
-    access: AccountAccess | None = None
-    access_error: CollectionError | None = None
-    is_management: bool | None = None
-    enabled: tuple[str, ...] = ()
-    disabled: tuple[str, ...] = ()
-    regions: dict[str, _Region] = field(default_factory=dict)
-    trail_raw: dict[str, dict[str, Any]] = field(default_factory=dict)
-    trail_seen: dict[str, set[str]] = field(default_factory=dict)
-    trail_details: dict[str, dict[str, Any]] = field(default_factory=dict)
-    claimed: set[str] = field(default_factory=set)
-    bucket_names: frozenset[str] | CollectionError | None = None
-    account_pab: PublicAccessBlock | CollectionError | None = None
-
-    def freeze(self) -> AccountSnapshot:
-        if self.access_error is not None:
-            return AccountSnapshot(account_id=self.account_id, name=self.name, access_error=self.access_error)
-        return AccountSnapshot(
-            account_id=self.account_id,
-            name=self.name,
-            is_organization_management=self.is_management,
-            enabled_regions=self.enabled,
-            disabled_regions=self.disabled,
-            regions=tuple(self.regions[r].freeze() for r in sorted(self.regions)),
-            trails=tuple(self._trail(arn) for arn in sorted(self.trail_raw)),
-            s3_account_public_access_block=self.account_pab,
-        )
-
-    def _trail(self, arn: str) -> Trail:
-        raw = self.trail_raw[arn]
-        home = str(raw.get("HomeRegion") or arn_part(arn, 3))
-        details = self.trail_details.get(arn, {})
-        a = self.account_id
-        return Trail(
-            arn=arn,
-            name=str(raw.get("Name", "")),
-            home_region=home,
-            owner_account_id=arn_part(arn, 4),
-            is_multi_region=bool(raw.get("IsMultiRegionTrail", False)),
-            is_organization_trail=bool(raw.get("IsOrganizationTrail", False)),
-            include_global_service_events=bool(raw.get("IncludeGlobalServiceEvents", False)),
-            log_file_validation_enabled=bool(raw.get("LogFileValidationEnabled", False)),
-            s3_bucket_name=raw.get("S3BucketName") or None,
-            s3_key_prefix=raw.get("S3KeyPrefix") or None,
-            kms_key_id=raw.get("KmsKeyId") or None,
-            cloudwatch_logs_log_group_arn=raw.get("CloudWatchLogsLogGroupArn") or None,
-            cloudwatch_logs_role_arn=raw.get("CloudWatchLogsRoleArn") or None,
-            sns_topic_arn=raw.get("SnsTopicARN") or None,
-            status=details.get("status", not_collected(a, home, "cloudtrail", "GetTrailStatus")),
-            event_selectors=details.get("selectors", not_collected(a, home, "cloudtrail", "GetEventSelectors")),
-            insight_selectors=details.get("insights", not_collected(a, home, "cloudtrail", "GetInsightSelectors")),
-            tags=details.get("tags", not_collected(a, home, "cloudtrail", "ListTags"))
-            if arn_part(arn, 4) == a
-            else None,
-            seen_in_regions=tuple(sorted(self.trail_seen.get(arn, ()))),
-        )
-
-
 class Scan:
     """One collection run. Create, call :meth:`run` once."""
 
@@ -201,7 +101,7 @@ class Scan:
         self._progress = progress
         self._errors = errors
         self._lock = threading.Lock()
-        self._accounts: dict[str, _Account] = {}
+        self._accounts: dict[str, AccountState] = {}
         self._partition = "aws"
         self._home = "us-east-1"
         self._caller = ""
@@ -360,14 +260,14 @@ class Scan:
         if needs_role and not self._settings.role_name:
             raise CollectError("scanning other accounts needs the role to assume in each: give --role-name")
         for account_id in dict.fromkeys(wanted):
-            acc = _Account(account_id=account_id, name=names.get(account_id))
+            acc = AccountState(account_id=account_id, name=names.get(account_id))
             if account_id == self._caller:
                 acc.access = caller_access
             self._accounts[account_id] = acc
 
     # ------------------------------------------------------------------ account setup
 
-    def _setup_account(self, acc: _Account) -> None:
+    def _setup_account(self, acc: AccountState) -> None:
         if acc.access is None and not self._assume(acc):
             return
         assert acc.access is not None
@@ -383,7 +283,7 @@ class Scan:
             self._submit(f"organization {acc.account_id}", lambda: self._account_org(acc))
         self._resolve_regions(acc)
 
-    def _assume(self, acc: _Account) -> bool:
+    def _assume(self, acc: AccountState) -> bool:
         res = self._aws.assume(
             acc.account_id,
             self.role_spec(acc.account_id),
@@ -391,15 +291,7 @@ class Scan:
             region=self._home,
         )
         if isinstance(res, CollectionError):
-            err = CollectionError(
-                account_id=acc.account_id,
-                region=res.region,
-                service=res.service,
-                operation=res.operation,
-                error_code=res.error_code,
-                message=res.message,
-                resource=res.resource,
-            )
+            err = dataclasses.replace(res, account_id=acc.account_id)
             acc.access_error = err
             self._record(err)
             return False
@@ -429,7 +321,7 @@ class Scan:
             known=known,
         )
 
-    def _account_org(self, acc: _Account) -> None:
+    def _account_org(self, acc: AccountState) -> None:
         assert acc.access is not None
         res = self._aws.call(
             acc.access,
@@ -444,7 +336,7 @@ class Scan:
             mgmt = (res.get("Organization") or {}).get("MasterAccountId")
             acc.is_management = mgmt == acc.account_id
 
-    def _resolve_regions(self, acc: _Account) -> None:
+    def _resolve_regions(self, acc: AccountState) -> None:
         assert acc.access is not None
         requested = self._settings.regions
         res = self._aws.call(acc.access, "ec2", self._home, "DescribeRegions", record=False, AllRegions=True)
@@ -483,13 +375,13 @@ class Scan:
 
     # ------------------------------------------------------------------ account scan
 
-    def _start_account_scan(self, acc: _Account) -> None:
+    def _start_account_scan(self, acc: AccountState) -> None:
         acc.account_pab = not_collected(acc.account_id, self._home, "s3control", "GetPublicAccessBlock")
         self._submit(f"s3 buckets {acc.account_id}", lambda: self._list_buckets(acc))
         self._submit(f"s3 account BPA {acc.account_id}", lambda: self._account_pab(acc))
         for region in acc.enabled:
             unit = Counter(partial(self._progress.task_done, acc.account_id, region))
-            reg = _Region(account_id=acc.account_id, region=region, unit=unit)
+            reg = RegionState(account_id=acc.account_id, region=region, unit=unit)
             acc.regions[region] = reg
             self._submit(
                 f"region {acc.account_id}/{region}",
@@ -497,7 +389,7 @@ class Scan:
                 unit,
             )
 
-    def _list_buckets(self, acc: _Account) -> None:
+    def _list_buckets(self, acc: AccountState) -> None:
         assert acc.access is not None
         res = self._aws.call(acc.access, "s3", self._home, "ListBuckets")
         if isinstance(res, dict):
@@ -505,7 +397,7 @@ class Scan:
         elif isinstance(res, CollectionError):
             acc.bucket_names = res
 
-    def _account_pab(self, acc: _Account) -> None:
+    def _account_pab(self, acc: AccountState) -> None:
         assert acc.access is not None
         res = self._aws.call(
             acc.access,
@@ -523,7 +415,7 @@ class Scan:
             assert isinstance(res, dict)
             acc.account_pab = parse.public_access_block(res)
 
-    def _scan_region(self, acc: _Account, reg: _Region) -> None:
+    def _scan_region(self, acc: AccountState, reg: RegionState) -> None:
         assert acc.access is not None
         access, region = acc.access, reg.region
         self._submit(f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit)
@@ -578,9 +470,9 @@ class Scan:
 
     def _submit_trail_details(
         self,
-        acc: _Account,
+        acc: AccountState,
         access: AccountAccess,
-        reg: _Region | None,
+        reg: RegionState | None,
         arn: str,
         home: str,
         custom: bool,
@@ -628,7 +520,7 @@ class Scan:
         for name, fn in tasks:
             self._submit(f"trail {name} {arn}", fn, unit)
 
-    def _log_groups(self, access: AccountAccess, reg: _Region, names: list[str]) -> None:
+    def _log_groups(self, access: AccountAccess, reg: RegionState, names: list[str]) -> None:
         groups: list[LogGroup] = []
         for name in names:
             res = self._aws.call(
@@ -685,7 +577,7 @@ class Scan:
                 found.setdefault((pol.name, pol.scope, pol.resource_arn), pol)
         return tuple(found[k] for k in sorted(found, key=lambda k: (k[0], k[1], k[2] or "")))
 
-    def _alarms(self, access: AccountAccess, reg: _Region) -> None:
+    def _alarms(self, access: AccountAccess, reg: RegionState) -> None:
         res = self._aws.call(access, "cloudwatch", reg.region, "DescribeAlarms", paginate=True)
         if isinstance(res, CollectionError):
             reg.alarms = res
@@ -712,7 +604,7 @@ class Scan:
             with self._lock:
                 reg.topics.append(TopicSubscriptions(topic_arn=topic, subscriptions=subs))
 
-    def _config(self, access: AccountAccess, reg: _Region) -> None:
+    def _config(self, access: AccountAccess, reg: RegionState) -> None:
         res = self._aws.call(access, "config", reg.region, "DescribeConfigurationRecorders")
         if isinstance(res, CollectionError):
             reg.config_recorders = res
@@ -727,7 +619,7 @@ class Scan:
             return
         reg.config_recorders = parse.config_recorders(recorders, as_dict(status))
 
-    def _event_data_stores(self, acc: _Account, access: AccountAccess, reg: _Region) -> None:
+    def _event_data_stores(self, acc: AccountState, access: AccountAccess, reg: RegionState) -> None:
         """CloudTrail Lake: the region's event data stores (ListEventDataStores), each read by GetEventDataStore.
 
         ListEventDataStores has no botocore paginator: NextToken is followed here, at most
