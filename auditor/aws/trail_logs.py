@@ -254,11 +254,13 @@ def read_trail_digests(
     reports: list[Any] = []
     trails = _logging_trails(snapshot)
     for trail in trails:
+        if not trail.log_file_validation_enabled:
+            continue  # no digests are due: no bucket session to open
         s3, unreadable, _ = _bucket_client(run, trail)
         if s3 is None:
             reports.extend(unreadable)
             continue
-        if console is not None and trail.log_file_validation_enabled:
+        if console is not None:
             console.print(
                 f"Validating digests of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
             )
