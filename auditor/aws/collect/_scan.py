@@ -31,6 +31,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.aws.collect import _parse as parse
+from auditor.aws.collect import _regional as regional
 from auditor.aws.collect._aws import (
     NOT_CONFIGURED,
     PARTITION_DEFAULT_REGION,
@@ -49,22 +50,13 @@ from auditor.model.errors import AuditorError
 from auditor.model.progress import ProgressSink
 from auditor.model.snapshot import (
     CollectionError,
-    EventDataStore,
-    LogGroup,
-    LogResourcePolicy,
-    MetricFilter,
     OrgAccount,
     Organization,
     Snapshot,
-    TopicSubscriptions,
 )
 
 #: The service principal whose delegated administrators may manage organisation trails.
 CLOUDTRAIL_PRINCIPAL = "cloudtrail.amazonaws.com"
-
-
-#: Pages of ListEventDataStores followed before the list is called incomplete.
-_MAX_PAGES = 100
 
 
 class CollectError(AuditorError):
@@ -418,11 +410,13 @@ class Scan:
     def _scan_region(self, acc: AccountState, reg: RegionState) -> None:
         assert acc.access is not None
         access, region = acc.access, reg.region
-        self._submit(f"alarms {acc.account_id}/{region}", lambda: self._alarms(access, reg), reg.unit)
-        self._submit(f"config {acc.account_id}/{region}", lambda: self._config(access, reg), reg.unit)
-        self._submit(
-            f"event data stores {acc.account_id}/{region}", lambda: self._event_data_stores(acc, access, reg), reg.unit
-        )
+        reads = {
+            "alarms": lambda: regional.read_alarms(self._aws, access, reg),
+            "config": lambda: regional.read_config_recorders(self._aws, access, reg),
+            "event data stores": lambda: regional.read_event_data_stores(self._aws, access, reg, acc.enabled),
+        }
+        for name, read in reads.items():
+            self._submit(f"{name} {acc.account_id}/{region}", read, reg.unit)
         res = self._aws.call(access, "cloudtrail", region, "DescribeTrails", includeShadowTrails=True)
         if isinstance(res, CollectionError):
             reg.trail_arns = reg.log_groups = reg.metric_filters = res
@@ -443,13 +437,13 @@ class Scan:
                     to_claim.append((arn, home, bool(t.get("HasCustomEventSelectors", False))))
                 lg_arn = str(t.get("CloudWatchLogsLogGroupArn") or "")
                 if home == region and arn_part(lg_arn, 3) == region and arn_part(lg_arn, 4) == acc.account_id:
-                    group_names.add(_log_group_name(lg_arn))
+                    group_names.add(regional.log_group_name(lg_arn))
         for arn, home, custom in to_claim:
             self._submit_trail_details(acc, access, reg, arn, home, custom)
         if group_names:
             self._submit(
                 f"log groups {acc.account_id}/{region}",
-                lambda: self._log_groups(access, reg, sorted(group_names)),
+                lambda: regional.read_log_groups(self._aws, access, reg, sorted(group_names)),
                 reg.unit,
             )
         else:
@@ -520,162 +514,6 @@ class Scan:
         for name, fn in tasks:
             self._submit(f"trail {name} {arn}", fn, unit)
 
-    def _log_groups(self, access: AccountAccess, reg: RegionState, names: list[str]) -> None:
-        groups: list[LogGroup] = []
-        for name in names:
-            res = self._aws.call(
-                access,
-                "logs",
-                reg.region,
-                "DescribeLogGroups",
-                resource=name,
-                paginate=True,
-                logGroupNamePrefix=name,
-            )
-            if isinstance(res, CollectionError):
-                reg.log_groups = reg.metric_filters = res
-                return
-            groups.extend(
-                parse.log_group(g) for g in as_dict(res).get("logGroups") or () if g.get("logGroupName") == name
-            )
-        # read before the filters, so that a refused DescribeMetricFilters leaves them known
-        reg.log_resource_policies = self._log_resource_policies(access, reg.region, groups)
-        filters: list[MetricFilter] = []
-        for group in groups:
-            res = self._aws.call(
-                access,
-                "logs",
-                reg.region,
-                "DescribeMetricFilters",
-                resource=group.name,
-                paginate=True,
-                logGroupName=group.name,
-            )
-            if isinstance(res, CollectionError):
-                reg.log_groups = tuple(groups)
-                reg.metric_filters = res
-                return
-            filters.extend(parse.metric_filter(f) for f in as_dict(res).get("metricFilters") or ())
-        reg.log_groups = tuple(groups)
-        reg.metric_filters = tuple(filters)
-
-    def _log_resource_policies(
-        self, access: AccountAccess, region: str, groups: list[LogGroup]
-    ) -> tuple[LogResourcePolicy, ...] | CollectionError:
-        """The account-scoped resource policies of the region, then each trail group's own."""
-        found: dict[tuple[str, str, str | None], LogResourcePolicy] = {}
-        requests: list[tuple[str, dict[str, Any]]] = [("", {})]
-        requests += [(g.name, {"policyScope": "RESOURCE", "resourceArn": _group_arn(g.arn)}) for g in groups]
-        for resource, params in requests:
-            res = self._aws.call(
-                access, "logs", region, "DescribeResourcePolicies", resource=resource, paginate=True, **params
-            )
-            if isinstance(res, CollectionError):
-                return res
-            for raw in as_dict(res).get("resourcePolicies") or ():
-                pol = parse.log_resource_policy(raw, access.account_id, region)
-                found.setdefault((pol.name, pol.scope, pol.resource_arn), pol)
-        return tuple(found[k] for k in sorted(found, key=lambda k: (k[0], k[1], k[2] or "")))
-
-    def _alarms(self, access: AccountAccess, reg: RegionState) -> None:
-        res = self._aws.call(access, "cloudwatch", reg.region, "DescribeAlarms", paginate=True)
-        if isinstance(res, CollectionError):
-            reg.alarms = res
-            return
-        alarms = tuple(parse.alarm(a) for a in as_dict(res).get("MetricAlarms") or ())
-        reg.alarms = alarms
-        topics = sorted({action for alarm in alarms for action in alarm.alarm_actions if arn_part(action, 2) == "sns"})
-        for topic in topics:
-            topic_region = arn_part(topic, 3) or reg.region
-            sub = self._aws.call(
-                access,
-                "sns",
-                topic_region,
-                "ListSubscriptionsByTopic",
-                resource=topic,
-                paginate=True,
-                TopicArn=topic,
-            )
-            subs: tuple[Any, ...] | CollectionError = (
-                sub
-                if isinstance(sub, CollectionError)
-                else tuple(parse.subscription(s) for s in as_dict(sub).get("Subscriptions") or ())
-            )
-            with self._lock:
-                reg.topics.append(TopicSubscriptions(topic_arn=topic, subscriptions=subs))
-
-    def _config(self, access: AccountAccess, reg: RegionState) -> None:
-        res = self._aws.call(access, "config", reg.region, "DescribeConfigurationRecorders")
-        if isinstance(res, CollectionError):
-            reg.config_recorders = res
-            return
-        recorders = as_dict(res)
-        if not recorders.get("ConfigurationRecorders"):
-            reg.config_recorders = ()
-            return
-        status = self._aws.call(access, "config", reg.region, "DescribeConfigurationRecorderStatus")
-        if isinstance(status, CollectionError):
-            reg.config_recorders = status
-            return
-        reg.config_recorders = parse.config_recorders(recorders, as_dict(status))
-
-    def _event_data_stores(self, acc: AccountState, access: AccountAccess, reg: RegionState) -> None:
-        """CloudTrail Lake: the region's event data stores (ListEventDataStores), each read by GetEventDataStore.
-
-        ListEventDataStores has no botocore paginator: NextToken is followed here, at most
-        :data:`_MAX_PAGES` pages and never a token twice (a looping answer is an error, not a
-        silently short list). A store homed in another scanned region is read there.
-        """
-        listed: dict[str, str] = {}
-        token: str | None = None
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            params: dict[str, Any] = {"NextToken": token} if token else {}
-            res = self._aws.call(access, "cloudtrail", reg.region, "ListEventDataStores", **params)
-            if isinstance(res, CollectionError):
-                reg.event_data_stores = res
-                return
-            page = as_dict(res)
-            for raw in page.get("EventDataStores") or ():
-                arn = str(raw.get("EventDataStoreArn") or "")
-                home = arn_part(arn, 3) or reg.region
-                if arn and (home == reg.region or home not in acc.enabled):
-                    listed.setdefault(arn, str(raw.get("Name") or ""))
-            token = str(page.get("NextToken") or "") or None
-            if token is None:
-                break
-            if token in seen:
-                break
-            seen.add(token)
-        if token is not None:
-            err = CollectionError(
-                account_id=access.account_id,
-                region=reg.region,
-                service="cloudtrail",
-                operation="ListEventDataStores",
-                error_code="PaginationNotFinished",
-                message=f"more than {_MAX_PAGES} pages, or a NextToken repeated: the list "
-                "of event data stores may be incomplete",
-            )
-            self._record(err)
-            reg.event_data_stores = err
-            return
-        stores: list[EventDataStore] = []
-        for arn, name in sorted(listed.items()):
-            got = self._aws.call(
-                access, "cloudtrail", reg.region, "GetEventDataStore", resource=arn, EventDataStore=arn
-            )
-            config = got if isinstance(got, CollectionError) else parse.event_data_store_config(as_dict(got))
-            stores.append(
-                EventDataStore(
-                    arn=arn,
-                    name=name or str(as_dict(got).get("Name") or ""),
-                    region=arn_part(arn, 3) or reg.region,
-                    config=config,
-                )
-            )
-        reg.event_data_stores = tuple(stores)
-
     # ------------------------------------------------------------------ buckets and keys
 
     def _plan_buckets_and_keys(self) -> Resources:
@@ -711,14 +549,3 @@ class Scan:
                 if raw.get("KmsKeyId"):
                     resources.request_key(str(raw["KmsKeyId"]), requester, home)
         return resources
-
-
-def _group_arn(arn: str) -> str:
-    """A log group ARN without the ``:*`` DescribeLogGroups appends."""
-    return arn[:-2] if arn.endswith(":*") else arn
-
-
-def _log_group_name(arn: str) -> str:
-    """The log group name inside arn:...:log-group:NAME(:*)."""
-    name = arn.split(":log-group:", 1)[-1]
-    return name[:-2] if name.endswith(":*") else name
