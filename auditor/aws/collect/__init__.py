@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 from auditor.aws.collect._aws import (
     PARTITION_DEFAULT_REGION,
     USER_AGENT_EXTRA,
-    AccountAccessError,
-    AccountSessions,
     Aws,
     make_config,
     utc_now,
@@ -33,6 +31,7 @@ from auditor.aws.collect._aws import (
 from auditor.aws.collect._orgtrails import attach_organization_trails
 from auditor.aws.collect._parse import now_iso
 from auditor.aws.collect._scan import CollectError, Scan, ScanSettings
+from auditor.aws.collect._sessions import AccountAccessError, AccountSessions
 from auditor.model.arn import partition_of
 from auditor.model.progress import NullProgress, ProgressSink
 from auditor.model.snapshot import CollectionError, Snapshot

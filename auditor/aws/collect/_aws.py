@@ -30,7 +30,6 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.parsers import ResponseParserError
 
 from auditor import __version__
-from auditor.model.errors import AuditorError
 from auditor.model.excerpt import error_excerpt, is_markup
 from auditor.model.redact import register_secret
 from auditor.model.snapshot import CollectionError
@@ -517,73 +516,6 @@ def _answer(exc: ClientError, message: str, secrets: Any) -> str:
         return message
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return f"HTTP {status}: {error_excerpt(message)}" if status else error_excerpt(message)
-
-
-class AccountAccessError(AuditorError):
-    """No client can be made for an account: its role could not be assumed."""
-
-
-class AccountSessions:
-    """Clients in the accounts of one run, each account's role assumed once (and renewed).
-
-    Handed back by :func:`auditor.aws.collect.collect_with_sessions` so that later
-    readers of the same run (trail logs and digests) use the collector's
-    assumed roles instead of assuming each role again with settings of their
-    own. An account the scan could not enter stays refused (its recorded
-    error is the reason); an account outside the scan (say, a log archive
-    account that owns a bucket) is entered on first use, once.
-
-    The caller's own account, and every account when no role name was given,
-    use the base session's credentials, as the collector does.
-    """
-
-    def __init__(
-        self,
-        aws: Aws,
-        *,
-        caller_account_id: str,
-        partition: str,
-        home_region: str,
-        role_name: str | None,
-        external_id: str | None,
-        known: dict[str, AccountAccess | CollectionError] | None = None,
-    ) -> None:
-        self._aws = aws
-        self.caller_account_id = caller_account_id
-        self.partition = partition
-        self.home_region = home_region
-        self._role_name = role_name
-        self._external_id = external_id
-        self._known: dict[str, AccountAccess | CollectionError] = dict(known or {})
-        self._lock = threading.Lock()
-
-    def access(self, account_id: str) -> AccountAccess | CollectionError:
-        """How to call ``account_id``, or why it cannot be called (assumes its role at most once)."""
-        if account_id == self.caller_account_id or self._role_name is None:
-            return AccountAccess(account_id=account_id)
-        found = self._known.get(account_id)
-        if found is not None:
-            return found
-        with self._lock:  # one AssumeRole per account even when threads ask at once
-            found = self._known.get(account_id)
-            if found is None:
-                spec = RoleSpec.for_account(self.partition, account_id, self._role_name, self._external_id)
-                found = self._aws.assume(
-                    account_id, spec, via=AccountAccess(self.caller_account_id), region=self.home_region
-                )
-                self._known[account_id] = found
-            return found
-
-    def client(self, account_id: str, service: str, region: str | None = None) -> Any:
-        """A client signed as ``account_id`` (in ``region``, default the run's home region).
-
-        Raises :class:`AccountAccessError` when the account's role could not be
-        assumed, so the caller can record the source as unreadable.
-        """
-        access = self.access(account_id)
-        if isinstance(access, CollectionError):
-            raise AccountAccessError(f"cannot open a session in {account_id}: {access.reason()}")
-        return self._aws.bound_client(access, service, region or self.home_region)
 
 
 def not_collected(account: str, region: str, service: str, operation: str) -> CollectionError:

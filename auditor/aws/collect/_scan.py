@@ -36,7 +36,6 @@ from auditor.aws.collect._aws import (
     NOT_CONFIGURED,
     PARTITION_DEFAULT_REGION,
     AccountAccess,
-    AccountSessions,
     Aws,
     RoleSpec,
     as_dict,
@@ -44,6 +43,7 @@ from auditor.aws.collect._aws import (
 )
 from auditor.aws.collect._resources import Resources
 from auditor.aws.collect._runner import Counter, Runner
+from auditor.aws.collect._sessions import AccountSessions
 from auditor.aws.collect._state import AccountState, RegionState
 from auditor.model.arn import arn_part
 from auditor.model.errors import AuditorError
