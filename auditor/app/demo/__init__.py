@@ -119,6 +119,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
     mock_aws = _moto_mock_aws()
     from auditor.app.console import RichProgress
     from auditor.aws.collect import CollectOptions, collect_with_sessions
+    from auditor.aws.demo_logs import write_demo_logs
     from auditor.aws.demo_moto import taught
     from auditor.aws.demo_seed import (
         HOME,
@@ -126,7 +127,6 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
         ROLE_NAME,
         WINDOW_HOURS,
         seed_organization,
-        write_demo_logs,
     )
     from auditor.aws.trail_logs import read_trail_evidence
     from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
