@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 from xml.etree.ElementTree import ParseError
 
@@ -58,6 +58,14 @@ NOT_CONFIGURED: Final = _NotConfigured()
 
 Response = dict[str, Any]
 CallResult = Response | _NotConfigured | CollectionError
+T = TypeVar("T")
+
+
+class _Empty:
+    """Sentinel type: :meth:`Aws.read` was given no ``absent`` value."""
+
+
+EMPTY: Final = _Empty()
 
 _ACCESS_KEY_RE = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 
@@ -499,6 +507,57 @@ class Aws:
         if record:
             self._on_error(failure)
         return failure
+
+    def read(
+        self,
+        access: AccountAccess,
+        service: str,
+        region: str,
+        operation: str,
+        parser: Callable[[Response], T],
+        *,
+        resource: str = "",
+        not_configured: Collection[str] = (),
+        absent: T | _Empty = EMPTY,
+        paginate: bool = False,
+        **params: Any,
+    ) -> T | CollectionError:
+        """:meth:`call` with its response put through ``parser``: the value, or why it could not be had.
+
+        A "not configured" answer (an error code in ``not_configured``) is ``absent``
+        when given, else reads as an empty response (``parser({})``). A response the
+        parser rejects with ValueError (say, a policy document that is not a JSON
+        object) becomes a reported ``MalformedResponse`` error: never a crash, never
+        a value.
+        """
+        res = self.call(
+            access,
+            service,
+            region,
+            operation,
+            resource=resource,
+            not_configured=not_configured,
+            paginate=paginate,
+            **params,
+        )
+        if isinstance(res, CollectionError):
+            return res
+        if res is NOT_CONFIGURED and not isinstance(absent, _Empty):
+            return absent
+        try:
+            return parser(as_dict(res))
+        except ValueError as exc:
+            failure = CollectionError(
+                account_id=access.account_id,
+                region=region,
+                service=service,
+                operation=operation,
+                error_code="MalformedResponse",
+                message=str(exc),
+                resource=resource,
+            )
+            self._on_error(failure)
+            return failure
 
     def report(self, failure: CollectionError) -> None:
         """Record a failure that a caller created or decided to keep."""

@@ -9,10 +9,12 @@ written by one task only (the region's), so no lock is needed here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, TypeVar
 
 from auditor.aws.collect import _parse as parse
-from auditor.aws.collect._aws import AccountAccess, Aws, as_dict
+from auditor.aws.collect._aws import AccountAccess, Aws, Response, as_dict
 from auditor.aws.collect._state import RegionState
 from auditor.model.arn import arn_part
 from auditor.model.snapshot import (
@@ -20,94 +22,108 @@ from auditor.model.snapshot import (
     EventDataStore,
     LogGroup,
     LogResourcePolicy,
-    MetricFilter,
     TopicSubscriptions,
 )
 
 #: Pages of ListEventDataStores followed before the list is called incomplete.
 _MAX_PAGES = 100
 
+T = TypeVar("T")
+
+
+def _each(key: str, parse_one: Callable[[Response], T]) -> Callable[[Response], tuple[T, ...]]:
+    """A parser for a list response: each entry under ``key`` through ``parse_one``."""
+    return lambda res: tuple(parse_one(raw) for raw in res.get(key) or ())
+
+
+def _read_each(
+    aws: Aws,
+    access: AccountAccess,
+    region: str,
+    operation: str,
+    parser: Callable[[Response], tuple[T, ...]],
+    requests: Iterable[tuple[str, dict[str, Any]]],
+) -> list[T] | CollectionError:
+    """One paginated CloudWatch Logs call per (resource, parameters) request, joined; or the first failure."""
+    found: list[T] = []
+    for resource, params in requests:
+        got = aws.read(access, "logs", region, operation, parser, resource=resource, paginate=True, **params)
+        if isinstance(got, CollectionError):
+            return got
+        found.extend(got)
+    return found
+
 
 def read_log_groups(aws: Aws, access: AccountAccess, reg: RegionState, names: list[str]) -> None:
     """The trails' log groups of one region, their metric filters and the resource policies that bind them."""
-    groups: list[LogGroup] = []
-    for name in names:
-        res = aws.call(
-            access,
-            "logs",
-            reg.region,
-            "DescribeLogGroups",
-            resource=name,
-            paginate=True,
-            logGroupNamePrefix=name,
-        )
-        if isinstance(res, CollectionError):
-            reg.log_groups = reg.metric_filters = res
-            return
-        groups.extend(parse.log_group(g) for g in as_dict(res).get("logGroups") or () if g.get("logGroupName") == name)
+    listed = _read_each(
+        aws,
+        access,
+        reg.region,
+        "DescribeLogGroups",
+        _each("logGroups", parse.log_group),
+        ((name, {"logGroupNamePrefix": name}) for name in names),
+    )
+    if isinstance(listed, CollectionError):
+        reg.log_groups = reg.metric_filters = listed
+        return
+    by_name = {g.name: g for g in listed if g.name in names}  # a prefix also lists longer names
+    groups = tuple(by_name[name] for name in names if name in by_name)
+    reg.log_groups = groups
     # read before the filters, so that a refused DescribeMetricFilters leaves them known
     reg.log_resource_policies = _log_resource_policies(aws, access, reg.region, groups)
-    filters: list[MetricFilter] = []
-    for group in groups:
-        res = aws.call(
-            access,
-            "logs",
-            reg.region,
-            "DescribeMetricFilters",
-            resource=group.name,
-            paginate=True,
-            logGroupName=group.name,
-        )
-        if isinstance(res, CollectionError):
-            reg.log_groups = tuple(groups)
-            reg.metric_filters = res
-            return
-        filters.extend(parse.metric_filter(f) for f in as_dict(res).get("metricFilters") or ())
-    reg.log_groups = tuple(groups)
-    reg.metric_filters = tuple(filters)
+    filters = _read_each(
+        aws,
+        access,
+        reg.region,
+        "DescribeMetricFilters",
+        _each("metricFilters", parse.metric_filter),
+        ((g.name, {"logGroupName": g.name}) for g in groups),
+    )
+    reg.metric_filters = filters if isinstance(filters, CollectionError) else tuple(filters)
 
 
 def _log_resource_policies(
-    aws: Aws, access: AccountAccess, region: str, groups: list[LogGroup]
+    aws: Aws, access: AccountAccess, region: str, groups: tuple[LogGroup, ...]
 ) -> tuple[LogResourcePolicy, ...] | CollectionError:
     """The account-scoped resource policies of the region, then each trail group's own."""
-    found: dict[tuple[str, str, str | None], LogResourcePolicy] = {}
     requests: list[tuple[str, dict[str, Any]]] = [("", {})]
     requests += [(g.name, {"policyScope": "RESOURCE", "resourceArn": _group_arn(g.arn)}) for g in groups]
-    for resource, params in requests:
-        res = aws.call(access, "logs", region, "DescribeResourcePolicies", resource=resource, paginate=True, **params)
-        if isinstance(res, CollectionError):
-            return res
-        for raw in as_dict(res).get("resourcePolicies") or ():
-            pol = parse.log_resource_policy(raw, access.account_id, region)
-            found.setdefault((pol.name, pol.scope, pol.resource_arn), pol)
+    policies = _read_each(
+        aws,
+        access,
+        region,
+        "DescribeResourcePolicies",
+        _each("resourcePolicies", partial(parse.log_resource_policy, account_id=access.account_id, region=region)),
+        requests,
+    )
+    if isinstance(policies, CollectionError):
+        return policies
+    found: dict[tuple[str, str, str | None], LogResourcePolicy] = {}
+    for pol in policies:
+        found.setdefault((pol.name, pol.scope, pol.resource_arn), pol)
     return tuple(found[k] for k in sorted(found, key=lambda k: (k[0], k[1], k[2] or "")))
 
 
 def read_alarms(aws: Aws, access: AccountAccess, reg: RegionState) -> None:
     """The region's CloudWatch alarms and the subscribers of the SNS topics they notify."""
-    res = aws.call(access, "cloudwatch", reg.region, "DescribeAlarms", paginate=True)
-    if isinstance(res, CollectionError):
-        reg.alarms = res
-        return
-    alarms = tuple(parse.alarm(a) for a in as_dict(res).get("MetricAlarms") or ())
+    alarms = aws.read(
+        access, "cloudwatch", reg.region, "DescribeAlarms", _each("MetricAlarms", parse.alarm), paginate=True
+    )
     reg.alarms = alarms
+    if isinstance(alarms, CollectionError):
+        return
     topics = sorted({action for alarm in alarms for action in alarm.alarm_actions if arn_part(action, 2) == "sns"})
     for topic in topics:
-        topic_region = arn_part(topic, 3) or reg.region
-        sub = aws.call(
+        subs = aws.read(
             access,
             "sns",
-            topic_region,
+            arn_part(topic, 3) or reg.region,
             "ListSubscriptionsByTopic",
+            _each("Subscriptions", parse.subscription),
             resource=topic,
             paginate=True,
             TopicArn=topic,
-        )
-        subs: tuple[Any, ...] | CollectionError = (
-            sub
-            if isinstance(sub, CollectionError)
-            else tuple(parse.subscription(s) for s in as_dict(sub).get("Subscriptions") or ())
         )
         reg.topics.append(TopicSubscriptions(topic_arn=topic, subscriptions=subs))
 
@@ -172,15 +188,18 @@ def read_event_data_stores(aws: Aws, access: AccountAccess, reg: RegionState, en
         return
     stores: list[EventDataStore] = []
     for arn, name in sorted(listed.items()):
-        got = aws.call(access, "cloudtrail", reg.region, "GetEventDataStore", resource=arn, EventDataStore=arn)
-        config = got if isinstance(got, CollectionError) else parse.event_data_store_config(as_dict(got))
+        got = aws.read(
+            access,
+            "cloudtrail",
+            reg.region,
+            "GetEventDataStore",
+            lambda res: (str(res.get("Name") or ""), parse.event_data_store_config(res)),
+            resource=arn,
+            EventDataStore=arn,
+        )
+        read_name, config = ("", got) if isinstance(got, CollectionError) else got
         stores.append(
-            EventDataStore(
-                arn=arn,
-                name=name or str(as_dict(got).get("Name") or ""),
-                region=arn_part(arn, 3) or reg.region,
-                config=config,
-            )
+            EventDataStore(arn=arn, name=name or read_name, region=arn_part(arn, 3) or reg.region, config=config)
         )
     reg.event_data_stores = tuple(stores)
 

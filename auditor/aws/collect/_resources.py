@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from auditor.aws.collect import _parse as parse
-from auditor.aws.collect._aws import NOT_CONFIGURED, AccountAccess, Aws, as_dict, not_collected
+from auditor.aws.collect._aws import AccountAccess, Aws, not_collected
 from auditor.model.arn import arn_part
 from auditor.model.snapshot import Bucket, CollectionError, KmsKey
 
@@ -152,16 +152,17 @@ class Resources:
         state["existence"] = "exists"
         state["owner_account_id"] = owner.account_id
         resource = f"arn:{self._partition}:s3:::{name}"
-        loc = self._aws.call(owner, "s3", self._home, "GetBucketLocation", resource=resource, Bucket=name)
+        loc = self._aws.read(
+            owner, "s3", self._home, "GetBucketLocation", parse.bucket_region, resource=resource, Bucket=name
+        )
+        state["region"] = loc
         if isinstance(loc, CollectionError):
-            state["region"] = loc
             # CloudWatch keeps the size in the bucket's region only: asking another
             # region would answer "no datapoint", which reads as a fact.
             state["size_bytes"] = loc
             region = self._home
         else:
-            region = parse.bucket_region(as_dict(loc))
-            state["region"] = region
+            region = loc
             self._submit(f"bucket size {name}", partial(self._bucket_size, state, owner, region, name, resource))
         for fld, op, absent, parser in _BUCKET_READS:
             read = partial(self._bucket_read, state, owner, region, name, resource, fld, op, absent, parser)
@@ -179,13 +180,9 @@ class Resources:
         absent: tuple[str, ...],
         parser: Callable[[Any], Any],
     ) -> None:
-        res = self._aws.call(access, "s3", region, operation, resource=resource, not_configured=absent, Bucket=name)
-        if res is NOT_CONFIGURED:
-            state[fld] = None
-        elif isinstance(res, CollectionError):
-            state[fld] = res
-        else:
-            state[fld] = self._parsed(parser, res, access.account_id, region, "s3", operation, resource)
+        state[fld] = self._aws.read(
+            access, "s3", region, operation, parser, resource=resource, not_configured=absent, absent=None, Bucket=name
+        )
 
     def _bucket_size(self, state: dict[str, Any], access: AccountAccess, region: str, name: str, resource: str) -> None:
         """The bucket's S3 Standard bytes from CloudWatch's daily storage metric.
@@ -195,11 +192,12 @@ class Resources:
         size is unknown, and no check's verdict depends on it.
         """
         start, end = size_window(datetime.now(UTC))
-        res = self._aws.call(
+        state["size_bytes"] = self._aws.read(
             access,
             "cloudwatch",
             region,
             "GetMetricStatistics",
+            parse.bucket_size_bytes,
             resource=resource,
             Namespace="AWS/S3",
             MetricName="BucketSizeBytes",
@@ -212,37 +210,6 @@ class Resources:
             Period=86400,
             Statistics=["Average"],
         )
-        if isinstance(res, CollectionError):
-            state["size_bytes"] = res
-        else:
-            state["size_bytes"] = self._parsed(
-                parse.bucket_size_bytes, res, access.account_id, region, "cloudwatch", "GetMetricStatistics", resource
-            )
-
-    def _parsed(
-        self,
-        parser: Callable[[Any], Any],
-        res: object,
-        account: str,
-        region: str,
-        service: str,
-        operation: str,
-        resource: str,
-    ) -> Any:
-        try:
-            return parser(as_dict(res))
-        except ValueError as exc:  # e.g. a policy document that is not a JSON object
-            err = CollectionError(
-                account_id=account,
-                region=region,
-                service=service,
-                operation=operation,
-                error_code="MalformedResponse",
-                message=str(exc),
-                resource=resource,
-            )
-            self._aws.report(err)
-            return err
 
     def _unowned_bucket(self, name: str, requester: AccountAccess, state: dict[str, Any]) -> None:
         resource = f"arn:{self._partition}:s3:::{name}"
@@ -317,25 +284,32 @@ class Resources:
         region = arn_part(key_ref, 3) or trail_home
         access = self._accessible.get(key_account) or requester
         state["account_id"], state["region"] = key_account, region
-        desc = self._aws.call(access, "kms", region, "DescribeKey", resource=key_ref, KeyId=key_ref)
-        if isinstance(desc, CollectionError):
-            state["metadata"] = state["rotation"] = desc
+        meta = self._aws.read(access, "kms", region, "DescribeKey", parse.key_metadata, resource=key_ref, KeyId=key_ref)
+        state["metadata"] = meta
+        if isinstance(meta, CollectionError):
+            state["rotation"] = meta
+        elif meta.key_manager == "CUSTOMER" and meta.key_spec == "SYMMETRIC_DEFAULT" and meta.origin == "AWS_KMS":
+            state["rotation"] = self._aws.read(
+                access,
+                "kms",
+                region,
+                "GetKeyRotationStatus",
+                lambda res: bool(res.get("KeyRotationEnabled", False)),
+                resource=key_ref,
+                KeyId=meta.arn,
+            )
         else:
-            meta = parse.key_metadata(as_dict(desc))
-            state["metadata"] = meta
             state["rotation"] = None  # not applicable unless a customer-managed symmetric key
-            if meta.key_manager == "CUSTOMER" and meta.key_spec == "SYMMETRIC_DEFAULT" and meta.origin == "AWS_KMS":
-                rot = self._aws.call(access, "kms", region, "GetKeyRotationStatus", resource=key_ref, KeyId=meta.arn)
-                state["rotation"] = (
-                    rot if isinstance(rot, CollectionError) else bool(as_dict(rot).get("KeyRotationEnabled", False))
-                )
-        pol = self._aws.call(
-            access, "kms", region, "GetKeyPolicy", resource=key_ref, KeyId=key_ref, PolicyName="default"
+        state["policy"] = self._aws.read(
+            access,
+            "kms",
+            region,
+            "GetKeyPolicy",
+            parse.key_policy,
+            resource=key_ref,
+            KeyId=key_ref,
+            PolicyName="default",
         )
-        if isinstance(pol, CollectionError):
-            state["policy"] = pol
-        else:
-            state["policy"] = self._parsed(parse.key_policy, pol, key_account, region, "kms", "GetKeyPolicy", key_ref)
 
     def _freeze_key(self, key_ref: str) -> KmsKey:
         state = self._keys[key_ref]

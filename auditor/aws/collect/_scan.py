@@ -476,32 +476,44 @@ class Scan:
             acc.trail_details[arn] = details
 
         def status() -> None:
-            res = self._aws.call(access, "cloudtrail", home, "GetTrailStatus", resource=arn, Name=arn)
-            details["status"] = res if isinstance(res, CollectionError) else parse.trail_status(as_dict(res))
+            details["status"] = self._aws.read(
+                access, "cloudtrail", home, "GetTrailStatus", parse.trail_status, resource=arn, Name=arn
+            )
 
         def selectors() -> None:
-            res = self._aws.call(access, "cloudtrail", home, "GetEventSelectors", resource=arn, TrailName=arn)
-            details["selectors"] = (
-                res if isinstance(res, CollectionError) else parse.event_selectors(as_dict(res), custom)
+            details["selectors"] = self._aws.read(
+                access,
+                "cloudtrail",
+                home,
+                "GetEventSelectors",
+                partial(parse.event_selectors, has_custom_selectors=custom),
+                resource=arn,
+                TrailName=arn,
             )
 
         def insights() -> None:
-            res = self._aws.call(
+            details["insights"] = self._aws.read(
                 access,
                 "cloudtrail",
                 home,
                 "GetInsightSelectors",
+                parse.insight_types,
                 resource=arn,
                 not_configured=("InsightNotEnabledException",),
                 TrailName=arn,
             )
-            details["insights"] = res if isinstance(res, CollectionError) else parse.insight_types(as_dict(res))
 
         def tags() -> None:
-            res = self._aws.call(
-                access, "cloudtrail", home, "ListTags", resource=arn, paginate=True, ResourceIdList=[arn]
+            details["tags"] = self._aws.read(
+                access,
+                "cloudtrail",
+                home,
+                "ListTags",
+                partial(parse.trail_tags, arn=arn),
+                resource=arn,
+                paginate=True,
+                ResourceIdList=[arn],
             )
-            details["tags"] = res if isinstance(res, CollectionError) else parse.trail_tags(as_dict(res), arn)
 
         unit = reg.unit if reg is not None else None
         tasks: list[tuple[str, Callable[[], None]]] = [
