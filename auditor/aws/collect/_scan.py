@@ -475,56 +475,27 @@ class Scan:
         with self._lock:
             acc.trail_details[arn] = details
 
-        def status() -> None:
-            details["status"] = self._aws.read(
-                access, "cloudtrail", home, "GetTrailStatus", parse.trail_status, resource=arn, Name=arn
-            )
+        def read(detail: str, operation: str, parser: Callable[[dict[str, Any]], Any], **params: Any) -> None:
+            details[detail] = self._aws.read(access, "cloudtrail", home, operation, parser, resource=arn, **params)
 
-        def selectors() -> None:
-            details["selectors"] = self._aws.read(
-                access,
-                "cloudtrail",
-                home,
-                "GetEventSelectors",
-                partial(parse.event_selectors, has_custom_selectors=custom),
-                resource=arn,
-                TrailName=arn,
-            )
-
-        def insights() -> None:
-            details["insights"] = self._aws.read(
-                access,
-                "cloudtrail",
-                home,
+        selectors = partial(parse.event_selectors, has_custom_selectors=custom)
+        tasks = [
+            partial(read, "status", "GetTrailStatus", parse.trail_status, Name=arn),
+            partial(read, "selectors", "GetEventSelectors", selectors, TrailName=arn),
+            partial(
+                read,
+                "insights",
                 "GetInsightSelectors",
                 parse.insight_types,
-                resource=arn,
                 not_configured=("InsightNotEnabledException",),
                 TrailName=arn,
-            )
-
-        def tags() -> None:
-            details["tags"] = self._aws.read(
-                access,
-                "cloudtrail",
-                home,
-                "ListTags",
-                partial(parse.trail_tags, arn=arn),
-                resource=arn,
-                paginate=True,
-                ResourceIdList=[arn],
-            )
-
-        unit = reg.unit if reg is not None else None
-        tasks: list[tuple[str, Callable[[], None]]] = [
-            ("status", status),
-            ("selectors", selectors),
-            ("insights", insights),
+            ),
         ]
         if arn_part(arn, 4) == acc.account_id:  # tags are read from the owner only
-            tasks.append(("tags", tags))
-        for name, fn in tasks:
-            self._submit(f"trail {name} {arn}", fn, unit)
+            tags = partial(parse.trail_tags, arn=arn)
+            tasks.append(partial(read, "tags", "ListTags", tags, paginate=True, ResourceIdList=[arn]))
+        for task in tasks:
+            self._submit(f"trail {task.args[0]} {arn}", task, reg.unit if reg is not None else None)
 
     # ------------------------------------------------------------------ buckets and keys
 
