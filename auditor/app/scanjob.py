@@ -72,24 +72,12 @@ def run_scan_job(
     """
     snapshot, sessions = collect_with_sessions(job.collect, progress=progress, session=session)
     work = RichWork(console) if console is not None else None
-    if job.logs_since and job.athena is not None:
-        from auditor.aws.trail_logs import read_trail_digests
-
-        now = now or datetime.now(UTC)  # one window for the queries and the digests
-        snapshot = _athena_evidence(snapshot, job, now, console)
-        snapshot = read_trail_digests(
-            snapshot,
-            job.collect,
-            since=job.logs_since,
-            public_keys=job.public_keys,
-            console=console,
-            now=now,
-            sessions=sessions,
-            work=work,
-        )
-    elif job.logs_since:
+    if job.logs_since:
         from auditor.aws.trail_logs import read_trail_evidence
 
+        if job.athena is not None:
+            now = now or datetime.now(UTC)  # one window for the queries and the digests
+            snapshot = _athena_evidence(snapshot, job, now, console)
         snapshot = read_trail_evidence(
             snapshot,
             job.collect,
@@ -100,6 +88,7 @@ def run_scan_job(
             now=now,
             sessions=sessions,
             work=work,
+            digests_only=job.athena is not None,
         )
     digest = None
     if job.snapshot_path is not None:

@@ -181,6 +181,7 @@ def read_trail_evidence(
     now: datetime | None = None,
     sessions: AccountSessions | None = None,
     work: WorkProgress | None = None,
+    digests_only: bool = False,
 ) -> Snapshot:
     """Read every in-scope trail's logs (and digests, where validation is on) into the snapshot.
 
@@ -188,6 +189,12 @@ def read_trail_evidence(
     each bucket owner's account is then read with the role the collector assumed,
     renewed before it expires. Without them, each account's role is assumed on first
     use, once. ``work`` hears the files read per trail and the digest chains validated.
+
+    ``digests_only`` is for a scan whose log evidence comes from elsewhere (Athena): the
+    digest files are not in the table, so only they are read, exactly as they are read
+    with the logs (same sessions, keys, scope and failures), and
+    ``logs-digest-integrity`` judges the same document under either engine;
+    ``snapshot.log_evidence`` is then left as it is.
     """
     from auditor.integrity import merge_reports
     from auditor.logs import merge_evidence, read_s3
@@ -195,80 +202,42 @@ def read_trail_evidence(
     run = _log_run(snapshot, options, since, now, sessions, public_keys, work)
     docs: list[dict[str, Any]] = []
     reports: list[Any] = []
-    for trail in _logging_trails(snapshot):
+    trails = _logging_trails(snapshot)
+    for trail in trails:
+        if digests_only and not trail.log_file_validation_enabled:
+            continue  # no digests are due: no bucket session to open
         s3, unreadable, reason = _bucket_client(run, trail)
         if s3 is None:
             docs.append(_unreadable(trail, run.window, reason or ""))
             reports.extend(unreadable)
             continue
         if console is not None:
-            console.print(
-                f"Reading logs of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
+            doing = "Validating digests" if digests_only else "Reading logs"
+            console.print(f"{doing} of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False)
+        if not digests_only:
+            scope_accounts, trail_regions = run.scope(trail)
+            docs.append(
+                read_s3(
+                    s3,
+                    trail.s3_bucket_name or "",
+                    _join(trail.s3_key_prefix, "AWSLogs/"),
+                    run.window,
+                    accounts=scope_accounts,
+                    regions=trail_regions or None,
+                    rules_dir=rules_dir,
+                    progress=_files_progress(run.work, f"Reading logs of {trail.name} (files)"),
+                )
             )
-        scope_accounts, trail_regions = run.scope(trail)
-        docs.append(
-            read_s3(
-                s3,
-                trail.s3_bucket_name or "",
-                _join(trail.s3_key_prefix, "AWSLogs/"),
-                run.window,
-                accounts=scope_accounts,
-                regions=trail_regions or None,
-                rules_dir=rules_dir,
-                progress=_files_progress(run.work, f"Reading logs of {trail.name} (files)"),
-            )
-        )
         reports.extend(_trail_digests(run, trail, s3))
-    if not docs:
+    if not trails:
         # Logs were asked for but no trail of a scanned account delivers to S3: that must read as
         # "could not be assessed", not as "logs were not read" (which --no-logs means).
         docs.append(_no_trail_source(snapshot, run.window))
         reports.extend(_unlisted_reports(snapshot, run.window))
-    evidence = LogEvidence.from_dict(merge_evidence(docs))
     integrity = merge_reports(reports).document() if reports else None
-    return replace(snapshot, log_evidence=evidence, integrity=integrity)
-
-
-def read_trail_digests(
-    snapshot: Snapshot,
-    options: CollectOptions,
-    *,
-    since: str,
-    public_keys: Path | None = None,
-    console: Any = None,
-    now: datetime | None = None,
-    sessions: AccountSessions | None = None,
-    work: WorkProgress | None = None,
-) -> Snapshot:
-    """Validate every in-scope trail's digest chains into ``snapshot.integrity``, reading no log file.
-
-    For a scan whose log evidence comes from elsewhere (Athena): the digest
-    files are not in the table, so they are read from the trail buckets exactly
-    as :func:`read_trail_evidence` reads them (same sessions, keys, scope and
-    failures), and ``logs-digest-integrity`` judges the same document under
-    either engine. ``snapshot.log_evidence`` is left as it is.
-    """
-    from auditor.integrity import merge_reports
-
-    run = _log_run(snapshot, options, since, now, sessions, public_keys, work)
-    reports: list[Any] = []
-    trails = _logging_trails(snapshot)
-    for trail in trails:
-        if not trail.log_file_validation_enabled:
-            continue  # no digests are due: no bucket session to open
-        s3, unreadable, _ = _bucket_client(run, trail)
-        if s3 is None:
-            reports.extend(unreadable)
-            continue
-        if console is not None:
-            console.print(
-                f"Validating digests of {trail.name} from s3://{trail.s3_bucket_name}", markup=False, highlight=False
-            )
-        reports.extend(_trail_digests(run, trail, s3))
-    if not trails:
-        reports.extend(_unlisted_reports(snapshot, run.window))
-    integrity = merge_reports(reports).document() if reports else None
-    return replace(snapshot, integrity=integrity)
+    if digests_only:
+        return replace(snapshot, integrity=integrity)
+    return replace(snapshot, log_evidence=LogEvidence.from_dict(merge_evidence(docs)), integrity=integrity)
 
 
 def _no_trail_source(snapshot: Snapshot, window: Any) -> dict[str, Any]:
