@@ -59,6 +59,7 @@ NOT_CONFIGURED: Final = _NotConfigured()
 Response = dict[str, Any]
 CallResult = Response | _NotConfigured | CollectionError
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class _Empty:
@@ -358,27 +359,32 @@ class Aws:
         """
         if isinstance(access.credentials, AssumedRole):
             return access.credentials.botocore_credentials
-        key = access.credentials.access_key_id if access.credentials is not None else ""
-        cached = self._signing.get(key)  # a dict read is atomic: no lock on the hot path
-        if cached is not None:
-            return cached
+        creds = access.credentials
+        if creds is None:
+            return self._once(self._signing, "", self._session_credentials)
+        return self._once(
+            self._signing,
+            creds.access_key_id,
+            lambda: BotocoreCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token),
+        )
+
+    def _session_credentials(self) -> Any:
+        found = self._session.get_credentials()
+        if found is None:
+            raise NoCredentialsError()
+        return found
+
+    def _once(self, cache: dict[Any, V], key: Any, make: Callable[[], V]) -> V:
+        """``cache[key]``, made under the lock the first time; a dict read is atomic, so no lock on the hot path."""
+        found = cache.get(key)
+        if found is not None:
+            return found
         with self._lock:
-            cached = self._signing.get(key)
-            if cached is not None:
-                return cached
-            if access.credentials is None:
-                found = self._session.get_credentials()
-                if found is None:
-                    raise NoCredentialsError()
-                self._signing[key] = found
-                return found
-            made = BotocoreCredentials(
-                access.credentials.access_key_id,
-                access.credentials.secret_access_key,
-                access.credentials.session_token,
-            )
-            self._signing[key] = made
-            return made
+            found = cache.get(key)
+            if found is None:
+                found = make()
+                cache[key] = found
+            return found
 
     @contextmanager
     def acting_as(self, access: AccountAccess) -> Iterator[None]:
@@ -402,17 +408,9 @@ class Aws:
         inside :meth:`acting_as`.
         """
         del access  # every account shares the client; see the class docstring
-        key = (region, service)
-        cached = self._clients.get(key)  # a dict read is atomic: no lock on the hot path
-        if cached is not None:
-            return cached
-        with self._lock:
-            cached = self._clients.get(key)
-            if cached is not None:
-                return cached
-            created = self._new_client(service, region, self._sign_as_bound_account)
-            self._clients[key] = created
-            return created
+        return self._once(
+            self._clients, (region, service), lambda: self._new_client(service, region, self._sign_as_bound_account)
+        )
 
     def bound_client(self, access: AccountAccess, service: str, region: str) -> Any:
         """A client of its own that always signs as ``access`` (renewing an assumed role's credentials).
@@ -423,22 +421,15 @@ class Aws:
         request by the same hook design, with ``access``'s credentials fixed.
         """
         signing = self._signing_credentials(access)
-        key = (id(signing), region, service)
-        cached = self._bound_clients.get(key)
-        if cached is not None:
-            return cached[1]
 
         def sign_as_access(request: Any, **_: Any) -> None:
             request.context.setdefault("signing", {})["request_credentials"] = signing
 
-        with self._lock:
-            cached = self._bound_clients.get(key)
-            if cached is not None:
-                return cached[1]
-            created = self._new_client(service, region, sign_as_access)
-            # the credentials object is kept with its client so that its id() stays unique
-            self._bound_clients[key] = (signing, created)
-            return created
+        # the credentials object is kept with its client so that its id() stays unique
+        key = (id(signing), region, service)
+        return self._once(
+            self._bound_clients, key, lambda: (signing, self._new_client(service, region, sign_as_access))
+        )[1]
 
     def _new_client(self, service: str, region: str, signing_hook: Callable[..., None]) -> Any:
         """A client with placeholder credentials whose requests ``signing_hook`` signs (lock held)."""
