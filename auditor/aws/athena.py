@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -156,13 +156,7 @@ class QueryStats:
     reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "query_id": self.query_id,
-            "state": self.state,
-            "data_scanned_bytes": self.data_scanned_bytes,
-            "engine_execution_ms": self.engine_execution_ms,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 @dataclass
