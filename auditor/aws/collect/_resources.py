@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -85,32 +86,23 @@ def size_window(now: datetime) -> tuple[datetime, datetime]:
     return today - timedelta(days=SIZE_LOOKBACK_DAYS), today
 
 
+@dataclass(eq=False, repr=False)  # identity, not value: it holds locks, live state and credentials
 class Resources:
     """Schedules each distinct bucket and key once, then freezes what was read."""
 
-    def __init__(
-        self,
-        aws: Aws,
-        *,
-        partition: str,
-        home: str,
-        trusted_accounts: tuple[str, ...],
-        submit: Submit,
-        bucket_owners: Mapping[str, AccountAccess],
-        unlisted_accounts: tuple[str, ...],
-        accessible: Mapping[str, AccountAccess],
-    ) -> None:
-        self._aws = aws
-        self._partition = partition
-        self._home = home
-        self._trusted = trusted_accounts
-        self._submit = submit
-        self._owners = bucket_owners
-        self._unlisted = unlisted_accounts
-        self._accessible = accessible
-        self._lock = threading.Lock()
-        self._buckets: dict[str, dict[str, Any]] = {}
-        self._keys: dict[str, dict[str, Any]] = {}
+    aws: Aws
+    partition: str
+    home: str
+    trusted_accounts: tuple[str, ...]
+    submit: Submit
+    #: The scanned account that owns each bucket (from its ListBuckets).
+    bucket_owners: Mapping[str, AccountAccess]
+    #: Scanned accounts whose ListBuckets failed: they may own an unlisted bucket.
+    unlisted_accounts: tuple[str, ...]
+    accessible: Mapping[str, AccountAccess]
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _buckets: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    _keys: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     # ------------------------------------------------------------------ requests
 
@@ -121,7 +113,7 @@ class Resources:
                 return
             state: dict[str, Any] = {}
             self._buckets[name] = state
-        self._submit(f"bucket {name}", partial(self._bucket, name, requester, state))
+        self.submit(f"bucket {name}", partial(self._bucket, name, requester, state))
 
     def request_key(self, key_ref: str, requester: AccountAccess, trail_home: str) -> None:
         """Read this key unless already scheduled."""
@@ -130,7 +122,7 @@ class Resources:
                 return
             state: dict[str, Any] = {}
             self._keys[key_ref] = state
-        self._submit(f"key {key_ref}", partial(self._key, key_ref, requester, trail_home, state))
+        self.submit(f"key {key_ref}", partial(self._key, key_ref, requester, trail_home, state))
 
     # ------------------------------------------------------------------ results
 
@@ -145,28 +137,28 @@ class Resources:
     # ------------------------------------------------------------------ buckets
 
     def _bucket(self, name: str, requester: AccountAccess, state: dict[str, Any]) -> None:
-        owner = self._owners.get(name)
+        owner = self.bucket_owners.get(name)
         if owner is None:
             self._unowned_bucket(name, requester, state)
             return
         state["existence"] = "exists"
         state["owner_account_id"] = owner.account_id
-        resource = f"arn:{self._partition}:s3:::{name}"
-        loc = self._aws.read(
-            owner, "s3", self._home, "GetBucketLocation", parse.bucket_region, resource=resource, Bucket=name
+        resource = f"arn:{self.partition}:s3:::{name}"
+        loc = self.aws.read(
+            owner, "s3", self.home, "GetBucketLocation", parse.bucket_region, resource=resource, Bucket=name
         )
         state["region"] = loc
         if isinstance(loc, CollectionError):
             # CloudWatch keeps the size in the bucket's region only: asking another
             # region would answer "no datapoint", which reads as a fact.
             state["size_bytes"] = loc
-            region = self._home
+            region = self.home
         else:
             region = loc
-            self._submit(f"bucket size {name}", partial(self._bucket_size, state, owner, region, name, resource))
+            self.submit(f"bucket size {name}", partial(self._bucket_size, state, owner, region, name, resource))
         for fld, op, absent, parser in _BUCKET_READS:
             read = partial(self._bucket_read, state, owner, region, name, resource, fld, op, absent, parser)
-            self._submit(f"bucket {op} {name}", read)
+            self.submit(f"bucket {op} {name}", read)
 
     def _bucket_read(
         self,
@@ -180,7 +172,7 @@ class Resources:
         absent: tuple[str, ...],
         parser: Callable[[Any], Any],
     ) -> None:
-        state[fld] = self._aws.read(
+        state[fld] = self.aws.read(
             access, "s3", region, operation, parser, resource=resource, not_configured=absent, absent=None, Bucket=name
         )
 
@@ -192,7 +184,7 @@ class Resources:
         size is unknown, and no check's verdict depends on it.
         """
         start, end = size_window(datetime.now(UTC))
-        state["size_bytes"] = self._aws.read(
+        state["size_bytes"] = self.aws.read(
             access,
             "cloudwatch",
             region,
@@ -212,19 +204,19 @@ class Resources:
         )
 
     def _unowned_bucket(self, name: str, requester: AccountAccess, state: dict[str, Any]) -> None:
-        resource = f"arn:{self._partition}:s3:::{name}"
-        head = self._aws.call(requester, "s3", self._home, "HeadBucket", resource=resource, record=False, Bucket=name)
+        resource = f"arn:{self.partition}:s3:::{name}"
+        head = self.aws.call(requester, "s3", self.home, "HeadBucket", resource=resource, record=False, Bucket=name)
         if isinstance(head, CollectionError) and head.error_code in _MISSING_BUCKET_CODES:
             state["existence"] = "missing"  # a fact: the trail writes nowhere
             for fld in _BUCKET_FIELDS:
                 state[fld] = None
             return
         trusted_owner = None
-        for trusted in self._trusted:
-            probe = self._aws.call(
+        for trusted in self.trusted_accounts:
+            probe = self.aws.call(
                 requester,
                 "s3",
-                self._home,
+                self.home,
                 "HeadBucket",
                 resource=resource,
                 record=False,
@@ -234,11 +226,11 @@ class Resources:
             if isinstance(probe, dict):
                 trusted_owner = trusted
                 break
-        if self._unlisted:
+        if self.unlisted_accounts:
             code = "OwnerUnknown"
             message = (
                 f"bucket {name} is not owned by any scanned account whose bucket list could be"
-                f" read; S3 ListBuckets failed in {', '.join(self._unlisted)}, which may own it"
+                f" read; S3 ListBuckets failed in {', '.join(self.unlisted_accounts)}, which may own it"
             )
         else:
             code = "OutOfScope"
@@ -250,14 +242,14 @@ class Resources:
             )
         err = CollectionError(
             account_id=requester.account_id,
-            region=self._home,
+            region=self.home,
             service="s3",
             operation="ListBuckets",
             error_code=code,
             message=message,
             resource=resource,
         )
-        self._aws.report(err)
+        self.aws.report(err)
         if trusted_owner:
             state["existence"] = "exists"
             state["owner_account_id"] = trusted_owner
@@ -269,10 +261,10 @@ class Resources:
     def _freeze_bucket(self, name: str) -> Bucket:
         state = self._buckets[name]
         a = str(state.get("owner_account_id") or "")
-        fields = {fld: state.get(fld, not_collected(a, self._home, "s3", fld)) for fld in _BUCKET_FIELDS}
+        fields = {fld: state.get(fld, not_collected(a, self.home, "s3", fld)) for fld in _BUCKET_FIELDS}
         return Bucket(
             name=name,
-            existence=state.get("existence", not_collected(a, self._home, "s3", "ListBuckets")),
+            existence=state.get("existence", not_collected(a, self.home, "s3", "ListBuckets")),
             owner_account_id=state.get("owner_account_id"),
             **fields,
         )
@@ -282,14 +274,14 @@ class Resources:
     def _key(self, key_ref: str, requester: AccountAccess, trail_home: str, state: dict[str, Any]) -> None:
         key_account = arn_part(key_ref, 4) or requester.account_id
         region = arn_part(key_ref, 3) or trail_home
-        access = self._accessible.get(key_account) or requester
+        access = self.accessible.get(key_account) or requester
         state["account_id"], state["region"] = key_account, region
-        meta = self._aws.read(access, "kms", region, "DescribeKey", parse.key_metadata, resource=key_ref, KeyId=key_ref)
+        meta = self.aws.read(access, "kms", region, "DescribeKey", parse.key_metadata, resource=key_ref, KeyId=key_ref)
         state["metadata"] = meta
         if isinstance(meta, CollectionError):
             state["rotation"] = meta
         elif meta.key_manager == "CUSTOMER" and meta.key_spec == "SYMMETRIC_DEFAULT" and meta.origin == "AWS_KMS":
-            state["rotation"] = self._aws.read(
+            state["rotation"] = self.aws.read(
                 access,
                 "kms",
                 region,
@@ -300,7 +292,7 @@ class Resources:
             )
         else:
             state["rotation"] = None  # not applicable unless a customer-managed symmetric key
-        state["policy"] = self._aws.read(
+        state["policy"] = self.aws.read(
             access,
             "kms",
             region,

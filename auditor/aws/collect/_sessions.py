@@ -8,6 +8,7 @@ roles again with settings of their own.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.aws.collect._aws import AccountAccess, Aws, RoleSpec
@@ -19,6 +20,7 @@ class AccountAccessError(AuditorError):
     """No client can be made for an account: its role could not be assumed."""
 
 
+@dataclass(eq=False, repr=False)  # identity, not value: it holds locks, live state and credentials
 class AccountSessions:
     """Clients in the accounts of one run, each account's role assumed once (and renewed).
 
@@ -33,41 +35,31 @@ class AccountSessions:
     use the base session's credentials, as the collector does.
     """
 
-    def __init__(
-        self,
-        aws: Aws,
-        *,
-        caller_account_id: str,
-        partition: str,
-        home_region: str,
-        role_name: str | None,
-        external_id: str | None,
-        known: dict[str, AccountAccess | CollectionError] | None = None,
-    ) -> None:
-        self._aws = aws
-        self.caller_account_id = caller_account_id
-        self.partition = partition
-        self.home_region = home_region
-        self._role_name = role_name
-        self._external_id = external_id
-        self._known: dict[str, AccountAccess | CollectionError] = dict(known or {})
-        self._lock = threading.Lock()
+    aws: Aws
+    caller_account_id: str
+    partition: str
+    home_region: str
+    role_name: str | None
+    external_id: str | None
+    #: Accounts already entered (or refused) by the collector.
+    known: dict[str, AccountAccess | CollectionError] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def access(self, account_id: str) -> AccountAccess | CollectionError:
         """How to call ``account_id``, or why it cannot be called (assumes its role at most once)."""
-        if account_id == self.caller_account_id or self._role_name is None:
+        if account_id == self.caller_account_id or self.role_name is None:
             return AccountAccess(account_id=account_id)
-        found = self._known.get(account_id)
+        found = self.known.get(account_id)
         if found is not None:
             return found
         with self._lock:  # one AssumeRole per account even when threads ask at once
-            found = self._known.get(account_id)
+            found = self.known.get(account_id)
             if found is None:
-                spec = RoleSpec.for_account(self.partition, account_id, self._role_name, self._external_id)
-                found = self._aws.assume(
+                spec = RoleSpec.for_account(self.partition, account_id, self.role_name, self.external_id)
+                found = self.aws.assume(
                     account_id, spec, via=AccountAccess(self.caller_account_id), region=self.home_region
                 )
-                self._known[account_id] = found
+                self.known[account_id] = found
             return found
 
     def client(self, account_id: str, service: str, region: str | None = None) -> Any:
@@ -79,4 +71,4 @@ class AccountSessions:
         access = self.access(account_id)
         if isinstance(access, CollectionError):
             raise AccountAccessError(f"cannot open a session in {account_id}: {access.reason()}")
-        return self._aws.bound_client(access, service, region or self.home_region)
+        return self.aws.bound_client(access, service, region or self.home_region)
