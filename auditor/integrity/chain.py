@@ -146,159 +146,86 @@ def _result(
     return FileResult("digest", store.location(d.ref.key), status, scope, kind, detail)
 
 
+#: A file's verdict: its status, and what failed with the detail when it did not pass.
+_Verdict = tuple[FileStatus, FailureKind | None, str]
+_VALID: _Verdict = (FileStatus.VALID, None, "")
+
+
 def _judge_digest(run: Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] | None) -> None:
-    """Location, format, key and signature of one digest; sets d.valid and d.result."""
+    """Location, format, key and signature of one digest; sets d.signature_ok and d.result."""
+    status, kind, detail = _digest_verdict(run, d, scope, vouch)
+    d.signature_ok = status is FileStatus.VALID
+    d.result = _result(d, scope, run.store, status, kind, detail)
+
+
+def _digest_verdict(run: Run, d: _Digest, scope: Scope, vouch: Mapping[str, Any] | None) -> _Verdict:
+    """The first of location, format, key and signature that fails for one digest, or VALID."""
     store = run.store
     if d.error is not None:
         run.errors.append(SourceError(scope, d.error.operation, d.error.code, d.error.message, d.error.resource))
-        d.result = _result(d, scope, store, FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, str(d.error))
-        return
+        return FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, str(d.error)
     if d.data is None:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.DIGEST_CONTENT_ALTERED,
-            f"invalid format: {d.format_error}",
-        )
-        return
+        return FileStatus.INVALID, FailureKind.DIGEST_CONTENT_ALTERED, f"invalid format: {d.format_error}"
     data = d.data
     if (store.bucket and data["digestS3Bucket"] != store.bucket) or data["digestS3Object"] != d.ref.key:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.DIGEST_MOVED,
-            f"has been moved from its original location s3://{data['digestS3Bucket']}/{data['digestS3Object']}",
-        )
-        return
+        origin = f"s3://{data['digestS3Bucket']}/{data['digestS3Object']}"
+        return FileStatus.INVALID, FailureKind.DIGEST_MOVED, f"has been moved from its original location {origin}"
     signature = d.signature
     if signature is None and vouch is not None and isinstance(vouch.get("previousDigestSignature"), str):
         # Offline: the next digest records this one's signature (documented fallback).
         signature = str(vouch["previousDigestSignature"])
     if signature is None:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.SIGNATURE_METADATA_MISSING,
-            "signature metadata missing (x-amz-meta-signature): the digest cannot be verified",
-        )
-        return
+        missing = "signature metadata missing (x-amz-meta-signature): the digest cannot be verified"
+        return FileStatus.INVALID, FailureKind.SIGNATURE_METADATA_MISSING, missing
     algorithm = d.signature_algorithm or str(data.get("digestSignatureAlgorithm") or "")
     if algorithm != SIGNATURE_ALGORITHM:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.SIGNATURE_INVALID,
-            f"unsupported signature algorithm {algorithm!r}",
-        )
-        return
+        return FileStatus.INVALID, FailureKind.SIGNATURE_INVALID, f"unsupported signature algorithm {algorithm!r}"
     if run.keys is None:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.ERROR,
-            FailureKind.SOURCE_UNREADABLE,
-            f"public keys could not be read: {run.keys_error}",
-        )
-        return
+        return FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, f"public keys could not be read: {run.keys_error}"
     key = run.public_key(data["digestPublicKeyFingerprint"])
     if isinstance(key, str):
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.PUBLIC_KEY_NOT_FOUND,
-            f"{key} in region {d.ref.region}",
-        )
-        return
+        return FileStatus.INVALID, FailureKind.PUBLIC_KEY_NOT_FOUND, f"{key} in region {d.ref.region}"
     if verify_signature(key, signature, data, d.inflated):
-        d.signature_ok = True
-        d.result = _result(d, scope, store, FileStatus.VALID)
-        return
+        return _VALID
     recorded_hash = vouch.get("previousDigestHashValue") if vouch else None
     if isinstance(recorded_hash, str) and recorded_hash.lower() != d.sha256:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.DIGEST_CONTENT_ALTERED,
-            f"content changed after delivery: SHA-256 {d.sha256}, the next digest recorded {recorded_hash}",
-        )
-    else:
-        d.result = _result(
-            d,
-            scope,
-            store,
-            FileStatus.INVALID,
-            FailureKind.SIGNATURE_INVALID,
-            "signature verification failed",
-        )
+        altered = f"content changed after delivery: SHA-256 {d.sha256}, the next digest recorded {recorded_hash}"
+        return FileStatus.INVALID, FailureKind.DIGEST_CONTENT_ALTERED, altered
+    return FileStatus.INVALID, FailureKind.SIGNATURE_INVALID, "signature verification failed"
 
 
 def _check_log(run: Run, entry: Mapping[str, Any], scope: Scope) -> FileResult:
-    bucket = str(entry.get("s3Bucket") or "")
+    """One log file a valid digest lists: present, and hashing to the value the digest recorded."""
+    store = run.store_for(str(entry.get("s3Bucket") or ""))
     key = str(entry.get("s3Object") or "")
-    store = run.store_for(bucket)
-    path = store.location(key)
+    status, kind, detail = _log_verdict(run, entry, store, key, scope)
+    return FileResult("log", store.location(key), status, scope, kind, detail)
+
+
+def _log_verdict(run: Run, entry: Mapping[str, Any], store: ObjectStore, key: str, scope: Scope) -> _Verdict:
     expected = str(entry.get("hashValue") or "").lower()
     algorithm = str(entry.get("hashAlgorithm") or "SHA-256")
     if not key or not expected:
-        return FileResult(
-            "log",
-            path,
-            FileStatus.INVALID,
-            scope,
-            FailureKind.DIGEST_CONTENT_ALTERED,
-            "the digest's log file entry has no s3Object or hashValue",
-        )
+        no_entry = "the digest's log file entry has no s3Object or hashValue"
+        return FileStatus.INVALID, FailureKind.DIGEST_CONTENT_ALTERED, no_entry
     if algorithm.upper() != "SHA-256":
-        return FileResult(
-            "log",
-            path,
-            FileStatus.ERROR,
-            scope,
-            FailureKind.SOURCE_UNREADABLE,
-            f"unsupported hash algorithm {algorithm!r}",
-        )
+        return FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, f"unsupported hash algorithm {algorithm!r}"
     try:
         body = store.get(key).body
     except ObjectNotFound:
-        return FileResult("log", path, FileStatus.MISSING, scope, FailureKind.LOG_FILE_MISSING, "not found")
+        return FileStatus.MISSING, FailureKind.LOG_FILE_MISSING, "not found"
     except SourceReadError as exc:
         run.errors.append(SourceError(scope, exc.operation, exc.code, exc.message, exc.resource))
-        return FileResult("log", path, FileStatus.ERROR, scope, FailureKind.SOURCE_UNREADABLE, str(exc))
+        return FileStatus.ERROR, FailureKind.SOURCE_UNREADABLE, str(exc)
     try:
         content = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
     except (OSError, EOFError, zlib.error):
-        return FileResult(
-            "log",
-            path,
-            FileStatus.INVALID,
-            scope,
-            FailureKind.LOG_FILE_MODIFIED,
-            "invalid format: not a readable gzip file",
-        )
+        return FileStatus.INVALID, FailureKind.LOG_FILE_MODIFIED, "invalid format: not a readable gzip file"
     actual = hashlib.sha256(content).hexdigest()
     if actual != expected:
-        return FileResult(
-            "log",
-            path,
-            FileStatus.INVALID,
-            scope,
-            FailureKind.LOG_FILE_MODIFIED,
-            f"hash value doesn't match: expected {expected}, actual {actual}",
-        )
-    return FileResult("log", path, FileStatus.VALID, scope)
+        mismatch = f"hash value doesn't match: expected {expected}, actual {actual}"
+        return FileStatus.INVALID, FailureKind.LOG_FILE_MODIFIED, mismatch
+    return _VALID
 
 
 def _digest_dir(ref: DigestRef) -> str:

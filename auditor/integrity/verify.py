@@ -40,7 +40,7 @@ glue: :func:`auditor.aws.digest_source.verify_s3` opens the buckets and calls
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -124,31 +124,14 @@ def verify_bucket(
             else:
                 listings.setdefault(region, []).extend(res)
 
-        groups: dict[tuple[str, ...], list[DigestRef]] = {}
-        known: dict[tuple[str, ...], set[str]] = {}
-        for keys_listed in listings.values():
-            for key in keys_listed:
-                ref = parse_digest_key(key)
-                if ref is None or ref.account_id != account_id:
-                    continue
-                if want_name is not None and (ref.trail_name != want_name or ref.home_region != want_home):
-                    continue
-                known.setdefault(ref.group, set()).add(key)
-                if in_range_bounds(ref, start, end):
-                    groups.setdefault(ref.group, []).append(ref)
+        def wanted(ref: DigestRef) -> bool:
+            if ref.account_id != account_id:
+                return False
+            return want_name is None or (ref.trail_name == want_name and ref.home_region == want_home)
 
-        all_refs = [r for refs in groups.values() for r in refs]
-        key_map, key_error = fetch_keys(keys, start, end, all_refs)
-        run = Run(
-            store_for,
-            store,
-            pool,
-            key_map,
-            key_error,
-            start,
-            end,
-            timedelta(hours=gap_tolerance_hours),
-        )
+        listed = (key for keys_listed in listings.values() for key in keys_listed)
+        groups, known = _chains(listed, start, end, wanted)
+        run = _open_run(store_for, store, pool, keys, groups, start, end, gap_tolerance_hours)
         scopes: list[Scope] = []
         for region in regions:
             region_groups = {g: refs for g, refs in groups.items() if g[3] == region}
@@ -167,9 +150,7 @@ def verify_bucket(
                 scope = Scope(account_id, region, trail_arn_for(refs[0], trail_arn))
                 scopes.append(scope)
                 verify_chain(run, scope, sorted(refs, key=lambda r: r.end), known[group])
-        if key_map is None:
-            for scope in scopes:
-                run.errors.append(SourceError(scope, "cloudtrail:ListPublicKeys", "KeysUnavailable", key_error))
+        _keys_unavailable(run, scopes, "cloudtrail:ListPublicKeys")
     return finish(run, "s3", location, scopes, start, end, gap_tolerance_hours)
 
 
@@ -194,41 +175,61 @@ def verify_local(
     start = aware(start) if start else None
     end = aware(end) if end else None
     store = LocalStore(folder)
-    groups: dict[tuple[str, ...], list[DigestRef]] = {}
-    known: dict[tuple[str, ...], set[str]] = {}
     try:
         listed = store.list_keys("")
     except SourceReadError as exc:
         raise AuditorError(f"{folder}: cannot list files: {exc}") from exc
-    for key in listed:
-        ref = parse_digest_key(key)
-        if ref is None:
-            continue
-        known.setdefault(ref.group, set()).add(key)
-        if in_range_bounds(ref, start, end):
-            groups.setdefault(ref.group, []).append(ref)
-    all_refs = [r for refs in groups.values() for r in refs]
-    key_map, key_error = fetch_keys(keys, start, end, all_refs)
+    groups, known = _chains(listed, start, end, lambda _ref: True)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        run = Run(
-            lambda _b: store,
-            store,
-            pool,
-            key_map,
-            key_error,
-            start,
-            end,
-            timedelta(hours=gap_tolerance_hours),
-        )
+        run = _open_run(lambda _b: store, store, pool, keys, groups, start, end, gap_tolerance_hours)
         scopes: list[Scope] = []
         for group, refs in sorted(groups.items()):
             scope = Scope(refs[0].account_id, refs[0].region, trail_arn_for(refs[0], None))
             scopes.append(scope)
             verify_chain(run, scope, sorted(refs, key=lambda r: r.end), known[group])
-        if key_map is None:
-            for scope in scopes:
-                run.errors.append(SourceError(scope, "public-keys", "KeysUnavailable", key_error))
+        _keys_unavailable(run, scopes, "public-keys")
     return finish(run, "local", str(folder), scopes, start, end, gap_tolerance_hours)
+
+
+_Chain = tuple[str, ...]
+
+
+def _chains(
+    listed: Iterable[str], start: datetime | None, end: datetime | None, wanted: Callable[[DigestRef], bool]
+) -> tuple[dict[_Chain, list[DigestRef]], dict[_Chain, set[str]]]:
+    """The wanted digests listed, by chain: those in range (to validate), and every key (the chain's known ones)."""
+    groups: dict[_Chain, list[DigestRef]] = {}
+    known: dict[_Chain, set[str]] = {}
+    for key in listed:
+        ref = parse_digest_key(key)
+        if ref is None or not wanted(ref):
+            continue
+        known.setdefault(ref.group, set()).add(key)
+        if in_range_bounds(ref, start, end):
+            groups.setdefault(ref.group, []).append(ref)
+    return groups, known
+
+
+def _open_run(
+    store_for: Callable[[str], ObjectStore],
+    store: ObjectStore,
+    pool: ThreadPoolExecutor,
+    keys: PublicKeySource,
+    groups: Mapping[_Chain, list[DigestRef]],
+    start: datetime | None,
+    end: datetime | None,
+    gap_tolerance_hours: float,
+) -> Run:
+    """A validation run over ``groups``, with the public keys for every digest in them fetched once."""
+    key_map, key_error = fetch_keys(keys, start, end, [r for refs in groups.values() for r in refs])
+    return Run(store_for, store, pool, key_map, key_error, start, end, timedelta(hours=gap_tolerance_hours))
+
+
+def _keys_unavailable(run: Run, scopes: Iterable[Scope], operation: str) -> None:
+    """Without public keys no digest verifies: each scope records why (``operation`` failed)."""
+    if run.keys is None:
+        for scope in scopes:
+            run.errors.append(SourceError(scope, operation, "KeysUnavailable", run.keys_error))
 
 
 def merge_reports(reports: Iterable[IntegrityReport]) -> IntegrityReport:

@@ -73,18 +73,31 @@ class _Doc(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
         return out
 
 
-class _Scoped(_Doc, frozen=True, kw_only=True):
-    """An entry that belongs to one chain: an account's digests for one trail in one region."""
+class _OnChain:
+    """The ``chain`` of an entry with a chain's account, region and trail ARN.
 
+    A mixin rather than a base with the fields, so each entry keeps its keys where
+    the validator writes them (first in :class:`_Scoped`, last in :class:`IntegrityFile`).
+    """
+
+    __slots__ = ()
     account_id: str
     region: str
-    #: Empty when no digest named the trail.
     trail_arn: str
 
     @property
     def chain(self) -> tuple[str, str, str]:
         """(account, region, trail ARN): the chain this entry belongs to."""
         return (self.account_id, self.region, self.trail_arn)
+
+
+class _Scoped(_Doc, _OnChain, frozen=True, kw_only=True):
+    """An entry that belongs to one chain: an account's digests for one trail in one region."""
+
+    account_id: str
+    region: str
+    #: Empty when no digest named the trail.
+    trail_arn: str
 
 
 class IntegrityRange(_Doc, frozen=True, kw_only=True):
@@ -105,7 +118,7 @@ class IntegrityScopeSummary(_Doc, frozen=True, kw_only=True):
     range: IntegrityRange
 
 
-class IntegrityFile(_Doc, frozen=True, kw_only=True):
+class IntegrityFile(_Doc, _OnChain, frozen=True, kw_only=True):
     """The verdict on one digest file or one log file a digest lists."""
 
     kind: FileKind
@@ -116,11 +129,6 @@ class IntegrityFile(_Doc, frozen=True, kw_only=True):
     account_id: str
     region: str
     trail_arn: str
-
-    @property
-    def chain(self) -> tuple[str, str, str]:
-        """(account, region, trail ARN): the chain this file belongs to."""
-        return (self.account_id, self.region, self.trail_arn)
 
 
 class IntegrityFailure(_Doc, frozen=True, kw_only=True):

@@ -17,47 +17,39 @@ __all__ = ["NullProgress", "NullWork", "ProgressSink", "WorkProgress"]
 
 
 class ProgressSink(Protocol):
-    """Receives collection progress events (called from worker threads)."""
+    """Receives collection progress events (called from worker threads).
+
+    Each method does nothing unless a sink overrides it, so a sink that subclasses this
+    one implements only the events it shows.
+    """
 
     def start(self, total_tasks: int) -> None:
         """Called once, when the number of (account, region) units to scan is known."""
+        return None
 
     def task_done(self, account_id: str, region: str) -> None:
         """One (account, region) unit finished (its trails, logs, alarms, Config)."""
+        return None
 
     def call_made(self, service: str, operation: str) -> None:
         """One AWS API call is about to be sent (retries are not counted again)."""
+        return None
 
     def retried(self, service: str, operation: str) -> None:
         """An AWS API call is sent again (throttled, a 5xx, a dropped connection), before its answer counts."""
+        return None
 
     def error(self, err: CollectionError) -> None:
         """A piece of evidence could not be collected; it is also in Snapshot.errors."""
+        return None
 
     def finish(self) -> None:
         """Collection is over (called even when it ended early)."""
+        return None
 
 
-class NullProgress:
-    """A sink that ignores everything: the default when nobody is watching."""
-
-    def start(self, total_tasks: int) -> None:
-        """Ignore."""
-
-    def task_done(self, account_id: str, region: str) -> None:
-        """Ignore."""
-
-    def call_made(self, service: str, operation: str) -> None:
-        """Ignore."""
-
-    def retried(self, service: str, operation: str) -> None:
-        """Ignore."""
-
-    def error(self, err: CollectionError) -> None:
-        """Ignore."""
-
-    def finish(self) -> None:
-        """Ignore."""
+class NullProgress(ProgressSink):
+    """A sink that ignores everything: the default when nobody is watching (every method is the protocol's no-op)."""
 
 
 class WorkProgress(Protocol):

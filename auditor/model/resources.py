@@ -16,6 +16,42 @@ from typing import Any
 
 from auditor.model.arn import arn_part
 
+__all__ = [
+    "AclGrant",
+    "AdvancedEventSelector",
+    "Alarm",
+    "BasicEventSelector",
+    "Bucket",
+    "BucketAcl",
+    "BucketEncryption",
+    "BucketLogging",
+    "CollectionError",
+    "ConfigRecorder",
+    "DataResource",
+    "EventDataStore",
+    "EventDataStoreConfig",
+    "EventSelectors",
+    "FieldSelector",
+    "JsonDict",
+    "KeyMetadata",
+    "KmsKey",
+    "LifecycleRule",
+    "LogGroup",
+    "LogResourcePolicy",
+    "MetricFilter",
+    "MetricTransformation",
+    "ObjectLock",
+    "PublicAccessBlock",
+    "RegionSnapshot",
+    "Subscription",
+    "Tag",
+    "TopicSubscriptions",
+    "Trail",
+    "TrailStatus",
+    "Transition",
+    "Versioning",
+]
+
 JsonDict = Mapping[str, Any]
 
 

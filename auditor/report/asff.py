@@ -35,16 +35,14 @@ Mapping:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from auditor.engine.checkapi import Severity, Status
 from auditor.engine.results import Finding, Results
-from auditor.model.textsafe import safe_https_url, without_surrogates
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.model.textsafe import safe_https_url
+from auditor.report.interface import JsonDocumentRenderer
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
@@ -224,17 +222,10 @@ def asff_findings(results: Results) -> list[dict[str, Any]]:
     return [asff_finding(f, results, timestamp, updated) for f in results.findings]
 
 
-class AsffRenderer(Renderer):
+class AsffRenderer(JsonDocumentRenderer):
     """``--format asff``."""
 
     name = "asff"
     extension = ".json"
     default_filename = "findings.asff.json"
-
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the ASFF array."""
-        return [write_text(out_path, self.render_text(results, options))]
-
-    def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The findings as a JSON array of ASFF findings."""
-        return without_surrogates(json.dumps(asff_findings(results), indent=2, ensure_ascii=False)) + "\n"
+    document = staticmethod(asff_findings)

@@ -105,6 +105,19 @@ class TextRenderer(Renderer):
         """The whole output as text."""
 
 
+class JsonDocumentRenderer(TextRenderer):
+    """A format whose output is one JSON document: :meth:`document`, written as :func:`json_text`."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def document(results: Results) -> Any:
+        """The format's JSON-ready document for ``results``."""
+
+    def render_text(self, results: Results, options: ReportOptions) -> str:
+        """The document, indented, UTF-8 (lone surrogates become U+FFFD)."""
+        return json_text(self.document(results))
+
+
 def json_text(document: Any) -> str:
     """A JSON document as report text: indented, UTF-8, lone surrogates as U+FFFD."""
     return without_surrogates(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

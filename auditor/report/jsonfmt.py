@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from auditor.engine.results import Results
-from auditor.report.interface import ReportOptions, TextRenderer, json_text
+from auditor.report.interface import JsonDocumentRenderer
 
 
-class JsonRenderer(TextRenderer):
+class JsonRenderer(JsonDocumentRenderer):
     """``--format json``."""
 
     name = "json"
     extension = ".json"
     default_filename = "results.json"
 
-    def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The results document, indented, UTF-8 (lone surrogates become U+FFFD)."""
-        return json_text(results.to_dict())
+    @staticmethod
+    def document(results: Results) -> dict[str, Any]:
+        """The results document itself."""
+        return results.to_dict()

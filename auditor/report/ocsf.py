@@ -28,7 +28,7 @@ from auditor.engine.checkapi import Severity, Status, parse_time
 from auditor.engine.results import Finding, Results
 from auditor.model.arn import partition_of
 from auditor.model.textsafe import safe_https_url
-from auditor.report.interface import ReportOptions, TextRenderer, json_text
+from auditor.report.interface import JsonDocumentRenderer
 
 OCSF_VERSION = "1.3.0"
 CLASS_UID = 2003
@@ -142,13 +142,10 @@ def ocsf_findings(results: Results) -> list[dict[str, Any]]:
     return [ocsf_finding(f, results, event_time) for f in results.findings]
 
 
-class OcsfRenderer(TextRenderer):
+class OcsfRenderer(JsonDocumentRenderer):
     """``--format ocsf``."""
 
     name = "ocsf"
     extension = ".json"
     default_filename = "ocsf.json"
-
-    def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The OCSF findings as a JSON array."""
-        return json_text(ocsf_findings(results))
+    document = staticmethod(ocsf_findings)

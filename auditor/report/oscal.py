@@ -29,17 +29,14 @@ Validated in tests against NIST's OSCAL 1.2.3 JSON schema
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict, Results
-from auditor.model.textsafe import without_surrogates
-from auditor.report.interface import Renderer, ReportOptions, write_text
+from auditor.report.interface import JsonDocumentRenderer, ReportOptions
 
 OSCAL_VERSION = "1.2.3"
 #: Namespace of this tool's OSCAL properties.
@@ -265,17 +262,10 @@ def oscal_document(results: Results) -> dict[str, Any]:
     }
 
 
-class OscalRenderer(Renderer):
+class OscalRenderer(JsonDocumentRenderer):
     """``--format oscal``."""
 
     name = "oscal"
     extension = ".json"
     default_filename = "assessment-results.oscal.json"
-
-    def render(self, results: Results, out_path: Path, options: ReportOptions) -> list[Path]:
-        """Write the assessment results."""
-        return [write_text(out_path, self.render_text(results, options))]
-
-    def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The assessment-results document as JSON."""
-        return without_surrogates(json.dumps(oscal_document(results), indent=2, ensure_ascii=False)) + "\n"
+    document = staticmethod(oscal_document)

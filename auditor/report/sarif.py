@@ -41,7 +41,7 @@ from urllib.parse import quote
 from auditor.engine.checkapi import Severity, Status
 from auditor.engine.results import Finding, Results
 from auditor.model.textsafe import safe_https_url, without_surrogates
-from auditor.report.interface import ReportOptions, TextRenderer, json_text
+from auditor.report.interface import JsonDocumentRenderer
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL: Mapping[Severity, str] = {
@@ -243,13 +243,10 @@ def sarif_document(results: Results) -> dict[str, Any]:
     }
 
 
-class SarifRenderer(TextRenderer):
+class SarifRenderer(JsonDocumentRenderer):
     """``--format sarif``."""
 
     name = "sarif"
     extension = ".sarif"
     default_filename = "results.sarif"
-
-    def render_text(self, results: Results, options: ReportOptions) -> str:
-        """The SARIF log as JSON text."""
-        return json_text(sarif_document(results))
+    document = staticmethod(sarif_document)

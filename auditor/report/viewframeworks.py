@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import ControlVerdict, Finding, FrameworkVerdict
@@ -56,17 +56,28 @@ def _why(c: ControlVerdict) -> Mapping[str, str]:
     return c.why if isinstance(c.why, Mapping) else {}
 
 
-def _reasons(
-    c: ControlVerdict,
-    by_id: Mapping[str, Finding],
-    finding_href: Mapping[str, str],
-    check_anchor: Mapping[str, str],
-) -> tuple[ControlReason, ...]:
+@dataclass(frozen=True)
+class MatrixLinks:
+    """What every control row reads: the findings by id, their anchors, and the text limits."""
+
+    by_id: Mapping[str, Finding]
+    finding_href: Mapping[str, str]
+    check_anchor: Mapping[str, str]
+    #: Characters of ids, titles and sections; of descriptions, notes and rationales.
+    short: int
+    limit: int
+
+    def check_href(self, check_id: str, missing: str = "#appendix") -> str:
+        """The link to a check's findings, or ``missing`` when it has none in this report."""
+        return f"#{self.check_anchor[check_id]}" if check_id in self.check_anchor else missing
+
+
+def _reasons(c: ControlVerdict, links: MatrixLinks) -> tuple[ControlReason, ...]:
     """Per mapped check with a result of this control: its worst result and the reason."""
     why = _why(c)
     per_check: dict[str, list[Finding]] = {}
     for fid in c.findings:
-        f = by_id.get(fid)
+        f = links.by_id.get(fid)
         if f is not None:
             per_check.setdefault(f.check_id, []).append(f)
     reasons = []
@@ -77,7 +88,7 @@ def _reasons(
         reasons.append(
             ControlReason(
                 check_id=clip(cid, 120),
-                href=finding_href.get(worst.id) or (f"#{check_anchor[cid]}" if cid in check_anchor else "#findings"),
+                href=links.finding_href.get(worst.id) or links.check_href(cid, "#findings"),
                 status=worst.status.value,
                 status_label=STATUS_LABELS[worst.status.value],
                 reason=_short(reason_text(f"{worst.account_id}/{worst.region}: {worst.message}", 2000), REASON_CHARS),
@@ -90,7 +101,7 @@ def _reasons(
         reasons.append(
             ControlReason(
                 check_id=clip(cid, 120),
-                href=f"#{check_anchor[cid]}" if cid in check_anchor else "#appendix",
+                href=links.check_href(cid),
                 status="ERROR",
                 status_label="No result",
                 reason="the check produced no result in this run (for example log checks without --logs)",
@@ -103,22 +114,15 @@ def _reasons(
     return tuple(reasons)
 
 
-def control_row(
-    fw: FrameworkVerdict,
-    c: ControlVerdict,
-    by_id: Mapping[str, Finding],
-    finding_href: Mapping[str, str],
-    check_anchor: Mapping[str, str],
-    short: int,
-    limit: int,
-) -> ControlRow:
+def control_row(fw: FrameworkVerdict, c: ControlVerdict, links: MatrixLinks) -> ControlRow:
     """One control of a matrix."""
+    by_id, finding_href, short, limit = links.by_id, links.finding_href, links.short, links.limit
     deciding = sorted(
         (fid for fid in c.findings if fid in finding_href and fid in by_id),
         key=lambda fid: DETAIL_PRIORITY.get(by_id[fid].status, 9),
     )
     needing = [fid for fid in deciding if by_id[fid].status is not Status.PASS]
-    links = tuple(
+    shown = tuple(
         ControlLink(
             href=finding_href[fid],
             label=clip(f"{by_id[fid].check_id}: {by_id[fid].account_id}/{by_id[fid].region}", 160),
@@ -134,21 +138,18 @@ def control_row(
         status_label=CONTROL_STATUS_LABELS.get(c.status, clip(c.status, 40)),
         automation=clip(c.automation, 40),
         section=clip(c.section, short),
-        checks=tuple(
-            ControlLink(href=f"#{check_anchor[cid]}" if cid in check_anchor else "#appendix", label=clip(cid, short))
-            for cid in c.checks
-        ),
-        findings=links,
-        more_findings=max(0, len(needing) - len(links)),
+        checks=tuple(ControlLink(href=links.check_href(cid), label=clip(cid, short)) for cid in c.checks),
+        findings=shown,
+        more_findings=max(0, len(needing) - len(shown)),
         description=clip(c.description, limit),
         notes=clip(c.notes, limit),
         waived=c.waived,
-        reasons=_reasons(c, by_id, finding_href, check_anchor),
+        reasons=_reasons(c, links),
         retention_satisfied=c.retention_satisfied,
         pairings=tuple(
             Pairing(
                 check_id=clip(cid, short),
-                href=f"#{check_anchor[cid]}" if cid in check_anchor else "#appendix",
+                href=links.check_href(cid),
                 why=clip(why.get(cid, ""), limit),
             )
             for cid in c.checks
@@ -206,22 +207,15 @@ def short_name(title: str, version: str) -> str:
     return clip(f"{name} {version}" if plain and len(version) <= 40 else name, 80)
 
 
-def framework_view(
-    fw: FrameworkVerdict,
-    by_id: Mapping[str, Finding],
-    finding_href: Mapping[str, str],
-    check_anchor: Mapping[str, str],
-    short: int,
-    limit: int,
-) -> FrameworkView:
+def framework_view(fw: FrameworkVerdict, links: MatrixLinks) -> FrameworkView:
     """A framework's section: matrix (automated and partial controls), manual controls and counts."""
     rows: list[ControlRow] = []
     manual: list[ControlRow] = []
     for c in fw.controls:
-        row = control_row(fw, c, by_id, finding_href, check_anchor, short, limit)
+        row = control_row(fw, c, links)
         (manual if c.status == "MANUAL" or c.automation == "manual" else rows).append(row)
     counts = Counter(c.status for c in fw.controls)
-    return _assemble(fw.id, fw.title, fw.version, _score(fw.score), counts, rows, manual, (fw.id,), short)
+    return _assemble(fw.id, fw.title, fw.version, _score(fw.score), counts, rows, manual, (fw.id,), links.short)
 
 
 def _assemble(
@@ -301,20 +295,13 @@ def _merge(views: Sequence[FrameworkView], verdicts: Sequence[FrameworkVerdict])
     return replace(view, anchor=first.anchor, extra_anchors=tuple(v.anchor for v in views[1:]))
 
 
-def framework_views(
-    frameworks: Sequence[FrameworkVerdict],
-    by_id: Mapping[str, Finding],
-    finding_href: Mapping[str, str],
-    check_anchor: Mapping[str, str],
-    short: int,
-    limit: int,
-) -> tuple[FrameworkView, ...]:
+def framework_views(frameworks: Sequence[FrameworkVerdict], links: MatrixLinks) -> tuple[FrameworkView, ...]:
     """One view per framework, versions of the same framework (same title) merged into one."""
     groups: dict[str, list[FrameworkVerdict]] = {}
     for fw in frameworks:
         groups.setdefault(fw.title, []).append(fw)
     out = []
     for members in groups.values():
-        views = [framework_view(fw, by_id, finding_href, check_anchor, short, limit) for fw in members]
+        views = [framework_view(fw, links) for fw in members]
         out.append(views[0] if len(views) == 1 else _merge(views, members))
     return tuple(out)

@@ -37,7 +37,7 @@ from auditor.report.viewfindings import (
     severity_key,
     sigma_view,
 )
-from auditor.report.viewframeworks import framework_views
+from auditor.report.viewframeworks import MatrixLinks, framework_views
 from auditor.report.viewtext import (
     BAR_COLORS,
     MAX_DRIFT_ROWS,
@@ -218,7 +218,7 @@ def build_view(
             for sev in SEVERITY_ORDER
         ),
         charts=charts,
-        frameworks=framework_views(results.frameworks, by_id, finding_href, check_anchor, short, limit),
+        frameworks=framework_views(results.frameworks, MatrixLinks(by_id, finding_href, check_anchor, short, limit)),
         check_groups=groups,
         not_assessed=not_assessed,
         waived=waived,

@@ -14,7 +14,7 @@ can never PASS a trail that does not. That is the product's promise.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from auditor.model.snapshot import (
@@ -250,18 +250,67 @@ def is_all_buckets_value(value: str) -> bool:
     return bool(_ALL_BUCKETS_VALUE.match(value))
 
 
-def _arn_covers_all_buckets(conditions: Sequence[FieldSelector]) -> bool:
-    """resources.ARN conditions that every S3 object ARN satisfies."""
+def _starts_with_cover(conditions: Sequence[FieldSelector], covers: Callable[[str], bool]) -> bool:
+    """resources.ARN conditions that are StartsWith only, each with a value ``covers`` accepts."""
     for fs in conditions:
         if fs.equals or fs.ends_with or fs.not_equals or fs.not_starts_with or fs.not_ends_with:
             return False
         if not fs.starts_with:
             return False
-        if not any(
-            f"arn:{p}:s3:::".startswith(v) or is_all_buckets_value(v) for v in fs.starts_with for p in _PARTITIONS
-        ):
+        if not any(covers(v) for v in fs.starts_with):
             return False
     return True
+
+
+def _arn_covers_all_buckets(conditions: Sequence[FieldSelector]) -> bool:
+    """resources.ARN conditions that every S3 object ARN satisfies."""
+    return _starts_with_cover(
+        conditions,
+        lambda v: is_all_buckets_value(v) or any(f"arn:{p}:s3:::".startswith(v) for p in _PARTITIONS),
+    )
+
+
+def _listed(values: Sequence[str]) -> str:
+    """The first five values of a basic selector, and "..." when there are more."""
+    return ", ".join(values[:5]) + (" ..." if len(values) > 5 else "")
+
+
+def _unrestricted_data_selectors(
+    selectors: EventSelectors,
+    resource_type: str,
+    event_source: str,
+    arn_covers_all: Callable[[Sequence[FieldSelector]], bool],
+    what: str,
+    partial: list[str],
+) -> Iterator[tuple[str, bool, bool]]:
+    """(label, read, write) of each advanced selector that records ``resource_type`` data events for every resource.
+
+    A selector that records them for some resources (``resources.ARN``, or a
+    condition on another field) is noted in ``partial`` instead; ``what`` names
+    the resources in that note.
+    """
+    for adv in selectors.advanced:
+        fields = _fields(adv)
+        label = adv.name or "unnamed advanced selector"
+        category = fields.pop("eventCategory", None)
+        rtype = fields.pop("resources.type", None)
+        if not category or not _all_match(category, "Data"):
+            continue
+        if not rtype or not _all_match(rtype, resource_type):
+            continue
+        r, w = _read_write(fields.pop("readOnly", None))
+        source = fields.pop("eventSource", None)
+        if source and not _all_match(source, event_source):
+            continue
+        arn = fields.pop("resources.ARN", None)
+        restrictions: list[str] = []
+        if arn and not arn_covers_all(arn):
+            restrictions.append(f"resources.ARN limits the {what}")
+        restrictions.extend(f"condition on {name}" for name in sorted(fields))
+        if restrictions:
+            partial.append(f"{label}: " + "; ".join(restrictions))
+            continue
+        yield label, r, w
 
 
 def s3_data_coverage(selectors: EventSelectors) -> S3DataCoverage:
@@ -277,32 +326,11 @@ def s3_data_coverage(selectors: EventSelectors) -> S3DataCoverage:
                 read = read or rw in ("All", "ReadOnly")
                 write = write or rw in ("All", "WriteOnly")
             else:
-                partial.append(
-                    "basic selector: S3 objects of "
-                    + ", ".join(res.values[:5])
-                    + (" ..." if len(res.values) > 5 else "")
-                )
-    for adv in selectors.advanced:
-        fields = _fields(adv)
-        label = adv.name or "unnamed advanced selector"
-        category = fields.pop("eventCategory", None)
-        rtype = fields.pop("resources.type", None)
-        if not category or not _all_match(category, "Data"):
-            continue
-        if not rtype or not _all_match(rtype, _S3_OBJECT):
-            continue
-        r, w = _read_write(fields.pop("readOnly", None))
-        source = fields.pop("eventSource", None)
-        if source and not _all_match(source, "s3.amazonaws.com"):
-            continue
-        arn = fields.pop("resources.ARN", None)
-        restrictions: list[str] = []
-        if arn and not _arn_covers_all_buckets(arn):
-            restrictions.append("resources.ARN limits the buckets")
-        restrictions.extend(f"condition on {name}" for name in sorted(fields))
-        if restrictions:
-            partial.append(f"{label}: " + "; ".join(restrictions))
-            continue
+                partial.append("basic selector: S3 objects of " + _listed(res.values))
+    advanced = _unrestricted_data_selectors(
+        selectors, _S3_OBJECT, "s3.amazonaws.com", _arn_covers_all_buckets, "buckets", partial
+    )
+    for _label, r, w in advanced:
         read = read or r
         write = write or w
     return S3DataCoverage(read=read, write=write, partial=tuple(partial))
@@ -332,14 +360,9 @@ class DataResourceKind:
 
     def arn_covers_all(self, conditions: Sequence[FieldSelector]) -> bool:
         """resources.ARN conditions that every ARN of this type satisfies."""
-        for fs in conditions:
-            if fs.equals or fs.ends_with or fs.not_equals or fs.not_starts_with or fs.not_ends_with:
-                return False
-            if not fs.starts_with:
-                return False
-            if not any(f"arn:{p}:{self.service}:".startswith(v) for v in fs.starts_with for p in _PARTITIONS):
-                return False
-        return True
+        return _starts_with_cover(
+            conditions, lambda v: any(f"arn:{p}:{self.service}:".startswith(v) for p in _PARTITIONS)
+        )
 
 
 LAMBDA_FUNCTIONS = DataResourceKind("AWS::Lambda::Function", "lambda", "lambda.amazonaws.com", "Lambda functions")
@@ -386,32 +409,11 @@ def data_coverage(selectors: EventSelectors, kind: DataResourceKind) -> DataCove
                 elif rw != "All":
                     partial.append(f"basic selector: {kind.label}, {rw} only")
             else:
-                partial.append(
-                    f"basic selector: {kind.label} "
-                    + ", ".join(res.values[:5])
-                    + (" ..." if len(res.values) > 5 else "")
-                )
-    for adv in selectors.advanced:
-        fields = _fields(adv)
-        label = adv.name or "unnamed advanced selector"
-        category = fields.pop("eventCategory", None)
-        rtype = fields.pop("resources.type", None)
-        if not category or not _all_match(category, "Data"):
-            continue
-        if not rtype or not _all_match(rtype, kind.resource_type):
-            continue
-        r, w = _read_write(fields.pop("readOnly", None))
-        source = fields.pop("eventSource", None)
-        if source and not _all_match(source, kind.event_source):
-            continue
-        arn = fields.pop("resources.ARN", None)
-        restrictions: list[str] = []
-        if arn and not kind.arn_covers_all(arn):
-            restrictions.append(f"resources.ARN limits the {kind.label}")
-        restrictions.extend(f"condition on {name}" for name in sorted(fields))
-        if restrictions:
-            partial.append(f"{label}: " + "; ".join(restrictions))
-            continue
+                partial.append(f"basic selector: {kind.label} " + _listed(res.values))
+    advanced = _unrestricted_data_selectors(
+        selectors, kind.resource_type, kind.event_source, kind.arn_covers_all, kind.label, partial
+    )
+    for label, r, w in advanced:
         if r != w:
             partial.append(f"{label}: {'read' if r else 'write'} events only")
         read = read or r

@@ -336,18 +336,18 @@ class _Parser:
         return expr
 
     def or_expr(self) -> Expr:
-        items = [self.and_expr()]
-        while self.peek().kind == "||":
-            self.take()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return self.chain("||", self.and_expr, Or)
 
     def and_expr(self) -> Expr:
-        items = [self.unary()]
-        while self.peek().kind == "&&":
+        return self.chain("&&", self.unary, And)
+
+    def chain(self, op: _TokKind, operand: Callable[[], Expr], combine: Callable[[tuple[Expr, ...]], Expr]) -> Expr:
+        """``operand (op operand)*``: a lone operand as itself, two or more ``combine``d."""
+        items = [operand()]
+        while self.peek().kind == op:
             self.take()
-            items.append(self.unary())
-        return items[0] if len(items) == 1 else And(tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else combine(tuple(items))
 
     def unary(self) -> Expr:
         tok = self.peek()

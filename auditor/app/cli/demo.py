@@ -6,12 +6,11 @@ import argparse
 from pathlib import Path
 
 from auditor.app.cli.options import (
-    ALL_FORMATS,
     Command,
     add_common,
+    add_cover,
+    add_destination,
     add_evidence_package,
-    formats,
-    page_size,
 )
 from auditor.app.console import (
     stderr_console,
@@ -27,21 +26,10 @@ def add_parsers(command: Command) -> None:
         "trail-auditor demo --output-dir /tmp/demo --format json,pdf",
         "trail-auditor demo --evidence-package demo.zip --sign-key signing-key.pem",
     )
-    dm.add_argument(
-        "--output-dir",
-        type=Path,
-        default=Path("trail-auditor-demo"),
-        help="folder for the demo's outputs (default trail-auditor-demo)",
-    )
-    dm.add_argument(
-        "--format",
-        type=formats,
-        default=("json", "html", "pdf", "asff", "oscal"),
-        help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html,pdf,asff,oscal)",
-    )
-    dm.add_argument("--org-name", default="Example Corp (demo)", help="organisation name on the report cover")
-    dm.add_argument("--label", default="DEMO - SIMULATED DATA", help="confidentiality label in PDF headers")
-    page_size(dm)
+    outputs = ("json", "html", "pdf", "asff", "oscal")
+    demo_help = "folder for the demo's outputs (default trail-auditor-demo)"
+    add_destination(dm, Path("trail-auditor-demo"), demo_help, outputs, ",".join(outputs))
+    add_cover(dm, "Example Corp (demo)", "DEMO - SIMULATED DATA")
     add_evidence_package(dm)
     add_common(dm)
 

@@ -123,20 +123,27 @@ def page_size(p: argparse._ActionsContainer) -> None:
     p.add_argument("--page-size", choices=("A4", "Letter"), default="A4", help="PDF page size (default A4)")
 
 
+def add_destination(
+    p: argparse._ActionsContainer, output_dir: Path, output_dir_help: str, default: tuple[str, ...] | None, shown: str
+) -> None:
+    """--output-dir and --format (scan, evaluate, logs, report, demo); ``shown`` is the formats' default in words."""
+    p.add_argument("--output-dir", type=Path, default=output_dir, help=output_dir_help)
+    p.add_argument(
+        "--format", type=formats, default=default, help=f"comma-separated: {','.join(ALL_FORMATS)} (default {shown})"
+    )
+
+
+def add_cover(p: argparse._ActionsContainer, org_name: str, label: str) -> None:
+    """--org-name, --label and --page-size: what the report's cover and page headers say (report, demo)."""
+    p.add_argument("--org-name", default=org_name, help="organisation name on the report cover")
+    p.add_argument("--label", default=label, help="confidentiality label in PDF headers")
+    page_size(p)
+
+
 def add_output(p: argparse.ArgumentParser, default_fail_on: str = DEFAULT_FAIL_ON.value) -> None:
     g = p.add_argument_group("results")
-    g.add_argument(
-        "--output-dir",
-        type=Path,
-        default=Path("."),
-        help="folder the results are written to (created if missing; default .)",
-    )
-    g.add_argument(
-        "--format",
-        type=formats,
-        default=None,
-        help=f"comma-separated: {','.join(ALL_FORMATS)} (default json,html; json with -o -)",
-    )
+    results_help = "folder the results are written to (created if missing; default .)"
+    add_destination(g, Path("."), results_help, None, "json,html; json with -o -")
     g.add_argument(
         "-o", "--output", default=None, help="write the single --format here ('-' for stdout) instead of --output-dir"
     )

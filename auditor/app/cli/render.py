@@ -11,16 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.app.cli.options import (
-    ALL_FORMATS,
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
     Command,
     add_common,
+    add_cover,
+    add_destination,
     add_securityhub,
     csv_list,
-    formats,
-    page_size,
     severity,
 )
 from auditor.app.cli.outputs import (
@@ -49,14 +48,9 @@ def add_parsers(command: Command) -> None:
         "4 internal error (a bug)",
     )
     rp.add_argument("results_file", type=Path, metavar="RESULTS.json", help="a results.json file")
-    rp.add_argument(
-        "--format", type=formats, default=("html",), help=f"comma-separated: {','.join(ALL_FORMATS)} (default html)"
-    )
+    add_destination(rp, Path("."), "folder for the reports (default .)", ("html",), "html")
     rp.add_argument("-o", "--output", default=None, help="output file for a single --format ('-' for stdout)")
-    rp.add_argument("--output-dir", type=Path, default=Path("."), help="folder for the reports (default .)")
-    rp.add_argument("--org-name", default="", help="organisation name on the report cover")
-    rp.add_argument("--label", default="CONFIDENTIAL", help="confidentiality label in PDF headers")
-    page_size(rp)
+    add_cover(rp, "", "CONFIDENTIAL")
     rp.add_argument(
         "--frameworks", type=csv_list, default=None, help="only these frameworks (of those the results were mapped to)"
     )

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlglot
@@ -86,22 +86,24 @@ def _is(e: exp.Expr, const: exp.Expr) -> bool:
 
 def and_(*items: exp.Expr) -> exp.Expr:
     """Conjunction, folding constants."""
-    kept = [i for i in items if not _is(i, TRUE)]
-    if any(_is(i, FALSE) for i in kept):
-        return FALSE
-    if not kept:
-        return TRUE
-    return kept[0] if len(kept) == 1 else exp.and_(*(exp.paren(i, copy=False) for i in kept), copy=False)
+    return _fold(items, TRUE, FALSE, exp.and_)
 
 
 def or_(*items: exp.Expr) -> exp.Expr:
     """Disjunction, folding constants."""
-    kept = [i for i in items if not _is(i, FALSE)]
-    if any(_is(i, TRUE) for i in kept):
-        return TRUE
+    return _fold(items, FALSE, TRUE, exp.or_)
+
+
+def _fold(
+    items: Sequence[exp.Expr], identity: exp.Expr, absorbing: exp.Expr, join: Callable[..., exp.Expr]
+) -> exp.Expr:
+    """``items`` joined by ``join`` without the ``identity`` constants; ``absorbing`` if one is among them."""
+    kept = [i for i in items if not _is(i, identity)]
+    if any(_is(i, absorbing) for i in kept):
+        return absorbing
     if not kept:
-        return FALSE
-    return kept[0] if len(kept) == 1 else exp.or_(*(exp.paren(i, copy=False) for i in kept), copy=False)
+        return identity
+    return kept[0] if len(kept) == 1 else join(*(exp.paren(i, copy=False) for i in kept), copy=False)
 
 
 def not_(e: exp.Expr) -> exp.Expr:
