@@ -206,37 +206,34 @@ def test_topic_with_only_pending_subscriptions_fails(item: CisItem) -> None:
     assert "no confirmed subscription (1 pending confirmation)" in res.message
 
 
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"is_multi_region": False}, "single-region"),
+        ({"cloudwatch_logs_log_group_arn": None}, "does not deliver to CloudWatch Logs"),
+    ],
+    ids=["single-region", "no-cloudwatch-delivery"],
+)
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_single_region_trail_fails(item: CisItem) -> None:
-    snap = with_trail(with_cis_alarms(sound_snapshot(), item), is_multi_region=False)
+def test_trail_that_cannot_feed_the_alarm_fails(item: CisItem, change: dict[str, Any], words: str) -> None:
+    snap = with_trail(with_cis_alarms(sound_snapshot(), item), **change)
     res = only(snap, item)
     assert res.status is Status.FAIL
-    assert "single-region" in res.message
+    assert words in res.message
 
 
+@pytest.mark.parametrize(
+    ("field", "service", "operation"),
+    [("metric_filters", "logs", "DescribeMetricFilters"), ("alarms", "cloudwatch", "DescribeAlarms")],
+    ids=["metric-filters", "alarms"],
+)
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_trail_not_delivering_to_cloudwatch_fails(item: CisItem) -> None:
-    snap = with_trail(with_cis_alarms(sound_snapshot(), item), cloudwatch_logs_log_group_arn=None)
-    res = only(snap, item)
-    assert res.status is Status.FAIL
-    assert "does not deliver to CloudWatch Logs" in res.message
-
-
-@pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_metric_filters_unreadable_is_error(item: CisItem) -> None:
-    err = denied("DescribeMetricFilters", service="logs")
-    res = only(with_cis_alarms(sound_snapshot(), item, metric_filters=err), item)
+def test_unreadable_alarm_evidence_is_error(item: CisItem, field: str, service: str, operation: str) -> None:
+    err = denied(operation, service=service)
+    res = only(with_cis_alarms(sound_snapshot(), item, **{field: err}), item)
     assert res.status is Status.ERROR
-    assert "logs:DescribeMetricFilters" in res.message and "AccessDenied" in res.message
-    assert res.evidence["collection_errors"][0]["operation"] == "DescribeMetricFilters"
-
-
-@pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_alarms_unreadable_is_error(item: CisItem) -> None:
-    err = denied("DescribeAlarms", service="cloudwatch")
-    res = only(with_cis_alarms(sound_snapshot(), item, alarms=err), item)
-    assert res.status is Status.ERROR
-    assert "cloudwatch:DescribeAlarms" in res.message
+    assert f"{service}:{operation}" in res.message and "AccessDenied" in res.message
+    assert res.evidence["collection_errors"][0]["operation"] == operation
 
 
 # --------------------------------------------------------------------------- the finer points
