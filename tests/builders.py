@@ -381,6 +381,19 @@ def integrity_doc(**parts: Any) -> dict[str, Any]:
     return {**doc, **parts}
 
 
+def listing_denied(bucket: str = BUCKET) -> dict[str, Any]:
+    """An integrity document's ``errors`` entry: listing the trail's digests in ``bucket`` was refused."""
+    return {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "trail_arn": TRAIL_ARN,
+        "operation": "s3:ListBucket",
+        "error_code": "AccessDenied",
+        "message": "Access Denied",
+        "resource": f"s3://{bucket}/",
+    }
+
+
 def check_by_id(check_id: str) -> Check:
     """The check ``check_id`` of the checks package (its module is the id with underscores)."""
     chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
