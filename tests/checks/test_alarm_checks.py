@@ -298,27 +298,24 @@ def test_route_table_filter_with_create_route_table_in_place_of_create_route_fai
     assert '$.eventName = "CreateRoute"' in res.message
 
 
-def test_second_trail_with_unreadable_status_does_not_spoil_a_proven_chain() -> None:
+def with_unreadable_second_trail(snap: Snapshot) -> Snapshot:
+    """``snap`` with a second trail, in eu-west-1, whose status could not be read."""
     other = sound_trail(
         arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
         name="other",
         home_region="eu-west-1",
         status=denied("GetTrailStatus"),
     )
-    snap = with_cis_alarms(sound_snapshot(), ROOT)
-    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+    return replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+
+
+def test_second_trail_with_unreadable_status_does_not_spoil_a_proven_chain() -> None:
+    snap = with_unreadable_second_trail(with_cis_alarms(sound_snapshot(), ROOT))
     assert only(snap, ROOT).status is Status.PASS
 
 
 def test_unreadable_evidence_on_another_path_beats_a_fail() -> None:
-    other = sound_trail(
-        arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
-        name="other",
-        home_region="eu-west-1",
-        status=denied("GetTrailStatus"),
-    )
-    snap = sound_snapshot()  # the sound trail's path FAILs: no filter
-    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+    snap = with_unreadable_second_trail(sound_snapshot())  # the sound trail's path FAILs: no filter
     res = only(snap, ROOT)
     assert res.status is Status.ERROR
     assert [p["status"] for p in res.evidence["paths"]] == ["FAIL", "ERROR"]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from auditor.engine.checkapi import CheckResult, Status
+from auditor.engine.checkapi import Status
 from auditor.model.snapshot import (
     AccountSnapshot,
     BasicEventSelector,
@@ -24,17 +24,13 @@ from tests.builders import (
     REGION,
     advanced_management,
     denied,
-    run_by_id,
     sound_snapshot,
     sound_trail,
     with_account,
     with_region,
     with_trail,
 )
-
-
-def results(check_id: str, snap: Snapshot) -> list[CheckResult]:
-    return run_by_id(check_id, snap)
+from tests.builders import run_by_id as results
 
 
 def status_of(check_id: str, snap: Snapshot, region: str = "global") -> Status:
