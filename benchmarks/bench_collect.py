@@ -41,12 +41,16 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.policydocs
+
 from auditor.aws.collect import CollectOptions, collect
+from tests.policydocs import credential_kwargs, put_alarm
 
 HOME = "us-east-1"
 
@@ -106,14 +110,7 @@ def moto_server() -> Iterator[tuple[str, int]]:
 
 
 def _client(session: boto3.Session, url: str, service: str, region: str, creds: Any) -> Any:
-    kwargs: dict[str, Any] = {}
-    if creds is not None:
-        kwargs = {
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-        }
-    return session.client(service, region_name=region, endpoint_url=url, **kwargs)
+    return session.client(service, region_name=region, endpoint_url=url, **credential_kwargs(creds))
 
 
 def seed(session: boto3.Session, url: str, accounts: int, regions: list[str]) -> list[str]:
@@ -146,17 +143,7 @@ def seed(session: boto3.Session, url: str, accounts: int, regions: list[str]) ->
         )
         topic = mk("sns").create_topic(Name="alarms")["TopicArn"]
         mk("sns").subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
-        mk("cloudwatch").put_metric_alarm(
-            AlarmName="root",
-            MetricName="Root",
-            Namespace="CIS",
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[topic],
-        )
+        put_alarm(mk("cloudwatch"), "root", "Root", "CIS", topic)
         for region in regions:
             mk("config", region).put_configuration_recorder(
                 ConfigurationRecorder={

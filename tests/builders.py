@@ -8,8 +8,11 @@ each test states exactly what breaks a check.
 from __future__ import annotations
 
 from dataclasses import replace
+from importlib import import_module
 from typing import Any
 
+from auditor.engine.checkapi import Check, CheckResult, Settings
+from auditor.engine.runner import run_check
 from auditor.model.snapshot import (
     AccountSnapshot,
     AdvancedEventSelector,
@@ -67,6 +70,19 @@ def denied(
     )
 
 
+def out_of_scope_error(resource: str = BUCKET) -> CollectionError:
+    """The collector's error for a log bucket that an account outside the scanned scope owns."""
+    return CollectionError(
+        ACCOUNT,
+        REGION,
+        "s3",
+        "GetBucketLocation",
+        "OutOfScope",
+        "bucket is owned by an account outside the scanned scope",
+        resource,
+    )
+
+
 def sound_trail(**changes: Any) -> Trail:
     """A logging, multi-region, encrypted, validated, tagged trail notifying SNS, with R+W management
     events and S3, Lambda and DynamoDB data events for all resources."""
@@ -108,6 +124,24 @@ def sound_trail(**changes: Any) -> Trail:
         tags=(Tag("owner", "security"), Tag("purpose", "audit")),
     )
     return replace(trail, **changes)
+
+
+def own_trail(account: str, name: str, region: str = REGION, **changes: Any) -> Trail:
+    """The sound trail as ``account``'s own trail ``name``, not an organisation trail."""
+    return sound_trail(
+        arn=f"arn:aws:cloudtrail:{region}:{account}:trail/{name}",
+        name=name,
+        owner_account_id=account,
+        is_organization_trail=False,
+        **changes,
+    )
+
+
+def advanced_management(*fields: FieldSelector) -> EventSelectors:
+    """One advanced selector on management events, narrowed by ``fields``."""
+    return EventSelectors(
+        advanced=(AdvancedEventSelector("m", (FieldSelector("eventCategory", equals=("Management",)), *fields)),)
+    )
 
 
 def sound_bucket(**changes: Any) -> Bucket:
@@ -345,3 +379,28 @@ def integrity_doc(**parts: Any) -> dict[str, Any]:
         "validated": [],
     }
     return {**doc, **parts}
+
+
+def listing_denied(bucket: str = BUCKET) -> dict[str, Any]:
+    """An integrity document's ``errors`` entry: listing the trail's digests in ``bucket`` was refused."""
+    return {
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "trail_arn": TRAIL_ARN,
+        "operation": "s3:ListBucket",
+        "error_code": "AccessDenied",
+        "message": "Access Denied",
+        "resource": f"s3://{bucket}/",
+    }
+
+
+def check_by_id(check_id: str) -> Check:
+    """The check ``check_id`` of the checks package (its module is the id with underscores)."""
+    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
+    assert chk.meta.id == check_id
+    return chk
+
+
+def run_by_id(check_id: str, snap: Snapshot, settings: Settings | None = None) -> list[CheckResult]:
+    """Every result of the check ``check_id`` on ``snap`` (default settings unless given)."""
+    return run_check(snap, check_by_id(check_id), settings or Settings())

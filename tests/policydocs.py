@@ -36,9 +36,25 @@ def tls_deny_statement(bucket: str, sid: str = "DenyInsecureTransport") -> dict[
     }
 
 
+def block_public_access(on: bool = True) -> dict[str, bool]:
+    """A PublicAccessBlockConfiguration (bucket or account) with all four settings ``on`` or off."""
+    return {"BlockPublicAcls": on, "IgnorePublicAcls": on, "BlockPublicPolicy": on, "RestrictPublicBuckets": on}
+
+
 def policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
     """A policy document holding ``statements``."""
     return {"Version": "2012-10-17", "Statement": [dict(s) for s in statements]}
+
+
+def credential_kwargs(creds: Mapping[str, Any] | None) -> dict[str, Any]:
+    """boto3 client keyword arguments for AssumeRole ``creds`` (none: the session's own)."""
+    if creds is None:
+        return {}
+    return {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
 
 
 def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:

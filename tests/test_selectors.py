@@ -58,15 +58,15 @@ def test_field_operators_are_anded() -> None:
 
 # --------------------------------------------------------------------------- basic management
 
+#: A basic selector's ReadWriteType and whether it records (reads, writes).
+READ_WRITE_TYPES = [
+    ("All", True, True),
+    ("ReadOnly", True, False),
+    ("WriteOnly", False, True),
+]
 
-@pytest.mark.parametrize(
-    ("rw", "read", "write"),
-    [
-        ("All", True, True),
-        ("ReadOnly", True, False),
-        ("WriteOnly", False, True),
-    ],
-)
+
+@pytest.mark.parametrize(("rw", "read", "write"), READ_WRITE_TYPES)
 def test_basic_read_write_type(rw: str, read: bool, write: bool) -> None:
     cov = management_coverage(basic(BasicEventSelector(read_write_type=rw)))
     assert (cov.read, cov.write) == (read, write)
@@ -193,14 +193,7 @@ def test_specific_bucket_values_are_not_all_buckets(value: str) -> None:
     assert not is_all_buckets_value(value)
 
 
-@pytest.mark.parametrize(
-    ("rw", "read", "write"),
-    [
-        ("All", True, True),
-        ("ReadOnly", True, False),
-        ("WriteOnly", False, True),
-    ],
-)
+@pytest.mark.parametrize(("rw", "read", "write"), READ_WRITE_TYPES)
 def test_basic_s3_all_buckets(rw: str, read: bool, write: bool) -> None:
     cov = s3_data_coverage(
         basic(

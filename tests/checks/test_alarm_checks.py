@@ -206,37 +206,34 @@ def test_topic_with_only_pending_subscriptions_fails(item: CisItem) -> None:
     assert "no confirmed subscription (1 pending confirmation)" in res.message
 
 
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"is_multi_region": False}, "single-region"),
+        ({"cloudwatch_logs_log_group_arn": None}, "does not deliver to CloudWatch Logs"),
+    ],
+    ids=["single-region", "no-cloudwatch-delivery"],
+)
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_single_region_trail_fails(item: CisItem) -> None:
-    snap = with_trail(with_cis_alarms(sound_snapshot(), item), is_multi_region=False)
+def test_trail_that_cannot_feed_the_alarm_fails(item: CisItem, change: dict[str, Any], words: str) -> None:
+    snap = with_trail(with_cis_alarms(sound_snapshot(), item), **change)
     res = only(snap, item)
     assert res.status is Status.FAIL
-    assert "single-region" in res.message
+    assert words in res.message
 
 
+@pytest.mark.parametrize(
+    ("field", "service", "operation"),
+    [("metric_filters", "logs", "DescribeMetricFilters"), ("alarms", "cloudwatch", "DescribeAlarms")],
+    ids=["metric-filters", "alarms"],
+)
 @pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_trail_not_delivering_to_cloudwatch_fails(item: CisItem) -> None:
-    snap = with_trail(with_cis_alarms(sound_snapshot(), item), cloudwatch_logs_log_group_arn=None)
-    res = only(snap, item)
-    assert res.status is Status.FAIL
-    assert "does not deliver to CloudWatch Logs" in res.message
-
-
-@pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_metric_filters_unreadable_is_error(item: CisItem) -> None:
-    err = denied("DescribeMetricFilters", service="logs")
-    res = only(with_cis_alarms(sound_snapshot(), item, metric_filters=err), item)
+def test_unreadable_alarm_evidence_is_error(item: CisItem, field: str, service: str, operation: str) -> None:
+    err = denied(operation, service=service)
+    res = only(with_cis_alarms(sound_snapshot(), item, **{field: err}), item)
     assert res.status is Status.ERROR
-    assert "logs:DescribeMetricFilters" in res.message and "AccessDenied" in res.message
-    assert res.evidence["collection_errors"][0]["operation"] == "DescribeMetricFilters"
-
-
-@pytest.mark.parametrize("item", CIS_ITEMS, ids=IDS)
-def test_alarms_unreadable_is_error(item: CisItem) -> None:
-    err = denied("DescribeAlarms", service="cloudwatch")
-    res = only(with_cis_alarms(sound_snapshot(), item, alarms=err), item)
-    assert res.status is Status.ERROR
-    assert "cloudwatch:DescribeAlarms" in res.message
+    assert f"{service}:{operation}" in res.message and "AccessDenied" in res.message
+    assert res.evidence["collection_errors"][0]["operation"] == operation
 
 
 # --------------------------------------------------------------------------- the finer points
@@ -301,27 +298,24 @@ def test_route_table_filter_with_create_route_table_in_place_of_create_route_fai
     assert '$.eventName = "CreateRoute"' in res.message
 
 
-def test_second_trail_with_unreadable_status_does_not_spoil_a_proven_chain() -> None:
+def with_unreadable_second_trail(snap: Snapshot) -> Snapshot:
+    """``snap`` with a second trail, in eu-west-1, whose status could not be read."""
     other = sound_trail(
         arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
         name="other",
         home_region="eu-west-1",
         status=denied("GetTrailStatus"),
     )
-    snap = with_cis_alarms(sound_snapshot(), ROOT)
-    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+    return replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+
+
+def test_second_trail_with_unreadable_status_does_not_spoil_a_proven_chain() -> None:
+    snap = with_unreadable_second_trail(with_cis_alarms(sound_snapshot(), ROOT))
     assert only(snap, ROOT).status is Status.PASS
 
 
 def test_unreadable_evidence_on_another_path_beats_a_fail() -> None:
-    other = sound_trail(
-        arn="arn:aws:cloudtrail:eu-west-1:111111111111:trail/other",
-        name="other",
-        home_region="eu-west-1",
-        status=denied("GetTrailStatus"),
-    )
-    snap = sound_snapshot()  # the sound trail's path FAILs: no filter
-    snap = replace(snap, accounts=(replace(snap.accounts[0], trails=(*snap.accounts[0].trails, other)),))
+    snap = with_unreadable_second_trail(sound_snapshot())  # the sound trail's path FAILs: no filter
     res = only(snap, ROOT)
     assert res.status is Status.ERROR
     assert [p["status"] for p in res.evidence["paths"]] == ["FAIL", "ERROR"]

@@ -26,6 +26,7 @@ from auditor.builtin_checks import (
 from auditor.engine.checkapi import Check, Settings, Status
 from auditor.engine.runner import run_check
 from auditor.model.snapshot import Snapshot
+from tests.policydocs import block_public_access, policy, trail_write_statement
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -44,34 +45,17 @@ def seed_public_bucket(session: boto3.Session) -> None:
     s3.create_bucket(Bucket=BUCKET)
     s3.put_public_access_block(
         Bucket=BUCKET,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": False,
-            "IgnorePublicAcls": False,
-            "BlockPublicPolicy": False,
-            "RestrictPublicBuckets": False,
-        },
+        PublicAccessBlockConfiguration=block_public_access(False),
     )
     s3.put_bucket_acl(Bucket=BUCKET, ACL="public-read")
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "CloudTrailWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/*",
-            },
-            {
-                "Sid": "Everyone",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{BUCKET}/*",
-            },
-        ],
+    everyone = {
+        "Sid": "Everyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{BUCKET}/*",
     }
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy(trail_write_statement(BUCKET), everyone)))
     s3.put_bucket_lifecycle_configuration(
         Bucket=BUCKET,
         LifecycleConfiguration={
@@ -110,12 +94,7 @@ def test_collected_account_block_public_access_masks_public_bucket(
     seed_public_bucket(session)
     session.client("s3control").put_public_access_block(
         AccountId=ACCOUNT,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
+        PublicAccessBlockConfiguration=block_public_access(),
     )
     assert status(bucket_not_public.CHECK, scan(session)) is Status.PASS
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from auditor.builtin_checks import bucket_exists
 from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.engine.runner import run_check
-from auditor.model.snapshot import Bucket, CollectionError, Snapshot
-from tests.builders import ACCOUNT, BUCKET, REGION, denied, sound_snapshot, with_bucket
+from auditor.model.snapshot import Bucket, Snapshot
+from tests.builders import BUCKET, denied, out_of_scope_error, sound_snapshot, with_bucket
 
 LOG_ARCHIVE = "222222222222"
 OUTSIDER = "999999999999"
@@ -27,16 +27,7 @@ def judged(snap: Snapshot, settings: Settings | None = None) -> CheckResult:
 
 
 def out_of_scope(owner: str | None) -> Snapshot:
-    err = CollectionError(
-        ACCOUNT,
-        REGION,
-        "s3",
-        "GetBucketLocation",
-        "OutOfScope",
-        "bucket is owned by an account outside the scanned scope",
-        BUCKET,
-    )
-    return replace(sound_snapshot(), buckets=(Bucket(BUCKET, err, owner_account_id=owner),))
+    return replace(sound_snapshot(), buckets=(Bucket(BUCKET, out_of_scope_error(), owner_account_id=owner),))
 
 
 def test_missing_bucket_fails_with_takeover_risk() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from auditor.builtin_checks import bucket_not_public
 from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.engine.policies import ALL_USERS_URI, AUTHENTICATED_USERS_URI
@@ -69,30 +71,27 @@ def test_allow_with_not_principal_is_public() -> None:
     assert res.status is Status.FAIL
 
 
-def test_public_policy_with_restricting_condition_passes() -> None:
-    for cond in (
-        {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-        {"StringEquals": {"AWS:SourceAccount": "111111111111"}},
-        {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
-        {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}},
-    ):
-        stmt = {**PUBLIC_GET, "Condition": cond}
-        [res] = run(with_bucket(no_bpa(sound_snapshot()), policy=with_statement(stmt)))
-        assert res.status is Status.PASS, cond
-
-
-def test_conditions_that_do_not_restrict_still_fail() -> None:
-    for cond in (
-        {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-        {"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}},
-        {"StringLike": {"aws:SourceAccount": "*"}},
-        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
-        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}},
-        {"Bool": {"aws:SecureTransport": "true"}},
-    ):
-        stmt = {**PUBLIC_GET, "Condition": cond}
-        [res] = run(with_bucket(no_bpa(sound_snapshot()), policy=with_statement(stmt)))
-        assert res.status is Status.FAIL, cond
+@pytest.mark.parametrize(
+    ("cond", "status"),
+    [
+        # Conditions that restrict a public grant to the organisation, an account, a network or an endpoint.
+        ({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, Status.PASS),
+        ({"StringEquals": {"AWS:SourceAccount": "111111111111"}}, Status.PASS),
+        ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, Status.PASS),
+        ({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c"}}, Status.PASS),
+        # Conditions that do not restrict: the grant is still public.
+        ({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, Status.FAIL),
+        ({"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}}, Status.FAIL),
+        ({"StringLike": {"aws:SourceAccount": "*"}}, Status.FAIL),
+        ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, Status.FAIL),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}}, Status.FAIL),
+        ({"Bool": {"aws:SecureTransport": "true"}}, Status.FAIL),
+    ],
+)
+def test_public_policy_passes_only_with_a_restricting_condition(cond: dict[str, Any], status: Status) -> None:
+    stmt = {**PUBLIC_GET, "Condition": cond}
+    [res] = run(with_bucket(no_bpa(sound_snapshot()), policy=with_statement(stmt)))
+    assert res.status is status, cond
 
 
 def test_account_level_block_public_access_masks_public_acl() -> None:

@@ -25,14 +25,15 @@ from auditor.builtin_checks import (
 )
 from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.engine.runner import run_check
-from auditor.model.snapshot import AccountSnapshot, Bucket, CollectionError, Snapshot
+from auditor.model.snapshot import AccountSnapshot, Bucket, Snapshot
 from tests.builders import (
     ACCOUNT,
     BUCKET,
     REGION,
     denied,
+    out_of_scope_error,
+    own_trail,
     sound_snapshot,
-    sound_trail,
     with_account,
     with_bucket,
     with_trail,
@@ -62,15 +63,7 @@ def run(module: ModuleType, snap: Snapshot, settings: Settings | None = None) ->
 
 
 def out_of_scope_bucket(owner: str | None = None) -> Bucket:
-    err = CollectionError(
-        ACCOUNT,
-        REGION,
-        "s3",
-        "GetBucketLocation",
-        "OutOfScope",
-        "bucket is owned by an account outside the scanned scope",
-        BUCKET,
-    )
+    err = out_of_scope_error()
     return Bucket(
         name=BUCKET,
         existence=err,
@@ -154,12 +147,7 @@ def test_inaccessible_account_gets_error_from_engine() -> None:
 
 
 def test_shared_bucket_is_judged_once_under_its_owner() -> None:
-    other_trail = sound_trail(
-        arn=f"arn:aws:cloudtrail:{REGION}:{LOG_ARCHIVE}:trail/local",
-        name="local",
-        owner_account_id=LOG_ARCHIVE,
-        is_organization_trail=False,
-    )
+    other_trail = own_trail(LOG_ARCHIVE, "local")
     second = AccountSnapshot(account_id=LOG_ARCHIVE, trails=(other_trail,))
     snap = sound_snapshot()
     snap = replace(snap, accounts=(*snap.accounts, second))

@@ -7,13 +7,11 @@ could not be read, NOT_APPLICABLE where there is nothing to judge.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-from auditor.engine.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine.runner import run_check
+from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.model.snapshot import (
     AdvancedEventSelector,
     BasicEventSelector,
@@ -38,19 +36,11 @@ from tests.builders import (
     with_region,
     with_trail,
 )
+from tests.builders import check_by_id as check
+from tests.builders import run_by_id as run
 
 GROUP_ARN = LOG_GROUP_ARN[:-2]
 OTHER = "999988887777"
-
-
-def check(check_id: str) -> Check:
-    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
-    assert chk.meta.id == check_id
-    return chk
-
-
-def run(check_id: str, snap: Any, settings: Settings | None = None) -> list[CheckResult]:
-    return run_check(snap, check(check_id), settings or Settings())
 
 
 def statuses(results: list[CheckResult]) -> set[Status]:

@@ -4,13 +4,11 @@ and the trail-* findings that name a store recording the account."""
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-from auditor.engine.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine.runner import run_check
+from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.model.snapshot import AccountSnapshot, CollectionError, OrgAccount, Organization, Snapshot
 from tests.builders import (
     ACCOUNT,
@@ -24,19 +22,10 @@ from tests.builders import (
     with_region,
     with_trail,
 )
+from tests.builders import run_by_id as run
 from tests.mapping.catalogue import LAKE as LAKE_CHECKS
 
 MEMBER = "222222222222"
-
-
-def check(check_id: str) -> Check:
-    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
-    assert chk.meta.id == check_id
-    return chk
-
-
-def run(check_id: str, snap: Snapshot, settings: Settings | None = None) -> list[CheckResult]:
-    return run_check(snap, check(check_id), settings or Settings())
 
 
 def only(results: list[CheckResult]) -> CheckResult:

@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import import_module
 
 import pytest
 
-from auditor.engine.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine.runner import run_check
+from auditor.engine.checkapi import Status
 from auditor.model.snapshot import (
     AccountSnapshot,
-    AdvancedEventSelector,
     BasicEventSelector,
     CollectionError,
     DataResource,
@@ -25,6 +22,7 @@ from auditor.model.snapshot import (
 from tests.builders import (
     ACCOUNT,
     REGION,
+    advanced_management,
     denied,
     sound_snapshot,
     sound_trail,
@@ -32,16 +30,7 @@ from tests.builders import (
     with_region,
     with_trail,
 )
-
-
-def check(check_id: str) -> Check:
-    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
-    assert chk.meta.id == check_id
-    return chk
-
-
-def results(check_id: str, snap: Snapshot) -> list[CheckResult]:
-    return run_check(snap, check(check_id), Settings())
+from tests.builders import run_by_id as results
 
 
 def status_of(check_id: str, snap: Snapshot, region: str = "global") -> Status:
@@ -127,17 +116,7 @@ def test_multi_region_yields_one_result_per_scanned_region() -> None:
         EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)),
         EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)),
         EventSelectors(basic=(BasicEventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)),
-        EventSelectors(
-            advanced=(
-                AdvancedEventSelector(
-                    "m",
-                    (
-                        FieldSelector("eventCategory", equals=("Management",)),
-                        FieldSelector("readOnly", equals=("false",)),
-                    ),
-                ),
-            )
-        ),
+        advanced_management(FieldSelector("readOnly", equals=("false",))),
     ],
 )
 def test_multi_region_needs_complete_management_events(selectors: EventSelectors) -> None:

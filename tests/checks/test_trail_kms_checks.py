@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import import_module
 from typing import Any
 
 import pytest
 
-from auditor.engine.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine.runner import run_check
+from auditor.engine.checkapi import CheckResult, Status
 from auditor.model.snapshot import CollectionError, KeyMetadata, Snapshot
 from tests.builders import (
     ACCOUNT,
@@ -17,6 +15,7 @@ from tests.builders import (
     REGION,
     TRAIL_ARN,
     denied,
+    run_by_id,
     sound_key,
     sound_snapshot,
     sound_trail,
@@ -28,13 +27,13 @@ from tests.builders import (
 KEY_CHECKS = ["trail-kms-key-health", "trail-kms-key-rotation", "trail-kms-key-policy"]
 
 
-def results(check_id: str, snap: Snapshot) -> list[CheckResult]:
-    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
-    return run_check(snap, chk, Settings())
+def kms_denied(operation: str) -> CollectionError:
+    """AccessDenied on a KMS call about the trail key."""
+    return denied(operation, service="kms", resource=KEY_ARN)
 
 
 def only(check_id: str, snap: Snapshot) -> CheckResult:
-    res = results(check_id, snap)
+    res = run_by_id(check_id, snap)
     assert len(res) == 1, res
     return res[0]
 
@@ -78,7 +77,7 @@ def test_key_missing_from_snapshot_is_error(check_id: str) -> None:
 @pytest.mark.parametrize("check_id", KEY_CHECKS)
 def test_shared_key_is_judged_once_per_account(check_id: str) -> None:
     second = sound_trail(arn=TRAIL_ARN.replace("org-trail", "second"), name="second")
-    res = results(check_id, with_account(sound_snapshot(), trails=(sound_trail(), second)))
+    res = run_by_id(check_id, with_account(sound_snapshot(), trails=(sound_trail(), second)))
     assert len(res) == 1
     assert set(res[0].evidence["trails"]) == {TRAIL_ARN, second.arn}
 
@@ -114,7 +113,7 @@ def test_missing_key_fails() -> None:
 
 
 def test_unreadable_key_is_error() -> None:
-    err = denied("DescribeKey", service="kms", resource=KEY_ARN)
+    err = kms_denied("DescribeKey")
     res = only("trail-kms-key-health", with_key(sound_snapshot(), metadata=err))
     assert res.status is Status.ERROR
     assert res.evidence["collection_error"]["error_code"] == "AccessDenied"
@@ -127,18 +126,27 @@ def test_rotation_off_fails() -> None:
     assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=False)).status is Status.FAIL
 
 
-def test_rotation_unreadable_is_error() -> None:
-    err = denied("GetKeyRotationStatus", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=err)).status is Status.ERROR
-
-
-def test_rotation_not_collected_for_customer_key_is_error() -> None:
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), rotation_enabled=None)).status is Status.ERROR
-
-
-def test_rotation_metadata_unreadable_is_error() -> None:
-    err = denied("DescribeKey", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-rotation", with_key(sound_snapshot(), metadata=err)).status is Status.ERROR
+@pytest.mark.parametrize(
+    ("check_id", "change"),
+    [
+        ("trail-kms-key-rotation", {"rotation_enabled": kms_denied("GetKeyRotationStatus")}),
+        ("trail-kms-key-rotation", {"rotation_enabled": None}),  # not collected for a customer key
+        ("trail-kms-key-rotation", {"metadata": kms_denied("DescribeKey")}),
+        ("trail-kms-key-policy", {"policy": kms_denied("GetKeyPolicy")}),
+        ("trail-kms-key-policy", {"policy": None}),  # not collected
+        ("trail-kms-key-policy", {"policy": {"Version": "x"}}),  # no statements
+    ],
+    ids=[
+        "rotation-unreadable",
+        "rotation-not-collected",
+        "rotation-metadata-unreadable",
+        "policy-unreadable",
+        "policy-not-collected",
+        "policy-without-statements",
+    ],
+)
+def test_key_evidence_unreadable_or_missing_is_error(check_id: str, change: dict[str, Any]) -> None:
+    assert only(check_id, with_key(sound_snapshot(), **change)).status is Status.ERROR
 
 
 @pytest.mark.parametrize(
@@ -257,19 +265,6 @@ def test_single_statement_object_is_read() -> None:
     }
     res = only("trail-kms-key-policy", with_key(sound_snapshot(), policy=pol))
     assert res.status is Status.FAIL
-
-
-def test_policy_unreadable_is_error() -> None:
-    err = denied("GetKeyPolicy", service="kms", resource=KEY_ARN)
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=err)).status is Status.ERROR
-
-
-def test_policy_not_collected_is_error() -> None:
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy=None)).status is Status.ERROR
-
-
-def test_policy_without_statements_is_error() -> None:
-    assert only("trail-kms-key-policy", with_key(sound_snapshot(), policy={"Version": "x"})).status is Status.ERROR
 
 
 def test_many_wildcard_action_is_judged_in_linear_time() -> None:

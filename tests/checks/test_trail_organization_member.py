@@ -14,10 +14,13 @@ from tests.builders import (
     ACCOUNT,
     REGIONS,
     denied,
+    own_trail,
     sound_region,
     sound_snapshot,
     sound_trail,
 )
+from tests.checks.test_trail_kms_checks import KEY_CHECKS
+from tests.checks.test_trail_per_trail_checks import PER_TRAIL as TRAIL_CHECKS
 
 MEMBER = "222222222222"
 COVERAGE = [
@@ -28,16 +31,7 @@ COVERAGE = [
     "trail-s3-data-events-read",
     "trail-insights",
 ]
-PER_TRAIL = [
-    "trail-management-events",
-    "trail-log-file-validation",
-    "trail-kms-encryption",
-    "trail-delivery-health",
-    "trail-cloudwatch-logs",
-    "trail-kms-key-health",
-    "trail-kms-key-rotation",
-    "trail-kms-key-policy",
-]
+PER_TRAIL = [*TRAIL_CHECKS, *KEY_CHECKS]
 
 #: The member's copy of the organisation trail: nothing beyond DescribeTrails was readable.
 UNREADABLE_COPY = sound_trail(
@@ -135,12 +129,7 @@ def test_member_organization_check_not_applicable() -> None:
 
 
 def test_member_duplicate_copies_counts_org_trail() -> None:
-    own = sound_trail(
-        arn=f"arn:aws:cloudtrail:us-east-1:{MEMBER}:trail/own",
-        name="own",
-        owner_account_id=MEMBER,
-        is_organization_trail=False,
-    )
+    own = own_trail(MEMBER, "own")
     base = sound_snapshot(organization=Organization("o-abc123", ACCOUNT))
     snap = replace(base, accounts=(*base.accounts, member(UNREADABLE_COPY, own)))
     res = member_results("trail-duplicate-management-copies", snap)

@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from importlib import import_module
 
 import pytest
 
-from auditor.engine.checkapi import Check, CheckResult, Settings, Status
-from auditor.engine.runner import run_check
+from auditor.engine.checkapi import CheckResult, Settings, Status
 from auditor.model.snapshot import (
-    AdvancedEventSelector,
     BasicEventSelector,
     EventSelectors,
     FieldSelector,
@@ -20,7 +17,9 @@ from auditor.model.snapshot import (
 )
 from tests.builders import (
     RECENT,
+    advanced_management,
     denied,
+    run_by_id,
     sound_snapshot,
     sound_trail,
     with_account,
@@ -30,13 +29,8 @@ from tests.builders import (
 OLD = "2026-11-18T12:00:00Z"  # 48 h before the snapshot's collection time
 
 
-def results(check_id: str, snap: Snapshot, settings: Settings | None = None) -> list[CheckResult]:
-    chk: Check = import_module("checks." + check_id.replace("-", "_")).CHECK
-    return run_check(snap, chk, settings or Settings())
-
-
 def only(check_id: str, snap: Snapshot, settings: Settings | None = None) -> CheckResult:
-    res = results(check_id, snap, settings)
+    res = run_by_id(check_id, snap, settings)
     assert len(res) == 1, res
     return res[0]
 
@@ -69,50 +63,82 @@ def test_account_without_trail_is_not_applicable(check_id: str) -> None:
 @pytest.mark.parametrize("check_id", PER_TRAIL)
 def test_one_result_per_owned_trail(check_id: str) -> None:
     second = sound_trail(arn=sound_trail().arn.replace("org-trail", "second"), name="second")
-    res = results(check_id, with_account(sound_snapshot(), trails=(sound_trail(), second)))
+    res = run_by_id(check_id, with_account(sound_snapshot(), trails=(sound_trail(), second)))
     assert sorted(r.resource_id for r in res) == ["org-trail", "second"]
+
+
+# --------------------------------------------------------------------------- what fails each check
+
+
+def _status(**changes: object) -> TrailStatus:
+    base = sound_trail().status
+    assert isinstance(base, TrailStatus)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "field", "value", "words"),
+    [
+        (
+            "trail-management-events",
+            "event_selectors",
+            EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)),
+            "no write management events",
+        ),
+        (
+            "trail-management-events",
+            "event_selectors",
+            EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)),
+            "no read management events",
+        ),
+        (
+            "trail-management-events",
+            "event_selectors",
+            EventSelectors(basic=(BasicEventSelector(include_management_events=False),)),
+            "no management events",
+        ),
+        (
+            "trail-management-events",
+            "event_selectors",
+            EventSelectors(basic=(BasicEventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)),
+            "kms.amazonaws.com",
+        ),
+        (
+            "trail-management-events",
+            "event_selectors",
+            advanced_management(FieldSelector("eventSource", not_equals=("rdsdata.amazonaws.com",))),
+            "rdsdata.amazonaws.com",
+        ),
+        ("trail-delivery-health", "status", _status(is_logging=False), "not logging"),
+        (
+            "trail-delivery-health",
+            "status",
+            _status(latest_delivery_error="AccessDenied"),
+            "last log delivery failed: AccessDenied",
+        ),
+        (
+            "trail-delivery-health",
+            "status",
+            _status(latest_digest_delivery_error="KMS.DisabledException"),
+            "last digest delivery failed",
+        ),
+        ("trail-delivery-health", "status", _status(latest_delivery_time=OLD), "48.0 h old"),
+        ("trail-delivery-health", "status", _status(latest_delivery_time=None), "no delivery recorded"),
+        ("trail-kms-encryption", "kms_key_id", None, "SSE-S3"),
+        ("trail-cloudwatch-logs", "cloudwatch_logs_log_group_arn", None, "no CloudWatch Logs log group"),
+    ],
+)
+def test_trail_problem_fails_saying_why(check_id: str, field: str, value: object, words: str) -> None:
+    res = only(check_id, with_trail(sound_snapshot(), **{field: value}))
+    assert res.status is Status.FAIL
+    assert words in res.message
 
 
 # --------------------------------------------------------------------------- management events
 
 
-@pytest.mark.parametrize(
-    ("selectors", "words"),
-    [
-        (EventSelectors(basic=(BasicEventSelector(read_write_type="ReadOnly"),)), "no write management events"),
-        (EventSelectors(basic=(BasicEventSelector(read_write_type="WriteOnly"),)), "no read management events"),
-        (EventSelectors(basic=(BasicEventSelector(include_management_events=False),)), "no management events"),
-        (
-            EventSelectors(basic=(BasicEventSelector(exclude_management_event_sources=("kms.amazonaws.com",)),)),
-            "kms.amazonaws.com",
-        ),
-        (
-            EventSelectors(
-                advanced=(
-                    AdvancedEventSelector(
-                        "m",
-                        (
-                            FieldSelector("eventCategory", equals=("Management",)),
-                            FieldSelector("eventSource", not_equals=("rdsdata.amazonaws.com",)),
-                        ),
-                    ),
-                )
-            ),
-            "rdsdata.amazonaws.com",
-        ),
-    ],
-)
-def test_incomplete_management_events_fail(selectors: EventSelectors, words: str) -> None:
-    res = only("trail-management-events", with_trail(sound_snapshot(), event_selectors=selectors))
-    assert res.status is Status.FAIL
-    assert words in res.message
-
-
 def test_advanced_all_management_passes() -> None:
-    sel = EventSelectors(
-        advanced=(AdvancedEventSelector("m", (FieldSelector("eventCategory", equals=("Management",)),)),)
-    )
-    res = only("trail-management-events", with_trail(sound_snapshot(), event_selectors=sel))
+    res = only("trail-management-events", with_trail(sound_snapshot(), event_selectors=advanced_management()))
     assert res.status is Status.PASS
 
 
@@ -136,35 +162,7 @@ def test_log_file_validation_off_fails() -> None:
     assert res.status is Status.FAIL
 
 
-def test_no_kms_key_fails() -> None:
-    res = only("trail-kms-encryption", with_trail(sound_snapshot(), kms_key_id=None))
-    assert res.status is Status.FAIL
-    assert "SSE-S3" in res.message
-
-
 # --------------------------------------------------------------------------- delivery health
-
-
-def _status(**changes: object) -> TrailStatus:
-    base = sound_trail().status
-    assert isinstance(base, TrailStatus)
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("status", "words"),
-    [
-        (_status(is_logging=False), "not logging"),
-        (_status(latest_delivery_error="AccessDenied"), "last log delivery failed: AccessDenied"),
-        (_status(latest_digest_delivery_error="KMS.DisabledException"), "last digest delivery failed"),
-        (_status(latest_delivery_time=OLD), "48.0 h old"),
-        (_status(latest_delivery_time=None), "no delivery recorded"),
-    ],
-)
-def test_delivery_problems_fail(status: TrailStatus, words: str) -> None:
-    res = only("trail-delivery-health", with_trail(sound_snapshot(), status=status))
-    assert res.status is Status.FAIL
-    assert words in res.message
 
 
 def test_digest_error_ignored_without_validation() -> None:
@@ -198,12 +196,6 @@ def test_status_not_collected_is_error(check_id: str) -> None:
 
 
 # --------------------------------------------------------------------------- CloudWatch Logs
-
-
-def test_no_log_group_fails() -> None:
-    res = only("trail-cloudwatch-logs", with_trail(sound_snapshot(), cloudwatch_logs_log_group_arn=None))
-    assert res.status is Status.FAIL
-    assert "no CloudWatch Logs log group" in res.message
 
 
 def test_cloudwatch_delivery_time_missing_fails_and_says_so_in_evidence() -> None:

@@ -9,10 +9,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from auditor.report.package import MANIFEST, SIGNATURE
+
+#: What every signed evidence package of a scan holds, whatever else it carries.
+PACKAGE_CORE = frozenset({"results.json", "snapshot.json", MANIFEST, SIGNATURE, "reports/findings.asff.json"})
+
+
+def package_members(path: Path) -> set[str]:
+    """The member names of an evidence package (a zip file)."""
+    with zipfile.ZipFile(path) as zf:
+        return set(zf.namelist())
 
 
 def _free_port() -> int:

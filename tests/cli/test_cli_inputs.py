@@ -321,29 +321,23 @@ def test_summary_sorted_by_severity_and_plurals(tmp_path: Path) -> None:
     assert "1 files" not in proc.stderr and "1 events" not in proc.stderr
 
 
+def logs_to_json(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``logs`` over the Stratus detonations with ``options``, results to tmp_path/r.json; it finds
+    critical activity, so the exit code is 1."""
+    proc = run_cli(
+        ["logs", str(STRATUS), "--since", "2015-01-01", *options, "--format", "json", "-o", str(tmp_path / "r.json")],
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stderr
+    return proc
+
+
 def test_custom_retention_profile_from_a_mappings_folder(tmp_path: Path) -> None:
     (tmp_path / "mine" / "profiles").mkdir(parents=True)
     (tmp_path / "mine" / "profiles" / "sox.yaml").write_text(
         "version: 1\nprofiles:\n  sox:\n    retention_days: 2555\n    hot_retention_days: 90\n"
     )
-    proc = run_cli(
-        [
-            "logs",
-            str(STRATUS),
-            "--since",
-            "2015-01-01",
-            "--mappings",
-            str(tmp_path / "mine"),
-            "--retention-profile",
-            "sox",
-            "--format",
-            "json",
-            "-o",
-            str(tmp_path / "r.json"),
-        ],
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 1, proc.stderr
+    logs_to_json(tmp_path, "--mappings", str(tmp_path / "mine"), "--retention-profile", "sox")
     assert json.loads((tmp_path / "r.json").read_text())["scan"]["profile"] == "sox"
 
 
@@ -353,22 +347,7 @@ def test_baseline_on_a_results_command_prints_expired_waivers(tmp_path: Path) ->
         "version: 1\nwaivers:\n  - check: logs-trail-tampering\n    resource: '*'\n"
         "    reason: old\n    owner: secops@example.com\n    expires: 2020-01-01\n"
     )
-    proc = run_cli(
-        [
-            "logs",
-            str(STRATUS),
-            "--since",
-            "2015-01-01",
-            "--baseline",
-            str(baseline),
-            "--format",
-            "json",
-            "-o",
-            str(tmp_path / "r.json"),
-        ],
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 1, proc.stderr
+    proc = logs_to_json(tmp_path, "--baseline", str(baseline))
     assert "expired waiver (no longer applies): logs-trail-tampering" in proc.stderr
 
 
@@ -382,10 +361,7 @@ def test_listings_go_to_stdout_with_ids_whole(tmp_path: Path) -> None:
 
 
 def test_gate_table_keeps_account_ids_whole(tmp_path: Path) -> None:
-    run_cli(
-        ["logs", str(STRATUS), "--since", "2015-01-01", "--format", "json", "-o", str(tmp_path / "r.json")],
-        cwd=tmp_path,
-    )
+    logs_to_json(tmp_path)
     (tmp_path / "b.yaml").write_text("version: 1\nfail_on: low\n")
     proc = run_cli(
         ["gate", str(tmp_path / "r.json"), "--baseline", str(tmp_path / "b.yaml")], {"COLUMNS": "60"}, cwd=tmp_path

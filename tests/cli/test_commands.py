@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,51 +57,55 @@ def test_logs_command_rejects_bad_window(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
-def test_verify_logs_offline_clean_and_tampered(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class DemoChains:
+    """A clean and a tampered digest chain of ``hours`` hourly digests, their public keys and
+    the verify-logs window arguments that cover them."""
+
+    keys: Path
+    clean: Path
+    bad: Path
+    window: list[str]
+
+
+def demo_chains(tmp_path: Path, hours: int) -> DemoChains:
     key, public = generate_demo_key()
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(public))
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
     clean, bad = tmp_path / "clean", tmp_path / "bad"
-    write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, 6, key)
-    write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, 6, key, tamper=True)
+    write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, hours, key)
+    write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, hours, key, tamper=True)
     window = [
         "--start-time",
         (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--end-time",
-        (start + timedelta(hours=6, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        (start + timedelta(hours=hours, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     ]
-    ok = run_cli(["verify-logs", str(clean), "--public-keys", str(keys), *window, "-o", "-"], cwd=tmp_path)
+    return DemoChains(keys, clean, bad, window)
+
+
+def test_verify_logs_offline_clean_and_tampered(tmp_path: Path) -> None:
+    c = demo_chains(tmp_path, 6)
+    ok = run_cli(["verify-logs", str(c.clean), "--public-keys", str(c.keys), *c.window, "-o", "-"], cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "digest files valid" in ok.stderr
     assert json.loads(ok.stdout)["digests_total"] >= 5
-    tampered = run_cli(["verify-logs", str(bad), "--public-keys", str(keys), *window], cwd=tmp_path)
+    tampered = run_cli(["verify-logs", str(c.bad), "--public-keys", str(c.keys), *c.window], cwd=tmp_path)
     assert tampered.returncode == 1
     assert "modified" in tampered.stderr.lower() or "invalid" in tampered.stderr.lower()
 
 
 def test_verify_logs_quiet_prints_only_the_problems(tmp_path: Path) -> None:
-    key, public = generate_demo_key()
-    keys = tmp_path / "keys.json"
-    keys.write_text(json.dumps(public))
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
-    clean, bad = tmp_path / "clean", tmp_path / "bad"
-    write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, 4, key)
-    write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, 4, key, tamper=True)
-    window = [
-        "--start-time",
-        (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "--end-time",
-        (start + timedelta(hours=4, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    ]
-    ok = run_cli(["verify-logs", str(clean), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    c = demo_chains(tmp_path, 4)
+    ok = run_cli(["verify-logs", str(c.clean), "--public-keys", str(c.keys), *c.window, "-q"], cwd=tmp_path)
     assert ok.returncode == 0 and ok.stderr == "", ok.stderr
-    tampered = run_cli(["verify-logs", str(bad), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    tampered = run_cli(["verify-logs", str(c.bad), "--public-keys", str(c.keys), *c.window, "-q"], cwd=tmp_path)
     assert tampered.returncode == 1
     assert "INVALID" in tampered.stderr and "Results requested" not in tampered.stderr, tampered.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
-    nothing = run_cli(["verify-logs", str(empty), "--public-keys", str(keys), *window, "-q"], cwd=tmp_path)
+    nothing = run_cli(["verify-logs", str(empty), "--public-keys", str(c.keys), *c.window, "-q"], cwd=tmp_path)
     assert nothing.returncode == 1 and "No digest files found" in nothing.stderr, nothing.stderr
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -48,6 +49,17 @@ IAM_ACTION: Final = {
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
 }
+
+
+_KEY_IN_AUTH: Final = re.compile(r"Credential=([^/]+)/")
+
+
+def signing_key_id(request: Any) -> str:
+    """The access key id that signed a botocore request ('' for an unsigned one)."""
+    auth = request.headers.get("Authorization", b"")
+    auth = auth.decode() if isinstance(auth, bytes) else str(auth)
+    match = _KEY_IN_AUTH.search(auth)
+    return match.group(1) if match else ""
 
 
 def iam_action(service: str, operation: str) -> str:

@@ -14,7 +14,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tests.policydocs import archive_rule, policy, put_alarm, start_config_recorder, trail_write_statement
+from tests.policydocs import (
+    archive_rule,
+    credential_kwargs,
+    policy,
+    put_alarm,
+    start_config_recorder,
+    trail_write_statement,
+)
 
 REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -42,14 +49,7 @@ def session() -> Iterator[boto3.Session]:
 
 def client(session: boto3.Session, service: str, region: str = REGION, creds: Any = None) -> Any:
     """A seeding client, optionally with assumed-role credentials."""
-    kwargs: dict[str, Any] = {}
-    if creds is not None:
-        kwargs = {
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-        }
-    return session.client(service, region_name=region, **kwargs)
+    return session.client(service, region_name=region, **credential_kwargs(creds))
 
 
 def assume(session: boto3.Session, account_id: str) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from tests.collect.conftest import (
     client,
     seed_configured_account,
 )
+from tests.policydocs import block_public_access, policy
 
 
 def _scan(session: boto3.Session) -> Snapshot:
@@ -168,12 +169,7 @@ def test_configured_bucket_protections_are_read(session: boto3.Session) -> None:
     )
     s3.put_public_access_block(
         Bucket="locked-logs",
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
+        PublicAccessBlockConfiguration=block_public_access(),
     )
     s3.put_bucket_encryption(
         Bucket="locked-logs",
@@ -187,12 +183,7 @@ def test_configured_bucket_protections_are_read(session: boto3.Session) -> None:
     )
     client(session, "s3control").put_public_access_block(
         AccountId=CALLER,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
+        PublicAccessBlockConfiguration=block_public_access(),
     )
     client(session, "cloudtrail").create_trail(Name="locked", S3BucketName="locked-logs")
 
@@ -246,18 +237,15 @@ def test_trail_tags_log_group_key_and_resource_policies_are_collected(session: b
     import json
 
     seeded: Seeded = seed_configured_account(session)
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "Partner",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
-                "Action": "logs:PutLogEvents",
-                "Resource": seeded.log_group_arn,
-            }
-        ],
-    }
+    document = policy(
+        {
+            "Sid": "Partner",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+            "Action": "logs:PutLogEvents",
+            "Resource": seeded.log_group_arn,
+        }
+    )
     client(session, "logs").put_resource_policy(policyName="partner", policyDocument=json.dumps(document))
 
     snap = _scan(session)

@@ -11,7 +11,6 @@ access key id in each request's Authorization header, read by a botocore
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -33,12 +32,12 @@ from auditor.engine.runner import run_check
 from auditor.model.progress import NullProgress
 from auditor.model.snapshot import CollectionError
 from tests.cli.test_logscan import _put_log_file, seed_accounts_with_a_log_file
+from tests.collect.aws_wire import signing_key_id
 from tests.collect.conftest import CALLER, REGION, assume, client, seed_configured_account
 from tests.collect.test_collect_organization import _organization
 
 MEMBER = "111111111111"
 ROLE = RoleSpec(role_arn=f"arn:aws:iam::{MEMBER}:role/Audit", session_name="trail-auditor", external_id="ext-1")
-_KEY_IN_AUTH = re.compile(r"Credential=([^/]+)/")
 
 
 class Clock:
@@ -94,10 +93,7 @@ class Wire:
         session.events.register("after-call.sts.AssumeRole", self._assume_answer)
 
     def _sent(self, request: Any, **_: Any) -> None:
-        auth = request.headers.get("Authorization", b"")
-        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
-        match = _KEY_IN_AUTH.search(auth)
-        self.sent.append((str(request.context.get("operation_name") or request.url), match.group(1) if match else ""))
+        self.sent.append((str(request.context.get("operation_name") or request.url), signing_key_id(request)))
         if self._clock is not None:
             self.signed_at.append(request.context["wire_signed_at"])
 

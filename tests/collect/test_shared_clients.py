@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any
 
@@ -12,9 +11,8 @@ import pytest
 from auditor.aws.collect import CollectOptions, collect
 from auditor.aws.collect._aws import AccountAccess, Aws, Credentials, UnboundCallError, make_config
 from auditor.model.snapshot import CollectionError
+from tests.collect.aws_wire import signing_key_id
 from tests.collect.conftest import CALLER, REGION, SCAN_REGIONS, assume, client, seed_configured_account
-
-_KEY_IN_AUTH = re.compile(r"Credential=([^/]+)/")
 
 
 class SignedAs:
@@ -27,10 +25,7 @@ class SignedAs:
         session.events.register("creating-client-class", self._created)
 
     def _sent(self, request: Any, **_: Any) -> None:
-        auth = request.headers.get("Authorization", b"")
-        auth = auth.decode() if isinstance(auth, bytes) else str(auth)
-        match = _KEY_IN_AUTH.search(auth)
-        self.requests.append((request.context.get("auth_type") or "", match.group(1) if match else ""))
+        self.requests.append((request.context.get("auth_type") or "", signing_key_id(request)))
 
     def _created(self, **_: Any) -> None:
         self.clients_created += 1

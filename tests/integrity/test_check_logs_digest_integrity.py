@@ -15,7 +15,7 @@ from auditor.engine.runner import run_check
 from auditor.integrity import FileKeySource, verify_local
 from auditor.integrity.fixtures import build_chain, utc, write_objects
 from auditor.model.snapshot import Snapshot
-from tests.builders import ACCOUNT, REGION, TRAIL_ARN, sound_snapshot, with_trail
+from tests.builders import ACCOUNT, REGION, TRAIL_ARN, listing_denied, sound_snapshot, with_trail
 
 CHECK: Check = importlib.import_module("auditor.builtin_checks.logs_digest_integrity").CHECK
 KeyPair = tuple[rsa.RSAPrivateKey, list[dict[str, str]]]
@@ -99,17 +99,7 @@ def test_trail_with_validation_off_is_not_applicable(tmp_path: Path, signing_key
 def test_unreadable_source_is_an_error(tmp_path: Path, signing_key: KeyPair) -> None:
     doc = _report(tmp_path, signing_key)
     doc["files"] = []
-    doc["errors"] = [
-        {
-            "account_id": ACCOUNT,
-            "region": REGION,
-            "trail_arn": TRAIL_ARN,
-            "operation": "s3:ListBucket",
-            "error_code": "AccessDenied",
-            "message": "Access Denied",
-            "resource": "s3://acme-cloudtrail-logs/",
-        }
-    ]
+    doc["errors"] = [listing_denied()]
     result = _run(sound_snapshot(integrity=doc))[0]
     assert result.status is Status.ERROR
     assert "AccessDenied" in result.message

@@ -14,6 +14,7 @@ from auditor.engine.checkapi import Check, CheckResult, Settings, Status
 from auditor.engine.runner import run_check
 from auditor.logs import read_local
 from auditor.model.snapshot import Snapshot
+from auditor.report.viewtext import EVENT_KEYS
 from tests.builders import ACCOUNT, BUCKET, KEY_ARN, NOW, integrity_doc, sound_snapshot
 from tests.logs.factory import FIXTURES, WIDE, event, hours, write_records
 
@@ -98,17 +99,7 @@ def test_stratus_detonation_is_detected_by_the_right_check(technique: str, modul
     assert event_name in names
     assert fail.evidence["total"] >= 1
     sample = fail.evidence["events"][0]
-    for field in (
-        "eventTime",
-        "eventName",
-        "eventSource",
-        "principal",
-        "sourceIPAddress",
-        "userAgent",
-        "awsRegion",
-        "eventID",
-        "file",
-    ):
+    for field in EVENT_KEYS:  # every column the report leads with
         assert field in sample
 
 

@@ -22,28 +22,28 @@ from tests.logs.factory import FIXTURES, WIDE, event, write_records
 from tests.logs.test_reader import SCHEMA
 
 T = datetime(2026, 1, 5, 10, tzinfo=UTC)
-BASE = """title: console login failed
-id: 44444444-0000-0000-0000-000000000001
-name: login_failed
-logsource: {product: aws, service: cloudtrail}
+
+
+def _login_rule(title: str, number: int, name: str, outcome: str) -> str:
+    """A base rule matching console logins whose outcome is ``outcome``."""
+    return f"""title: {title}
+id: 44444444-0000-0000-0000-00000000000{number}
+name: {name}
+logsource: {{product: aws, service: cloudtrail}}
 detection:
   sel:
     eventName: ConsoleLogin
-    responseElements.ConsoleLogin: Failure
-  condition: sel
-level: low
----
-title: console login succeeded
-id: 44444444-0000-0000-0000-000000000002
-name: login_ok
-logsource: {product: aws, service: cloudtrail}
-detection:
-  sel:
-    eventName: ConsoleLogin
-    responseElements.ConsoleLogin: Success
+    responseElements.ConsoleLogin: {outcome}
   condition: sel
 level: low
 """
+
+
+BASE = (
+    _login_rule("console login failed", 1, "login_failed", "Failure")
+    + "---\n"
+    + _login_rule("console login succeeded", 2, "login_ok", "Success")
+)
 BURST = """title: console login brute force
 id: 44444444-0000-0000-0000-00000000000a
 correlation:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.engine.checkapi import Severity, Status
-from auditor.engine.results import Finding
+from auditor.engine.checkapi import Status
 from auditor.mapping.frameworks import (
     COST_ONLY_CHECKS,
     apply_mappings,
@@ -18,6 +17,7 @@ from auditor.mapping.frameworks import (
     load_profiles,
 )
 from auditor.model.errors import AuditorError, ValidationError
+from tests.gate.builders import finding
 from tests.mapping.catalogue import ALARMS, CATALOGUE
 
 SHIPPED_IDS = {
@@ -60,6 +60,12 @@ def write(folder: Path, name: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def write_profiles(folder: Path, name: str, **profiles: str) -> Path:
+    """A retention profiles file profiles/``name`` in ``folder``: each profile a YAML flow mapping."""
+    body = "".join(f"  {pid}: {spec}\n" for pid, spec in profiles.items())
+    return write(folder, f"profiles/{name}", "version: 1\nprofiles:\n" + body)
 
 
 def refusal(tmp_path: Path, old: str, new: str) -> str:
@@ -226,19 +232,7 @@ def test_user_framework_loads_and_is_reported(tmp_path: Path) -> None:
     assert {f.id for f in frameworks} == SHIPPED_IDS | {"acme-internal"}
     (acme,) = [f for f in frameworks if f.id == "acme-internal"]
     assert acme.source == str(path)
-    finding = Finding(
-        id="f-1",
-        check_id="trail-enabled",
-        title="t",
-        status=Status.FAIL,
-        severity=Severity.HIGH,
-        account_id="111111111111",
-        region="global",
-        resource_type="AwsAccount",
-        resource_id="111111111111",
-        message="no trail",
-    )
-    mapped, verdicts = apply_mappings([finding], [acme])
+    mapped, verdicts = apply_mappings([finding("trail-enabled", Status.FAIL, region="global")], [acme])
     assert mapped[0].controls == {"acme-internal": ["LOG-1"]}
     (verdict,) = verdicts
     assert [(c.id, c.status) for c in verdict.controls] == [("LOG-1", "FAIL"), ("LOG-2", "MANUAL")]
@@ -283,17 +277,10 @@ def test_shipped_profiles_hold_pci_and_hipaa_retention() -> None:
 
 
 def test_custom_profile_in_a_mappings_folder_loads(tmp_path: Path) -> None:
-    path = write(
+    path = write_profiles(
         tmp_path,
-        "profiles/acme.yaml",
-        """\
-        version: 1
-        profiles:
-          sox:
-            retention_days: 2555
-            hot_retention_days: 180
-            description: Seven years for SOX evidence.
-        """,
+        "acme.yaml",
+        sox="{retention_days: 2555, hot_retention_days: 180, description: Seven years for SOX evidence.}",
     )
     profiles = load_profiles([tmp_path])
     assert set(profiles) == {"pci", "hipaa", "sox"}
@@ -307,30 +294,14 @@ def test_mappings_folder_without_profiles_adds_none(tmp_path: Path) -> None:
 
 
 def test_redefining_a_shipped_profile_is_refused_naming_both_files(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "profiles/weak.yaml",
-        """\
-        version: 1
-        profiles:
-          pci: {retention_days: 30, hot_retention_days: 30}
-        """,
-    )
+    path = write_profiles(tmp_path, "weak.yaml", pci="{retention_days: 30, hot_retention_days: 30}")
     with pytest.raises(ValidationError, match=r"'pci' is defined twice.*retention\.yaml.*") as info:
         load_profiles([tmp_path])
     assert str(path) in str(info.value)
 
 
 def test_profile_schema_error_names_file_and_field(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "profiles/bad.yaml",
-        """\
-        version: 1
-        profiles:
-          acme: {retention_days: -1, hot_retention_days: 0}
-        """,
-    )
+    path = write_profiles(tmp_path, "bad.yaml", acme="{retention_days: -1, hot_retention_days: 0}")
     with pytest.raises(ValidationError) as info:
         load_profiles([tmp_path])
     assert str(path) in str(info.value)
@@ -338,15 +309,7 @@ def test_profile_schema_error_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_hot_retention_longer_than_retention_is_refused(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        "profiles/bad.yaml",
-        """\
-        version: 1
-        profiles:
-          acme: {retention_days: 30, hot_retention_days: 90}
-        """,
-    )
+    write_profiles(tmp_path, "bad.yaml", acme="{retention_days: 30, hot_retention_days: 90}")
     with pytest.raises(ValidationError, match=r"profiles\.acme\.hot_retention_days"):
         load_profiles([tmp_path])
 

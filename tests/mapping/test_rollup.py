@@ -77,10 +77,24 @@ def test_control_passes_when_every_result_passes() -> None:
     assert v.unassessed_checks == ()
 
 
-def test_one_failure_fails_the_control_and_names_only_the_failing_finding() -> None:
-    fs = [finding(A, Status.PASS), finding(A, Status.FAIL, "r2"), finding(B, Status.PASS)]
+@pytest.mark.parametrize(
+    ("results", "status"),
+    [
+        pytest.param(
+            [(A, Status.PASS, "r1"), (A, Status.FAIL, "r2"), (B, Status.PASS, "r1")], "FAIL", id="one-failure-fails"
+        ),
+        pytest.param([(A, Status.PASS, "r1"), (B, Status.ERROR, "r1")], "NOT_ASSESSED", id="error-is-never-pass"),
+        pytest.param([(A, Status.NOT_APPLICABLE, "r1"), (B, Status.PASS, "r1")], "PASS", id="not-applicable-neutral"),
+        pytest.param([(A, Status.ERROR, "r1"), (B, Status.FAIL, "r1")], "FAIL", id="failure-beats-error"),
+    ],
+)
+def test_the_deciding_result_sets_the_verdict_and_is_the_only_finding_named(
+    results: list[tuple[str, Status, str]], status: str
+) -> None:
+    """In each case the second result decides the control's verdict."""
+    fs = [finding(check, st, resource) for check, st, resource in results]
     v = verdict_of(control("c", A, B), fs)
-    assert v.status == "FAIL"
+    assert v.status == status
     assert v.findings == (fs[1].id,)
 
 
@@ -90,13 +104,6 @@ def test_waived_counts_as_passed_but_is_shown() -> None:
     assert v.status == "PASS"
     assert v.waived is True
     assert fs[1].id in v.findings
-
-
-def test_error_makes_the_control_not_assessed_never_pass() -> None:
-    fs = [finding(A, Status.PASS), finding(B, Status.ERROR)]
-    v = verdict_of(control("c", A, B), fs)
-    assert v.status == "NOT_ASSESSED"
-    assert v.findings == (fs[1].id,)
 
 
 def test_control_whose_checks_did_not_run_is_not_assessed() -> None:
@@ -117,20 +124,6 @@ def test_only_not_applicable_results_give_not_applicable_not_pass() -> None:
     v = verdict_of(control("c", A, B), fs)
     assert v.status == "NOT_APPLICABLE"
     assert set(v.findings) == {f.id for f in fs}
-
-
-def test_not_applicable_is_neutral_beside_a_pass() -> None:
-    fs = [finding(A, Status.NOT_APPLICABLE), finding(B, Status.PASS)]
-    v = verdict_of(control("c", A, B), fs)
-    assert v.status == "PASS"
-    assert v.findings == (fs[1].id,)
-
-
-def test_failure_beats_error() -> None:
-    fs = [finding(A, Status.ERROR), finding(B, Status.FAIL)]
-    v = verdict_of(control("c", A, B), fs)
-    assert v.status == "FAIL"
-    assert v.findings == (fs[1].id,)
 
 
 def test_waived_and_failed_together_fail() -> None:
