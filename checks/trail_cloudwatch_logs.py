@@ -22,6 +22,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import AccountSnapshot, Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-cloudwatch-logs",
     title="Trails deliver to CloudWatch Logs for real-time monitoring",
@@ -41,13 +43,9 @@ META = CheckMeta(
             "arn:aws:logs:<region>:<account>:log-group:cloudtrail-logs:* "
             "--cloud-watch-logs-role-arn arn:aws:iam::<account>:role/CloudTrailToCloudWatch"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                       = "org-trail"\n'
-            "  s3_bucket_name             = aws_s3_bucket.logs.id\n"
-            '  cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"\n'
-            "  cloud_watch_logs_role_arn  = aws_iam_role.cloudtrail_to_cwl.arn\n"
-            "}"
+        terraform=trail_resource(
+            'cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"',
+            "cloud_watch_logs_role_arn = aws_iam_role.cloudtrail_to_cwl.arn",
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
     ),

@@ -22,6 +22,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import AccountSnapshot, Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-delivery-health",
     title="Trails are logging and delivering log files without errors",
@@ -39,13 +41,7 @@ META = CheckMeta(
             "(usually the bucket policy or the KMS key policy)."
         ),
         cli=("aws cloudtrail start-logging --name <trail>\naws cloudtrail get-trail-status --name <trail>"),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  enable_logging = true\n"
-            "}"
-        ),
+        terraform=trail_resource("enable_logging = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html",
     ),
     references=("PCI DSS 10.7.2", "GDPR Art. 33"),

@@ -16,6 +16,8 @@ from auditor.engine.checkapi import (
 from auditor.engine.trails import per_owned_trail, trail_result
 from auditor.model.snapshot import AccountSnapshot, Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-kms-encryption",
     title="Trails encrypt log files with a KMS key",
@@ -30,13 +32,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary=("Set a customer-managed KMS key on the trail (its key policy must allow CloudTrail)."),
         cli="aws cloudtrail update-trail --name <trail> --kms-key-id <key-arn>",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  kms_key_id     = aws_kms_key.trail.arn\n"
-            "}"
-        ),
+        terraform=trail_resource("kms_key_id = aws_kms_key.trail.arn"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
     ),
     references=(

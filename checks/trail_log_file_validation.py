@@ -16,6 +16,8 @@ from auditor.engine.checkapi import (
 from auditor.engine.trails import per_owned_trail, trail_result
 from auditor.model.snapshot import AccountSnapshot, Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-log-file-validation",
     title="Trails have log file integrity validation enabled",
@@ -30,13 +32,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary="Enable log file validation on the trail.",
         cli="aws cloudtrail update-trail --name <trail> --enable-log-file-validation",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                       = "org-trail"\n'
-            "  s3_bucket_name             = aws_s3_bucket.logs.id\n"
-            "  enable_log_file_validation = true\n"
-            "}"
-        ),
+        terraform=trail_resource("enable_log_file_validation = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html",
     ),
     references=(

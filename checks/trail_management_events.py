@@ -17,6 +17,8 @@ from auditor.engine.trails import collected_or_error, per_owned_trail, trail_res
 from auditor.model.snapshot import AccountSnapshot, Trail
 from auditor.semantics.event_selectors import management_coverage
 
+from ._snippets import advanced_selector, field_selector, trail_resource
+
 META = CheckMeta(
     id="trail-management-events",
     title="Trails record read and write management events from all sources",
@@ -35,18 +37,8 @@ META = CheckMeta(
             '\'[{"ReadWriteType":"All","IncludeManagementEvents":true,'
             '"ExcludeManagementEventSources":[]}]\''
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  advanced_event_selector {\n"
-            '    name = "All management events"\n'
-            "    field_selector {\n"
-            '      field  = "eventCategory"\n'
-            '      equals = ["Management"]\n'
-            "    }\n"
-            "  }\n"
-            "}"
+        terraform=trail_resource(
+            body=advanced_selector("All management events", field_selector("eventCategory", '"Management"'))
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
     ),

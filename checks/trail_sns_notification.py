@@ -8,6 +8,8 @@ from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult,
 from auditor.engine.trails import per_owned_trail, trail_result
 from auditor.model.snapshot import AccountSnapshot, Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-sns-notification",
     title="Trails notify an SNS topic of log file deliveries",
@@ -21,13 +23,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary="Give the trail an SNS topic whose policy lets cloudtrail.amazonaws.com publish.",
         cli="aws cloudtrail update-trail --name <trail> --sns-topic-name cloudtrail-deliveries",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  sns_topic_name = aws_sns_topic.cloudtrail.name\n"
-            "}"
-        ),
+        terraform=trail_resource("sns_topic_name = aws_sns_topic.cloudtrail.name"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html",
     ),
     references=(

@@ -8,6 +8,8 @@ from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult,
 from auditor.engine.trails import per_owned_trail, trail_result
 from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
 
+from ._snippets import block, trail_resource
+
 META = CheckMeta(
     id="trail-tags",
     title="Trails are tagged",
@@ -25,16 +27,7 @@ META = CheckMeta(
             "aws cloudtrail add-tags --resource-id <trail-arn> "
             "--tags-list Key=owner,Value=security Key=purpose,Value=audit"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  tags = {\n"
-            '    owner   = "security"\n'
-            '    purpose = "audit"\n'
-            "  }\n"
-            "}"
-        ),
+        terraform=trail_resource(body=block("tags =", 'owner = "security"', 'purpose = "audit"')),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AddTags.html",
     ),
     references=("Security Hub CloudTrail.9",),
