@@ -1,5 +1,6 @@
-"""Shared reasoning of the configuration checks of issue 14: data events beyond S3, the
-trail's CloudWatch Logs log group (encryption, resource policies) and trail tags.
+"""Shared reasoning of the checks of a trail's configuration beyond coverage: data events
+beyond S3, the trail's KMS key (state, rotation, policy), its CloudWatch Logs log group
+(encryption, resource policies, retention) and trail tags.
 
 Like :mod:`auditor.engine.trails`, every function here turns missing evidence into
 ERROR (or an unknown judgement), never into PASS.
@@ -8,11 +9,11 @@ ERROR (or an unknown judgement), never into PASS.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     Statement,
@@ -28,9 +29,13 @@ from auditor.engine.trails import (
     coverage_check,
     logging_judgement,
     multi_region_judgement,
+    not_applicable_no_owned_trail,
+    owned_trails,
     selectors_of,
+    unlisted_trail_errors,
 )
-from auditor.model.snapshot import CollectionError, LogGroup, LogResourcePolicy, Trail
+from auditor.model.arn import GLOBAL
+from auditor.model.snapshot import AccountSnapshot, CollectionError, KmsKey, LogGroup, LogResourcePolicy, Trail
 from auditor.semantics.event_selectors import DataResourceKind, data_coverage
 
 # --------------------------------------------------------------------------- data events
@@ -62,6 +67,118 @@ def data_events_check(ctx: CheckContext, kind: DataResourceKind) -> Iterator[Che
         judge,
         what=f"is multi-region, logging and records read and write data events for all {kind.label}",
     )
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A KMS key as used by the trails of one account."""
+
+    account_id: str
+    key_ref: str
+    trails: tuple[Trail, ...]
+    key: KmsKey | None
+
+
+def keys_in_use(ctx: CheckContext) -> Iterator[tuple[AccountSnapshot, list[KeyUse]]]:
+    """Per accessible account: the keys its own trails encrypt with (deduplicated)."""
+    for account in ctx.accounts():
+        by_ref: dict[str, list[Trail]] = {}
+        for t in owned_trails(account):
+            if t.kms_key_id:
+                by_ref.setdefault(t.kms_key_id, []).append(t)
+        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref)) for ref, ts in by_ref.items()]
+        yield account, uses
+
+
+#: A per-key check's question about one key: its judgement, or the evidence that is missing.
+KeyJudge = Callable[[CheckContext, KeyUse, KmsKey], Judgement | CollectionError]
+
+
+def key_check(meta: CheckMeta, judge: KeyJudge) -> Check:
+    """The check asking ``judge`` about every key the accounts' own trails use (see :func:`per_key`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per key used by the account's trails."""
+
+        def one(use: KeyUse, key: KmsKey) -> CheckResult:
+            verdict = judge(ctx, use, key)
+            if isinstance(verdict, CollectionError):
+                return key_error(ctx, use, verdict)
+            return key_result(ctx, use, verdict.status, verdict.message, dict(verdict.evidence))
+
+        yield from per_key(ctx, one)
+
+    return Check(meta, evaluate)
+
+
+def per_key(
+    ctx: CheckContext,
+    judge: Callable[[KeyUse, KmsKey], CheckResult],
+) -> Iterator[CheckResult]:
+    """One result per key used by owned trails; NOT_APPLICABLE when there is none to judge."""
+    for account, uses in keys_in_use(ctx):
+        unlisted = unlisted_trail_errors(ctx, account)
+        if not owned_trails(account):
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
+            continue
+        yield from unlisted
+        if not uses:
+            if not unlisted:
+                yield ctx.result(
+                    account.account_id,
+                    GLOBAL,
+                    Status.NOT_APPLICABLE,
+                    "no trail of this account is encrypted with a KMS key (see trail-kms-encryption)",
+                    resource_id=account.account_id,
+                    resource_type="AwsAccount",
+                )
+            continue
+        for use in uses:
+            if use.key is None:
+                yield key_result(
+                    ctx,
+                    use,
+                    Status.ERROR,
+                    "the key was not collected with the snapshot; nothing can be concluded about it",
+                )
+                continue
+            yield judge(use, use.key)
+
+
+def key_result(
+    ctx: CheckContext,
+    use: KeyUse,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+) -> CheckResult:
+    """A result about one key, in the key's region (or the first trail's home region)."""
+    region = use.key.region if use.key is not None else use.trails[0].home_region
+    arn = use.key_ref
+    if use.key is not None and not isinstance(use.key.metadata, CollectionError):
+        arn = use.key.metadata.arn
+    ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
+    return ctx.result(
+        use.account_id,
+        region,
+        status,
+        f"key {arn}: {message}",
+        resource_id=arn,
+        resource_arn=arn if arn.startswith("arn:") else None,
+        resource_type="AwsKmsKey",
+        evidence=ev,
+    )
+
+
+def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
+    """ERROR for a key whose evidence could not be read."""
+    res = key_result(
+        ctx, use, Status.ERROR, f"evidence could not be collected: {err.reason()}", {"collection_error": err.evidence()}
+    )
+    return res
 
 
 # --------------------------------------------------------------------------- the trail's log group
@@ -98,8 +215,6 @@ def trail_log_groups(ctx: CheckContext) -> Iterator[TrailLogGroup | CheckResult]
     Accounts owning no trail get one NOT_APPLICABLE; regions whose trails could
     not be listed an ERROR each.
     """
-    from auditor.engine.trails import not_applicable_no_owned_trail, owned_trails, unlisted_trail_errors
-
     for account in ctx.accounts():
         owned = owned_trails(account)
         unlisted = unlisted_trail_errors(ctx, account)
