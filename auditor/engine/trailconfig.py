@@ -34,7 +34,7 @@ from auditor.engine.trails import (
     selectors_of,
     unlisted_trail_errors,
 )
-from auditor.model.arn import GLOBAL
+from auditor.model.arn import GLOBAL, log_group_name, parse_arn
 from auditor.model.snapshot import AccountSnapshot, CollectionError, KmsKey, LogGroup, LogResourcePolicy, Trail
 from auditor.semantics.event_selectors import DataResourceKind, data_coverage
 
@@ -203,16 +203,24 @@ def strip_stream_suffix(arn: str) -> str:
 
 
 def _parse_group_arn(arn: str) -> tuple[str | None, str | None, str]:
-    parts = strip_stream_suffix(arn).split(":", 6)
-    if len(parts) == 7 and parts[2] == "logs" and parts[5] == "log-group":
-        return parts[3] or None, parts[4] or None, parts[6]
-    return None, None, strip_stream_suffix(arn)
+    """(region, account, name) of a log group ARN, tolerating the ``:*`` suffix."""
+    parsed = parse_arn(arn)
+    name = log_group_name(parsed) if parsed and parsed.service == "logs" else None
+    if parsed is None or name is None:
+        return None, None, strip_stream_suffix(arn)
+    return parsed.region or None, parsed.account or None, name
 
 
-def trail_log_groups(ctx: CheckContext) -> Iterator[TrailLogGroup | CheckResult]:
+#: The result for an account that owns no trail (by default :func:`not_applicable_no_owned_trail`).
+NoTrail = Callable[[CheckContext, AccountSnapshot], CheckResult]
+
+
+def trail_log_groups(
+    ctx: CheckContext, no_trail: NoTrail = not_applicable_no_owned_trail
+) -> Iterator[TrailLogGroup | CheckResult]:
     """Per owned trail: its log group, or the result (N/A, FAIL missing, ERROR) that replaces it.
 
-    Accounts owning no trail get one NOT_APPLICABLE; regions whose trails could
+    Accounts owning no trail get ``no_trail``'s NOT_APPLICABLE; regions whose trails could
     not be listed an ERROR each.
     """
     for account in ctx.accounts():
@@ -221,7 +229,7 @@ def trail_log_groups(ctx: CheckContext) -> Iterator[TrailLogGroup | CheckResult]
         yield from unlisted
         if not owned:
             if not unlisted:
-                yield not_applicable_no_owned_trail(ctx, account)
+                yield no_trail(ctx, account)
             continue
         for trail in owned:
             group_arn = trail.cloudwatch_logs_log_group_arn
@@ -288,6 +296,39 @@ def log_group_result(
         resource_arn=tlg.arn,
         evidence=ev,
     )
+
+
+def per_log_group(
+    ctx: CheckContext,
+    judge: Callable[[TrailLogGroup], CheckResult],
+    no_trail: NoTrail = not_applicable_no_owned_trail,
+) -> Iterator[CheckResult]:
+    """``judge`` on every owned trail's log group; the results that replace a group pass as they are."""
+    for item in trail_log_groups(ctx, no_trail):
+        yield item if isinstance(item, CheckResult) else judge(item)
+
+
+#: A loggroup-* check's question about one trail's log group: its judgement, or the evidence that is missing.
+LogGroupJudge = Callable[[CheckContext, TrailLogGroup], Judgement | CollectionError]
+
+
+def log_group_check(meta: CheckMeta, judge: LogGroupJudge) -> Check:
+    """The check asking ``judge`` about every owned trail's log group (see :func:`trail_log_groups`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per owned trail's log group."""
+
+        def one(tlg: TrailLogGroup) -> CheckResult:
+            verdict = judge(ctx, tlg)
+            if isinstance(verdict, CollectionError):
+                return ctx.error(
+                    verdict, resource_id=tlg.name, resource_arn=tlg.arn, region=tlg.region, account_id=tlg.account_id
+                )
+            return log_group_result(ctx, tlg, verdict.status, verdict.message, verdict.evidence)
+
+        yield from per_log_group(ctx, one)
+
+    return Check(meta, evaluate)
 
 
 # --------------------------------------------------------------------------- resource policies
