@@ -10,6 +10,8 @@ from auditor.engine.lifecycle import log_rules, rule_name
 from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError
 
+from ._snippets import bucket_lifecycle, transition
+
 #: us-east-1 list prices, USD per GB-month (S3 pricing page), used for the estimate only.
 #: S3 bills a "GB" of 2**30 bytes, so sizes are shown in GiB and priced per GiB.
 STANDARD_PRICE = 0.023
@@ -35,22 +37,7 @@ META = CheckMeta(
         '--lifecycle-configuration \'{"Rules":[{"ID":"archive","Status":"Enabled",'
         '"Filter":{"Prefix":"AWSLogs/"},"Transitions":[{"Days":30,'
         '"StorageClass":"GLACIER_IR"}]}]}\'',
-        terraform=(
-            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
-            "  bucket = aws_s3_bucket.cloudtrail.id\n"
-            "  rule {\n"
-            '    id     = "archive"\n'
-            '    status = "Enabled"\n'
-            "    filter {\n"
-            '      prefix = "AWSLogs/"\n'
-            "    }\n"
-            "    transition {\n"
-            "      days          = 30\n"
-            '      storage_class = "GLACIER_IR"\n'
-            "    }\n"
-            "  }\n"
-            "}"
-        ),
+        terraform=bucket_lifecycle("archive", transition(30, "GLACIER_IR")),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
     references=("Security Hub S3.13", "AWS Config s3-lifecycle-policy-check", "AWS Well-Architected COST04-BP05"),

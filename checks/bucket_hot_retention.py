@@ -10,6 +10,8 @@ from auditor.engine.lifecycle import before_days_pass, rule_violations
 from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
+from ._snippets import bucket_lifecycle, transition
+
 #: Classes whose objects must be restored before they can be read.
 COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 
@@ -31,26 +33,7 @@ META = CheckMeta(
         cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
         "--lifecycle-configuration file://lifecycle.json  # Transitions: GLACIER_IR at 30, "
         "GLACIER at >= 90 days",
-        terraform=(
-            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
-            "  bucket = aws_s3_bucket.cloudtrail.id\n"
-            "  rule {\n"
-            '    id     = "archive"\n'
-            '    status = "Enabled"\n'
-            "    filter {\n"
-            '      prefix = "AWSLogs/"\n'
-            "    }\n"
-            "    transition {\n"
-            "      days          = 30\n"
-            '      storage_class = "GLACIER_IR"\n'
-            "    }\n"
-            "    transition {\n"
-            "      days          = 120\n"
-            '      storage_class = "GLACIER"\n'
-            "    }\n"
-            "  }\n"
-            "}"
-        ),
+        terraform=bucket_lifecycle("archive", transition(30, "GLACIER_IR"), transition(120, "GLACIER")),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
     ),
     references=("PCI DSS 10.5.1",),

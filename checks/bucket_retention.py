@@ -10,6 +10,8 @@ from auditor.engine.lifecycle import before_days_pass, rule_violations
 from auditor.engine.policies import LogBucketTarget, bucket_check
 from auditor.model.snapshot import Bucket, CollectionError, LifecycleRule
 
+from ._snippets import block, bucket_lifecycle
+
 META = CheckMeta(
     id="bucket-retention",
     title="Lifecycle rules keep trail logs for the required retention period",
@@ -29,23 +31,10 @@ META = CheckMeta(
         cli="aws s3api put-bucket-lifecycle-configuration --bucket <bucket> "
         "--lifecycle-configuration file://lifecycle.json  # Expiration.Days >= 365 (PCI) "
         "or 2190 (HIPAA)",
-        terraform=(
-            'resource "aws_s3_bucket_lifecycle_configuration" "cloudtrail" {\n'
-            "  bucket = aws_s3_bucket.cloudtrail.id\n"
-            "  rule {\n"
-            '    id     = "retain-logs"\n'
-            '    status = "Enabled"\n'
-            "    filter {\n"
-            '      prefix = "AWSLogs/"\n'
-            "    }\n"
-            "    expiration {\n"
-            "      days = 2555\n"
-            "    }\n"
-            "    noncurrent_version_expiration {\n"
-            "      noncurrent_days = 2555\n"
-            "    }\n"
-            "  }\n"
-            "}"
+        terraform=bucket_lifecycle(
+            "retain-logs",
+            block("expiration", "days = 2555", indent="    "),
+            block("noncurrent_version_expiration", "noncurrent_days = 2555", indent="    "),
         ),
         url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html",
     ),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine.trailconfig import log_group_result, trail_log_groups
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import TrailLogGroup, log_group_check
 
 META = CheckMeta(
     id="loggroup-kms-encryption",
@@ -42,23 +41,14 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail's log group."""
-    for item in trail_log_groups(ctx):
-        if isinstance(item, CheckResult):
-            yield item
-            continue
-        key = item.group.kms_key_id
-        if key:
-            yield log_group_result(ctx, item, Status.PASS, f"encrypted with KMS key {key}", {"kms_key_id": key})
-        else:
-            yield log_group_result(
-                ctx,
-                item,
-                Status.FAIL,
-                "not encrypted with a KMS key (service-managed encryption only)",
-                {"kms_key_id": None},
-            )
+def _judge(ctx: CheckContext, tlg: TrailLogGroup) -> Judgement:
+    key = tlg.group.kms_key_id
+    return Judgement.either(
+        bool(key),
+        f"encrypted with KMS key {key}",
+        "not encrypted with a KMS key (service-managed encryption only)",
+        {"kms_key_id": key or None},
+    )
 
 
-CHECK = Check(META, evaluate)
+CHECK = log_group_check(META, _judge)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine.trailconfig import foreign_grants, log_group_result, trail_log_groups
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import TrailLogGroup, foreign_grants, log_group_check
+from auditor.engine.trails import collected
 from auditor.model.snapshot import CollectionError
 
 META = CheckMeta(
@@ -48,58 +48,25 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail's log group."""
-    for item in trail_log_groups(ctx):
-        if isinstance(item, CheckResult):
-            yield item
-            continue
-        policies = item.resource_policies
-        if isinstance(policies, CollectionError):
-            yield ctx.error(
-                policies, resource_id=item.name, resource_arn=item.arn, region=item.region, account_id=item.account_id
-            )
-            continue
-        if policies is None:
-            yield log_group_result(
-                ctx,
-                item,
-                Status.ERROR,
-                "the region's log resource policies were not collected; nothing can be concluded",
-            )
-            continue
-        unreadable = [p for p in policies if isinstance(p.document, CollectionError)]
-        if unreadable:
-            errs = [p.document for p in unreadable if isinstance(p.document, CollectionError)]
-            yield log_group_result(
-                ctx,
-                item,
-                Status.ERROR,
-                "resource policy " + ", ".join(p.name for p in unreadable) + " could not be read: " + errs[0].reason(),
-                {"collection_errors": [e.evidence() for e in errs]},
-            )
-            continue
-        grants = [
-            g for p in policies for g in foreign_grants(p, item.arn, item.account_id, ctx.settings.trusted_accounts)
-        ]
-        ev = {"policies": [p.name for p in policies], "grants": [g.as_evidence() for g in grants]}
-        if grants:
-            who = sorted({pr for g in grants for pr in g.principals})
-            yield log_group_result(
-                ctx,
-                item,
-                Status.FAIL,
-                f"resource policy {grants[0].policy} lets {', '.join(who)} {'/'.join(grants[0].actions[:3])} on it",
-                ev,
-            )
-        else:
-            yield log_group_result(
-                ctx,
-                item,
-                Status.PASS,
-                f"no resource policy opens it to other accounts ({len(policies)} policies read)",
-                ev,
-            )
+def _judge(ctx: CheckContext, tlg: TrailLogGroup) -> Judgement | CollectionError:
+    policies = collected(tlg.resource_policies, "the region's log resource policies were")
+    if isinstance(policies, Judgement | CollectionError):
+        return policies
+    unreadable = [p for p in policies if isinstance(p.document, CollectionError)]
+    if unreadable:
+        errs = [p.document for p in unreadable if isinstance(p.document, CollectionError)]
+        return Judgement(
+            Status.ERROR,
+            "resource policy " + ", ".join(p.name for p in unreadable) + " could not be read: " + errs[0].reason(),
+            {"collection_errors": [e.evidence() for e in errs]},
+        )
+    grants = [g for p in policies for g in foreign_grants(p, tlg.arn, tlg.account_id, ctx.settings.trusted_accounts)]
+    ev = {"policies": [p.name for p in policies], "grants": [g.as_evidence() for g in grants]}
+    if grants:
+        who = sorted({pr for g in grants for pr in g.principals})
+        actions = "/".join(grants[0].actions[:3])
+        return Judgement(Status.FAIL, f"resource policy {grants[0].policy} lets {', '.join(who)} {actions} on it", ev)
+    return Judgement(Status.PASS, f"no resource policy opens it to other accounts ({len(policies)} policies read)", ev)
 
 
-CHECK = Check(META, evaluate)
+CHECK = log_group_check(META, _judge)

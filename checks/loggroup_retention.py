@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import unlisted_trail_errors
-from auditor.model.arn import log_group_name, parse_arn
-from auditor.model.snapshot import CollectionError, LogGroup, Trail
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import TrailLogGroup, per_log_group, strip_stream_suffix
+from auditor.model.arn import GLOBAL
+from auditor.model.snapshot import AccountSnapshot
 
 META = CheckMeta(
     id="loggroup-retention",
@@ -57,100 +49,39 @@ META = CheckMeta(
 )
 
 
-def _parse_arn(arn: str) -> tuple[str | None, str | None, str]:
-    """(region, account, name) of a log-group ARN, tolerating the ``:*`` suffix."""
-    parsed = parse_arn(arn)
-    name = log_group_name(parsed) if parsed and parsed.service == "logs" else None
-    if parsed is None or name is None:
-        return None, None, _strip(arn)
-    return parsed.region or None, parsed.account or None, name
-
-
-def _strip(arn: str) -> str:
-    return arn[:-2] if arn.endswith(":*") else arn
-
-
-def _trail_result(ctx: CheckContext, trail: Trail, group_arn: str) -> CheckResult:
-    region, account_id, name = _parse_arn(group_arn)
-    region = region or trail.home_region
-    account = ctx.snapshot.account(account_id or trail.owner_account_id)
-    owner = account.account_id if account else trail.owner_account_id
-    evidence: dict[str, Any] = {"trail": trail.arn, "log_group_arn": group_arn}
-    reg = account.region(region) if account else None
-    if reg is None:
-        return ctx.result(
-            owner,
-            region,
-            Status.ERROR,
-            f"log group {name} of trail {trail.name} is in {region}, which was not scanned; nothing can be concluded",
-            resource_id=name,
-            resource_arn=_strip(group_arn),
-            evidence=evidence,
-        )
-    if isinstance(reg.log_groups, CollectionError):
-        return ctx.error(
-            reg.log_groups, resource_id=name, resource_arn=_strip(group_arn), region=region, account_id=owner
-        )
-    found: LogGroup | None = next(
-        (g for g in reg.log_groups if _strip(g.arn) == _strip(group_arn) or g.name == name), None
-    )
-    if found is None:
-        return ctx.result(
-            owner,
-            region,
-            Status.FAIL,
-            f"trail {trail.name} delivers to log group {name}, which does not exist",
-            resource_id=name,
-            resource_arn=_strip(group_arn),
-            evidence=evidence,
-        )
-    need = ctx.settings.loggroup_min_retention_days
-    evidence.update(retention_days=found.retention_days, required_days=need)
-    if found.retention_days is None:
-        status, msg = Status.PASS, f"log group {found.name} never expires events"
-    elif found.retention_days >= need:
-        status, msg = (
-            Status.PASS,
-            (f"log group {found.name} keeps events {found.retention_days} days (at least {need})"),
-        )
+def _judge(ctx: CheckContext, tlg: TrailLogGroup) -> CheckResult:
+    days, need = tlg.group.retention_days, ctx.settings.loggroup_min_retention_days
+    if days is None:
+        status, msg = Status.PASS, f"log group {tlg.name} never expires events"
+    elif days >= need:
+        status, msg = Status.PASS, f"log group {tlg.name} keeps events {days} days (at least {need})"
     else:
-        status, msg = (
-            Status.FAIL,
-            (f"log group {found.name} keeps events only {found.retention_days} days, less than {need}"),
-        )
+        status, msg = Status.FAIL, f"log group {tlg.name} keeps events only {days} days, less than {need}"
+    evidence = {
+        "trail": tlg.trail.arn,
+        "log_group_arn": tlg.trail.cloudwatch_logs_log_group_arn,
+        "retention_days": days,
+        "required_days": need,
+    }
+    return Judgement(status, msg, evidence).result(
+        ctx, tlg.account_id, tlg.region, resource_id=tlg.name, resource_arn=strip_stream_suffix(tlg.group.arn)
+    )
+
+
+def _owns_no_trail(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
     return ctx.result(
-        owner, region, status, msg, resource_id=found.name, resource_arn=_strip(found.arn), evidence=evidence
+        account.account_id,
+        GLOBAL,
+        Status.NOT_APPLICABLE,
+        "this account owns no trail",
+        resource_id=account.account_id,
+        resource_type="AwsAccount",
     )
 
 
 def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     """One result per trail owned by a scanned account."""
-    for account in ctx.accounts():
-        owned = [t for t in account.trails if t.owner_account_id == account.account_id]
-        unlisted = unlisted_trail_errors(ctx, account)
-        yield from unlisted
-        if not owned and not unlisted:
-            yield ctx.result(
-                account.account_id,
-                "global",
-                Status.NOT_APPLICABLE,
-                "this account owns no trail",
-                resource_id=account.account_id,
-                resource_type="AwsAccount",
-            )
-        for trail in owned:
-            if not trail.cloudwatch_logs_log_group_arn:
-                yield ctx.result(
-                    account.account_id,
-                    trail.home_region,
-                    Status.NOT_APPLICABLE,
-                    f"trail {trail.name} does not deliver to CloudWatch Logs (see trail-cloudwatch-logs)",
-                    resource_id=trail.name,
-                    resource_arn=trail.arn,
-                    resource_type="AwsCloudTrailTrail",
-                )
-                continue
-            yield _trail_result(ctx, trail, trail.cloudwatch_logs_log_group_arn)
+    yield from per_log_group(ctx, lambda tlg: _judge(ctx, tlg), _owns_no_trail)
 
 
 CHECK = Check(META, evaluate)

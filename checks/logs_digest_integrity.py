@@ -23,6 +23,8 @@ from auditor.engine.checkapi import (
 from auditor.engine.logchecks import LOG_PERMISSIONS
 from auditor.model.integrity_report import FileKind, FileStatus, IntegrityChain, IntegrityDocument
 
+from ._snippets import trail_resource
+
 MAX_LISTED_FAILURES = 50
 
 META = CheckMeta(
@@ -48,13 +50,7 @@ META = CheckMeta(
             "aws cloudtrail validate-logs --trail-arn <trail-arn> "
             "--start-time <YYYY-MM-DDTHH:MM:SSZ> --end-time <YYYY-MM-DDTHH:MM:SSZ> --verbose"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                       = "org-trail"\n'
-            "  s3_bucket_name             = aws_s3_bucket.logs.id\n"
-            "  enable_log_file_validation = true\n"
-            "}"
-        ),
+        terraform=trail_resource("enable_log_file_validation = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-cli.html",
     ),
     references=("PCI DSS 10.3.4", "HIPAA 164.312(c)(1)", "GDPR Art. 32", "NIST SP 800-53 SI-7"),

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import (
-    delivery_age_problem,
-    per_owned_trail,
-    trail_result,
-    trail_status_or_error,
-)
-from auditor.model.snapshot import AccountSnapshot, Trail
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import collected, delivery_age_problem, trail_check
+from auditor.model.snapshot import CollectionError, Trail
+
+from ._snippets import trail_resource
 
 META = CheckMeta(
     id="trail-cloudwatch-logs",
@@ -41,13 +30,9 @@ META = CheckMeta(
             "arn:aws:logs:<region>:<account>:log-group:cloudtrail-logs:* "
             "--cloud-watch-logs-role-arn arn:aws:iam::<account>:role/CloudTrailToCloudWatch"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                       = "org-trail"\n'
-            "  s3_bucket_name             = aws_s3_bucket.logs.id\n"
-            '  cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"\n'
-            "  cloud_watch_logs_role_arn  = aws_iam_role.cloudtrail_to_cwl.arn\n"
-            "}"
+        terraform=trail_resource(
+            'cloud_watch_logs_group_arn = "${aws_cloudwatch_log_group.trail.arn}:*"',
+            "cloud_watch_logs_role_arn = aws_iam_role.cloudtrail_to_cwl.arn",
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
     ),
@@ -69,15 +54,13 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement | CollectionError:
     group = trail.cloudwatch_logs_log_group_arn
     ev: dict[str, Any] = {"log_group_arn": group, "role_arn": trail.cloudwatch_logs_role_arn}
     if not group:
-        return trail_result(
-            ctx, trail, Status.FAIL, "no CloudWatch Logs log group configured", ev, account_id=account.account_id
-        )
-    st = trail_status_or_error(ctx, trail)
-    if isinstance(st, CheckResult):
+        return Judgement(Status.FAIL, "no CloudWatch Logs log group configured", ev)
+    st = collected(trail.status, "trail status was")
+    if isinstance(st, Judgement | CollectionError):
         return st
     delivered = st.latest_cloudwatch_logs_delivery_time
     ev.update(
@@ -93,23 +76,17 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append("no CloudWatch Logs role: CloudTrail cannot deliver")
     if st.latest_cloudwatch_logs_delivery_error:
         problems.append(f"last delivery failed: {st.latest_cloudwatch_logs_delivery_error}")
-    stale = delivery_age_problem(ctx, trail, delivered, "CloudWatch Logs delivery", ev, account_id=account.account_id)
-    if isinstance(stale, CheckResult):
+    stale = delivery_age_problem(ctx, delivered, "CloudWatch Logs delivery", ev)
+    if isinstance(stale, Judgement):
         return stale
     if stale:
         problems.append(stale)
-    if problems:
-        return trail_result(
-            ctx, trail, Status.FAIL, f"log group {group}: " + "; ".join(problems), ev, account_id=account.account_id
-        )
-    return trail_result(
-        ctx, trail, Status.PASS, f"delivers to {group}; last delivery {delivered}", ev, account_id=account.account_id
+    return Judgement.either(
+        not problems,
+        f"delivers to {group}; last delivery {delivered}",
+        f"log group {group}: " + "; ".join(problems),
+        ev,
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

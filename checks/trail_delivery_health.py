@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import (
-    delivery_age_problem,
-    per_owned_trail,
-    trail_result,
-    trail_status_or_error,
-)
-from auditor.model.snapshot import AccountSnapshot, Trail
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import collected, delivery_age_problem, trail_check
+from auditor.model.snapshot import CollectionError, Trail
+
+from ._snippets import trail_resource
 
 META = CheckMeta(
     id="trail-delivery-health",
@@ -39,13 +28,7 @@ META = CheckMeta(
             "(usually the bucket policy or the KMS key policy)."
         ),
         cli=("aws cloudtrail start-logging --name <trail>\naws cloudtrail get-trail-status --name <trail>"),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  enable_logging = true\n"
-            "}"
-        ),
+        terraform=trail_resource("enable_logging = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html",
     ),
     references=("PCI DSS 10.7.2", "GDPR Art. 33"),
@@ -60,9 +43,9 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
-    st = trail_status_or_error(ctx, trail)
-    if isinstance(st, CheckResult):
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement | CollectionError:
+    st = collected(trail.status, "trail status was")
+    if isinstance(st, Judgement | CollectionError):
         return st
     ev: dict[str, Any] = {
         "is_logging": st.is_logging,
@@ -81,26 +64,14 @@ def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckRe
         problems.append(f"last log delivery failed: {st.latest_delivery_error}")
     if trail.log_file_validation_enabled and st.latest_digest_delivery_error:
         problems.append(f"last digest delivery failed: {st.latest_digest_delivery_error}")
-    stale = delivery_age_problem(ctx, trail, st.latest_delivery_time, "delivery", ev, account_id=account.account_id)
-    if isinstance(stale, CheckResult):
+    stale = delivery_age_problem(ctx, st.latest_delivery_time, "delivery", ev)
+    if isinstance(stale, Judgement):
         return stale
     if stale:
         problems.append(stale)
-    if problems:
-        return trail_result(ctx, trail, Status.FAIL, "; ".join(problems), ev, account_id=account.account_id)
-    return trail_result(
-        ctx,
-        trail,
-        Status.PASS,
-        f"logging; last delivery {st.latest_delivery_time} without error",
-        ev,
-        account_id=account.account_id,
+    return Judgement.either(
+        not problems, f"logging; last delivery {st.latest_delivery_time} without error", "; ".join(problems), ev
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

@@ -23,6 +23,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import CollectionError
 
+from ._snippets import data_resource, event_selector, trail_resource
+
 #: CloudTrail list price for each additional copy of management events (USD).
 PRICE_PER_100K_EVENTS = 2.00
 
@@ -48,19 +50,10 @@ META = CheckMeta(
             '"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3"]}]}]\'\n'
             "# or: aws cloudtrail delete-trail --name <duplicate-trail>"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "data_only" {\n'
-            '  name           = "data-events"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  event_selector {\n"
-            '    read_write_type           = "All"\n'
-            "    include_management_events = false\n"
-            "    data_resource {\n"
-            '      type   = "AWS::S3::Object"\n'
-            '      values = ["arn:aws:s3"]\n'
-            "    }\n"
-            "  }\n"
-            "}"
+        terraform=trail_resource(
+            body=event_selector(data_resource("AWS::S3::Object", "arn:aws:s3"), management=False),
+            label="data_only",
+            name="data-events",
         ),
         url="https://aws.amazon.com/cloudtrail/pricing/",
     ),

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
 from auditor.engine.trails import coverage_check, logging_judgement
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-enabled",
     title="At least one CloudTrail trail is logging in the account",
@@ -25,16 +27,12 @@ META = CheckMeta(
             "--is-multi-region-trail --enable-log-file-validation --kms-key-id <key-arn>\n"
             "aws cloudtrail start-logging --name org-trail"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                          = "org-trail"\n'
-            "  s3_bucket_name                = aws_s3_bucket.logs.id\n"
-            "  is_multi_region_trail         = true\n"
-            "  include_global_service_events = true\n"
-            "  enable_log_file_validation    = true\n"
-            "  enable_logging                = true\n"
-            "  kms_key_id                    = aws_kms_key.trail.arn\n"
-            "}"
+        terraform=trail_resource(
+            "is_multi_region_trail = true",
+            "include_global_service_events = true",
+            "enable_log_file_validation = true",
+            "enable_logging = true",
+            "kms_key_id = aws_kms_key.trail.arn",
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-create-a-trail-using-the-console-first-time.html",
     ),

@@ -14,6 +14,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import Trail
 
+from ._snippets import trail_resource
+
 META = CheckMeta(
     id="trail-global-service-events",
     title="A logging trail records global service events (IAM, STS, CloudFront)",
@@ -28,13 +30,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary="Enable IncludeGlobalServiceEvents on the account's (multi-region) trail.",
         cli="aws cloudtrail update-trail --name org-trail --include-global-service-events",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                          = "org-trail"\n'
-            "  s3_bucket_name                = aws_s3_bucket.logs.id\n"
-            "  include_global_service_events = true\n"
-            "}"
-        ),
+        terraform=trail_resource("include_global_service_events = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-global-service-events",
     ),
     references=("CIS AWS 3.1", "Security Hub CloudTrail.1"),

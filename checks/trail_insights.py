@@ -14,6 +14,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import CollectionError, Trail
 
+from ._snippets import block, trail_resource
+
 META = CheckMeta(
     id="trail-insights",
     title="CloudTrail Insights is enabled on a multi-region trail",
@@ -31,18 +33,10 @@ META = CheckMeta(
             "aws cloudtrail put-insight-selectors --trail-name org-trail --insight-selectors "
             '\'[{"InsightType":"ApiCallRateInsight"},{"InsightType":"ApiErrorRateInsight"}]\''
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                  = "org-trail"\n'
-            "  s3_bucket_name        = aws_s3_bucket.logs.id\n"
-            "  is_multi_region_trail = true\n"
-            "  insight_selector {\n"
-            '    insight_type = "ApiCallRateInsight"\n'
-            "  }\n"
-            "  insight_selector {\n"
-            '    insight_type = "ApiErrorRateInsight"\n'
-            "  }\n"
-            "}"
+        terraform=trail_resource(
+            "is_multi_region_trail = true",
+            body=block("insight_selector", 'insight_type = "ApiCallRateInsight"')
+            + block("insight_selector", 'insight_type = "ApiErrorRateInsight"'),
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-insights-events-with-cloudtrail.html",
     ),

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import trail_check
+from auditor.model.snapshot import Trail
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, Trail
+from ._snippets import trail_resource
 
 META = CheckMeta(
     id="trail-kms-encryption",
@@ -30,13 +23,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary=("Set a customer-managed KMS key on the trail (its key policy must allow CloudTrail)."),
         cli="aws cloudtrail update-trail --name <trail> --kms-key-id <key-arn>",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  kms_key_id     = aws_kms_key.trail.arn\n"
-            "}"
-        ),
+        terraform=trail_resource("kms_key_id = aws_kms_key.trail.arn"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
     ),
     references=(
@@ -52,30 +39,14 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement:
     key = trail.kms_key_id
-    if key:
-        return trail_result(
-            ctx,
-            trail,
-            Status.PASS,
-            f"log files are encrypted with KMS key {key}",
-            {"kms_key_id": key},
-            account_id=account.account_id,
-        )
-    return trail_result(
-        ctx,
-        trail,
-        Status.FAIL,
+    return Judgement.either(
+        bool(key),
+        f"log files are encrypted with KMS key {key}",
         "no KmsKeyId: log files are only SSE-S3 encrypted",
-        {"kms_key_id": None},
-        account_id=account.account_id,
+        {"kms_key_id": key or None},
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

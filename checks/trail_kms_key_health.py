@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import KeyUse, key_error, key_result, per_key
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import KeyUse, key_check
 from auditor.model.snapshot import CollectionError, KmsKey
 
 META = CheckMeta(
@@ -55,30 +46,23 @@ META = CheckMeta(
 _BAD_STATES = {"Disabled", "PendingDeletion", "PendingReplicaDeletion", "PendingImport", "Unavailable"}
 
 
-def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
+def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> Judgement | CollectionError:
     md = key.metadata
     if isinstance(md, CollectionError):
         if md.error_code == "NotFoundException":
-            return key_result(
-                ctx,
-                use,
+            return Judgement(
                 Status.FAIL,
                 "the key does not exist (NotFoundException): CloudTrail cannot encrypt log files",
                 {"error_code": md.error_code},
             )
-        return key_error(ctx, use, md)
+        return md
     ev = {"key_state": md.key_state, "enabled": md.enabled, "deletion_date": md.deletion_date}
     if md.key_state in _BAD_STATES or not md.enabled:
         when = f", deletion date {md.deletion_date}" if md.deletion_date else ""
-        return key_result(ctx, use, Status.FAIL, f"key state is {md.key_state}{when}: CloudTrail cannot use it", ev)
+        return Judgement(Status.FAIL, f"key state is {md.key_state}{when}: CloudTrail cannot use it", ev)
     if md.key_state != "Enabled":
-        return key_result(ctx, use, Status.FAIL, f"key state is {md.key_state}, not Enabled", ev)
-    return key_result(ctx, use, Status.PASS, "key is enabled", ev)
+        return Judgement(Status.FAIL, f"key state is {md.key_state}, not Enabled", ev)
+    return Judgement(Status.PASS, "key is enabled", ev)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per key used by the account's trails."""
-    yield from per_key(ctx, lambda use, key: _judge(ctx, use, key))
-
-
-CHECK = Check(META, evaluate)
+CHECK = key_check(META, _judge)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import KeyUse, key_error, key_result, per_key
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import KeyUse, key_check
+from auditor.engine.trails import collected
 from auditor.model.snapshot import CollectionError, KmsKey
 from auditor.model.wildcard import glob_match
 
@@ -158,26 +152,16 @@ def policy_problems(policy: Mapping[str, Any]) -> list[dict[str, str]]:
     return problems
 
 
-def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
-    policy = key.policy
-    if isinstance(policy, CollectionError):
-        return key_error(ctx, use, policy)
-    if policy is None:
-        return key_result(ctx, use, Status.ERROR, "the key policy was not collected; nothing can be concluded")
+def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> Judgement | CollectionError:
+    policy = collected(key.policy, "the key policy was")
+    if isinstance(policy, Judgement | CollectionError):
+        return policy
     if not isinstance(policy.get("Statement"), list | Mapping):
-        return key_result(ctx, use, Status.ERROR, "the key policy has no readable Statement; nothing can be concluded")
+        return Judgement.unknown("the key policy has no readable Statement; nothing can be concluded")
     problems = policy_problems(policy)
-    if problems:
-        text = "; ".join(f"{p['sid']} {p['problem']}" for p in problems)
-        return key_result(ctx, use, Status.FAIL, text, {"problems": problems})
-    return key_result(
-        ctx, use, Status.PASS, "CloudTrail use is scoped and decryption is not open to everyone", {"problems": []}
-    )
+    text = "; ".join(f"{p['sid']} {p['problem']}" for p in problems)
+    passed = "CloudTrail use is scoped and decryption is not open to everyone"
+    return Judgement.either(not problems, passed, text, {"problems": problems})
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per key used by the account's trails."""
-    yield from per_key(ctx, lambda use, key: _judge(ctx, use, key))
-
-
-CHECK = Check(META, evaluate)
+CHECK = key_check(META, _judge)

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import KeyUse, key_error, key_result, per_key
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import KeyUse, key_check
 from auditor.model.snapshot import CollectionError, KmsKey
 
 META = CheckMeta(
@@ -53,41 +44,28 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> CheckResult:
+def _judge(ctx: CheckContext, use: KeyUse, key: KmsKey) -> Judgement | CollectionError:
     md = key.metadata
     if isinstance(md, CollectionError):
-        return key_error(ctx, use, md)
+        return md
     ev: dict[str, object] = {"key_manager": md.key_manager, "key_spec": md.key_spec, "origin": md.origin}
     if md.key_manager != "CUSTOMER":
-        return key_result(
-            ctx, use, Status.NOT_APPLICABLE, f"{md.key_manager}-managed key: rotation is managed by AWS", ev
-        )
+        return Judgement(Status.NOT_APPLICABLE, f"{md.key_manager}-managed key: rotation is managed by AWS", ev)
     if md.key_spec != "SYMMETRIC_DEFAULT":
-        return key_result(
-            ctx, use, Status.NOT_APPLICABLE, f"key spec {md.key_spec} does not support automatic rotation", ev
-        )
+        return Judgement(Status.NOT_APPLICABLE, f"key spec {md.key_spec} does not support automatic rotation", ev)
     if md.origin != "AWS_KMS":
-        return key_result(
-            ctx,
-            use,
+        return Judgement(
             Status.NOT_APPLICABLE,
             f"key material origin {md.origin} does not support automatic rotation; rotate it manually",
             ev,
         )
     rot = key.rotation_enabled
     if isinstance(rot, CollectionError):
-        return key_error(ctx, use, rot)
+        return rot
     if rot is None:
-        return key_result(ctx, use, Status.ERROR, "rotation status was not collected; nothing can be concluded", ev)
+        return Judgement(Status.ERROR, "rotation status was not collected; nothing can be concluded", ev)
     ev["rotation_enabled"] = rot
-    if rot:
-        return key_result(ctx, use, Status.PASS, "automatic rotation is enabled", ev)
-    return key_result(ctx, use, Status.FAIL, "automatic rotation is disabled", ev)
+    return Judgement.either(rot, "automatic rotation is enabled", "automatic rotation is disabled", ev)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per key used by the account's trails."""
-    yield from per_key(ctx, lambda use, key: _judge(ctx, use, key))
-
-
-CHECK = Check(META, evaluate)
+CHECK = key_check(META, _judge)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import trail_check
+from auditor.model.snapshot import Trail
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, Trail
+from ._snippets import trail_resource
 
 META = CheckMeta(
     id="trail-log-file-validation",
@@ -30,13 +23,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary="Enable log file validation on the trail.",
         cli="aws cloudtrail update-trail --name <trail> --enable-log-file-validation",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                       = "org-trail"\n'
-            "  s3_bucket_name             = aws_s3_bucket.logs.id\n"
-            "  enable_log_file_validation = true\n"
-            "}"
-        ),
+        terraform=trail_resource("enable_log_file_validation = true"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html",
     ),
     references=(
@@ -49,21 +36,11 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement:
     on = trail.log_file_validation_enabled
-    return trail_result(
-        ctx,
-        trail,
-        Status.PASS if on else Status.FAIL,
-        "log file validation is " + ("enabled" if on else "disabled"),
-        {"log_file_validation_enabled": on},
-        account_id=account.account_id,
+    return Judgement.either(
+        on, "log file validation is enabled", "log file validation is disabled", {"log_file_validation_enabled": on}
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

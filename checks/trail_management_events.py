@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import collected_or_error, per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, Trail
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import collected, trail_check
+from auditor.model.snapshot import CollectionError, Trail
 from auditor.semantics.event_selectors import management_coverage
+
+from ._snippets import advanced_selector, field_selector, trail_resource
 
 META = CheckMeta(
     id="trail-management-events",
@@ -35,18 +28,8 @@ META = CheckMeta(
             '\'[{"ReadWriteType":"All","IncludeManagementEvents":true,'
             '"ExcludeManagementEventSources":[]}]\''
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  advanced_event_selector {\n"
-            '    name = "All management events"\n'
-            "    field_selector {\n"
-            '      field  = "eventCategory"\n'
-            '      equals = ["Management"]\n'
-            "    }\n"
-            "  }\n"
-            "}"
+        terraform=trail_resource(
+            body=advanced_selector("All management events", field_selector("eventCategory", '"Management"'))
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
     ),
@@ -67,20 +50,13 @@ META = CheckMeta(
 )
 
 
-def _judge(account: AccountSnapshot, trail: Trail, ctx: CheckContext) -> CheckResult:
-    sel = collected_or_error(ctx, trail, trail.event_selectors, "event selectors were", account.account_id)
-    if isinstance(sel, CheckResult):
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement | CollectionError:
+    sel = collected(trail.event_selectors, "event selectors were")
+    if isinstance(sel, Judgement | CollectionError):
         return sel
     cov = management_coverage(sel)
     status = Status.PASS if cov.complete else Status.FAIL
-    return trail_result(
-        ctx, trail, status, cov.describe(), {"management_events": cov.as_evidence()}, account_id=account.account_id
-    )
+    return Judgement(status, cov.describe(), {"management_events": cov.as_evidence()})
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(acc, t, ctx))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

@@ -17,6 +17,8 @@ from auditor.engine.trails import (
 )
 from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
 
+from ._snippets import event_selector, trail_resource
+
 META = CheckMeta(
     id="trail-multi-region",
     title="A logging multi-region trail records read and write management events",
@@ -38,17 +40,7 @@ META = CheckMeta(
             "aws cloudtrail put-event-selectors --trail-name org-trail --event-selectors "
             '\'[{"ReadWriteType":"All","IncludeManagementEvents":true}]\''
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                  = "org-trail"\n'
-            "  s3_bucket_name        = aws_s3_bucket.logs.id\n"
-            "  is_multi_region_trail = true\n"
-            "  event_selector {\n"
-            '    read_write_type           = "All"\n'
-            "    include_management_events = true\n"
-            "  }\n"
-            "}"
-        ),
+        terraform=trail_resource("is_multi_region_trail = true", body=event_selector()),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/receive-cloudtrail-log-files-from-multiple-regions.html",
     ),
     references=(

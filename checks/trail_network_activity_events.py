@@ -16,6 +16,8 @@ from auditor.engine.trails import (
 from auditor.model.snapshot import Trail
 from auditor.semantics.event_selectors import network_activity_sources
 
+from ._snippets import advanced_selector, field_selector, trail_resource
+
 META = CheckMeta(
     id="trail-network-activity-events",
     title="Network activity events (VPC endpoints) are recorded",
@@ -42,23 +44,13 @@ META = CheckMeta(
             '{"Field":"eventCategory","Equals":["NetworkActivity"]},'
             '{"Field":"eventSource","Equals":["s3.amazonaws.com","kms.amazonaws.com"]}]}]\''
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name                  = "org-trail"\n'
-            "  s3_bucket_name        = aws_s3_bucket.logs.id\n"
-            "  is_multi_region_trail = true\n"
-            "  advanced_event_selector {\n"
-            '    name = "VPC endpoint activity"\n'
-            "    field_selector {\n"
-            '      field  = "eventCategory"\n'
-            '      equals = ["NetworkActivity"]\n'
-            "    }\n"
-            "    field_selector {\n"
-            '      field  = "eventSource"\n'
-            '      equals = ["s3.amazonaws.com", "kms.amazonaws.com"]\n'
-            "    }\n"
-            "  }\n"
-            "}"
+        terraform=trail_resource(
+            "is_multi_region_trail = true",
+            body=advanced_selector(
+                "VPC endpoint activity",
+                field_selector("eventCategory", '"NetworkActivity"'),
+                field_selector("eventSource", '"s3.amazonaws.com", "kms.amazonaws.com"'),
+            ),
         ),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html",
     ),

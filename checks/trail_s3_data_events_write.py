@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._s3_data_events import s3_data_events
+from ._data_events import s3_data_events
 
 CHECK = s3_data_events(write=True)
 META = CHECK.meta

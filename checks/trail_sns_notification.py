@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import trail_check
+from auditor.model.snapshot import Trail
 
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine.trails import per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, Trail
+from ._snippets import trail_resource
 
 META = CheckMeta(
     id="trail-sns-notification",
@@ -21,13 +22,7 @@ META = CheckMeta(
     remediation=Remediation(
         summary="Give the trail an SNS topic whose policy lets cloudtrail.amazonaws.com publish.",
         cli="aws cloudtrail update-trail --name <trail> --sns-topic-name cloudtrail-deliveries",
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  sns_topic_name = aws_sns_topic.cloudtrail.name\n"
-            "}"
-        ),
+        terraform=trail_resource("sns_topic_name = aws_sns_topic.cloudtrail.name"),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html",
     ),
     references=(
@@ -44,30 +39,14 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement:
     topic = trail.sns_topic_arn
-    if topic:
-        return trail_result(
-            ctx,
-            trail,
-            Status.PASS,
-            f"notifies SNS topic {topic}",
-            {"sns_topic_arn": topic},
-            account_id=account.account_id,
-        )
-    return trail_result(
-        ctx,
-        trail,
-        Status.FAIL,
+    return Judgement.either(
+        bool(topic),
+        f"notifies SNS topic {topic}",
         "no SNS topic is notified of log file deliveries",
-        {"sns_topic_arn": None},
-        account_id=account.account_id,
+        {"sns_topic_arn": topic or None},
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trailconfig import tag_keys
+from auditor.engine.trails import collected, trail_check
+from auditor.model.snapshot import CollectionError, Trail
 
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity, Status
-from auditor.engine.trails import per_owned_trail, trail_result
-from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
+from ._snippets import block, trail_resource
 
 META = CheckMeta(
     id="trail-tags",
@@ -25,16 +27,7 @@ META = CheckMeta(
             "aws cloudtrail add-tags --resource-id <trail-arn> "
             "--tags-list Key=owner,Value=security Key=purpose,Value=audit"
         ),
-        terraform=(
-            'resource "aws_cloudtrail" "main" {\n'
-            '  name           = "org-trail"\n'
-            "  s3_bucket_name = aws_s3_bucket.logs.id\n"
-            "  tags = {\n"
-            '    owner   = "security"\n'
-            '    purpose = "audit"\n'
-            "  }\n"
-            "}"
-        ),
+        terraform=trail_resource(body=block("tags =", 'owner = "security"', 'purpose = "audit"')),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AddTags.html",
     ),
     references=("Security Hub CloudTrail.9",),
@@ -49,62 +42,19 @@ META = CheckMeta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, trail: Trail) -> CheckResult:
-    tags = trail.tags
-    if isinstance(tags, CollectionError):
-        return ctx.error(
-            tags,
-            resource_id=trail.name,
-            resource_arn=trail.arn,
-            region=trail.home_region,
-            account_id=account.account_id,
-            resource_type="AwsCloudTrailTrail",
-        )
-    if tags is None:
-        return trail_result(
-            ctx,
-            trail,
-            Status.ERROR,
-            "the trail's tags were not collected; nothing can be concluded",
-            account_id=account.account_id,
-        )
-    keys = sorted({t.key for t in tags})
+def _judge(ctx: CheckContext, trail: Trail) -> Judgement | CollectionError:
+    tags = collected(trail.tags, "the trail's tags were")
+    if isinstance(tags, Judgement | CollectionError):
+        return tags
+    keys = tag_keys(tags)
     required = list(dict.fromkeys(ctx.settings.required_tags))
     ev = {"tag_keys": keys, "required_tags": required}
     if required:
         missing = [k for k in required if k not in keys]
         if missing:
-            return trail_result(
-                ctx,
-                trail,
-                Status.FAIL,
-                f"missing required tag(s) {', '.join(missing)}",
-                {**ev, "missing": missing},
-                account_id=account.account_id,
-            )
-        return trail_result(
-            ctx,
-            trail,
-            Status.PASS,
-            f"carries the required tags {', '.join(required)}",
-            ev,
-            account_id=account.account_id,
-        )
-    if not keys:
-        return trail_result(ctx, trail, Status.FAIL, "has no tags", ev, account_id=account.account_id)
-    return trail_result(
-        ctx,
-        trail,
-        Status.PASS,
-        f"tagged ({', '.join(keys)}); no tag key is required",
-        ev,
-        account_id=account.account_id,
-    )
+            return Judgement(Status.FAIL, f"missing required tag(s) {', '.join(missing)}", {**ev, "missing": missing})
+        return Judgement(Status.PASS, f"carries the required tags {', '.join(required)}", ev)
+    return Judgement.either(bool(keys), f"tagged ({', '.join(keys)}); no tag key is required", "has no tags", ev)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per owned trail."""
-    yield from per_owned_trail(ctx, lambda acc, t: _judge(ctx, acc, t))
-
-
-CHECK = Check(META, evaluate)
+CHECK = trail_check(META, _judge)

@@ -1,5 +1,6 @@
-"""Shared reasoning of the configuration checks of issue 14: data events beyond S3, the
-trail's CloudWatch Logs log group (encryption, resource policies) and trail tags.
+"""Shared reasoning of the checks of a trail's configuration beyond coverage: data events
+beyond S3, the trail's KMS key (state, rotation, policy), its CloudWatch Logs log group
+(encryption, resource policies, retention) and trail tags.
 
 Like :mod:`auditor.engine.trails`, every function here turns missing evidence into
 ERROR (or an unknown judgement), never into PASS.
@@ -8,11 +9,11 @@ ERROR (or an unknown judgement), never into PASS.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
 from auditor.engine.judgement import Judgement
 from auditor.engine.policies import (
     Statement,
@@ -28,9 +29,13 @@ from auditor.engine.trails import (
     coverage_check,
     logging_judgement,
     multi_region_judgement,
+    not_applicable_no_owned_trail,
+    owned_trails,
     selectors_of,
+    unlisted_trail_errors,
 )
-from auditor.model.snapshot import CollectionError, LogGroup, LogResourcePolicy, Trail
+from auditor.model.arn import GLOBAL, log_group_name, parse_arn
+from auditor.model.snapshot import AccountSnapshot, CollectionError, KmsKey, LogGroup, LogResourcePolicy, Trail
 from auditor.semantics.event_selectors import DataResourceKind, data_coverage
 
 # --------------------------------------------------------------------------- data events
@@ -64,6 +69,118 @@ def data_events_check(ctx: CheckContext, kind: DataResourceKind) -> Iterator[Che
     )
 
 
+# --------------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A KMS key as used by the trails of one account."""
+
+    account_id: str
+    key_ref: str
+    trails: tuple[Trail, ...]
+    key: KmsKey | None
+
+
+def keys_in_use(ctx: CheckContext) -> Iterator[tuple[AccountSnapshot, list[KeyUse]]]:
+    """Per accessible account: the keys its own trails encrypt with (deduplicated)."""
+    for account in ctx.accounts():
+        by_ref: dict[str, list[Trail]] = {}
+        for t in owned_trails(account):
+            if t.kms_key_id:
+                by_ref.setdefault(t.kms_key_id, []).append(t)
+        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref)) for ref, ts in by_ref.items()]
+        yield account, uses
+
+
+#: A per-key check's question about one key: its judgement, or the evidence that is missing.
+KeyJudge = Callable[[CheckContext, KeyUse, KmsKey], Judgement | CollectionError]
+
+
+def key_check(meta: CheckMeta, judge: KeyJudge) -> Check:
+    """The check asking ``judge`` about every key the accounts' own trails use (see :func:`per_key`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per key used by the account's trails."""
+
+        def one(use: KeyUse, key: KmsKey) -> CheckResult:
+            verdict = judge(ctx, use, key)
+            if isinstance(verdict, CollectionError):
+                return key_error(ctx, use, verdict)
+            return key_result(ctx, use, verdict.status, verdict.message, dict(verdict.evidence))
+
+        yield from per_key(ctx, one)
+
+    return Check(meta, evaluate)
+
+
+def per_key(
+    ctx: CheckContext,
+    judge: Callable[[KeyUse, KmsKey], CheckResult],
+) -> Iterator[CheckResult]:
+    """One result per key used by owned trails; NOT_APPLICABLE when there is none to judge."""
+    for account, uses in keys_in_use(ctx):
+        unlisted = unlisted_trail_errors(ctx, account)
+        if not owned_trails(account):
+            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
+            continue
+        yield from unlisted
+        if not uses:
+            if not unlisted:
+                yield ctx.result(
+                    account.account_id,
+                    GLOBAL,
+                    Status.NOT_APPLICABLE,
+                    "no trail of this account is encrypted with a KMS key (see trail-kms-encryption)",
+                    resource_id=account.account_id,
+                    resource_type="AwsAccount",
+                )
+            continue
+        for use in uses:
+            if use.key is None:
+                yield key_result(
+                    ctx,
+                    use,
+                    Status.ERROR,
+                    "the key was not collected with the snapshot; nothing can be concluded about it",
+                )
+                continue
+            yield judge(use, use.key)
+
+
+def key_result(
+    ctx: CheckContext,
+    use: KeyUse,
+    status: Status,
+    message: str,
+    evidence: dict[str, Any] | None = None,
+) -> CheckResult:
+    """A result about one key, in the key's region (or the first trail's home region)."""
+    region = use.key.region if use.key is not None else use.trails[0].home_region
+    arn = use.key_ref
+    if use.key is not None and not isinstance(use.key.metadata, CollectionError):
+        arn = use.key.metadata.arn
+    ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
+    return ctx.result(
+        use.account_id,
+        region,
+        status,
+        f"key {arn}: {message}",
+        resource_id=arn,
+        resource_arn=arn if arn.startswith("arn:") else None,
+        resource_type="AwsKmsKey",
+        evidence=ev,
+    )
+
+
+def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
+    """ERROR for a key whose evidence could not be read."""
+    res = key_result(
+        ctx, use, Status.ERROR, f"evidence could not be collected: {err.reason()}", {"collection_error": err.evidence()}
+    )
+    return res
+
+
 # --------------------------------------------------------------------------- the trail's log group
 
 
@@ -86,27 +203,33 @@ def strip_stream_suffix(arn: str) -> str:
 
 
 def _parse_group_arn(arn: str) -> tuple[str | None, str | None, str]:
-    parts = strip_stream_suffix(arn).split(":", 6)
-    if len(parts) == 7 and parts[2] == "logs" and parts[5] == "log-group":
-        return parts[3] or None, parts[4] or None, parts[6]
-    return None, None, strip_stream_suffix(arn)
+    """(region, account, name) of a log group ARN, tolerating the ``:*`` suffix."""
+    parsed = parse_arn(arn)
+    name = log_group_name(parsed) if parsed and parsed.service == "logs" else None
+    if parsed is None or name is None:
+        return None, None, strip_stream_suffix(arn)
+    return parsed.region or None, parsed.account or None, name
 
 
-def trail_log_groups(ctx: CheckContext) -> Iterator[TrailLogGroup | CheckResult]:
+#: The result for an account that owns no trail (by default :func:`not_applicable_no_owned_trail`).
+NoTrail = Callable[[CheckContext, AccountSnapshot], CheckResult]
+
+
+def trail_log_groups(
+    ctx: CheckContext, no_trail: NoTrail = not_applicable_no_owned_trail
+) -> Iterator[TrailLogGroup | CheckResult]:
     """Per owned trail: its log group, or the result (N/A, FAIL missing, ERROR) that replaces it.
 
-    Accounts owning no trail get one NOT_APPLICABLE; regions whose trails could
+    Accounts owning no trail get ``no_trail``'s NOT_APPLICABLE; regions whose trails could
     not be listed an ERROR each.
     """
-    from auditor.engine.trails import not_applicable_no_owned_trail, owned_trails, unlisted_trail_errors
-
     for account in ctx.accounts():
         owned = owned_trails(account)
         unlisted = unlisted_trail_errors(ctx, account)
         yield from unlisted
         if not owned:
             if not unlisted:
-                yield not_applicable_no_owned_trail(ctx, account)
+                yield no_trail(ctx, account)
             continue
         for trail in owned:
             group_arn = trail.cloudwatch_logs_log_group_arn
@@ -173,6 +296,39 @@ def log_group_result(
         resource_arn=tlg.arn,
         evidence=ev,
     )
+
+
+def per_log_group(
+    ctx: CheckContext,
+    judge: Callable[[TrailLogGroup], CheckResult],
+    no_trail: NoTrail = not_applicable_no_owned_trail,
+) -> Iterator[CheckResult]:
+    """``judge`` on every owned trail's log group; the results that replace a group pass as they are."""
+    for item in trail_log_groups(ctx, no_trail):
+        yield item if isinstance(item, CheckResult) else judge(item)
+
+
+#: A loggroup-* check's question about one trail's log group: its judgement, or the evidence that is missing.
+LogGroupJudge = Callable[[CheckContext, TrailLogGroup], Judgement | CollectionError]
+
+
+def log_group_check(meta: CheckMeta, judge: LogGroupJudge) -> Check:
+    """The check asking ``judge`` about every owned trail's log group (see :func:`trail_log_groups`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per owned trail's log group."""
+
+        def one(tlg: TrailLogGroup) -> CheckResult:
+            verdict = judge(ctx, tlg)
+            if isinstance(verdict, CollectionError):
+                return ctx.error(
+                    verdict, resource_id=tlg.name, resource_arn=tlg.arn, region=tlg.region, account_id=tlg.account_id
+                )
+            return log_group_result(ctx, tlg, verdict.status, verdict.message, verdict.evidence)
+
+        yield from per_log_group(ctx, one)
+
+    return Check(meta, evaluate)
 
 
 # --------------------------------------------------------------------------- resource policies

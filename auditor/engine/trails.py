@@ -12,10 +12,10 @@ nor as a FAIL.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
-from auditor.engine.checkapi import CheckContext, CheckResult, Status, parse_time
+from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status, parse_time
 from auditor.engine.judgement import Judgement
 from auditor.engine.lake import lake_note, lake_recorders
 from auditor.model.arn import GLOBAL
@@ -23,10 +23,8 @@ from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
     EventSelectors,
-    KmsKey,
     Snapshot,
     Trail,
-    TrailStatus,
 )
 from auditor.semantics.event_selectors import ManagementCoverage, management_coverage, s3_data_coverage
 
@@ -419,33 +417,42 @@ def trail_result(
     )
 
 
-def collected_or_error(
-    ctx: CheckContext, trail: Trail, value: _T | CollectionError | None, what: str, account_id: str | None = None
-) -> _T | CheckResult:
-    """A collected field of ``trail``, or the ERROR result to yield when it could not be read.
+def collected(value: _T | CollectionError | None, what: str) -> _T | CollectionError | Judgement:
+    """A collected field of a trail or key; its error; or, when it was not collected, the unknown judgement.
 
-    ``what`` names the field for the message ("trail status was"); ``account_id`` is
-    the account the result is about (default: the trail's owner).
+    ``what`` names the field for the message ("the trail's tags were").
     """
-    if isinstance(value, CollectionError):
-        return ctx.error(
-            value,
-            resource_id=trail.name,
-            resource_arn=trail.arn,
-            region=trail.home_region,
-            account_id=account_id or trail.owner_account_id,
-            resource_type="AwsCloudTrailTrail",
-        )
     if value is None:
-        return trail_result(
-            ctx, trail, Status.ERROR, f"{what} not collected; nothing can be concluded", account_id=account_id
-        )
+        return Judgement.unknown(f"{what} not collected; nothing can be concluded")
     return value
 
 
-def trail_status_or_error(ctx: CheckContext, trail: Trail) -> TrailStatus | CheckResult:
-    """The trail's status, or the ERROR result to yield when it could not be read."""
-    return collected_or_error(ctx, trail, trail.status, "trail status was")
+#: A per-trail check's question about one trail: its judgement, or the evidence that is missing.
+TrailJudge = Callable[[CheckContext, Trail], Judgement | CollectionError]
+
+
+def trail_check(meta: CheckMeta, judge: TrailJudge) -> Check:
+    """The check asking ``judge`` about every trail, in the account that owns it (see :func:`per_owned_trail`)."""
+
+    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+        """One result per owned trail."""
+
+        def one(account: AccountSnapshot, trail: Trail) -> CheckResult:
+            verdict = judge(ctx, trail)
+            if isinstance(verdict, CollectionError):
+                return ctx.error(
+                    verdict,
+                    resource_id=trail.name,
+                    resource_arn=trail.arn,
+                    region=trail.home_region,
+                    account_id=account.account_id,
+                    resource_type="AwsCloudTrailTrail",
+                )
+            return trail_result(ctx, trail, verdict.status, verdict.message, dict(verdict.evidence))
+
+        yield from per_owned_trail(ctx, one)
+
+    return Check(meta, evaluate)
 
 
 def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
@@ -457,18 +464,12 @@ def age_hours(ctx: CheckContext, iso_time: str) -> float | None:
 
 
 def delivery_age_problem(
-    ctx: CheckContext,
-    trail: Trail,
-    delivered: str | None,
-    what: str,
-    evidence: dict[str, Any],
-    *,
-    account_id: str,
-) -> str | CheckResult | None:
+    ctx: CheckContext, delivered: str | None, what: str, evidence: dict[str, Any]
+) -> str | Judgement | None:
     """Judge the last ``what`` (e.g. "delivery") time against Settings.delivery_max_age_hours.
 
     Returns the FAIL reason when no delivery is recorded or the last one is too
-    old, None when it is fresh, and the ERROR result to return as is when the
+    old, None when it is fresh, and the ERROR judgement to return as is when the
     time cannot be parsed (fail closed: an unreadable time proves nothing).
     Records ``delivery_age_hours`` in ``evidence`` once the age is known.
     Shared by the S3 and CloudWatch Logs delivery checks so both apply the
@@ -478,107 +479,11 @@ def delivery_age_problem(
         return f"no {what} recorded"
     age = age_hours(ctx, delivered)
     if age is None:
-        return trail_result(
-            ctx,
-            trail,
-            Status.ERROR,
-            f"last {what} time {delivered!r} is not a valid timestamp; nothing can be concluded",
-            evidence,
-            account_id=account_id,
+        return Judgement(
+            Status.ERROR, f"last {what} time {delivered!r} is not a valid timestamp; nothing can be concluded", evidence
         )
     evidence["delivery_age_hours"] = round(age, 2)
     limit = ctx.settings.delivery_max_age_hours
     if age > limit:
         return f"last {what} {delivered} is {age:.1f} h old (limit {limit} h)"
     return None
-
-
-# --------------------------------------------------------------------------- keys
-
-
-@dataclass(frozen=True)
-class KeyUse:
-    """A KMS key as used by the trails of one account."""
-
-    account_id: str
-    key_ref: str
-    trails: tuple[Trail, ...]
-    key: KmsKey | None
-
-
-def keys_in_use(ctx: CheckContext) -> Iterator[tuple[AccountSnapshot, list[KeyUse]]]:
-    """Per accessible account: the keys its own trails encrypt with (deduplicated)."""
-    for account in ctx.accounts():
-        by_ref: dict[str, list[Trail]] = {}
-        for t in owned_trails(account):
-            if t.kms_key_id:
-                by_ref.setdefault(t.kms_key_id, []).append(t)
-        uses = [KeyUse(account.account_id, ref, tuple(ts), ctx.snapshot.key(ref)) for ref, ts in by_ref.items()]
-        yield account, uses
-
-
-def per_key(
-    ctx: CheckContext,
-    judge: Callable[[KeyUse, KmsKey], CheckResult],
-) -> Iterator[CheckResult]:
-    """One result per key used by owned trails; NOT_APPLICABLE when there is none to judge."""
-    for account, uses in keys_in_use(ctx):
-        unlisted = unlisted_trail_errors(ctx, account)
-        if not owned_trails(account):
-            yield from unlisted or [not_applicable_no_owned_trail(ctx, account)]
-            continue
-        yield from unlisted
-        if not uses:
-            if not unlisted:
-                yield ctx.result(
-                    account.account_id,
-                    GLOBAL,
-                    Status.NOT_APPLICABLE,
-                    "no trail of this account is encrypted with a KMS key (see trail-kms-encryption)",
-                    resource_id=account.account_id,
-                    resource_type="AwsAccount",
-                )
-            continue
-        for use in uses:
-            if use.key is None:
-                yield key_result(
-                    ctx,
-                    use,
-                    Status.ERROR,
-                    "the key was not collected with the snapshot; nothing can be concluded about it",
-                )
-                continue
-            yield judge(use, use.key)
-
-
-def key_result(
-    ctx: CheckContext,
-    use: KeyUse,
-    status: Status,
-    message: str,
-    evidence: dict[str, Any] | None = None,
-) -> CheckResult:
-    """A result about one key, in the key's region (or the first trail's home region)."""
-    region = use.key.region if use.key is not None else use.trails[0].home_region
-    arn = use.key_ref
-    if use.key is not None and not isinstance(use.key.metadata, CollectionError):
-        arn = use.key.metadata.arn
-    ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
-    return ctx.result(
-        use.account_id,
-        region,
-        status,
-        f"key {arn}: {message}",
-        resource_id=arn,
-        resource_arn=arn if arn.startswith("arn:") else None,
-        resource_type="AwsKmsKey",
-        evidence=ev,
-    )
-
-
-def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
-    """ERROR for a key whose evidence could not be read."""
-    res = key_result(
-        ctx, use, Status.ERROR, f"evidence could not be collected: {err.reason()}", {"collection_error": err.evidence()}
-    )
-    return res
