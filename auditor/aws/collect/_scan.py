@@ -315,18 +315,17 @@ class Scan:
 
     def _account_org(self, acc: AccountState) -> None:
         assert acc.access is not None
-        res = self._aws.call(
+        is_management = self._aws.read(
             acc.access,
             "organizations",
             self._home,
             "DescribeOrganization",
+            lambda res: (res.get("Organization") or {}).get("MasterAccountId") == acc.account_id,
             not_configured=("AWSOrganizationsNotInUseException",),
+            absent=False,
         )
-        if res is NOT_CONFIGURED:
-            acc.is_management = False
-        elif isinstance(res, dict):
-            mgmt = (res.get("Organization") or {}).get("MasterAccountId")
-            acc.is_management = mgmt == acc.account_id
+        if not isinstance(is_management, CollectionError):
+            acc.is_management = is_management
 
     def _resolve_regions(self, acc: AccountState) -> None:
         assert acc.access is not None
@@ -383,29 +382,26 @@ class Scan:
 
     def _list_buckets(self, acc: AccountState) -> None:
         assert acc.access is not None
-        res = self._aws.call(acc.access, "s3", self._home, "ListBuckets")
-        if isinstance(res, dict):
-            acc.bucket_names = frozenset(str(b["Name"]) for b in res.get("Buckets") or ())
-        elif isinstance(res, CollectionError):
-            acc.bucket_names = res
+        acc.bucket_names = self._aws.read(
+            acc.access,
+            "s3",
+            self._home,
+            "ListBuckets",
+            lambda res: frozenset(str(b["Name"]) for b in res.get("Buckets") or ()),
+        )
 
     def _account_pab(self, acc: AccountState) -> None:
         assert acc.access is not None
-        res = self._aws.call(
+        acc.account_pab = self._aws.read(
             acc.access,
             "s3control",
             self._home,
             "GetPublicAccessBlock",
+            parse.public_access_block,
             not_configured=("NoSuchPublicAccessBlockConfiguration",),
+            absent=None,
             AccountId=acc.account_id,
         )
-        if res is NOT_CONFIGURED:
-            acc.account_pab = None
-        elif isinstance(res, CollectionError):
-            acc.account_pab = res
-        else:
-            assert isinstance(res, dict)
-            acc.account_pab = parse.public_access_block(res)
 
     def _scan_region(self, acc: AccountState, reg: RegionState) -> None:
         assert acc.access is not None
@@ -532,3 +528,8 @@ class Scan:
                 if raw.get("KmsKeyId"):
                     resources.request_key(str(raw["KmsKeyId"]), requester, home)
         return resources
+
+
+def _bucket_names(res: dict[str, Any]) -> frozenset[str]:
+    """ListBuckets: the names of the account's buckets."""
+    return frozenset(str(b["Name"]) for b in res.get("Buckets") or ())

@@ -6,7 +6,7 @@ replaced only by what a call really returned, so a call that never ran fails clo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from auditor.aws.collect._aws import AccountAccess, not_collected
@@ -50,17 +50,9 @@ class RegionState:
         self.event_data_stores = not_collected(a, r, "cloudtrail", "ListEventDataStores")
 
     def freeze(self) -> RegionSnapshot:
-        return RegionSnapshot(
-            region=self.region,
-            trail_arns=self.trail_arns,
-            log_groups=self.log_groups,
-            metric_filters=self.metric_filters,
-            alarms=self.alarms,
-            topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)),
-            config_recorders=self.config_recorders,
-            log_resource_policies=self.log_resource_policies,
-            event_data_stores=self.event_data_stores,
-        )
+        """The snapshot's region: every field as read, the topics in ARN order."""
+        read = {f.name: getattr(self, f.name) for f in fields(RegionSnapshot) if f.name != "topics"}
+        return RegionSnapshot(**read, topics=tuple(sorted(self.topics, key=lambda t: t.topic_arn)))
 
 
 @dataclass
