@@ -17,6 +17,10 @@ from typing import Any
 from auditor.aws.demo_seed import HOME, WINDOW_HOURS
 from auditor.model.timefmt import iso
 
+IAM = "iam.amazonaws.com"
+S3 = "s3.amazonaws.com"
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
 
 def _event(
     when: datetime, name: str, source: str, account: str, region: str, identity: dict[str, Any], **extra: Any
@@ -61,159 +65,85 @@ def demo_events(account: str, now: datetime, log_bucket: str) -> list[dict[str, 
     }
     root = {"type": "Root", "principalId": account, "arn": f"arn:aws:iam::{account}:root", "accountId": account}
     events: list[dict[str, Any]] = []
+
+    def add(when: datetime, name: str, source: str, who: dict[str, Any], region: str = HOME, **extra: Any) -> None:
+        events.append(_event(when, name, source, account, region, who, **extra))
+
+    def new_key(user: str, key_id: str) -> dict[str, Any]:
+        return {"accessKey": {"userName": user, "status": "Active", "accessKeyId": key_id}}
+
     start = now - timedelta(hours=WINDOW_HOURS - 1)
     # The administrator's routine work, from the corporate network (10.0.0.0/8): the demo Sigma rules
     # must tell it from the intruder's (a key rotated for herself, a break-glass role granted admin).
-    office = start + timedelta(hours=2)
-    events.append(
-        _event(
-            office,
-            "CreateAccessKey",
-            "iam.amazonaws.com",
-            account,
-            HOME,
-            admin,
-            sourceIPAddress="10.20.30.40",
-            requestParameters={"userName": "alice"},
-            responseElements={
-                "accessKey": {"userName": "alice", "status": "Active", "accessKeyId": "AKIADEMOEXAMPLEALICE"}
-            },
-        )
+    office, office_ip = start + timedelta(hours=2), "10.20.30.40"
+    admin_policy = "arn:aws:iam::aws:policy/AdministratorAccess"
+    add(
+        office,
+        "CreateAccessKey",
+        IAM,
+        admin,
+        sourceIPAddress=office_ip,
+        requestParameters={"userName": "alice"},
+        responseElements=new_key("alice", "AKIADEMOEXAMPLEALICE"),
     )
-    events.append(
-        _event(
-            office + timedelta(minutes=10),
-            "AttachRolePolicy",
-            "iam.amazonaws.com",
-            account,
-            HOME,
-            admin,
-            sourceIPAddress="10.20.30.40",
-            requestParameters={
-                "roleName": "break-glass-admin",
-                "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
-            },
-        )
+    break_glass = {"roleName": "break-glass-admin", "policyArn": admin_policy}
+    add(
+        office + timedelta(minutes=10),
+        "AttachRolePolicy",
+        IAM,
+        admin,
+        sourceIPAddress=office_ip,
+        requestParameters=break_glass,
     )
     for hour in range(WINDOW_HOURS - 2):
         t = start + timedelta(hours=hour)
-        events.append(_event(t, "DescribeInstances", "ec2.amazonaws.com", account, HOME, admin, readOnly=True))
+        add(t, "DescribeInstances", "ec2.amazonaws.com", admin, readOnly=True)
         if hour % 6 == 0:
-            events.append(
-                _event(
-                    t + timedelta(minutes=5),
-                    "PutObject",
-                    "s3.amazonaws.com",
-                    account,
-                    HOME,
-                    admin,
-                    requestParameters={"bucketName": "app-data"},
-                )
+            add(
+                t + timedelta(minutes=5),
+                "PutObject",
+                "s3.amazonaws.com",
+                admin,
+                requestParameters={"bucketName": "app-data"},
             )
     attack = now - timedelta(hours=20)
-    events.append(
-        _event(
-            attack,
-            "ConsoleLogin",
-            "signin.amazonaws.com",
-            account,
-            HOME,
-            intruder,
-            eventType="AwsConsoleSignIn",
-            responseElements={"ConsoleLogin": "Success"},
-            additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
-            userAgent="<script>alert('demo')</script> Mozilla/5.0",
-        )
+    add(
+        attack,
+        "ConsoleLogin",
+        "signin.amazonaws.com",
+        intruder,
+        eventType="AwsConsoleSignIn",
+        responseElements={"ConsoleLogin": "Success"},
+        additionalEventData={"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com"},
+        userAgent="<script>alert('demo')</script> Mozilla/5.0",
     )
+    denied: dict[str, Any] = {"errorCode": "AccessDenied", "errorMessage": "User is not authorized", "readOnly": True}
     for i in range(25):
-        events.append(
-            _event(
-                attack + timedelta(minutes=2 + i),
-                "ListSecrets",
-                "secretsmanager.amazonaws.com",
-                account,
-                HOME,
-                intruder,
-                errorCode="AccessDenied",
-                errorMessage="User is not authorized",
-                readOnly=True,
-            )
-        )
-    events.append(
-        _event(
-            attack + timedelta(minutes=40),
-            "AttachUserPolicy",
-            "iam.amazonaws.com",
-            account,
-            HOME,
-            intruder,
-            requestParameters={"userName": "mallory", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
-        )
-    )
+        add(attack + timedelta(minutes=2 + i), "ListSecrets", "secretsmanager.amazonaws.com", intruder, **denied)
+    escalation = {"userName": "mallory", "policyArn": admin_policy}
+    add(attack + timedelta(minutes=40), "AttachUserPolicy", IAM, intruder, requestParameters=escalation)
     # Persistence: a key for another user (the demo Sigma rule's fieldref tells it from alice's own key).
-    events.append(
-        _event(
-            attack + timedelta(minutes=42),
-            "CreateAccessKey",
-            "iam.amazonaws.com",
-            account,
-            HOME,
-            intruder,
-            requestParameters={"userName": "bob"},
-            responseElements={
-                "accessKey": {"userName": "bob", "status": "Active", "accessKeyId": "AKIADEMOEXAMPLEBOB01"}
-            },
-        )
+    add(
+        attack + timedelta(minutes=42),
+        "CreateAccessKey",
+        IAM,
+        intruder,
+        requestParameters={"userName": "bob"},
+        responseElements=new_key("bob", "AKIADEMOEXAMPLEBOB01"),
     )
-    events.append(
-        _event(
-            attack + timedelta(minutes=45),
-            "PutBucketLifecycle",
-            "s3.amazonaws.com",
-            account,
-            HOME,
-            intruder,
-            requestParameters={"bucketName": log_bucket},
-        )
+    add(
+        attack + timedelta(minutes=45),
+        "PutBucketLifecycle",
+        "s3.amazonaws.com",
+        intruder,
+        requestParameters={"bucketName": log_bucket},
     )
-    events.append(
-        _event(
-            attack + timedelta(minutes=50),
-            "StopLogging",
-            "cloudtrail.amazonaws.com",
-            account,
-            HOME,
-            intruder,
-            requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"},
-        )
-    )
-    events.append(
-        _event(
-            attack + timedelta(minutes=52),
-            "StartLogging",
-            "cloudtrail.amazonaws.com",
-            account,
-            HOME,
-            admin,
-            requestParameters={"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"},
-        )
-    )
-    events.append(
-        _event(
-            attack + timedelta(hours=5), "GetAccountSummary", "iam.amazonaws.com", account, HOME, root, readOnly=True
-        )
-    )
+    trail = {"name": f"arn:aws:cloudtrail:{HOME}:{account}:trail/org-trail"}
+    add(attack + timedelta(minutes=50), "StopLogging", CLOUDTRAIL, intruder, requestParameters=trail)
+    add(attack + timedelta(minutes=52), "StartLogging", CLOUDTRAIL, admin, requestParameters=trail)
+    add(attack + timedelta(hours=5), "GetAccountSummary", IAM, root, readOnly=True)
     for i in range(3):
-        events.append(
-            _event(
-                attack + timedelta(hours=1, minutes=i),
-                "RunInstances",
-                "ec2.amazonaws.com",
-                account,
-                "ap-southeast-2",
-                intruder,
-            )
-        )
+        add(attack + timedelta(hours=1, minutes=i), "RunInstances", "ec2.amazonaws.com", intruder, "ap-southeast-2")
     return sorted(events, key=lambda e: str(e["eventTime"]))
 
 
