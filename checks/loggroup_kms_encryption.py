@@ -5,6 +5,7 @@ from __future__ import annotations
 from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
 from auditor.engine.trailconfig import TrailLogGroup, log_group_check
+from auditor.engine.trails import setting_judgement
 
 META = CheckMeta(
     id="loggroup-kms-encryption",
@@ -42,12 +43,11 @@ META = CheckMeta(
 
 
 def _judge(ctx: CheckContext, tlg: TrailLogGroup) -> Judgement:
-    key = tlg.group.kms_key_id
-    return Judgement.either(
-        bool(key),
-        f"encrypted with KMS key {key}",
+    return setting_judgement(
+        "kms_key_id",
+        tlg.group.kms_key_id,
+        "encrypted with KMS key {}",
         "not encrypted with a KMS key (service-managed encryption only)",
-        {"kms_key_id": key or None},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import trail_check
+from auditor.engine.trails import setting_judgement, trail_check
 from auditor.model.snapshot import Trail
 
 from ._snippets import trail_resource
@@ -40,12 +40,11 @@ META = CheckMeta(
 
 
 def _judge(ctx: CheckContext, trail: Trail) -> Judgement:
-    key = trail.kms_key_id
-    return Judgement.either(
-        bool(key),
-        f"log files are encrypted with KMS key {key}",
+    return setting_judgement(
+        "kms_key_id",
+        trail.kms_key_id,
+        "log files are encrypted with KMS key {}",
         "no KmsKeyId: log files are only SSE-S3 encrypted",
-        {"kms_key_id": key or None},
     )
 
 

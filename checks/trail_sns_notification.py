@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import trail_check
+from auditor.engine.trails import setting_judgement, trail_check
 from auditor.model.snapshot import Trail
 
 from ._snippets import trail_resource
@@ -40,12 +40,11 @@ META = CheckMeta(
 
 
 def _judge(ctx: CheckContext, trail: Trail) -> Judgement:
-    topic = trail.sns_topic_arn
-    return Judgement.either(
-        bool(topic),
-        f"notifies SNS topic {topic}",
+    return setting_judgement(
+        "sns_topic_arn",
+        trail.sns_topic_arn,
+        "notifies SNS topic {}",
         "no SNS topic is notified of log file deliveries",
-        {"sns_topic_arn": topic or None},
     )
 
 

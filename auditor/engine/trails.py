@@ -249,6 +249,15 @@ def s3_data_judgement(trail: Trail, *, write: bool) -> Judgement:
     return Judgement.no(f"trail {trail.name} does not record S3 object {kind} events for all buckets{partial}")
 
 
+def setting_judgement(key: str, value: str | None, passed: str, failed: str) -> Judgement:
+    """PASS when a setting is set, saying ``passed`` with ``{}`` replaced by its value; else FAIL.
+
+    The evidence holds ``key``: the value, or None when it is unset. For the checks that
+    ask only "is it configured?" (a trail's KMS key and SNS topic, a log group's key).
+    """
+    return Judgement.either(bool(value), passed.format(value), failed, {key: value or None})
+
+
 def multi_region_judgement(trail: Trail) -> Judgement:
     """Whether the trail is multi-region."""
     if trail.is_multi_region:
