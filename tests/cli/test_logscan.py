@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import re
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.sts.models import sts_backends
 
+from auditor.app.cli import build_parser
 from auditor.aws.collect import AccountSessions, CollectOptions, collect_with_sessions, open_account_sessions
 from auditor.aws.collect._aws import AccountAccess, Aws, Credentials, make_config
 from auditor.aws.trail_logs import read_trail_evidence, verify_logs_command
@@ -262,20 +262,7 @@ def test_verify_logs_online_without_credentials_is_a_user_error(
     session: boto3.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _session_without_credentials(monkeypatch)
-    args = argparse.Namespace(
-        end_time=None,
-        start_time=None,
-        source=None,
-        public_keys=None,
-        profile=None,
-        endpoint_url=None,
-        trail_arn=f"arn:aws:cloudtrail:{REGION}:{CALLER}:trail/main",
-        bucket=None,
-        prefix=None,
-        regions=None,
-        account_id=None,
-        organization_id=None,
-    )
+    args = build_parser().parse_args(["verify-logs", "--trail-arn", f"arn:aws:cloudtrail:{REGION}:{CALLER}:trail/main"])
 
     with pytest.raises(AuditorError, match=r"cannot describe .*Unable to locate credentials"):
         verify_logs_command(args)
