@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.logs.sql.moto_athena import MOTO_ENV
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -61,6 +63,14 @@ def moto_server() -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def moto_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """moto's credentials and region in the environment, for code that makes its own AWS session."""
+    for k, v in MOTO_ENV.items():
+        monkeypatch.setenv(k, v)
+    return MOTO_ENV
 
 
 def run_cli(
