@@ -57,6 +57,16 @@ def credential_kwargs(creds: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def actions_of(document: Mapping[str, Any]) -> set[str]:
+    """Every action a policy document allows (each statement must be an Allow)."""
+    actions: set[str] = set()
+    for statement in document["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
 def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
     """Record every resource type with AWS Config (a boto3 ``config`` client), delivering to ``bucket``."""
     config.put_configuration_recorder(

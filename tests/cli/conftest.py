@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from auditor.report.package import MANIFEST, SIGNATURE
+from tests.logs.sql.moto_athena import MOTO_ENV
 
 #: What every signed evidence package of a scan holds, whatever else it carries.
 PACKAGE_CORE = frozenset({"results.json", "snapshot.json", MANIFEST, SIGNATURE, "reports/findings.asff.json"})
@@ -73,6 +74,14 @@ def moto_server() -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def moto_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """moto's credentials and region in the environment, for code that makes its own AWS session."""
+    for k, v in MOTO_ENV.items():
+        monkeypatch.setenv(k, v)
+    return MOTO_ENV
 
 
 def run_cli(

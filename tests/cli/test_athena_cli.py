@@ -12,10 +12,19 @@ import pytest
 import requests
 
 from auditor.aws.athena import remote_window
-from auditor.logs.sql import ddl, duckdb_engine, queries, remote, schema
+from auditor.logs.sql import duckdb_engine, queries, remote
 from tests.cli.conftest import run_cli
 from tests.logs.factory import FIXTURES
-from tests.logs.sql.test_athena_engine import ACCOUNT, BUCKET, REGION, WINDOW, _athena_type, _cell, _corpus
+from tests.logs.sql.moto_athena import (
+    ACCOUNT,
+    MOTO_ENV,
+    REGION,
+    WINDOW,
+    answer,
+    corpus,
+    duckdb_table,
+    seed_bucket_and_table,
+)
 
 STRATUS = FIXTURES / "stratus" / "detonation-logs"
 SINCE, UNTIL = "2026-11-03T00:00:00Z", "2026-11-06T00:00:00Z"
@@ -147,39 +156,15 @@ def _statements(table: str, scope: queries.Scope) -> list[str]:
 
 def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_path: Path, moto_server: str) -> None:
     root = tmp_path / "bucket"
-    _corpus(root)
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+    corpus(root)
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
-    s3 = session.client("s3", endpoint_url=moto_server)
-    s3.create_bucket(Bucket=BUCKET)
-    for f in sorted(root.rglob("*.json.gz")):
-        s3.upload_file(str(f), BUCKET, str(f.relative_to(root)))
-    glue = session.client("glue", endpoint_url=moto_server)
-    glue.create_database(DatabaseInput={"Name": "trail"})
-    spec = ddl.TableSpec(BUCKET, database="trail")
-    glue.create_table(
-        DatabaseName="trail",
-        TableInput={
-            "Name": "cloudtrail_logs",
-            "StorageDescriptor": {
-                "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                "Location": spec.root,
-            },
-            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-            "Parameters": ddl.projection(spec),
-        },
-    )
+    seed_bucket_and_table(session, root, moto_server)
     since, until = remote_window(WINDOW)
-    loaded = duckdb_engine.load(root, duckdb_engine.Params(since, until))
-    loaded.con.execute("CREATE SCHEMA trail")
-    loaded.con.execute("CREATE VIEW trail.cloudtrail_logs AS SELECT * FROM cloudtrail")
+    loaded = duckdb_table(root, since, until)
     results = []
     for sql in _statements("trail.cloudtrail_logs", queries.Scope(since, until, (ACCOUNT,), (REGION,))):
-        cur = loaded.con.execute(queries.duckdb_from_trino(sql))
-        cols = [(d[0], _athena_type(str(d[1]))) for d in cur.description]
-        rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
-        rows += [{"Data": [_cell(n, v, root) for (n, _), v in zip(cols, r, strict=True)]} for r in cur.fetchall()]
-        results.append({"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": t} for n, t in cols]})
+        rows, info = answer(loaded, sql, root)
+        results.append({"rows": rows, "column_info": info})
     loaded.con.close()
     resp = requests.post(
         f"{moto_server}/moto-api/static/athena/query-results", json={"region": REGION, "results": results}, timeout=30
@@ -199,9 +184,9 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
             moto_server,
             *window,
         ],
-        env,
+        MOTO_ENV,
     )
-    duck = run_cli(["logs", str(root), "--engine", "duckdb", *window], env)
+    duck = run_cli(["logs", str(root), "--engine", "duckdb", *window], MOTO_ENV)
     assert athena.returncode == duck.returncode, athena.stderr
     assert _findings(athena) == _findings(duck)
     assert "athena: " in athena.stderr and "GB scanned" in athena.stderr
@@ -210,8 +195,7 @@ def test_logs_engine_athena_end_to_end_gives_the_duckdb_engine_s_findings(tmp_pa
 
 
 def test_scan_engine_athena_computes_the_log_evidence_on_athena(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto_env: dict[str, str]
 ) -> None:
     """`scan --logs-since --engine athena`: the scanned account's logs judged from Athena's answers.
 
@@ -225,52 +209,22 @@ def test_scan_engine_athena_computes_the_log_evidence_on_athena(
     from tests.collect.conftest import CALLER, new_session, seed_configured_account
 
     root = tmp_path / "bucket"
-    _corpus(root, CALLER)
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
-    since, until = "2026-11-03T00:00:00Z", "2100-01-01T00:00:00Z"
-    loaded = duckdb_engine.load(root, duckdb_engine.Params(since, until))
-    loaded.con.execute("CREATE SCHEMA trail")
-    loaded.con.execute("CREATE VIEW trail.cloudtrail_logs AS SELECT * FROM cloudtrail")
+    corpus(root, CALLER)
+    loaded = duckdb_table(root, "2026-11-03T00:00:00Z", "2100-01-01T00:00:00Z")
     original = AthenaBackend.start_query_execution
     started: list[str] = []
 
     def answering(self: Any, query: str, *args: Any, **kwargs: Any) -> str:
         started.append(query)
-        cur = loaded.con.execute(queries.duckdb_from_trino(query))
-        cols = [(d[0], _athena_type(str(d[1]))) for d in cur.description]
-        rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
-        rows += [{"Data": [_cell(n, v, root) for (n, _), v in zip(cols, r, strict=True)]} for r in cur.fetchall()]
-        self.query_results_queue.append(QueryResults(rows, [{"Name": n, "Type": t} for n, t in cols]))
+        rows, info = answer(loaded, query, root)
+        self.query_results_queue.append(QueryResults(rows, info))
         return str(original(self, query, *args, **kwargs))
 
     monkeypatch.setattr(AthenaBackend, "start_query_execution", answering)
     with mock_aws():
         session = new_session()
         seed_configured_account(session)
-        s3 = session.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET)
-        for f in sorted(root.rglob("*.json.gz")):
-            s3.upload_file(str(f), BUCKET, str(f.relative_to(root)))
-        glue = session.client("glue", region_name=REGION)
-        glue.create_database(DatabaseInput={"Name": "trail"})
-        spec = ddl.TableSpec(BUCKET, database="trail")
-        glue.create_table(
-            DatabaseName="trail",
-            TableInput={
-                "Name": "cloudtrail_logs",
-                "StorageDescriptor": {
-                    "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                    "Location": spec.root,
-                },
-                "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-                "Parameters": ddl.projection(spec),
-            },
-        )
+        seed_bucket_and_table(session, root)
         out = tmp_path / "results.json"
         code = main(
             [

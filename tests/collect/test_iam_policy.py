@@ -16,18 +16,13 @@ from tests.collect.conftest import (
     client,
     seed_configured_account,
 )
+from tests.policydocs import actions_of
 
 POLICY = Path(__file__).resolve().parents[2] / "policy" / "iam-policy.json"
 
 
 def _allowed_actions() -> set[str]:
-    policy = json.loads(POLICY.read_text())
-    actions: set[str] = set()
-    for statement in policy["Statement"]:
-        assert statement["Effect"] == "Allow"
-        listed = statement["Action"]
-        actions.update([listed] if isinstance(listed, str) else listed)
-    return actions
+    return actions_of(json.loads(POLICY.read_text()))
 
 
 def test_policy_is_read_only_apart_from_assume_role() -> None:
@@ -89,12 +84,7 @@ READ_VERBS = ("Describe", "Get", "List", "Head", "Lookup")
 
 
 def _actions_of(path: Path) -> set[str]:
-    actions: set[str] = set()
-    for statement in json.loads(path.read_text())["Statement"]:
-        assert statement["Effect"] == "Allow"
-        listed = statement["Action"]
-        actions.update([listed] if isinstance(listed, str) else listed)
-    return actions
+    return actions_of(json.loads(path.read_text()))
 
 
 def test_write_features_policy_is_exactly_the_write_calls_of_history_and_notify(session: boto3.Session) -> None:

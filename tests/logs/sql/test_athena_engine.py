@@ -13,232 +13,21 @@ progression and records StopQueryExecution.
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
-import duckdb
 import pytest
-from moto import mock_aws
-from moto.athena.models import QueryResults, athena_backends
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_api import state_manager
 
-from auditor.aws.athena import AthenaOptions, AthenaRunner, read_athena, run_query
+from auditor.aws.athena import AthenaRunner, remote_window, run_query
 from auditor.engine.checkapi import Status
-from auditor.logs import LogWindow
-from auditor.logs.aggregate import Params
 from auditor.logs.rules import RULES
-from auditor.logs.sql import adhoc, ddl, duckdb_engine, queries, remote, schema
-from tests.logs.factory import FIXTURES, event, hours, write_records
+from auditor.logs.sql import adhoc, duckdb_engine, queries, remote, schema
+from tests.logs.sql.conftest import Athena
+from tests.logs.sql.moto_athena import ACCOUNT, BUCKET, REGION, TABLE, WINDOW, table_input
 from tests.logs.test_checks import LOG_CHECKS, logs_only, run
-
-ACCOUNT = "111122223333"
-REGION = "us-east-1"
-BUCKET = "org-trail-logs"
-TABLE = "trail.cloudtrail_logs"
-WINDOW = LogWindow(datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC))
-SIGMA = ("aws_cloudtrail_disable_logging.yml", "aws_root_account_usage.yml")
-
-
-def _corpus(root: Path, acct: str = ACCOUNT) -> None:
-    """Three days of hourly writes with root use, failed logins, denied calls and a StopLogging."""
-    start = datetime(2026, 11, 3, tzinfo=UTC)
-    for i, h in enumerate(hours(start, 72)):
-        evs = [event("RunInstances", h + timedelta(minutes=m), account=acct) for m in (1, 7)]
-        evs.append(event("DescribeInstances", h + timedelta(minutes=3), read_only=True, account=acct))
-        if i % 10 == 0:
-            evs.append(
-                event(
-                    "ConsoleLogin",
-                    h + timedelta(minutes=5),
-                    source="signin.amazonaws.com",
-                    account=acct,
-                    userIdentity={
-                        "type": "Root",
-                        "arn": f"arn:aws:iam::{acct}:root",
-                        "accountId": acct,
-                        "principalId": acct,
-                    },
-                    responseElements={"ConsoleLogin": "Success"},
-                    additionalEventData={"MFAUsed": "No"},
-                )
-            )
-        if i % 7 == 0:
-            evs.extend(
-                event(
-                    "ConsoleLogin",
-                    h + timedelta(minutes=9, seconds=s),
-                    source="signin.amazonaws.com",
-                    user="mallory",
-                    errorMessage="Failed authentication",
-                    account=acct,
-                    responseElements={"ConsoleLogin": "Failure"},
-                )
-                for s in range(6)
-            )
-        if i % 5 == 0:
-            evs.extend(
-                event(
-                    "GetSecretValue",
-                    h + timedelta(minutes=11, seconds=s),
-                    source="secretsmanager.amazonaws.com",
-                    user="eve",
-                    errorCode="AccessDenied",
-                    account=acct,
-                    errorMessage="not authorized",
-                    read_only=True,
-                )
-                for s in range(3)
-            )
-        if i == 40:
-            evs.append(
-                event(
-                    "StopLogging",
-                    h + timedelta(minutes=13),
-                    source="cloudtrail.amazonaws.com",
-                    account=acct,
-                    requestParameters={"name": "org-trail"},
-                    resources=[
-                        {
-                            "ARN": f"arn:aws:cloudtrail:{REGION}:{acct}:trail/org-trail",
-                            "accountId": acct,
-                            "type": "AWS::CloudTrail::Trail",
-                        }
-                    ],
-                    tlsDetails={
-                        "tlsVersion": "TLSv1.3",
-                        "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                        "clientProvidedHostHeader": "cloudtrail.us-east-1.amazonaws.com",
-                    },
-                )
-            )
-        key = (
-            f"AWSLogs/{acct}/CloudTrail/{REGION}/{h:%Y/%m/%d}/"
-            f"{acct}_CloudTrail_{REGION}_{h + timedelta(minutes=20):%Y%m%dT%H%M}Z_f{i:03d}.json.gz"
-        )
-        write_records(root / key, evs)
-
-
-@dataclass
-class Athena:
-    """A moto account with the trail bucket, the Glue table, and DuckDB answering each query."""
-
-    session: boto3.Session
-    root: Path
-    rules: Path
-    con: duckdb.DuckDBPyConnection
-    started: list[str] = field(default_factory=list)
-
-    @property
-    def backend(self) -> Any:
-        return athena_backends[DEFAULT_ACCOUNT_ID][REGION]
-
-    def options(self, **kw: Any) -> AthenaOptions:
-        return AthenaOptions(table=TABLE, workgroup="primary", output=f"s3://{BUCKET}-results/q/", **kw)
-
-    def read(self, runner_options: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
-        fast = {"poll_first": 0.001, "poll_max": 0.004}
-        return read_athena(
-            self.options(**kw),
-            WINDOW,
-            rules_dir=self.rules,
-            session=self.session,
-            runner_options={**fast, **(runner_options or {})},
-        )
-
-    def answer(self, params: dict[str, Any], **_: Any) -> None:
-        """Register DuckDB's answer to the statement about to start, encoded as Athena returns it."""
-        sql = params["QueryString"]
-        self.started.append(sql)
-        cur = self.con.execute(queries.duckdb_from_trino(sql))
-        cols = [(d[0], _athena_type(str(d[1]))) for d in cur.description]
-        rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
-        for r in cur.fetchall():
-            rows.append({"Data": [_cell(name, v, self.root) for (name, _), v in zip(cols, r, strict=True)]})
-        info = [{"Name": n, "Label": n, "Type": t} for n, t in cols]
-        self.backend.query_results_queue.append(QueryResults(rows=rows, column_info=info))
-
-
-def _athena_type(duck: str) -> str:
-    d = duck.upper()
-    if d == "BOOLEAN":
-        return "boolean"
-    if d in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT"):
-        return "bigint"
-    if d == "JSON":
-        return "json"
-    if d == "DOUBLE":
-        return "double"
-    return "varchar"
-
-
-def _cell(name: str, v: Any, root: Path) -> dict[str, str]:
-    if v is None:
-        return {}
-    if isinstance(v, bool):
-        return {"VarCharValue": "true" if v else "false"}
-    if name == "_file":  # Athena's "$path" is the object's URL
-        return {"VarCharValue": str(v).replace(str(root) + "/", f"s3://{BUCKET}/")}
-    if isinstance(v, dict | list):
-        raise AssertionError(f"{name}: a struct came back without a JSON cast")
-    return {"VarCharValue": str(v)}
-
-
-@pytest.fixture
-def athena(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Athena]:
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(k, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    root = tmp_path / "bucket"
-    _corpus(root)
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    for name in SIGMA:
-        shutil.copy(FIXTURES / "sigma" / "rules" / "cloud" / "aws" / "cloudtrail" / name, rules / name)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
-        s3 = session.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        s3.create_bucket(Bucket=f"{BUCKET}-results")
-        for f in sorted(root.rglob("*.json.gz")):
-            s3.upload_file(str(f), BUCKET, str(f.relative_to(root)))
-        glue = session.client("glue")
-        glue.create_database(DatabaseInput={"Name": "trail"})
-        spec = ddl.TableSpec(BUCKET, database="trail")
-        glue.create_table(
-            DatabaseName="trail",
-            TableInput={
-                "Name": "cloudtrail_logs",
-                "StorageDescriptor": {
-                    "Columns": [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns()],
-                    "Location": spec.root,
-                },
-                "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-                "Parameters": ddl.projection(spec),
-            },
-        )
-        params = Params(*remote_window())
-        loaded = duckdb_engine.load(root, params)
-        loaded.con.execute("CREATE SCHEMA trail")
-        loaded.con.execute("CREATE VIEW trail.cloudtrail_logs AS SELECT * FROM cloudtrail")
-        a = Athena(session, root, rules, loaded.con)
-        session.events.register("provide-client-params.athena.StartQueryExecution", a.answer)
-        try:
-            yield a
-        finally:
-            loaded.con.close()
-            state_manager.unset_transition("athena::execution")
-
-
-def remote_window() -> tuple[str, str]:
-    from auditor.aws.athena import remote_window as rw
-
-    return rw(WINDOW)
+from tests.policydocs import actions_of
 
 
 def _in_s3(doc: dict[str, Any], root: Path) -> dict[str, Any]:
@@ -266,7 +55,7 @@ def _failing_on(session: boto3.Session, when: Any, state: str, reason: str = "",
 
 
 def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athena: Athena) -> None:
-    since, until = remote_window()
+    since, until = remote_window(WINDOW)
     duck = _in_s3(duckdb_engine.read_local(athena.root, since, until, rules_dir=athena.rules), athena.root)
     doc = athena.read()
     assert doc["failed_queries"] == []
@@ -338,7 +127,7 @@ def test_a_run_is_two_scans_whatever_the_rules(athena: Athena) -> None:
     assert sum("GROUPING SETS" in q for q in athena.started) == 1
     stats = doc["athena"]
     assert stats["estimated_scan_bytes"] == 2 * stats["bytes_in_window"]
-    scope = queries.Scope(*remote_window(), (ACCOUNT,), (REGION,))
+    scope = queries.Scope(*remote_window(WINDOW), (ACCOUNT,), (REGION,))
     assert remote.statement_count(scope, TABLE) == 2
 
 
@@ -407,17 +196,8 @@ def test_a_running_query_past_the_budget_is_stopped_and_errors(athena: Athena) -
 
 
 def test_a_table_missing_a_column_runs_nothing(athena: Athena) -> None:
-    glue = athena.session.client("glue")
     cols = [{"Name": c.name, "Type": c.athena.lower()} for c in schema.columns() if c.name != "tlsdetails"]
-    glue.update_table(
-        DatabaseName="trail",
-        TableInput={
-            "Name": "cloudtrail_logs",
-            "StorageDescriptor": {"Columns": cols, "Location": f"s3://{BUCKET}/AWSLogs/"},
-            "PartitionKeys": [{"Name": p, "Type": "string"} for p in schema.PARTITIONS],
-            "Parameters": ddl.projection(ddl.TableSpec(BUCKET, database="trail")),
-        },
-    )
+    athena.session.client("glue").update_table(DatabaseName="trail", TableInput=table_input(cols))
     doc = athena.read()
     assert athena.started == []
     assert "lacks the column(s) tlsdetails" in doc["athena"]["refused"]
@@ -512,15 +292,6 @@ def test_a_user_query_runs_windowed_and_reports_its_cost(athena: Athena) -> None
 POLICY = Path(__file__).resolve().parents[3] / "policy" / "iam-policy-athena.json"
 
 
-def _policy_actions() -> set[str]:
-    actions: set[str] = set()
-    for statement in json.loads(POLICY.read_text())["Statement"]:
-        assert statement["Effect"] == "Allow"
-        listed = statement["Action"]
-        actions.update([listed] if isinstance(listed, str) else listed)
-    return actions
-
-
 def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: Athena) -> None:
     """Our calls (recorded on the wire, a stopped query included) plus what Athena does with the
     caller's permissions (SERVICE_SIDE_ACTIONS): no more, no fewer."""
@@ -554,7 +325,7 @@ def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: At
         "glue:GetTable",
         "s3:ListBucket",
     }
-    assert _policy_actions() == ours | SERVICE_SIDE_ACTIONS
+    assert actions_of(json.loads(POLICY.read_text())) == ours | SERVICE_SIDE_ACTIONS
     read_only = json.loads((POLICY.parent / "iam-policy.json").read_text())
     assert not any("athena:" in json.dumps(s["Action"]) for s in read_only["Statement"]), (
         "the read-only policy stays free of Athena (a separate, opt-in policy)"
