@@ -77,18 +77,28 @@ def read_input(path: Path, *, what: str, limit: int) -> bytes:
     except OSError as exc:
         raise InputError(f"{path}: cannot read {what} file: {exc.strerror}") from None
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file ({_kind(st.st_mode)}); a {what} must be a plain file")
-        if st.st_size > limit:
-            raise InputError(f"{path}: {what} file is {st.st_size} bytes, over the {limit}-byte limit")
-        data = _read_at_most(fd, limit + 1)
+        return _read_opened(fd, path, f"{what} file", limit, f"; a {what} must be a plain file")
     except OSError as exc:
         raise InputError(f"{path}: cannot read {what} file: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def _read_opened(fd: int, where: Path | str, noun: str, limit: int, refusal: str = "") -> bytes:
+    """All of an opened file, when ``fstat`` still finds a regular file and it holds at most ``limit`` bytes.
+
+    ``noun`` names the file in the messages ("baseline file"); ``refusal`` follows
+    the not-a-regular-file one. The size is checked before and after reading, so a
+    file that grows or lies about its size is still bounded.
+    """
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{where}: not a regular file ({_kind(st.st_mode)}){refusal}")
+    if st.st_size > limit:
+        raise InputError(f"{where}: {noun} is {st.st_size} bytes, over the {limit}-byte limit")
+    data = _read_at_most(fd, limit + 1)
     if len(data) > limit:
-        raise InputError(f"{path}: {what} file is over the {limit}-byte limit")
+        raise InputError(f"{where}: {noun} is over the {limit}-byte limit")
     return data
 
 
@@ -225,12 +235,7 @@ def open_in_tree(root: Path, key: str, *, what: str, limit: int) -> bytes:
             raise InputError(f"{where}: not a regular file ({_kind(st.st_mode)})")
         file_fd = os.open(parts[-1], os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=fd)
         try:
-            st = os.fstat(file_fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise InputError(f"{where}: not a regular file ({_kind(st.st_mode)})")
-            if st.st_size > limit:
-                raise InputError(f"{where}: {what} is {st.st_size} bytes, over the {limit}-byte limit")
-            data = _read_at_most(file_fd, limit + 1)
+            return _read_opened(file_fd, where, what, limit)
         finally:
             os.close(file_fd)
     except OSError as exc:
@@ -238,9 +243,6 @@ def open_in_tree(root: Path, key: str, *, what: str, limit: int) -> bytes:
         raise InputError(f"{where}: cannot read {what}: {reason}") from None
     finally:
         os.close(fd)
-    if len(data) > limit:
-        raise InputError(f"{where}: {what} is over the {limit}-byte limit")
-    return data
 
 
 def _write_at(dir_fd: int, name: str, payload: bytes) -> None:
