@@ -110,6 +110,19 @@ def test_explain_prints_one_statement_per_query_with_partition_predicates_and_ru
     assert proc.stdout.rstrip().endswith(";")
 
 
+def test_explain_loads_the_rules_sigma_rules_and_correlations_included(tmp_path: Path) -> None:
+    from auditor.app.demo import demo_rules_dir
+    from auditor.logs.sigma import load_ruleset
+    from auditor.logs.sql.explain import explain
+
+    args = ["logs", "--engine", "athena", "--athena-table", "trail.cloudtrail_logs", "--explain"]
+    proc = run_cli([*args, "--rules", str(demo_rules_dir()), "--since", SINCE, "--until", UNTIL], NO_AWS)
+    assert proc.returncode == 0, proc.stderr
+    scope = queries.Scope(*remote_window(WINDOW))
+    assert proc.stdout == explain("trail.cloudtrail_logs", scope, load_ruleset(demo_rules_dir()))
+    assert "sigma correlation c749db28-d954-4206-af05-a29fed8b68bf: base rule " in proc.stdout
+
+
 def _findings(proc: Any) -> list[tuple[str, str, str]]:
     doc = json.loads(proc.stdout)
     return sorted((f["check_id"], f["status"], f.get("resource_id") or "") for f in doc["findings"])

@@ -229,6 +229,7 @@ def test_demo_writes_the_athena_table_and_the_statements_it_would_run(demo_run: 
     assert len(statements) == 2
     assert all("day >= " in s and "FROM default.cloudtrail_logs" in s for s in statements)
     assert "CAST(t.useridentity AS JSON)" in sql
+    assert f"sigma correlation {DENIED_BURST_CORRELATION}: base rule " in sql, "the correlation's candidates too"
 
 
 #: The configuration checks of issue 14: the demo organisation shows each one passing and failing.

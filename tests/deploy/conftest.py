@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 POLICY = json.loads((ROOT / "policy" / "iam-policy.json").read_text())
 WRITE_POLICY = json.loads((ROOT / "policy" / "iam-policy-write-features.json").read_text())
+ATHENA_POLICY = json.loads((ROOT / "policy" / "iam-policy-athena.json").read_text())
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -59,14 +60,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def load_terraform(module: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """A module's main.tf as {resource type: {name: body}}, parsed by python-hcl2."""
+def _load_hcl(module: str, name: str) -> dict[str, Any]:
     import hcl2
 
-    with (DEPLOY / "terraform" / module / "main.tf").open() as handle:
-        tf = _plain(hcl2.load(handle))
+    with (DEPLOY / "terraform" / module / name).open() as handle:
+        return dict(_plain(hcl2.load(handle)))
+
+
+def load_terraform(module: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """A module's main.tf as {resource type: {name: body}}, parsed by python-hcl2."""
     resources: dict[str, dict[str, dict[str, Any]]] = {}
-    for block in tf["resource"]:
+    for block in _load_hcl(module, "main.tf")["resource"]:
         for kind, named in block.items():
             resources.setdefault(kind, {}).update(named)
     return resources
+
+
+def load_variables(module: str) -> dict[str, dict[str, Any]]:
+    """A module's variables.tf as {name: body}."""
+    return {name: body for block in _load_hcl(module, "variables.tf")["variable"] for name, body in block.items()}

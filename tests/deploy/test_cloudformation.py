@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from auditor.aws.collect import CollectOptions, collect
 from auditor.aws.lambda_handler import LambdaConfig, run
 from tests.collect.aws_wire import iam_action
 from tests.collect.conftest import REGION, SCAN_REGIONS, assume, client, seed_configured_account
-from tests.deploy.conftest import DEPLOY, POLICY, load_template
+from tests.deploy.conftest import ATHENA_POLICY, DEPLOY, POLICY, load_template
 
 TEMPLATES = sorted((DEPLOY / "cloudformation").glob("*.yaml"))
 SCANNER_ROLE = "arn:aws:iam::123456789012:role/trail-auditor-scanner"
@@ -163,6 +164,34 @@ def test_audit_role_write_statements_are_opt_in(session: boto3.Session) -> None:
         if s.get("Sid") in {"TrailAuditorWriteHistory", "TrailAuditorNotify"}
     }
     assert writes == {("s3:PutObject", f"{bucket}/*"), ("sns:Publish", topic)}
+
+
+def test_audit_role_athena_policy_is_opt_in_and_names_the_given_table_and_buckets(session: boto3.Session) -> None:
+    member, creds = _member(session)
+    names = {
+        "WORKGROUP": "audit",
+        "DATABASE": "trail",
+        "TABLE": "cloudtrail_logs",
+        "TRAIL_BUCKET": "org-trail-logs",
+        "RESULTS_BUCKET": "acme-athena-results",
+        "RESULTS_PREFIX": "trail-auditor",
+    }
+    parameters = {f"Athena{k.title().replace('_', '')}": v for k, v in names.items()}
+    _deploy(
+        client(session, "cloudformation", creds=creds),
+        "audit-role.yaml",
+        {"TrustedPrincipal": SCANNER_ROLE, "ExternalId": EXTERNAL_ID, "EnableAthena": "true", **parameters},
+    )
+    iam = client(session, "iam", creds=creds)
+    policies = iam.list_role_policies(RoleName="TrailAuditorAuditRole")["PolicyNames"]
+    assert sorted(policies) == ["trail-auditor-athena", "trail-auditor-read-only"]
+    got = _document(
+        iam.get_role_policy(RoleName="TrailAuditorAuditRole", PolicyName="trail-auditor-athena")["PolicyDocument"]
+    )
+    text = json.dumps(ATHENA_POLICY)
+    for placeholder, value in {"ACCOUNT_ID": member, "REGION": REGION, **names}.items():
+        text = re.sub(rf"\b{placeholder}\b", value, text)
+    assert _document(got) == json.loads(text)
 
 
 def test_scheduled_scan_deploys_and_its_schedule_runs_the_handler(session: boto3.Session) -> None:

@@ -204,14 +204,14 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def explain_logs(args: argparse.Namespace, window: Any) -> int:
-    """--explain: the Athena statements on stdout, nothing run."""
+    """--explain: the Athena statements on stdout (the --rules' Sigma rules and correlations too), nothing run."""
     from auditor.logs import sigma as sigma_mod
     from auditor.logs.sql.explain import explain
     from auditor.logs.sql.queries import Scope
     from auditor.logs.sql.remote import window_text
 
-    specs = sigma_mod.load_rules(args.rules)[0] if args.rules is not None else []
-    sys.stdout.write(explain(args.athena_table or "cloudtrail", Scope(*window_text(window)), specs))
+    ruleset = sigma_mod.load_ruleset(args.rules) if args.rules is not None else None
+    sys.stdout.write(explain(args.athena_table or "cloudtrail", Scope(*window_text(window)), ruleset))
     return EXIT_OK
 
 

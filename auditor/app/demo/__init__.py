@@ -188,9 +188,9 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
 
 def _write_athena_files(output_dir: Path, bucket: str, org_id: str, since: datetime, until: datetime) -> None:
     """The Athena engine on the demo's bucket, as text to review: the table's DDL and the statements
-    ``logs --engine athena --explain`` prints for the demo's window and Sigma rules (nothing runs)."""
+    ``logs --engine athena --explain`` prints for the demo's window, Sigma rules and correlations (nothing runs)."""
     from auditor.logs import LogWindow
-    from auditor.logs.sigma import load_rules
+    from auditor.logs.sigma import load_ruleset
     from auditor.logs.sql.ddl import athena_ddl
     from auditor.logs.sql.explain import explain
     from auditor.logs.sql.queries import Scope
@@ -200,10 +200,9 @@ def _write_athena_files(output_dir: Path, bucket: str, org_id: str, since: datet
     write_file(
         output_dir / "athena-table.sql", athena_ddl(bucket, org_id=org_id, database="default", table="cloudtrail_logs")
     )
-    specs, _ = load_rules(demo_rules_dir())
+    scope = Scope(*window_text(LogWindow(since, until)))
     write_file(
-        output_dir / "athena-explain.sql",
-        explain("default.cloudtrail_logs", Scope(*window_text(LogWindow(since, until))), specs),
+        output_dir / "athena-explain.sql", explain("default.cloudtrail_logs", scope, load_ruleset(demo_rules_dir()))
     )
 
 

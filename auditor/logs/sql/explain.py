@@ -1,24 +1,22 @@
 """What the Athena engine would run, as text a user can review before any query (``--explain``).
 
-A pure function: it renders the statements of :mod:`auditor.logs.sql.queries`
-in the Trino dialect, one per query, each ``;``-terminated and restricted to
-the window's ``day`` partitions and, when given, the accounts and regions.
-The statements are the folded passes of :mod:`~auditor.logs.sql.passes` (a
-counts pass and one samples pass for every rule, more only when the rules' SQL
-would pass Athena's statement length); comments (``--``) name what each one
-serves, sampler by sampler. A Sigma rule SQL cannot hold is listed with the
-reason instead.
+A pure function: it renders, in the Trino dialect, exactly the statements
+:func:`auditor.logs.sql.remote.evaluate` runs for the same rules (the plan of
+:func:`~auditor.logs.sql.remote.planned`), one per query, each ``;``-terminated
+and restricted to the window's ``day`` partitions and, when given, the accounts
+and regions. The statements are the folded passes of
+:mod:`~auditor.logs.sql.passes`: a counts pass, and one samples pass for every
+rule, the aggregations' evidence samples and the Sigma correlations' candidate
+rows (more only when the SQL would pass Athena's statement length). Comments
+(``--``) name what each one serves, sampler by sampler. A Sigma rule or
+correlation that is not run is listed with the reason instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from auditor.logs import sigma as sigma_mod
-from auditor.logs.rules import RULES, Rule
-from auditor.logs.sql import passes, queries
-from auditor.logs.sql.compiler import CompiledRule, Unsupported, compile_builtin, compile_sigma
-from auditor.logs.sql.remote import athena_statement
+from auditor.logs.sql import queries
+from auditor.logs.sql.remote import athena_statement, planned
 
 
 def _comment(text: str) -> str:
@@ -29,12 +27,12 @@ def _comment(text: str) -> str:
 def explain(
     table: str,
     scope: queries.Scope,
-    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
-    rules: Sequence[Rule] = RULES,
+    ruleset: sigma_mod.Ruleset | None = None,
     pretty: bool = True,
 ) -> str:
-    """Every statement the Athena engine would run for these rules, in Trino SQL."""
+    """Every statement the Athena engine would run for these Sigma rules and correlations, in Trino SQL."""
     queries.table_name(table)
+    rs = ruleset or sigma_mod.Ruleset()
     out: list[str] = [
         _comment(f"trail-auditor: Athena statements over {table}, events from {scope.since} until {scope.until}"),
         _comment(
@@ -47,18 +45,14 @@ def explain(
         _comment("regions: " + (", ".join(scope.regions) or "all (likewise)")),
         "",
     ]
-    compiled: list[tuple[str, CompiledRule]] = [(f"rule {r.id} ({r.check_id})", compile_builtin(r)) for r in rules]
-    for spec in sigma_rules:
-        try:
-            compiled.append((f"sigma {spec.id} ({spec.path})", compile_sigma(spec)))
-        except Unsupported as exc:
-            out.extend([_comment(f"sigma {spec.id} ({spec.path}): not run: {exc.reason}"), ""])
-    planned = passes.plan(table, scope, compiled)
-    out.append(_comment(f"{len(planned)} statements, each one scan of the window's objects"))
+    passes, refused = planned(scope, table, rs.specs, rs.correlations)
+    for u in (*rs.unsupported, *refused):
+        out.extend([_comment(f"sigma {u.id} ({u.path}): not run: {u.reason}"), ""])
+    out.append(_comment(f"{len(passes)} statements, each one scan of the window's objects"))
     out.append("")
-    for p in planned:
+    for p in passes:
         if not p.samplers:
-            out.append(_comment(f"{p.name}: one scan, GROUPING SETS: {p.serves[0]}"))
+            out.append(_comment(f"{p.name}: one scan, GROUPING SETS: {p.serves[0][0]}"))
         else:
             out.append(
                 _comment(

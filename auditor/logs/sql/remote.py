@@ -188,6 +188,18 @@ def evaluate(
     return doc
 
 
+def planned(
+    scope: queries.Scope,
+    table: str,
+    sigma_rules: Sequence[sigma_mod.SigmaRuleSpec] = (),
+    correlations: Sequence[sigma_mod.CorrelationSpec] = (),
+) -> tuple[list[passes.Pass], list[sigma_mod.UnsupportedRule]]:
+    """The statements :func:`evaluate` runs, in order, and the Sigma rules and correlations SQL cannot hold."""
+    rules, kept, dropped = targets(sigma_rules)
+    _, cands, refused = correlation_targets(correlations, rules, kept)
+    return plan(table, scope, rules, cands), dropped + refused
+
+
 def statement_count(
     scope: queries.Scope,
     table: str,
@@ -195,9 +207,7 @@ def statement_count(
     correlations: Sequence[sigma_mod.CorrelationSpec] = (),
 ) -> int:
     """How many statements :func:`evaluate` runs: each one scans the window's objects once."""
-    rules, kept, _ = targets(sigma_rules)
-    _, cands, _ = correlation_targets(correlations, rules, kept)
-    return len(plan(table, scope, rules, cands))
+    return len(planned(scope, table, sigma_rules, correlations)[0])
 
 
 def window_text(window: LogWindow) -> tuple[str, str]:

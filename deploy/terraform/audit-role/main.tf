@@ -1,6 +1,8 @@
 # trail-auditor audit role: read-only access for the scanner, trusted only with the external id.
 # The read-only policy is iam-policy.json in this folder, a copy of policy/iam-policy.json written by
-# scripts/gen_deploy_policies.py (a test holds it equal); do not edit it by hand.
+# scripts/gen_deploy_policies.py (a test holds it equal); do not edit it by hand. The opt-in Athena
+# permissions are iam-policy-athena.json.tftpl, policy/iam-policy-athena.json with its placeholders
+# as template variables (a test holds it equal too).
 
 terraform {
   required_version = ">= 1.3"
@@ -13,6 +15,10 @@ terraform {
 }
 
 data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
 
 locals {
   # An account id is trusted as that account's root principal; an ARN as itself.
@@ -68,4 +74,27 @@ resource "aws_iam_role_policy" "notify" {
       Resource = var.notify_topic_arn
     }]
   })
+}
+
+resource "aws_iam_role_policy" "athena" {
+  count = var.enable_athena ? 1 : 0
+  name  = "trail-auditor-athena"
+  role  = aws_iam_role.audit.id
+  policy = templatefile("${path.module}/iam-policy-athena.json.tftpl", {
+    partition      = data.aws_partition.current.partition
+    region         = data.aws_region.current.name
+    account_id     = data.aws_caller_identity.current.account_id
+    workgroup      = var.athena_workgroup
+    database       = var.athena_database
+    table          = var.athena_table
+    trail_bucket   = var.athena_trail_bucket
+    results_bucket = var.athena_results_bucket
+    results_prefix = var.athena_results_prefix
+  })
+  lifecycle {
+    precondition {
+      condition     = var.athena_trail_bucket != "" && var.athena_results_bucket != ""
+      error_message = "enable_athena needs athena_trail_bucket and athena_results_bucket."
+    }
+  }
 }

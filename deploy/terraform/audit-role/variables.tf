@@ -33,3 +33,45 @@ variable "notify_topic_arn" {
   type        = string
   default     = ""
 }
+
+variable "enable_athena" {
+  description = "Optional (off by default): add the Athena engine's permissions (policy/iam-policy-athena.json) for --engine athena, in this provider's account and region. Only where scans run on Athena as this role."
+  type        = bool
+  default     = false
+}
+
+variable "athena_workgroup" {
+  description = "With enable_athena, the work group the queries run in (--athena-workgroup)."
+  type        = string
+  default     = "primary"
+}
+
+variable "athena_database" {
+  description = "With enable_athena, the Glue database of the table (--athena-table DATABASE.TABLE)."
+  type        = string
+  default     = "default"
+}
+
+variable "athena_table" {
+  description = "With enable_athena, the table athena-ddl created (--athena-table DATABASE.TABLE)."
+  type        = string
+  default     = "cloudtrail_logs"
+}
+
+variable "athena_trail_bucket" {
+  description = "With enable_athena, the name of the trail bucket the table reads."
+  type        = string
+  default     = ""
+}
+
+variable "athena_results_bucket" {
+  description = "With enable_athena, the bucket Athena writes query results to (--athena-output s3://BUCKET/PREFIX/)."
+  type        = string
+  default     = ""
+}
+
+variable "athena_results_prefix" {
+  description = "With enable_athena, the key prefix of the query results in athena_results_bucket (no slashes at the ends)."
+  type        = string
+  default     = "trail-auditor"
+}

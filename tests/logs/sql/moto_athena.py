@@ -5,11 +5,13 @@ These helpers build what every Athena test needs alike: the corpus of log files,
 the bucket holding them, the table the ``athena-ddl`` statement would create, the
 DuckDB table over the same files that answers each statement, and the encoding of
 those answers as Athena returns them (text values, a header row, JSON for the
-struct columns, ``"$path"`` as the object's URL).
+struct columns, ``"$path"`` as the object's URL), and the failures AWS would report,
+injected on the wire (:func:`failing_on`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,29 @@ def answer(loaded: duckdb_engine.Loaded, trino_sql: str, root: Path) -> tuple[li
     rows = [{"Data": [{"VarCharValue": n} for n, _ in cols]}]
     rows += [{"Data": [_cell(n, v, root) for (n, _), v in zip(cols, r, strict=True)]} for r in cur.fetchall()]
     return rows, [{"Name": n, "Label": n, "Type": t} for n, t in cols]
+
+
+def in_s3(doc: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The DuckDB engine's document with local paths as the S3 URLs Athena's "$path" gives."""
+    text = json.dumps(doc).replace(json.dumps(str(root) + "/")[1:-1], f"s3://{BUCKET}/")
+    return dict(json.loads(text))
+
+
+def failing_on(session: Any, when: Any, state: str, reason: str = "", scanned: int = 0) -> None:
+    """GetQueryExecution answers ``state`` (and bytes scanned) for the queries ``when`` selects."""
+
+    def hook(parsed: dict[str, Any], **_: Any) -> None:
+        qe = parsed.get("QueryExecution", {})
+        if when(qe.get("Query", "")):
+            qe["Status"]["State"] = state
+            if reason:
+                qe["Status"]["StateChangeReason"] = reason
+                qe["Status"]["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1301}
+            qe["Statistics"]["DataScannedInBytes"] = scanned
+
+    session.events.register("after-call.athena.GetQueryExecution", hook)
+
+
+def is_samples_pass(sql: str) -> bool:
+    """A samples pass (the statement carrying every sampler: rules, aggregations' samples, correlation candidates)."""
+    return "CROSS JOIN UNNEST" in sql

@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto.moto_api import state_manager
 
@@ -25,38 +24,26 @@ from auditor.engine.checkapi import Status
 from auditor.logs.rules import RULES
 from auditor.logs.sql import adhoc, duckdb_engine, queries, remote, schema
 from tests.logs.sql.conftest import Athena
-from tests.logs.sql.moto_athena import ACCOUNT, BUCKET, REGION, TABLE, WINDOW, table_input
+from tests.logs.sql.moto_athena import (
+    ACCOUNT,
+    BUCKET,
+    REGION,
+    TABLE,
+    WINDOW,
+    failing_on,
+    in_s3,
+    is_samples_pass,
+    table_input,
+)
 from tests.logs.test_checks import LOG_CHECKS, logs_only, run
 from tests.policydocs import actions_of
-
-
-def _in_s3(doc: dict[str, Any], root: Path) -> dict[str, Any]:
-    """The DuckDB engine's document with local paths as the S3 URLs Athena's "$path" gives."""
-    text = json.dumps(doc).replace(json.dumps(str(root) + "/")[1:-1], f"s3://{BUCKET}/")
-    return dict(json.loads(text))
-
-
-def _failing_on(session: boto3.Session, when: Any, state: str, reason: str = "", scanned: int = 0) -> None:
-    """GetQueryExecution answers ``state`` (and bytes scanned) for the queries ``when`` selects."""
-
-    def hook(parsed: dict[str, Any], **_: Any) -> None:
-        qe = parsed.get("QueryExecution", {})
-        if when(qe.get("Query", "")):
-            qe["Status"]["State"] = state
-            if reason:
-                qe["Status"]["StateChangeReason"] = reason
-                qe["Status"]["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1301}
-            qe["Statistics"]["DataScannedInBytes"] = scanned
-
-    session.events.register("after-call.athena.GetQueryExecution", hook)
-
 
 # --------------------------------------------------------------------------- same findings
 
 
 def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athena: Athena) -> None:
     since, until = remote_window(WINDOW)
-    duck = _in_s3(duckdb_engine.read_local(athena.root, since, until, rules_dir=athena.rules), athena.root)
+    duck = in_s3(duckdb_engine.read_local(athena.root, since, until, rules_dir=athena.rules), athena.root)
     doc = athena.read()
     assert doc["failed_queries"] == []
     assert doc["engine"] == "athena" and duck["engine"] == "duckdb"
@@ -89,7 +76,7 @@ def test_the_athena_engine_gives_the_duckdb_engine_s_evidence_and_findings(athen
 
 
 def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena, tmp_path: Path) -> None:
-    _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=2 * 10**9)
+    failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=2 * 10**9)
     doc = athena.read()
     stats = doc["athena"]
     assert stats["data_scanned_bytes"] == 2 * 10**9 * stats["statements"]
@@ -113,17 +100,13 @@ def test_statistics_and_the_estimated_cost_are_recorded(athena: Athena, tmp_path
 # --------------------------------------------------------------------------- fail closed
 
 
-def _is_samples_pass(sql: str) -> bool:
-    return "CROSS JOIN UNNEST" in sql
-
-
 def test_a_run_is_two_scans_whatever_the_rules(athena: Athena) -> None:
     """The counts pass (GROUPING SETS) and one samples pass for every rule, Sigma rules included:
     the window is scanned twice, not once per rule and aggregation."""
     doc = athena.read()
     assert doc["sigma"]["rules"], "not vacuous: Sigma rules ran"
     assert doc["athena"]["statements"] == len(athena.started) == 2
-    assert sum(_is_samples_pass(q) for q in athena.started) == 1
+    assert sum(is_samples_pass(q) for q in athena.started) == 1
     assert sum("GROUPING SETS" in q for q in athena.started) == 1
     stats = doc["athena"]
     assert stats["estimated_scan_bytes"] == 2 * stats["bytes_in_window"]
@@ -137,7 +120,7 @@ COUNTS_ONLY = ("logs_delivery_continuity", "logs_api_call_rate_anomaly", "logs_a
 
 def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and_reason(athena: Athena) -> None:
     whole = athena.read()
-    _failing_on(athena.session, _is_samples_pass, "FAILED", "HIVE_BAD_DATA: malformed record")
+    failing_on(athena.session, is_samples_pass, "FAILED", "HIVE_BAD_DATA: malformed record")
     doc = athena.read()
     failed = doc["failed_queries"]
     serves = {f["serves"] for f in failed}
@@ -160,7 +143,7 @@ def test_a_failed_samples_pass_makes_every_rule_it_feeds_error_with_query_id_and
 
 
 def test_a_failed_counts_pass_errors_with_its_query_id(athena: Athena) -> None:
-    _failing_on(athena.session, lambda q: "GROUPING SETS" in q, "FAILED", "HIVE_CURSOR_ERROR: gone")
+    failing_on(athena.session, lambda q: "GROUPING SETS" in q, "FAILED", "HIVE_CURSOR_ERROR: gone")
     doc = athena.read()
     (failed,) = doc["failed_queries"]
     assert failed["serves"].startswith("aggregations (") and failed["query_id"]
@@ -183,7 +166,7 @@ def test_an_estimate_over_the_budget_runs_nothing_and_every_check_errors(athena:
 
 def test_a_running_query_past_the_budget_is_stopped_and_errors(athena: Athena) -> None:
     state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
-    _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
+    failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
     doc = athena.read(max_scan_gb=100)  # the estimate passes; the first query's statistics do not
     first = doc["athena"]["queries"][0]
     assert first["state"] == "CANCELLED" and "passed the budget of 100 GB" in first["reason"]
@@ -230,7 +213,7 @@ def test_a_query_past_the_time_limit_is_stopped(athena: Athena) -> None:
 
 
 def test_cancelled_by_someone_else_is_an_error_with_the_reason(athena: Athena) -> None:
-    _failing_on(athena.session, lambda q: True, "CANCELLED", "Query cancelled by user")
+    failing_on(athena.session, lambda q: True, "CANCELLED", "Query cancelled by user")
     with pytest.raises(remote.QueryFailed, match="CANCELLED: Query cancelled by user"):
         _runner(athena).rows(f"SELECT 1 AS x FROM {TABLE}")  # noqa: S608
 
@@ -314,7 +297,7 @@ def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: At
         runner_options={"poll_first": 0.001},
     )
     state_manager.set_transition("athena::execution", {"progression": "manual", "times": 50})
-    _failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
+    failing_on(athena.session, lambda q: True, "RUNNING", scanned=10**12)
     athena.read(max_scan_gb=100)
     ours = {iam_action(s, o) for s, o in called}
     assert ours == {
@@ -333,7 +316,7 @@ def test_the_athena_policy_is_exactly_the_calls_the_athena_path_makes(athena: At
 
 
 def test_a_query_that_finished_past_the_budget_is_used_and_nothing_more_runs(athena: Athena) -> None:
-    _failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=10**12)
+    failing_on(athena.session, lambda q: True, "SUCCEEDED", scanned=10**12)
     doc = athena.read(max_scan_gb=100)
     (only,) = doc["athena"]["queries"]
     assert only["state"] == "SUCCEEDED" and only["reason"] is None
