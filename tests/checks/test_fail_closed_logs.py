@@ -27,8 +27,8 @@ from tests.builders import (
     BUCKET,
     REGION,
     REGIONS,
-    TRAIL_ARN,
     denied,
+    listing_denied,
     sound_snapshot,
     with_region,
 )
@@ -191,17 +191,7 @@ def test_digests_whose_source_was_unreadable_are_an_error(tmp_path: Path, key: K
 def test_a_listing_error_without_files_is_an_error(tmp_path: Path, key: KeyPair) -> None:
     doc = chain_report(tmp_path, key)
     doc["files"] = []
-    doc["errors"] = [
-        {
-            "account_id": ACCOUNT,
-            "region": REGION,
-            "trail_arn": TRAIL_ARN,
-            "operation": "s3:ListBucket",
-            "error_code": "AccessDenied",
-            "message": "Access Denied",
-            "resource": f"s3://{BUCKET}/",
-        }
-    ]
+    doc["errors"] = [listing_denied()]
     results = run(sound_snapshot(integrity=doc), DIGEST)
     assert statuses(results) == {Status.ERROR}, results
     assert "AccessDenied" in results[0].message
