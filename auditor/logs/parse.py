@@ -41,7 +41,7 @@ SAMPLE_DEPTH = 8
 
 #: The only eventTime form CloudTrail writes ("2026-11-02T08:00:00Z"); with :func:`valid_time`.
 #: ASCII digits only: ``\d`` would accept "２０２６", which int() reads and text comparison misplaces.
-_EVENT_TIME = re.compile(
+EVENT_TIME = re.compile(
     r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z"
 )
 
@@ -119,7 +119,7 @@ def valid_time(t: str) -> bool:
     # days 01 to 28 exist in every month: only 29, 30 and 31 need the calendar
     return (
         len(t) == 20
-        and _EVENT_TIME.fullmatch(t) is not None
+        and EVENT_TIME.fullmatch(t) is not None
         and (t[8:10] < "29" or _valid_day(t[:10]))
         and t[:4] != "0000"
     )
