@@ -8,7 +8,8 @@ mix of about 1 KB per event, then measures, on the same files in the same run:
   (``read_local(fast=False)``: the path the two-tier reader replaced),
 - a decompress-only pass: the same process pool (``auditor.logs.reader.run_pool``),
   the same worker count, the same file reading and the same decompressor
-  (``auditor.logs.parse.file_text``, zlib) as our reader: the floor any reader pays,
+  (``auditor.logs.parse.file_text``: ISA-L, zlib where it must) as our reader: the floor any reader pays,
+  and the same pass with zlib alone (the inflater before ISA-L), for comparison with earlier figures,
 - DuckDB ``read_json`` over the same files, when duckdb is importable,
 - with ``--sql-engine``, the DuckDB evidence engine (``auditor.logs.sql.duckdb_engine``:
   load into the Athena-typed table, then every statement), interleaved with ours.
@@ -204,6 +205,20 @@ def _decompress_only(path: str) -> Any:
     return part
 
 
+def _zlib_decompress_only(path: str) -> Any:
+    """:func:`_decompress_only` with zlib alone (the stdlib inflater the reader used before ISA-L)."""
+    import zlib
+
+    from auditor.logs.aggregate import Partial
+    from auditor.logs.parse import DEFAULT_MAX_BYTES, _inflate
+
+    with open(path, "rb") as fh:
+        text = _inflate(zlib, fh.read(), DEFAULT_MAX_BYTES)
+    part = Partial(files_read=1)
+    part.events_read = len(text)  # bytes, not events
+    return part
+
+
 def _slim_decode_only(path: str) -> Any:
     """Decompress, then the slim typed decode of every record (auditor.logs.fastpath), and nothing else.
 
@@ -242,15 +257,15 @@ def phase(name: str, folder: Path, workers: int) -> dict[str, Any]:
         out["document_bytes"] = len(text)
         out["document_sha256"] = hashlib.sha256(text.encode()).hexdigest()
         out["rule_matches"] = sum(r["total"] for r in doc["rules"])
-    elif name in ("decompress", "slim-decode"):
+    elif name in ("decompress", "decompress-zlib", "slim-decode"):
         from auditor.logs.aggregate import Params
         from auditor.logs.reader import WorkerConfig, batch_size, run_pool
 
         cfg = WorkerConfig(Params(since="", until=""))
-        fn = _decompress_only if name == "decompress" else _slim_decode_only
+        fn = {"decompress": _decompress_only, "decompress-zlib": _zlib_decompress_only}.get(name, _slim_decode_only)
         tasks = ((fn, (f,)) for f in files)
         part = run_pool(tasks, cfg, workers, len(files), batch=batch_size(len(files), workers))
-        out["bytes" if name == "decompress" else "events"] = part.events_read
+        out["events" if name == "slim-decode" else "bytes"] = part.events_read
     elif name == "sql-engine":
         from auditor.logs.sql import duckdb_engine
 
@@ -359,10 +374,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         # interleaved, so that a slow spell of the machine does not fall on one phase only
         floor: dict[str, Any] = {}
+        zfloor: dict[str, Any] = {}
         ours: dict[str, Any] = {}
         engine: dict[str, Any] = {}
         for _ in range(max(1, args.repeat)):
             floor = _best(floor, _run_phase("decompress", folder, args.workers))
+            zfloor = _best(zfloor, _run_phase("decompress-zlib", folder, args.workers))
             ours = _best(ours, _run_phase("ours", folder, args.workers))
             if args.sql_engine:
                 engine = _best(engine, _run_phase("sql-engine", folder, args.workers))
@@ -386,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{ours['rule_matches']:,} rule matches"
         )
         print(
-            f"decompress-only (same pool, {args.workers} workers, same zlib decompressor): "
+            f"decompress-only (same pool, {args.workers} workers, same decompressor, ISA-L): "
             f"{floor['seconds']:.2f} s, {floor['bytes'] / 2**20:,.0f} MiB; "
             f"ours {ours['seconds']:.2f} s; ours / decompress = {ours['seconds'] / floor['seconds']:.2f}x "
             f"(target <= 2.5x)"
@@ -397,6 +414,11 @@ def main(argv: list[str] | None = None) -> int:
             f"(minor page faults: decompress {floor.get('page_faults', 0):,}, ours {ours.get('page_faults', 0):,})"
             + (f"; reference {ref['cpu']:.2f}, ratio {ref['cpu'] / floor['cpu']:.2f}x" if ref and "cpu" in ref else "")
         )
+        if "error" not in zfloor:
+            print(
+                f"decompress-only with zlib alone (the stdlib inflater, before ISA-L): {zfloor['seconds']:.2f} s, "
+                f"{zfloor['cpu']:.2f} CPU s; ours CPU / zlib decompress CPU = {ours['cpu'] / zfloor['cpu']:.2f}x"
+            )
         if "error" not in slim:
             print(
                 f"decompress + slim decode only (no rule, no aggregation): {slim['seconds']:.2f} s, "

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditor.logs import LogWindow, read_local, sigma
+from auditor.logs import LogWindow, fastpath, read_local, sigma
 from auditor.logs.aggregate import Matcher, Params
 from auditor.logs.fastpath import build_plan, necessary, read_fast, relax
 from tests.logs.factory import ACCOUNT, FIXTURES, WIDE, event, write_records
@@ -115,6 +115,32 @@ def test_fast_reader_gives_the_reference_document_on_every_event_branch(tmp_path
     assert fast == ref
     assert fast["console_login_failures"] and fast["access_denied"] and fast["rules"]
     assert fast["events_outside_window"] == 2
+
+
+@pytest.mark.parametrize("hours", [1, 3])
+def test_whole_file_grouping_gives_the_reference_document_on_every_event_branch(tmp_path: Path, hours: int) -> None:
+    """Every branch again, in files the C-loop grouping reads (all in the window, no null userIdentity,
+    no value the slim decode declines), within one hour and across several."""
+    evs = [
+        e
+        for e in _mixed_events()
+        if e.get("userIdentity") is not None
+        and e["eventTime"] >= "2026"
+        and not isinstance(e.get("readOnly"), dict)
+        and isinstance(e.get("recipientAccountId"), str)
+    ]
+    evs += [event("RunInstances", T0 + timedelta(hours=h, minutes=5), eventID=f"h{h}") for h in range(1, hours)]
+    name = f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz"
+    write_records(tmp_path / "a" / name, evs)
+    write_records(tmp_path / "b" / name.replace("abc", "def"), list(reversed(evs)))
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+    assert fast["console_login_failures"] and fast["access_denied"] and fast["rules"]
+    plan = build_plan(Matcher(), ())
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    assert read_fast(name, json.dumps({"Records": evs}).encode(), params, Matcher(), plan) is not None
+    recs = fastpath._SLIM.decode(json.dumps({"Records": evs}).encode()).Records
+    assert fastpath._by_columns(recs, build_plan(Matcher(), ()), []) is not None, "the C-loop grouping must be used"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,3 +301,44 @@ def test_worker_malloc_tuning_reuses_file_buffers_instead_of_faulting_them_in() 
 
     out = subprocess.run([sys.executable, "-c", _FAULTS_CHILD], capture_output=True, text=True, check=True)
     assert int(out.stdout.strip()) < 40 * 50
+
+
+def _gunzip(inflate: Any, data: bytes, limit: int) -> tuple[str, bytes | str]:
+    from auditor.logs import parse
+
+    try:
+        return "ok", bytes(inflate(data, limit))
+    except parse._TooLarge:
+        return "too large", b""
+    except zlib.error as exc:
+        return "error", str(exc)
+
+
+def test_isal_inflate_gives_zlibs_text_limits_and_errors_on_damaged_gzip() -> None:
+    """decompress inflates with ISA-L first; on truncated, bit-flipped, multi-member and padded
+    gzip it must give exactly what zlib alone gives (the text, the size limit, the error words)."""
+    import random
+
+    from auditor.logs import parse
+
+    rng = random.Random(7)
+    member = gzip.compress(bytes(rng.randrange(256) for _ in range(3000)) * 4)
+    small = gzip.compress(b"{}")
+    bodies = [member, member + small, member + b"\0\0\0", member + b"junk", small]
+    cases = [b[:i] for b in bodies for i in range(0, len(b), 97)]
+    for b in bodies:
+        for _ in range(150):
+            m = bytearray(b)
+            m[rng.randrange(len(m))] ^= 1 << rng.randrange(8)
+            cases.append(bytes(m))
+    flags = bytearray(small)
+    flags[3] |= 0x20  # a reserved FLG bit: ISA-L reads such a header, zlib rejects it
+    cases.append(bytes(flags))
+
+    def zlib_only(d: bytes, m: int) -> bytes | bytearray:
+        return parse._inflate(zlib, d, m)
+
+    for c in cases:
+        for limit in (10**8, 5000):
+            assert _gunzip(parse.decompress, c, limit) == _gunzip(zlib_only, c, limit)
+    assert _gunzip(parse.decompress, bytes(flags), 10**8)[0] == "error"
