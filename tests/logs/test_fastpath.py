@@ -104,8 +104,14 @@ def _mixed_events() -> list[dict[str, Any]]:
     return evs
 
 
-def test_fast_reader_gives_the_reference_document_on_every_event_branch(tmp_path: Path) -> None:
+def test_files_the_fast_path_declines_give_the_reference_document_on_every_event_branch(tmp_path: Path) -> None:
+    """Two of the mixed records (a dict readOnly, a numeric recipientAccountId) make the slim decode
+    decline each file, so this holds the fallback to the reference reader; the grouping test below
+    holds the fast path itself."""
     evs = _mixed_events()
+    plan = build_plan(Matcher(), ())
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    assert read_fast("a.json.gz", json.dumps({"Records": evs}).encode(), params, Matcher(), plan) is None
     name = f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz"
     write_records(tmp_path / "a" / name, evs)
     write_records(tmp_path / "b" / name.replace("abc", "def"), list(reversed(evs)))
