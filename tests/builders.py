@@ -11,6 +11,7 @@ from dataclasses import replace
 from importlib import import_module
 from typing import Any
 
+from auditor.aws.demo_seed import cloudtrail_key_policy
 from auditor.engine.checkapi import Check, CheckResult, Settings
 from auditor.engine.runner import run_check
 from auditor.model.snapshot import (
@@ -184,31 +185,7 @@ def sound_key(**changes: Any) -> KmsKey:
             key_id=KEY_ARN.rsplit("/", 1)[1], arn=KEY_ARN, key_state="Enabled", enabled=True, key_manager="CUSTOMER"
         ),
         rotation_enabled=True,
-        policy={
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "Admin",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudTrailEncrypt",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
-                        },
-                        "StringEquals": {"aws:SourceArn": TRAIL_ARN},
-                    },
-                },
-            ],
-        },
+        policy=cloudtrail_key_policy(ACCOUNT, TRAIL_ARN),
     )
     return replace(key, **changes)
 

@@ -267,15 +267,19 @@ def _seed_log_archive(sess: boto3.Session, bucket: str, trail_arn: str, org_id: 
     )
 
 
-def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: tuple[str, ...]) -> str:
-    kms = sess.client("kms")
-    key_policy = {
+def cloudtrail_key_policy(account: str, trail_arn: str) -> dict[str, Any]:
+    """A key policy that lets ``account`` administer the key and CloudTrail encrypt ``trail_arn``'s logs.
+
+    The shape trail-kms-key-policy passes: the encrypt grant bound to the trail by
+    aws:SourceArn and to the account's trails by the encryption context.
+    """
+    return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "Admin",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:root"},
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
             },
@@ -288,12 +292,17 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: 
                 "Condition": {
                     "StringEquals": {"aws:SourceArn": trail_arn},
                     "StringLike": {
-                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{MANAGEMENT_ACCOUNT}:trail/*"
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"
                     },
                 },
             },
         ],
     }
+
+
+def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: tuple[str, ...]) -> str:
+    kms = sess.client("kms")
+    key_policy = cloudtrail_key_policy(MANAGEMENT_ACCOUNT, trail_arn)
     key = kms.create_key(Description="CloudTrail logs", Policy=json.dumps(key_policy))["KeyMetadata"]
     kms.enable_key_rotation(KeyId=key["KeyId"])
     logs = sess.client("logs")
