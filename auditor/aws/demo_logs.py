@@ -36,7 +36,7 @@ def _event(
         "userAgent": extra.pop("userAgent", "aws-cli/2.15.0 Python/3.11"),
         "requestParameters": extra.pop("requestParameters", None),
         "responseElements": extra.pop("responseElements", None),
-        "requestID": str(uuid.UUID(int=abs(hash((name, when))) % (1 << 128))),
+        "requestID": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{name}{when.isoformat()}{account}")),
         "eventID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}{when.isoformat()}{account}")),
         "readOnly": extra.pop("readOnly", False),
         "eventType": extra.pop("eventType", "AwsApiCall"),
