@@ -9,10 +9,9 @@ kind), so their remediation, permissions and judgement stay the same.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import Check, CheckMeta, Remediation, Severity
 from auditor.engine.trailconfig import data_events_check
 from auditor.engine.trails import s3_data_events_check
 from auditor.semantics.event_selectors import DYNAMODB_TABLES, LAMBDA_FUNCTIONS, DataResourceKind
@@ -112,12 +111,7 @@ def s3_data_events(write: bool) -> Check:
             "logging."
         ),
     )
-
-    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-        """One result per account."""
-        yield from s3_data_events_check(ctx, write=write)
-
-    return Check(meta, evaluate)
+    return s3_data_events_check(meta, write=write)
 
 
 # --------------------------------------------------------------------------- other resources, reads and writes
@@ -183,9 +177,4 @@ def data_events(kind: DataResourceKind) -> Check:
             "billed per event: a baseline may waive or lower this check."
         ),
     )
-
-    def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-        """One result per account."""
-        yield from data_events_check(ctx, kind)
-
-    return Check(meta, evaluate)
+    return data_events_check(meta, kind)

@@ -5,16 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.model.snapshot import AccountSnapshot, CollectionError, ConfigRecorder
+from auditor.engine.accounts import Finding, account_check
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.model.arn import GLOBAL
+from auditor.model.snapshot import AccountSnapshot, CollectionError, ConfigRecorder, RegionSnapshot
 
 META = CheckMeta(
     id="config-recorder-all-regions",
@@ -78,70 +73,51 @@ def _describe(rec: ConfigRecorder) -> str:
     return f"recorder {rec.name} is " + " and ".join(gaps)
 
 
-def _region_results(ctx: CheckContext, account: AccountSnapshot) -> Iterator[CheckResult]:
+def _judge(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Finding]:
+    """Per account: one finding per scanned region plus one for global resource types."""
     acc = account.account_id
     for reg in ctx.regions(account):
-        rid = f"{acc}/{reg.region}"
-        recs = reg.config_recorders
-        if isinstance(recs, CollectionError):
-            yield ctx.error(recs, resource_id=rid, region=reg.region, account_id=acc)
-            continue
-        evidence: dict[str, Any] = {
-            "recorders": [
-                {
-                    "name": r.name,
-                    "recording": r.recording,
-                    "all_supported": r.all_supported,
-                    "include_global_resource_types": r.include_global_resource_types,
-                    "last_status": r.last_status,
-                }
-                for r in recs
-            ]
-        }
-        good = [r for r in recs if r.recording and r.all_supported]
-        if good:
-            yield ctx.result(
-                acc,
-                reg.region,
-                Status.PASS,
-                f"AWS Config recorder {good[0].name} records all supported resource types in {reg.region}",
-                resource_id=rid,
-                evidence=evidence,
-            )
-        elif any(r.recording is None and r.all_supported for r in recs):
-            unknown = next(r for r in recs if r.recording is None and r.all_supported)
-            yield ctx.result(
-                acc,
-                reg.region,
-                Status.ERROR,
-                f"AWS Config in {reg.region}: the recording status of recorder "
-                f"{unknown.name} was not reported; nothing can be concluded",
-                resource_id=rid,
-                evidence=evidence,
-            )
-        elif not recs:
-            yield ctx.result(
-                acc,
-                reg.region,
-                Status.FAIL,
-                f"no AWS Config recorder in {reg.region}",
-                resource_id=rid,
-                evidence=evidence,
-            )
-        else:
-            yield ctx.result(
-                acc,
-                reg.region,
-                Status.FAIL,
-                f"AWS Config in {reg.region}: " + "; ".join(_describe(r) for r in recs),
-                resource_id=rid,
-                evidence=evidence,
-            )
+        yield Finding(reg.region, _region_judgement(reg), f"{acc}/{reg.region}")
+    yield Finding(GLOBAL, _global_judgement(ctx, account), f"{acc}/global-resource-types")
 
 
-def _global_result(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
-    acc = account.account_id
-    rid = f"{acc}/global-resource-types"
+def _region_judgement(reg: RegionSnapshot) -> Judgement | CollectionError:
+    recs = reg.config_recorders
+    if isinstance(recs, CollectionError):
+        return recs
+    evidence: dict[str, Any] = {
+        "recorders": [
+            {
+                "name": r.name,
+                "recording": r.recording,
+                "all_supported": r.all_supported,
+                "include_global_resource_types": r.include_global_resource_types,
+                "last_status": r.last_status,
+            }
+            for r in recs
+        ]
+    }
+    good = [r for r in recs if r.recording and r.all_supported]
+    if good:
+        return Judgement(
+            Status.PASS,
+            f"AWS Config recorder {good[0].name} records all supported resource types in {reg.region}",
+            evidence,
+        )
+    unknown = next((r for r in recs if r.recording is None and r.all_supported), None)
+    if unknown is not None:
+        return Judgement(
+            Status.ERROR,
+            f"AWS Config in {reg.region}: the recording status of recorder "
+            f"{unknown.name} was not reported; nothing can be concluded",
+            evidence,
+        )
+    if not recs:
+        return Judgement(Status.FAIL, f"no AWS Config recorder in {reg.region}", evidence)
+    return Judgement(Status.FAIL, f"AWS Config in {reg.region}: " + "; ".join(_describe(r) for r in recs), evidence)
+
+
+def _global_judgement(ctx: CheckContext, account: AccountSnapshot) -> Judgement | CollectionError:
     errors: list[CollectionError] = []
     for reg in ctx.regions(account):
         recs = reg.config_recorders
@@ -150,41 +126,17 @@ def _global_result(ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
             continue
         for rec in recs:
             if rec.recording and rec.include_global_resource_types:
-                return ctx.result(
-                    acc,
-                    "global",
+                return Judgement(
                     Status.PASS,
                     f"global resource types (IAM) are recorded by {rec.name} in {reg.region}",
-                    resource_id=rid,
-                    evidence={"region": reg.region, "recorder": rec.name},
+                    {"region": reg.region, "recorder": rec.name},
                 )
     if errors:
-        return ctx.error(errors[0], resource_id=rid, region="global", account_id=acc)
-    return ctx.result(
-        acc,
-        "global",
-        Status.FAIL,
+        return errors[0]
+    return Judgement.no(
         "no recording AWS Config recorder in the scanned regions includes global "
-        "resource types: IAM changes have no configuration history",
-        resource_id=rid,
+        "resource types: IAM changes have no configuration history"
     )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """Per account: one result per scanned region plus one for global resource types."""
-    for account in ctx.accounts():
-        if not account.regions:
-            yield ctx.result(
-                account.account_id,
-                "global",
-                Status.NOT_APPLICABLE,
-                "no region of this account was scanned",
-                resource_id=account.account_id,
-                resource_type="AwsAccount",
-            )
-            continue
-        yield from _region_results(ctx, account)
-        yield _global_result(ctx, account)
-
-
-CHECK = Check(META, evaluate)
+CHECK = account_check(META, _judge, no_region="no region of this account was scanned")

@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
-from auditor.engine.trails import (
-    all_of,
-    covering_trails,
-    logging_judgement,
-    management_judgement,
-    trail_covers_region,
-)
-from auditor.model.snapshot import CollectionError
+from auditor.engine.accounts import Finding, account_check
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
+from auditor.engine.judgement import Judgement
+from auditor.engine.trails import all_of, covering_trails, logging_judgement, management_judgement, per_region_trails
+from auditor.model.snapshot import AccountSnapshot, Trail
 
 from ._snippets import data_resource, event_selector, trail_resource
 
@@ -75,83 +63,57 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account and scanned region."""
-    for account in ctx.accounts():
-        trails = covering_trails(ctx.snapshot, account)
-        if not account.regions:
-            yield ctx.result(
-                account.account_id,
-                "global",
-                Status.NOT_APPLICABLE,
-                "no region was scanned in this account",
-                resource_id=account.account_id,
-            )
-            continue
-        for reg in ctx.regions(account):
-            if isinstance(reg.trail_arns, CollectionError):
-                yield ctx.error(
-                    reg.trail_arns, resource_id=account.account_id, region=reg.region, account_id=account.account_id
-                )
-                continue
-            judged = [
-                (t, all_of(logging_judgement(t), management_judgement(t, complete=False)))
-                for t in trails
-                if trail_covers_region(t, reg.region)
-            ]
-            copies = [t for t, j in judged if j.ok is True]
-            unknown = [(t, j) for t, j in judged if j.ok is None]
-            ev: dict[str, Any] = {
-                "copies": [t.arn for t in copies],
-                "unknown": [{"arn": t.arn, "reason": j.message} for t, j in unknown],
-                "price_per_100k_events_usd": PRICE_PER_100K_EVENTS,
-            }
-            n = len(copies)
-            if n > 1:
-                extra = n - 1
-                msg = (
-                    f"{n} trails record management events in {reg.region} "
-                    f"({', '.join(t.name for t in copies)}): {extra} additional "
-                    f"cop{'y is' if extra == 1 else 'ies are'} billed. Estimated extra cost = "
-                    f"{extra} x (monthly management events / 100,000) x "
-                    f"${PRICE_PER_100K_EVENTS:.2f}, "
-                    f"e.g. ${extra * 10 * PRICE_PER_100K_EVENTS:.2f}"
-                    " per month per million events; the snapshot has no event volume, so the "
-                    "exact figure needs it"
-                )
-                ev["additional_copies"] = extra
-                yield ctx.result(
-                    account.account_id, reg.region, Status.FAIL, msg, resource_id=account.account_id, evidence=ev
-                )
-            elif n + len(unknown) > 1:
-                ev["collection_errors"] = [e.evidence() for _, j in unknown for e in j.errors]
-                reasons = "; ".join(j.message for _, j in unknown)
-                yield ctx.result(
-                    account.account_id,
-                    reg.region,
-                    Status.ERROR,
-                    f"cannot count the trails recording management events in {reg.region}: {reasons}",
-                    resource_id=account.account_id,
-                    evidence=ev,
-                )
-            else:
-                if copies:
-                    msg = f"one trail ({copies[0].name}) records management events in {reg.region}"
-                elif unknown:
-                    # One trail that could not be judged cannot be a duplicate of anything:
-                    # the verdict stands, but the message must not claim what was not seen.
-                    msg = (
-                        f"at most one trail ({unknown[0][0].name}) can record management events "
-                        f"in {reg.region}, so no copy is billed twice (not judged: {unknown[0][1].message})"
-                    )
-                else:
-                    msg = (
-                        f"no trail records management events in {reg.region} "
-                        "(no duplicate cost; coverage is judged by trail-multi-region)"
-                    )
-                yield ctx.result(
-                    account.account_id, reg.region, Status.PASS, msg, resource_id=account.account_id, evidence=ev
-                )
+def _judge(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Finding]:
+    """One finding per scanned region."""
+    return per_region_trails(ctx, account, covering_trails(ctx.snapshot, account), _copies)
 
 
-CHECK = Check(META, evaluate)
+def _copies(region: str, trails: list[Trail]) -> Judgement:
+    """How many of the ``trails`` covering ``region`` record its management events."""
+    judged = [(t, all_of(logging_judgement(t), management_judgement(t, complete=False))) for t in trails]
+    copies = [t for t, j in judged if j.ok is True]
+    unknown = [(t, j) for t, j in judged if j.ok is None]
+    ev: dict[str, Any] = {
+        "copies": [t.arn for t in copies],
+        "unknown": [{"arn": t.arn, "reason": j.message} for t, j in unknown],
+        "price_per_100k_events_usd": PRICE_PER_100K_EVENTS,
+    }
+    n = len(copies)
+    if n > 1:
+        extra = n - 1
+        msg = (
+            f"{n} trails record management events in {region} "
+            f"({', '.join(t.name for t in copies)}): {extra} additional "
+            f"cop{'y is' if extra == 1 else 'ies are'} billed. Estimated extra cost = "
+            f"{extra} x (monthly management events / 100,000) x "
+            f"${PRICE_PER_100K_EVENTS:.2f}, "
+            f"e.g. ${extra * 10 * PRICE_PER_100K_EVENTS:.2f}"
+            " per month per million events; the snapshot has no event volume, so the "
+            "exact figure needs it"
+        )
+        ev["additional_copies"] = extra
+        return Judgement(Status.FAIL, msg, ev)
+    if n + len(unknown) > 1:
+        ev["collection_errors"] = [e.evidence() for _, j in unknown for e in j.errors]
+        reasons = "; ".join(j.message for _, j in unknown)
+        return Judgement(
+            Status.ERROR, f"cannot count the trails recording management events in {region}: {reasons}", ev
+        )
+    if copies:
+        msg = f"one trail ({copies[0].name}) records management events in {region}"
+    elif unknown:
+        # One trail that could not be judged cannot be a duplicate of anything:
+        # the verdict stands, but the message must not claim what was not seen.
+        msg = (
+            f"at most one trail ({unknown[0][0].name}) can record management events "
+            f"in {region}, so no copy is billed twice (not judged: {unknown[0][1].message})"
+        )
+    else:
+        msg = (
+            f"no trail records management events in {region} "
+            "(no duplicate cost; coverage is judged by trail-multi-region)"
+        )
+    return Judgement(Status.PASS, msg, ev)
+
+
+CHECK = account_check(META, _judge, no_region="no region was scanned in this account")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
 from auditor.engine.trails import coverage_check, logging_judgement
 
 from ._snippets import trail_resource
@@ -47,9 +45,4 @@ META = CheckMeta(
 )
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account: PASS when some covering trail is logging."""
-    yield from coverage_check(ctx, logging_judgement, what="is logging")
-
-
-CHECK = Check(META, evaluate)
+CHECK = coverage_check(META, logging_judgement, what="is logging")

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import (
-    all_of,
-    coverage_check,
-    logging_judgement,
-    management_judgement,
-)
+from auditor.engine.trails import all_of, coverage_check, logging_judgement, management_judgement
 from auditor.model.snapshot import Trail
 
 from ._snippets import trail_resource
@@ -70,9 +63,4 @@ def _judge(trail: Trail) -> Judgement:
     return all_of(flag, where, logging_judgement(trail), management_judgement(trail, complete=False))
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account."""
-    yield from coverage_check(ctx, _judge, what="is logging and records global service events")
-
-
-CHECK = Check(META, evaluate)
+CHECK = coverage_check(META, _judge, what="is logging and records global service events")

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import (
-    all_of,
-    coverage_check,
-    logging_judgement,
-    multi_region_judgement,
-)
+from auditor.engine.trails import coverage_check, multi_region_logging
 from auditor.model.snapshot import CollectionError, Trail
 
 from ._snippets import block, trail_resource
@@ -68,12 +61,7 @@ def _judge(trail: Trail) -> Judgement:
         has = Judgement.yes(f"trail {trail.name} has Insights {', '.join(ins)}{extra}")
     else:
         has = Judgement.no(f"trail {trail.name} has no Insights selectors")
-    return all_of(multi_region_judgement(trail), logging_judgement(trail), has)
+    return multi_region_logging(trail, has)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account."""
-    yield from coverage_check(ctx, _judge, what="is multi-region, logging and has Insights")
-
-
-CHECK = Check(META, evaluate)
+CHECK = coverage_check(META, _judge, what="is multi-region, logging and has Insights")

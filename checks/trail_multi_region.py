@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.accounts import Finding, account_check
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
 from auditor.engine.trails import (
-    account_result,
-    all_of,
+    account_judgement,
     covering_trails,
     logging_judgement,
     management_judgement,
-    multi_region_judgement,
-    trail_covers_region,
+    multi_region_logging,
+    per_region_trails,
 )
-from auditor.model.snapshot import AccountSnapshot, CollectionError, Trail
+from auditor.model.arn import GLOBAL
+from auditor.model.snapshot import AccountSnapshot, Trail
 
 from ._snippets import event_selector, trail_resource
 
@@ -65,42 +66,27 @@ META = CheckMeta(
 
 
 def _account_judgement(trail: Trail) -> Judgement:
-    return all_of(multi_region_judgement(trail), logging_judgement(trail), management_judgement(trail, complete=True))
+    return multi_region_logging(trail, management_judgement(trail, complete=True))
 
 
-def _region_results(ctx: CheckContext, account: AccountSnapshot, trails: list[Trail]) -> Iterator[CheckResult]:
-    for reg in ctx.regions(account):
-        if isinstance(reg.trail_arns, CollectionError):
-            yield ctx.error(
-                reg.trail_arns,
-                resource_id=account.account_id,
-                region=reg.region,
-                account_id=account.account_id,
-                resource_type="AwsAccount",
-            )
-            continue
-        judged = [(t, logging_judgement(t)) for t in trails if trail_covers_region(t, reg.region)]
-        yield account_result(
-            ctx,
-            account,
-            judged,
-            what=f"covers region {reg.region} and is logging",
-            region=reg.region,
-            no_trail_message=f"no trail covers region {reg.region}",
-        )
-
-
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
+def _judge(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Finding]:
     """Per account (global) and per scanned region."""
-    for account in ctx.accounts():
-        trails = covering_trails(ctx.snapshot, account)
-        yield account_result(
+    trails = covering_trails(ctx.snapshot, account)
+    judged = [(t, _account_judgement(t)) for t in trails]
+    what = "is multi-region, logging and records read and write management events"
+    yield Finding(GLOBAL, account_judgement(ctx, account, judged, what=what))
+
+    def region_judgement(region: str, covering: list[Trail]) -> Judgement:
+        return account_judgement(
             ctx,
             account,
-            [(t, _account_judgement(t)) for t in trails],
-            what="is multi-region, logging and records read and write management events",
+            [(t, logging_judgement(t)) for t in covering],
+            what=f"covers region {region} and is logging",
+            region=region,
+            no_trail_message=f"no trail covers region {region}",
         )
-        yield from _region_results(ctx, account, trails)
+
+    yield from per_region_trails(ctx, account, trails, region_judgement)
 
 
-CHECK = Check(META, evaluate)
+CHECK = account_check(META, _judge)

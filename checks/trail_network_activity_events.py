@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Remediation, Severity
+from auditor.engine.checkapi import CheckMeta, Remediation, Severity
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import (
-    all_of,
-    coverage_check,
-    logging_judgement,
-    multi_region_judgement,
-    selectors_of,
-)
+from auditor.engine.trails import coverage_check, multi_region_logging, selectors_of
 from auditor.model.snapshot import Trail
 from auditor.semantics.event_selectors import network_activity_sources
 
@@ -76,12 +68,7 @@ def _judge(trail: Trail) -> Judgement:
             if sources
             else Judgement.no(f"trail {trail.name} records no network activity events")
         )
-    return all_of(multi_region_judgement(trail), logging_judgement(trail), records)
+    return multi_region_logging(trail, records)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account."""
-    yield from coverage_check(ctx, _judge, what="is multi-region, logging and records network activity events")
-
-
-CHECK = Check(META, evaluate)
+CHECK = coverage_check(META, _judge, what="is multi-region, logging and records network activity events")

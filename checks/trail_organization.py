@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-)
+from auditor.engine.accounts import Finding, account_check
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status
 from auditor.engine.judgement import Judgement
-from auditor.engine.trails import account_result, covering_trails, logging_judgement, owned_trails
+from auditor.engine.trails import account_judgement, covering_trails, logging_judgement, owned_trails
 from auditor.model.arn import GLOBAL
-from auditor.model.snapshot import CollectionError, Trail
+from auditor.model.snapshot import AccountSnapshot, CollectionError, Organization, Trail
 
 META = CheckMeta(
     id="trail-organization",
@@ -75,67 +68,60 @@ META = CheckMeta(
 )
 
 
-def _judge(trail: Trail) -> Judgement:
+def _trail_judgement(trail: Trail) -> Judgement:
     if not trail.is_organization_trail:
         return Judgement.no(f"trail {trail.name} is not an organisation trail")
     return logging_judgement(trail)
 
 
-def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
-    """One result per account."""
+def _judge(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Finding]:
+    """One finding per account."""
+    yield Finding(GLOBAL, _organisation_trail(ctx, account))
+
+
+def _organisation_trail(ctx: CheckContext, account: AccountSnapshot) -> Judgement | CollectionError:
     org = ctx.snapshot.organization
-    for account in ctx.accounts():
-        aid = account.account_id
-        if account.is_organization_management is not True:
-            if org is None:
-                yield ctx.result(
-                    aid,
-                    GLOBAL,
-                    Status.NOT_APPLICABLE,
-                    "the account is not in an AWS Organizations organisation",
-                    resource_id=aid,
-                )
-                continue
-            if isinstance(org, CollectionError):
-                yield ctx.error(org, resource_id=aid, region=GLOBAL, account_id=aid)
-                continue
-            if org.management_account_id != aid:
-                admins = org.cloudtrail_delegated_admins
-                org_trails = [(t, _judge(t)) for t in covering_trails(ctx.snapshot, account) if t.is_organization_trail]
-                if isinstance(admins, tuple) and aid in admins:
-                    yield account_result(
-                        ctx,
-                        account,
-                        org_trails,
-                        what="is a logging organisation trail (this account is CloudTrail's delegated administrator)",
-                        no_trail_message="no organisation trail: this account is CloudTrail's "
-                        "delegated administrator and no organisation trail covers it",
-                    )
-                    continue
-                if isinstance(admins, CollectionError) and not any(j.ok for _, j in org_trails):
-                    yield ctx.error(admins, resource_id=aid, region=GLOBAL, account_id=aid)
-                    continue
-                yield ctx.result(
-                    aid,
-                    GLOBAL,
-                    Status.NOT_APPLICABLE,
-                    "member account: only the management or delegated administrator "
-                    "account can own an organisation trail",
-                    resource_id=aid,
-                    evidence={
-                        "organization_id": org.id,
-                        "cloudtrail_delegated_admins": list(admins) if isinstance(admins, tuple) else None,
-                    },
-                )
-                continue
-        judged = [(t, _judge(t)) for t in owned_trails(account)]
-        yield account_result(
+    if account.is_organization_management is not True:
+        if org is None:
+            return Judgement(Status.NOT_APPLICABLE, "the account is not in an AWS Organizations organisation")
+        if isinstance(org, CollectionError):
+            return org
+        if org.management_account_id != account.account_id:
+            return _member(ctx, account, org)
+    judged = [(t, _trail_judgement(t)) for t in owned_trails(account)]
+    return account_judgement(
+        ctx,
+        account,
+        judged,
+        what="is a logging organisation trail",
+        no_trail_message="no organisation trail: the account owns no trail",
+    )
+
+
+def _member(ctx: CheckContext, account: AccountSnapshot, org: Organization) -> Judgement | CollectionError:
+    """A member account: judged only when it is (or may be) CloudTrail's delegated administrator."""
+    aid = account.account_id
+    admins = org.cloudtrail_delegated_admins
+    org_trails = [(t, _trail_judgement(t)) for t in covering_trails(ctx.snapshot, account) if t.is_organization_trail]
+    if isinstance(admins, tuple) and aid in admins:
+        return account_judgement(
             ctx,
             account,
-            judged,
-            what="is a logging organisation trail",
-            no_trail_message="no organisation trail: the account owns no trail",
+            org_trails,
+            what="is a logging organisation trail (this account is CloudTrail's delegated administrator)",
+            no_trail_message="no organisation trail: this account is CloudTrail's "
+            "delegated administrator and no organisation trail covers it",
         )
+    if isinstance(admins, CollectionError) and not any(j.ok for _, j in org_trails):
+        return admins
+    return Judgement(
+        Status.NOT_APPLICABLE,
+        "member account: only the management or delegated administrator account can own an organisation trail",
+        {
+            "organization_id": org.id,
+            "cloudtrail_delegated_admins": list(admins) if isinstance(admins, tuple) else None,
+        },
+    )
 
 
-CHECK = Check(META, evaluate)
+CHECK = account_check(META, _judge)

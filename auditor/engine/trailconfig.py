@@ -25,10 +25,8 @@ from auditor.engine.policies import (
     statements,
 )
 from auditor.engine.trails import (
-    all_of,
     coverage_check,
-    logging_judgement,
-    multi_region_judgement,
+    multi_region_logging,
     not_applicable_no_owned_trail,
     owned_trails,
     selectors_of,
@@ -56,15 +54,11 @@ def data_judgement(trail: Trail, kind: DataResourceKind) -> Judgement:
     )
 
 
-def data_events_check(ctx: CheckContext, kind: DataResourceKind) -> Iterator[CheckResult]:
+def data_events_check(meta: CheckMeta, kind: DataResourceKind) -> Check:
     """One result per account: a multi-region, logging trail records all of ``kind``'s data events."""
-
-    def judge(trail: Trail) -> Judgement:
-        return all_of(multi_region_judgement(trail), logging_judgement(trail), data_judgement(trail, kind))
-
     return coverage_check(
-        ctx,
-        judge,
+        meta,
+        lambda trail: multi_region_logging(trail, data_judgement(trail, kind)),
         what=f"is multi-region, logging and records read and write data events for all {kind.label}",
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from auditor.engine.accounts import Finding, account_check
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status, parse_time
 from auditor.engine.judgement import Judgement
 from auditor.engine.lake import lake_note, lake_recorders
@@ -265,7 +266,7 @@ def multi_region_judgement(trail: Trail) -> Judgement:
     return Judgement.no(f"trail {trail.name} is single-region ({trail.home_region})")
 
 
-def account_result(
+def account_judgement(
     ctx: CheckContext,
     account: AccountSnapshot,
     judged: Sequence[tuple[Trail, Judgement]],
@@ -273,7 +274,7 @@ def account_result(
     what: str,
     region: str = GLOBAL,
     no_trail_message: str | None = None,
-) -> CheckResult:
+) -> Judgement:
     """PASS if some trail proves ``what``; ERROR if none does and some are unknown; else FAIL."""
     evidence: dict[str, Any] = {
         "trails": [
@@ -286,22 +287,13 @@ def account_result(
             for t, j in judged
         ],
     }
-    kwargs: dict[str, Any] = {"resource_id": account.account_id, "resource_type": "AwsAccount"}
     lake = lake_recorders(ctx.snapshot, account)
     if lake:
         evidence["event_data_stores"] = lake
     proving = [(t, j) for t, j in judged if j.ok is True]
     if proving:
         t, _ = proving[0]
-        return ctx.result(
-            account.account_id,
-            region,
-            Status.PASS,
-            f"trail {t.name} ({t.arn}) {what}",
-            evidence=evidence,
-            resource_arn=None,
-            **kwargs,
-        )
+        return Judgement(Status.PASS, f"trail {t.name} ({t.arn}) {what}", evidence)
     unknown = [(t, j) for t, j in judged if j.ok is None]
     # An account-wide question is open while some region's trails could not be listed:
     # an unlisted trail might prove it. (A regional result needs only its own listing.)
@@ -314,49 +306,63 @@ def account_result(
             [j.message for _, j in unknown]
             + [f"the trails of region {r} could not be listed ({e.reason()})" for r, e in unlisted]
         )
-        return ctx.result(
-            account.account_id,
-            region,
-            Status.ERROR,
-            f"cannot prove that a trail {what}: {reasons}",
-            evidence=evidence,
-            **kwargs,
-        )
+        return Judgement(Status.ERROR, f"cannot prove that a trail {what}: {reasons}", evidence, tuple(errors))
     if not judged:
         msg = no_trail_message or f"no trail {what}: the account has no trail"
     else:
         msg = f"no trail {what}: " + "; ".join(j.message for _, j in judged)
     if lake:
         msg += lake_note(lake)
-    return ctx.result(account.account_id, region, Status.FAIL, msg, evidence=evidence, **kwargs)
+    return Judgement(Status.FAIL, msg, evidence)
 
 
-def coverage_check(
+def per_region_trails(
     ctx: CheckContext,
-    judge: Callable[[Trail], Judgement],
-    *,
-    what: str,
-) -> Iterator[CheckResult]:
-    """One account-level result per accessible account for a coverage question."""
-    for account in ctx.accounts():
-        trails = covering_trails(ctx.snapshot, account)
-        yield account_result(ctx, account, [(t, judge(t)) for t in trails], what=what)
+    account: AccountSnapshot,
+    trails: Sequence[Trail],
+    judge: Callable[[str, list[Trail]], Judgement],
+) -> Iterator[Finding]:
+    """Per scanned region: ``judge`` of the region and the ``trails`` that cover it.
+
+    A region whose DescribeTrails failed is its listing's error instead: a trail homed
+    there may be missing, so nothing about the region can be concluded.
+    """
+    for reg in ctx.regions(account):
+        if isinstance(reg.trail_arns, CollectionError):
+            yield Finding(reg.region, reg.trail_arns)
+        else:
+            yield Finding(reg.region, judge(reg.region, [t for t in trails if trail_covers_region(t, reg.region)]))
 
 
-def s3_data_events_check(ctx: CheckContext, *, write: bool) -> Iterator[CheckResult]:
+def coverage_check(meta: CheckMeta, judge: Callable[[Trail], Judgement], *, what: str) -> Check:
+    """The check asking ``judge`` about every trail covering an account: one result per account.
+
+    PASS when some trail proves ``what``, ERROR when none does and some could not be judged
+    (see :func:`account_judgement`); ``meta`` names an account-level resource type.
+    """
+
+    def one(ctx: CheckContext, account: AccountSnapshot) -> Iterator[Finding]:
+        judged = [(t, judge(t)) for t in covering_trails(ctx.snapshot, account)]
+        yield Finding(GLOBAL, account_judgement(ctx, account, judged, what=what))
+
+    return account_check(meta, one)
+
+
+def multi_region_logging(trail: Trail, judgement: Judgement) -> Judgement:
+    """``judgement`` of a trail that must also be multi-region and logging (CIS's coverage questions)."""
+    return all_of(multi_region_judgement(trail), logging_judgement(trail), judgement)
+
+
+def s3_data_events_check(meta: CheckMeta, *, write: bool) -> Check:
     """One result per account: a multi-region, logging trail records S3 object write/read events.
 
     The CIS 3.8 (write) and 3.9 (read) checks ask the same question of opposite
     event kinds; one implementation keeps their conditions identical.
     """
     kind = "write" if write else "read"
-
-    def judge(trail: Trail) -> Judgement:
-        return all_of(multi_region_judgement(trail), logging_judgement(trail), s3_data_judgement(trail, write=write))
-
     return coverage_check(
-        ctx,
-        judge,
+        meta,
+        lambda trail: multi_region_logging(trail, s3_data_judgement(trail, write=write)),
         what=f"is multi-region, logging and records S3 object {kind} events for all buckets",
     )
 
