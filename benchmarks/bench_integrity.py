@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 
 from auditor.aws.digest_source import verify_s3
-from auditor.integrity import FileKeySource
+from auditor.integrity import DigestScope, FileKeySource
 from auditor.integrity.fixtures import build_chain, generate_demo_key, put_objects
 
 BUCKET = "bench-cloudtrail-logs"
@@ -34,21 +34,13 @@ def _run(s3: Any, days: int, regions: tuple[str, ...], workers: int) -> None:
     hours = days * 24
     t0 = time.perf_counter()
     for region in regions:
-        chain = build_chain(BUCKET, "bench", ACCOUNT, region, start, hours, key, home_region=regions[0])
+        trail_arn = f"arn:aws:cloudtrail:{regions[0]}:{ACCOUNT}:trail/org-trail"
+        chain = build_chain(BUCKET, "bench", ACCOUNT, region, start, hours, key, trail_arn=trail_arn)
         put_objects(s3, BUCKET, chain.objects)
     seeded = time.perf_counter() - t0
     t1 = time.perf_counter()
-    report = verify_s3(
-        s3,
-        BUCKET,
-        "bench",
-        ACCOUNT,
-        list(regions),
-        start,
-        start + timedelta(hours=hours),
-        FileKeySource.from_entries(public),
-        workers=workers,
-    )
+    scope = DigestScope(BUCKET, "bench", ACCOUNT, regions, start, start + timedelta(hours=hours))
+    report = verify_s3(s3, scope, FileKeySource.from_entries(public), workers=workers)
     wall = time.perf_counter() - t1
     assert report.ok, report.failures()[:3]
     print(f"seeded {report.digests_total} digests + {report.log_files_total} log files in {seeded:.1f} s")

@@ -11,8 +11,6 @@ Read-only: ListObjectsV2 and GetObject. "Not found" becomes ObjectNotFound
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from auditor.integrity.keys import PublicKeySource
 from auditor.integrity.model import IntegrityReport
 from auditor.integrity.store import ObjectNotFound, ObjectStore, SourceReadError, StoredObject
-from auditor.integrity.verify import DEFAULT_GAP_TOLERANCE_HOURS, verify_bucket
+from auditor.integrity.verify import DEFAULT_GAP_TOLERANCE_HOURS, DigestScope, verify_bucket
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 
@@ -76,19 +74,12 @@ class S3Store:
 
 def verify_s3(
     s3_client: Any,
-    bucket: str,
-    prefix: str | None,
-    account_id: str,
-    regions: Sequence[str],
-    start: datetime,
-    end: datetime,
+    scope: DigestScope,
     keys: PublicKeySource,
-    org_id: str | None = None,
-    trail_arn: str | None = None,
     workers: int = 8,
     gap_tolerance_hours: float = DEFAULT_GAP_TOLERANCE_HOURS,
 ) -> IntegrityReport:
-    """Validate the digests of one account in an S3 bucket, read through ``s3_client``.
+    """Validate the digests ``scope`` names in an S3 bucket, read through ``s3_client``.
 
     Every argument but the client means what it means for
     :func:`auditor.integrity.verify.verify_bucket`; a digest that says it sits
@@ -101,17 +92,4 @@ def verify_s3(
             stores[name] = S3Store(s3_client, name)
         return stores[name]
 
-    return verify_bucket(
-        store_for,
-        bucket,
-        prefix,
-        account_id,
-        regions,
-        start,
-        end,
-        keys,
-        org_id=org_id,
-        trail_arn=trail_arn,
-        workers=workers,
-        gap_tolerance_hours=gap_tolerance_hours,
-    )
+    return verify_bucket(store_for, scope, keys, workers=workers, gap_tolerance_hours=gap_tolerance_hours)

@@ -126,7 +126,7 @@ def _bucket_client(run: _LogRun, trail: Trail) -> tuple[Any, list[Any], str | No
 def _trail_digests(run: _LogRun, trail: Trail, s3: Any) -> list[Any]:
     """Validate ``trail``'s digest chains (one report per account), if its trail validates logs."""
     from auditor.aws.digest_source import verify_s3
-    from auditor.integrity import FileKeySource
+    from auditor.integrity import DigestScope, FileKeySource
 
     if not trail.log_file_validation_enabled:
         return []
@@ -143,15 +143,17 @@ def _trail_digests(run: _LogRun, trail: Trail, s3: Any) -> list[Any]:
             reports.append(
                 verify_s3(
                     s3,
-                    trail.s3_bucket_name or "",
-                    trail.s3_key_prefix,
-                    account,
-                    trail_regions,
-                    run.window.since,
-                    run.window.until,
+                    DigestScope(
+                        trail.s3_bucket_name or "",
+                        trail.s3_key_prefix,
+                        account,
+                        tuple(trail_regions),
+                        run.window.since,
+                        run.window.until,
+                        org_id=run.org_id if trail.is_organization_trail else None,
+                        trail_arn=trail.arn,
+                    ),
                     keys,
-                    org_id=run.org_id if trail.is_organization_trail else None,
-                    trail_arn=trail.arn,
                 )
             )
         except AuditorError as exc:  # e.g. a malformed trail ARN in a loaded snapshot
@@ -416,6 +418,7 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
     from auditor.integrity import (
         CloudTrailKeySource,
         CombinedKeySource,
+        DigestScope,
         FileKeySource,
         summary_lines,
         verify_local,
@@ -464,16 +467,15 @@ def verify_logs_command(args: argparse.Namespace) -> tuple[Any, list[str]]:
         )
     )
     s3 = _client(session, "s3", args.endpoint_url)
-    report = verify_s3(
-        s3,
+    scope = DigestScope(
         bucket,
         prefix,
         args.account_id or owner,
-        regions,
+        tuple(regions),
         start,
         end,
-        keys,
         org_id=args.organization_id,
         trail_arn=args.trail_arn,
     )
+    report = verify_s3(s3, scope, keys)
     return report, summary_lines(report)

@@ -2,7 +2,7 @@
 
 Public API (what the CLI calls)::
 
-    verify_bucket(store_for, bucket, prefix, account_id, regions, start, end, keys, ...)
+    verify_bucket(store_for, DigestScope(bucket, prefix, account_id, regions, start, end, ...), keys)
     verify_local(folder, start, end, keys)
     summary_lines(report)
     CloudTrailKeySource(cloudtrail_client), FileKeySource(path), CombinedKeySource(*sources)
@@ -35,6 +35,7 @@ from auditor.integrity.model import (
     Scope,
 )
 from auditor.integrity.verify import (
+    DigestScope,
     merge_reports,
     summary_lines,
     verify_bucket,
@@ -45,6 +46,7 @@ __all__ = [
     "CloudTrailKeySource",
     "CombinedKeySource",
     "DigestGap",
+    "DigestScope",
     "FailureKind",
     "FileKeySource",
     "FileResult",

@@ -137,8 +137,7 @@ def build_chain(
     hours: int,
     private_key: rsa.RSAPrivateKey,
     *,
-    trail_name: str = "org-trail",
-    home_region: str | None = None,
+    trail_arn: str | None = None,
     org_id: str | None = None,
     logs_per_digest: int = 1,
     events_per_log: int = 3,
@@ -147,13 +146,16 @@ def build_chain(
 ) -> DemoChain:
     """Hourly log files and signed digests, as CloudTrail delivers them.
 
+    The digests are named for ``trail_arn`` (its name and home region; default
+    a trail "org-trail" in ``region``) under ``AWSLogs/[org_id/]account_id/``.
     ``off_hours`` are hours (0-based) with logging stopped: no digest, and the
     next digest is a starting digest (previous fields null), as after
     StartLogging. ``backfill_hours`` add a ``_backfill`` digest for one more log
     file delivered late in that hour.
     """
     start = aware(start).replace(microsecond=0)
-    home = home_region or region
+    named = Arn.parse(trail_arn) if trail_arn else None
+    home, trail_name = (named.region, named.resource_name) if named else (region, "org-trail")
     base = f"{prefix.strip('/')}/" if prefix and prefix.strip("/") else ""
     org = f"{org_id}/" if org_id else ""
     trail_arn = f"arn:aws:cloudtrail:{home}:{account_id}:trail/{trail_name}"
@@ -317,62 +319,19 @@ def _summary(chain: DemoChain, tampered: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _trail_kwargs(trail_arn: str | None, org_id: str | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"org_id": org_id}
-    if trail_arn:
-        arn = Arn.parse(trail_arn)
-        kwargs["home_region"] = arn.region
-        kwargs["trail_name"] = arn.resource_name
-    return kwargs
-
-
-def seed_signed_chain(
-    s3_client: Any,
-    bucket: str,
-    prefix: str | None,
-    account_id: str,
-    region: str,
-    start: datetime,
-    hours: int,
-    private_key: rsa.RSAPrivateKey,
-    tamper: bool,
-    *,
-    org_id: str | None = None,
-    trail_arn: str | None = None,
-) -> dict[str, Any]:
+def seed_signed_chain(s3_client: Any, chain: DemoChain, tamper: bool = False) -> dict[str, Any]:
     """Write a signed chain into S3 (moto in the demo); with tamper, break two log files.
 
-    The digests are named for ``trail_arn`` (default: a trail "org-trail" in
-    ``region``) under ``AWSLogs/[org_id/]account_id/``. Returns bucket,
-    prefix, account_id, region, trail_arn, digest_keys, log_keys and tampered
-    ({"modified_log", "deleted_log"} or {}).
+    Returns bucket, prefix, account_id, region, trail_arn, digest_keys,
+    log_keys and tampered ({"modified_log", "deleted_log"} or {}).
     """
-    chain = build_chain(
-        bucket, prefix, account_id, region, start, hours, private_key, **_trail_kwargs(trail_arn, org_id)
-    )
     tampered = tamper_chain(chain) if tamper else {}
-    put_objects(s3_client, bucket, chain.objects)
+    put_objects(s3_client, chain.bucket, chain.objects)
     return _summary(chain, tampered)
 
 
-def write_demo_chain(
-    folder: Path,
-    bucket: str,
-    prefix: str | None,
-    account_id: str,
-    region: str,
-    start: datetime,
-    hours: int,
-    private_key: rsa.RSAPrivateKey,
-    tamper: bool = False,
-    *,
-    org_id: str | None = None,
-    trail_arn: str | None = None,
-) -> dict[str, Any]:
-    """The same chain written to a local folder (for ``verify-logs`` offline)."""
-    chain = build_chain(
-        bucket, prefix, account_id, region, start, hours, private_key, **_trail_kwargs(trail_arn, org_id)
-    )
+def write_demo_chain(folder: Path, chain: DemoChain, tamper: bool = False) -> dict[str, Any]:
+    """The same, written to a local folder (for ``verify-logs`` offline)."""
     tampered = tamper_chain(chain) if tamper else {}
     write_objects(Path(folder), chain.objects)
     return _summary(chain, tampered)

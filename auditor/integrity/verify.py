@@ -40,8 +40,9 @@ glue: :func:`auditor.aws.digest_source.verify_s3` opens the buckets and calls
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -68,44 +69,64 @@ DEFAULT_GAP_TOLERANCE_HOURS = 2.0
 # --------------------------------------------------------------------------- public API
 
 
+@dataclass(frozen=True)
+class DigestScope:
+    """Which digests :func:`verify_bucket` validates: one account's, in one bucket, over a time range.
+
+    The digests sit under ``[prefix/]AWSLogs/[org_id/]account_id/CloudTrail-Digest/REGION/``
+    (with ``org_id``: an organisation trail's, for that member account). With
+    ``trail_arn`` only that trail's digests are validated; without, every trail
+    found is its own chain.
+    """
+
+    bucket: str
+    prefix: str | None
+    account_id: str
+    regions: tuple[str, ...]
+    start: datetime
+    end: datetime
+    org_id: str | None = None
+    trail_arn: str | None = None
+
+    @property
+    def base(self) -> str:
+        """``prefix/`` (empty without a prefix): where the trail's ``AWSLogs/`` starts in the bucket."""
+        return f"{self.prefix.strip('/')}/" if self.prefix and self.prefix.strip("/") else ""
+
+    def digest_folder(self, region: str, day: str) -> str:
+        """The folder of one region's digests of one day (``day`` as ``YYYY/MM/DD``)."""
+        org = f"{self.org_id}/" if self.org_id else ""
+        return f"{self.base}AWSLogs/{org}{self.account_id}/CloudTrail-Digest/{region}/{day}/"
+
+
 def verify_bucket(
     store_for: Callable[[str], ObjectStore],
-    bucket: str,
-    prefix: str | None,
-    account_id: str,
-    regions: Sequence[str],
-    start: datetime,
-    end: datetime,
+    scope: DigestScope,
     keys: PublicKeySource,
-    org_id: str | None = None,
-    trail_arn: str | None = None,
     workers: int = 8,
     gap_tolerance_hours: float = DEFAULT_GAP_TOLERANCE_HOURS,
 ) -> IntegrityReport:
-    """Validate the digests of one account (of an organisation trail when org_id is set).
+    """Validate the digests ``scope`` names (of an organisation trail when it has an org_id).
 
     Lists ``[prefix/]AWSLogs/[o-id/]ACCOUNT/CloudTrail-Digest/REGION/YYYY/MM/DD/``
-    for the days in range only. With trail_arn, only that trail's digests are
-    validated; without, every trail found is its own chain. ``keys`` must
-    cover every region validated (see CombinedKeySource). ``store_for`` opens
-    a bucket by name (the log bucket, and any bucket a digest says it sits in);
+    for the days in range only. ``keys`` must cover every region validated
+    (see CombinedKeySource). ``store_for`` opens a bucket by name (the log
+    bucket, and any bucket a digest says it sits in);
     :func:`auditor.aws.digest_source.verify_s3` passes S3 buckets.
     """
-    start, end = aware(start), aware(end)
+    start, end = aware(scope.start), aware(scope.end)
     if end < start:
         raise AuditorError(f"end time {iso(end)} is before start time {iso(start)}")
-    store = store_for(bucket)
+    store = store_for(scope.bucket)
 
     want_name = want_home = None
-    if trail_arn:
-        arn = parse_arn(trail_arn)
+    if scope.trail_arn:
+        arn = parse_arn(scope.trail_arn)
         if arn is None or "/" not in arn.resource:
-            raise AuditorError(f"invalid trail ARN: {trail_arn}")
+            raise AuditorError(f"invalid trail ARN: {scope.trail_arn}")
         want_home, want_name = arn.region, arn.resource_name
-    base = f"{prefix.strip('/')}/" if prefix and prefix.strip("/") else ""
-    org = f"{org_id}/" if org_id else ""
     days = days_between(start, end + timedelta(hours=1))
-    location = f"s3://{bucket}/{base}"
+    location = f"s3://{scope.bucket}/{scope.base}"
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         listings: dict[str, list[str]] = {}
@@ -113,19 +134,19 @@ def verify_bucket(
         def list_day(job: tuple[str, str]) -> tuple[str, list[str] | SourceReadError]:
             region, day = job
             try:
-                return region, store.list_keys(f"{base}AWSLogs/{org}{account_id}/CloudTrail-Digest/{region}/{day}/")
+                return region, store.list_keys(scope.digest_folder(region, day))
             except SourceReadError as exc:
                 return region, exc
 
         region_errors: dict[str, SourceReadError] = {}
-        for region, res in pool.map(list_day, [(r, d) for r in regions for d in days]):
+        for region, res in pool.map(list_day, [(r, d) for r in scope.regions for d in days]):
             if isinstance(res, SourceReadError):
                 region_errors.setdefault(region, res)
             else:
                 listings.setdefault(region, []).extend(res)
 
         def wanted(ref: DigestRef) -> bool:
-            if ref.account_id != account_id:
+            if ref.account_id != scope.account_id:
                 return False
             return want_name is None or (ref.trail_name == want_name and ref.home_region == want_home)
 
@@ -133,23 +154,23 @@ def verify_bucket(
         groups, known = _chains(listed, start, end, wanted)
         run = _open_run(store_for, store, pool, keys, groups, start, end, gap_tolerance_hours)
         scopes: list[Scope] = []
-        for region in regions:
+        for region in scope.regions:
             region_groups = {g: refs for g, refs in groups.items() if g[3] == region}
             if region in region_errors:
                 exc = region_errors[region]
-                scope = Scope(account_id, region, trail_arn or "")
-                scopes.append(scope)
-                run.errors.append(SourceError(scope, exc.operation, exc.code, exc.message, exc.resource))
+                chain = Scope(scope.account_id, region, scope.trail_arn or "")
+                scopes.append(chain)
+                run.errors.append(SourceError(chain, exc.operation, exc.code, exc.message, exc.resource))
                 continue
             if not region_groups:
-                scope = Scope(account_id, region, trail_arn or "")
-                scopes.append(scope)
-                find_gaps(run, scope, [])
+                chain = Scope(scope.account_id, region, scope.trail_arn or "")
+                scopes.append(chain)
+                find_gaps(run, chain, [])
                 continue
             for group, refs in sorted(region_groups.items()):
-                scope = Scope(account_id, region, trail_arn_for(refs[0], trail_arn))
-                scopes.append(scope)
-                verify_chain(run, scope, sorted(refs, key=lambda r: r.end), known[group])
+                chain = Scope(scope.account_id, region, trail_arn_for(refs[0], scope.trail_arn))
+                scopes.append(chain)
+                verify_chain(run, chain, sorted(refs, key=lambda r: r.end), known[group])
         _keys_unavailable(run, scopes, "cloudtrail:ListPublicKeys")
     return finish(run, "s3", location, scopes, start, end, gap_tolerance_hours)
 

@@ -338,12 +338,9 @@ def load_profiles(extra_dirs: Sequence[Path] = ()) -> dict[str, RetentionProfile
 # --------------------------------------------------------------------------- roll-up
 
 
-def _control_verdict(
-    control: Control,
-    findings_by_check: Mapping[str, Sequence[Finding]],
-    retention_ok: bool,
-) -> ControlVerdict:
-    base = ControlVerdict(
+def _unjudged(control: Control, retention_ok: bool) -> ControlVerdict:
+    """A control's verdict before any finding is weighed: what it is, and whether the retention suffices."""
+    return ControlVerdict(
         id=control.id,
         title=control.title,
         status="MANUAL",
@@ -355,29 +352,39 @@ def _control_verdict(
         retention_satisfied=retention_ok,
         why=dict(control.why),
     )
-    if control.automation == MANUAL:
-        return base
-    results = [f for check in control.checks for f in findings_by_check.get(check, ())]
-    unrun = tuple(c for c in control.checks if not findings_by_check.get(c))
-    base = replace(base, unassessed_checks=unrun)
+
+
+def _judged(verdict: ControlVerdict, findings_by_check: Mapping[str, Sequence[Finding]]) -> ControlVerdict:
+    """``verdict`` judged again from these findings: its status, findings, waiver and unrun checks replaced."""
+    status, ids, waived = _status(verdict, findings_by_check)
+    unrun = () if verdict.automation == MANUAL else tuple(c for c in verdict.checks if not findings_by_check.get(c))
+    return replace(verdict, status=status, findings=ids, waived=waived, unassessed_checks=unrun)
+
+
+def _status(
+    verdict: ControlVerdict, findings_by_check: Mapping[str, Sequence[Finding]]
+) -> tuple[str, tuple[str, ...], bool]:
+    """(status, the findings it rests on, whether a waiver made the PASS) of a control's checks' findings."""
+    if verdict.automation == MANUAL:
+        return "MANUAL", (), False
+    results = [f for check in verdict.checks for f in findings_by_check.get(check, ())]
     if not results:
-        return replace(base, status="NOT_ASSESSED")
+        return "NOT_ASSESSED", (), False
 
     def ids(*statuses: Status) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.id for f in results if f.status in statuses))
 
     if failed := ids(Status.FAIL):
-        return replace(base, status="FAIL", findings=failed)
+        return "FAIL", failed, False
     if errored := ids(Status.ERROR):
-        return replace(base, status="NOT_ASSESSED", findings=errored)
+        return "NOT_ASSESSED", errored, False
     judged = ids(Status.PASS, Status.WAIVED)
     if not judged:
-        return replace(base, status="NOT_APPLICABLE", findings=ids(Status.NOT_APPLICABLE))
-    if not retention_ok:
+        return "NOT_APPLICABLE", ids(Status.NOT_APPLICABLE), False
+    if not verdict.retention_satisfied:
         # The checks passed against a weaker retention than this control needs.
-        return replace(base, status="NOT_ASSESSED", findings=judged)
-    waived = any(f.status is Status.WAIVED for f in results)
-    return replace(base, status="PASS", findings=judged, waived=waived)
+        return "NOT_ASSESSED", judged, False
+    return "PASS", judged, any(f.status is Status.WAIVED for f in results)
 
 
 def framework_verdict(
@@ -390,21 +397,21 @@ def framework_verdict(
     ``retention`` is the retention profile the checks ran under (a
     RetentionProfile, or the checkapi.Settings given to the engine).
     """
-    judged = [(c, c.retention_satisfied_by(retention)) for c in framework.controls]
-    return _roll_up(framework.id, framework.title, framework.version, judged, findings)
+    unjudged = [_unjudged(c, c.retention_satisfied_by(retention)) for c in framework.controls]
+    return _roll_up(framework.id, framework.title, framework.version, unjudged, findings)
 
 
 def _roll_up(
     fid: str,
     title: str,
     version: str,
-    controls: Sequence[tuple[Control, bool]],
+    controls: Sequence[ControlVerdict],
     findings: Sequence[Finding],
 ) -> FrameworkVerdict:
     by_check: dict[str, list[Finding]] = {}
     for finding in findings:
         by_check.setdefault(finding.check_id, []).append(finding)
-    verdicts = tuple(_control_verdict(c, by_check, ok) for c, ok in controls)
+    verdicts = tuple(_judged(c, by_check) for c in controls)
     counts = {status: 0 for status in CONTROL_STATUSES}
     for verdict in verdicts:
         counts[verdict.status] += 1
@@ -420,26 +427,7 @@ def recompute_verdicts(findings: Sequence[Finding], verdicts: Sequence[Framework
     verdicts must follow, from the saved results alone, without the mapping
     files. Each control keeps its checks, automation and retention judgement.
     """
-    out = []
-    for fv in verdicts:
-        controls = [
-            (
-                Control(
-                    id=cv.id,
-                    title=cv.title,
-                    description=cv.description,
-                    section=cv.section,
-                    automation=cv.automation,
-                    checks=tuple(cv.checks),
-                    notes=cv.notes,
-                    why=dict(cv.why),
-                ),
-                cv.retention_satisfied,
-            )
-            for cv in fv.controls
-        ]
-        out.append(_roll_up(fv.id, fv.title, fv.version, controls, findings))
-    return out
+    return [_roll_up(fv.id, fv.title, fv.version, fv.controls, findings) for fv in verdicts]
 
 
 def apply_mappings(

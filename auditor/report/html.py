@@ -36,19 +36,6 @@ def environment() -> jinja2.Environment:
     )
 
 
-def view_for(results: Results, options: ReportOptions) -> ReportView:
-    """The view model for these results under these options."""
-    return build_view(
-        results,
-        org_name=options.org_name,
-        label=options.label,
-        page_size=options.page_size,
-        generated_at=options.generated_at,
-        max_field_chars=options.max_field_chars,
-        max_rows_per_check=options.max_rows_per_check,
-    )
-
-
 def render_html(view: ReportView) -> str:
     """The report as one HTML document."""
     return environment().get_template(TEMPLATE).render(view=view)
@@ -63,4 +50,4 @@ class HtmlRenderer(TextRenderer):
 
     def render_text(self, results: Results, options: ReportOptions) -> str:
         """The HTML report as text."""
-        return render_html(view_for(results, options))
+        return render_html(build_view(results, options))

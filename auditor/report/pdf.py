@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from auditor.engine.results import Results
-from auditor.report.html import render_html, view_for
+from auditor.report.html import render_html
 from auditor.report.interface import Renderer, ReportError, ReportOptions, write_bytes
+from auditor.report.viewmodel import build_view
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> NoReturn:
@@ -67,7 +68,7 @@ def html_to_pdf(html: str, progress: Callable[[str], None] | None = None) -> byt
 
 def render_pdf_bytes(results: Results, options: ReportOptions) -> bytes:
     """The PDF report as bytes."""
-    return html_to_pdf(render_html(view_for(results, options)), options.progress)
+    return html_to_pdf(render_html(build_view(results, options)), options.progress)
 
 
 class PdfRenderer(Renderer):

@@ -27,6 +27,7 @@ from typing import Any
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import Finding, Results
+from auditor.report.interface import ReportOptions
 from auditor.report.viewfindings import (
     capped,
     check_groups,
@@ -105,18 +106,11 @@ def _out_of_scope(
     )
 
 
-def build_view(
-    results: Results,
-    *,
-    org_name: str = "",
-    label: str = "CONFIDENTIAL",
-    page_size: str = "A4",
-    generated_at: str | None = None,
-    max_field_chars: int = 2000,
-    max_rows_per_check: int = 25,
-) -> ReportView:
-    """Prepare the view model from a results document (pure; no I/O)."""
-    limit = max_field_chars
+def build_view(results: Results, options: ReportOptions | None = None) -> ReportView:
+    """Prepare the view model from a results document under the report's options (pure; no I/O)."""
+    options = options or ReportOptions()
+    limit = options.max_field_chars
+    max_rows_per_check = options.max_rows_per_check
     short = min(limit, 300)
     catalogue_meta = {str(c.get("id", "")): c for c in results.checks}
     findings, outside = _scope(results)
@@ -191,10 +185,10 @@ def build_view(
     tool = results.tool
     return ReportView(
         title="CloudTrail audit logging report",
-        org_name=clip(org_name, short),
-        label=clip(label, 80),
-        page_size=page_size if page_size in ("A4", "Letter") else "A4",
-        generated_at=generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        org_name=clip(options.org_name, short),
+        label=clip(options.label, 80),
+        page_size=options.page_size,
+        generated_at=options.generated_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_name=clip(str(tool.get("name", "trail-auditor")), 80),
         tool_version=clip(str(tool.get("version", "")), 80),
         schema_version=clip(results.schema_version, 40),

@@ -167,7 +167,7 @@ def key() -> KeyPair:
 
 
 def chain_report(root: Path, key: KeyPair) -> dict[str, Any]:
-    chain = build_chain(BUCKET, None, ACCOUNT, REGION, START, 4, key[0], trail_name="org-trail")
+    chain = build_chain(BUCKET, None, ACCOUNT, REGION, START, 4, key[0])
     write_objects(root, chain.objects)
     report: dict[str, Any] = verify_local(
         root, START, START + timedelta(hours=4), FileKeySource.from_entries(key[1])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from auditor.integrity.fixtures import generate_demo_key, write_demo_chain
+from auditor.integrity.fixtures import build_chain, generate_demo_key, write_demo_chain
 from tests.cli.conftest import run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -74,8 +74,8 @@ def demo_chains(tmp_path: Path, hours: int) -> DemoChains:
     keys.write_text(json.dumps(public))
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
     clean, bad = tmp_path / "clean", tmp_path / "bad"
-    write_demo_chain(clean, "bkt", None, "111122223333", "us-east-1", start, hours, key)
-    write_demo_chain(bad, "bkt", None, "111122223333", "us-east-1", start, hours, key, tamper=True)
+    write_demo_chain(clean, build_chain("bkt", None, "111122223333", "us-east-1", start, hours, key))
+    write_demo_chain(bad, build_chain("bkt", None, "111122223333", "us-east-1", start, hours, key), tamper=True)
     window = [
         "--start-time",
         (start - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),

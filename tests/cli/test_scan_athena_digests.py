@@ -24,7 +24,7 @@ from auditor.app.scanjob import ScanJob, ScanOutcome, run_scan_job
 from auditor.aws.athena import AthenaOptions
 from auditor.aws.collect import CollectOptions
 from auditor.engine.checkapi import Status
-from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
+from auditor.integrity.fixtures import build_chain, generate_demo_key, seed_signed_chain
 from tests.collect.conftest import CALLER, REGION, access_denied, client, seed_configured_account, session
 
 __all__ = ["session"]  # the moto-backed session fixture of the collection tests
@@ -44,7 +44,8 @@ def _seed(session: boto3.Session, key: KeyPair, tmp_path: Path, *, tamper: bool)
     seeded = seed_configured_account(session)
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
     s3 = client(session, "s3")
-    seed_signed_chain(s3, seeded.bucket, None, CALLER, REGION, start, 6, key[0], tamper, trail_arn=seeded.trail_arn)
+    chain = build_chain(seeded.bucket, None, CALLER, REGION, start, 6, key[0], trail_arn=seeded.trail_arn)
+    seed_signed_chain(s3, chain, tamper)
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps(key[1]))
     return keys

@@ -143,8 +143,7 @@ def _seed_account(
             start,
             LOG_HOURS + 2,
             private_key,
-            trail_name=f"{prefix}-trail",
-            home_region=REGION,
+            trail_arn=f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/{prefix}-trail",
         )
         for obj in chain.objects:
             s3.put_object(Bucket=bucket, Key=obj.key, Body=obj.body, Metadata=obj.metadata)

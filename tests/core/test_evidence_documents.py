@@ -43,7 +43,8 @@ def integrity_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A validated chain with a log file modified and one deleted: files, failures, counts, found spans."""
     root = tmp_path_factory.mktemp("chain")
     private, public = generate_demo_key()
-    chain = build_chain("logs", None, "111111111111", "us-east-1", START, 4, private, trail_name="t")
+    trail_arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/t"
+    chain = build_chain("logs", None, "111111111111", "us-east-1", START, 4, private, trail_arn=trail_arn)
     tamper_chain(chain)  # one log file modified, one deleted
     write_objects(root, chain.objects)
     doc: dict[str, Any] = verify_local(

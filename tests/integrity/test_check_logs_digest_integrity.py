@@ -23,7 +23,7 @@ START = utc(2026, 11, 19)
 
 
 def _report(tmp_path: Path, key: KeyPair, *, tamper: bool = False, account: str = ACCOUNT) -> dict[str, Any]:
-    chain = build_chain("acme-cloudtrail-logs", None, account, REGION, START, 6, key[0], trail_name="org-trail")
+    chain = build_chain("acme-cloudtrail-logs", None, account, REGION, START, 6, key[0])
     if tamper:
         gone = chain.logs_of[chain.digest_keys[2]][0]
         chain.objects = [o for o in chain.objects if o.key != gone]

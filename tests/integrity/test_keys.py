@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from auditor.aws.digest_source import verify_s3
-from auditor.integrity import CloudTrailKeySource, CombinedKeySource, FileKeySource
+from auditor.integrity import CloudTrailKeySource, CombinedKeySource, DigestScope, FileKeySource
 from auditor.integrity.fixtures import build_chain, put_objects, utc
 from auditor.integrity.keys import load_public_key
 from auditor.integrity.model import IntegrityReport
@@ -53,16 +53,8 @@ def _verify_four_hours(s3: Any, signing_key: KeyPair, client: Any) -> IntegrityR
     """Seed a four-hour chain signed by ``signing_key`` and verify it with keys from ``client``."""
     chain = build_chain("acme-trail-logs", None, "111111111111", "us-east-1", START, 4, signing_key[0])
     put_objects(s3, "acme-trail-logs", chain.objects)
-    return verify_s3(
-        s3,
-        "acme-trail-logs",
-        None,
-        "111111111111",
-        ["us-east-1"],
-        START,
-        START + timedelta(hours=4),
-        CloudTrailKeySource(client),
-    )
+    scope = DigestScope("acme-trail-logs", None, "111111111111", ("us-east-1",), START, START + timedelta(hours=4))
+    return verify_s3(s3, scope, CloudTrailKeySource(client))
 
 
 def test_cloudtrail_list_public_keys_keys_validate_a_chain(

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import auditor
 from auditor.aws.digest_source import verify_s3
 from auditor.integrity import (
+    DigestScope,
     FileKeySource,
     merge_reports,
     parse_digest,
@@ -33,9 +34,8 @@ REAL = "llm-guard_327878933619_CloudTrail-Digest_ap-northeast-1_20231015T230404Z
 
 
 def test_local_folder_with_sidecars_reports_the_tampered_files(tmp_path: Path, signing_key: KeyPair) -> None:
-    info = write_demo_chain(
-        tmp_path, "acme-logs", "pre", "111111111111", "eu-west-1", START, 6, signing_key[0], tamper=True
-    )
+    chain = build_chain("acme-logs", "pre", "111111111111", "eu-west-1", START, 6, signing_key[0])
+    info = write_demo_chain(tmp_path, chain, tamper=True)
     report = verify_local(tmp_path, START, START + timedelta(hours=6), FileKeySource.from_entries(signing_key[1]))
     kinds = {f.failure_kind.value: f.path for f in report.failures() if f.failure_kind}
     assert kinds == {
@@ -119,16 +119,8 @@ def test_access_denied_listing_is_recorded_as_an_error(signing_key: KeyPair) -> 
     stubber = Stubber(s3)
     stubber.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
     with stubber:
-        report = verify_s3(
-            s3,
-            "acme-logs",
-            None,
-            "111111111111",
-            ["us-east-1"],
-            START,
-            START + timedelta(hours=2),
-            FileKeySource.from_entries(signing_key[1]),
-        )
+        scope = DigestScope("acme-logs", None, "111111111111", ("us-east-1",), START, START + timedelta(hours=2))
+        report = verify_s3(s3, scope, FileKeySource.from_entries(signing_key[1]))
     assert [(e.error_code, e.operation) for e in report.errors] == [("AccessDenied", "s3:ListBucket")]
     assert not report.ok
     jsonschema.validate(report.to_dict(), SCHEMA)
@@ -137,8 +129,10 @@ def test_access_denied_listing_is_recorded_as_an_error(signing_key: KeyPair) -> 
 def test_merged_report_keeps_every_scope_and_validates(tmp_path: Path, signing_key: KeyPair) -> None:
     keys = FileKeySource.from_entries(signing_key[1])
     a, b = tmp_path / "a", tmp_path / "b"
-    write_demo_chain(a, "acme-logs", None, "111111111111", "us-east-1", START, 3, signing_key[0])
-    write_demo_chain(b, "acme-logs", None, "222222222222", "us-east-1", START, 3, signing_key[0], tamper=True)
+    write_demo_chain(a, build_chain("acme-logs", None, "111111111111", "us-east-1", START, 3, signing_key[0]))
+    write_demo_chain(
+        b, build_chain("acme-logs", None, "222222222222", "us-east-1", START, 3, signing_key[0]), tamper=True
+    )
     merged = merge_reports([verify_local(a, None, None, keys), verify_local(b, None, None, keys)])
     doc: dict[str, Any] = merged.to_dict()
     jsonschema.validate(doc, SCHEMA)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
 from auditor.aws.digest_source import verify_s3
-from auditor.integrity import FileKeySource, IntegrityReport, summary_lines
+from auditor.integrity import DigestScope, FileKeySource, IntegrityReport, summary_lines
 from auditor.integrity.fixtures import (
     DemoChain,
     DemoObject,
@@ -62,7 +62,7 @@ def _verify_s3(
 ) -> IntegrityReport:
     """verify_s3 over what the bucket holds, with this module's scope unless a test names its own."""
     keys = keys or FileKeySource.from_entries(key[1])
-    return verify_s3(s3, BUCKET, prefix, ACCOUNT, list(regions), start, end, keys, **kwargs)
+    return verify_s3(s3, DigestScope(BUCKET, prefix, ACCOUNT, regions, start, end, **kwargs), keys)
 
 
 def _kinds(report: IntegrityReport) -> dict[str, list[str]]:
@@ -310,7 +310,7 @@ def test_region_without_any_digest_is_one_whole_range_gap(s3: Any, signing_key: 
 
 
 def test_seeded_demo_chain_shows_the_two_tampered_log_files(s3: Any, signing_key: KeyPair) -> None:
-    info = seed_signed_chain(s3, BUCKET, PREFIX, ACCOUNT, REGION, START, 6, signing_key[0], tamper=True)
+    info = seed_signed_chain(s3, _chain(signing_key, hours=6), tamper=True)
     report = _verify_s3(s3, signing_key, end=START + timedelta(hours=6), trail_arn=info["trail_arn"])
     assert _kinds(report) == {
         "log_file_modified": [_loc(info["tampered"]["modified_log"])],

@@ -19,7 +19,7 @@ import pytest
 from auditor.engine.checkapi import Severity, Status
 from auditor.engine.results import Finding, Results, ScanInfo, finding_id, summarise
 from auditor.gate.history import LocalStore, record
-from auditor.report.html import render_html, view_for
+from auditor.report.html import render_html
 from auditor.report.interface import ReportOptions
 from auditor.report.pdf import render_pdf_bytes
 from auditor.report.viewmodel import MAX_DRIFT_ROWS, build_view
@@ -114,7 +114,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
 
 @pytest.fixture(scope="module")
 def html(results: Results) -> str:
-    return render_html(view_for(results, OPTIONS))
+    return render_html(build_view(results, OPTIONS))
 
 
 def _section(html: str) -> str:
@@ -211,19 +211,19 @@ def test_trend_chart_with_a_single_scan_draws_one_dot() -> None:
 def test_first_scan_says_so_in_one_line(tmp_path: Path) -> None:
     updated, previous, _ = record(LocalStore(tmp_path), sample_results())
     assert previous is None
-    section = _section(render_html(view_for(updated, OPTIONS)))
+    section = _section(render_html(build_view(updated, OPTIONS)))
     assert "first scan in this history" in section
     assert "Regressions and new failures" not in section and "New failures" not in section
 
 
 def test_no_history_means_no_section() -> None:
-    out = render_html(view_for(sample_results(), OPTIONS))
+    out = render_html(build_view(sample_results(), OPTIONS))
     assert 'id="history"' not in out
     assert "Change since the last scan" not in out and "Score trend" not in out
 
 
 def test_hostile_scan_id_and_problem_are_escaped(tmp_path: Path) -> None:
-    out = render_html(view_for(history_results(tmp_path, hostile=True), OPTIONS))
+    out = render_html(build_view(history_results(tmp_path, hostile=True), OPTIONS))
     section = _section(out)
     assert SCRIPT not in out
     assert f"{PREVIOUS_ID}{ESCAPED_SCRIPT}" in section
@@ -246,7 +246,7 @@ def test_malformed_history_is_shown_as_absent_not_a_crash() -> None:
     }
     view = build_view(replace(sample_results(), history=tampered))
     assert view.history is not None and view.history.new_count == 0 and view.history.regression_count == 0
-    out = render_html(view_for(replace(sample_results(), history=tampered), OPTIONS))
+    out = render_html(build_view(replace(sample_results(), history=tampered), OPTIONS))
     assert SCRIPT not in out and ESCAPED_SCRIPT in _section(out)
     chart = next(t for t in view.history.trend if t.framework_id == SCRIPT)
     assert [p.label for p in chart.points] == ["8%"]  # 7.5 is taken as a percentage; NaN is a gap
@@ -259,7 +259,7 @@ def test_long_drift_lists_are_capped_with_a_note(results: Results) -> None:
     view = build_view(replace(results, history=history))
     assert view.history is not None
     assert len(view.history.changes) == MAX_DRIFT_ROWS and view.history.changes_omitted == 7
-    out = render_html(view_for(replace(results, history=history), OPTIONS))
+    out = render_html(build_view(replace(results, history=history), OPTIONS))
     assert "7 more regressions and new failures not shown" in out
 
 

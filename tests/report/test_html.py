@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from auditor.model import package_data as resources
-from auditor.report.html import environment, render_html, view_for
+from auditor.report.html import environment, render_html
 from auditor.report.interface import ReportOptions
+from auditor.report.viewmodel import build_view
 from tests.report.sample import BIG, SCAN_ID, SNAPSHOT_SHA, hostile_results, sample_results
 
 OPTIONS = ReportOptions(org_name="Acme Payments Ltd", generated_at="2026-11-20T13:00:00Z")
@@ -17,7 +18,7 @@ OPTIONS = ReportOptions(org_name="Acme Payments Ltd", generated_at="2026-11-20T1
 
 @pytest.fixture(scope="module")
 def html() -> str:
-    return render_html(view_for(hostile_results(), OPTIONS))
+    return render_html(build_view(hostile_results(), OPTIONS))
 
 
 def test_hostile_script_is_escaped_never_raw(html: str) -> None:
@@ -50,7 +51,7 @@ def test_control_characters_never_reach_the_page(html: str) -> None:
 
 
 def test_org_name_and_label_are_escaped() -> None:
-    out = render_html(view_for(sample_results(), ReportOptions(org_name="<b>Evil</b>", label="<i>L</i>")))
+    out = render_html(build_view(sample_results(), ReportOptions(org_name="<b>Evil</b>", label="<i>L</i>")))
     assert "<b>Evil</b>" not in out and "&lt;b&gt;Evil&lt;/b&gt;" in out
     assert "<i>L</i>" not in out and "&lt;i&gt;L&lt;/i&gt;" in out
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import Results, summarise
-from auditor.report.html import render_html, view_for
+from auditor.report.html import render_html
 from auditor.report.interface import ReportOptions
+from auditor.report.viewmodel import build_view
 from tests.report.sample import sample_results
 from tests.report.test_history_section import history_results
 
@@ -36,7 +37,7 @@ def _hostile_text_results() -> Results:
 
 
 def test_bidi_overrides_and_isolates_never_reach_the_html_report() -> None:
-    html = render_html(view_for(_hostile_text_results(), ReportOptions(generated_at="2026-11-20T13:00:00Z")))
+    html = render_html(build_view(_hostile_text_results(), ReportOptions(generated_at="2026-11-20T13:00:00Z")))
     assert not any(ch in html for ch in BIDI)
     assert "\x1b" not in html and "\x07" not in html and "\x9b" not in html
     assert "trail\ufffdgnp.exe" in html  # visibly replaced, not silently removed
@@ -59,7 +60,7 @@ def _poison(value: Any, key: str | None = None) -> Any:
 def test_no_string_field_of_a_results_file_brings_controls_or_bidi_into_the_report(tmp_path: Path) -> None:
     """A results file is attacker-writable: poison every field (history included) and look for leaks."""
     poisoned = Results.from_dict(_poison(history_results(tmp_path).to_dict()))
-    html = render_html(view_for(poisoned, ReportOptions(org_name="Org" + FORGED, label="L" + FORGED)))
+    html = render_html(build_view(poisoned, ReportOptions(org_name="Org" + FORGED, label="L" + FORGED)))
     leaked = [html[max(0, m.start() - 60) : m.start()] for m in _UNSAFE.finditer(html)]
     assert leaked == []
     assert html.count("\ufffd") > 100  # the poison did reach the page, replaced

@@ -12,9 +12,10 @@ import pytest
 from auditor.engine.results import Results
 from auditor.model.textsafe import safe_https_url
 from auditor.report import ReportOptions, render, render_to
-from auditor.report.html import render_html, view_for
+from auditor.report.html import render_html
 from auditor.report.ocsf import ocsf_findings
 from auditor.report.sarif import sarif_document
+from auditor.report.viewmodel import build_view
 from tests.report.sample import sample_results
 
 FORMATS = ["json", "html", "csv", "sarif", "junit", "ocsf"]
@@ -53,7 +54,7 @@ def test_only_https_links_reach_ocsf_sarif_or_html(url: str) -> None:
         assert "references" not in event.get("remediation", {})
     for rule in sarif_document(results)["runs"][0]["tool"]["driver"]["rules"]:
         assert "helpUri" not in rule
-    assert 'href="' + url not in render_html(view_for(results, ReportOptions()))
+    assert 'href="' + url not in render_html(build_view(results, ReportOptions()))
 
 
 def test_https_links_are_kept_everywhere() -> None:
@@ -61,7 +62,7 @@ def test_https_links_are_kept_everywhere() -> None:
     results = _remediation_url(url)
     assert all(e["remediation"]["references"] == [url] for e in ocsf_findings(results) if "remediation" in e)
     assert all(r["helpUri"] == url for r in sarif_document(results)["runs"][0]["tool"]["driver"]["rules"])
-    assert f'href="{url}"' in render_html(view_for(results, ReportOptions()))
+    assert f'href="{url}"' in render_html(build_view(results, ReportOptions()))
 
 
 def test_safe_https_url() -> None:

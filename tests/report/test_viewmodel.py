@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.engine.checkapi import Status
 from auditor.engine.results import Finding, Results
+from auditor.report.interface import ReportOptions
 from auditor.report.viewmodel import MAX_LIST_ROWS, anchor, as_text, build_view, clip
 from tests.report.sample import sample_results, scaled_results
 
@@ -57,7 +58,7 @@ def test_summary_counts_match_the_findings_in_scope_of_the_selected_frameworks()
 def test_detailed_rows_are_capped_per_check_for_large_scans() -> None:
     results = scaled_results(5000)
     assert len(results.findings) == 5000
-    view = build_view(results, max_rows_per_check=25)
+    view = build_view(results, ReportOptions(max_rows_per_check=25))
     assert all(len(g.rows) <= 25 for g in view.check_groups)
     # Identical results in several places share one row that names them all.
     shown = sum(len(g.rows) + sum(len(r.also) for r in g.rows) + g.omitted_rows for g in view.check_groups)

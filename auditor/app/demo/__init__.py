@@ -129,7 +129,7 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
         seed_organization,
     )
     from auditor.aws.trail_logs import read_trail_evidence
-    from auditor.integrity.fixtures import generate_demo_key, seed_signed_chain
+    from auditor.integrity.fixtures import build_chain, generate_demo_key, seed_signed_chain
     from auditor.model.snapshot_io import save_snapshot
 
     saved = _isolated_environment()
@@ -150,19 +150,18 @@ def build_demo(output_dir: Path, console: Any = None) -> tuple[Results, Path]:
             chain_start = now - timedelta(hours=WINDOW_HOURS)
             for account in (org.management, org.log_archive, org.workload):
                 for region in REGIONS:
-                    seed_signed_chain(
-                        s3,
+                    chain = build_chain(
                         org.org_bucket,
                         None,
                         account,
                         region,
-                        start=chain_start,
-                        hours=WINDOW_HOURS,
-                        private_key=private_key,
-                        tamper=(account, region) == (org.management, HOME),
+                        chain_start,
+                        WINDOW_HOURS,
+                        private_key,
                         org_id=org.org_id,
                         trail_arn=org.org_trail_arn,
                     )
+                    seed_signed_chain(s3, chain, tamper=(account, region) == (org.management, HOME))
             options = CollectOptions(organization=True, role_name=ROLE_NAME, regions=REGIONS)
             progress = RichProgress(console) if console is not None else None
             snapshot, sessions = collect_with_sessions(options, progress=progress)
