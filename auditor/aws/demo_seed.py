@@ -367,17 +367,25 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: 
         ],
     )
     ct.start_logging(Name="org-trail")
-    config = sess.client("config", region_name=regions[0])
+    start_config_recorder(sess.client("config", region_name=regions[0]), MANAGEMENT_ACCOUNT, bucket)
+    return str(key["Arn"])
+
+
+def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
+    """Record every resource type with AWS Config (a boto3 ``config`` client), delivering to ``bucket``.
+
+    What config-recorder-all-regions asks of each region; the demo and the collection
+    tests seed it alike.
+    """
     config.put_configuration_recorder(
         ConfigurationRecorder={
             "name": "default",
-            "roleARN": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/config",
+            "roleARN": f"arn:aws:iam::{account_id}:role/config",
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
         }
     )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
-    return str(key["Arn"])
 
 
 def _seed_lake(mgmt: boto3.Session, archive: boto3.Session, work: boto3.Session, key_arn: str) -> None:

@@ -14,12 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from auditor.aws.demo_seed import start_config_recorder
 from tests.policydocs import (
     archive_rule,
     credential_kwargs,
     policy,
     put_alarm,
-    start_config_recorder,
     trail_write_statement,
 )
 
