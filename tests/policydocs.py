@@ -67,19 +67,6 @@ def actions_of(document: Mapping[str, Any]) -> set[str]:
     return actions
 
 
-def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
-    """Record every resource type with AWS Config (a boto3 ``config`` client), delivering to ``bucket``."""
-    config.put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{account_id}:role/config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
-    config.start_configuration_recorder(ConfigurationRecorderName="default")
-
-
 def archive_rule(transition_days: int, expiration_days: int, noncurrent_days: int) -> dict[str, Any]:
     """A lifecycle rule on AWSLogs/: to GLACIER after ``transition_days``, expiring after ``expiration_days``."""
     return {

@@ -32,6 +32,7 @@ modified and one deleted after signing) are written to the log bucket.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -336,19 +337,9 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: 
             ActionsEnabled=True,
         )
     ct = sess.client("cloudtrail")
-    ct.create_trail(
-        Name="org-trail",
-        S3BucketName=bucket,
-        IsMultiRegionTrail=True,
-        IsOrganizationTrail=True,
-        IncludeGlobalServiceEvents=True,
-        EnableLogFileValidation=True,
-        KmsKeyId=key["Arn"],
-        CloudWatchLogsLogGroupArn=group_arn,
-        CloudWatchLogsRoleArn=f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs",
-        SnsTopicName="security-alarms",
-        TagsList=[{"Key": "owner", "Value": "security"}, {"Key": "purpose", "Value": "organization-audit"}],
-    )
+    role_arn = f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/CloudTrailToLogs"
+    tags = {"owner": "security", "purpose": "organization-audit"}
+    create_audited_trail(ct, "org-trail", bucket, key["Arn"], (group_arn, role_arn), "security-alarms", tags, org=True)
     # Lambda invokes of one function only: trail-lambda-data-events says which selector falls short.
     ct.put_event_selectors(
         TrailName="org-trail",
@@ -367,17 +358,62 @@ def _seed_management(sess: boto3.Session, bucket: str, trail_arn: str, regions: 
         ],
     )
     ct.start_logging(Name="org-trail")
-    config = sess.client("config", region_name=regions[0])
+    start_config_recorder(sess.client("config", region_name=regions[0]), MANAGEMENT_ACCOUNT, bucket)
+    return str(key["Arn"])
+
+
+def create_audited_trail(
+    ct: Any,
+    name: str,
+    bucket: str,
+    key_arn: str,
+    cloudwatch_logs: tuple[str, str],
+    topic: str,
+    tags: Mapping[str, str],
+    *,
+    org: bool = False,
+) -> str:
+    """Create the trail an audit wants with a boto3 ``cloudtrail`` client; return its ARN.
+
+    Multi-region with global service events and log file validation, encrypted with
+    ``key_arn``, delivering to CloudWatch Logs (``cloudwatch_logs``: the log group ARN
+    and the role CloudTrail assumes for it), notifying the SNS topic named ``topic``,
+    tagged ``tags``; an organisation trail if ``org``. The demo's organisation trail
+    and the collection tests' configured account are this trail.
+    """
+    group_arn, role_arn = cloudwatch_logs
+    return str(
+        ct.create_trail(
+            Name=name,
+            S3BucketName=bucket,
+            IsMultiRegionTrail=True,
+            IsOrganizationTrail=org,
+            IncludeGlobalServiceEvents=True,
+            EnableLogFileValidation=True,
+            KmsKeyId=key_arn,
+            CloudWatchLogsLogGroupArn=group_arn,
+            CloudWatchLogsRoleArn=role_arn,
+            SnsTopicName=topic,
+            TagsList=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )["TrailARN"]
+    )
+
+
+def start_config_recorder(config: Any, account_id: str, bucket: str) -> None:
+    """Record every resource type with AWS Config (a boto3 ``config`` client), delivering to ``bucket``.
+
+    What config-recorder-all-regions asks of each region; the demo and the collection
+    tests seed it alike.
+    """
     config.put_configuration_recorder(
         ConfigurationRecorder={
             "name": "default",
-            "roleARN": f"arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/config",
+            "roleARN": f"arn:aws:iam::{account_id}:role/config",
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
         }
     )
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": bucket})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
-    return str(key["Arn"])
 
 
 def _seed_lake(mgmt: boto3.Session, archive: boto3.Session, work: boto3.Session, key_arn: str) -> None:

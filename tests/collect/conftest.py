@@ -14,12 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from auditor.aws.demo_seed import create_audited_trail, start_config_recorder
 from tests.policydocs import (
     archive_rule,
     credential_kwargs,
     policy,
     put_alarm,
-    start_config_recorder,
     trail_write_statement,
 )
 
@@ -113,17 +113,11 @@ def seed_configured_account(
     put_alarm(mk("cloudwatch"), alarm_name, "RootUsage", "CISBenchmark", topic_arn)
     start_config_recorder(mk("config"), account_id, bucket)
     ct = mk("cloudtrail")
-    trail_arn = ct.create_trail(
-        Name=f"{prefix}-trail",
-        S3BucketName=bucket,
-        IsMultiRegionTrail=True,
-        EnableLogFileValidation=True,
-        KmsKeyId=key_arn,
-        CloudWatchLogsLogGroupArn=log_group_arn,
-        CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/cloudtrail-logs",
-        SnsTopicName=f"{prefix}-alarms",
-        TagsList=[{"Key": "owner", "Value": "security"}],
-    )["TrailARN"]
+    logs_role_arn = f"arn:aws:iam::{account_id}:role/cloudtrail-logs"
+    cloudwatch_logs = (log_group_arn, logs_role_arn)
+    trail_arn = create_audited_trail(
+        ct, f"{prefix}-trail", bucket, key_arn, cloudwatch_logs, f"{prefix}-alarms", {"owner": "security"}
+    )
     ct.start_logging(Name=trail_arn)
     return Seeded(
         account_id=account_id,

@@ -40,6 +40,7 @@ from moto import mock_aws
 from auditor.app.pipeline import EvaluationOptions
 from auditor.app.scanjob import ScanJob, run_scan_job
 from auditor.aws.collect import CollectOptions
+from auditor.aws.demo_seed import start_config_recorder
 from auditor.engine.checkapi import Status
 from auditor.engine.registry import all_checks
 from auditor.engine.results import Finding
@@ -70,7 +71,6 @@ from tests.policydocs import (
     archive_rule,
     policy,
     put_alarm,
-    start_config_recorder,
     tls_deny_statement,
     trail_write_statement,
 )
