@@ -339,14 +339,7 @@ class Scan:
                     sorted(self._session.get_available_regions("cloudtrail", partition_name=self._partition))
                 )
                 source = f"botocore's list of {self._partition} regions for CloudTrail"
-            err = CollectionError(
-                account_id=res.account_id,
-                region=res.region,
-                service=res.service,
-                operation=res.operation,
-                error_code=res.error_code,
-                message=f"{res.message}; scanning {source} instead (opt-in status unknown)",
-            )
+            err = dataclasses.replace(res, message=f"{res.message}; scanning {source} instead (opt-in status unknown)")
             self._record(err)
             acc.enabled = fallback
             return
