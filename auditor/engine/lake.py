@@ -111,6 +111,22 @@ def lake_check(meta: CheckMeta, judge: StoreJudge) -> Check:
     return Check(meta, evaluate)
 
 
+def flag_check(meta: CheckMeta, flag: Callable[[EventDataStoreConfig], bool], key: str, on: str, off: str) -> Check:
+    """The lake-* check that a store's yes/no setting ``flag`` is on.
+
+    PASS saying ``on``, else FAIL saying ``off`` (where ``{region}`` is the store's home
+    region); the evidence holds the setting under ``key``.
+    """
+
+    def judge(
+        ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+    ) -> Judgement:
+        ok = bool(flag(cfg))
+        return Judgement.either(ok, on, off.format(region=store.region), {key: ok})
+
+    return lake_check(meta, judge)
+
+
 def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list[tuple[str, CollectionError]], bool]:
     """The stores the account owns (deduplicated by ARN), the regions whose listing failed, and
     whether some region was scanned without collecting stores (an older snapshot)."""
