@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.engine.checkapi import CheckContext, Severity
-from auditor.engine.judgement import Judgement
-from auditor.engine.lake import lake_check, lake_meta, store_remediation
-from auditor.model.snapshot import AccountSnapshot, EventDataStore, EventDataStoreConfig
+from auditor.engine.checkapi import Severity
+from auditor.engine.lake import flag_check, lake_meta, store_remediation
 
 META = lake_meta(
     id="lake-multi-region",
@@ -26,11 +24,10 @@ META = lake_meta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig) -> Judgement:
-    ok = bool(cfg.multi_region_enabled)
-    return Judgement.either(
-        ok, "collects events from all regions", f"collects events only in {store.region}", {"multi_region_enabled": ok}
-    )
-
-
-CHECK = lake_check(META, _judge)
+CHECK = flag_check(
+    META,
+    lambda cfg: cfg.multi_region_enabled,
+    "multi_region_enabled",
+    "collects events from all regions",
+    "collects events only in {region}",
+)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from auditor.engine.checkapi import CheckContext, Severity
-from auditor.engine.judgement import Judgement
-from auditor.engine.lake import lake_check, lake_meta, store_remediation
-from auditor.model.snapshot import AccountSnapshot, EventDataStore, EventDataStoreConfig
+from auditor.engine.checkapi import Severity
+from auditor.engine.lake import flag_check, lake_meta, store_remediation
 
 META = lake_meta(
     id="lake-termination-protection",
@@ -27,14 +25,10 @@ META = lake_meta(
 )
 
 
-def _judge(ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig) -> Judgement:
-    on = bool(cfg.termination_protection_enabled)
-    return Judgement.either(
-        on,
-        "termination protection is on",
-        "termination protection is off: one DeleteEventDataStore call deletes it",
-        {"termination_protection_enabled": on},
-    )
-
-
-CHECK = lake_check(META, _judge)
+CHECK = flag_check(
+    META,
+    lambda cfg: cfg.termination_protection_enabled,
+    "termination_protection_enabled",
+    "termination protection is on",
+    "termination protection is off: one DeleteEventDataStore call deletes it",
+)

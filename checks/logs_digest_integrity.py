@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from auditor.engine import logjudge
 from auditor.engine.checkapi import (
     Check,
     CheckContext,
@@ -176,15 +177,7 @@ def evaluate(ctx: CheckContext) -> Iterator[CheckResult]:
     report = ctx.snapshot.integrity
     accounts = [a.account_id for a in ctx.accounts()]
     if report is None:
-        for account_id in accounts or [ctx.snapshot.caller_account_id or "unknown"]:
-            yield ctx.result(
-                account_id,
-                "global",
-                Status.NOT_APPLICABLE,
-                "digest validation was not run",
-                resource_id=account_id,
-                resource_type="AwsAccount",
-            )
+        yield from logjudge.not_applicable(ctx, "digest validation was not run")
         return
     seen: set[tuple[str, str, str]] = set()
     for scope in report.validated:

@@ -13,17 +13,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from auditor.engine import logjudge as judge
-from auditor.engine.checkapi import (
-    Check,
-    CheckContext,
-    CheckMeta,
-    CheckResult,
-    Remediation,
-    Severity,
-    Status,
-    parse_time,
-)
-from auditor.engine.logchecks import LOG_PERMISSIONS, with_evidence
+from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severity, Status, parse_time
+from auditor.engine.judgement import Judgement
+from auditor.engine.logchecks import LOG_PERMISSIONS, RegionJudgement, scope_check
 from auditor.model.arn import GLOBAL
 from auditor.model.log_evidence import LogCoverage, LogEvidence
 from auditor.model.timefmt import hour_stamp
@@ -63,8 +55,8 @@ def _hours_before(coverage: LogCoverage | None, cut: datetime) -> int:
     return n
 
 
-def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
-    """One result per account and region.
+def _judge(ctx: CheckContext, doc: LogEvidence, account: str, regions: list[str]) -> Iterator[RegionJudgement]:
+    """One judgement per region of the account.
 
     The baseline is judged by the hour, from the coverage's event hours: a
     window that does not start at midnight (the nightly job's 02:00 to 02:00)
@@ -80,55 +72,47 @@ def evaluate(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
     cut_at = (until - detect).replace(minute=0, second=0, microsecond=0)
     cut = hour_stamp(cut_at)
     cut_day = cut[:10]
-    coverage = {(c.account_id, c.region): c for c in doc.coverage}
-    for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [GLOBAL]
-        account_baseline = sum(_hours_before(c, cut_at) for (acc, _r), c in coverage.items() if acc == account)
-        for region in regions:
-            c = coverage.get((account, region))
-            baseline = _hours_before(c, cut_at)
-            # with no event before the cut, every write of the scope is recent
-            if c is None:
-                recent_writes = 0
-            elif baseline == 0:
-                recent_writes = c.write_count
-            else:
-                recent_writes = sum(v[1] for d, v in c.days.items() if d >= cut_day)
-            judged = region not in (GLOBAL, "unknown")
-            failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
-            first_writes = c.first_write_samples if c is not None else ()
-            events = [e.to_dict() for e in first_writes if str(e.eventTime) >= cut]
-            ev = {
-                "baseline_since": doc.window.since,
-                "baseline_until": cut,
-                "baseline_hours_with_events": baseline,
-                "account_baseline_hours_with_events": account_baseline,
-                "recent_writes": recent_writes,
-                "total": recent_writes if failing else 0,
-                "events": events if failing else [],
-            }
-            if judged and baseline == 0 and recent_writes > 0 and account_baseline == 0:
-                yield ctx.result(
-                    account,
-                    region,
+    coverage = {c.region: c for c in doc.coverage if c.account_id == account}
+    account_baseline = sum(_hours_before(c, cut_at) for c in coverage.values())
+    for region in regions:
+        c = coverage.get(region)
+        baseline = _hours_before(c, cut_at)
+        # with no event before the cut, every write of the scope is recent
+        if c is None:
+            recent_writes = 0
+        elif baseline == 0:
+            recent_writes = c.write_count
+        else:
+            recent_writes = sum(v[1] for d, v in c.days.items() if d >= cut_day)
+        judged = region not in (GLOBAL, "unknown")
+        failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
+        first_writes = c.first_write_samples if c is not None else ()
+        events = [e.to_dict() for e in first_writes if str(e.eventTime) >= cut]
+        ev = {
+            "baseline_since": doc.window.since,
+            "baseline_until": cut,
+            "baseline_hours_with_events": baseline,
+            "account_baseline_hours_with_events": account_baseline,
+            "recent_writes": recent_writes,
+            "total": recent_writes if failing else 0,
+            "events": events if failing else [],
+        }
+        if judged and baseline == 0 and recent_writes > 0 and account_baseline == 0:
+            yield (
+                region,
+                Judgement(
                     Status.NOT_APPLICABLE,
                     f"region {region} of account {account}: no baseline, the account has no log event "
                     f"between {doc.window.since} and {cut} (the window is too short or the logs "
                     "start at the cut): whether the region was unused cannot be judged",
-                    resource_id=f"{account}/{region}",
-                    resource_type="AwsAccount",
-                    evidence={**ev, "window": doc.window.to_dict(), "files_read": doc.files_read},
-                )
-                continue
-            msg = (
-                f"{recent_writes} write call(s) since {cut} in region {region} of account "
-                f"{account}, which had no activity before"
-                if failing
-                else f"region {region} of account {account}: no write activity in an otherwise unused region"
+                    {**ev, "window": doc.window.to_dict(), "files_read": doc.files_read},
+                ),
             )
-            yield judge.verdict(ctx, doc, account, region, failing, msg, ev)
-        for region in judge.unseen_regions(ctx, doc, account, regions):
-            yield judge.no_files_result(ctx, doc, account, region)
+            continue
+        passed = f"region {region} of account {account}: no write activity in an otherwise unused region"
+        failed = f"{recent_writes} write call(s) since {cut} in region {region} of account {account}"
+        failed += ", which had no activity before"
+        yield region, Judgement.either(not failing, passed, failed, ev)
 
 
-CHECK = Check(META, with_evidence(evaluate))
+CHECK = scope_check(META, _judge)

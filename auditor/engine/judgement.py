@@ -82,3 +82,48 @@ class Judgement:
             resource_type=resource_type,
             evidence={**self.evidence, **(evidence or {})},
         )
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a per-resource check judges, and where: a trail, a key, a log group, a store.
+
+    Each family's builder names its resource once as a Subject; :meth:`result` then says
+    any judgement of it, or the missing evidence, in the same words and fields.
+    """
+
+    account_id: str
+    region: str
+    resource_id: str
+    resource_arn: str | None = None
+    #: None for the check's own resource type.
+    resource_type: str | None = None
+    #: How messages name it ("trail org-trail"); a judgement's message follows after a colon.
+    label: str = ""
+
+    def result(
+        self, ctx: CheckContext, verdict: Judgement | CollectionError, evidence: Mapping[str, Any] | None = None
+    ) -> CheckResult:
+        """The result saying ``verdict`` about this subject, ``evidence`` before the judgement's own.
+
+        Missing evidence (a CollectionError) is ERROR with its reason (:meth:`CheckContext.error`).
+        """
+        if isinstance(verdict, CollectionError):
+            return ctx.error(
+                verdict,
+                resource_id=self.resource_id,
+                resource_arn=self.resource_arn,
+                region=self.region,
+                account_id=self.account_id,
+                resource_type=self.resource_type,
+            )
+        return ctx.result(
+            self.account_id,
+            self.region,
+            verdict.status,
+            f"{self.label}: {verdict.message}" if self.label else verdict.message,
+            resource_id=self.resource_id,
+            resource_arn=self.resource_arn,
+            resource_type=self.resource_type,
+            evidence={**(evidence or {}), **verdict.evidence},
+        )

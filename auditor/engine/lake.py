@@ -26,7 +26,7 @@ from auditor.engine.checkapi import (
     Severity,
     Status,
 )
-from auditor.engine.judgement import Judgement
+from auditor.engine.judgement import Judgement, Subject
 from auditor.model.snapshot import (
     AccountSnapshot,
     CollectionError,
@@ -104,27 +104,27 @@ def lake_check(meta: CheckMeta, judge: StoreJudge) -> Check:
         """One result per event data store; NOT_APPLICABLE for an account without one."""
 
         def one(account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig) -> CheckResult:
-            verdict = judge(ctx, account, store, cfg)
-            if isinstance(verdict, CollectionError):
-                return _store_error(ctx, account, store, verdict)
-            return store_result(ctx, account, store, verdict.status, verdict.message, dict(verdict.evidence))
+            return store_subject(account, store).result(ctx, judge(ctx, account, store, cfg))
 
         yield from per_event_data_store(ctx, one)
 
     return Check(meta, evaluate)
 
 
-def _store_error(
-    ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, err: CollectionError
-) -> CheckResult:
-    return ctx.error(
-        err,
-        resource_id=store.name,
-        resource_arn=store.arn,
-        region=store.region,
-        account_id=account.account_id,
-        resource_type=RESOURCE_TYPE,
-    )
+def flag_check(meta: CheckMeta, flag: Callable[[EventDataStoreConfig], bool], key: str, on: str, off: str) -> Check:
+    """The lake-* check that a store's yes/no setting ``flag`` is on.
+
+    PASS saying ``on``, else FAIL saying ``off`` (where ``{region}`` is the store's home
+    region); the evidence holds the setting under ``key``.
+    """
+
+    def judge(
+        ctx: CheckContext, account: AccountSnapshot, store: EventDataStore, cfg: EventDataStoreConfig
+    ) -> Judgement:
+        ok = bool(flag(cfg))
+        return Judgement.either(ok, on, off.format(region=store.region), {key: ok})
+
+    return lake_check(meta, judge)
 
 
 def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list[tuple[str, CollectionError]], bool]:
@@ -146,24 +146,10 @@ def account_stores(account: AccountSnapshot) -> tuple[list[EventDataStore], list
     return [stores[a] for a in sorted(stores)], failed, uncollected
 
 
-def store_result(
-    ctx: CheckContext,
-    account: AccountSnapshot,
-    store: EventDataStore,
-    status: Status,
-    message: str,
-    evidence: dict[str, Any] | None = None,
-) -> CheckResult:
-    """A result about one event data store, in its home region."""
-    return ctx.result(
-        account.account_id,
-        store.region,
-        status,
-        f"event data store {store.name}: {message}",
-        resource_id=store.name,
-        resource_arn=store.arn,
-        resource_type=RESOURCE_TYPE,
-        evidence=evidence,
+def store_subject(account: AccountSnapshot, store: EventDataStore) -> Subject:
+    """An event data store as the subject of a result: in its home region."""
+    return Subject(
+        account.account_id, store.region, store.name, store.arn, RESOURCE_TYPE, f"event data store {store.name}"
     )
 
 
@@ -195,7 +181,7 @@ def per_event_data_store(ctx: CheckContext, judge: Judge) -> Iterator[CheckResul
             )
         for store in stores:
             if isinstance(store.config, CollectionError):
-                yield _store_error(ctx, account, store, store.config)
+                yield store_subject(account, store).result(ctx, store.config)
             else:
                 yield judge(account, store, store.config)
         if not stores and not failed and not uncollected:

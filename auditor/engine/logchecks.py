@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from auditor.engine import logjudge as judge
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Evaluator
+from auditor.engine.judgement import Judgement
 from auditor.engine.trails import narrowed_or_unknown, trails_may_be_missing
 from auditor.model.arn import GLOBAL
 from auditor.model.log_evidence import AnomalyKind, LogEvidence, LogRuleMatch
@@ -86,22 +87,49 @@ def rate_anomaly_results(ctx: CheckContext, kind: AnomalyKind, noun: str) -> Ite
     "error code"). Both rate checks judge the same way, so they share this
     rather than each keeping a copy that could drift.
     """
-    yield from with_evidence(lambda ctx, doc: _rate_anomalies(ctx, doc, kind, noun))(ctx)
 
-
-def _rate_anomalies(ctx: CheckContext, doc: LogEvidence, kind: AnomalyKind, noun: str) -> Iterator[CheckResult]:
-    found = [a for a in doc.rate_anomalies if a.kind is kind]
-    for account in judge.accounts_in_scope(ctx, doc):
-        regions = judge.regions_of(doc, account) or [GLOBAL]
+    def regions(ctx: CheckContext, doc: LogEvidence, account: str, regions: list[str]) -> Iterator[RegionJudgement]:
+        found = [a for a in doc.rate_anomalies if a.kind is kind and a.account_id == account]
         for region in regions:
-            mine = [a for a in found if a.account_id == account and a.region == region]
+            mine = [a for a in found if a.region == region]
             ev = {"anomalies": [a.to_dict() for a in mine], "total": len(mine), "parameters": doc.parameters_dict()}
-            msg = (
-                f"{len(mine)} {noun}(s) rose far above their hourly baseline in account "
-                f"{account} ({region}): " + ", ".join(f"{a.name} x{a.count} at {a.hour}" for a in mine[:5])
-                if mine
-                else f"no {noun} rose above its hourly baseline in account {account} ({region})"
-            )
-            yield judge.verdict(ctx, doc, account, region, bool(mine), msg, ev)
-        for region in judge.unseen_regions(ctx, doc, account, regions):
-            yield judge.no_files_result(ctx, doc, account, region)
+            passed = f"no {noun} rose above its hourly baseline in account {account} ({region})"
+            failed = f"{len(mine)} {noun}(s) rose far above their hourly baseline in account {account} ({region}): "
+            failed += ", ".join(f"{a.name} x{a.count} at {a.hour}" for a in mine[:5])
+            yield region, Judgement.either(not mine, passed, failed, ev)
+
+    yield from with_evidence(per_scope(regions))(ctx)
+
+
+#: A logs-* check's question about one account's regions (those its evidence names, else
+#: global): a judgement per region.
+RegionJudgement = tuple[str, Judgement]
+RegionsJudge = Callable[[CheckContext, LogEvidence, str, list[str]], Iterable[RegionJudgement]]
+
+
+def scope_check(meta: CheckMeta, judge_regions: RegionsJudge) -> Check:
+    """The logs-* check asking ``judge_regions`` about every account in scope (see :func:`per_scope`)."""
+    return Check(meta, with_evidence(per_scope(judge_regions)))
+
+
+def per_scope(judge_regions: RegionsJudge) -> Callable[[CheckContext, LogEvidence], Iterator[CheckResult]]:
+    """One result per account and region of the evidence, and per scanned region it has no file for.
+
+    A PASS or FAIL judgement is held against the scope's log reading (:func:`logjudge.verdict`:
+    ERROR where nothing of the scope could be read); any other status is said as it is.
+    """
+
+    def body(ctx: CheckContext, doc: LogEvidence) -> Iterator[CheckResult]:
+        for account in judge.accounts_in_scope(ctx, doc):
+            regions = judge.regions_of(doc, account) or [GLOBAL]
+            for region, verdict in judge_regions(ctx, doc, account, regions):
+                if verdict.ok is None:
+                    rid = f"{account}/{region}"
+                    yield verdict.result(ctx, account, region, resource_id=rid, resource_type="AwsAccount")
+                else:
+                    failing = not verdict.ok
+                    yield judge.verdict(ctx, doc, account, region, failing, verdict.message, verdict.evidence)
+            for region in judge.unseen_regions(ctx, doc, account, regions):
+                yield judge.no_files_result(ctx, doc, account, region)
+
+    return body

@@ -75,15 +75,15 @@ def files_read_of(doc: Doc) -> int | None:
     return None if doc is None else doc.files_read
 
 
-def not_applicable(ctx: CheckContext) -> Iterator[CheckResult]:
-    """NOT_APPLICABLE per account (or once) when no log evidence exists."""
+def not_applicable(ctx: CheckContext, message: str = NO_EVIDENCE) -> Iterator[CheckResult]:
+    """NOT_APPLICABLE per account (or once) when no log evidence exists (``message`` says which)."""
     accounts = [a.account_id for a in ctx.accounts()] or [ctx.snapshot.caller_account_id or "unknown"]
     for acc in accounts:
         yield ctx.result(
             acc,
             GLOBAL,
             Status.NOT_APPLICABLE,
-            NO_EVIDENCE,
+            message,
             resource_id=acc,
             resource_type="AwsAccount",
         )

@@ -9,12 +9,12 @@ ERROR (or an unknown judgement), never into PASS.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
-from auditor.engine.judgement import Judgement
+from auditor.engine.judgement import Judgement, Subject
 from auditor.engine.policies import (
     Statement,
     actions_cover,
@@ -98,10 +98,7 @@ def key_check(meta: CheckMeta, judge: KeyJudge) -> Check:
         """One result per key used by the account's trails."""
 
         def one(use: KeyUse, key: KmsKey) -> CheckResult:
-            verdict = judge(ctx, use, key)
-            if isinstance(verdict, CollectionError):
-                return key_error(ctx, use, verdict)
-            return key_result(ctx, use, verdict.status, verdict.message, dict(verdict.evidence))
+            return key_result(ctx, use, judge(ctx, use, key))
 
         yield from per_key(ctx, one)
 
@@ -135,44 +132,30 @@ def per_key(
                 yield key_result(
                     ctx,
                     use,
-                    Status.ERROR,
-                    "the key was not collected with the snapshot; nothing can be concluded about it",
+                    Judgement.unknown("the key was not collected with the snapshot; nothing can be concluded about it"),
                 )
                 continue
             yield judge(use, use.key)
 
 
-def key_result(
-    ctx: CheckContext,
-    use: KeyUse,
-    status: Status,
-    message: str,
-    evidence: dict[str, Any] | None = None,
-) -> CheckResult:
-    """A result about one key, in the key's region (or the first trail's home region)."""
+def key_subject(use: KeyUse) -> Subject:
+    """A key as the subject of a result: in the key's region (or the first trail's home region)."""
     region = use.key.region if use.key is not None else use.trails[0].home_region
     arn = use.key_ref
     if use.key is not None and not isinstance(use.key.metadata, CollectionError):
         arn = use.key.metadata.arn
-    ev = {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails], **(evidence or {})}
-    return ctx.result(
-        use.account_id,
-        region,
-        status,
-        f"key {arn}: {message}",
-        resource_id=arn,
-        resource_arn=arn if arn.startswith("arn:") else None,
-        resource_type="AwsKmsKey",
-        evidence=ev,
-    )
+    return Subject(use.account_id, region, arn, arn if arn.startswith("arn:") else None, "AwsKmsKey", f"key {arn}")
 
 
-def key_error(ctx: CheckContext, use: KeyUse, err: CollectionError) -> CheckResult:
-    """ERROR for a key whose evidence could not be read."""
-    res = key_result(
-        ctx, use, Status.ERROR, f"evidence could not be collected: {err.reason()}", {"collection_error": err.evidence()}
-    )
-    return res
+def key_result(ctx: CheckContext, use: KeyUse, verdict: Judgement | CollectionError) -> CheckResult:
+    """A result about one key, its reference and trails first in the evidence.
+
+    Evidence that could not be read is ERROR with the collection error, where it was read.
+    """
+    if isinstance(verdict, CollectionError):
+        evidence = {"collection_error": verdict.evidence()}
+        verdict = Judgement(Status.ERROR, f"evidence could not be collected: {verdict.reason()}", evidence)
+    return key_subject(use).result(ctx, verdict, {"key_ref": use.key_ref, "trails": [t.arn for t in use.trails]})
 
 
 # --------------------------------------------------------------------------- the trail's log group
@@ -276,20 +259,9 @@ def _resolve(ctx: CheckContext, trail: Trail, group_arn: str) -> TrailLogGroup |
     return TrailLogGroup(trail, account_id, region, found.name, arn, found, reg.log_resource_policies)
 
 
-def log_group_result(
-    ctx: CheckContext, tlg: TrailLogGroup, status: Status, message: str, evidence: Mapping[str, Any] | None = None
-) -> CheckResult:
-    """A result about one trail's log group."""
-    ev = {"trail": tlg.trail.arn, "log_group_arn": tlg.arn, **(evidence or {})}
-    return ctx.result(
-        tlg.account_id,
-        tlg.region,
-        status,
-        f"log group {tlg.name}: {message}",
-        resource_id=tlg.name,
-        resource_arn=tlg.arn,
-        evidence=ev,
-    )
+def log_group_subject(tlg: TrailLogGroup) -> Subject:
+    """A trail's log group as the subject of a result: in its account and region."""
+    return Subject(tlg.account_id, tlg.region, tlg.name, tlg.arn, label=f"log group {tlg.name}")
 
 
 def per_log_group(
@@ -313,12 +285,8 @@ def log_group_check(meta: CheckMeta, judge: LogGroupJudge) -> Check:
         """One result per owned trail's log group."""
 
         def one(tlg: TrailLogGroup) -> CheckResult:
-            verdict = judge(ctx, tlg)
-            if isinstance(verdict, CollectionError):
-                return ctx.error(
-                    verdict, resource_id=tlg.name, resource_arn=tlg.arn, region=tlg.region, account_id=tlg.account_id
-                )
-            return log_group_result(ctx, tlg, verdict.status, verdict.message, verdict.evidence)
+            evidence = {"trail": tlg.trail.arn, "log_group_arn": tlg.arn}
+            return log_group_subject(tlg).result(ctx, judge(ctx, tlg), evidence)
 
         yield from per_log_group(ctx, one)
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from auditor.engine.accounts import Finding, account_check
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status, parse_time
-from auditor.engine.judgement import Judgement
+from auditor.engine.judgement import Judgement, Subject
 from auditor.engine.lake import lake_note, lake_recorders
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import (
@@ -410,25 +410,15 @@ def not_applicable_no_owned_trail(ctx: CheckContext, account: AccountSnapshot) -
     )
 
 
-def trail_result(
-    ctx: CheckContext,
-    trail: Trail,
-    status: Status,
-    message: str,
-    evidence: dict[str, Any] | None = None,
-    *,
-    account_id: str | None = None,
-) -> CheckResult:
-    """A result about one trail, in its home region."""
-    return ctx.result(
+def trail_subject(trail: Trail, account_id: str | None = None) -> Subject:
+    """A trail as the subject of a result: in its home region, its owner's by default."""
+    return Subject(
         account_id or trail.owner_account_id,
         trail.home_region,
-        status,
-        f"trail {trail.name}: {message}",
-        resource_id=trail.name,
-        resource_arn=trail.arn,
-        resource_type="AwsCloudTrailTrail",
-        evidence=evidence,
+        trail.name,
+        trail.arn,
+        "AwsCloudTrailTrail",
+        f"trail {trail.name}",
     )
 
 
@@ -453,17 +443,7 @@ def trail_check(meta: CheckMeta, judge: TrailJudge) -> Check:
         """One result per owned trail."""
 
         def one(account: AccountSnapshot, trail: Trail) -> CheckResult:
-            verdict = judge(ctx, trail)
-            if isinstance(verdict, CollectionError):
-                return ctx.error(
-                    verdict,
-                    resource_id=trail.name,
-                    resource_arn=trail.arn,
-                    region=trail.home_region,
-                    account_id=account.account_id,
-                    resource_type="AwsCloudTrailTrail",
-                )
-            return trail_result(ctx, trail, verdict.status, verdict.message, dict(verdict.evidence))
+            return trail_subject(trail, account.account_id).result(ctx, judge(ctx, trail))
 
         yield from per_owned_trail(ctx, one)
 
