@@ -32,7 +32,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain, count, groupby
+from itertools import chain, compress, count, groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -46,6 +46,7 @@ from auditor.logs.aggregate import (
     Matcher,
     Params,
     Partial,
+    bucket_for,
     process_events,
     sample_of,
 )
@@ -271,7 +272,14 @@ def _group(k: _GroupKey, plan: Plan) -> _Group:
     return _Group(False, (acct, region, name if write else None), tuple(sinks))
 
 
-def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
+def read_fast(
+    path: str,
+    data: bytes | bytearray,
+    params: Params,
+    matcher: Matcher,
+    plan: Plan,
+    prior: Partial | None = None,
+) -> Partial | None:
     """One file's partial aggregates from its JSON bytes, or None: use the reference path.
 
     Records are grouped by the slim fields the decisions read (:class:`_Group`):
@@ -280,6 +288,11 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
     keeps them) after the pass. The grouping runs in C loops over the whole
     file (:func:`_by_columns`) when every record lies in the window, else record by
     record (:func:`_by_records`). The returned partial is trimmed (:meth:`Partial.trim`).
+
+    ``prior`` is the partial this one will be merged into (the worker's batch so far):
+    a bucket of it already holding its earliest samples keeps none later than its
+    cutoff (:meth:`Bucket.merge`), so no sample is built for those here
+    (:func:`~auditor.logs.aggregate.bucket_for`).
     """
     if plan.all_full:
         return None
@@ -316,7 +329,7 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
     if fn.account_id and fn.region and fn.stamp:
         part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
     one_hour = lo[:13] if lo[:13] == hi[:13] else None
-    pending = _count_and_sample(part, recs, times, groups, one_hour)
+    pending = _count_and_sample(part, recs, times, groups, one_hour, prior)
     part.events_outside_window += outside
     if full_at or pending:
         try:
@@ -330,7 +343,7 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
                 evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
             except orjson.JSONDecodeError:
                 return None
-            process_events(part, path, evs, params, matcher, fn)
+            process_events(part, path, evs, params, matcher, fn, prior)
         part.trim()
         if pending:
             _fill_samples(part, raws, path)
@@ -448,15 +461,21 @@ def _by_records(
 
 
 def _count_and_sample(
-    part: Partial, recs: Sequence[SlimRecord], times: list[str], groups: Iterable[_Group], one_hour: str | None
+    part: Partial,
+    recs: Sequence[SlimRecord],
+    times: list[str],
+    groups: Iterable[_Group],
+    one_hour: str | None,
+    prior: Partial | None = None,
 ) -> bool:
     """Fold the groups' members into the partial, as the reference does record by record.
 
     Per (scope, hour, write API) counts feed the days, event hours and hourly
     write counts (``one_hour``: the hour of every record of the file, when they share one);
     each bucket a group feeds gets its count and a placeholder for
-    each of its earliest members (filled by :func:`_fill_samples`). Whether
-    any placeholder was kept.
+    each of its earliest members (filled by :func:`_fill_samples`), none later
+    than the bucket's cutoff (from ``prior``: :func:`~auditor.logs.aggregate.bucket_for`).
+    Whether any placeholder was kept.
     """
     counts: Counter[tuple[tuple[str, str, str | None], str]] = Counter()
     fed: dict[_Sink, list[list[int]]] = {}
@@ -500,15 +519,18 @@ def _count_and_sample(
         r = recs[i]
         return (r.eventTime, str(r.eventID or ""))
 
+    kept = False
     for (is_write, key), lists in fed.items():
         at = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))  # file order
         into: dict[Any, Bucket] = part.writes if is_write else part.rules
-        b = into.get(key)
-        if b is None:
-            b = into[key] = Bucket()
+        b = bucket_for(into, key, None if prior is None else prior.writes if is_write else prior.rules)
         b.total += len(at)
+        cut = b.cutoff
+        if cut is not None:  # only samples up to the cutoff can still enter the earliest
+            at = list(compress(at, map(cut.__ge__, map(times.__getitem__, at))))
         if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to (stable on ties)
             at = heapq.nsmallest(SAMPLES, at, key=order)
             b.cutoff = recs[at[-1]].eventTime
         b.events.extend(_placeholder(recs[i], i) for i in at)
-    return bool(fed)
+        kept = kept or bool(at)
+    return kept

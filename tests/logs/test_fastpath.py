@@ -310,3 +310,48 @@ def test_rules_on_event_name_and_source_alone_are_judged_on_the_slim_record(tmp_
     assert fast == ref
     totals = {r["rule_id"]: r["total"] for r in fast["rules"]}
     assert totals == {"trail-tampering": 2, "cis-4.14": 1, "cis-4.10": 1}
+
+
+@pytest.mark.parametrize("order", ["in time order", "shuffled"])
+def test_a_batch_of_files_gives_the_reference_partial_when_earlier_files_filled_the_samples(
+    tmp_path: Path, order: str
+) -> None:
+    """A worker's batch tells the fast path which buckets already hold their earliest samples
+    (reader.run_batch): the batch's partial must be the reference one, ties at the cutoff included."""
+    import random
+
+    from auditor.logs import reader
+
+    rng = random.Random(11)
+    paths = []
+    for k in range(12):
+        base = T0 + timedelta(seconds=k // 4)  # files overlapping in time, as files of several trails do
+        evs = [  # what the fast path reads (as in the grouping test above)
+            e
+            for e in _mixed_events()
+            if e.get("userIdentity") is not None
+            and e["eventTime"] >= "2026"
+            and not isinstance(e.get("readOnly"), dict)
+            and isinstance(e.get("recipientAccountId"), str)
+        ]
+        for e in evs:  # the same few instants in every file: ties on eventTime across files
+            e["eventTime"] = (base + timedelta(seconds=rng.randrange(3))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            e["eventID"] = f"{rng.getrandbits(32):08x}"
+        name = f"{ACCOUNT}_CloudTrail_us-east-1_{base:%Y%m%dT%H%MZ}_{k:03d}.json.gz"
+        paths.append(str(write_records(tmp_path / name, evs)))
+    if order == "shuffled":
+        rng.shuffle(paths)
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    fast_cfg = reader.WorkerConfig(params)
+    ref_cfg = reader.WorkerConfig(params, fast=False)
+    fast = reader.run_batch([(reader.process_path, (p, fast_cfg)) for p in paths])
+    ref = reader.run_batch([(reader.process_path, (p, ref_cfg)) for p in paths])
+    assert fast == ref
+    assert fast.writes and fast.rules and fast.denied_samples and fast.login_samples
+    assert all(b.total > len(b.events) for b in fast.writes.values()), "the samples must have been capped"
+    assert (
+        reader.read_fast(
+            paths[0], gzip.decompress(Path(paths[0]).read_bytes()), params, Matcher(), build_plan(Matcher(), ())
+        )
+        is not None
+    )
