@@ -453,19 +453,7 @@ def process_events(
                 wb.keep(sample(ev, path))
         err = ev.get("errorCode")
         if err:
-            ek = ("error", acct, region, as_text(err) or "")
-            h = hourly.get(ek)
-            if h is None:
-                h = hourly[ek] = {}
-            h[hour] = h.get(hour, 0) + 1
-            if matches(matcher.denied, ev):
-                principal = _principal(ev)
-                dk = (acct, principal)
-                dh = part.denied.setdefault(dk, {})
-                dh[hour] = dh.get(hour, 0) + 1
-                db = bucket_for(part.denied_samples, dk, prior_denied, PRINCIPAL_SAMPLES)
-                if db.wants(t):
-                    db.keep(sample(ev, path), PRINCIPAL_SAMPLES)
+            count_error(part, ev, err, (acct, region), t, path, matcher.denied, prior_denied)
         if name == "ConsoleLogin" and _login_failed(ev):
             minute = t[:16]
             login: dict[str, Any] | None = None  # one sample for both keys, built if either keeps it
@@ -512,6 +500,38 @@ def process_events(
 
     part.events_outside_window += outside
     part.events_read += read
+
+
+def count_error(
+    part: Partial,
+    ev: dict[str, Any],
+    err: Any,
+    scope: tuple[str, str],
+    t: str,
+    path: str,
+    denied: Pattern,
+    prior_denied: dict[tuple[str, str], Bucket] | None,
+) -> None:
+    """One event's error (``err``, its errorCode): the hourly count per error code and, when
+    access was denied (``denied``: CIS 4.1's pattern), the principal's denied count and sample.
+
+    ``ev`` holds at least every field the pattern, the principal and the sample read
+    (the fast path passes such a view of an error record, :mod:`auditor.logs.fastpath`).
+    """
+    acct, region = scope
+    hour = t[:13]
+    ek = ("error", acct, region, as_text(err) or "")
+    h = part.hourly.get(ek)
+    if h is None:
+        h = part.hourly[ek] = {}
+    h[hour] = h.get(hour, 0) + 1
+    if matches(denied, ev):
+        dk = (acct, _principal(ev))
+        dh = part.denied.setdefault(dk, {})
+        dh[hour] = dh.get(hour, 0) + 1
+        db = bucket_for(part.denied_samples, dk, prior_denied, PRINCIPAL_SAMPLES)
+        if db.wants(t):
+            db.keep(sample(ev, path), PRINCIPAL_SAMPLES)
 
 
 def _principal(ev: dict[str, Any]) -> str:

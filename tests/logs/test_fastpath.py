@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditor.logs import LogWindow, fastpath, read_local, sigma
+from auditor.logs import LogWindow, fastpath, prefilter, read_local, sigma
 from auditor.logs.aggregate import Matcher, Params
 from auditor.logs.fastpath import build_plan, necessary, read_fast, relax
 from tests.logs.factory import ACCOUNT, FIXTURES, WIDE, event, write_records
@@ -355,3 +355,46 @@ def test_a_batch_of_files_gives_the_reference_partial_when_earlier_files_filled_
         )
         is not None
     )
+
+
+def test_error_records_judged_on_their_sample_fields_give_the_reference_document(tmp_path: Path) -> None:
+    """String errorCodes in groups no rule needs whole are judged on the record's sample fields
+    (Plan.slim_errors): absent, null and odd values of the fields the access-denied pattern and
+    the principal read must count as in the reference."""
+    assert build_plan(Matcher(), ()).slim_errors
+    sample_fields = {p[0] for p in prefilter.SAMPLE_TOP} | {"userIdentity"}
+    assert set(fastpath.SampleRecord.__struct_fields__) == sample_fields
+    evs: list[dict[str, Any]] = []
+    for i, code in enumerate(("AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException", "NoSuchKey")):
+        when = T0 + timedelta(seconds=i)
+        evs.append(event("DescribeVolumes", when, read_only=True, errorCode=code))
+        evs.append(event("RunInstances", when, errorCode=code, sourceIPAddress="delivery.logs.amazonaws.com"))
+        evs.append(event("HeadBucket", when, read_only=True, source="s3.amazonaws.com", errorCode=code))
+        evs.append(event("CreateVpc", when, errorCode=code, sourceIPAddress=None))  # a rule on the slim record
+        evs.append(event("CreateTags", when, errorCode=code, sourceIPAddress={"nested": [1]}))
+        gone = event("CreateTags", when, errorCode=code)
+        del gone["sourceIPAddress"], gone["userIdentity"]["arn"]
+        evs.append(gone)
+        nameless = event("GetObject", when, read_only=None, source="s3.amazonaws.com", errorCode=code)
+        nameless["userIdentity"] = {"type": "AWSService"}
+        evs.append(nameless)
+        evs.append(event("PutBucketPolicy", when, source="s3.amazonaws.com", errorCode=code))  # parsed in full
+        evs.append(event("CreateTags", when, errorCode=5))  # not a string: parsed in full
+    for i in range(60):  # past the principal's sample cap
+        evs.append(event("DescribeVolumes", T0 + timedelta(seconds=i), read_only=True, errorCode="AccessDenied"))
+    for i, e in enumerate(evs):  # distinct, as CloudTrail's are: samples are ordered by (eventTime, eventID)
+        e["eventID"] = f"id-{i:04d}"
+    name = f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz"
+    write_records(tmp_path / "a" / name, evs)
+    write_records(tmp_path / "b" / name.replace("abc", "def"), list(reversed(evs)))
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+    assert fast["access_denied"] and fast["rules"]
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    body = json.dumps({"Records": evs}).encode()
+    assert read_fast(name, body, params, Matcher(), build_plan(Matcher(), ())) is not None
+    narrow = Params(since="2026-11-02T08:00:02Z", until="2100-01-01T00:00:00Z")  # the record-by-record grouping
+    part = read_fast(name, body, narrow, Matcher(), build_plan(Matcher(), ()))
+    assert part is not None and part.events_outside_window > 0
+    fast, ref = _both(tmp_path, LogWindow(T0 + timedelta(seconds=2), T0 + timedelta(days=1)))
+    assert fast == ref
