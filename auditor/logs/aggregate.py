@@ -165,9 +165,13 @@ class Bucket:
             if not evs:
                 return
         self.events.extend(evs)
+        if len(self.events) < limit:
+            # nothing to drop yet: sorting can wait until the bucket fills or is read, as
+            # keep_earliest's sort is stable (sorting a sorted prefix first changes nothing)
+            self.cutoff = None
+            return
         keep_earliest(self.events, limit)
-        full = len(self.events) >= limit
-        self.cutoff = str(self.events[-1].get("eventTime") or "") if full else None
+        self.cutoff = str(self.events[-1].get("eventTime") or "")
 
 
 def bucket_for(into: dict[Any, Bucket], key: Any, prior: dict[Any, Bucket] | None, limit: int = SAMPLES) -> Bucket:

@@ -398,3 +398,25 @@ def test_error_records_judged_on_their_sample_fields_give_the_reference_document
     assert part is not None and part.events_outside_window > 0
     fast, ref = _both(tmp_path, LogWindow(T0 + timedelta(seconds=2), T0 + timedelta(days=1)))
     assert fast == ref
+
+
+def test_merged_buckets_keep_the_earliest_samples_in_the_order_of_one_stable_sort() -> None:
+    """Bucket.merge sorts only once a bucket fills: what a reader gets (keep_earliest) must be the
+    stable sort of every sample in merge order, ties on (eventTime, eventID) included."""
+    import random
+
+    from auditor.logs.aggregate import Bucket, keep_earliest
+
+    rng = random.Random(3)
+    for limit in (3, 10, 50):
+        samples = [
+            {"eventTime": f"2026-11-02T08:00:0{rng.randrange(4)}Z", "eventID": f"{rng.randrange(3)}", "n": i}
+            for i in range(200)
+        ]
+        merged = Bucket()
+        k = 0
+        while k < len(samples):
+            step = rng.randrange(1, 8)
+            merged.merge(Bucket(total=step, events=list(samples[k : k + step])), limit)
+            k += step
+        assert keep_earliest(merged.events, limit) == keep_earliest(list(samples), limit)
