@@ -165,9 +165,28 @@ class Bucket:
             if not evs:
                 return
         self.events.extend(evs)
+        if len(self.events) < limit:
+            # nothing to drop yet: sorting can wait until the bucket fills or is read, as
+            # keep_earliest's sort is stable (sorting a sorted prefix first changes nothing)
+            self.cutoff = None
+            return
         keep_earliest(self.events, limit)
-        full = len(self.events) >= limit
-        self.cutoff = str(self.events[-1].get("eventTime") or "") if full else None
+        self.cutoff = str(self.events[-1].get("eventTime") or "")
+
+
+def bucket_for(into: dict[Any, Bucket], key: Any, prior: dict[Any, Bucket] | None, limit: int = SAMPLES) -> Bucket:
+    """``into[key]``, created when missing; a new one starts at the cutoff of ``prior[key]`` when full.
+
+    ``prior`` holds the buckets this partial will be merged into: where one
+    already keeps its ``limit`` earliest samples, :meth:`Bucket.merge` drops
+    every later one, so the new bucket counts them without building their samples.
+    """
+    b = into.get(key)
+    if b is None:
+        done = prior.get(key) if prior is not None else None
+        cut = done.cutoff if done is not None and len(done.events) >= limit else None
+        b = into[key] = Bucket(cutoff=cut)
+    return b
 
 
 @dataclass
@@ -361,11 +380,14 @@ def process_events(
     params: Params,
     matcher: Matcher,
     fname: FileName | None = None,
+    prior: Partial | None = None,
 ) -> None:
     """Fold one file's events into ``part`` (the reference pass over fully parsed events).
 
     ``fname`` is the already parsed file name, for callers that fold a file's
-    events one at a time (:mod:`auditor.logs.fastpath`).
+    events one at a time (:mod:`auditor.logs.fastpath`). ``prior`` is the
+    partial ``part`` will be merged into, if known: no sample is built that it
+    would drop (:func:`bucket_for`).
     """
     fn = fname if fname is not None else parse_file_name(path)
     if fn.account_id and fn.region and fn.stamp:
@@ -379,6 +401,11 @@ def process_events(
     by_field = matcher.by_field
     use_sigma = bool(matcher.sigma_by_name or matcher.sigma_any)
     fa, fr = fn.account_id, fn.region
+    prior_writes, prior_rules, prior_denied, prior_logins = (
+        (None, None, None, None)
+        if prior is None
+        else (prior.writes, prior.rules, prior.denied_samples, prior.login_samples)
+    )
     outside = read = 0
     # per-scope caches: most files hold one account and region
     last_ak: tuple[str, str] | None = None
@@ -425,25 +452,15 @@ def process_events(
             h[hour] = h.get(hour, 0) + 1
             wb = writes.get(ak)
             if wb is None:
-                wb = writes[ak] = Bucket()
+                wb = bucket_for(writes, ak, prior_writes)
             if wb.wants(t):
                 wb.keep(sample(ev, path))
         err = ev.get("errorCode")
         if err:
-            ek = ("error", acct, region, as_text(err) or "")
-            h = hourly.get(ek)
-            if h is None:
-                h = hourly[ek] = {}
-            h[hour] = h.get(hour, 0) + 1
-            if matches(matcher.denied, ev):
-                principal = _principal(ev)
-                dk = (acct, principal)
-                dh = part.denied.setdefault(dk, {})
-                dh[hour] = dh.get(hour, 0) + 1
-                part.denied_samples.setdefault(dk, Bucket()).add(sample(ev, path), PRINCIPAL_SAMPLES)
+            count_error(part, ev, err, (acct, region), t, path, matcher.denied, prior_denied)
         if name == "ConsoleLogin" and _login_failed(ev):
             minute = t[:16]
-            s = sample(ev, path)
+            login: dict[str, Any] | None = None  # one sample for both keys, built if either keeps it
             for key_type, key in (
                 ("user", _login_user(ev)),
                 ("ip", str(as_text(ev.get("sourceIPAddress")))),
@@ -451,7 +468,10 @@ def process_events(
                 lk = (acct, key_type, key)
                 lm = part.login_failures.setdefault(lk, {})
                 lm[minute] = lm.get(minute, 0) + 1
-                part.login_samples.setdefault(lk, Bucket()).add(s, PRINCIPAL_SAMPLES)
+                lb = bucket_for(part.login_samples, lk, prior_logins, PRINCIPAL_SAMPLES)
+                if lb.wants(t):
+                    login = login or sample(ev, path)
+                    lb.keep(login, PRINCIPAL_SAMPLES)
         cands = by_name.get(name)
         for fpath, values, fc in by_field:
             if get_path(ev, fpath) in values:
@@ -466,7 +486,7 @@ def process_events(
             rk = (c.rule.id, acct, region, res)
             b = part.rules.get(rk)
             if b is None:
-                b = part.rules[rk] = Bucket()
+                b = bucket_for(part.rules, rk, prior_rules)
             if b.wants(t):
                 b.keep(sample(ev, path, res or None))
         if use_sigma:
@@ -484,6 +504,38 @@ def process_events(
 
     part.events_outside_window += outside
     part.events_read += read
+
+
+def count_error(
+    part: Partial,
+    ev: dict[str, Any],
+    err: Any,
+    scope: tuple[str, str],
+    t: str,
+    path: str,
+    denied: Pattern,
+    prior_denied: dict[tuple[str, str], Bucket] | None,
+) -> None:
+    """One event's error (``err``, its errorCode): the hourly count per error code and, when
+    access was denied (``denied``: CIS 4.1's pattern), the principal's denied count and sample.
+
+    ``ev`` holds at least every field the pattern, the principal and the sample read
+    (the fast path passes such a view of an error record, :mod:`auditor.logs.fastpath`).
+    """
+    acct, region = scope
+    hour = t[:13]
+    ek = ("error", acct, region, as_text(err) or "")
+    h = part.hourly.get(ek)
+    if h is None:
+        h = part.hourly[ek] = {}
+    h[hour] = h.get(hour, 0) + 1
+    if matches(denied, ev):
+        dk = (acct, _principal(ev))
+        dh = part.denied.setdefault(dk, {})
+        dh[hour] = dh.get(hour, 0) + 1
+        db = bucket_for(part.denied_samples, dk, prior_denied, PRINCIPAL_SAMPLES)
+        if db.wants(t):
+            db.keep(sample(ev, path), PRINCIPAL_SAMPLES)
 
 
 def _principal(ev: dict[str, Any]) -> str:

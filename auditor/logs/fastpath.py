@@ -32,7 +32,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain, count, groupby
+from itertools import chain, compress, count, groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -46,6 +46,8 @@ from auditor.logs.aggregate import (
     Matcher,
     Params,
     Partial,
+    bucket_for,
+    count_error,
     process_events,
     sample_of,
 )
@@ -216,6 +218,52 @@ def _fill_samples(part: Partial, raws: list[msgspec.Raw], path: str) -> None:
                     evs[j] = _sample_of(_SAMPLE.decode(raws[at]), path)
 
 
+#: Error records of one group: (account, region, their indices in the file).
+_Errors = tuple[str, str, list[int]]
+
+
+def _slim_error(err: Any, plan: Plan) -> bool:
+    """Whether an error record (``err``: its truthy errorCode) is judged without the full parse.
+
+    Only a string errorCode, and only when the plan allows it (:attr:`Plan.slim_errors`).
+    """
+    return plan.slim_errors and type(err) is str
+
+
+def _error_view(s: SampleRecord) -> dict[str, Any]:
+    """A decoded sample record as the event :func:`~auditor.logs.aggregate.count_error` reads."""
+    ident = s.userIdentity
+    return {
+        "userIdentity": None
+        if ident is None
+        else {"type": ident.type, "principalId": ident.principalId, "arn": ident.arn},
+        "eventTime": s.eventTime,
+        "eventSource": s.eventSource,
+        "eventName": s.eventName,
+        "awsRegion": s.awsRegion,
+        "sourceIPAddress": s.sourceIPAddress,
+        "userAgent": s.userAgent,
+        "errorCode": s.errorCode,
+        "eventID": s.eventID,
+    }
+
+
+def _count_errors(
+    part: Partial, raws: list[msgspec.Raw], errors: list[_Errors], path: str, matcher: Matcher, prior: Partial | None
+) -> None:
+    """The error and access-denied counts of the error records not parsed in full.
+
+    Each is decoded into its sample fields only and judged by the reference's
+    :func:`~auditor.logs.aggregate.count_error`; its counts and samples in its
+    group's buckets were taken with the group's.
+    """
+    prior_denied = None if prior is None else prior.denied_samples
+    for acct, region, at in errors:
+        for i in at:
+            ev = _error_view(_SAMPLE.decode(raws[i]))
+            count_error(part, ev, ev["errorCode"], (acct, region), ev["eventTime"], path, matcher.denied, prior_denied)
+
+
 class _Decline(Exception):
     """The fast path cannot vouch for this file: the reference path reads it."""
 
@@ -271,7 +319,14 @@ def _group(k: _GroupKey, plan: Plan) -> _Group:
     return _Group(False, (acct, region, name if write else None), tuple(sinks))
 
 
-def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Matcher, plan: Plan) -> Partial | None:
+def read_fast(
+    path: str,
+    data: bytes | bytearray,
+    params: Params,
+    matcher: Matcher,
+    plan: Plan,
+    prior: Partial | None = None,
+) -> Partial | None:
     """One file's partial aggregates from its JSON bytes, or None: use the reference path.
 
     Records are grouped by the slim fields the decisions read (:class:`_Group`):
@@ -280,6 +335,11 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
     keeps them) after the pass. The grouping runs in C loops over the whole
     file (:func:`_by_columns`) when every record lies in the window, else record by
     record (:func:`_by_records`). The returned partial is trimmed (:meth:`Partial.trim`).
+
+    ``prior`` is the partial this one will be merged into (the worker's batch so far):
+    a bucket of it already holding its earliest samples keeps none later than its
+    cutoff (:meth:`Bucket.merge`), so no sample is built for those here
+    (:func:`~auditor.logs.aggregate.bucket_for`).
     """
     if plan.all_full:
         return None
@@ -296,16 +356,18 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
     times: list[str] = list(map(_TIME, recs))
     lo, hi = (min(times), max(times)) if times else ("", "")
     groups: list[_Group] = []
+    errors: list[_Errors] = []
     outside = 0
     try:
         full_at = None
         if not residual and params.since <= lo and hi < params.until:
             if not _valid_times(times):
                 return None  # a malformed record: the reference path reports it
-            full_at = _by_columns(recs, plan, groups)
+            full_at = _by_columns(recs, plan, groups, errors)
         if full_at is None:
             groups.clear()
-            got = _by_records(recs, params, plan, groups)
+            errors.clear()
+            got = _by_records(recs, params, plan, groups, errors)
             if got is None:
                 return None
             full_at, outside = got
@@ -316,21 +378,22 @@ def read_fast(path: str, data: bytes | bytearray, params: Params, matcher: Match
     if fn.account_id and fn.region and fn.stamp:
         part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
     one_hour = lo[:13] if lo[:13] == hi[:13] else None
-    pending = _count_and_sample(part, recs, times, groups, one_hour)
+    pending = _count_and_sample(part, recs, times, groups, one_hour, prior)
     part.events_outside_window += outside
-    if full_at or pending:
+    if full_at or pending or errors:
         try:
             raws = _RAW.decode(data).Records
+            if len(raws) != len(recs):
+                return None
+            _count_errors(part, raws, errors, path, matcher, prior)
         except (msgspec.DecodeError, RecursionError):
-            return None
-        if len(raws) != len(recs):
             return None
         if full_at:
             try:
                 evs = [orjson.loads(memoryview(raws[i])) for i in full_at]
             except orjson.JSONDecodeError:
                 return None
-            process_events(part, path, evs, params, matcher, fn)
+            process_events(part, path, evs, params, matcher, fn, prior)
         part.trim()
         if pending:
             _fill_samples(part, raws, path)
@@ -366,14 +429,17 @@ def _valid_times(times: list[str]) -> bool:
 _EVENT_TIMES = re.compile(f"(?:{EVENT_TIME.pattern})*")
 
 
-def _by_columns(recs: Sequence[SlimRecord], plan: Plan, groups: list[_Group]) -> list[int] | None:
+def _by_columns(
+    recs: Sequence[SlimRecord], plan: Plan, groups: list[_Group], errors: list[_Errors] | None = None
+) -> list[int] | None:
     """Group every record with C loops only; the indices of the records to parse in full (file order).
 
     Each distinct key gets the index of its first record as its id
     (``dict.setdefault`` over the keys), the ids sorted stably bring each
     group's members together in file order, and Python runs once per group.
     None when a key cannot be built (a null userIdentity, an unhashable
-    errorCode): :func:`_by_records` judges such a file.
+    errorCode): :func:`_by_records` judges such a file. The error records of
+    groups judged here go to ``errors`` as well (:func:`_slim_error`).
     """
     first: dict[tuple[Any, ...], int] = {}
     try:
@@ -383,25 +449,29 @@ def _by_columns(recs: Sequence[SlimRecord], plan: Plan, groups: list[_Group]) ->
     full: list[int] = []
     order = sorted(range(len(gids)), key=gids.__getitem__)
     verdicts = {gid: _group(k[:7], plan) for k, gid in first.items()}
-    is_error = {gid for k, gid in first.items() if k[7]}
+    slim = errors is not None
+    is_error = {gid: slim and _slim_error(k[7], plan) for k, gid in first.items() if k[7]}
     for gid, members in groupby(order, gids.__getitem__):
         g = verdicts[gid]
-        # errors feed the access-denied and error counts, which read the whole event
-        if g.full or gid in is_error:
+        slim_error = is_error.get(gid)
+        if g.full or slim_error is False:
             full.extend(members)
         else:
             g.at = list(members)
             groups.append(g)
+            if slim_error and errors is not None:
+                errors.append((g.count[0], g.count[1], g.at))
     full.sort()
     return full
 
 
 def _by_records(
-    recs: Sequence[SlimRecord], params: Params, plan: Plan, out: list[_Group]
+    recs: Sequence[SlimRecord], params: Params, plan: Plan, out: list[_Group], errors: list[_Errors]
 ) -> tuple[list[int], int] | None:
     """Group the records one by one (window edges, residual Sigma conditions); None: a malformed record.
 
-    The records to parse in full (file order) and the number outside the window.
+    The records to parse in full (file order) and the number outside the window;
+    the error records judged on their sample fields go to ``errors`` (:func:`_slim_error`).
     """
     since, until = params.since, params.until
     groups: dict[_GroupKey, _Group] = {}
@@ -432,8 +502,8 @@ def _by_records(
         g = groups.get(k)
         if g is None:
             g = groups[k] = _group(k, plan)
-        # errors feed the access-denied and error counts, which read the whole event
-        if g.full or r.errorCode:
+        err = r.errorCode
+        if g.full or (err and not _slim_error(err, plan)):
             full_at.append(i)
             continue
         if residual:
@@ -442,21 +512,29 @@ def _by_records(
             if any(evaluate(node, view) for node in residual):
                 full_at.append(i)
                 continue
+        if err:
+            errors.append((g.count[0], g.count[1], [i]))
         g.at.append(i)
     out.extend(groups.values())
     return full_at, outside
 
 
 def _count_and_sample(
-    part: Partial, recs: Sequence[SlimRecord], times: list[str], groups: Iterable[_Group], one_hour: str | None
+    part: Partial,
+    recs: Sequence[SlimRecord],
+    times: list[str],
+    groups: Iterable[_Group],
+    one_hour: str | None,
+    prior: Partial | None = None,
 ) -> bool:
     """Fold the groups' members into the partial, as the reference does record by record.
 
     Per (scope, hour, write API) counts feed the days, event hours and hourly
     write counts (``one_hour``: the hour of every record of the file, when they share one);
     each bucket a group feeds gets its count and a placeholder for
-    each of its earliest members (filled by :func:`_fill_samples`). Whether
-    any placeholder was kept.
+    each of its earliest members (filled by :func:`_fill_samples`), none later
+    than the bucket's cutoff (from ``prior``: :func:`~auditor.logs.aggregate.bucket_for`).
+    Whether any placeholder was kept.
     """
     counts: Counter[tuple[tuple[str, str, str | None], str]] = Counter()
     fed: dict[_Sink, list[list[int]]] = {}
@@ -500,15 +578,18 @@ def _count_and_sample(
         r = recs[i]
         return (r.eventTime, str(r.eventID or ""))
 
+    kept = False
     for (is_write, key), lists in fed.items():
         at = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))  # file order
         into: dict[Any, Bucket] = part.writes if is_write else part.rules
-        b = into.get(key)
-        if b is None:
-            b = into[key] = Bucket()
+        b = bucket_for(into, key, None if prior is None else prior.writes if is_write else prior.rules)
         b.total += len(at)
+        cut = b.cutoff
+        if cut is not None:  # only samples up to the cutoff can still enter the earliest
+            at = list(compress(at, map(cut.__ge__, map(times.__getitem__, at))))
         if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to (stable on ties)
             at = heapq.nsmallest(SAMPLES, at, key=order)
             b.cutoff = recs[at[-1]].eventTime
         b.events.extend(_placeholder(recs[i], i) for i in at)
-    return bool(fed)
+        kept = kept or bool(at)
+    return kept

@@ -44,6 +44,11 @@ class Plan:
     #: eventNames whose rules read nothing but eventName and eventSource (both always
     #: present strings on a slim record): judged on the slim record, (rule id, pattern).
     slim_rules: dict[str, tuple[tuple[str, filterpattern.Pattern | None], ...]] = field(default_factory=dict)
+    #: Whether an error record (a string errorCode) needs no full parse: the access-denied
+    #: pattern reads only fields of the record's sample (:data:`SAMPLE_TOP`), and none by
+    #: its absence, so the error is judged on them (a record that needs the full parse for
+    #: another reason still gets it).
+    slim_errors: bool = False
 
 
 def necessary(node: sigma_mod.Node) -> frozenset[tuple[tuple[str, ...], str]] | None:
@@ -174,6 +179,8 @@ def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec])
             continue
         for fpath, value in cond:
             lower[fpath].add(value)
+    denied = _comparisons(matcher.denied.root)
+    slim_errors = all(c.path in SAMPLE_TOP and c.op not in _ABSENCE_OPS for c in denied)
     return Plan(
         all_full,
         frozenset(names),
@@ -183,6 +190,7 @@ def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec])
         frozenset(lower[_TYPE]),
         tuple(residual),
         slim_rules,
+        slim_errors,
     )
 
 
@@ -190,12 +198,21 @@ def build_plan(matcher: Matcher, sigma_rules: Iterable[sigma_mod.SigmaRuleSpec])
 _ALWAYS_STRINGS = frozenset({("eventName",), ("eventSource",)})
 
 
+#: Top-level fields of a record's sample (:class:`auditor.logs.fastpath.SampleRecord`, held
+#: to this by a test), as pattern paths: the slim fields but the three no sample shows.
+SAMPLE_TOP = frozenset((f,) for f in SLIM_TOP - {"recipientAccountId", "readOnly", "eventType"})
+#: Pattern operators that tell an absent field from a null one (a decoded sample cannot).
+_ABSENCE_OPS = frozenset({"EXISTS", "NOT EXISTS", "IS NULL"})
+
+
 def _pattern_paths(expr: filterpattern.Expr) -> set[tuple[filterpattern.Segment, ...]]:
+    return {c.path for c in _comparisons(expr)}
+
+
+def _comparisons(expr: filterpattern.Expr) -> list[filterpattern.Comparison]:
+    """Every comparison in a filter pattern's expression."""
     if isinstance(expr, filterpattern.Comparison):
-        return {expr.path}
+        return [expr]
     if isinstance(expr, filterpattern.Not):
-        return _pattern_paths(expr.item)
-    out: set[tuple[filterpattern.Segment, ...]] = set()
-    for item in expr.items:
-        out |= _pattern_paths(item)
-    return out
+        return _comparisons(expr.item)
+    return [c for item in expr.items for c in _comparisons(item)]

@@ -110,7 +110,8 @@ def process_bytes(name: str, raw: bytes, cfg: WorkerConfig | None = None) -> Par
             problems = [text]
         else:
             if cfg.fast:
-                fast = read_fast(name, text, cfg.params, matcher, plan)
+                prior = _STATE.get("batch")
+                fast = read_fast(name, text, cfg.params, matcher, plan, prior if isinstance(prior, Partial) else None)
                 if fast is not None:
                     return fast.trim()
             events, problems = decode_text(name, text)
@@ -255,10 +256,19 @@ def batch_size(tasks: int, workers: int) -> int:
 
 
 def run_batch(items: Sequence[_Task]) -> Partial:
-    """Several tasks in one worker call: their partials merged here, one (trimmed) result sent back."""
+    """Several tasks in one worker call: their partials merged here, one (trimmed) result sent back.
+
+    The batch's partial so far is known to the fast path while it reads each
+    file (``_STATE["batch"]``): where it already holds a bucket's earliest
+    samples, later ones are not even built (the files of a scope come in time order).
+    """
     merged = Partial()
-    for fn, args in items:
-        merged.merge(fn(*args))
+    _STATE["batch"] = merged
+    try:
+        for fn, args in items:
+            merged.merge(fn(*args))
+    finally:
+        del _STATE["batch"]
     return merged.trim()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditor.logs import LogWindow, fastpath, read_local, sigma
+from auditor.logs import LogWindow, fastpath, prefilter, read_local, sigma
 from auditor.logs.aggregate import Matcher, Params
 from auditor.logs.fastpath import build_plan, necessary, read_fast, relax
 from tests.logs.factory import ACCOUNT, FIXTURES, WIDE, event, write_records
@@ -310,3 +310,113 @@ def test_rules_on_event_name_and_source_alone_are_judged_on_the_slim_record(tmp_
     assert fast == ref
     totals = {r["rule_id"]: r["total"] for r in fast["rules"]}
     assert totals == {"trail-tampering": 2, "cis-4.14": 1, "cis-4.10": 1}
+
+
+@pytest.mark.parametrize("order", ["in time order", "shuffled"])
+def test_a_batch_of_files_gives_the_reference_partial_when_earlier_files_filled_the_samples(
+    tmp_path: Path, order: str
+) -> None:
+    """A worker's batch tells the fast path which buckets already hold their earliest samples
+    (reader.run_batch): the batch's partial must be the reference one, ties at the cutoff included."""
+    import random
+
+    from auditor.logs import reader
+
+    rng = random.Random(11)
+    paths = []
+    for k in range(12):
+        base = T0 + timedelta(seconds=k // 4)  # files overlapping in time, as files of several trails do
+        evs = [  # what the fast path reads (as in the grouping test above)
+            e
+            for e in _mixed_events()
+            if e.get("userIdentity") is not None
+            and e["eventTime"] >= "2026"
+            and not isinstance(e.get("readOnly"), dict)
+            and isinstance(e.get("recipientAccountId"), str)
+        ]
+        for e in evs:  # the same few instants in every file: ties on eventTime across files
+            e["eventTime"] = (base + timedelta(seconds=rng.randrange(3))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            e["eventID"] = f"{rng.getrandbits(32):08x}"
+        name = f"{ACCOUNT}_CloudTrail_us-east-1_{base:%Y%m%dT%H%MZ}_{k:03d}.json.gz"
+        paths.append(str(write_records(tmp_path / name, evs)))
+    if order == "shuffled":
+        rng.shuffle(paths)
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    fast_cfg = reader.WorkerConfig(params)
+    ref_cfg = reader.WorkerConfig(params, fast=False)
+    fast = reader.run_batch([(reader.process_path, (p, fast_cfg)) for p in paths])
+    ref = reader.run_batch([(reader.process_path, (p, ref_cfg)) for p in paths])
+    assert fast == ref
+    assert fast.writes and fast.rules and fast.denied_samples and fast.login_samples
+    assert all(b.total > len(b.events) for b in fast.writes.values()), "the samples must have been capped"
+    assert (
+        reader.read_fast(
+            paths[0], gzip.decompress(Path(paths[0]).read_bytes()), params, Matcher(), build_plan(Matcher(), ())
+        )
+        is not None
+    )
+
+
+def test_error_records_judged_on_their_sample_fields_give_the_reference_document(tmp_path: Path) -> None:
+    """String errorCodes in groups no rule needs whole are judged on the record's sample fields
+    (Plan.slim_errors): absent, null and odd values of the fields the access-denied pattern and
+    the principal read must count as in the reference."""
+    assert build_plan(Matcher(), ()).slim_errors
+    sample_fields = {p[0] for p in prefilter.SAMPLE_TOP} | {"userIdentity"}
+    assert set(fastpath.SampleRecord.__struct_fields__) == sample_fields
+    evs: list[dict[str, Any]] = []
+    for i, code in enumerate(("AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException", "NoSuchKey")):
+        when = T0 + timedelta(seconds=i)
+        evs.append(event("DescribeVolumes", when, read_only=True, errorCode=code))
+        evs.append(event("RunInstances", when, errorCode=code, sourceIPAddress="delivery.logs.amazonaws.com"))
+        evs.append(event("HeadBucket", when, read_only=True, source="s3.amazonaws.com", errorCode=code))
+        evs.append(event("CreateVpc", when, errorCode=code, sourceIPAddress=None))  # a rule on the slim record
+        evs.append(event("CreateTags", when, errorCode=code, sourceIPAddress={"nested": [1]}))
+        gone = event("CreateTags", when, errorCode=code)
+        del gone["sourceIPAddress"], gone["userIdentity"]["arn"]
+        evs.append(gone)
+        nameless = event("GetObject", when, read_only=None, source="s3.amazonaws.com", errorCode=code)
+        nameless["userIdentity"] = {"type": "AWSService"}
+        evs.append(nameless)
+        evs.append(event("PutBucketPolicy", when, source="s3.amazonaws.com", errorCode=code))  # parsed in full
+        evs.append(event("CreateTags", when, errorCode=5))  # not a string: parsed in full
+    for i in range(60):  # past the principal's sample cap
+        evs.append(event("DescribeVolumes", T0 + timedelta(seconds=i), read_only=True, errorCode="AccessDenied"))
+    for i, e in enumerate(evs):  # distinct, as CloudTrail's are: samples are ordered by (eventTime, eventID)
+        e["eventID"] = f"id-{i:04d}"
+    name = f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz"
+    write_records(tmp_path / "a" / name, evs)
+    write_records(tmp_path / "b" / name.replace("abc", "def"), list(reversed(evs)))
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+    assert fast["access_denied"] and fast["rules"]
+    params = Params(since="2000-01-01T00:00:00Z", until="2100-01-01T00:00:00Z")
+    body = json.dumps({"Records": evs}).encode()
+    assert read_fast(name, body, params, Matcher(), build_plan(Matcher(), ())) is not None
+    narrow = Params(since="2026-11-02T08:00:02Z", until="2100-01-01T00:00:00Z")  # the record-by-record grouping
+    part = read_fast(name, body, narrow, Matcher(), build_plan(Matcher(), ()))
+    assert part is not None and part.events_outside_window > 0
+    fast, ref = _both(tmp_path, LogWindow(T0 + timedelta(seconds=2), T0 + timedelta(days=1)))
+    assert fast == ref
+
+
+def test_merged_buckets_keep_the_earliest_samples_in_the_order_of_one_stable_sort() -> None:
+    """Bucket.merge sorts only once a bucket fills: what a reader gets (keep_earliest) must be the
+    stable sort of every sample in merge order, ties on (eventTime, eventID) included."""
+    import random
+
+    from auditor.logs.aggregate import Bucket, keep_earliest
+
+    rng = random.Random(3)
+    for limit in (3, 10, 50):
+        samples = [
+            {"eventTime": f"2026-11-02T08:00:0{rng.randrange(4)}Z", "eventID": f"{rng.randrange(3)}", "n": i}
+            for i in range(200)
+        ]
+        merged = Bucket()
+        k = 0
+        while k < len(samples):
+            step = rng.randrange(1, 8)
+            merged.merge(Bucket(total=step, events=list(samples[k : k + step])), limit)
+            k += step
+        assert keep_earliest(merged.events, limit) == keep_earliest(list(samples), limit)
