@@ -29,12 +29,14 @@ _KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
 
 #: A credential named in XML (``<SessionToken>v``), JSON or a dict repr (``"SecretAccessKey": "v"``,
 #: ``'X-Amz-Security-Token': b'v'``), a query string or a header (``ExternalId=v``, ``Signature=v``).
+#: The ``b`` of a bytes literal is part of the separator only before its quote: a bare value that
+#: starts with ``b`` (``<SecretAccessKey>bX...``) is redacted whole, its first letter included.
 _NAMED = re.compile(
     r"(?P<name>SecretAccessKey|SessionToken|secret_access_key|session_token|"
     r"aws_secret_access_key|aws_session_token|X-Amz-Security-Token|x-amz-security-token|"
     r"X-Amz-Signature|X-Amz-Credential|ExternalId|external_id|Signature|Credential|"
     r"Authorization|authorization)"
-    r"(?P<sep>[\"']?\s*[:=>]\s*b?[\"']?)"
+    r"(?P<sep>[\"']?\s*[:=>]\s*(?:b?[\"'])?)"
     r"(?P<value>[^\s\"'<>&,;]+)"
 )
 
