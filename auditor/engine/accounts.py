@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from auditor.engine.checkapi import Check, CheckContext, CheckMeta, CheckResult, Status
-from auditor.engine.judgement import Judgement
+from auditor.engine.judgement import Judgement, Subject
 from auditor.model.arn import GLOBAL
 from auditor.model.snapshot import AccountSnapshot, CollectionError
 
@@ -30,10 +30,8 @@ class Finding:
 
     def result(self, ctx: CheckContext, account: AccountSnapshot) -> CheckResult:
         """The CheckResult saying this finding, with the check's resource type."""
-        rid = self.resource_id or account.account_id
-        if isinstance(self.verdict, CollectionError):
-            return ctx.error(self.verdict, resource_id=rid, region=self.region, account_id=account.account_id)
-        return self.verdict.result(ctx, account.account_id, self.region, resource_id=rid)
+        subject = Subject(account.account_id, self.region, self.resource_id or account.account_id)
+        return subject.result(ctx, self.verdict)
 
 
 #: An account-level check's question about one account: its findings, per region or global.
