@@ -474,6 +474,8 @@ def matches(pattern: Pattern, event: Mapping[str, Any]) -> bool:
 
 _MISSING = object()
 _Matcher = Callable[[Mapping[str, Any]], bool]
+#: Distinct strings a wildcard comparison remembers its answer for (then it starts afresh).
+GLOB_MEMO = 4096
 
 
 def _compile(expr: Expr) -> Callable[[Mapping[str, Any]], bool]:
@@ -529,6 +531,16 @@ def _compile_alternatives(items: tuple[Expr, ...]) -> tuple[_Matcher, ...]:
 
 
 def _membership(path: tuple[Segment, ...], values: frozenset[str]) -> _Matcher:
+    get = _getter(path)
+    if get is not None:
+
+        def member_of(ev: Mapping[str, Any]) -> bool:
+            v = get(ev)
+            if isinstance(v, str):
+                return v in values
+            return _is_number(v) and _scalar_text(v) in values
+
+        return member_of
     resolve = _resolver(path)
 
     def member(ev: Mapping[str, Any]) -> bool:
@@ -547,20 +559,47 @@ def _scalar_text(v: float) -> str:
     return str(v) if isinstance(v, int) else _number_text(float(v))
 
 
+def _getter(path: tuple[Segment, ...]) -> Callable[[Any], Any] | None:
+    """For a path of key names only: a function giving the one value it selects, or ``_MISSING``.
+
+    Such a path selects at most one value, so a comparison on it needs no list
+    of values (:func:`_resolver`); the log scans evaluate these on every event
+    they judge. None for a path with an index or ``[*]``.
+    """
+    if not all(isinstance(s, str) for s in path):
+        return None
+    keys = tuple(s for s in path if isinstance(s, str))
+    if len(keys) == 1:
+        (key,) = keys
+
+        def top(ev: Any) -> Any:
+            if type(ev) is dict or isinstance(ev, Mapping):
+                return ev.get(key, _MISSING)
+            return _MISSING
+
+        return top
+
+    def nested(ev: Any) -> Any:
+        cur = ev
+        for k in keys:
+            if type(cur) is not dict and not isinstance(cur, Mapping):
+                return _MISSING
+            cur = cur.get(k, _MISSING)
+            if cur is _MISSING:
+                return _MISSING
+        return cur
+
+    return nested
+
+
 def _resolver(path: tuple[Segment, ...]) -> Callable[[Any], list[Any]]:
     """A function returning every value the path selects (empty: absent)."""
-    if all(isinstance(s, str) for s in path):
-        keys = tuple(s for s in path if isinstance(s, str))
+    get = _getter(path)
+    if get is not None:
 
         def simple(ev: Any) -> list[Any]:
-            cur = ev
-            for k in keys:
-                if not isinstance(cur, Mapping):
-                    return []
-                cur = cur.get(k, _MISSING)
-                if cur is _MISSING:
-                    return []
-            return [cur]
+            v = get(ev)
+            return [] if v is _MISSING else [v]
 
         return simple
 
@@ -586,10 +625,28 @@ def _resolver(path: tuple[Segment, ...]) -> Callable[[Any], list[Any]]:
 
 
 def _string_matcher(value: Value) -> Callable[[str], bool]:
+    """Whether a string equals the value, wildcards and all.
+
+    A wildcard's answer for a string is remembered (up to :data:`GLOB_MEMO`
+    strings): the log scans ask it about the same few error codes and names
+    again and again, and a glob costs far more than a lookup.
+    """
     if not value.has_wildcard:
-        target = value.text
-        return lambda s: s == target
-    return compile_glob(value.text, question_mark=False).matches
+        return value.text.__eq__
+    glob = compile_glob(value.text, question_mark=False).matches
+    memo: dict[str, bool] = {}
+
+    def wildcard(s: str) -> bool:
+        if type(s) is not str:  # a subclass may hash or compare otherwise: no memo
+            return glob(s)
+        got = memo.get(s)
+        if got is None:
+            if len(memo) >= GLOB_MEMO:
+                memo.clear()
+            got = memo[s] = glob(s)
+        return got
+
+    return wildcard
 
 
 def _is_number(v: Any) -> bool:
@@ -597,6 +654,7 @@ def _is_number(v: Any) -> bool:
 
 
 def _equals_fn(value: Value) -> Callable[[Any], bool]:
+    """Whether one selected value equals the comparison's value (False for ``_MISSING``)."""
     if value.kind == "number":
         num = value.number
 
@@ -608,15 +666,18 @@ def _equals_fn(value: Value) -> Callable[[Any], bool]:
 
     def eq_str(v: Any) -> bool:
         if isinstance(v, str):
-            return smatch(v)
+            return bool(smatch(v))
         if _is_number(v):
-            return smatch(_scalar_text(v))
+            return bool(smatch(_scalar_text(v)))
         return False
 
     return eq_str
 
 
 def _compile_comparison(cmp: Comparison) -> Callable[[Mapping[str, Any]], bool]:
+    get = _getter(cmp.path)
+    if get is not None:
+        return _compile_single(cmp, get)
     resolve = _resolver(cmp.path)
     op = cmp.op
     if op == "EXISTS":
@@ -635,15 +696,48 @@ def _compile_comparison(cmp: Comparison) -> Callable[[Mapping[str, Any]], bool]:
         if op == "=":
             return lambda ev: any(eq(v) for v in resolve(ev))
         return lambda ev: not any(eq(v) for v in resolve(ev))
+    test = _order_test(cmp)
+    return lambda ev: any(_is_number(v) and test(v) for v in resolve(ev))
+
+
+def _compile_single(cmp: Comparison, get: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], bool]:
+    """:func:`_compile_comparison` for a path selecting at most one value (:func:`_getter`): the same answers."""
+    op = cmp.op
+    if op == "EXISTS":
+        return lambda ev: get(ev) is not _MISSING
+    if op == "NOT EXISTS":
+        return lambda ev: get(ev) is _MISSING
+    if op == "IS NULL":
+        return lambda ev: get(ev) is None
+    if op == "IS TRUE":
+        return lambda ev: get(ev) is True
+    if op == "IS FALSE":
+        return lambda ev: get(ev) is False
+    assert cmp.value is not None
+    if op in ("=", "!="):
+        eq = _equals_fn(cmp.value)  # False for _MISSING, as for any value that is no string or number
+        if op == "=":
+            return lambda ev: eq(get(ev))
+        return lambda ev: not eq(get(ev))
+    test = _order_test(cmp)
+
+    def ordered(ev: Mapping[str, Any]) -> bool:
+        v = get(ev)
+        return _is_number(v) and test(v)
+
+    return ordered
+
+
+def _order_test(cmp: Comparison) -> Callable[[float], bool]:
+    assert cmp.value is not None
     num = cmp.value.number
     assert num is not None
-    test: Callable[[float], bool] = {
+    return {
         "<": lambda x: x < num,
         ">": lambda x: x > num,
         "<=": lambda x: x <= num,
         ">=": lambda x: x >= num,
-    }[op]
-    return lambda ev: any(_is_number(v) and test(v) for v in resolve(ev))
+    }[cmp.op]
 
 
 # --------------------------------------------------------------------------- semantic comparison
