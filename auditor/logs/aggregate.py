@@ -117,12 +117,32 @@ def sample_of(
     return out
 
 
-def _sample_key(s: dict[str, Any]) -> tuple[str, str]:
-    return (str(s.get("eventTime") or ""), str(s.get("eventID") or ""))
+def _sample_key(s: dict[str, Any]) -> tuple[str, ...]:
+    """The order of samples: by time and event id, then by file and the rest of the sample.
+
+    A total order on the sample's content, so which samples are kept and in
+    what order never depends on the order partials were merged in (workers
+    finish in any order): CloudTrail delivers some events twice, in two files,
+    with the same time and id.
+    """
+    get = s.get
+    return (
+        str(get("eventTime") or ""),
+        str(get("eventID") or ""),
+        str(get("file") or ""),
+        str(get("eventName") or ""),
+        str(get("eventSource") or ""),
+        str(get("principal") or ""),
+        str(get("sourceIPAddress") or ""),
+        str(get("userAgent") or ""),
+        str(get("awsRegion") or ""),
+        str(get("errorCode") or ""),
+        str(get("resource") or ""),
+    )
 
 
 def keep_earliest(samples: list[dict[str, Any]], limit: int = SAMPLES) -> list[dict[str, Any]]:
-    """The ``limit`` earliest samples, deterministic whatever the file order."""
+    """The ``limit`` earliest samples (:func:`_sample_key`), the same whatever the file and merge order."""
     samples.sort(key=_sample_key)
     del samples[limit:]
     return samples

@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, compress, count, groupby
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -386,6 +386,8 @@ def read_fast(
             if len(raws) != len(recs):
                 return None
             _count_errors(part, raws, errors, path, matcher, prior)
+            if pending:  # before any trim: samples are ordered by all their fields
+                _fill_samples(part, raws, path)
         except (msgspec.DecodeError, RecursionError):
             return None
         if full_at:
@@ -394,10 +396,7 @@ def read_fast(
             except orjson.JSONDecodeError:
                 return None
             process_events(part, path, evs, params, matcher, fn, prior)
-        part.trim()
-        if pending:
-            _fill_samples(part, raws, path)
-        return part
+        return part.trim()
     return part.trim()
 
 
@@ -519,6 +518,22 @@ def _by_records(
     return full_at, outside
 
 
+def _earliest(at: list[int], order: Callable[[int], tuple[str, str]], times: list[str]) -> list[int]:
+    """The SAMPLES earliest of ``at`` by (eventTime, eventID), and any tying with the last of them.
+
+    Records sharing time and id are told apart by the rest of their samples
+    (:func:`~auditor.logs.aggregate.keep_earliest`), which placeholders do not
+    hold yet: all of them are kept, and the trim after the samples are filled decides.
+    """
+    first = heapq.nsmallest(SAMPLES, at, key=order)
+    edge_time = times[first[-1]]
+    if list(map(times.__getitem__, at)).count(edge_time) == list(map(times.__getitem__, first)).count(edge_time):
+        return first  # no record left out shares even the last one's time
+    edge = order(first[-1])
+    chosen = set(first)
+    return first + [i for i in at if i not in chosen and times[i] == edge_time and order(i) == edge]
+
+
 def _count_and_sample(
     part: Partial,
     recs: Sequence[SlimRecord],
@@ -574,7 +589,7 @@ def _count_and_sample(
             h[hour] = h.get(hour, 0) + c
     part.events_read += read
 
-    def order(i: int) -> tuple[str, str]:  # aggregate._sample_key of the record's sample
+    def order(i: int) -> tuple[str, str]:  # the first two fields of aggregate._sample_key of its sample
         r = recs[i]
         return (r.eventTime, str(r.eventID or ""))
 
@@ -587,9 +602,9 @@ def _count_and_sample(
         cut = b.cutoff
         if cut is not None:  # only samples up to the cutoff can still enter the earliest
             at = list(compress(at, map(cut.__ge__, map(times.__getitem__, at))))
-        if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to (stable on ties)
-            at = heapq.nsmallest(SAMPLES, at, key=order)
-            b.cutoff = recs[at[-1]].eventTime
+        if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to
+            at = _earliest(at, order, times)
+            b.cutoff = recs[at[SAMPLES - 1]].eventTime
         b.events.extend(_placeholder(recs[i], i) for i in at)
         kept = kept or bool(at)
     return kept
