@@ -17,7 +17,7 @@ from auditor.engine.checkapi import CheckContext, CheckMeta, Remediation, Severi
 from auditor.engine.judgement import Judgement
 from auditor.engine.logchecks import LOG_PERMISSIONS, RegionJudgement, scope_check
 from auditor.model.arn import GLOBAL
-from auditor.model.log_evidence import LogCoverage, LogEvidence
+from auditor.model.log_evidence import LogCoverage, LogEvent, LogEvidence
 from auditor.model.timefmt import hour_stamp
 
 META = CheckMeta(
@@ -55,6 +55,21 @@ def _hours_before(coverage: LogCoverage | None, cut: datetime) -> int:
     return n
 
 
+def _since(sample: LogEvent, cut: datetime) -> bool:
+    """Whether a sample's eventTime is a time at or after the cut.
+
+    A sample without a readable time (null or not a time in a document another
+    tool wrote) proves no write since the cut; compared as text, ``None`` and
+    ``not-a-date`` sorted after every year and were listed as recent writes.
+    """
+    if not isinstance(sample.eventTime, str):
+        return False
+    try:
+        return parse_time(sample.eventTime) >= cut
+    except ValueError:
+        return False
+
+
 def _judge(ctx: CheckContext, doc: LogEvidence, account: str, regions: list[str]) -> Iterator[RegionJudgement]:
     """One judgement per region of the account.
 
@@ -87,7 +102,7 @@ def _judge(ctx: CheckContext, doc: LogEvidence, account: str, regions: list[str]
         judged = region not in (GLOBAL, "unknown")
         failing = baseline == 0 and recent_writes > 0 and judged and account_baseline > 0
         first_writes = c.first_write_samples if c is not None else ()
-        events = [e.to_dict() for e in first_writes if str(e.eventTime) >= cut]
+        events = [e.to_dict() for e in first_writes if _since(e, cut_at)]
         ev = {
             "baseline_since": doc.window.since,
             "baseline_until": cut,

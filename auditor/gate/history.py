@@ -1,8 +1,10 @@
 """Scan history for scheduled scans: store each results.json under a dated key, compare with the last.
 
 A store is a local folder or an S3 prefix (``--history DIR|s3://BUCKET/PREFIX``).
-Keys sort by time: ``YYYY/MM/DD/<finished_at>-<scan id>.json``. Recording a
-scan reads the latest earlier one, classifies drift against it, computes each
+Keys sort by time: ``YYYY/MM/DD/<evaluated_at>-<scan id>.json``, and
+``...-<scan id>~N.json`` (N from 2) for the Nth evaluation stored under the
+same second and scan id: an entry is never overwritten. Recording a scan
+reads the latest earlier one, classifies drift against it, computes each
 framework's score trend over the stored scans, and attaches all of that to the
 results (``Results.history``) so reports can show the change since last time.
 Unreadable or invalid history entries are reported, never silently skipped.
@@ -31,9 +33,15 @@ from typing import Any, Protocol
 from auditor.engine.results import Results
 from auditor.engine.results_io import results_from_bytes
 from auditor.model.errors import AuditorError
-from auditor.model.fsio import MAX_RESULTS_BYTES, InputError, open_in_tree, write_in_tree
+from auditor.model.fsio import MAX_RESULTS_BYTES, InputError, create_in_tree, open_in_tree
 
-_KEY_RE = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{8}T\d{6}Z-[A-Za-z0-9._-]+\.json$")
+#: How many evaluations one second and scan id can hold (``~2`` to ``~999`` after the first).
+MAX_COPIES = 999
+# A scan id never holds "~" (key_for replaces it), so the copy number is unambiguous, and it has
+# one spelling (no ~1, no leading zero), so an entry's contents and copy give back exactly its key.
+_KEY_RE = re.compile(
+    r"^\d{4}/\d{2}/\d{2}/(?P<stamp>\d{8}T\d{6}Z)-(?P<id>[A-Za-z0-9._-]+?)(?:~(?P<copy>[2-9]|[1-9]\d{1,2}))?\.json$"
+)
 
 
 class HistoryStore(Protocol):
@@ -48,8 +56,11 @@ class HistoryStore(Protocol):
     def read(self, key: str) -> bytes:
         """The stored bytes of one key (at most MAX_RESULTS_BYTES)."""
 
-    def write(self, key: str, data: bytes) -> str:
-        """Store bytes under a key; return a user-facing location."""
+    def create(self, key: str, data: bytes) -> str | None:
+        """Store bytes under a key not yet taken and return a user-facing location; None if it is taken.
+
+        Never overwrites, even when two writers race for the same key: one of them gets None.
+        """
 
 
 @dataclass(frozen=True)
@@ -91,12 +102,13 @@ class LocalStore:
         """Read one entry, refusing links on the way and anything over the size limit."""
         return open_in_tree(self.root, key, what="history entry", limit=MAX_RESULTS_BYTES)
 
-    def write(self, key: str, data: bytes) -> str:
-        """Write atomically (new file then rename), never through a link in the store."""
+    def create(self, key: str, data: bytes) -> str | None:
+        """Write a new entry whole (a filled file linked into place), never over one, never through a link."""
         try:
-            return str(write_in_tree(self.root, key, data))
+            path = create_in_tree(self.root, key, data)
         except OSError as exc:
             raise AuditorError(f"history {self.root}: cannot write {key}: {exc.strerror or exc}") from None
+        return None if path is None else str(path)
 
 
 @dataclass(frozen=True)
@@ -135,25 +147,40 @@ class S3Store:
             raise InputError(f"history entry {key}: over the {MAX_RESULTS_BYTES}-byte limit")
         return body
 
-    def write(self, key: str, data: bytes) -> str:
-        """Put one entry."""
-        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, ContentType="application/json")
+    def create(self, key: str, data: bytes) -> str | None:
+        """Put one entry only if its key is free (a conditional put, ``If-None-Match: *``).
+
+        S3 refuses the put when the key exists (412) or while another conditional
+        write of it is in flight (409): either way the key is not ours to take.
+        """
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._full(key), Body=data, ContentType="application/json", IfNoneMatch="*"
+            )
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return None
+            raise
         return f"s3://{self.bucket}/{self._full(key)}"
 
 
-def key_for(results: Results) -> str:
-    """The dated key of a results document: when it was evaluated (else finished), and its scan id.
+def key_for(results: Results, copy: int = 1) -> str:
+    """The dated key of a results document: when it was evaluated (else finished), its scan id, its copy.
 
     History is a sequence of evaluations: ``evaluate`` on a saved snapshot keeps
     the scan's id and times, so only the evaluation time tells two judgements of
     the same evidence apart. Entries written before ``evaluated_at`` existed are
-    keyed by ``finished_at``, which is what they were stored under.
+    keyed by ``finished_at``, which is what they were stored under. Times have
+    whole seconds, so evaluations of one snapshot within one second are told
+    apart by ``copy``, the order they were stored in (``~2`` on, none for the first).
     """
     when = results.scan.evaluated_at or results.scan.finished_at
     stamp = re.sub(r"[^0-9TZ]", "", when)[:16]
     stamp = stamp if re.fullmatch(r"\d{8}T\d{6}Z", stamp) else stamp.ljust(15, "0")[:15] + "Z"
     safe_id = re.sub(r"[^A-Za-z0-9._-]", "_", results.scan.id)
-    return f"{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{stamp}-{safe_id}.json"
+    suffix = f"~{copy}" if copy > 1 else ""
+    return f"{stamp[0:4]}/{stamp[4:6]}/{stamp[6:8]}/{stamp}-{safe_id}{suffix}.json"
 
 
 def _load(store: HistoryStore, key: str) -> Results:
@@ -167,7 +194,7 @@ def _load(store: HistoryStore, key: str) -> Results:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
         raise AuditorError(f"{source}: cannot read ({code or type(exc).__name__})") from None
     loaded = results_from_bytes(data, source)
-    if key_for(loaded) != key:
+    if key_for(loaded, _order(key)[2]) != key:
         raise AuditorError(f"{source}: its scan id and time do not match its key (moved or planted)")
     return loaded
 
@@ -193,10 +220,12 @@ def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tupl
     except Exception as exc:  # any store failure (S3, disk) is a reported input error
         raise AuditorError(f"history store: cannot list entries ({type(exc).__name__})") from None
     problems: list[str] = store.skipped()
-    own = key_for(results)
-    # Earlier means an earlier or the same second: two scans finished within one
-    # second differ only in their scan ids, whose order says nothing about time.
-    earlier = [k for k in keys if k != own and _stamp(k) <= _stamp(own)]
+    own = _stamp(key_for(results))
+    # Earlier means an earlier or the same second: nothing of these results is stored
+    # yet, so every entry of their second was evaluated before them. Within a second,
+    # one scan id's copies are in the order they were stored; two scan ids' order
+    # says nothing about time.
+    earlier = sorted((k for k in keys if _stamp(k) <= own), key=_order)
     loaded: list[tuple[str, Results]] = []
     for k in reversed(earlier):
         if len(loaded) >= max(trend_limit - 1, 1):
@@ -222,13 +251,31 @@ def attach(store: HistoryStore, results: Results, trend_limit: int = 30) -> tupl
 
 
 def _stamp(key: str) -> str:
-    """The finish time a key starts with (``YYYYMMDDTHHMMSSZ`` of ``.../YYYYMMDDTHHMMSSZ-scan-id.json``)."""
+    """The evaluation time a key starts with (``YYYYMMDDTHHMMSSZ`` of ``.../YYYYMMDDTHHMMSSZ-scan-id.json``)."""
     return key.rsplit("/", 1)[-1].split("-", 1)[0]
 
 
+def _order(key: str) -> tuple[str, str, int]:
+    """A listed key's place in time: its second, its scan id, its copy (``~10`` after ``~9``)."""
+    match = _KEY_RE.match(key)
+    if match is None:  # keys() lists only keys of this shape
+        raise AuditorError(f"history entry {key}: not a history key")
+    return match["stamp"], match["id"], int(match["copy"] or 1)
+
+
 def store_entry(store: HistoryStore, results: Results) -> str:
-    """Store results (with their history) under their dated key; return the location."""
-    return store.write(key_for(results), json.dumps(results.to_dict(), indent=1, ensure_ascii=False).encode("utf-8"))
+    """Store results (with their history) under the first free copy of their dated key; return the location.
+
+    Each copy is a create-if-absent, so a second evaluation within the same
+    second, a re-run CI job or a concurrent scan gets the next copy instead
+    of overwriting the entry before it.
+    """
+    data = json.dumps(results.to_dict(), indent=1, ensure_ascii=False).encode("utf-8")
+    for copy in range(1, MAX_COPIES + 1):
+        location = store.create(key_for(results, copy), data)
+        if location is not None:
+            return location
+    raise AuditorError(f"history: {MAX_COPIES} entries already stored under {key_for(results)}; nothing written")
 
 
 def record(store: HistoryStore, results: Results, trend_limit: int = 30) -> tuple[Results, Results | None, str]:

@@ -11,8 +11,9 @@ held by one function here so that no loader or writer has its own variant:
 - :func:`write_file` never writes through a link: it creates a new file in
   the target folder (``O_CREAT | O_EXCL | O_NOFOLLOW``, so a pre-planted name
   cannot be followed) and renames it over the target, which replaces a link
-  rather than following it. :func:`write_in_tree` also refuses links among
-  the folders below a root (the history store).
+  rather than following it. :func:`create_in_tree` also refuses links among
+  the folders below a root, and never replaces an existing entry (the
+  history store).
 
 JSON is parsed by :func:`parse_json`: orjson (which rejects lone surrogates,
 NaN and out-of-range numbers instead of producing values that crash later) and
@@ -187,13 +188,18 @@ def write_file(path: Path, data: bytes | str) -> Path:
     return path
 
 
-def write_in_tree(root: Path, key: str, data: bytes) -> Path:
-    """Write ``data`` at ``root/key`` creating folders, refusing any link below ``root``; OSError on failure.
+def create_in_tree(root: Path, key: str, data: bytes) -> Path | None:
+    """Write ``data`` at ``root/key`` if that does not exist (None when it does); OSError on failure.
 
     For stores (``--history DIR``) whose sub-folders an adversary may have
-    replaced with links: each folder below ``root`` is opened with
-    ``O_NOFOLLOW``, so a link there fails with ELOOP/ENOTDIR instead of
-    redirecting the write.
+    replaced with links: folders are created as needed and each folder below
+    ``root`` is opened with ``O_NOFOLLOW``, so a link there fails with
+    ELOOP/ENOTDIR instead of redirecting the write. An entry is never
+    replaced: two writers racing for one key cannot both win. The filled file
+    is published with ``link()``, which fails when the name exists, so an
+    entry appears whole or not at all; on a file system without hard links
+    (FAT, some network mounts) it is created in place with ``O_EXCL``
+    instead, still exclusive, though a reader may meet it half written.
     """
     parts = [p for p in key.split("/") if p]
     if not parts or any(p in (".", "..") for p in parts):
@@ -207,10 +213,10 @@ def write_in_tree(root: Path, key: str, data: bytes) -> Path:
             child = os.open(part, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
             os.close(fd)
             fd = child
-        _write_at(fd, parts[-1], data)
+        created = _create_at(fd, parts[-1], data)
     finally:
         os.close(fd)
-    return root.joinpath(*parts)
+    return root.joinpath(*parts) if created else None
 
 
 def open_in_tree(root: Path, key: str, *, what: str, limit: int) -> bytes:
@@ -245,20 +251,67 @@ def open_in_tree(root: Path, key: str, *, what: str, limit: int) -> bytes:
         os.close(fd)
 
 
+_EXCL_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+#: What link() says on a file system that has no hard links.
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS}
+
+
 def _write_at(dir_fd: int, name: str, payload: bytes) -> None:
-    tmp = f".{name}.{secrets.token_hex(8)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(tmp, flags, 0o666, dir_fd=dir_fd)
+    tmp = _filled_tmp(dir_fd, name, payload)
     try:
-        try:
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        finally:
-            os.close(fd)
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=dir_fd)
         raise
+
+
+def _create_at(dir_fd: int, name: str, payload: bytes) -> bool:
+    """Publish ``payload`` as ``name`` unless that exists; False when it does."""
+    tmp = _filled_tmp(dir_fd, name, payload)
+    try:
+        os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        try:
+            fd = os.open(name, _EXCL_FLAGS, 0o666, dir_fd=dir_fd)
+        except FileExistsError:
+            return False
+        try:
+            _fill(fd, payload)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=dir_fd)
+            raise
+        finally:
+            os.close(fd)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+    return True
+
+
+def _filled_tmp(dir_fd: int, name: str, payload: bytes) -> str:
+    """A new file with a random name beside ``name``, holding ``payload``."""
+    tmp = f".{name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, _EXCL_FLAGS, 0o666, dir_fd=dir_fd)
+    try:
+        try:
+            _fill(fd, payload)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
+    return tmp
+
+
+def _fill(fd: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

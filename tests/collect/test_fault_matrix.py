@@ -8,6 +8,13 @@ Object-Locked bucket with a TLS-only policy and a long lifecycle; Config
 recorders in both regions; signed log and digest files for the log window; a
 CloudTrail Lake organisation event data store in the management account.
 
+Every scan's log window ends at the world's clock (``World.now``), not at
+the time it runs: the module takes minutes, and a run that crossed an hour
+boundary used to read, after it, a window past the seeded logs (every
+``logs-*`` check ERROR, blamed on whichever operation was failing). The clock
+stands at the last second before the hour the run starts in, so every run is
+such a crossing.
+
 Then, for every IAM action in ``policy/iam-policy.json`` and every API
 operation the scan calls for it, one scan (collection, log reading, digest
 validation, evaluation: :func:`auditor.app.scanjob.run_scan_job`) runs with only
@@ -97,6 +104,8 @@ class World:
     """The seeded organisation and what a scan without any fault found in it."""
 
     member: str
+    #: Where every scan's log window ends; the seeded logs and digests are the hours before it.
+    now: datetime
     baseline: list[Finding] = field(default_factory=list)
     #: (botocore service, operation) -> calls the fault-free scan made
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -108,6 +117,7 @@ def _seed_account(
     creds: Any,
     prefix: str,
     private_key: Any,
+    now: datetime,
     *,
     tls_only: bool,
     cis_alarms: bool,
@@ -133,7 +143,7 @@ def _seed_account(
         },
     )
     # written before the bucket policy (moto applies its Deny statements without their conditions)
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=LOG_HOURS + 2)
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=LOG_HOURS + 2)
     for region in SCAN_REGIONS if not tls_only else ():
         chain = build_chain(
             bucket,
@@ -204,7 +214,10 @@ def _delivered_to_cloudwatch_logs(parsed: dict[str, Any], **_: Any) -> None:
 
 
 def scan(world: World, faults: Mapping[tuple[str, str], Fault] = ()) -> tuple[list[Finding], Wire, Any]:
-    """One whole scan (collect, read logs, validate digests, evaluate) with ``faults`` on the wire."""
+    """One whole scan (collect, read logs, validate digests, evaluate) with ``faults`` on the wire.
+
+    Its log window ends at ``world.now`` whenever it runs, as the baseline's did.
+    """
     session = new_session()
     wire = Wire(session)
     for (service, operation), fault in dict(faults).items():
@@ -215,12 +228,13 @@ def scan(world: World, faults: Mapping[tuple[str, str], Fault] = ()) -> tuple[li
         evaluation=EvaluationOptions(),
         logs_since=f"{LOG_HOURS}h",
     )
-    outcome = run_scan_job(job, session=session)
+    outcome = run_scan_job(job, session=session, now=world.now)
     return list(outcome.results.findings), wire, outcome
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(seconds=1)
     with mock_aws(), instant_backoff():
         session = new_session()
         org = client(session, "organizations")
@@ -229,14 +243,16 @@ def world() -> Iterator[World]:
             org.create_account(Email="m@example.com", AccountName="member")["CreateAccountStatus"]["AccountId"]
         )
         private_key, public_keys = generate_demo_key()
-        _seed_account(session, CALLER, None, "acme", private_key, tls_only=False, cis_alarms=True)
-        _seed_account(session, member, assume(session, member), "member", private_key, tls_only=True, cis_alarms=False)
+        _seed_account(session, CALLER, None, "acme", private_key, now, tls_only=False, cis_alarms=True)
+        _seed_account(
+            session, member, assume(session, member), "member", private_key, now, tls_only=True, cis_alarms=False
+        )
         # a CloudTrail Lake event data store the lake-* checks all PASS (moto taught Lake: auditor/aws/demo_moto.py)
         lake_key = client(session, "kms").create_key(Description="lake")["KeyMetadata"]["Arn"]
         client(session, "cloudtrail").create_event_data_store(
             Name="org-events", OrganizationEnabled=True, RetentionPeriod=2600, KmsKeyId=lake_key
         )
-        world = World(member=member)
+        world = World(member=member, now=now)
         listed = [{**k, "ValidityStartTime": 946684800, "ValidityEndTime": 4102444800} for k in public_keys]
         with moto_serves_public_keys(listed):
             findings, wire, _ = scan(world)

@@ -52,7 +52,7 @@ def test_broken_latest_entry_is_reported_and_the_newest_readable_one_used(tmp_pa
 def test_linked_entry_is_not_followed(tmp_path: Path) -> None:
     """A link to a crafted document that lists every failure would silence --notify-sns."""
     store_root = tmp_path / "hist"
-    LocalStore(store_root).write(key_for(FIRST), json.dumps(FIRST.to_dict()).encode())
+    LocalStore(store_root).create(key_for(FIRST), json.dumps(FIRST.to_dict()).encode())
     crafted = results([finding("a", Status.FAIL)], "scan-2", "2026-11-02T10:00:00Z")
     outside = tmp_path / "crafted.json"
     outside.write_text(json.dumps(crafted.to_dict()), encoding="utf-8")
@@ -72,7 +72,7 @@ def test_linked_folder_is_not_followed_for_reading_or_writing(tmp_path: Path) ->
     (store_root / "2026").mkdir(parents=True)
     (store_root / "2026" / "11").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(AuditorError, match="cannot write"):
-        LocalStore(store_root).write(key_for(THIRD), b"{}")
+        LocalStore(store_root).create(key_for(THIRD), b"{}")
     assert list(elsewhere.iterdir()) == []
     _plant(elsewhere, "03/20261103T100000Z-scan-3.json", json.dumps(THIRD.to_dict()))
     store = LocalStore(store_root)
@@ -88,6 +88,21 @@ def test_planted_entry_whose_content_does_not_match_its_key_is_refused(tmp_path:
     updated, previous, _ = record(store, THIRD)
     assert previous is not None and previous.scan.id == "scan-1"
     assert any("do not match its key" in p for p in updated.history["problems"])  # type: ignore[index]
+
+
+def test_planted_copy_must_match_its_key_and_has_one_spelling(tmp_path: Path) -> None:
+    """A copy number (``~2``: the second evaluation in a second) loosens nothing of the key check."""
+    store = LocalStore(tmp_path)
+    record(store, FIRST)
+    planted = results([finding("a", Status.FAIL)], "scan-9", "2026-10-01T10:00:00Z")
+    _plant(tmp_path, "2026/11/02/20261102T100000Z-scan-2~2.json", json.dumps(planted.to_dict()))
+    for odd in ("~1", "~02", "~1000", "~"):  # not a copy number key_for writes: not an entry at all
+        _plant(tmp_path, f"2026/11/02/20261102T100000Z-scan-2{odd}.json", json.dumps(planted.to_dict()))
+    assert len(store.keys()) == 2
+    updated, previous, _ = record(store, THIRD)
+    assert previous is not None and previous.scan.id == "scan-1"
+    (problem,) = updated.history["problems"]  # type: ignore[index]
+    assert "scan-2~2.json" in problem and "do not match its key" in problem
 
 
 def test_errors_about_an_entry_never_quote_its_content(tmp_path: Path) -> None:
@@ -110,8 +125,8 @@ def test_cli_with_a_broken_latest_entry_writes_results_and_history(tmp_path: Pat
     assert first in (0, 1, 3)
     (stored,) = LocalStore(hist).keys()
     (out / "results.json").unlink()
-    # The latest entry is now broken. Put it a second earlier: evaluating one snapshot twice in the
-    # same second is one evaluation, kept under one key (history is keyed by evaluation time + scan id).
+    # The latest entry is now broken, and a second earlier than it was, so that it is earlier than the
+    # next run whichever second that falls in (history is keyed by evaluation time + scan id).
     day, name = stored.rsplit("/", 1)
     stamp, rest = name.split("-", 1)
     earlier = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ") - timedelta(seconds=1)

@@ -1,8 +1,9 @@
 """Issue 17 item 8: no output write follows a link planted before the run.
 
-Each writer (every report format, results, snapshot, gate -o, history) goes
-through auditor.model.fsio.write_file / write_in_tree: a new file in the target
-folder, then a rename that replaces a link instead of writing where it points.
+Each writer (every report format, results, snapshot, gate -o) goes through
+auditor.model.fsio.write_file: a new file in the target folder, then a rename
+that replaces a link instead of writing where it points. History entries go
+through create_in_tree, which never replaces anything, a link included.
 """
 
 from __future__ import annotations

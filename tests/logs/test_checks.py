@@ -261,19 +261,38 @@ def test_a_burst_of_errors_is_an_error_rate_anomaly(tmp_path: Path) -> None:
     assert fail.evidence["anomalies"][0]["name"] == "NoSuchKey"
 
 
-def test_writes_in_a_region_unused_during_the_baseline_fail(tmp_path: Path) -> None:
+def new_region_evidence(tmp_path: Path) -> dict[str, Any]:
+    """18 days of reads in us-east-1, then one RunInstances in ap-southeast-3 near the end."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
     evs = [event("DescribeInstances", start + timedelta(days=d), read_only=True) for d in range(18)]
     evs.append(event("RunInstances", datetime(2026, 11, 17, tzinfo=UTC), region="ap-southeast-3"))
     write_records(tmp_path / "x.json.gz", evs)
     from auditor.logs import LogWindow
 
-    doc = read_local(tmp_path, LogWindow(start, datetime(2026, 11, 20, tzinfo=UTC)), workers=1)
-    results = run("logs_unused_region_activity", logs_only(doc))
+    return read_local(tmp_path, LogWindow(start, datetime(2026, 11, 20, tzinfo=UTC)), workers=1)
+
+
+def test_writes_in_a_region_unused_during_the_baseline_fail(tmp_path: Path) -> None:
+    results = run("logs_unused_region_activity", logs_only(new_region_evidence(tmp_path)))
     [fail] = failing(results)
     assert fail.region == "ap-southeast-3"
     assert fail.evidence["events"][0]["eventName"] == "RunInstances"
     assert {r.region for r in results if r.status is Status.PASS} == {"us-east-1"}
+
+
+def test_a_new_region_lists_as_recent_only_writes_with_a_time_since_the_cut(tmp_path: Path) -> None:
+    """A document another tool wrote may hold samples whose eventTime is null or not a time."""
+    doc = new_region_evidence(tmp_path)
+    [new] = [c for c in doc["coverage"] if c["region"] == "ap-southeast-3"]
+    [real] = new["first_writes"]
+    new["first_writes"] = [
+        {**real, "eventTime": None, "eventID": "no-time"},
+        {**real, "eventTime": "not-a-date", "eventID": "bad-time"},
+        real,
+    ]
+    [fail] = failing(run("logs_unused_region_activity", logs_only(doc)))
+    assert [e["eventID"] for e in fail.evidence["events"]] == [real["eventID"]]
+    assert fail.evidence["events"][0]["eventTime"] == "2026-11-17T00:00:00Z"
 
 
 def test_delivery_gap_in_events_fails(tmp_path: Path) -> None:
