@@ -354,14 +354,15 @@ def read_fast(
     except (msgspec.DecodeError, RecursionError):
         return None
     times: list[str] = list(map(_TIME, recs))
-    lo, hi = (min(times), max(times)) if times else ("", "")
+    distinct = set(times)
+    lo, hi = (min(distinct), max(distinct)) if distinct else ("", "")
     groups: list[_Group] = []
     errors: list[_Errors] = []
     outside = 0
     try:
         full_at = None
         if not residual and params.since <= lo and hi < params.until:
-            if not _valid_times(times):
+            if not _valid_times(distinct, lo, hi):
                 return None  # a malformed record: the reference path reports it
             full_at = _by_columns(recs, plan, groups, errors)
         if full_at is None:
@@ -415,14 +416,18 @@ _KEY = attrgetter(
 _DAY = itemgetter(slice(0, 10))
 
 
-def _valid_times(times: list[str]) -> bool:
-    """:func:`~auditor.logs.parse.valid_time` of every eventTime, checked on the distinct ones at once."""
-    distinct = set(times)
+def _valid_times(distinct: set[str], lo: str, hi: str) -> bool:
+    """:func:`~auditor.logs.parse.valid_time` of every (distinct) eventTime, checked at once.
+
+    ``lo`` and ``hi`` are the least and the greatest of them.
+    """
     if set(map(len, distinct)) != {20}:
         return False
     if _EVENT_TIMES.fullmatch("".join(distinct)) is None:  # 20 characters each: one match per time
         return False
-    return all(valid_time(d + "T00:00:00Z") for d in set(map(_DAY, distinct)) if d[8:] >= "29" or d[:4] == "0000")
+    # of times of one form, those between two of one day are of that day (most files hold one)
+    days = {lo[:10]} if lo[:10] == hi[:10] else set(map(_DAY, distinct))
+    return all(valid_time(d + "T00:00:00Z") for d in days if d[8:] >= "29" or d[:4] == "0000")
 
 
 _EVENT_TIMES = re.compile(f"(?:{EVENT_TIME.pattern})*")

@@ -420,3 +420,13 @@ def test_merged_buckets_keep_the_earliest_samples_in_the_order_of_one_stable_sor
             merged.merge(Bucket(total=step, events=list(samples[k : k + step])), limit)
             k += step
         assert keep_earliest(merged.events, limit) == keep_earliest(list(samples), limit)
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-04-31", "2025-02-29", "0000-01-01"])
+def test_a_file_of_one_day_that_does_not_exist_is_malformed_on_both_paths(tmp_path: Path, day: str) -> None:
+    """The time check looks at one day when a file's earliest and latest times share it: that day is still checked."""
+    evs = [event("RunInstances", T0, eventTime=f"{day}T08:0{i}:00Z", eventID=f"e{i}") for i in range(3)]
+    write_records(tmp_path / f"{ACCOUNT}_CloudTrail_us-east-1_20261102T0805Z_abc.json.gz", evs)
+    fast, ref = _both(tmp_path)
+    assert fast == ref
+    assert fast["events_malformed"] == 3 and fast["events_read"] == 0
