@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain, compress, count, groupby
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -94,7 +94,6 @@ class SlimRecord(msgspec.Struct, gc=False, kw_only=True):
     eventName: str
     awsRegion: str | None = None
     errorCode: Any = None
-    eventID: Any = None  # with eventTime, the order of samples
     readOnly: bool | str | None = None
     eventType: str | None = None
     recipientAccountId: str | None = None
@@ -126,6 +125,7 @@ class WideRecord(SlimRecord, gc=False):
 
     sourceIPAddress: Any = None
     userAgent: Any = None
+    eventID: Any = None
     userIdentity: WideIdentity | None = None
 
 
@@ -184,9 +184,9 @@ def slim_view(r: WideRecord) -> dict[str, Any]:
 _PENDING = "\x00pending"
 
 
-def _placeholder(r: SlimRecord, i: int) -> dict[str, Any]:
-    """A kept sample's sort key (eventTime, eventID) and where its record is; filled after the pass."""
-    return {"eventTime": r.eventTime, "eventID": r.eventID, _PENDING: i}
+def _placeholder(t: str, i: int) -> dict[str, Any]:
+    """A kept sample's eventTime and where its record is; filled before any trim sorts it."""
+    return {"eventTime": t, _PENDING: i}
 
 
 def _sample_of(s: SampleRecord, path: str) -> dict[str, Any]:
@@ -379,7 +379,7 @@ def read_fast(
     if fn.account_id and fn.region and fn.stamp:
         part.file_hours.setdefault((fn.account_id, fn.region), set()).add(fn.stamp[:13])
     one_hour = lo[:13] if lo[:13] == hi[:13] else None
-    pending = _count_and_sample(part, recs, times, groups, one_hour, prior)
+    pending = _count_and_sample(part, times, groups, one_hour, prior)
     part.events_outside_window += outside
     if full_at or pending or errors:
         try:
@@ -523,25 +523,24 @@ def _by_records(
     return full_at, outside
 
 
-def _earliest(at: list[int], order: Callable[[int], tuple[str, str]], times: list[str]) -> list[int]:
-    """The SAMPLES earliest of ``at`` by (eventTime, eventID), and any tying with the last of them.
+def _earliest(at: list[int], times: list[str]) -> list[int]:
+    """The SAMPLES earliest of ``at`` by eventTime, and every other record of the last one's time.
 
-    Records sharing time and id are told apart by the rest of their samples
-    (:func:`~auditor.logs.aggregate.keep_earliest`), which placeholders do not
-    hold yet: all of them are kept, and the trim after the samples are filled decides.
+    Records of one time are ordered by the rest of their samples (eventID
+    first: :func:`~auditor.logs.aggregate.keep_earliest`), which placeholders
+    do not hold: all of them are kept, and the trim after the samples are filled decides.
     """
-    first = heapq.nsmallest(SAMPLES, at, key=order)
-    edge_time = times[first[-1]]
-    if list(map(times.__getitem__, at)).count(edge_time) == list(map(times.__getitem__, first)).count(edge_time):
-        return first  # no record left out shares even the last one's time
-    edge = order(first[-1])
+    first = heapq.nsmallest(SAMPLES, at, key=times.__getitem__)
+    edge = times[first[-1]]
+    tied = list(map(times.__getitem__, at)).count(edge)
+    if tied == list(map(times.__getitem__, first)).count(edge):
+        return first  # no record left out shares the last one's time
     chosen = set(first)
-    return first + [i for i in at if i not in chosen and times[i] == edge_time and order(i) == edge]
+    return first + [i for i in at if times[i] == edge and i not in chosen]
 
 
 def _count_and_sample(
     part: Partial,
-    recs: Sequence[SlimRecord],
     times: list[str],
     groups: Iterable[_Group],
     one_hour: str | None,
@@ -594,10 +593,6 @@ def _count_and_sample(
             h[hour] = h.get(hour, 0) + c
     part.events_read += read
 
-    def order(i: int) -> tuple[str, str]:  # the first two fields of aggregate._sample_key of its sample
-        r = recs[i]
-        return (r.eventTime, str(r.eventID or ""))
-
     kept = False
     for (is_write, key), lists in fed.items():
         at = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))  # file order
@@ -608,8 +603,8 @@ def _count_and_sample(
         if cut is not None:  # only samples up to the cutoff can still enter the earliest
             at = list(compress(at, map(cut.__ge__, map(times.__getitem__, at))))
         if len(at) > SAMPLES:  # only the earliest can be kept: what Bucket.keep trims to
-            at = _earliest(at, order, times)
-            b.cutoff = recs[at[SAMPLES - 1]].eventTime
-        b.events.extend(_placeholder(recs[i], i) for i in at)
+            at = _earliest(at, times)
+            b.cutoff = times[at[SAMPLES - 1]]
+        b.events.extend(_placeholder(times[i], i) for i in at)
         kept = kept or bool(at)
     return kept
