@@ -29,20 +29,17 @@ from auditor.semantics.filterpattern import (
 
 
 def _select(ev: Any, path: tuple[str | int | None, ...]) -> list[Any]:
-    current = [ev]
-    for seg in path:
-        nxt: list[Any] = []
-        for cur in current:
-            if isinstance(seg, str):
-                if isinstance(cur, dict) and seg in cur:
-                    nxt.append(cur[seg])
-            elif isinstance(cur, list):
-                if seg is None:
-                    nxt.extend(cur)
-                elif -len(cur) <= seg < len(cur):
-                    nxt.append(cur[seg])
-        current = nxt
-    return current
+    """Every value the path selects, read recursively (the compiled matcher walks it level by level)."""
+    if not path:
+        return [ev]
+    seg, rest = path[0], path[1:]
+    if isinstance(seg, str):
+        return _select(ev[seg], rest) if isinstance(ev, dict) and seg in ev else []
+    if not isinstance(ev, list):
+        return []
+    if seg is None:
+        return [v for item in ev for v in _select(item, rest)]
+    return _select(ev[seg], rest) if -len(ev) <= seg < len(ev) else []
 
 
 def _number(v: Any) -> bool:
