@@ -397,7 +397,6 @@ def read_fast(
             except orjson.JSONDecodeError:
                 return None
             process_events(part, path, evs, params, matcher, fn, prior)
-        return part.trim()
     return part.trim()
 
 
